@@ -1,0 +1,225 @@
+//! The headless command line (`tern account|sync|folders|list|show|search|send`): argument
+//! parsing and dispatch. Output formats are a contract documented in README.md.
+
+mod output;
+
+use std::path::PathBuf;
+
+use anyhow::{Context as _, bail};
+use clap::{Args, Parser, Subcommand};
+
+use crate::account::settings::{AccountSettings, Protocol, Security, ServerAddr, normalize_fingerprint};
+use crate::store::{SortOrder, Store};
+
+/// Tern: a desktop email client with a headless command line.
+#[derive(Debug, Parser)]
+#[command(name = "tern", version, about, long_about = None)]
+pub struct Cli {
+    /// Keep all state (database, settings) in DIR.
+    #[arg(long, value_name = "DIR", env = "TERN_DATA_DIR", global = true)]
+    pub data_dir: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Add, list or remove accounts.
+    #[command(subcommand)]
+    Account(AccountCommand),
+    /// Run one sync pass for every account, or one.
+    Sync {
+        #[arg(long, value_name = "N")]
+        account: Option<String>,
+    },
+    /// List an account's folders with their counts.
+    Folders {
+        #[arg(long, value_name = "N")]
+        account: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// List messages of a folder, newest first.
+    List {
+        #[arg(long, value_name = "N")]
+        account: String,
+        #[arg(long, value_name = "PATH", default_value = "INBOX")]
+        folder: String,
+        #[arg(long, value_name = "K", default_value_t = 50)]
+        limit: usize,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one message.
+    Show {
+        id: i64,
+        /// Print the raw RFC 5322 source.
+        #[arg(long)]
+        raw: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Search cached mail in every account (words match as prefixes).
+    Search {
+        query: String,
+        #[arg(long, value_name = "N")]
+        account: Option<String>,
+        #[arg(long, value_name = "K", default_value_t = 100)]
+        limit: usize,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Send a message; the body is read from standard input.
+    Send(SendArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AccountCommand {
+    /// Store a new account (no connection is made).
+    Add(AddAccount),
+    /// List accounts.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove an account and everything cached for it.
+    Remove { name: String },
+}
+
+#[derive(Debug, Args)]
+pub struct AddAccount {
+    /// Account name, used with --account.
+    #[arg(long)]
+    name: String,
+    /// Your name as shown in From: (defaults to the account name).
+    #[arg(long)]
+    display_name: Option<String>,
+    #[arg(long)]
+    email: String,
+    #[arg(long, value_parser = parse_protocol)]
+    protocol: Protocol,
+    /// Incoming server as HOST:PORT.
+    #[arg(long, value_name = "HOST:PORT", value_parser = parse_addr)]
+    incoming: ServerAddr,
+    #[arg(long, value_name = "tls|starttls|plain", value_parser = parse_security)]
+    incoming_security: Security,
+    /// Outgoing (submission) server as HOST:PORT.
+    #[arg(long, value_name = "HOST:PORT", value_parser = parse_addr)]
+    outgoing: ServerAddr,
+    #[arg(long, value_name = "tls|starttls|plain", value_parser = parse_security)]
+    outgoing_security: Security,
+    /// Login name (defaults to the email address).
+    #[arg(long)]
+    login: Option<String>,
+    /// Command whose first output line is the password.
+    #[arg(long, value_name = "CMD")]
+    password_cmd: Option<String>,
+    /// Extra CA or self-signed certificate (PEM) to trust for this account.
+    #[arg(long, value_name = "PEM")]
+    ca_file: Option<PathBuf>,
+    /// Pin the server certificate by its SHA-256 fingerprint (hex).
+    #[arg(long, value_name = "HEX")]
+    cert_sha256: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct SendArgs {
+    #[arg(long, value_name = "N")]
+    account: String,
+    #[arg(long, value_name = "ADDR")]
+    to: Vec<String>,
+    #[arg(long, value_name = "ADDR")]
+    cc: Vec<String>,
+    #[arg(long, value_name = "ADDR")]
+    bcc: Vec<String>,
+    #[arg(long)]
+    subject: String,
+    #[arg(long, value_name = "FILE")]
+    attach: Vec<PathBuf>,
+}
+
+fn parse_protocol(s: &str) -> Result<Protocol, String> {
+    s.parse().map_err(|e: crate::account::InvalidSetting| e.to_string())
+}
+fn parse_security(s: &str) -> Result<Security, String> {
+    s.parse().map_err(|e: crate::account::InvalidSetting| e.to_string())
+}
+fn parse_addr(s: &str) -> Result<ServerAddr, String> {
+    ServerAddr::parse(s).map_err(|e| e.to_string())
+}
+
+/// The data directory: `--data-dir`, `TERN_DATA_DIR`, or the platform's default.
+pub fn data_dir(explicit: Option<PathBuf>) -> anyhow::Result<PathBuf> {
+    if let Some(dir) = explicit {
+        return Ok(dir);
+    }
+    directories::ProjectDirs::from("org", "Tern", "Tern")
+        .map(|d| d.data_dir().to_owned())
+        .context("cannot find a home directory for Tern's data; pass --data-dir DIR")
+}
+
+/// Runs a headless command.
+pub fn run(data_dir: PathBuf, command: Command) -> anyhow::Result<()> {
+    let store = Store::open_dir(&data_dir)?;
+    match command {
+        Command::Account(AccountCommand::Add(add)) => account_add(&store, add),
+        Command::Account(AccountCommand::List { json }) => output::accounts(&store.accounts()?, json),
+        Command::Account(AccountCommand::Remove { name }) => {
+            let account = store.find_account(&name)?;
+            store.remove_account(account.id)?;
+            eprintln!("removed account {name:?}");
+            Ok(())
+        }
+        Command::Folders { account, json } => {
+            let account = store.find_account(&account)?;
+            output::folders(&store.folders(account.id)?, json)
+        }
+        Command::List { account, folder, limit, json } => {
+            let account = store.find_account(&account)?;
+            let folder = store.find_folder(account.id, &folder)?;
+            let rows = store.folder_page(folder.id, SortOrder::DateDesc, None, limit)?;
+            output::messages(&store, &rows, json)
+        }
+        Command::Show { id, raw, json } => output::show(&store, id, raw, json),
+        Command::Search { query, account, limit, json } => {
+            let account_id = match account {
+                Some(name) => Some(store.find_account(&name)?.id),
+                None => None,
+            };
+            output::messages(&store, &store.search(&query, account_id, limit)?, json)
+        }
+        Command::Sync { .. } => bail!("`tern sync` is not yet implemented in this build: the IMAP and POP3 engines come next"),
+        Command::Send(_) => bail!("`tern send` is not yet implemented in this build: SMTP submission comes with the sending work"),
+    }
+}
+
+fn account_add(store: &Store, add: AddAccount) -> anyhow::Result<()> {
+    let cert_sha256 = add.cert_sha256.as_deref().map(normalize_fingerprint).transpose()?;
+    if let Some(ca) = &add.ca_file {
+        if !ca.is_file() {
+            bail!("--ca-file {}: no such file; give the path of a PEM certificate", ca.display());
+        }
+    }
+    let settings = AccountSettings {
+        display_name: add.display_name.unwrap_or_else(|| add.name.clone()),
+        login: add.login.unwrap_or_else(|| add.email.clone()),
+        name: add.name,
+        email: add.email,
+        protocol: add.protocol,
+        incoming: add.incoming,
+        incoming_security: add.incoming_security,
+        outgoing: add.outgoing,
+        outgoing_security: add.outgoing_security,
+        password_cmd: add.password_cmd,
+        ca_file: add.ca_file.map(|p| std::path::absolute(&p).unwrap_or(p)),
+        cert_sha256,
+    };
+    settings.validate()?;
+    if settings.incoming_security == Security::Plain || settings.outgoing_security == Security::Plain {
+        eprintln!("warning: account {:?} sends its password without encryption (security plain)", settings.name);
+    }
+    let account = store.add_account(&settings)?;
+    eprintln!("added account {:?} ({}, {})", account.settings.name, account.settings.email, account.settings.protocol);
+    Ok(())
+}

@@ -1,0 +1,240 @@
+//! What the CLI prints: human-readable tables, or `--json` documents with stable field names.
+
+use std::collections::HashMap;
+use std::io::Write as _;
+
+use anyhow::Context as _;
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::account::Account;
+use crate::mail::parse;
+use crate::store::{Folder, MessageRow, Store, flag};
+
+fn print_json<T: Serialize + ?Sized>(value: &T) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    serde_json::to_writer_pretty(&mut out, value).context("cannot write JSON to standard output")?;
+    writeln!(out).context("cannot write to standard output")?;
+    Ok(())
+}
+
+#[derive(Serialize)]
+struct AccountJson<'a> {
+    name: &'a str,
+    email: &'a str,
+    protocol: &'a str,
+    display_name: &'a str,
+    login: &'a str,
+    incoming: String,
+    incoming_security: &'a str,
+    outgoing: String,
+    outgoing_security: &'a str,
+}
+
+pub(super) fn accounts(accounts: &[Account], json: bool) -> anyhow::Result<()> {
+    if json {
+        let list: Vec<AccountJson<'_>> = accounts
+            .iter()
+            .map(|a| AccountJson {
+                name: &a.settings.name,
+                email: &a.settings.email,
+                protocol: a.settings.protocol.as_str(),
+                display_name: &a.settings.display_name,
+                login: &a.settings.login,
+                incoming: a.settings.incoming.to_string(),
+                incoming_security: a.settings.incoming_security.as_str(),
+                outgoing: a.settings.outgoing.to_string(),
+                outgoing_security: a.settings.outgoing_security.as_str(),
+            })
+            .collect();
+        return print_json(&list);
+    }
+    if accounts.is_empty() {
+        eprintln!("no accounts yet; add one with `tern account add`");
+    }
+    for a in accounts {
+        let s = &a.settings;
+        println!(
+            "{}\t{}\t{}\t{} ({})\t{} ({})",
+            s.name, s.email, s.protocol, s.incoming, s.incoming_security, s.outgoing, s.outgoing_security
+        );
+    }
+    Ok(())
+}
+
+#[derive(Serialize)]
+struct FolderJson<'a> {
+    path: &'a str,
+    role: Option<&'a str>,
+    total: i64,
+    unread: i64,
+}
+
+pub(super) fn folders(folders: &[Folder], json: bool) -> anyhow::Result<()> {
+    if json {
+        let list: Vec<FolderJson<'_>> = folders
+            .iter()
+            .map(|f| FolderJson { path: &f.path, role: f.role.map(|r| r.as_str()), total: f.total, unread: f.unread })
+            .collect();
+        return print_json(&list);
+    }
+    for f in folders {
+        println!("{}\t{}\t{} unread\t{} total", f.path, f.role.map(|r| r.as_str()).unwrap_or("-"), f.unread, f.total);
+    }
+    Ok(())
+}
+
+/// A message as `list`, `search` and `show` print it.
+#[derive(Serialize)]
+struct MessageJson {
+    id: i64,
+    account: String,
+    folder: String,
+    uid: Option<i64>,
+    uidl: Option<String>,
+    message_id: Option<String>,
+    subject: String,
+    from: String,
+    date: String,
+    size: i64,
+    flags: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct ShowJson {
+    #[serde(flatten)]
+    message: MessageJson,
+    to: String,
+    cc: String,
+    text: Option<String>,
+    attachments: Vec<AttachmentJson>,
+}
+
+#[derive(Serialize)]
+struct AttachmentJson {
+    name: String,
+    size: usize,
+    content_type: String,
+}
+
+/// Account names and folder paths by id, read once per command.
+struct Names {
+    accounts: HashMap<i64, String>,
+    folders: HashMap<i64, String>,
+}
+
+impl Names {
+    fn load(store: &Store) -> anyhow::Result<Names> {
+        let mut names = Names { accounts: HashMap::new(), folders: HashMap::new() };
+        for account in store.accounts()? {
+            for folder in store.folders(account.id)? {
+                names.folders.insert(folder.id, folder.path);
+            }
+            names.accounts.insert(account.id, account.settings.name);
+        }
+        Ok(names)
+    }
+
+    fn json(&self, m: &MessageRow) -> MessageJson {
+        MessageJson {
+            id: m.id,
+            account: self.accounts.get(&m.account_id).cloned().unwrap_or_default(),
+            folder: self.folders.get(&m.folder_id).cloned().unwrap_or_default(),
+            uid: m.uid,
+            uidl: m.uidl.clone(),
+            message_id: m.message_id.clone(),
+            subject: m.subject.clone(),
+            from: from_display(m),
+            date: rfc3339(m.date),
+            size: m.size,
+            flags: flag::names(m.flags, &m.keywords),
+        }
+    }
+}
+
+fn from_display(m: &MessageRow) -> String {
+    match (m.from_name.is_empty(), m.from_addr.is_empty()) {
+        (false, false) => format!("{} <{}>", m.from_name, m.from_addr),
+        (true, _) => m.from_addr.clone(),
+        (false, true) => m.from_name.clone(),
+    }
+}
+
+/// Unix seconds as RFC 3339 in UTC.
+pub(super) fn rfc3339(seconds: i64) -> String {
+    DateTime::<Utc>::from_timestamp(seconds, 0)
+        .unwrap_or_default()
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+pub(super) fn messages(store: &Store, rows: &[MessageRow], json: bool) -> anyhow::Result<()> {
+    let names = Names::load(store)?;
+    if json {
+        let list: Vec<MessageJson> = rows.iter().map(|m| names.json(m)).collect();
+        return print_json(&list);
+    }
+    for m in rows {
+        let unread = if m.flags & flag::SEEN == 0 { "*" } else { " " };
+        println!("{}\t{unread} {}\t{}\t{}", m.id, rfc3339(m.date), from_display(m), m.subject);
+    }
+    Ok(())
+}
+
+pub(super) fn show(store: &Store, id: i64, raw: bool, json: bool) -> anyhow::Result<()> {
+    let message = store.message(id)?;
+    let source = store.raw_message(id)?;
+    if raw {
+        let Some(source) = source else {
+            anyhow::bail!("message {id} is not cached yet; run `tern sync` while online to fetch it");
+        };
+        std::io::stdout().lock().write_all(&source).context("cannot write to standard output")?;
+        return Ok(());
+    }
+    let names = Names::load(store)?;
+    let text = source.as_deref().and_then(parse::body_text);
+    let attachments = source.as_deref().map(attachments).unwrap_or_default();
+    if json {
+        return print_json(&ShowJson {
+            to: message.to.clone(),
+            cc: message.cc.clone(),
+            message: names.json(&message),
+            text,
+            attachments,
+        });
+    }
+    println!("From:    {}", from_display(&message));
+    println!("To:      {}", message.to);
+    if !message.cc.is_empty() {
+        println!("Cc:      {}", message.cc);
+    }
+    println!("Date:    {}", rfc3339(message.date));
+    println!("Subject: {}", message.subject);
+    for a in &attachments {
+        println!("Attachment: {} ({}, {} bytes)", a.name, a.content_type, a.size);
+    }
+    println!();
+    match text {
+        Some(text) => println!("{text}"),
+        None => eprintln!("(the body of message {id} is not cached yet; run `tern sync` while online to fetch it)"),
+    }
+    Ok(())
+}
+
+fn attachments(raw: &[u8]) -> Vec<AttachmentJson> {
+    use mail_parser::{MessageParser, MimeHeaders as _};
+    let Some(message) = MessageParser::default().parse(raw) else { return Vec::new() };
+    message
+        .attachments()
+        .map(|part| AttachmentJson {
+            name: part.attachment_name().unwrap_or("unnamed").to_owned(),
+            size: part.len(),
+            content_type: part
+                .content_type()
+                .map(|ct| match ct.subtype() {
+                    Some(sub) => format!("{}/{}", ct.ctype(), sub),
+                    None => ct.ctype().to_owned(),
+                })
+                .unwrap_or_else(|| "application/octet-stream".to_owned()),
+        })
+        .collect()
+}

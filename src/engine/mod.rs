@@ -1,0 +1,81 @@
+//! Per-account sync engines and the command/event types between them and the UI or CLI.
+//!
+//! An engine owns one account's connections and its state machine
+//! (`Disconnected{retry} → Connecting → Syncing → Idle`). It receives `Command`s and emits
+//! `Event`s that say *what* changed; the UI then re-reads what it shows from the store.
+//! The IMAP, POP3 and SMTP engines arrive with their issues.
+
+use crate::protocol::{ErrorKind, ProtocolError};
+use crate::store::StoreError;
+
+/// What the UI or CLI asks an engine to do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    /// Run a sync pass now (Get Mail).
+    SyncNow,
+    /// Fetch the parts needed to show a message.
+    FetchBody { message: i64 },
+    /// Replay queued offline actions and flush the outbox.
+    Flush,
+    /// Close connections and stop.
+    Shutdown,
+}
+
+/// The state of an account's connection, as the status bar shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Connectivity {
+    Offline,
+    Connecting,
+    Online,
+    /// Reconnecting after `retry_in_secs` because of `reason`.
+    Disconnected { reason: String, retry_in_secs: u64 },
+    /// Needs the user (e.g. wrong password); no automatic retry.
+    Failed { reason: String },
+}
+
+/// What changed; consumers re-read the store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    FolderChanged { account: i64, folder: i64 },
+    FoldersChanged { account: i64 },
+    MessageChanged { account: i64, message: i64 },
+    OutboxChanged { account: i64 },
+    Connectivity { account: i64, state: Connectivity },
+    SyncProgress { account: i64, folder: i64, done: u64, total: u64 },
+}
+
+/// An engine failure, with the kind the scheduler branches on.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error(transparent)]
+    Protocol(#[from] ProtocolError),
+    #[error(transparent)]
+    Storage(#[from] StoreError),
+    #[error(transparent)]
+    Credentials(#[from] crate::account::credentials::CredentialError),
+}
+
+/// The coarse kind of an engine error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Auth,
+    Tls,
+    Network,
+    Protocol,
+    Storage,
+}
+
+impl EngineError {
+    pub fn kind(&self) -> Kind {
+        match self {
+            EngineError::Protocol(e) => match e.kind {
+                ErrorKind::Auth => Kind::Auth,
+                ErrorKind::Tls => Kind::Tls,
+                ErrorKind::Network => Kind::Network,
+                ErrorKind::Protocol => Kind::Protocol,
+            },
+            EngineError::Storage(_) => Kind::Storage,
+            EngineError::Credentials(_) => Kind::Auth,
+        }
+    }
+}

@@ -1,0 +1,3 @@
+//! Message content: parsing (mail-parser), building (mail-builder), threading and HTML to text.
+
+pub mod parse;

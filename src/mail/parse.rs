@@ -1,0 +1,115 @@
+//! Reading RFC 5322 messages with mail-parser: the header summary the store keeps, and readable text.
+
+use mail_parser::{Address, MessageParser};
+
+/// What the store keeps of a message's headers, decoded (RFC 2047) to UTF-8.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Summary {
+    pub message_id: Option<String>,
+    pub in_reply_to: Option<String>,
+    /// Oldest first.
+    pub references: Vec<String>,
+    pub subject: String,
+    pub from_name: String,
+    pub from_addr: String,
+    pub to: String,
+    pub cc: String,
+    /// Unix seconds from the Date: header, if it has a valid one.
+    pub date: Option<i64>,
+    pub has_attachments: bool,
+    /// The first characters of the readable text.
+    pub preview: String,
+}
+
+/// Length of `Summary::preview`, in characters.
+pub const PREVIEW_CHARS: usize = 200;
+
+/// Summarises a raw message. Never fails: a message mail-parser cannot read at all gives an
+/// empty summary, so the caller can still keep (and show the source of) what it received.
+pub fn summarize(raw: &[u8]) -> Summary {
+    let Some(message) = MessageParser::default().parse(raw) else {
+        return Summary::default();
+    };
+    let (from_name, from_addr) = message
+        .from()
+        .and_then(Address::first)
+        .map(|a| (a.name().unwrap_or_default().to_owned(), a.address().unwrap_or_default().to_owned()))
+        .unwrap_or_default();
+    let preview = message
+        .body_preview(PREVIEW_CHARS)
+        .map(|p| p.split_whitespace().collect::<Vec<_>>().join(" "))
+        .unwrap_or_default();
+    Summary {
+        message_id: message.message_id().map(str::to_owned),
+        in_reply_to: message.in_reply_to().as_text_list().and_then(|l| l.first()).map(|s| s.to_string()),
+        references: message
+            .references()
+            .as_text_list()
+            .map(|l| l.iter().map(|s| s.to_string()).collect())
+            .unwrap_or_default(),
+        subject: message.subject().unwrap_or_default().to_owned(),
+        from_name,
+        from_addr,
+        to: message.to().map(format_addresses).unwrap_or_default(),
+        cc: message.cc().map(format_addresses).unwrap_or_default(),
+        date: message.date().map(mail_parser::DateTime::to_timestamp),
+        has_attachments: message.attachment_count() > 0,
+        preview,
+    }
+}
+
+/// The readable text of a message: its first text/plain body (mail-parser converts HTML-only
+/// mail to text).
+pub fn body_text(raw: &[u8]) -> Option<String> {
+    MessageParser::default().parse(raw)?.body_text(0).map(|t| t.into_owned())
+}
+
+/// Formats a list as `Name <a@b>, c@d`.
+pub fn format_addresses(address: &Address<'_>) -> String {
+    address
+        .iter()
+        .map(|a| match (a.name(), a.address()) {
+            (Some(name), Some(addr)) if !name.is_empty() => format!("{name} <{addr}>"),
+            (_, Some(addr)) => addr.to_owned(),
+            (Some(name), None) => name.to_owned(),
+            (None, None) => String::new(),
+        })
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn summary_decodes_encoded_words_and_threading_headers() {
+        let raw = b"From: =?UTF-8?Q?J=C3=B6rg?= <jorg@example.test>\r\n\
+To: a@example.test, Bee <b@example.test>\r\n\
+Subject: =?UTF-8?B?R3LDvMOfZQ==?=\r\n\
+Message-ID: <c@x>\r\n\
+In-Reply-To: <b@x>\r\n\
+References: <a@x> <b@x>\r\n\
+Date: Tue, 1 Aug 2023 10:00:00 +0000\r\n\
+\r\n\
+Hello   there\r\n";
+        let s = summarize(raw);
+        assert_eq!(s.subject, "Grüße");
+        assert_eq!((s.from_name.as_str(), s.from_addr.as_str()), ("Jörg", "jorg@example.test"));
+        assert_eq!(s.to, "a@example.test, Bee <b@example.test>");
+        assert_eq!(s.message_id.as_deref(), Some("c@x"));
+        assert_eq!(s.in_reply_to.as_deref(), Some("b@x"));
+        assert_eq!(s.references, vec!["a@x".to_string(), "b@x".to_string()]);
+        assert_eq!(s.date, Some(1_690_884_000));
+        assert_eq!(s.preview, "Hello there");
+    }
+
+    #[test]
+    fn garbage_gives_an_empty_summary_not_a_panic() {
+        for raw in [&b""[..], b"\xff\xfe\x00", b"Subject: =?x?Q?broken", b"Content-Type: multipart/mixed; boundary=\"\"\r\n\r\n--\r\n"] {
+            let _ = summarize(raw);
+            let _ = body_text(raw);
+        }
+    }
+}

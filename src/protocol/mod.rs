@@ -1,0 +1,31 @@
+//! Mail protocols (IMAP, POP3, SMTP) and TLS connection set-up. Knows nothing of iced or SQLite.
+//!
+//! The protocol clients arrive with their issues (IMAP sync, POP3, sending); this module fixes
+//! the error type they share, whose kinds the engine branches on.
+
+/// What kind of failure a protocol error is; the engine decides on retries from this.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// The server rejected the credentials: do not retry until the user acts.
+    Auth,
+    /// The TLS handshake or certificate check failed, or STARTTLS was not offered.
+    Tls,
+    /// The connection could not be made or was lost: retry with backoff.
+    Network,
+    /// The server said something we could not understand or refused a command.
+    Protocol,
+}
+
+/// A protocol-layer error: its kind, and a message that says what failed, where, and what to do.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct ProtocolError {
+    pub kind: ErrorKind,
+    pub message: String,
+}
+
+impl ProtocolError {
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> ProtocolError {
+        ProtocolError { kind, message: message.into() }
+    }
+}

@@ -1,0 +1,174 @@
+//! Accounts and their server settings. Passwords are never stored here.
+
+use std::path::PathBuf;
+
+use rusqlite::{OptionalExtension, Row, params};
+
+use super::{Result, Store, StoreError, now};
+use crate::account::settings::{Account, AccountSettings, ServerAddr};
+
+const ACCOUNT_COLUMNS: &str = "id, name, display_name, email, protocol,
+    incoming_host, incoming_port, incoming_security,
+    outgoing_host, outgoing_port, outgoing_security,
+    login, password_cmd, ca_file, cert_sha256, signature,
+    sync_days, download_bodies, download_days, poll_seconds, server_saves_sent,
+    pop3_leave_on_server, pop3_delete_after_days, pop3_delete_when_deleted";
+
+impl Store {
+    /// Stores a new account with default options and creates its INBOX. Fails with
+    /// `Conflict` when the name is taken.
+    pub fn add_account(&self, settings: &AccountSettings) -> Result<Account> {
+        settings.validate().map_err(|e| StoreError::Conflict(e.to_string()))?;
+        let id = self.write(|tx| {
+            let taken: bool = tx
+                .query_row("SELECT EXISTS (SELECT 1 FROM account WHERE name = ?1)", [&settings.name], |r| r.get(0))
+                .map_err(StoreError::sqlite("Check the account name"))?;
+            if taken {
+                return Err(StoreError::Conflict(format!(
+                    "an account named {:?} already exists; choose another --name or remove the old account",
+                    settings.name
+                )));
+            }
+            tx.execute(
+                "INSERT INTO account (name, display_name, email, protocol,
+                     incoming_host, incoming_port, incoming_security,
+                     outgoing_host, outgoing_port, outgoing_security,
+                     login, password_cmd, ca_file, cert_sha256, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+                params![
+                    settings.name,
+                    settings.display_name,
+                    settings.email,
+                    settings.protocol.as_str(),
+                    settings.incoming.host,
+                    settings.incoming.port,
+                    settings.incoming_security.as_str(),
+                    settings.outgoing.host,
+                    settings.outgoing.port,
+                    settings.outgoing_security.as_str(),
+                    settings.login,
+                    settings.password_cmd,
+                    settings.ca_file.as_ref().map(|p| p.to_string_lossy().into_owned()),
+                    settings.cert_sha256,
+                    now(),
+                ],
+            )
+            .map_err(StoreError::sqlite("Insert the account"))?;
+            let id = tx.last_insert_rowid();
+            tx.execute(
+                "INSERT INTO folder (account_id, path, server_path, delimiter, role)
+                 VALUES (?1, 'INBOX', 'INBOX', '/', 'inbox')",
+                [id],
+            )
+            .map_err(StoreError::sqlite("Create the account's INBOX"))?;
+            Ok(id)
+        })?;
+        self.account(id)
+    }
+
+    /// All accounts, in the order they were added.
+    pub fn accounts(&self) -> Result<Vec<Account>> {
+        self.read(|conn| {
+            let mut stmt = conn
+                .prepare(&format!("SELECT {ACCOUNT_COLUMNS} FROM account ORDER BY id"))
+                .map_err(StoreError::sqlite("Prepare the account list"))?;
+            let rows = stmt
+                .query_map([], account_from_row)
+                .map_err(StoreError::sqlite("List accounts"))?;
+            let mut accounts = Vec::new();
+            for row in rows {
+                accounts.push(row.map_err(StoreError::sqlite("Read an account"))??);
+            }
+            Ok(accounts)
+        })
+    }
+
+    /// One account by id.
+    pub fn account(&self, id: i64) -> Result<Account> {
+        self.read(|conn| {
+            conn.query_row(&format!("SELECT {ACCOUNT_COLUMNS} FROM account WHERE id = ?1"), [id], account_from_row)
+                .optional()
+                .map_err(StoreError::sqlite("Read the account"))?
+                .ok_or_else(|| StoreError::NotFound(format!("there is no account with id {id}")))?
+        })
+    }
+
+    /// Finds an account by name, falling back to its email address.
+    pub fn find_account(&self, name_or_email: &str) -> Result<Account> {
+        let found = self.read(|conn| {
+            conn.query_row(
+                &format!(
+                    "SELECT {ACCOUNT_COLUMNS} FROM account WHERE name = ?1
+                     UNION ALL
+                     SELECT {ACCOUNT_COLUMNS} FROM account WHERE email = ?1 COLLATE NOCASE
+                     LIMIT 1"
+                ),
+                [name_or_email],
+                account_from_row,
+            )
+            .optional()
+            .map_err(StoreError::sqlite("Find the account"))
+        })?;
+        match found {
+            Some(account) => account,
+            None => Err(StoreError::NotFound(format!(
+                "there is no account named {name_or_email:?}; `tern account list` shows the accounts"
+            ))),
+        }
+    }
+
+    /// Removes an account and everything cached for it.
+    pub fn remove_account(&self, id: i64) -> Result<()> {
+        self.write(|tx| {
+            let n = tx
+                .execute("DELETE FROM account WHERE id = ?1", [id])
+                .map_err(StoreError::sqlite("Delete the account"))?;
+            if n == 0 {
+                return Err(StoreError::NotFound(format!("there is no account with id {id}")));
+            }
+            Ok(())
+        })
+    }
+}
+
+/// Maps a row to an account; the inner result reports values no Tern would have written.
+fn account_from_row(row: &Row<'_>) -> rusqlite::Result<Result<Account>> {
+    let id: i64 = row.get(0)?;
+    let protocol: String = row.get(4)?;
+    let incoming_security: String = row.get(7)?;
+    let outgoing_security: String = row.get(10)?;
+    let ca_file: Option<String> = row.get(13)?;
+    let corrupt = |e: crate::account::settings::InvalidSetting| StoreError::Corrupt(format!("account {id}: {e}"));
+    let (protocol, incoming_security, outgoing_security) =
+        match (protocol.parse(), incoming_security.parse(), outgoing_security.parse()) {
+            (Ok(p), Ok(i), Ok(o)) => (p, i, o),
+            (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => return Ok(Err(corrupt(e))),
+        };
+    let settings = AccountSettings {
+        name: row.get(1)?,
+        display_name: row.get(2)?,
+        email: row.get(3)?,
+        protocol,
+        incoming: ServerAddr { host: row.get(5)?, port: row.get(6)? },
+        incoming_security,
+        outgoing: ServerAddr { host: row.get(8)?, port: row.get(9)? },
+        outgoing_security,
+        login: row.get(11)?,
+        password_cmd: row.get(12)?,
+        ca_file: ca_file.map(PathBuf::from),
+        cert_sha256: row.get(14)?,
+    };
+    Ok(Ok(Account {
+        id,
+        settings,
+        signature: row.get(15)?,
+        sync_days: row.get(16)?,
+        download_bodies: row.get(17)?,
+        download_days: row.get(18)?,
+        poll_seconds: row.get(19)?,
+        server_saves_sent: row.get(20)?,
+        pop3_leave_on_server: row.get(21)?,
+        pop3_delete_after_days: row.get(22)?,
+        pop3_delete_when_deleted: row.get(23)?,
+    }))
+}

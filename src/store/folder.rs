@@ -1,0 +1,185 @@
+//! Folders (mailboxes) of an account, with their sync state and cached counts.
+
+use rusqlite::{OptionalExtension, Row, params};
+use serde::Serialize;
+
+use super::{Result, Store, StoreError};
+
+/// Bits of `folder.attributes`, from LIST.
+pub mod attr {
+    pub const NOSELECT: i64 = 1;
+    pub const NONEXISTENT: i64 = 2;
+    pub const HAS_CHILDREN: i64 = 4;
+    pub const HAS_NO_CHILDREN: i64 = 8;
+    pub const ALL: i64 = 16;
+    pub const FLAGGED: i64 = 32;
+}
+
+/// The special-use role of a folder (RFC 6154), as the CLI prints it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FolderRole {
+    Inbox,
+    Sent,
+    Drafts,
+    Trash,
+    Junk,
+    Archive,
+}
+
+impl FolderRole {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FolderRole::Inbox => "inbox",
+            FolderRole::Sent => "sent",
+            FolderRole::Drafts => "drafts",
+            FolderRole::Trash => "trash",
+            FolderRole::Junk => "junk",
+            FolderRole::Archive => "archive",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<FolderRole> {
+        Some(match text {
+            "inbox" => FolderRole::Inbox,
+            "sent" => FolderRole::Sent,
+            "drafts" => FolderRole::Drafts,
+            "trash" => FolderRole::Trash,
+            "junk" => FolderRole::Junk,
+            "archive" => FolderRole::Archive,
+            _ => return None,
+        })
+    }
+}
+
+/// A folder as the store keeps it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Folder {
+    pub id: i64,
+    pub account_id: i64,
+    pub path: String,
+    pub server_path: String,
+    pub delimiter: Option<String>,
+    pub role: Option<FolderRole>,
+    pub attributes: i64,
+    pub subscribed: bool,
+    pub uidvalidity: Option<i64>,
+    pub uidnext: Option<i64>,
+    pub highestmodseq: Option<i64>,
+    pub total: i64,
+    pub unread: i64,
+}
+
+/// A folder to create or update (as seen in LIST).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewFolder {
+    pub path: String,
+    pub server_path: String,
+    pub delimiter: Option<String>,
+    pub role: Option<FolderRole>,
+    pub attributes: i64,
+    pub subscribed: bool,
+}
+
+const FOLDER_COLUMNS: &str = "id, account_id, path, server_path, delimiter, role, attributes, subscribed,
+    uidvalidity, uidnext, highestmodseq, total, unread";
+
+fn folder_from_row(row: &Row<'_>) -> rusqlite::Result<Folder> {
+    let role: Option<String> = row.get(5)?;
+    Ok(Folder {
+        id: row.get(0)?,
+        account_id: row.get(1)?,
+        path: row.get(2)?,
+        server_path: row.get(3)?,
+        delimiter: row.get(4)?,
+        role: role.as_deref().and_then(FolderRole::parse),
+        attributes: row.get(6)?,
+        subscribed: row.get(7)?,
+        uidvalidity: row.get(8)?,
+        uidnext: row.get(9)?,
+        highestmodseq: row.get(10)?,
+        total: row.get(11)?,
+        unread: row.get(12)?,
+    })
+}
+
+impl Store {
+    /// Creates the folder, or updates its LIST data if it exists. Returns its id.
+    pub fn upsert_folder(&self, account_id: i64, folder: &NewFolder) -> Result<i64> {
+        self.write(|tx| {
+            tx.query_row(
+                "INSERT INTO folder (account_id, path, server_path, delimiter, role, attributes, subscribed)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+                 ON CONFLICT (account_id, path) DO UPDATE SET
+                     server_path = excluded.server_path, delimiter = excluded.delimiter,
+                     role = excluded.role, attributes = excluded.attributes,
+                     subscribed = excluded.subscribed
+                 RETURNING id",
+                params![
+                    account_id,
+                    folder.path,
+                    folder.server_path,
+                    folder.delimiter,
+                    folder.role.map(FolderRole::as_str),
+                    folder.attributes,
+                    folder.subscribed,
+                ],
+                |row| row.get(0),
+            )
+            .map_err(StoreError::sqlite("Save the folder"))
+        })
+    }
+
+    /// An account's folders, INBOX first, then by path.
+    pub fn folders(&self, account_id: i64) -> Result<Vec<Folder>> {
+        self.read(|conn| {
+            let mut stmt = conn
+                .prepare(&format!(
+                    "SELECT {FOLDER_COLUMNS} FROM folder WHERE account_id = ?1
+                     ORDER BY role IS NOT 'inbox', path"
+                ))
+                .map_err(StoreError::sqlite("Prepare the folder list"))?;
+            let rows = stmt
+                .query_map([account_id], folder_from_row)
+                .map_err(StoreError::sqlite("List folders"))?;
+            rows.collect::<rusqlite::Result<Vec<_>>>()
+                .map_err(StoreError::sqlite("Read a folder"))
+        })
+    }
+
+    /// A folder by its path (case-insensitive for INBOX, as IMAP requires).
+    pub fn find_folder(&self, account_id: i64, path: &str) -> Result<Folder> {
+        let path = if path.eq_ignore_ascii_case("inbox") { "INBOX" } else { path };
+        self.read(|conn| {
+            conn.query_row(
+                &format!("SELECT {FOLDER_COLUMNS} FROM folder WHERE account_id = ?1 AND path = ?2"),
+                params![account_id, path],
+                folder_from_row,
+            )
+            .optional()
+            .map_err(StoreError::sqlite("Find the folder"))?
+            .ok_or_else(|| {
+                StoreError::NotFound(format!("there is no folder {path:?}; `tern folders` lists the folders"))
+            })
+        })
+    }
+
+    /// Records the server's sync state of a folder.
+    pub fn set_folder_sync_state(
+        &self,
+        folder_id: i64,
+        uidvalidity: Option<i64>,
+        uidnext: Option<i64>,
+        highestmodseq: Option<i64>,
+    ) -> Result<()> {
+        self.write(|tx| {
+            tx.execute(
+                "UPDATE folder SET uidvalidity = ?2, uidnext = ?3, highestmodseq = ?4, synced_at = unixepoch()
+                 WHERE id = ?1",
+                params![folder_id, uidvalidity, uidnext, highestmodseq],
+            )
+            .map_err(StoreError::sqlite("Save the folder's sync state"))?;
+            Ok(())
+        })
+    }
+}

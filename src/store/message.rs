@@ -1,0 +1,435 @@
+//! Cached messages: insertion in batches, keyset-paged folder views, threads and search.
+//!
+//! Every query here is served by an index (see `tests.rs`, which checks the query plans), so a
+//! folder of 1,000,000 messages opens without a table scan and nothing loads a whole folder.
+
+use rusqlite::{OptionalExtension, Row, Transaction, params};
+use serde::Serialize;
+
+use super::{Result, Store, StoreError};
+
+/// Bits of `message.flags`. Other keywords live in `message.keywords`.
+pub mod flag {
+    pub const SEEN: i64 = 1;
+    pub const ANSWERED: i64 = 2;
+    pub const FLAGGED: i64 = 4;
+    pub const DELETED: i64 = 8;
+    pub const DRAFT: i64 = 16;
+    pub const FORWARDED: i64 = 32;
+
+    /// IMAP names of the bits, in bit order.
+    pub const NAMES: [(i64, &str); 6] = [
+        (SEEN, "\\Seen"),
+        (ANSWERED, "\\Answered"),
+        (FLAGGED, "\\Flagged"),
+        (DELETED, "\\Deleted"),
+        (DRAFT, "\\Draft"),
+        (FORWARDED, "$Forwarded"),
+    ];
+
+    /// The IMAP names of `bits` followed by the keywords.
+    pub fn names(bits: i64, keywords: &str) -> Vec<String> {
+        NAMES
+            .iter()
+            .filter(|(bit, _)| bits & bit != 0)
+            .map(|(_, name)| (*name).to_owned())
+            .chain(keywords.split_whitespace().map(str::to_owned))
+            .collect()
+    }
+}
+
+/// A message header summary to insert (from IMAP FETCH or a downloaded POP3 message).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NewMessage {
+    pub folder_id: i64,
+    pub uid: Option<i64>,
+    pub uidl: Option<String>,
+    pub modseq: Option<i64>,
+    pub message_id: Option<String>,
+    pub in_reply_to: Option<String>,
+    /// References, oldest first.
+    pub references: Vec<String>,
+    pub subject: String,
+    pub from_name: String,
+    pub from_addr: String,
+    pub to: String,
+    pub cc: String,
+    pub date: i64,
+    pub internal_date: Option<i64>,
+    pub size: i64,
+    pub flags: i64,
+    pub keywords: String,
+    pub has_attachments: bool,
+    pub preview: String,
+}
+
+/// A message row as views and the CLI see it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MessageRow {
+    pub id: i64,
+    pub account_id: i64,
+    pub folder_id: i64,
+    pub uid: Option<i64>,
+    pub uidl: Option<String>,
+    pub message_id: Option<String>,
+    pub in_reply_to: Option<String>,
+    pub refs: String,
+    pub thread_id: Option<i64>,
+    pub subject: String,
+    pub from_name: String,
+    pub from_addr: String,
+    pub to: String,
+    pub cc: String,
+    pub date: i64,
+    pub size: i64,
+    pub flags: i64,
+    pub keywords: String,
+    pub has_attachments: bool,
+    pub preview: String,
+    pub body_state: i64,
+}
+
+/// Sort orders of a folder view; each has its own index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SortOrder {
+    /// Newest first.
+    #[default]
+    DateDesc,
+    /// By sender, then newest first within a sender.
+    From,
+    /// By subject (without Re:/Fwd:), then newest first.
+    Subject,
+}
+
+/// Where the previous page ended: the sort key, date and id of its last row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PageCursor {
+    pub key: String,
+    pub date: i64,
+    pub id: i64,
+}
+
+impl PageCursor {
+    /// The cursor just after `row` in `order`.
+    pub fn after(row: &MessageRow, order: SortOrder) -> PageCursor {
+        let key = match order {
+            SortOrder::DateDesc => String::new(),
+            SortOrder::From => sort_from(&row.from_name, &row.from_addr),
+            SortOrder::Subject => sort_subject(&row.subject),
+        };
+        PageCursor { key, date: row.date, id: row.id }
+    }
+}
+
+const MESSAGE_COLUMNS: &str = "m.id, m.account_id, m.folder_id, m.uid, m.uidl, m.message_id, m.in_reply_to,
+    m.refs, m.thread_id, m.subject, m.from_name, m.from_addr, m.to_addrs, m.cc_addrs, m.date, m.size,
+    m.flags, m.keywords, m.has_attachments, m.preview, m.body_state";
+
+fn message_from_row(row: &Row<'_>) -> rusqlite::Result<MessageRow> {
+    Ok(MessageRow {
+        id: row.get(0)?,
+        account_id: row.get(1)?,
+        folder_id: row.get(2)?,
+        uid: row.get(3)?,
+        uidl: row.get(4)?,
+        message_id: row.get(5)?,
+        in_reply_to: row.get(6)?,
+        refs: row.get(7)?,
+        thread_id: row.get(8)?,
+        subject: row.get(9)?,
+        from_name: row.get(10)?,
+        from_addr: row.get(11)?,
+        to: row.get(12)?,
+        cc: row.get(13)?,
+        date: row.get(14)?,
+        size: row.get(15)?,
+        flags: row.get(16)?,
+        keywords: row.get(17)?,
+        has_attachments: row.get(18)?,
+        preview: row.get(19)?,
+        body_state: row.get(20)?,
+    })
+}
+
+/// The sender as sorted: display name, else address, lower-cased.
+pub(crate) fn sort_from(name: &str, addr: &str) -> String {
+    let key = if name.trim().is_empty() { addr } else { name };
+    key.trim().to_lowercase()
+}
+
+/// The subject as sorted: without any number of leading Re:/Fwd:/Fw:/Aw: prefixes, lower-cased.
+pub(crate) fn sort_subject(subject: &str) -> String {
+    let mut rest = subject.trim();
+    loop {
+        let lower = rest.to_ascii_lowercase();
+        let stripped = ["re:", "fwd:", "fw:", "aw:", "wg:", "re :", "fwd :"]
+            .iter()
+            .find(|p| lower.starts_with(*p))
+            .and_then(|p| rest.get(p.len()..));
+        match stripped {
+            Some(next) => rest = next.trim_start(),
+            None => break,
+        }
+    }
+    rest.to_lowercase()
+}
+
+/// Turns what a user types into an FTS5 query: every word must match, as a prefix.
+pub(crate) fn fts_query(text: &str) -> Option<String> {
+    let terms: Vec<String> = text
+        .split_whitespace()
+        .map(|word| format!("\"{}\"*", word.replace('"', "\"\"")))
+        .collect();
+    if terms.is_empty() { None } else { Some(terms.join(" ")) }
+}
+
+impl Store {
+    /// Inserts a batch of messages in one transaction and returns their ids in order.
+    /// A message whose (folder, uid) or (folder, uidl) is already cached is left as it is and its
+    /// existing id returned, so replaying a batch after a crash duplicates nothing.
+    pub fn insert_messages(&self, account_id: i64, messages: &[NewMessage]) -> Result<Vec<i64>> {
+        self.write(|tx| messages.iter().map(|m| insert_message(tx, account_id, m)).collect())
+    }
+
+    /// One message by id.
+    pub fn message(&self, id: i64) -> Result<MessageRow> {
+        self.read(|conn| {
+            conn.query_row(&format!("SELECT {MESSAGE_COLUMNS} FROM message m WHERE m.id = ?1"), [id], message_from_row)
+                .optional()
+                .map_err(StoreError::sqlite("Read the message"))?
+                .ok_or_else(|| StoreError::NotFound(format!("there is no message with id {id}; `tern list` shows ids")))
+        })
+    }
+
+    /// One page of a folder in `order`, starting after `cursor` (None: from the top).
+    pub fn folder_page(
+        &self,
+        folder_id: i64,
+        order: SortOrder,
+        cursor: Option<&PageCursor>,
+        limit: usize,
+    ) -> Result<Vec<MessageRow>> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.read(|conn| {
+            let sql = folder_page_sql(order, cursor.is_some());
+            let mut stmt = conn.prepare_cached(&sql).map_err(StoreError::sqlite("Prepare the folder page"))?;
+            let rows = match cursor {
+                None => stmt.query_map(params![folder_id, limit], message_from_row),
+                Some(c) if order == SortOrder::DateDesc => {
+                    stmt.query_map(params![folder_id, c.date, c.id, limit], message_from_row)
+                }
+                Some(c) => stmt.query_map(params![folder_id, c.key, c.date, c.id, limit], message_from_row),
+            }
+            .map_err(StoreError::sqlite("Read the folder page"))?;
+            rows.collect::<rusqlite::Result<Vec<_>>>()
+                .map_err(StoreError::sqlite("Read a message row"))
+        })
+    }
+
+    /// A page at an arbitrary row offset (for a dragged scroll bar). Walks the index, not the table.
+    pub fn folder_page_at(&self, folder_id: i64, order: SortOrder, offset: usize, limit: usize) -> Result<Vec<MessageRow>> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let offset = i64::try_from(offset).unwrap_or(i64::MAX);
+        self.read(|conn| {
+            let sql = format!("{} OFFSET ?3", folder_page_sql(order, false));
+            let mut stmt = conn.prepare_cached(&sql).map_err(StoreError::sqlite("Prepare the folder page"))?;
+            let rows = stmt
+                .query_map(params![folder_id, limit, offset], message_from_row)
+                .map_err(StoreError::sqlite("Read the folder page"))?;
+            rows.collect::<rusqlite::Result<Vec<_>>>()
+                .map_err(StoreError::sqlite("Read a message row"))
+        })
+    }
+
+    /// The messages of a thread, oldest first.
+    pub fn thread_messages(&self, thread_id: i64) -> Result<Vec<MessageRow>> {
+        self.read(|conn| {
+            let mut stmt = conn
+                .prepare_cached(THREAD_SQL)
+                .map_err(StoreError::sqlite("Prepare the thread query"))?;
+            let rows = stmt
+                .query_map([thread_id], message_from_row)
+                .map_err(StoreError::sqlite("Read the thread"))?;
+            rows.collect::<rusqlite::Result<Vec<_>>>()
+                .map_err(StoreError::sqlite("Read a message row"))
+        })
+    }
+
+    /// Counts a folder's unread messages from the partial index (the folder row caches it too).
+    pub fn count_unread(&self, folder_id: i64) -> Result<i64> {
+        self.read(|conn| {
+            conn.query_row(UNREAD_SQL, [folder_id], |r| r.get(0))
+                .map_err(StoreError::sqlite("Count unread messages"))
+        })
+    }
+
+    /// Full-text search over subject, sender, recipients and body text, newest first.
+    /// `account_id` None searches every account.
+    pub fn search(&self, text: &str, account_id: Option<i64>, limit: usize) -> Result<Vec<MessageRow>> {
+        let Some(query) = fts_query(text) else { return Ok(Vec::new()) };
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.read(|conn| {
+            let mut stmt = conn
+                .prepare_cached(&format!(
+                    "SELECT {MESSAGE_COLUMNS} FROM message_fts f JOIN message m ON m.id = f.rowid
+                     WHERE message_fts MATCH ?1 AND (?2 IS NULL OR m.account_id = ?2)
+                     ORDER BY m.date DESC, m.id DESC LIMIT ?3"
+                ))
+                .map_err(StoreError::sqlite("Prepare the search"))?;
+            let rows = stmt
+                .query_map(params![query, account_id, limit], message_from_row)
+                .map_err(StoreError::sqlite("Search messages"))?;
+            rows.collect::<rusqlite::Result<Vec<_>>>()
+                .map_err(StoreError::sqlite("Read a search result"))
+        })
+    }
+
+    /// Records the readable text of a message's body for search (replacing any earlier text).
+    pub fn index_body_text(&self, message_id: i64, text: &str) -> Result<()> {
+        self.write(|tx| {
+            tx.execute("DELETE FROM message_fts WHERE rowid = ?1", [message_id])
+                .map_err(StoreError::sqlite("Drop the old search entry"))?;
+            tx.execute(
+                "INSERT INTO message_fts (rowid, subject, sender, recipients, body)
+                 SELECT id, subject, from_name || ' ' || from_addr, to_addrs || ' ' || cc_addrs, ?2
+                 FROM message WHERE id = ?1",
+                params![message_id, text],
+            )
+            .map_err(StoreError::sqlite("Index the body text"))?;
+            Ok(())
+        })
+    }
+}
+
+pub(super) const THREAD_SQL: &str = "SELECT m.id, m.account_id, m.folder_id, m.uid, m.uidl, m.message_id,
+    m.in_reply_to, m.refs, m.thread_id, m.subject, m.from_name, m.from_addr, m.to_addrs, m.cc_addrs,
+    m.date, m.size, m.flags, m.keywords, m.has_attachments, m.preview, m.body_state
+    FROM message m WHERE m.thread_id = ?1 ORDER BY m.date, m.id";
+
+pub(super) const UNREAD_SQL: &str = "SELECT count(*) FROM message WHERE folder_id = ?1 AND (flags & 1) = 0";
+
+/// The SQL of a folder page. Parameters: folder, [cursor...], limit.
+pub(super) fn folder_page_sql(order: SortOrder, with_cursor: bool) -> String {
+    let (after, order_by) = match order {
+        SortOrder::DateDesc => ("(m.date, m.id) < (?2, ?3)", "m.date DESC, m.id DESC"),
+        SortOrder::From => ("(m.sort_from, m.date, m.id) > (?2, ?3, ?4)", "m.sort_from, m.date, m.id"),
+        SortOrder::Subject => ("(m.sort_subject, m.date, m.id) > (?2, ?3, ?4)", "m.sort_subject, m.date, m.id"),
+    };
+    let limit_param = match (order, with_cursor) {
+        (_, false) => "?2",
+        (SortOrder::DateDesc, true) => "?4",
+        (_, true) => "?5",
+    };
+    let filter = if with_cursor { format!(" AND {after}") } else { String::new() };
+    format!("SELECT {MESSAGE_COLUMNS} FROM message m WHERE m.folder_id = ?1{filter} ORDER BY {order_by} LIMIT {limit_param}")
+}
+
+fn insert_message(tx: &Transaction<'_>, account_id: i64, m: &NewMessage) -> Result<i64> {
+    let existing: Option<i64> = tx
+        .query_row(
+            "SELECT id FROM message WHERE folder_id = ?1 AND (uid = ?2 OR uidl = ?3)",
+            params![m.folder_id, m.uid, m.uidl],
+            |r| r.get(0),
+        )
+        .optional()
+        .map_err(StoreError::sqlite("Look for a cached copy"))?;
+    if let Some(id) = existing {
+        return Ok(id);
+    }
+    let thread_id = thread_for(tx, account_id, m)?;
+    tx.query_row(
+        "INSERT INTO message (account_id, folder_id, uid, uidl, modseq, message_id, in_reply_to, refs,
+             thread_id, subject, from_name, from_addr, to_addrs, cc_addrs, date, internal_date, size,
+             flags, keywords, has_attachments, preview, sort_from, sort_subject)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19,
+                 ?20, ?21, ?22, ?23)
+         RETURNING id",
+        params![
+            account_id,
+            m.folder_id,
+            m.uid,
+            m.uidl,
+            m.modseq,
+            m.message_id,
+            m.in_reply_to,
+            m.references.join(" "),
+            thread_id,
+            m.subject,
+            m.from_name,
+            m.from_addr,
+            m.to,
+            m.cc,
+            m.date,
+            m.internal_date,
+            m.size,
+            m.flags,
+            m.keywords,
+            m.has_attachments,
+            m.preview,
+            sort_from(&m.from_name, &m.from_addr),
+            sort_subject(&m.subject),
+        ],
+        |r| r.get(0),
+    )
+    .map_err(StoreError::sqlite("Insert the message"))
+}
+
+/// The thread a message belongs to: its parent's thread when the parent is cached, else the
+/// thread of the root of its References chain (created if new).
+fn thread_for(tx: &Transaction<'_>, account_id: i64, m: &NewMessage) -> Result<Option<i64>> {
+    if let Some(parent) = m.in_reply_to.as_deref().or(m.references.last().map(String::as_str)) {
+        let parent_thread: Option<Option<i64>> = tx
+            .query_row(
+                "SELECT thread_id FROM message WHERE message_id = ?1 AND account_id = ?2 LIMIT 1",
+                params![parent, account_id],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(StoreError::sqlite("Look up the parent's thread"))?;
+        if let Some(Some(thread)) = parent_thread {
+            return Ok(Some(thread));
+        }
+    }
+    let root = m
+        .references
+        .first()
+        .or(m.in_reply_to.as_ref())
+        .or(m.message_id.as_ref());
+    let Some(root) = root else { return Ok(None) };
+    let id = tx
+        .query_row(
+            "INSERT INTO thread (account_id, root) VALUES (?1, ?2)
+             ON CONFLICT (account_id, root) DO UPDATE SET root = excluded.root
+             RETURNING id",
+            params![account_id, root],
+            |r| r.get(0),
+        )
+        .map_err(StoreError::sqlite("Find or create the thread"))?;
+    Ok(Some(id))
+}
+
+impl Store {
+    /// The cached raw RFC 5322 source of a message, if its whole body is cached.
+    pub fn raw_message(&self, message_id: i64) -> Result<Option<Vec<u8>>> {
+        self.read(|conn| {
+            conn.query_row("SELECT raw FROM body WHERE message_id = ?1", [message_id], |r| r.get(0))
+                .optional()
+                .map_err(StoreError::sqlite("Read the cached message source"))
+        })
+    }
+
+    /// Caches the whole raw source of a message and marks its body as fully present.
+    pub fn save_raw_message(&self, message_id: i64, raw: &[u8]) -> Result<()> {
+        self.write(|tx| {
+            tx.execute(
+                "INSERT INTO body (message_id, raw) VALUES (?1, ?2)
+                 ON CONFLICT (message_id) DO UPDATE SET raw = excluded.raw",
+                params![message_id, raw],
+            )
+            .map_err(StoreError::sqlite("Save the message source"))?;
+            tx.execute("UPDATE message SET body_state = 2 WHERE id = ?1", [message_id])
+                .map_err(StoreError::sqlite("Mark the body as cached"))?;
+            Ok(())
+        })
+    }
+}

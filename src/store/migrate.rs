@@ -1,0 +1,72 @@
+//! Forward-only schema migrations, embedded from `migrations/` at build time.
+//!
+//! Each migration runs in its own IMMEDIATE transaction that also sets `user_version`, so a
+//! crash leaves the database at the old or the new version, never in between.
+
+use std::path::Path;
+
+use rusqlite::{Connection, TransactionBehavior};
+
+use super::{Result, StoreError};
+
+/// One embedded migration file.
+#[derive(Debug)]
+pub(super) struct Migration {
+    pub version: u32,
+    pub name: &'static str,
+    pub sql: &'static str,
+}
+
+include!(concat!(env!("OUT_DIR"), "/migrations.rs"));
+
+/// The schema version this build writes.
+pub const LATEST_VERSION: u32 = MIGRATIONS.len() as u32;
+
+/// Brings `conn` up to `LATEST_VERSION`.
+pub(super) fn migrate(conn: &mut Connection, path: &Path) -> Result<()> {
+    migrate_to(conn, path, LATEST_VERSION)
+}
+
+/// Brings `conn` up to `target` (tests use older targets to build old databases).
+pub(super) fn migrate_to(conn: &mut Connection, path: &Path, target: u32) -> Result<()> {
+    for migration in MIGRATIONS.iter().filter(|m| m.version <= target) {
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(StoreError::sqlite("Begin a migration transaction"))?;
+        // Read the version inside the transaction: another process may have migrated meanwhile.
+        let current = user_version(&tx)?;
+        if current > i64::from(LATEST_VERSION) {
+            return Err(StoreError::TooNew {
+                path: path.to_owned(),
+                found: current,
+                known: i64::from(LATEST_VERSION),
+            });
+        }
+        if current >= i64::from(migration.version) {
+            continue;
+        }
+        let failed = |source| StoreError::Migration {
+            path: path.to_owned(),
+            version: migration.version,
+            name: migration.name,
+            source,
+        };
+        tx.execute_batch(migration.sql).map_err(failed)?;
+        tx.pragma_update(None, "user_version", migration.version).map_err(failed)?;
+        tx.commit().map_err(failed)?;
+    }
+    let current = user_version(conn)?;
+    if current > i64::from(LATEST_VERSION) {
+        return Err(StoreError::TooNew {
+            path: path.to_owned(),
+            found: current,
+            known: i64::from(LATEST_VERSION),
+        });
+    }
+    Ok(())
+}
+
+pub(super) fn user_version(conn: &Connection) -> Result<i64> {
+    conn.query_row("PRAGMA user_version", [], |row| row.get(0))
+        .map_err(StoreError::sqlite("Read the schema version"))
+}

@@ -1,0 +1,319 @@
+//! Store tests: migrations from every older version, query plans, paging, counts, threads.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+
+use super::*;
+use crate::account::settings::{AccountSettings, Protocol, Security, ServerAddr};
+
+fn settings(name: &str) -> AccountSettings {
+    AccountSettings {
+        name: name.into(),
+        display_name: "Jo Example".into(),
+        email: format!("{name}@example.test"),
+        protocol: Protocol::Imap,
+        incoming: ServerAddr { host: "127.0.0.1".into(), port: 993 },
+        incoming_security: Security::Tls,
+        outgoing: ServerAddr { host: "127.0.0.1".into(), port: 465 },
+        outgoing_security: Security::Tls,
+        login: format!("{name}@example.test"),
+        password_cmd: Some("echo secret".into()),
+        ca_file: None,
+        cert_sha256: None,
+    }
+}
+
+fn temp_store() -> (tempfile::TempDir, Store) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open_dir(dir.path()).unwrap();
+    (dir, store)
+}
+
+fn message(folder_id: i64, uid: i64, date: i64) -> NewMessage {
+    NewMessage {
+        folder_id,
+        uid: Some(uid),
+        message_id: Some(format!("m{uid}@example.test")),
+        subject: format!("Subject {uid}"),
+        from_name: format!("Sender {}", uid % 7),
+        from_addr: format!("s{}@example.test", uid % 7),
+        date,
+        size: 1000 + uid,
+        flags: if uid % 3 == 0 { flag::SEEN } else { 0 },
+        ..NewMessage::default()
+    }
+}
+
+#[test]
+fn open_sets_wal_foreign_keys_and_version() {
+    let (_dir, store) = temp_store();
+    store
+        .read(|conn| {
+            let mode: String = conn.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
+            assert_eq!(mode, "wal");
+            let fk: i64 = conn.query_row("PRAGMA foreign_keys", [], |r| r.get(0)).unwrap();
+            assert_eq!(fk, 1);
+            assert_eq!(migrate::user_version(conn).unwrap(), i64::from(LATEST_VERSION));
+            Ok(())
+        })
+        .unwrap();
+    // Every table is STRICT.
+    store
+        .read(|conn| {
+            let mut stmt = conn.prepare("SELECT name, strict FROM pragma_table_list WHERE schema = 'main' AND type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE 'message_fts%'").unwrap();
+            let rows: Vec<(String, i64)> = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).unwrap().map(|r| r.unwrap()).collect();
+            assert!(rows.len() >= 9, "{rows:?}");
+            for (name, strict) in rows {
+                assert_eq!(strict, 1, "table {name} is not STRICT");
+            }
+            Ok(())
+        })
+        .unwrap();
+}
+
+/// Builds a database at every older schema version, with data in it, and opens it with the
+/// current code: it must upgrade in place, keep the data and pass SQLite's integrity checks.
+#[test]
+fn upgrades_from_every_older_version() {
+    for start in 0..LATEST_VERSION {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(DB_FILE);
+        {
+            let mut conn = rusqlite::Connection::open(&path).unwrap();
+            conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON;").unwrap();
+            migrate::migrate_to(&mut conn, &path, start).unwrap();
+            assert_eq!(migrate::user_version(&conn).unwrap(), i64::from(start));
+            if start >= 1 {
+                conn.execute(
+                    "INSERT INTO account (name, email, protocol, incoming_host, incoming_port, incoming_security,
+                         outgoing_host, outgoing_port, outgoing_security, login, created_at)
+                     VALUES ('old', 'old@example.test', 'imap', 'h', 993, 'tls', 'h', 465, 'tls', 'old', 0)",
+                    [],
+                )
+                .unwrap();
+            }
+        }
+        let store = Store::open(&path).unwrap();
+        store
+            .read(|conn| {
+                assert_eq!(migrate::user_version(conn).unwrap(), i64::from(LATEST_VERSION));
+                let ok: String = conn.query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
+                assert_eq!(ok, "ok", "integrity after upgrading from {start}");
+                let violations: i64 = conn.query_row("SELECT count(*) FROM pragma_foreign_key_check", [], |r| r.get(0)).unwrap();
+                assert_eq!(violations, 0, "foreign keys after upgrading from {start}");
+                Ok(())
+            })
+            .unwrap();
+        if start >= 1 {
+            assert_eq!(store.find_account("old").unwrap().settings.email, "old@example.test");
+        }
+    }
+}
+
+#[test]
+fn reopening_is_a_no_op_and_newer_schema_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open_dir(dir.path()).unwrap();
+    store.add_account(&settings("jo")).unwrap();
+    drop(store);
+    let store = Store::open_dir(dir.path()).unwrap();
+    assert_eq!(store.accounts().unwrap().len(), 1);
+    drop(store);
+
+    let path = dir.path().join(DB_FILE);
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.pragma_update(None, "user_version", LATEST_VERSION + 1).unwrap();
+    drop(conn);
+    let err = Store::open(&path).unwrap_err();
+    assert!(matches!(err, StoreError::TooNew { .. }), "{err}");
+    assert!(err.to_string().contains("newer"), "{err}");
+}
+
+#[test]
+fn migration_numbering_is_contiguous() {
+    for (index, m) in migrate::MIGRATIONS.iter().enumerate() {
+        assert_eq!(m.version as usize, index + 1, "{}", m.name);
+        assert!(!m.sql.contains("BEGIN TRANSACTION"), "migration {} must not manage its own transaction", m.name);
+    }
+}
+
+#[test]
+fn accounts_round_trip_and_names_are_unique() {
+    let (_dir, store) = temp_store();
+    let added = store.add_account(&settings("work")).unwrap();
+    assert_eq!(added.settings, settings("work"));
+    assert_eq!(store.find_account("work").unwrap(), added);
+    assert_eq!(store.find_account("WORK@example.test").unwrap().id, added.id);
+    let err = store.add_account(&settings("work")).unwrap_err();
+    assert!(matches!(err, StoreError::Conflict(_)), "{err}");
+    assert!(err.to_string().contains("already exists"), "{err}");
+    let folders = store.folders(added.id).unwrap();
+    assert_eq!(folders.len(), 1);
+    assert_eq!(folders[0].role, Some(FolderRole::Inbox));
+    store.remove_account(added.id).unwrap();
+    assert!(store.accounts().unwrap().is_empty());
+    assert!(matches!(store.find_account("work"), Err(StoreError::NotFound(_))));
+}
+
+/// Every query a view makes must be an index search: no table scan, no sort of a whole folder.
+#[test]
+fn view_queries_use_indexes() {
+    let (_dir, store) = temp_store();
+    let plan = |sql: &str, params: &[&dyn rusqlite::ToSql]| -> String {
+        store
+            .read(|conn| {
+                let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+                let rows: Vec<String> = stmt.query_map(params, |r| r.get::<_, String>(3)).unwrap().map(|r| r.unwrap()).collect();
+                Ok(rows.join("\n"))
+            })
+            .unwrap()
+    };
+    let cases: Vec<(&str, String, Vec<&dyn rusqlite::ToSql>, &str)> = vec![
+        ("folder newest first", message::folder_page_sql(SortOrder::DateDesc, false), vec![&1, &50], "message_folder_date"),
+        ("folder newest first, next page", message::folder_page_sql(SortOrder::DateDesc, true), vec![&1, &0, &0, &50], "message_folder_date"),
+        ("folder by sender", message::folder_page_sql(SortOrder::From, false), vec![&1, &50], "message_folder_from"),
+        ("folder by sender, next page", message::folder_page_sql(SortOrder::From, true), vec![&1, &"a", &0, &0, &50], "message_folder_from"),
+        ("folder by subject", message::folder_page_sql(SortOrder::Subject, false), vec![&1, &50], "message_folder_subject"),
+        ("folder by subject, next page", message::folder_page_sql(SortOrder::Subject, true), vec![&1, &"a", &0, &0, &50], "message_folder_subject"),
+        ("a thread", message::THREAD_SQL.to_owned(), vec![&1], "message_thread"),
+        ("unread count", message::UNREAD_SQL.to_owned(), vec![&1], "message_folder_unread"),
+    ];
+    for (what, sql, params, index) in cases {
+        let p = plan(&sql, &params);
+        assert!(p.contains(&format!("USING INDEX {index}")) || p.contains(&format!("USING COVERING INDEX {index}")), "{what}: expected {index}, got:\n{p}");
+        assert!(!p.contains("SCAN m\n") && !p.lines().any(|l| l.trim() == "SCAN m" || l.trim() == "SCAN message"), "{what}: table scan:\n{p}");
+        assert!(!p.contains("TEMP B-TREE"), "{what}: sorts in a temporary b-tree:\n{p}");
+    }
+    // Keyset pages must seek, not walk from the top.
+    let p = plan(&message::folder_page_sql(SortOrder::DateDesc, true), &[&1, &0, &0, &50]);
+    assert!(p.contains("(date,rowid)<(?,?)") || p.contains("date<"), "next page does not seek:\n{p}");
+}
+
+#[test]
+fn folder_pages_follow_each_sort_order() {
+    let (_dir, store) = temp_store();
+    let account = store.add_account(&settings("jo")).unwrap();
+    let inbox = store.find_folder(account.id, "inbox").unwrap();
+    // Dates collide often, so ties must be broken by id.
+    let batch: Vec<NewMessage> = (1..=500).map(|uid| message(inbox.id, uid, 1_700_000_000 + (uid * 7919) % 97)).collect();
+    let ids = store.insert_messages(account.id, &batch).unwrap();
+    assert_eq!(ids.len(), 500);
+
+    for order in [SortOrder::DateDesc, SortOrder::From, SortOrder::Subject] {
+        let mut paged = Vec::new();
+        let mut cursor = None;
+        loop {
+            let page = store.folder_page(inbox.id, order, cursor.as_ref(), 37).unwrap();
+            let Some(last) = page.last() else { break };
+            cursor = Some(PageCursor::after(last, order));
+            paged.extend(page.iter().map(|r| r.id));
+        }
+        let mut all = store.folder_page_at(inbox.id, order, 0, 10_000).unwrap();
+        let expected: Vec<i64> = match order {
+            SortOrder::DateDesc => {
+                all.sort_by(|a, b| (b.date, b.id).cmp(&(a.date, a.id)));
+                all.iter().map(|r| r.id).collect()
+            }
+            SortOrder::From => {
+                all.sort_by(|a, b| (message::sort_from(&a.from_name, &a.from_addr), a.date, a.id).cmp(&(message::sort_from(&b.from_name, &b.from_addr), b.date, b.id)));
+                all.iter().map(|r| r.id).collect()
+            }
+            SortOrder::Subject => {
+                all.sort_by(|a, b| (message::sort_subject(&a.subject), a.date, a.id).cmp(&(message::sort_subject(&b.subject), b.date, b.id)));
+                all.iter().map(|r| r.id).collect()
+            }
+        };
+        assert_eq!(paged, expected, "{order:?}");
+        let at = store.folder_page_at(inbox.id, order, 100, 10).unwrap();
+        assert_eq!(at.iter().map(|r| r.id).collect::<Vec<_>>(), expected[100..110].to_vec(), "{order:?} at offset");
+    }
+}
+
+#[test]
+fn counts_follow_inserts_flag_changes_and_deletes() {
+    let (_dir, store) = temp_store();
+    let account = store.add_account(&settings("jo")).unwrap();
+    let inbox = store.find_folder(account.id, "INBOX").unwrap();
+    let batch: Vec<NewMessage> = (1..=30).map(|uid| message(inbox.id, uid, uid)).collect();
+    store.insert_messages(account.id, &batch).unwrap();
+    let folder = store.find_folder(account.id, "INBOX").unwrap();
+    assert_eq!((folder.total, folder.unread), (30, 20));
+    assert_eq!(store.count_unread(inbox.id).unwrap(), 20);
+
+    // Replaying the same batch (as after a crash) duplicates nothing.
+    let again = store.insert_messages(account.id, &batch).unwrap();
+    assert_eq!(again.len(), 30);
+    assert_eq!(store.find_folder(account.id, "INBOX").unwrap().total, 30);
+
+    store
+        .write(|tx| {
+            tx.execute("UPDATE message SET flags = flags | 1 WHERE folder_id = ?1 AND uid <= 10", [inbox.id]).unwrap();
+            tx.execute("DELETE FROM message WHERE folder_id = ?1 AND uid > 25", [inbox.id]).unwrap();
+            Ok(())
+        })
+        .unwrap();
+    let folder = store.find_folder(account.id, "INBOX").unwrap();
+    let unread = store.count_unread(inbox.id).unwrap();
+    assert_eq!((folder.total, folder.unread), (25, unread));
+}
+
+#[test]
+fn replies_join_their_thread_whatever_the_arrival_order() {
+    let (_dir, store) = temp_store();
+    let account = store.add_account(&settings("jo")).unwrap();
+    let inbox = store.find_folder(account.id, "INBOX").unwrap();
+    let mk = |uid: i64, id: &str, parent: Option<&str>, refs: &[&str]| NewMessage {
+        folder_id: inbox.id,
+        uid: Some(uid),
+        message_id: Some(id.into()),
+        in_reply_to: parent.map(str::to_owned),
+        references: refs.iter().map(|s| (*s).to_owned()).collect(),
+        subject: "Plans".into(),
+        date: uid,
+        ..NewMessage::default()
+    };
+    // Newest first, as headers sync: the grandchild, then the child, then the root.
+    let ids = store
+        .insert_messages(
+            account.id,
+            &[
+                mk(3, "c@x", Some("b@x"), &["a@x", "b@x"]),
+                mk(2, "b@x", Some("a@x"), &["a@x"]),
+                mk(1, "a@x", None, &[]),
+                mk(4, "other@x", None, &[]),
+            ],
+        )
+        .unwrap();
+    let rows: Vec<MessageRow> = ids.iter().map(|id| store.message(*id).unwrap()).collect();
+    let thread = rows[0].thread_id.unwrap();
+    assert!(rows[..3].iter().all(|r| r.thread_id == Some(thread)), "{rows:?}");
+    assert_ne!(rows[3].thread_id, Some(thread));
+    let in_thread: Vec<i64> = store.thread_messages(thread).unwrap().iter().map(|r| r.uid.unwrap()).collect();
+    assert_eq!(in_thread, vec![1, 2, 3]);
+}
+
+#[test]
+fn search_matches_headers_and_indexed_body_text() {
+    let (_dir, store) = temp_store();
+    let account = store.add_account(&settings("jo")).unwrap();
+    let inbox = store.find_folder(account.id, "INBOX").unwrap();
+    let mut m = message(inbox.id, 1, 10);
+    m.subject = "Quarterly Résumé review".into();
+    let id = store.insert_messages(account.id, &[m, message(inbox.id, 2, 20)]).unwrap()[0];
+    assert_eq!(store.search("resume", None, 10).unwrap().iter().map(|r| r.id).collect::<Vec<_>>(), vec![id]);
+    assert_eq!(store.search("quart", Some(account.id), 10).unwrap().len(), 1);
+    assert!(store.search("zebra", None, 10).unwrap().is_empty());
+    store.index_body_text(id, "the zebra crossing").unwrap();
+    assert_eq!(store.search("zebra", None, 10).unwrap().len(), 1);
+    assert_eq!(store.search("zebra quarterly", None, 10).unwrap().len(), 1);
+    // Query syntax from a user can never break the statement.
+    assert!(store.search("\"unbalanced AND OR (", None, 10).is_ok());
+    assert!(store.search("   ", None, 10).unwrap().is_empty());
+}
+
+#[test]
+fn sort_subject_strips_reply_prefixes() {
+    assert_eq!(message::sort_subject("Re: RE: Fwd: Lunch"), "lunch");
+    assert_eq!(message::sort_subject("AW: Termin"), "termin");
+    assert_eq!(message::sort_subject("Re:"), "");
+    assert_eq!(message::sort_subject("Reply needed"), "reply needed");
+}

@@ -1,0 +1,118 @@
+//! The headless CLI contract: `account add`/`list` round-trip through the store, `--json`
+//! shapes, and one-line errors with a non-zero exit for bad input.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn tern(data_dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_tern"))
+        .arg("--data-dir")
+        .arg(data_dir)
+        .args(args)
+        .env_remove("TERN_DATA_DIR")
+        .output()
+        .unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn json(o: &Output) -> serde_json::Value {
+    assert!(o.status.success(), "failed: {}", stderr(o));
+    serde_json::from_slice(&o.stdout).unwrap()
+}
+
+const ADD: &[&str] = &[
+    "account", "add", "--name", "work", "--email", "jo@example.test", "--protocol", "imap",
+    "--incoming", "127.0.0.1:993", "--incoming-security", "tls",
+    "--outgoing", "127.0.0.1:587", "--outgoing-security", "starttls",
+    "--password-cmd", "echo secret",
+];
+
+#[test]
+fn account_add_and_list_round_trip() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = tern(dir.path(), ADD);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let mut pop = ADD.to_vec();
+    for (from, to) in [("work", "home"), ("imap", "pop3"), ("127.0.0.1:993", "[::1]:995")] {
+        let i = pop.iter().position(|a| *a == from).unwrap();
+        pop[i] = to;
+    }
+    let out = tern(dir.path(), &pop);
+    assert!(out.status.success(), "{}", stderr(&out));
+
+    let list = json(&tern(dir.path(), &["account", "list", "--json"]));
+    assert_eq!(list.as_array().unwrap().len(), 2);
+    assert_eq!(list[0]["name"], "work");
+    assert_eq!(list[0]["email"], "jo@example.test");
+    assert_eq!(list[0]["protocol"], "imap");
+    assert_eq!(list[0]["incoming"], "127.0.0.1:993");
+    assert_eq!(list[0]["outgoing_security"], "starttls");
+    assert_eq!(list[1]["name"], "home");
+    assert_eq!(list[1]["protocol"], "pop3");
+    assert_eq!(list[1]["incoming"], "[::1]:995");
+
+    let text = tern(dir.path(), &["account", "list"]);
+    assert!(String::from_utf8_lossy(&text.stdout).contains("work\tjo@example.test\timap"));
+
+    let folders = json(&tern(dir.path(), &["folders", "--account", "work", "--json"]));
+    assert_eq!(folders, serde_json::json!([{"path": "INBOX", "role": "inbox", "total": 0, "unread": 0}]));
+    let list = json(&tern(dir.path(), &["list", "--account", "work", "--json"]));
+    assert_eq!(list, serde_json::json!([]));
+    let found = json(&tern(dir.path(), &["search", "anything", "--json"]));
+    assert_eq!(found, serde_json::json!([]));
+
+    let out = tern(dir.path(), &["account", "remove", "home"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(json(&tern(dir.path(), &["account", "list", "--json"])).as_array().unwrap().len(), 1);
+}
+
+#[test]
+fn bad_input_fails_with_one_line_that_says_what_to_do() {
+    let dir = tempfile::tempdir().unwrap();
+    let replace = |from: &str, to: &str| {
+        let mut args: Vec<String> = ADD.iter().map(|s| (*s).to_owned()).collect();
+        let i = args.iter().position(|a| a == from).unwrap();
+        args[i] = to.to_owned();
+        args
+    };
+    let cases = [
+        (replace("jo@example.test", "not-an-address"), "email address"),
+        (replace("127.0.0.1:993", "imap.example.com"), "host:port"),
+        (replace("127.0.0.1:587", "mail.example.com:99999"), "port"),
+        (replace("tls", "ssl3"), "tls, starttls or plain"),
+        (replace("imap", "smtp"), "imap or pop3"),
+        (replace("jo@example.test", "jo@example.test\r\nBcc: x@evil.test"), "email address"),
+    ];
+    for (args, hint) in cases {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = tern(dir.path(), &args);
+        let err = stderr(&out);
+        assert!(!out.status.success(), "{args:?} was accepted");
+        assert_eq!(err.trim_end().lines().count(), 1, "not one line: {err}");
+        assert!(err.contains(hint), "{err:?} should mention {hint:?}");
+    }
+    // Nothing was stored by the failed attempts.
+    assert_eq!(json(&tern(dir.path(), &["account", "list", "--json"])), serde_json::json!([]));
+
+    assert!(tern(dir.path(), ADD).status.success());
+    let out = tern(dir.path(), ADD);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("already exists"), "{}", stderr(&out));
+
+    let out = tern(dir.path(), &["folders", "--account", "nosuch"]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("tern account list"), "{}", stderr(&out));
+
+    let out = tern(dir.path(), &["show", "42"]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("no message with id 42"), "{}", stderr(&out));
+
+    let out = tern(dir.path(), &["sync"]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("not yet implemented"), "{}", stderr(&out));
+}
