@@ -26,10 +26,24 @@ fn json(o: &Output) -> serde_json::Value {
 }
 
 const ADD: &[&str] = &[
-    "account", "add", "--name", "work", "--email", "jo@example.test", "--protocol", "imap",
-    "--incoming", "127.0.0.1:993", "--incoming-security", "tls",
-    "--outgoing", "127.0.0.1:587", "--outgoing-security", "starttls",
-    "--password-cmd", "echo secret",
+    "account",
+    "add",
+    "--name",
+    "work",
+    "--email",
+    "jo@example.test",
+    "--protocol",
+    "imap",
+    "--incoming",
+    "127.0.0.1:993",
+    "--incoming-security",
+    "tls",
+    "--outgoing",
+    "127.0.0.1:587",
+    "--outgoing-security",
+    "starttls",
+    "--password-cmd",
+    "echo secret",
 ];
 
 #[test]

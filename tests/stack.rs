@@ -1,6 +1,8 @@
 //! Proves the test mail stack: submission with AUTH through Postfix, delivery over LMTP into
 //! Dovecot, and reading back over raw IMAP and POP3, plus the refusals a client must see.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+
 mod support;
 
 use std::time::{Duration, Instant};
@@ -76,17 +78,22 @@ fn submission_delivers_to_imap_and_pop3() {
         assert!(caps.contains(cap), "missing {cap}: {caps}");
     }
     let list = c.imap_ok("e", "LIST \"\" \"*\"").join("\n");
-    for (flag, name) in [("\\Sent", "Sent"), ("\\Drafts", "Drafts"), ("\\Trash", "Trash"), ("\\Junk", "Junk"), ("\\Archive", "Archive")] {
+    for (flag, name) in
+        [("\\Sent", "Sent"), ("\\Drafts", "Drafts"), ("\\Trash", "Trash"), ("\\Junk", "Junk"), ("\\Archive", "Archive")]
+    {
         assert!(list.contains(flag) && list.contains(name), "missing {flag} {name}:\n{list}");
     }
     c.imap_ok("f", "SELECT INBOX");
     let fetched = c.imap_ok("g", "FETCH 1 BODY.PEEK[]").join("\n");
     let raw_start = fetched.find("From:").expect("message body");
-    let summary = summarize(fetched[raw_start..].as_bytes());
+    let summary = summarize(&fetched.as_bytes()[raw_start..]);
     assert_eq!(summary.subject, SUBJECT);
     assert_eq!(summary.from_addr, servers.alice.address);
     assert_eq!(summary.message_id.as_deref(), Some("stack-test@example.test"));
-    assert!(fetched.contains("\r\n.leading dot") || fetched.contains("\n.leading dot"), "dot-stuffing undone: {fetched}");
+    assert!(
+        fetched.contains("\r\n.leading dot") || fetched.contains("\n.leading dot"),
+        "dot-stuffing undone: {fetched}"
+    );
     assert!(!fetched.to_ascii_lowercase().contains("\nbcc:"), "a Bcc header leaked: {fetched}");
     c.imap_ok("h", "LOGOUT");
 
@@ -194,7 +201,7 @@ fn generated_corpus_lands_in_maildir_with_sizes_and_flags() {
     let fetched = c.imap_ok("f", "FETCH 1:12 BODY.PEEK[HEADER]");
     for (text, g) in fetched.iter().zip(&generated) {
         let start = text.find("Message-ID").expect("header");
-        let s = summarize(text[start..].as_bytes());
+        let s = summarize(&text.as_bytes()[start..]);
         assert_eq!(s.subject, g.subject);
         assert_eq!(s.from_addr, g.from_addr);
         assert_eq!(s.from_name, g.from_name);

@@ -34,7 +34,9 @@ pub enum CredentialError {
     CommandFailed { account: String, status: String },
     #[error("the password command for {account} printed no password")]
     CommandEmpty { account: String },
-    #[error("the OS keyring has no password for {account}; add it with `tern account password {account}` or use --password-cmd")]
+    #[error(
+        "the OS keyring has no password for {account}; add it with `tern account password {account}` or use --password-cmd"
+    )]
     NotInKeyring { account: String },
     #[error("the OS keyring is not available ({0}); use --password-cmd instead")]
     Keyring(String),
@@ -88,9 +90,7 @@ pub fn password_from_keyring(account: &str, login: &str, host: &str) -> Result<S
 
 /// Stores the password for `login` at `host` in the OS keyring.
 pub fn save_to_keyring(login: &str, host: &str, password: &Secret) -> Result<(), CredentialError> {
-    keyring_entry(login, host)?
-        .set_password(password.expose())
-        .map_err(|e| CredentialError::Keyring(e.to_string()))
+    keyring_entry(login, host)?.set_password(password.expose()).map_err(|e| CredentialError::Keyring(e.to_string()))
 }
 
 #[cfg(test)]

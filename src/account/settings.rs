@@ -95,7 +95,11 @@ pub struct ServerAddr {
 impl ServerAddr {
     /// Parses `host:port`, `1.2.3.4:port` or `[::1]:port`.
     pub fn parse(text: &str) -> Result<ServerAddr, InvalidSetting> {
-        let bad = |why: &str| InvalidSetting(format!("bad server address {text:?}: {why}; write it as host:port, e.g. imap.example.com:993"));
+        let bad = |why: &str| {
+            InvalidSetting(format!(
+                "bad server address {text:?}: {why}; write it as host:port, e.g. imap.example.com:993"
+            ))
+        };
         let (host, port) = if let Some(rest) = text.strip_prefix('[') {
             let (host, after) = rest.split_once(']').ok_or_else(|| bad("missing ']'"))?;
             let port = after.strip_prefix(':').ok_or_else(|| bad("missing :port"))?;
@@ -205,8 +209,10 @@ impl AccountSettings {
         if self.login.is_empty() || self.login.chars().any(char::is_control) {
             return Err(InvalidSetting("the login name is empty or contains control characters".into()));
         }
-        if let Some(cmd) = &self.password_cmd {
-            if cmd.trim().is_empty() {
+        if let Some(cmd) = &self.password_cmd
+            && cmd.trim().is_empty()
+        {
+            {
                 return Err(InvalidSetting("--password-cmd is empty; give a command that prints the password".into()));
             }
         }
@@ -267,7 +273,17 @@ mod tests {
         for good in ["jo@example.com", "a.b+tag@mail.example.test", "jö@exämple.de"] {
             assert_eq!(validate_email(good), Ok(()), "{good}");
         }
-        for bad in ["", "jo", "@example.com", "jo@", "jo@@x.com", "jo @x.com", "jo@x..com", "a\r\nBcc: x@y.z@x.com", "<jo@x.com>"] {
+        for bad in [
+            "",
+            "jo",
+            "@example.com",
+            "jo@",
+            "jo@@x.com",
+            "jo @x.com",
+            "jo@x..com",
+            "a\r\nBcc: x@y.z@x.com",
+            "<jo@x.com>",
+        ] {
             assert!(validate_email(bad).is_err(), "{bad:?} should be rejected");
         }
     }

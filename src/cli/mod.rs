@@ -77,7 +77,7 @@ pub enum Command {
 #[derive(Debug, Subcommand)]
 pub enum AccountCommand {
     /// Store a new account (no connection is made).
-    Add(AddAccount),
+    Add(Box<AddAccount>),
     /// List accounts.
     List {
         #[arg(long)]
@@ -163,7 +163,7 @@ pub fn data_dir(explicit: Option<PathBuf>) -> anyhow::Result<PathBuf> {
 pub fn run(data_dir: PathBuf, command: Command) -> anyhow::Result<()> {
     let store = Store::open_dir(&data_dir)?;
     match command {
-        Command::Account(AccountCommand::Add(add)) => account_add(&store, add),
+        Command::Account(AccountCommand::Add(add)) => account_add(&store, *add),
         Command::Account(AccountCommand::List { json }) => output::accounts(&store.accounts()?, json),
         Command::Account(AccountCommand::Remove { name }) => {
             let account = store.find_account(&name)?;
@@ -189,15 +189,21 @@ pub fn run(data_dir: PathBuf, command: Command) -> anyhow::Result<()> {
             };
             output::messages(&store, &store.search(&query, account_id, limit)?, json)
         }
-        Command::Sync { .. } => bail!("`tern sync` is not yet implemented in this build: the IMAP and POP3 engines come next"),
-        Command::Send(_) => bail!("`tern send` is not yet implemented in this build: SMTP submission comes with the sending work"),
+        Command::Sync { .. } => {
+            bail!("`tern sync` is not yet implemented in this build: the IMAP and POP3 engines come next")
+        }
+        Command::Send(_) => {
+            bail!("`tern send` is not yet implemented in this build: SMTP submission comes with the sending work")
+        }
     }
 }
 
 fn account_add(store: &Store, add: AddAccount) -> anyhow::Result<()> {
     let cert_sha256 = add.cert_sha256.as_deref().map(normalize_fingerprint).transpose()?;
-    if let Some(ca) = &add.ca_file {
-        if !ca.is_file() {
+    if let Some(ca) = &add.ca_file
+        && !ca.is_file()
+    {
+        {
             bail!("--ca-file {}: no such file; give the path of a PEM certificate", ca.display());
         }
     }

@@ -162,9 +162,7 @@ fn from_display(m: &MessageRow) -> String {
 
 /// Unix seconds as RFC 3339 in UTC.
 pub(super) fn rfc3339(seconds: i64) -> String {
-    DateTime::<Utc>::from_timestamp(seconds, 0)
-        .unwrap_or_default()
-        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    DateTime::<Utc>::from_timestamp(seconds, 0).unwrap_or_default().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
 pub(super) fn messages(store: &Store, rows: &[MessageRow], json: bool) -> anyhow::Result<()> {

@@ -28,9 +28,14 @@ pub enum Connectivity {
     Connecting,
     Online,
     /// Reconnecting after `retry_in_secs` because of `reason`.
-    Disconnected { reason: String, retry_in_secs: u64 },
+    Disconnected {
+        reason: String,
+        retry_in_secs: u64,
+    },
     /// Needs the user (e.g. wrong password); no automatic retry.
-    Failed { reason: String },
+    Failed {
+        reason: String,
+    },
 }
 
 /// What changed; consumers re-read the store.

@@ -107,7 +107,12 @@ Hello   there\r\n";
 
     #[test]
     fn garbage_gives_an_empty_summary_not_a_panic() {
-        for raw in [&b""[..], b"\xff\xfe\x00", b"Subject: =?x?Q?broken", b"Content-Type: multipart/mixed; boundary=\"\"\r\n\r\n--\r\n"] {
+        for raw in [
+            &b""[..],
+            b"\xff\xfe\x00",
+            b"Subject: =?x?Q?broken",
+            b"Content-Type: multipart/mixed; boundary=\"\"\r\n\r\n--\r\n",
+        ] {
             let _ = summarize(raw);
             let _ = body_text(raw);
         }

@@ -72,9 +72,7 @@ impl Store {
             let mut stmt = conn
                 .prepare(&format!("SELECT {ACCOUNT_COLUMNS} FROM account ORDER BY id"))
                 .map_err(StoreError::sqlite("Prepare the account list"))?;
-            let rows = stmt
-                .query_map([], account_from_row)
-                .map_err(StoreError::sqlite("List accounts"))?;
+            let rows = stmt.query_map([], account_from_row).map_err(StoreError::sqlite("List accounts"))?;
             let mut accounts = Vec::new();
             for row in rows {
                 accounts.push(row.map_err(StoreError::sqlite("Read an account"))??);

@@ -139,11 +139,8 @@ impl Store {
                      ORDER BY role IS NOT 'inbox', path"
                 ))
                 .map_err(StoreError::sqlite("Prepare the folder list"))?;
-            let rows = stmt
-                .query_map([account_id], folder_from_row)
-                .map_err(StoreError::sqlite("List folders"))?;
-            rows.collect::<rusqlite::Result<Vec<_>>>()
-                .map_err(StoreError::sqlite("Read a folder"))
+            let rows = stmt.query_map([account_id], folder_from_row).map_err(StoreError::sqlite("List folders"))?;
+            rows.collect::<rusqlite::Result<Vec<_>>>().map_err(StoreError::sqlite("Read a folder"))
         })
     }
 

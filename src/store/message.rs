@@ -176,10 +176,8 @@ pub(crate) fn sort_subject(subject: &str) -> String {
 
 /// Turns what a user types into an FTS5 query: every word must match, as a prefix.
 pub(crate) fn fts_query(text: &str) -> Option<String> {
-    let terms: Vec<String> = text
-        .split_whitespace()
-        .map(|word| format!("\"{}\"*", word.replace('"', "\"\"")))
-        .collect();
+    let terms: Vec<String> =
+        text.split_whitespace().map(|word| format!("\"{}\"*", word.replace('"', "\"\""))).collect();
     if terms.is_empty() { None } else { Some(terms.join(" ")) }
 }
 
@@ -221,13 +219,18 @@ impl Store {
                 Some(c) => stmt.query_map(params![folder_id, c.key, c.date, c.id, limit], message_from_row),
             }
             .map_err(StoreError::sqlite("Read the folder page"))?;
-            rows.collect::<rusqlite::Result<Vec<_>>>()
-                .map_err(StoreError::sqlite("Read a message row"))
+            rows.collect::<rusqlite::Result<Vec<_>>>().map_err(StoreError::sqlite("Read a message row"))
         })
     }
 
     /// A page at an arbitrary row offset (for a dragged scroll bar). Walks the index, not the table.
-    pub fn folder_page_at(&self, folder_id: i64, order: SortOrder, offset: usize, limit: usize) -> Result<Vec<MessageRow>> {
+    pub fn folder_page_at(
+        &self,
+        folder_id: i64,
+        order: SortOrder,
+        offset: usize,
+        limit: usize,
+    ) -> Result<Vec<MessageRow>> {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let offset = i64::try_from(offset).unwrap_or(i64::MAX);
         self.read(|conn| {
@@ -236,30 +239,23 @@ impl Store {
             let rows = stmt
                 .query_map(params![folder_id, limit, offset], message_from_row)
                 .map_err(StoreError::sqlite("Read the folder page"))?;
-            rows.collect::<rusqlite::Result<Vec<_>>>()
-                .map_err(StoreError::sqlite("Read a message row"))
+            rows.collect::<rusqlite::Result<Vec<_>>>().map_err(StoreError::sqlite("Read a message row"))
         })
     }
 
     /// The messages of a thread, oldest first.
     pub fn thread_messages(&self, thread_id: i64) -> Result<Vec<MessageRow>> {
         self.read(|conn| {
-            let mut stmt = conn
-                .prepare_cached(THREAD_SQL)
-                .map_err(StoreError::sqlite("Prepare the thread query"))?;
-            let rows = stmt
-                .query_map([thread_id], message_from_row)
-                .map_err(StoreError::sqlite("Read the thread"))?;
-            rows.collect::<rusqlite::Result<Vec<_>>>()
-                .map_err(StoreError::sqlite("Read a message row"))
+            let mut stmt = conn.prepare_cached(THREAD_SQL).map_err(StoreError::sqlite("Prepare the thread query"))?;
+            let rows = stmt.query_map([thread_id], message_from_row).map_err(StoreError::sqlite("Read the thread"))?;
+            rows.collect::<rusqlite::Result<Vec<_>>>().map_err(StoreError::sqlite("Read a message row"))
         })
     }
 
     /// Counts a folder's unread messages from the partial index (the folder row caches it too).
     pub fn count_unread(&self, folder_id: i64) -> Result<i64> {
         self.read(|conn| {
-            conn.query_row(UNREAD_SQL, [folder_id], |r| r.get(0))
-                .map_err(StoreError::sqlite("Count unread messages"))
+            conn.query_row(UNREAD_SQL, [folder_id], |r| r.get(0)).map_err(StoreError::sqlite("Count unread messages"))
         })
     }
 
@@ -279,8 +275,7 @@ impl Store {
             let rows = stmt
                 .query_map(params![query, account_id, limit], message_from_row)
                 .map_err(StoreError::sqlite("Search messages"))?;
-            rows.collect::<rusqlite::Result<Vec<_>>>()
-                .map_err(StoreError::sqlite("Read a search result"))
+            rows.collect::<rusqlite::Result<Vec<_>>>().map_err(StoreError::sqlite("Read a search result"))
         })
     }
 
@@ -321,7 +316,9 @@ pub(super) fn folder_page_sql(order: SortOrder, with_cursor: bool) -> String {
         (_, true) => "?5",
     };
     let filter = if with_cursor { format!(" AND {after}") } else { String::new() };
-    format!("SELECT {MESSAGE_COLUMNS} FROM message m WHERE m.folder_id = ?1{filter} ORDER BY {order_by} LIMIT {limit_param}")
+    format!(
+        "SELECT {MESSAGE_COLUMNS} FROM message m WHERE m.folder_id = ?1{filter} ORDER BY {order_by} LIMIT {limit_param}"
+    )
 }
 
 fn insert_message(tx: &Transaction<'_>, account_id: i64, m: &NewMessage) -> Result<i64> {
@@ -390,11 +387,7 @@ fn thread_for(tx: &Transaction<'_>, account_id: i64, m: &NewMessage) -> Result<O
             return Ok(Some(thread));
         }
     }
-    let root = m
-        .references
-        .first()
-        .or(m.in_reply_to.as_ref())
-        .or(m.message_id.as_ref());
+    let root = m.references.first().or(m.in_reply_to.as_ref()).or(m.message_id.as_ref());
     let Some(root) = root else { return Ok(None) };
     let id = tx
         .query_row(

@@ -36,11 +36,7 @@ pub(super) fn migrate_to(conn: &mut Connection, path: &Path, target: u32) -> Res
         // Read the version inside the transaction: another process may have migrated meanwhile.
         let current = user_version(&tx)?;
         if current > i64::from(LATEST_VERSION) {
-            return Err(StoreError::TooNew {
-                path: path.to_owned(),
-                found: current,
-                known: i64::from(LATEST_VERSION),
-            });
+            return Err(StoreError::TooNew { path: path.to_owned(), found: current, known: i64::from(LATEST_VERSION) });
         }
         if current >= i64::from(migration.version) {
             continue;
@@ -57,16 +53,11 @@ pub(super) fn migrate_to(conn: &mut Connection, path: &Path, target: u32) -> Res
     }
     let current = user_version(conn)?;
     if current > i64::from(LATEST_VERSION) {
-        return Err(StoreError::TooNew {
-            path: path.to_owned(),
-            found: current,
-            known: i64::from(LATEST_VERSION),
-        });
+        return Err(StoreError::TooNew { path: path.to_owned(), found: current, known: i64::from(LATEST_VERSION) });
     }
     Ok(())
 }
 
 pub(super) fn user_version(conn: &Connection) -> Result<i64> {
-    conn.query_row("PRAGMA user_version", [], |row| row.get(0))
-        .map_err(StoreError::sqlite("Read the schema version"))
+    conn.query_row("PRAGMA user_version", [], |row| row.get(0)).map_err(StoreError::sqlite("Read the schema version"))
 }

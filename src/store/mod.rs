@@ -100,8 +100,7 @@ impl Store {
             Some(conn) => conn,
             None => open_connection(&self.inner.path, true)?,
         };
-        conn.execute_batch("BEGIN DEFERRED")
-            .map_err(StoreError::sqlite("Begin a read transaction"))?;
+        conn.execute_batch("BEGIN DEFERRED").map_err(StoreError::sqlite("Begin a read transaction"))?;
         let result = f(&conn);
         // A failed COMMIT of a read transaction only means there was nothing to end.
         let ended = conn.execute_batch("COMMIT").is_ok() || conn.is_autocommit();
@@ -130,12 +129,9 @@ fn open_connection(path: &Path, read_only: bool) -> Result<Connection> {
             | OpenFlags::SQLITE_OPEN_NO_MUTEX
             | OpenFlags::SQLITE_OPEN_URI
     };
-    let conn = Connection::open_with_flags(path, flags).map_err(|source| StoreError::Open {
-        path: path.to_owned(),
-        source,
-    })?;
-    conn.busy_timeout(Duration::from_secs(10))
-        .map_err(StoreError::sqlite("Set the busy timeout"))?;
+    let conn = Connection::open_with_flags(path, flags)
+        .map_err(|source| StoreError::Open { path: path.to_owned(), source })?;
+    conn.busy_timeout(Duration::from_secs(10)).map_err(StoreError::sqlite("Set the busy timeout"))?;
     if !read_only {
         let mode: String = conn
             .query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))

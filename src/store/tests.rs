@@ -98,7 +98,8 @@ fn upgrades_from_every_older_version() {
                 assert_eq!(migrate::user_version(conn).unwrap(), i64::from(LATEST_VERSION));
                 let ok: String = conn.query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
                 assert_eq!(ok, "ok", "integrity after upgrading from {start}");
-                let violations: i64 = conn.query_row("SELECT count(*) FROM pragma_foreign_key_check", [], |r| r.get(0)).unwrap();
+                let violations: i64 =
+                    conn.query_row("SELECT count(*) FROM pragma_foreign_key_check", [], |r| r.get(0)).unwrap();
                 assert_eq!(violations, 0, "foreign keys after upgrading from {start}");
                 Ok(())
             })
@@ -162,25 +163,57 @@ fn view_queries_use_indexes() {
         store
             .read(|conn| {
                 let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
-                let rows: Vec<String> = stmt.query_map(params, |r| r.get::<_, String>(3)).unwrap().map(|r| r.unwrap()).collect();
+                let rows: Vec<String> =
+                    stmt.query_map(params, |r| r.get::<_, String>(3)).unwrap().map(|r| r.unwrap()).collect();
                 Ok(rows.join("\n"))
             })
             .unwrap()
     };
     let cases: Vec<(&str, String, Vec<&dyn rusqlite::ToSql>, &str)> = vec![
-        ("folder newest first", message::folder_page_sql(SortOrder::DateDesc, false), vec![&1, &50], "message_folder_date"),
-        ("folder newest first, next page", message::folder_page_sql(SortOrder::DateDesc, true), vec![&1, &0, &0, &50], "message_folder_date"),
+        (
+            "folder newest first",
+            message::folder_page_sql(SortOrder::DateDesc, false),
+            vec![&1, &50],
+            "message_folder_date",
+        ),
+        (
+            "folder newest first, next page",
+            message::folder_page_sql(SortOrder::DateDesc, true),
+            vec![&1, &0, &0, &50],
+            "message_folder_date",
+        ),
         ("folder by sender", message::folder_page_sql(SortOrder::From, false), vec![&1, &50], "message_folder_from"),
-        ("folder by sender, next page", message::folder_page_sql(SortOrder::From, true), vec![&1, &"a", &0, &0, &50], "message_folder_from"),
-        ("folder by subject", message::folder_page_sql(SortOrder::Subject, false), vec![&1, &50], "message_folder_subject"),
-        ("folder by subject, next page", message::folder_page_sql(SortOrder::Subject, true), vec![&1, &"a", &0, &0, &50], "message_folder_subject"),
+        (
+            "folder by sender, next page",
+            message::folder_page_sql(SortOrder::From, true),
+            vec![&1, &"a", &0, &0, &50],
+            "message_folder_from",
+        ),
+        (
+            "folder by subject",
+            message::folder_page_sql(SortOrder::Subject, false),
+            vec![&1, &50],
+            "message_folder_subject",
+        ),
+        (
+            "folder by subject, next page",
+            message::folder_page_sql(SortOrder::Subject, true),
+            vec![&1, &"a", &0, &0, &50],
+            "message_folder_subject",
+        ),
         ("a thread", message::THREAD_SQL.to_owned(), vec![&1], "message_thread"),
         ("unread count", message::UNREAD_SQL.to_owned(), vec![&1], "message_folder_unread"),
     ];
     for (what, sql, params, index) in cases {
         let p = plan(&sql, &params);
-        assert!(p.contains(&format!("USING INDEX {index}")) || p.contains(&format!("USING COVERING INDEX {index}")), "{what}: expected {index}, got:\n{p}");
-        assert!(!p.contains("SCAN m\n") && !p.lines().any(|l| l.trim() == "SCAN m" || l.trim() == "SCAN message"), "{what}: table scan:\n{p}");
+        assert!(
+            p.contains(&format!("USING INDEX {index}")) || p.contains(&format!("USING COVERING INDEX {index}")),
+            "{what}: expected {index}, got:\n{p}"
+        );
+        assert!(
+            !p.contains("SCAN m\n") && !p.lines().any(|l| l.trim() == "SCAN m" || l.trim() == "SCAN message"),
+            "{what}: table scan:\n{p}"
+        );
         assert!(!p.contains("TEMP B-TREE"), "{what}: sorts in a temporary b-tree:\n{p}");
     }
     // Keyset pages must seek, not walk from the top.
@@ -194,7 +227,8 @@ fn folder_pages_follow_each_sort_order() {
     let account = store.add_account(&settings("jo")).unwrap();
     let inbox = store.find_folder(account.id, "inbox").unwrap();
     // Dates collide often, so ties must be broken by id.
-    let batch: Vec<NewMessage> = (1..=500).map(|uid| message(inbox.id, uid, 1_700_000_000 + (uid * 7919) % 97)).collect();
+    let batch: Vec<NewMessage> =
+        (1..=500).map(|uid| message(inbox.id, uid, 1_700_000_000 + (uid * 7919) % 97)).collect();
     let ids = store.insert_messages(account.id, &batch).unwrap();
     assert_eq!(ids.len(), 500);
 
@@ -210,15 +244,27 @@ fn folder_pages_follow_each_sort_order() {
         let mut all = store.folder_page_at(inbox.id, order, 0, 10_000).unwrap();
         let expected: Vec<i64> = match order {
             SortOrder::DateDesc => {
-                all.sort_by(|a, b| (b.date, b.id).cmp(&(a.date, a.id)));
+                all.sort_by_key(|r| std::cmp::Reverse((r.date, r.id)));
                 all.iter().map(|r| r.id).collect()
             }
             SortOrder::From => {
-                all.sort_by(|a, b| (message::sort_from(&a.from_name, &a.from_addr), a.date, a.id).cmp(&(message::sort_from(&b.from_name, &b.from_addr), b.date, b.id)));
+                all.sort_by(|a, b| {
+                    (message::sort_from(&a.from_name, &a.from_addr), a.date, a.id).cmp(&(
+                        message::sort_from(&b.from_name, &b.from_addr),
+                        b.date,
+                        b.id,
+                    ))
+                });
                 all.iter().map(|r| r.id).collect()
             }
             SortOrder::Subject => {
-                all.sort_by(|a, b| (message::sort_subject(&a.subject), a.date, a.id).cmp(&(message::sort_subject(&b.subject), b.date, b.id)));
+                all.sort_by(|a, b| {
+                    (message::sort_subject(&a.subject), a.date, a.id).cmp(&(
+                        message::sort_subject(&b.subject),
+                        b.date,
+                        b.id,
+                    ))
+                });
                 all.iter().map(|r| r.id).collect()
             }
         };

@@ -107,7 +107,12 @@ fn rfc2822_date(seconds: i64) -> String {
 }
 
 /// Generates message `index` of a corpus. `to` is the recipient address.
-pub fn message(rng: &mut Rng, index: usize, to: &str, thread_roots: &mut Vec<(String, String)>) -> (Generated, Vec<u8>) {
+pub fn message(
+    rng: &mut Rng,
+    index: usize,
+    to: &str,
+    thread_roots: &mut Vec<(String, String)>,
+) -> (Generated, Vec<u8>) {
     let (from_name, from_addr) = SENDERS[(rng.below(SENDERS.len() as u64)) as usize];
     let date = BASE_DATE + index as i64 * 600;
     let message_id = format!("gen-{index}-{:x}@{}", rng.next() & 0xffff_ffff, "example.test");
@@ -150,12 +155,17 @@ pub fn message(rng: &mut Rng, index: usize, to: &str, thread_roots: &mut Vec<(St
     head.push_str(&format!("Subject: {}\r\n", encode_word(&subject)));
     if let Some(parent) = &in_reply_to {
         head.push_str(&format!("In-Reply-To: <{parent}>\r\n"));
-        head.push_str(&format!("References: {}\r\n", references.iter().map(|r| format!("<{r}>")).collect::<Vec<_>>().join(" ")));
+        head.push_str(&format!(
+            "References: {}\r\n",
+            references.iter().map(|r| format!("<{r}>")).collect::<Vec<_>>().join(" ")
+        ));
     }
     head.push_str("MIME-Version: 1.0\r\n");
     let text = format!("Hello,\r\n\r\nthis is generated message {index} about {subject}.\r\nGrüße, ünïcödé ✓\r\n");
     let body = match kind {
-        Kind::Plain => format!("Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n{text}"),
+        Kind::Plain => {
+            format!("Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n{text}")
+        }
         Kind::EncodedUtf8 => format!(
             "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n{}",
             quoted_printable(&text)

@@ -41,10 +41,7 @@ impl Write for Stream {
 
 fn tls_connector(ca_file: &Path) -> TlsConnector {
     let pem = std::fs::read(ca_file).unwrap();
-    TlsConnector::builder()
-        .add_root_certificate(Certificate::from_pem(&pem).unwrap())
-        .build()
-        .unwrap()
+    TlsConnector::builder().add_root_certificate(Certificate::from_pem(&pem).unwrap()).build().unwrap()
 }
 
 fn tcp(port: u16) -> TcpStream {

@@ -183,7 +183,11 @@ impl MailServers {
         ];
         for (port, greeting) in greetings {
             wait_for_greeting(port, greeting, Duration::from_secs(20)).map_err(|e| {
-                format!("{e}\n--- dovecot log ---\n{}\n--- postfix log ---\n{}", servers.dovecot_log(), servers.postfix_log())
+                format!(
+                    "{e}\n--- dovecot log ---\n{}\n--- postfix log ---\n{}",
+                    servers.dovecot_log(),
+                    servers.postfix_log()
+                )
             })?;
         }
         for port in [ports.imaps, ports.pop3s, ports.submissions, ports.auth] {
@@ -456,12 +460,8 @@ impl Drop for MailServers {
 /// Runs a command that daemonises, with stdio detached (Dovecot's log process would otherwise
 /// keep our stderr open and anything waiting on it would hang).
 fn run_daemon(command: &mut Command) -> Result<(), String> {
-    let status = command
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .map_err(|e| e.to_string())?;
+    let status =
+        command.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null()).status().map_err(|e| e.to_string())?;
     if status.success() { Ok(()) } else { Err(format!("exited with {status}")) }
 }
 
@@ -496,9 +496,7 @@ fn wait_for_greeting(port: u16, greeting: &str, limit: Duration) -> Result<(), S
     let stream = wait_for_connect(port, limit)?;
     stream.set_read_timeout(Some(limit)).map_err(|e| e.to_string())?;
     let mut line = String::new();
-    BufReader::new(stream)
-        .read_line(&mut line)
-        .map_err(|e| format!("127.0.0.1:{port} sent no greeting: {e}"))?;
+    BufReader::new(stream).read_line(&mut line).map_err(|e| format!("127.0.0.1:{port} sent no greeting: {e}"))?;
     if line.starts_with(greeting) {
         Ok(())
     } else {
