@@ -35,7 +35,9 @@ fn main() -> ExitCode {
         }
     };
     let result = match args.command {
-        None => tern::ui::run(data_dir).map_err(|e| anyhow::anyhow!("cannot start the window: {e}")),
+        None => {
+            tern::ui::run(data_dir).map_err(|e| anyhow::anyhow!("cannot start the window: {e}"))
+        }
         Some(command) => cli::run(data_dir, command),
     };
     match result {

@@ -52,7 +52,11 @@ fn account_add_and_list_round_trip() {
     let out = tern(dir.path(), ADD);
     assert!(out.status.success(), "{}", stderr(&out));
     let mut pop = ADD.to_vec();
-    for (from, to) in [("work", "home"), ("imap", "pop3"), ("127.0.0.1:993", "[::1]:995")] {
+    for (from, to) in [
+        ("work", "home"),
+        ("imap", "pop3"),
+        ("127.0.0.1:993", "[::1]:995"),
+    ] {
         let i = pop.iter().position(|a| *a == from).unwrap();
         pop[i] = to;
     }
@@ -73,8 +77,14 @@ fn account_add_and_list_round_trip() {
     let text = tern(dir.path(), &["account", "list"]);
     assert!(String::from_utf8_lossy(&text.stdout).contains("work\tjo@example.test\timap"));
 
-    let folders = json(&tern(dir.path(), &["folders", "--account", "work", "--json"]));
-    assert_eq!(folders, serde_json::json!([{"path": "INBOX", "role": "inbox", "total": 0, "unread": 0}]));
+    let folders = json(&tern(
+        dir.path(),
+        &["folders", "--account", "work", "--json"],
+    ));
+    assert_eq!(
+        folders,
+        serde_json::json!([{"path": "INBOX", "role": "inbox", "total": 0, "unread": 0}])
+    );
     let list = json(&tern(dir.path(), &["list", "--account", "work", "--json"]));
     assert_eq!(list, serde_json::json!([]));
     let found = json(&tern(dir.path(), &["search", "anything", "--json"]));
@@ -82,7 +92,13 @@ fn account_add_and_list_round_trip() {
 
     let out = tern(dir.path(), &["account", "remove", "home"]);
     assert!(out.status.success(), "{}", stderr(&out));
-    assert_eq!(json(&tern(dir.path(), &["account", "list", "--json"])).as_array().unwrap().len(), 1);
+    assert_eq!(
+        json(&tern(dir.path(), &["account", "list", "--json"]))
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
 }
 
 #[test]
@@ -95,12 +111,18 @@ fn bad_input_fails_with_one_line_that_says_what_to_do() {
         args
     };
     let cases = [
-        (replace("jo@example.test", "not-an-address"), "email address"),
+        (
+            replace("jo@example.test", "not-an-address"),
+            "email address",
+        ),
         (replace("127.0.0.1:993", "imap.example.com"), "host:port"),
         (replace("127.0.0.1:587", "mail.example.com:99999"), "port"),
         (replace("tls", "ssl3"), "tls, starttls or plain"),
         (replace("imap", "smtp"), "imap or pop3"),
-        (replace("jo@example.test", "jo@example.test\r\nBcc: x@evil.test"), "email address"),
+        (
+            replace("jo@example.test", "jo@example.test\r\nBcc: x@evil.test"),
+            "email address",
+        ),
     ];
     for (args, hint) in cases {
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
@@ -111,7 +133,10 @@ fn bad_input_fails_with_one_line_that_says_what_to_do() {
         assert!(err.contains(hint), "{err:?} should mention {hint:?}");
     }
     // Nothing was stored by the failed attempts.
-    assert_eq!(json(&tern(dir.path(), &["account", "list", "--json"])), serde_json::json!([]));
+    assert_eq!(
+        json(&tern(dir.path(), &["account", "list", "--json"])),
+        serde_json::json!([])
+    );
 
     assert!(tern(dir.path(), ADD).status.success());
     let out = tern(dir.path(), ADD);
@@ -120,13 +145,25 @@ fn bad_input_fails_with_one_line_that_says_what_to_do() {
 
     let out = tern(dir.path(), &["folders", "--account", "nosuch"]);
     assert!(!out.status.success());
-    assert!(stderr(&out).contains("tern account list"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("tern account list"),
+        "{}",
+        stderr(&out)
+    );
 
     let out = tern(dir.path(), &["show", "42"]);
     assert!(!out.status.success());
-    assert!(stderr(&out).contains("no message with id 42"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("no message with id 42"),
+        "{}",
+        stderr(&out)
+    );
 
     let out = tern(dir.path(), &["sync"]);
     assert!(!out.status.success());
-    assert!(stderr(&out).contains("not yet implemented"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("not yet implemented"),
+        "{}",
+        stderr(&out)
+    );
 }

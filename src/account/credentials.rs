@@ -29,7 +29,10 @@ impl fmt::Debug for Secret {
 #[derive(Debug, thiserror::Error)]
 pub enum CredentialError {
     #[error("the password command for {account} could not run: {source}; check --password-cmd")]
-    CommandStart { account: String, source: std::io::Error },
+    CommandStart {
+        account: String,
+        source: std::io::Error,
+    },
     #[error("the password command for {account} failed ({status}); run it by hand to see why")]
     CommandFailed { account: String, status: String },
     #[error("the password command for {account} printed no password")]
@@ -44,12 +47,16 @@ pub enum CredentialError {
 
 /// The keyring entry of an account: service "tern", user "login@host".
 fn keyring_entry(login: &str, host: &str) -> Result<keyring::Entry, CredentialError> {
-    keyring::Entry::new("tern", &format!("{login}@{host}")).map_err(|e| CredentialError::Keyring(e.to_string()))
+    keyring::Entry::new("tern", &format!("{login}@{host}"))
+        .map_err(|e| CredentialError::Keyring(e.to_string()))
 }
 
 /// Runs `command` through the shell and returns the first line it prints (like msmtp's
 /// passwordeval). `account` names the account in errors; the output never appears in one.
-pub async fn password_from_command(account: &str, command: &str) -> Result<Secret, CredentialError> {
+pub async fn password_from_command(
+    account: &str,
+    command: &str,
+) -> Result<Secret, CredentialError> {
     #[cfg(windows)]
     let mut cmd = {
         let mut c = tokio::process::Command::new("cmd");
@@ -67,30 +74,46 @@ pub async fn password_from_command(account: &str, command: &str) -> Result<Secre
         .stderr(Stdio::inherit())
         .output()
         .await
-        .map_err(|source| CredentialError::CommandStart { account: account.to_owned(), source })?;
+        .map_err(|source| CredentialError::CommandStart {
+            account: account.to_owned(),
+            source,
+        })?;
     if !output.status.success() {
-        return Err(CredentialError::CommandFailed { account: account.to_owned(), status: output.status.to_string() });
+        return Err(CredentialError::CommandFailed {
+            account: account.to_owned(),
+            status: output.status.to_string(),
+        });
     }
     let text = String::from_utf8_lossy(&output.stdout);
     let line = text.lines().next().unwrap_or("").trim_end_matches('\r');
     if line.is_empty() {
-        return Err(CredentialError::CommandEmpty { account: account.to_owned() });
+        return Err(CredentialError::CommandEmpty {
+            account: account.to_owned(),
+        });
     }
     Ok(Secret(line.to_owned()))
 }
 
 /// Reads the password for `login` at `host` from the OS keyring.
-pub fn password_from_keyring(account: &str, login: &str, host: &str) -> Result<Secret, CredentialError> {
+pub fn password_from_keyring(
+    account: &str,
+    login: &str,
+    host: &str,
+) -> Result<Secret, CredentialError> {
     match keyring_entry(login, host)?.get_password() {
         Ok(p) => Ok(Secret(p)),
-        Err(keyring::Error::NoEntry) => Err(CredentialError::NotInKeyring { account: account.to_owned() }),
+        Err(keyring::Error::NoEntry) => Err(CredentialError::NotInKeyring {
+            account: account.to_owned(),
+        }),
         Err(e) => Err(CredentialError::Keyring(e.to_string())),
     }
 }
 
 /// Stores the password for `login` at `host` in the OS keyring.
 pub fn save_to_keyring(login: &str, host: &str, password: &Secret) -> Result<(), CredentialError> {
-    keyring_entry(login, host)?.set_password(password.expose()).map_err(|e| CredentialError::Keyring(e.to_string()))
+    keyring_entry(login, host)?
+        .set_password(password.expose())
+        .map_err(|e| CredentialError::Keyring(e.to_string()))
 }
 
 #[cfg(test)]
@@ -100,7 +123,9 @@ mod tests {
 
     #[tokio::test]
     async fn password_command_first_line() {
-        let secret = password_from_command("jo", "printf 'hunter2\\nsecond\\n'").await.unwrap();
+        let secret = password_from_command("jo", "printf 'hunter2\\nsecond\\n'")
+            .await
+            .unwrap();
         assert_eq!(secret.expose(), "hunter2");
         assert_eq!(format!("{secret:?}"), "Secret(***)");
         let err = password_from_command("jo", "exit 3").await.unwrap_err();

@@ -34,7 +34,9 @@ impl FromStr for Protocol {
         match s.to_ascii_lowercase().as_str() {
             "imap" => Ok(Protocol::Imap),
             "pop3" | "pop" => Ok(Protocol::Pop3),
-            _ => Err(InvalidSetting(format!("unknown protocol {s:?}: use imap or pop3"))),
+            _ => Err(InvalidSetting(format!(
+                "unknown protocol {s:?}: use imap or pop3"
+            ))),
         }
     }
 }
@@ -74,7 +76,9 @@ impl FromStr for Security {
             "tls" | "ssl" => Ok(Security::Tls),
             "starttls" => Ok(Security::Starttls),
             "plain" | "none" => Ok(Security::Plain),
-            _ => Err(InvalidSetting(format!("unknown security mode {s:?}: use tls, starttls or plain"))),
+            _ => Err(InvalidSetting(format!(
+                "unknown security mode {s:?}: use tls, starttls or plain"
+            ))),
         }
     }
 }
@@ -102,7 +106,9 @@ impl ServerAddr {
         };
         let (host, port) = if let Some(rest) = text.strip_prefix('[') {
             let (host, after) = rest.split_once(']').ok_or_else(|| bad("missing ']'"))?;
-            let port = after.strip_prefix(':').ok_or_else(|| bad("missing :port"))?;
+            let port = after
+                .strip_prefix(':')
+                .ok_or_else(|| bad("missing :port"))?;
             if host.parse::<std::net::Ipv6Addr>().is_err() {
                 return Err(bad("not an IPv6 address inside [ ]"));
             }
@@ -110,14 +116,19 @@ impl ServerAddr {
         } else {
             text.rsplit_once(':').ok_or_else(|| bad("missing :port"))?
         };
-        let port: u16 = port.parse().map_err(|_| bad("the port is not a number from 1 to 65535"))?;
+        let port: u16 = port
+            .parse()
+            .map_err(|_| bad("the port is not a number from 1 to 65535"))?;
         if port == 0 {
             return Err(bad("the port is not a number from 1 to 65535"));
         }
         if !text.starts_with('[') && !valid_host(host) {
             return Err(bad("not a valid host name"));
         }
-        Ok(ServerAddr { host: host.to_owned(), port })
+        Ok(ServerAddr {
+            host: host.to_owned(),
+            port,
+        })
     }
 }
 
@@ -146,16 +157,27 @@ fn valid_host(host: &str) -> bool {
 
 /// Checks an email address (`local@domain`) well enough to catch typos and header injection.
 pub fn validate_email(address: &str) -> Result<(), InvalidSetting> {
-    let bad = |why: &str| InvalidSetting(format!("bad email address {address:?}: {why}; write it as name@example.com"));
+    let bad = |why: &str| {
+        InvalidSetting(format!(
+            "bad email address {address:?}: {why}; write it as name@example.com"
+        ))
+    };
     if address.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return Err(bad("it contains spaces or control characters"));
     }
-    if address.chars().any(|c| matches!(c, '<' | '>' | ',' | ';' | '(' | ')' | '"' | '\\' | '[' | ']')) {
+    if address.chars().any(|c| {
+        matches!(
+            c,
+            '<' | '>' | ',' | ';' | '(' | ')' | '"' | '\\' | '[' | ']'
+        )
+    }) {
         return Err(bad("it contains a character not allowed in an address"));
     }
     let (local, domain) = address.rsplit_once('@').ok_or_else(|| bad("it has no @"))?;
     if local.is_empty() || local.len() > 64 || local.contains('@') {
-        return Err(bad("the part before @ is empty, too long or has a second @"));
+        return Err(bad(
+            "the part before @ is empty, too long or has a second @",
+        ));
     }
     if local.starts_with('.') || local.ends_with('.') || local.contains("..") {
         return Err(bad("the part before @ has a misplaced dot"));
@@ -194,7 +216,9 @@ impl AccountSettings {
     pub fn validate(&self) -> Result<(), InvalidSetting> {
         let name = self.name.trim();
         if name.is_empty() {
-            return Err(InvalidSetting("the account name is empty; give one with --name".into()));
+            return Err(InvalidSetting(
+                "the account name is empty; give one with --name".into(),
+            ));
         }
         if name != self.name || self.name.chars().any(char::is_control) {
             return Err(InvalidSetting(format!(
@@ -203,17 +227,23 @@ impl AccountSettings {
             )));
         }
         if self.display_name.chars().any(char::is_control) {
-            return Err(InvalidSetting("the display name must not contain control characters".into()));
+            return Err(InvalidSetting(
+                "the display name must not contain control characters".into(),
+            ));
         }
         validate_email(&self.email)?;
         if self.login.is_empty() || self.login.chars().any(char::is_control) {
-            return Err(InvalidSetting("the login name is empty or contains control characters".into()));
+            return Err(InvalidSetting(
+                "the login name is empty or contains control characters".into(),
+            ));
         }
         if let Some(cmd) = &self.password_cmd
             && cmd.trim().is_empty()
         {
             {
-                return Err(InvalidSetting("--password-cmd is empty; give a command that prints the password".into()));
+                return Err(InvalidSetting(
+                    "--password-cmd is empty; give a command that prints the password".into(),
+                ));
             }
         }
         if let Some(fp) = &self.cert_sha256 {
@@ -225,7 +255,11 @@ impl AccountSettings {
 
 /// Normalises a SHA-256 fingerprint written as hex, with or without colons, to lower-case hex.
 pub fn normalize_fingerprint(text: &str) -> Result<String, InvalidSetting> {
-    let hex: String = text.chars().filter(|c| *c != ':').collect::<String>().to_ascii_lowercase();
+    let hex: String = text
+        .chars()
+        .filter(|c| *c != ':')
+        .collect::<String>()
+        .to_ascii_lowercase();
     if hex.len() != 64 || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
         return Err(InvalidSetting(format!(
             "bad certificate fingerprint {text:?}: give the SHA-256 as 64 hex digits (colons allowed)"
@@ -259,18 +293,37 @@ mod tests {
     fn server_addresses() {
         assert_eq!(
             ServerAddr::parse("imap.example.com:993"),
-            Ok(ServerAddr { host: "imap.example.com".into(), port: 993 })
+            Ok(ServerAddr {
+                host: "imap.example.com".into(),
+                port: 993
+            })
         );
-        assert_eq!(ServerAddr::parse("[::1]:143").map(|a| a.to_string()), Ok("[::1]:143".to_string()));
+        assert_eq!(
+            ServerAddr::parse("[::1]:143").map(|a| a.to_string()),
+            Ok("[::1]:143".to_string())
+        );
         assert_eq!(ServerAddr::parse("127.0.0.1:25").map(|a| a.port), Ok(25));
-        for bad in ["imap.example.com", "host:0", "host:70000", ":993", "a b:1", "[zz]:1", "-x.com:1", "h:p"] {
+        for bad in [
+            "imap.example.com",
+            "host:0",
+            "host:70000",
+            ":993",
+            "a b:1",
+            "[zz]:1",
+            "-x.com:1",
+            "h:p",
+        ] {
             assert!(ServerAddr::parse(bad).is_err(), "{bad} should be rejected");
         }
     }
 
     #[test]
     fn email_addresses() {
-        for good in ["jo@example.com", "a.b+tag@mail.example.test", "jö@exämple.de"] {
+        for good in [
+            "jo@example.com",
+            "a.b+tag@mail.example.test",
+            "jö@exämple.de",
+        ] {
             assert_eq!(validate_email(good), Ok(()), "{good}");
         }
         for bad in [

@@ -8,7 +8,9 @@ use std::path::PathBuf;
 use anyhow::{Context as _, bail};
 use clap::{Args, Parser, Subcommand};
 
-use crate::account::settings::{AccountSettings, Protocol, Security, ServerAddr, normalize_fingerprint};
+use crate::account::settings::{
+    AccountSettings, Protocol, Security, ServerAddr, normalize_fingerprint,
+};
 use crate::store::{SortOrder, Store};
 
 /// Tern: a desktop email client with a headless command line.
@@ -140,10 +142,12 @@ pub struct SendArgs {
 }
 
 fn parse_protocol(s: &str) -> Result<Protocol, String> {
-    s.parse().map_err(|e: crate::account::InvalidSetting| e.to_string())
+    s.parse()
+        .map_err(|e: crate::account::InvalidSetting| e.to_string())
 }
 fn parse_security(s: &str) -> Result<Security, String> {
-    s.parse().map_err(|e: crate::account::InvalidSetting| e.to_string())
+    s.parse()
+        .map_err(|e: crate::account::InvalidSetting| e.to_string())
 }
 fn parse_addr(s: &str) -> Result<ServerAddr, String> {
     ServerAddr::parse(s).map_err(|e| e.to_string())
@@ -164,7 +168,9 @@ pub fn run(data_dir: PathBuf, command: Command) -> anyhow::Result<()> {
     let store = Store::open_dir(&data_dir)?;
     match command {
         Command::Account(AccountCommand::Add(add)) => account_add(&store, *add),
-        Command::Account(AccountCommand::List { json }) => output::accounts(&store.accounts()?, json),
+        Command::Account(AccountCommand::List { json }) => {
+            output::accounts(&store.accounts()?, json)
+        }
         Command::Account(AccountCommand::Remove { name }) => {
             let account = store.find_account(&name)?;
             store.remove_account(account.id)?;
@@ -175,14 +181,24 @@ pub fn run(data_dir: PathBuf, command: Command) -> anyhow::Result<()> {
             let account = store.find_account(&account)?;
             output::folders(&store.folders(account.id)?, json)
         }
-        Command::List { account, folder, limit, json } => {
+        Command::List {
+            account,
+            folder,
+            limit,
+            json,
+        } => {
             let account = store.find_account(&account)?;
             let folder = store.find_folder(account.id, &folder)?;
             let rows = store.folder_page(folder.id, SortOrder::DateDesc, None, limit)?;
             output::messages(&store, &rows, json)
         }
         Command::Show { id, raw, json } => output::show(&store, id, raw, json),
-        Command::Search { query, account, limit, json } => {
+        Command::Search {
+            query,
+            account,
+            limit,
+            json,
+        } => {
             let account_id = match account {
                 Some(name) => Some(store.find_account(&name)?.id),
                 None => None,
@@ -190,21 +206,32 @@ pub fn run(data_dir: PathBuf, command: Command) -> anyhow::Result<()> {
             output::messages(&store, &store.search(&query, account_id, limit)?, json)
         }
         Command::Sync { .. } => {
-            bail!("`tern sync` is not yet implemented in this build: the IMAP and POP3 engines come next")
+            bail!(
+                "`tern sync` is not yet implemented in this build: the IMAP and POP3 engines come next"
+            )
         }
         Command::Send(_) => {
-            bail!("`tern send` is not yet implemented in this build: SMTP submission comes with the sending work")
+            bail!(
+                "`tern send` is not yet implemented in this build: SMTP submission comes with the sending work"
+            )
         }
     }
 }
 
 fn account_add(store: &Store, add: AddAccount) -> anyhow::Result<()> {
-    let cert_sha256 = add.cert_sha256.as_deref().map(normalize_fingerprint).transpose()?;
+    let cert_sha256 = add
+        .cert_sha256
+        .as_deref()
+        .map(normalize_fingerprint)
+        .transpose()?;
     if let Some(ca) = &add.ca_file
         && !ca.is_file()
     {
         {
-            bail!("--ca-file {}: no such file; give the path of a PEM certificate", ca.display());
+            bail!(
+                "--ca-file {}: no such file; give the path of a PEM certificate",
+                ca.display()
+            );
         }
     }
     let settings = AccountSettings {
@@ -222,10 +249,18 @@ fn account_add(store: &Store, add: AddAccount) -> anyhow::Result<()> {
         cert_sha256,
     };
     settings.validate()?;
-    if settings.incoming_security == Security::Plain || settings.outgoing_security == Security::Plain {
-        eprintln!("warning: account {:?} sends its password without encryption (security plain)", settings.name);
+    if settings.incoming_security == Security::Plain
+        || settings.outgoing_security == Security::Plain
+    {
+        eprintln!(
+            "warning: account {:?} sends its password without encryption (security plain)",
+            settings.name
+        );
     }
     let account = store.add_account(&settings)?;
-    eprintln!("added account {:?} ({}, {})", account.settings.name, account.settings.email, account.settings.protocol);
+    eprintln!(
+        "added account {:?} ({}, {})",
+        account.settings.name, account.settings.email, account.settings.protocol
+    );
     Ok(())
 }

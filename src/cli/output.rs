@@ -13,7 +13,8 @@ use crate::store::{Folder, MessageRow, Store, flag};
 
 fn print_json<T: Serialize + ?Sized>(value: &T) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
-    serde_json::to_writer_pretty(&mut out, value).context("cannot write JSON to standard output")?;
+    serde_json::to_writer_pretty(&mut out, value)
+        .context("cannot write JSON to standard output")?;
     writeln!(out).context("cannot write to standard output")?;
     Ok(())
 }
@@ -56,7 +57,13 @@ pub(super) fn accounts(accounts: &[Account], json: bool) -> anyhow::Result<()> {
         let s = &a.settings;
         println!(
             "{}\t{}\t{}\t{} ({})\t{} ({})",
-            s.name, s.email, s.protocol, s.incoming, s.incoming_security, s.outgoing, s.outgoing_security
+            s.name,
+            s.email,
+            s.protocol,
+            s.incoming,
+            s.incoming_security,
+            s.outgoing,
+            s.outgoing_security
         );
     }
     Ok(())
@@ -74,12 +81,23 @@ pub(super) fn folders(folders: &[Folder], json: bool) -> anyhow::Result<()> {
     if json {
         let list: Vec<FolderJson<'_>> = folders
             .iter()
-            .map(|f| FolderJson { path: &f.path, role: f.role.map(|r| r.as_str()), total: f.total, unread: f.unread })
+            .map(|f| FolderJson {
+                path: &f.path,
+                role: f.role.map(|r| r.as_str()),
+                total: f.total,
+                unread: f.unread,
+            })
             .collect();
         return print_json(&list);
     }
     for f in folders {
-        println!("{}\t{}\t{} unread\t{} total", f.path, f.role.map(|r| r.as_str()).unwrap_or("-"), f.unread, f.total);
+        println!(
+            "{}\t{}\t{} unread\t{} total",
+            f.path,
+            f.role.map(|r| r.as_str()).unwrap_or("-"),
+            f.unread,
+            f.total
+        );
     }
     Ok(())
 }
@@ -125,7 +143,10 @@ struct Names {
 
 impl Names {
     fn load(store: &Store) -> anyhow::Result<Names> {
-        let mut names = Names { accounts: HashMap::new(), folders: HashMap::new() };
+        let mut names = Names {
+            accounts: HashMap::new(),
+            folders: HashMap::new(),
+        };
         for account in store.accounts()? {
             for folder in store.folders(account.id)? {
                 names.folders.insert(folder.id, folder.path);
@@ -138,7 +159,11 @@ impl Names {
     fn json(&self, m: &MessageRow) -> MessageJson {
         MessageJson {
             id: m.id,
-            account: self.accounts.get(&m.account_id).cloned().unwrap_or_default(),
+            account: self
+                .accounts
+                .get(&m.account_id)
+                .cloned()
+                .unwrap_or_default(),
             folder: self.folders.get(&m.folder_id).cloned().unwrap_or_default(),
             uid: m.uid,
             uidl: m.uidl.clone(),
@@ -162,7 +187,9 @@ fn from_display(m: &MessageRow) -> String {
 
 /// Unix seconds as RFC 3339 in UTC.
 pub(super) fn rfc3339(seconds: i64) -> String {
-    DateTime::<Utc>::from_timestamp(seconds, 0).unwrap_or_default().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    DateTime::<Utc>::from_timestamp(seconds, 0)
+        .unwrap_or_default()
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
 pub(super) fn messages(store: &Store, rows: &[MessageRow], json: bool) -> anyhow::Result<()> {
@@ -173,7 +200,13 @@ pub(super) fn messages(store: &Store, rows: &[MessageRow], json: bool) -> anyhow
     }
     for m in rows {
         let unread = if m.flags & flag::SEEN == 0 { "*" } else { " " };
-        println!("{}\t{unread} {}\t{}\t{}", m.id, rfc3339(m.date), from_display(m), m.subject);
+        println!(
+            "{}\t{unread} {}\t{}\t{}",
+            m.id,
+            rfc3339(m.date),
+            from_display(m),
+            m.subject
+        );
     }
     Ok(())
 }
@@ -183,9 +216,14 @@ pub(super) fn show(store: &Store, id: i64, raw: bool, json: bool) -> anyhow::Res
     let source = store.raw_message(id)?;
     if raw {
         let Some(source) = source else {
-            anyhow::bail!("message {id} is not cached yet; run `tern sync` while online to fetch it");
+            anyhow::bail!(
+                "message {id} is not cached yet; run `tern sync` while online to fetch it"
+            );
         };
-        std::io::stdout().lock().write_all(&source).context("cannot write to standard output")?;
+        std::io::stdout()
+            .lock()
+            .write_all(&source)
+            .context("cannot write to standard output")?;
         return Ok(());
     }
     let names = Names::load(store)?;
@@ -208,19 +246,26 @@ pub(super) fn show(store: &Store, id: i64, raw: bool, json: bool) -> anyhow::Res
     println!("Date:    {}", rfc3339(message.date));
     println!("Subject: {}", message.subject);
     for a in &attachments {
-        println!("Attachment: {} ({}, {} bytes)", a.name, a.content_type, a.size);
+        println!(
+            "Attachment: {} ({}, {} bytes)",
+            a.name, a.content_type, a.size
+        );
     }
     println!();
     match text {
         Some(text) => println!("{text}"),
-        None => eprintln!("(the body of message {id} is not cached yet; run `tern sync` while online to fetch it)"),
+        None => eprintln!(
+            "(the body of message {id} is not cached yet; run `tern sync` while online to fetch it)"
+        ),
     }
     Ok(())
 }
 
 fn attachments(raw: &[u8]) -> Vec<AttachmentJson> {
     use mail_parser::{MessageParser, MimeHeaders as _};
-    let Some(message) = MessageParser::default().parse(raw) else { return Vec::new() };
+    let Some(message) = MessageParser::default().parse(raw) else {
+        return Vec::new();
+    };
     message
         .attachments()
         .map(|part| AttachmentJson {

@@ -41,12 +41,30 @@ pub enum Connectivity {
 /// What changed; consumers re-read the store.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event {
-    FolderChanged { account: i64, folder: i64 },
-    FoldersChanged { account: i64 },
-    MessageChanged { account: i64, message: i64 },
-    OutboxChanged { account: i64 },
-    Connectivity { account: i64, state: Connectivity },
-    SyncProgress { account: i64, folder: i64, done: u64, total: u64 },
+    FolderChanged {
+        account: i64,
+        folder: i64,
+    },
+    FoldersChanged {
+        account: i64,
+    },
+    MessageChanged {
+        account: i64,
+        message: i64,
+    },
+    OutboxChanged {
+        account: i64,
+    },
+    Connectivity {
+        account: i64,
+        state: Connectivity,
+    },
+    SyncProgress {
+        account: i64,
+        folder: i64,
+        done: u64,
+        total: u64,
+    },
 }
 
 /// An engine failure, with the kind the scheduler branches on.

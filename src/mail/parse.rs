@@ -33,7 +33,12 @@ pub fn summarize(raw: &[u8]) -> Summary {
     let (from_name, from_addr) = message
         .from()
         .and_then(Address::first)
-        .map(|a| (a.name().unwrap_or_default().to_owned(), a.address().unwrap_or_default().to_owned()))
+        .map(|a| {
+            (
+                a.name().unwrap_or_default().to_owned(),
+                a.address().unwrap_or_default().to_owned(),
+            )
+        })
         .unwrap_or_default();
     let preview = message
         .body_preview(PREVIEW_CHARS)
@@ -41,7 +46,11 @@ pub fn summarize(raw: &[u8]) -> Summary {
         .unwrap_or_default();
     Summary {
         message_id: message.message_id().map(str::to_owned),
-        in_reply_to: message.in_reply_to().as_text_list().and_then(|l| l.first()).map(|s| s.to_string()),
+        in_reply_to: message
+            .in_reply_to()
+            .as_text_list()
+            .and_then(|l| l.first())
+            .map(|s| s.to_string()),
         references: message
             .references()
             .as_text_list()
@@ -61,7 +70,10 @@ pub fn summarize(raw: &[u8]) -> Summary {
 /// The readable text of a message: its first text/plain body (mail-parser converts HTML-only
 /// mail to text).
 pub fn body_text(raw: &[u8]) -> Option<String> {
-    MessageParser::default().parse(raw)?.body_text(0).map(|t| t.into_owned())
+    MessageParser::default()
+        .parse(raw)?
+        .body_text(0)
+        .map(|t| t.into_owned())
 }
 
 /// Formats a list as `Name <a@b>, c@d`.
@@ -96,7 +108,10 @@ Date: Tue, 1 Aug 2023 10:00:00 +0000\r\n\
 Hello   there\r\n";
         let s = summarize(raw);
         assert_eq!(s.subject, "Grüße");
-        assert_eq!((s.from_name.as_str(), s.from_addr.as_str()), ("Jörg", "jorg@example.test"));
+        assert_eq!(
+            (s.from_name.as_str(), s.from_addr.as_str()),
+            ("Jörg", "jorg@example.test")
+        );
         assert_eq!(s.to, "a@example.test, Bee <b@example.test>");
         assert_eq!(s.message_id.as_deref(), Some("c@x"));
         assert_eq!(s.in_reply_to.as_deref(), Some("b@x"));

@@ -26,6 +26,9 @@ pub struct ProtocolError {
 
 impl ProtocolError {
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> ProtocolError {
-        ProtocolError { kind, message: message.into() }
+        ProtocolError {
+            kind,
+            message: message.into(),
+        }
     }
 }

@@ -18,7 +18,9 @@ impl Store {
     /// Stores a new account with default options and creates its INBOX. Fails with
     /// `Conflict` when the name is taken.
     pub fn add_account(&self, settings: &AccountSettings) -> Result<Account> {
-        settings.validate().map_err(|e| StoreError::Conflict(e.to_string()))?;
+        settings
+            .validate()
+            .map_err(|e| StoreError::Conflict(e.to_string()))?;
         let id = self.write(|tx| {
             let taken: bool = tx
                 .query_row("SELECT EXISTS (SELECT 1 FROM account WHERE name = ?1)", [&settings.name], |r| r.get(0))
@@ -70,9 +72,13 @@ impl Store {
     pub fn accounts(&self) -> Result<Vec<Account>> {
         self.read(|conn| {
             let mut stmt = conn
-                .prepare(&format!("SELECT {ACCOUNT_COLUMNS} FROM account ORDER BY id"))
+                .prepare(&format!(
+                    "SELECT {ACCOUNT_COLUMNS} FROM account ORDER BY id"
+                ))
                 .map_err(StoreError::sqlite("Prepare the account list"))?;
-            let rows = stmt.query_map([], account_from_row).map_err(StoreError::sqlite("List accounts"))?;
+            let rows = stmt
+                .query_map([], account_from_row)
+                .map_err(StoreError::sqlite("List accounts"))?;
             let mut accounts = Vec::new();
             for row in rows {
                 accounts.push(row.map_err(StoreError::sqlite("Read an account"))??);
@@ -84,10 +90,14 @@ impl Store {
     /// One account by id.
     pub fn account(&self, id: i64) -> Result<Account> {
         self.read(|conn| {
-            conn.query_row(&format!("SELECT {ACCOUNT_COLUMNS} FROM account WHERE id = ?1"), [id], account_from_row)
-                .optional()
-                .map_err(StoreError::sqlite("Read the account"))?
-                .ok_or_else(|| StoreError::NotFound(format!("there is no account with id {id}")))?
+            conn.query_row(
+                &format!("SELECT {ACCOUNT_COLUMNS} FROM account WHERE id = ?1"),
+                [id],
+                account_from_row,
+            )
+            .optional()
+            .map_err(StoreError::sqlite("Read the account"))?
+            .ok_or_else(|| StoreError::NotFound(format!("there is no account with id {id}")))?
         })
     }
 
@@ -122,7 +132,9 @@ impl Store {
                 .execute("DELETE FROM account WHERE id = ?1", [id])
                 .map_err(StoreError::sqlite("Delete the account"))?;
             if n == 0 {
-                return Err(StoreError::NotFound(format!("there is no account with id {id}")));
+                return Err(StoreError::NotFound(format!(
+                    "there is no account with id {id}"
+                )));
             }
             Ok(())
         })
@@ -136,20 +148,31 @@ fn account_from_row(row: &Row<'_>) -> rusqlite::Result<Result<Account>> {
     let incoming_security: String = row.get(7)?;
     let outgoing_security: String = row.get(10)?;
     let ca_file: Option<String> = row.get(13)?;
-    let corrupt = |e: crate::account::settings::InvalidSetting| StoreError::Corrupt(format!("account {id}: {e}"));
-    let (protocol, incoming_security, outgoing_security) =
-        match (protocol.parse(), incoming_security.parse(), outgoing_security.parse()) {
-            (Ok(p), Ok(i), Ok(o)) => (p, i, o),
-            (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => return Ok(Err(corrupt(e))),
-        };
+    let corrupt = |e: crate::account::settings::InvalidSetting| {
+        StoreError::Corrupt(format!("account {id}: {e}"))
+    };
+    let (protocol, incoming_security, outgoing_security) = match (
+        protocol.parse(),
+        incoming_security.parse(),
+        outgoing_security.parse(),
+    ) {
+        (Ok(p), Ok(i), Ok(o)) => (p, i, o),
+        (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => return Ok(Err(corrupt(e))),
+    };
     let settings = AccountSettings {
         name: row.get(1)?,
         display_name: row.get(2)?,
         email: row.get(3)?,
         protocol,
-        incoming: ServerAddr { host: row.get(5)?, port: row.get(6)? },
+        incoming: ServerAddr {
+            host: row.get(5)?,
+            port: row.get(6)?,
+        },
         incoming_security,
-        outgoing: ServerAddr { host: row.get(8)?, port: row.get(9)? },
+        outgoing: ServerAddr {
+            host: row.get(8)?,
+            port: row.get(9)?,
+        },
         outgoing_security,
         login: row.get(11)?,
         password_cmd: row.get(12)?,

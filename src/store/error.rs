@@ -7,22 +7,40 @@ use std::path::PathBuf;
 pub enum StoreError {
     /// The database file could not be opened.
     #[error("cannot open the mail store at {}: {source}; check that the data directory is writable", path.display())]
-    Open { path: PathBuf, source: rusqlite::Error },
+    Open {
+        path: PathBuf,
+        source: rusqlite::Error,
+    },
     /// The database was written by a newer Tern.
     #[error(
         "the mail store at {} has schema version {found}, newer than this Tern understands ({known}); install a newer Tern or use another --data-dir",
         path.display()
     )]
-    TooNew { path: PathBuf, found: i64, known: i64 },
+    TooNew {
+        path: PathBuf,
+        found: i64,
+        known: i64,
+    },
     /// A migration failed; the database is left at the previous version.
     #[error("cannot upgrade the mail store at {} to schema version {version} ({name}): {source}", path.display())]
-    Migration { path: PathBuf, version: u32, name: &'static str, source: rusqlite::Error },
+    Migration {
+        path: PathBuf,
+        version: u32,
+        name: &'static str,
+        source: rusqlite::Error,
+    },
     /// An SQLite statement failed.
     #[error("{context}: {source}")]
-    Sqlite { context: &'static str, source: rusqlite::Error },
+    Sqlite {
+        context: &'static str,
+        source: rusqlite::Error,
+    },
     /// A file-system operation failed.
     #[error("{context}: {source}")]
-    Io { context: String, source: std::io::Error },
+    Io {
+        context: String,
+        source: std::io::Error,
+    },
     /// The thing asked for does not exist.
     #[error("{0}")]
     NotFound(String),

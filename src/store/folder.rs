@@ -81,7 +81,8 @@ pub struct NewFolder {
     pub subscribed: bool,
 }
 
-const FOLDER_COLUMNS: &str = "id, account_id, path, server_path, delimiter, role, attributes, subscribed,
+const FOLDER_COLUMNS: &str =
+    "id, account_id, path, server_path, delimiter, role, attributes, subscribed,
     uidvalidity, uidnext, highestmodseq, total, unread";
 
 fn folder_from_row(row: &Row<'_>) -> rusqlite::Result<Folder> {
@@ -139,14 +140,21 @@ impl Store {
                      ORDER BY role IS NOT 'inbox', path"
                 ))
                 .map_err(StoreError::sqlite("Prepare the folder list"))?;
-            let rows = stmt.query_map([account_id], folder_from_row).map_err(StoreError::sqlite("List folders"))?;
-            rows.collect::<rusqlite::Result<Vec<_>>>().map_err(StoreError::sqlite("Read a folder"))
+            let rows = stmt
+                .query_map([account_id], folder_from_row)
+                .map_err(StoreError::sqlite("List folders"))?;
+            rows.collect::<rusqlite::Result<Vec<_>>>()
+                .map_err(StoreError::sqlite("Read a folder"))
         })
     }
 
     /// A folder by its path (case-insensitive for INBOX, as IMAP requires).
     pub fn find_folder(&self, account_id: i64, path: &str) -> Result<Folder> {
-        let path = if path.eq_ignore_ascii_case("inbox") { "INBOX" } else { path };
+        let path = if path.eq_ignore_ascii_case("inbox") {
+            "INBOX"
+        } else {
+            path
+        };
         self.read(|conn| {
             conn.query_row(
                 &format!("SELECT {FOLDER_COLUMNS} FROM folder WHERE account_id = ?1 AND path = ?2"),
@@ -156,7 +164,9 @@ impl Store {
             .optional()
             .map_err(StoreError::sqlite("Find the folder"))?
             .ok_or_else(|| {
-                StoreError::NotFound(format!("there is no folder {path:?}; `tern folders` lists the folders"))
+                StoreError::NotFound(format!(
+                    "there is no folder {path:?}; `tern folders` lists the folders"
+                ))
             })
         })
     }

@@ -117,7 +117,11 @@ impl PageCursor {
             SortOrder::From => sort_from(&row.from_name, &row.from_addr),
             SortOrder::Subject => sort_subject(&row.subject),
         };
-        PageCursor { key, date: row.date, id: row.id }
+        PageCursor {
+            key,
+            date: row.date,
+            id: row.id,
+        }
     }
 }
 
@@ -176,9 +180,15 @@ pub(crate) fn sort_subject(subject: &str) -> String {
 
 /// Turns what a user types into an FTS5 query: every word must match, as a prefix.
 pub(crate) fn fts_query(text: &str) -> Option<String> {
-    let terms: Vec<String> =
-        text.split_whitespace().map(|word| format!("\"{}\"*", word.replace('"', "\"\""))).collect();
-    if terms.is_empty() { None } else { Some(terms.join(" ")) }
+    let terms: Vec<String> = text
+        .split_whitespace()
+        .map(|word| format!("\"{}\"*", word.replace('"', "\"\"")))
+        .collect();
+    if terms.is_empty() {
+        None
+    } else {
+        Some(terms.join(" "))
+    }
 }
 
 impl Store {
@@ -186,16 +196,29 @@ impl Store {
     /// A message whose (folder, uid) or (folder, uidl) is already cached is left as it is and its
     /// existing id returned, so replaying a batch after a crash duplicates nothing.
     pub fn insert_messages(&self, account_id: i64, messages: &[NewMessage]) -> Result<Vec<i64>> {
-        self.write(|tx| messages.iter().map(|m| insert_message(tx, account_id, m)).collect())
+        self.write(|tx| {
+            messages
+                .iter()
+                .map(|m| insert_message(tx, account_id, m))
+                .collect()
+        })
     }
 
     /// One message by id.
     pub fn message(&self, id: i64) -> Result<MessageRow> {
         self.read(|conn| {
-            conn.query_row(&format!("SELECT {MESSAGE_COLUMNS} FROM message m WHERE m.id = ?1"), [id], message_from_row)
-                .optional()
-                .map_err(StoreError::sqlite("Read the message"))?
-                .ok_or_else(|| StoreError::NotFound(format!("there is no message with id {id}; `tern list` shows ids")))
+            conn.query_row(
+                &format!("SELECT {MESSAGE_COLUMNS} FROM message m WHERE m.id = ?1"),
+                [id],
+                message_from_row,
+            )
+            .optional()
+            .map_err(StoreError::sqlite("Read the message"))?
+            .ok_or_else(|| {
+                StoreError::NotFound(format!(
+                    "there is no message with id {id}; `tern list` shows ids"
+                ))
+            })
         })
     }
 
@@ -210,16 +233,22 @@ impl Store {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         self.read(|conn| {
             let sql = folder_page_sql(order, cursor.is_some());
-            let mut stmt = conn.prepare_cached(&sql).map_err(StoreError::sqlite("Prepare the folder page"))?;
+            let mut stmt = conn
+                .prepare_cached(&sql)
+                .map_err(StoreError::sqlite("Prepare the folder page"))?;
             let rows = match cursor {
                 None => stmt.query_map(params![folder_id, limit], message_from_row),
                 Some(c) if order == SortOrder::DateDesc => {
                     stmt.query_map(params![folder_id, c.date, c.id, limit], message_from_row)
                 }
-                Some(c) => stmt.query_map(params![folder_id, c.key, c.date, c.id, limit], message_from_row),
+                Some(c) => stmt.query_map(
+                    params![folder_id, c.key, c.date, c.id, limit],
+                    message_from_row,
+                ),
             }
             .map_err(StoreError::sqlite("Read the folder page"))?;
-            rows.collect::<rusqlite::Result<Vec<_>>>().map_err(StoreError::sqlite("Read a message row"))
+            rows.collect::<rusqlite::Result<Vec<_>>>()
+                .map_err(StoreError::sqlite("Read a message row"))
         })
     }
 
@@ -235,34 +264,50 @@ impl Store {
         let offset = i64::try_from(offset).unwrap_or(i64::MAX);
         self.read(|conn| {
             let sql = format!("{} OFFSET ?3", folder_page_sql(order, false));
-            let mut stmt = conn.prepare_cached(&sql).map_err(StoreError::sqlite("Prepare the folder page"))?;
+            let mut stmt = conn
+                .prepare_cached(&sql)
+                .map_err(StoreError::sqlite("Prepare the folder page"))?;
             let rows = stmt
                 .query_map(params![folder_id, limit, offset], message_from_row)
                 .map_err(StoreError::sqlite("Read the folder page"))?;
-            rows.collect::<rusqlite::Result<Vec<_>>>().map_err(StoreError::sqlite("Read a message row"))
+            rows.collect::<rusqlite::Result<Vec<_>>>()
+                .map_err(StoreError::sqlite("Read a message row"))
         })
     }
 
     /// The messages of a thread, oldest first.
     pub fn thread_messages(&self, thread_id: i64) -> Result<Vec<MessageRow>> {
         self.read(|conn| {
-            let mut stmt = conn.prepare_cached(THREAD_SQL).map_err(StoreError::sqlite("Prepare the thread query"))?;
-            let rows = stmt.query_map([thread_id], message_from_row).map_err(StoreError::sqlite("Read the thread"))?;
-            rows.collect::<rusqlite::Result<Vec<_>>>().map_err(StoreError::sqlite("Read a message row"))
+            let mut stmt = conn
+                .prepare_cached(THREAD_SQL)
+                .map_err(StoreError::sqlite("Prepare the thread query"))?;
+            let rows = stmt
+                .query_map([thread_id], message_from_row)
+                .map_err(StoreError::sqlite("Read the thread"))?;
+            rows.collect::<rusqlite::Result<Vec<_>>>()
+                .map_err(StoreError::sqlite("Read a message row"))
         })
     }
 
     /// Counts a folder's unread messages from the partial index (the folder row caches it too).
     pub fn count_unread(&self, folder_id: i64) -> Result<i64> {
         self.read(|conn| {
-            conn.query_row(UNREAD_SQL, [folder_id], |r| r.get(0)).map_err(StoreError::sqlite("Count unread messages"))
+            conn.query_row(UNREAD_SQL, [folder_id], |r| r.get(0))
+                .map_err(StoreError::sqlite("Count unread messages"))
         })
     }
 
     /// Full-text search over subject, sender, recipients and body text, newest first.
     /// `account_id` None searches every account.
-    pub fn search(&self, text: &str, account_id: Option<i64>, limit: usize) -> Result<Vec<MessageRow>> {
-        let Some(query) = fts_query(text) else { return Ok(Vec::new()) };
+    pub fn search(
+        &self,
+        text: &str,
+        account_id: Option<i64>,
+        limit: usize,
+    ) -> Result<Vec<MessageRow>> {
+        let Some(query) = fts_query(text) else {
+            return Ok(Vec::new());
+        };
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         self.read(|conn| {
             let mut stmt = conn
@@ -275,7 +320,8 @@ impl Store {
             let rows = stmt
                 .query_map(params![query, account_id, limit], message_from_row)
                 .map_err(StoreError::sqlite("Search messages"))?;
-            rows.collect::<rusqlite::Result<Vec<_>>>().map_err(StoreError::sqlite("Read a search result"))
+            rows.collect::<rusqlite::Result<Vec<_>>>()
+                .map_err(StoreError::sqlite("Read a search result"))
         })
     }
 
@@ -296,26 +342,38 @@ impl Store {
     }
 }
 
-pub(super) const THREAD_SQL: &str = "SELECT m.id, m.account_id, m.folder_id, m.uid, m.uidl, m.message_id,
+pub(super) const THREAD_SQL: &str =
+    "SELECT m.id, m.account_id, m.folder_id, m.uid, m.uidl, m.message_id,
     m.in_reply_to, m.refs, m.thread_id, m.subject, m.from_name, m.from_addr, m.to_addrs, m.cc_addrs,
     m.date, m.size, m.flags, m.keywords, m.has_attachments, m.preview, m.body_state
     FROM message m WHERE m.thread_id = ?1 ORDER BY m.date, m.id";
 
-pub(super) const UNREAD_SQL: &str = "SELECT count(*) FROM message WHERE folder_id = ?1 AND (flags & 1) = 0";
+pub(super) const UNREAD_SQL: &str =
+    "SELECT count(*) FROM message WHERE folder_id = ?1 AND (flags & 1) = 0";
 
 /// The SQL of a folder page. Parameters: folder, [cursor...], limit.
 pub(super) fn folder_page_sql(order: SortOrder, with_cursor: bool) -> String {
     let (after, order_by) = match order {
         SortOrder::DateDesc => ("(m.date, m.id) < (?2, ?3)", "m.date DESC, m.id DESC"),
-        SortOrder::From => ("(m.sort_from, m.date, m.id) > (?2, ?3, ?4)", "m.sort_from, m.date, m.id"),
-        SortOrder::Subject => ("(m.sort_subject, m.date, m.id) > (?2, ?3, ?4)", "m.sort_subject, m.date, m.id"),
+        SortOrder::From => (
+            "(m.sort_from, m.date, m.id) > (?2, ?3, ?4)",
+            "m.sort_from, m.date, m.id",
+        ),
+        SortOrder::Subject => (
+            "(m.sort_subject, m.date, m.id) > (?2, ?3, ?4)",
+            "m.sort_subject, m.date, m.id",
+        ),
     };
     let limit_param = match (order, with_cursor) {
         (_, false) => "?2",
         (SortOrder::DateDesc, true) => "?4",
         (_, true) => "?5",
     };
-    let filter = if with_cursor { format!(" AND {after}") } else { String::new() };
+    let filter = if with_cursor {
+        format!(" AND {after}")
+    } else {
+        String::new()
+    };
     format!(
         "SELECT {MESSAGE_COLUMNS} FROM message m WHERE m.folder_id = ?1{filter} ORDER BY {order_by} LIMIT {limit_param}"
     )
@@ -374,7 +432,11 @@ fn insert_message(tx: &Transaction<'_>, account_id: i64, m: &NewMessage) -> Resu
 /// The thread a message belongs to: its parent's thread when the parent is cached, else the
 /// thread of the root of its References chain (created if new).
 fn thread_for(tx: &Transaction<'_>, account_id: i64, m: &NewMessage) -> Result<Option<i64>> {
-    if let Some(parent) = m.in_reply_to.as_deref().or(m.references.last().map(String::as_str)) {
+    if let Some(parent) = m
+        .in_reply_to
+        .as_deref()
+        .or(m.references.last().map(String::as_str))
+    {
         let parent_thread: Option<Option<i64>> = tx
             .query_row(
                 "SELECT thread_id FROM message WHERE message_id = ?1 AND account_id = ?2 LIMIT 1",
@@ -387,7 +449,11 @@ fn thread_for(tx: &Transaction<'_>, account_id: i64, m: &NewMessage) -> Result<O
             return Ok(Some(thread));
         }
     }
-    let root = m.references.first().or(m.in_reply_to.as_ref()).or(m.message_id.as_ref());
+    let root = m
+        .references
+        .first()
+        .or(m.in_reply_to.as_ref())
+        .or(m.message_id.as_ref());
     let Some(root) = root else { return Ok(None) };
     let id = tx
         .query_row(
@@ -405,9 +471,13 @@ impl Store {
     /// The cached raw RFC 5322 source of a message, if its whole body is cached.
     pub fn raw_message(&self, message_id: i64) -> Result<Option<Vec<u8>>> {
         self.read(|conn| {
-            conn.query_row("SELECT raw FROM body WHERE message_id = ?1", [message_id], |r| r.get(0))
-                .optional()
-                .map_err(StoreError::sqlite("Read the cached message source"))
+            conn.query_row(
+                "SELECT raw FROM body WHERE message_id = ?1",
+                [message_id],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(StoreError::sqlite("Read the cached message source"))
         })
     }
 
@@ -420,8 +490,11 @@ impl Store {
                 params![message_id, raw],
             )
             .map_err(StoreError::sqlite("Save the message source"))?;
-            tx.execute("UPDATE message SET body_state = 2 WHERE id = ?1", [message_id])
-                .map_err(StoreError::sqlite("Mark the body as cached"))?;
+            tx.execute(
+                "UPDATE message SET body_state = 2 WHERE id = ?1",
+                [message_id],
+            )
+            .map_err(StoreError::sqlite("Mark the body as cached"))?;
             Ok(())
         })
     }

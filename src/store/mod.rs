@@ -49,7 +49,9 @@ struct Inner {
 
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Store").field("path", &self.inner.path).finish()
+        f.debug_struct("Store")
+            .field("path", &self.inner.path)
+            .finish()
     }
 }
 
@@ -89,7 +91,8 @@ impl Store {
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(StoreError::sqlite("Begin a write transaction"))?;
         let value = f(&tx)?;
-        tx.commit().map_err(StoreError::sqlite("Commit a write transaction"))?;
+        tx.commit()
+            .map_err(StoreError::sqlite("Commit a write transaction"))?;
         Ok(value)
     }
 
@@ -100,7 +103,8 @@ impl Store {
             Some(conn) => conn,
             None => open_connection(&self.inner.path, true)?,
         };
-        conn.execute_batch("BEGIN DEFERRED").map_err(StoreError::sqlite("Begin a read transaction"))?;
+        conn.execute_batch("BEGIN DEFERRED")
+            .map_err(StoreError::sqlite("Begin a read transaction"))?;
         let result = f(&conn);
         // A failed COMMIT of a read transaction only means there was nothing to end.
         let ended = conn.execute_batch("COMMIT").is_ok() || conn.is_autocommit();
@@ -117,21 +121,28 @@ impl Store {
 /// Locks a mutex, recovering the guard if a panic poisoned it. A panic mid-transaction has
 /// already rolled that transaction back, so the connection is still consistent.
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 fn open_connection(path: &Path, read_only: bool) -> Result<Connection> {
     let flags = if read_only {
-        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI
+        OpenFlags::SQLITE_OPEN_READ_ONLY
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX
+            | OpenFlags::SQLITE_OPEN_URI
     } else {
         OpenFlags::SQLITE_OPEN_READ_WRITE
             | OpenFlags::SQLITE_OPEN_CREATE
             | OpenFlags::SQLITE_OPEN_NO_MUTEX
             | OpenFlags::SQLITE_OPEN_URI
     };
-    let conn = Connection::open_with_flags(path, flags)
-        .map_err(|source| StoreError::Open { path: path.to_owned(), source })?;
-    conn.busy_timeout(Duration::from_secs(10)).map_err(StoreError::sqlite("Set the busy timeout"))?;
+    let conn = Connection::open_with_flags(path, flags).map_err(|source| StoreError::Open {
+        path: path.to_owned(),
+        source,
+    })?;
+    conn.busy_timeout(Duration::from_secs(10))
+        .map_err(StoreError::sqlite("Set the busy timeout"))?;
     if !read_only {
         let mode: String = conn
             .query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))

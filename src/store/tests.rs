@@ -1,6 +1,11 @@
 //! Store tests: migrations from every older version, query plans, paging, counts, threads.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 
 use super::*;
 use crate::account::settings::{AccountSettings, Protocol, Security, ServerAddr};
@@ -11,9 +16,15 @@ fn settings(name: &str) -> AccountSettings {
         display_name: "Jo Example".into(),
         email: format!("{name}@example.test"),
         protocol: Protocol::Imap,
-        incoming: ServerAddr { host: "127.0.0.1".into(), port: 993 },
+        incoming: ServerAddr {
+            host: "127.0.0.1".into(),
+            port: 993,
+        },
         incoming_security: Security::Tls,
-        outgoing: ServerAddr { host: "127.0.0.1".into(), port: 465 },
+        outgoing: ServerAddr {
+            host: "127.0.0.1".into(),
+            port: 465,
+        },
         outgoing_security: Security::Tls,
         login: format!("{name}@example.test"),
         password_cmd: Some("echo secret".into()),
@@ -48,11 +59,18 @@ fn open_sets_wal_foreign_keys_and_version() {
     let (_dir, store) = temp_store();
     store
         .read(|conn| {
-            let mode: String = conn.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
+            let mode: String = conn
+                .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+                .unwrap();
             assert_eq!(mode, "wal");
-            let fk: i64 = conn.query_row("PRAGMA foreign_keys", [], |r| r.get(0)).unwrap();
+            let fk: i64 = conn
+                .query_row("PRAGMA foreign_keys", [], |r| r.get(0))
+                .unwrap();
             assert_eq!(fk, 1);
-            assert_eq!(migrate::user_version(conn).unwrap(), i64::from(LATEST_VERSION));
+            assert_eq!(
+                migrate::user_version(conn).unwrap(),
+                i64::from(LATEST_VERSION)
+            );
             Ok(())
         })
         .unwrap();
@@ -79,7 +97,8 @@ fn upgrades_from_every_older_version() {
         let path = dir.path().join(DB_FILE);
         {
             let mut conn = rusqlite::Connection::open(&path).unwrap();
-            conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON;").unwrap();
+            conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON;")
+                .unwrap();
             migrate::migrate_to(&mut conn, &path, start).unwrap();
             assert_eq!(migrate::user_version(&conn).unwrap(), i64::from(start));
             if start >= 1 {
@@ -95,17 +114,28 @@ fn upgrades_from_every_older_version() {
         let store = Store::open(&path).unwrap();
         store
             .read(|conn| {
-                assert_eq!(migrate::user_version(conn).unwrap(), i64::from(LATEST_VERSION));
-                let ok: String = conn.query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
+                assert_eq!(
+                    migrate::user_version(conn).unwrap(),
+                    i64::from(LATEST_VERSION)
+                );
+                let ok: String = conn
+                    .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+                    .unwrap();
                 assert_eq!(ok, "ok", "integrity after upgrading from {start}");
-                let violations: i64 =
-                    conn.query_row("SELECT count(*) FROM pragma_foreign_key_check", [], |r| r.get(0)).unwrap();
+                let violations: i64 = conn
+                    .query_row("SELECT count(*) FROM pragma_foreign_key_check", [], |r| {
+                        r.get(0)
+                    })
+                    .unwrap();
                 assert_eq!(violations, 0, "foreign keys after upgrading from {start}");
                 Ok(())
             })
             .unwrap();
         if start >= 1 {
-            assert_eq!(store.find_account("old").unwrap().settings.email, "old@example.test");
+            assert_eq!(
+                store.find_account("old").unwrap().settings.email,
+                "old@example.test"
+            );
         }
     }
 }
@@ -122,7 +152,8 @@ fn reopening_is_a_no_op_and_newer_schema_is_refused() {
 
     let path = dir.path().join(DB_FILE);
     let conn = rusqlite::Connection::open(&path).unwrap();
-    conn.pragma_update(None, "user_version", LATEST_VERSION + 1).unwrap();
+    conn.pragma_update(None, "user_version", LATEST_VERSION + 1)
+        .unwrap();
     drop(conn);
     let err = Store::open(&path).unwrap_err();
     assert!(matches!(err, StoreError::TooNew { .. }), "{err}");
@@ -130,10 +161,38 @@ fn reopening_is_a_no_op_and_newer_schema_is_refused() {
 }
 
 #[test]
+fn migrations_match_the_directory() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
+    let mut files: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.ends_with(".sql"))
+        .collect();
+    files.sort();
+    let embedded: Vec<String> = migrate::MIGRATIONS
+        .iter()
+        .map(|m| format!("{:04}_{}.sql", m.version, m.name))
+        .collect();
+    assert_eq!(
+        files, embedded,
+        "every file in migrations/ must be listed, in order, in store::migrate::MIGRATIONS"
+    );
+    for m in migrate::MIGRATIONS {
+        let on_disk =
+            std::fs::read_to_string(dir.join(format!("{:04}_{}.sql", m.version, m.name))).unwrap();
+        assert_eq!(on_disk, m.sql, "migration {} differs from its file", m.name);
+    }
+}
+
+#[test]
 fn migration_numbering_is_contiguous() {
     for (index, m) in migrate::MIGRATIONS.iter().enumerate() {
         assert_eq!(m.version as usize, index + 1, "{}", m.name);
-        assert!(!m.sql.contains("BEGIN TRANSACTION"), "migration {} must not manage its own transaction", m.name);
+        assert!(
+            !m.sql.contains("BEGIN TRANSACTION"),
+            "migration {} must not manage its own transaction",
+            m.name
+        );
     }
 }
 
@@ -143,7 +202,10 @@ fn accounts_round_trip_and_names_are_unique() {
     let added = store.add_account(&settings("work")).unwrap();
     assert_eq!(added.settings, settings("work"));
     assert_eq!(store.find_account("work").unwrap(), added);
-    assert_eq!(store.find_account("WORK@example.test").unwrap().id, added.id);
+    assert_eq!(
+        store.find_account("WORK@example.test").unwrap().id,
+        added.id
+    );
     let err = store.add_account(&settings("work")).unwrap_err();
     assert!(matches!(err, StoreError::Conflict(_)), "{err}");
     assert!(err.to_string().contains("already exists"), "{err}");
@@ -152,7 +214,10 @@ fn accounts_round_trip_and_names_are_unique() {
     assert_eq!(folders[0].role, Some(FolderRole::Inbox));
     store.remove_account(added.id).unwrap();
     assert!(store.accounts().unwrap().is_empty());
-    assert!(matches!(store.find_account("work"), Err(StoreError::NotFound(_))));
+    assert!(matches!(
+        store.find_account("work"),
+        Err(StoreError::NotFound(_))
+    ));
 }
 
 /// Every query a view makes must be an index search: no table scan, no sort of a whole folder.
@@ -163,8 +228,11 @@ fn view_queries_use_indexes() {
         store
             .read(|conn| {
                 let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
-                let rows: Vec<String> =
-                    stmt.query_map(params, |r| r.get::<_, String>(3)).unwrap().map(|r| r.unwrap()).collect();
+                let rows: Vec<String> = stmt
+                    .query_map(params, |r| r.get::<_, String>(3))
+                    .unwrap()
+                    .map(|r| r.unwrap())
+                    .collect();
                 Ok(rows.join("\n"))
             })
             .unwrap()
@@ -182,7 +250,12 @@ fn view_queries_use_indexes() {
             vec![&1, &0, &0, &50],
             "message_folder_date",
         ),
-        ("folder by sender", message::folder_page_sql(SortOrder::From, false), vec![&1, &50], "message_folder_from"),
+        (
+            "folder by sender",
+            message::folder_page_sql(SortOrder::From, false),
+            vec![&1, &50],
+            "message_folder_from",
+        ),
         (
             "folder by sender, next page",
             message::folder_page_sql(SortOrder::From, true),
@@ -201,24 +274,47 @@ fn view_queries_use_indexes() {
             vec![&1, &"a", &0, &0, &50],
             "message_folder_subject",
         ),
-        ("a thread", message::THREAD_SQL.to_owned(), vec![&1], "message_thread"),
-        ("unread count", message::UNREAD_SQL.to_owned(), vec![&1], "message_folder_unread"),
+        (
+            "a thread",
+            message::THREAD_SQL.to_owned(),
+            vec![&1],
+            "message_thread",
+        ),
+        (
+            "unread count",
+            message::UNREAD_SQL.to_owned(),
+            vec![&1],
+            "message_folder_unread",
+        ),
     ];
     for (what, sql, params, index) in cases {
         let p = plan(&sql, &params);
         assert!(
-            p.contains(&format!("USING INDEX {index}")) || p.contains(&format!("USING COVERING INDEX {index}")),
+            p.contains(&format!("USING INDEX {index}"))
+                || p.contains(&format!("USING COVERING INDEX {index}")),
             "{what}: expected {index}, got:\n{p}"
         );
         assert!(
-            !p.contains("SCAN m\n") && !p.lines().any(|l| l.trim() == "SCAN m" || l.trim() == "SCAN message"),
+            !p.contains("SCAN m\n")
+                && !p
+                    .lines()
+                    .any(|l| l.trim() == "SCAN m" || l.trim() == "SCAN message"),
             "{what}: table scan:\n{p}"
         );
-        assert!(!p.contains("TEMP B-TREE"), "{what}: sorts in a temporary b-tree:\n{p}");
+        assert!(
+            !p.contains("TEMP B-TREE"),
+            "{what}: sorts in a temporary b-tree:\n{p}"
+        );
     }
     // Keyset pages must seek, not walk from the top.
-    let p = plan(&message::folder_page_sql(SortOrder::DateDesc, true), &[&1, &0, &0, &50]);
-    assert!(p.contains("(date,rowid)<(?,?)") || p.contains("date<"), "next page does not seek:\n{p}");
+    let p = plan(
+        &message::folder_page_sql(SortOrder::DateDesc, true),
+        &[&1, &0, &0, &50],
+    );
+    assert!(
+        p.contains("(date,rowid)<(?,?)") || p.contains("date<"),
+        "next page does not seek:\n{p}"
+    );
 }
 
 #[test]
@@ -227,8 +323,9 @@ fn folder_pages_follow_each_sort_order() {
     let account = store.add_account(&settings("jo")).unwrap();
     let inbox = store.find_folder(account.id, "inbox").unwrap();
     // Dates collide often, so ties must be broken by id.
-    let batch: Vec<NewMessage> =
-        (1..=500).map(|uid| message(inbox.id, uid, 1_700_000_000 + (uid * 7919) % 97)).collect();
+    let batch: Vec<NewMessage> = (1..=500)
+        .map(|uid| message(inbox.id, uid, 1_700_000_000 + (uid * 7919) % 97))
+        .collect();
     let ids = store.insert_messages(account.id, &batch).unwrap();
     assert_eq!(ids.len(), 500);
 
@@ -236,7 +333,9 @@ fn folder_pages_follow_each_sort_order() {
         let mut paged = Vec::new();
         let mut cursor = None;
         loop {
-            let page = store.folder_page(inbox.id, order, cursor.as_ref(), 37).unwrap();
+            let page = store
+                .folder_page(inbox.id, order, cursor.as_ref(), 37)
+                .unwrap();
             let Some(last) = page.last() else { break };
             cursor = Some(PageCursor::after(last, order));
             paged.extend(page.iter().map(|r| r.id));
@@ -270,7 +369,11 @@ fn folder_pages_follow_each_sort_order() {
         };
         assert_eq!(paged, expected, "{order:?}");
         let at = store.folder_page_at(inbox.id, order, 100, 10).unwrap();
-        assert_eq!(at.iter().map(|r| r.id).collect::<Vec<_>>(), expected[100..110].to_vec(), "{order:?} at offset");
+        assert_eq!(
+            at.iter().map(|r| r.id).collect::<Vec<_>>(),
+            expected[100..110].to_vec(),
+            "{order:?} at offset"
+        );
     }
 }
 
@@ -292,8 +395,16 @@ fn counts_follow_inserts_flag_changes_and_deletes() {
 
     store
         .write(|tx| {
-            tx.execute("UPDATE message SET flags = flags | 1 WHERE folder_id = ?1 AND uid <= 10", [inbox.id]).unwrap();
-            tx.execute("DELETE FROM message WHERE folder_id = ?1 AND uid > 25", [inbox.id]).unwrap();
+            tx.execute(
+                "UPDATE message SET flags = flags | 1 WHERE folder_id = ?1 AND uid <= 10",
+                [inbox.id],
+            )
+            .unwrap();
+            tx.execute(
+                "DELETE FROM message WHERE folder_id = ?1 AND uid > 25",
+                [inbox.id],
+            )
+            .unwrap();
             Ok(())
         })
         .unwrap();
@@ -331,9 +442,17 @@ fn replies_join_their_thread_whatever_the_arrival_order() {
         .unwrap();
     let rows: Vec<MessageRow> = ids.iter().map(|id| store.message(*id).unwrap()).collect();
     let thread = rows[0].thread_id.unwrap();
-    assert!(rows[..3].iter().all(|r| r.thread_id == Some(thread)), "{rows:?}");
+    assert!(
+        rows[..3].iter().all(|r| r.thread_id == Some(thread)),
+        "{rows:?}"
+    );
     assert_ne!(rows[3].thread_id, Some(thread));
-    let in_thread: Vec<i64> = store.thread_messages(thread).unwrap().iter().map(|r| r.uid.unwrap()).collect();
+    let in_thread: Vec<i64> = store
+        .thread_messages(thread)
+        .unwrap()
+        .iter()
+        .map(|r| r.uid.unwrap())
+        .collect();
     assert_eq!(in_thread, vec![1, 2, 3]);
 }
 
@@ -344,9 +463,22 @@ fn search_matches_headers_and_indexed_body_text() {
     let inbox = store.find_folder(account.id, "INBOX").unwrap();
     let mut m = message(inbox.id, 1, 10);
     m.subject = "Quarterly Résumé review".into();
-    let id = store.insert_messages(account.id, &[m, message(inbox.id, 2, 20)]).unwrap()[0];
-    assert_eq!(store.search("resume", None, 10).unwrap().iter().map(|r| r.id).collect::<Vec<_>>(), vec![id]);
-    assert_eq!(store.search("quart", Some(account.id), 10).unwrap().len(), 1);
+    let id = store
+        .insert_messages(account.id, &[m, message(inbox.id, 2, 20)])
+        .unwrap()[0];
+    assert_eq!(
+        store
+            .search("resume", None, 10)
+            .unwrap()
+            .iter()
+            .map(|r| r.id)
+            .collect::<Vec<_>>(),
+        vec![id]
+    );
+    assert_eq!(
+        store.search("quart", Some(account.id), 10).unwrap().len(),
+        1
+    );
     assert!(store.search("zebra", None, 10).unwrap().is_empty());
     store.index_body_text(id, "the zebra crossing").unwrap();
     assert_eq!(store.search("zebra", None, 10).unwrap().len(), 1);

@@ -29,8 +29,14 @@ pub enum Message {
 pub fn run(data_dir: PathBuf) -> iced::Result {
     iced::application(
         move || {
-            let state = State { status: "Loading…".into(), ..State::default() };
-            (state, Task::perform(load(data_dir.clone()), Message::Loaded))
+            let state = State {
+                status: "Loading…".into(),
+                ..State::default()
+            };
+            (
+                state,
+                Task::perform(load(data_dir.clone()), Message::Loaded),
+            )
         },
         update,
         view,

@@ -88,7 +88,10 @@ fn encode_word(text: &str) -> String {
     if text.is_ascii() {
         text.to_owned()
     } else {
-        format!("=?UTF-8?B?{}?=", base64::engine::general_purpose::STANDARD.encode(text))
+        format!(
+            "=?UTF-8?B?{}?=",
+            base64::engine::general_purpose::STANDARD.encode(text)
+        )
     }
 }
 
@@ -103,7 +106,9 @@ fn address_header(name: &str, addr: &str) -> String {
 }
 
 fn rfc2822_date(seconds: i64) -> String {
-    chrono::DateTime::<chrono::Utc>::from_timestamp(seconds, 0).unwrap().to_rfc2822()
+    chrono::DateTime::<chrono::Utc>::from_timestamp(seconds, 0)
+        .unwrap()
+        .to_rfc2822()
 }
 
 /// Generates message `index` of a corpus. `to` is the recipient address.
@@ -115,7 +120,11 @@ pub fn message(
 ) -> (Generated, Vec<u8>) {
     let (from_name, from_addr) = SENDERS[(rng.below(SENDERS.len() as u64)) as usize];
     let date = BASE_DATE + index as i64 * 600;
-    let message_id = format!("gen-{index}-{:x}@{}", rng.next() & 0xffff_ffff, "example.test");
+    let message_id = format!(
+        "gen-{index}-{:x}@{}",
+        rng.next() & 0xffff_ffff,
+        "example.test"
+    );
     let kind = match index % 4 {
         0 => Kind::Plain,
         1 => Kind::Alternative,
@@ -126,9 +135,16 @@ pub fn message(
     let (subject, in_reply_to, references) = if !thread_roots.is_empty() && rng.below(3) == 0 {
         let pick = rng.below(thread_roots.len() as u64) as usize;
         let (root_id, root_subject) = thread_roots[pick].clone();
-        (format!("Re: {root_subject}"), Some(root_id.clone()), vec![root_id])
+        (
+            format!("Re: {root_subject}"),
+            Some(root_id.clone()),
+            vec![root_id],
+        )
     } else {
-        let subject = format!("{} #{index}", TOPICS[rng.below(TOPICS.len() as u64) as usize]);
+        let subject = format!(
+            "{} #{index}",
+            TOPICS[rng.below(TOPICS.len() as u64) as usize]
+        );
         thread_roots.push((message_id.clone(), subject.clone()));
         if thread_roots.len() > 50 {
             thread_roots.remove(0);
@@ -150,21 +166,32 @@ pub fn message(
     let mut head = String::new();
     head.push_str(&format!("Message-ID: <{message_id}>\r\n"));
     head.push_str(&format!("Date: {}\r\n", rfc2822_date(date)));
-    head.push_str(&format!("From: {}\r\n", address_header(from_name, from_addr)));
+    head.push_str(&format!(
+        "From: {}\r\n",
+        address_header(from_name, from_addr)
+    ));
     head.push_str(&format!("To: {to}\r\n"));
     head.push_str(&format!("Subject: {}\r\n", encode_word(&subject)));
     if let Some(parent) = &in_reply_to {
         head.push_str(&format!("In-Reply-To: <{parent}>\r\n"));
         head.push_str(&format!(
             "References: {}\r\n",
-            references.iter().map(|r| format!("<{r}>")).collect::<Vec<_>>().join(" ")
+            references
+                .iter()
+                .map(|r| format!("<{r}>"))
+                .collect::<Vec<_>>()
+                .join(" ")
         ));
     }
     head.push_str("MIME-Version: 1.0\r\n");
-    let text = format!("Hello,\r\n\r\nthis is generated message {index} about {subject}.\r\nGrüße, ünïcödé ✓\r\n");
+    let text = format!(
+        "Hello,\r\n\r\nthis is generated message {index} about {subject}.\r\nGrüße, ünïcödé ✓\r\n"
+    );
     let body = match kind {
         Kind::Plain => {
-            format!("Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n{text}")
+            format!(
+                "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n{text}"
+            )
         }
         Kind::EncodedUtf8 => format!(
             "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n{}",
@@ -181,7 +208,11 @@ pub fn message(
             let len = 200 + rng.below(3000) as usize;
             let payload: Vec<u8> = (0..len).map(|_| rng.next() as u8).collect();
             let encoded = base64::engine::general_purpose::STANDARD.encode(&payload);
-            let lines: Vec<&str> = encoded.as_bytes().chunks(76).map(|c| std::str::from_utf8(c).unwrap()).collect();
+            let lines: Vec<&str> = encoded
+                .as_bytes()
+                .chunks(76)
+                .map(|c| std::str::from_utf8(c).unwrap())
+                .collect();
             format!(
                 "Content-Type: multipart/mixed; boundary=\"mix-{index}\"\r\n\r\n\
 --mix-{index}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n{text}\r\n\
@@ -234,11 +265,15 @@ fn quoted_printable(text: &str) -> String {
 
 /// The on-disk directory of a mailbox in Dovecot's default Maildir++ layout ('/' separator).
 pub fn maildir_folder(user: &User, folder: &str) -> PathBuf {
-    assert!(folder.is_ascii(), "fill_maildir takes ASCII folder names; create others over IMAP");
+    assert!(
+        folder.is_ascii(),
+        "fill_maildir takes ASCII folder names; create others over IMAP"
+    );
     if folder.eq_ignore_ascii_case("INBOX") {
         user.maildir()
     } else {
-        user.maildir().join(format!(".{}", folder.replace('/', ".")))
+        user.maildir()
+            .join(format!(".{}", folder.replace('/', ".")))
     }
 }
 
@@ -282,5 +317,6 @@ fn write_maildir_file(dir: &Path, index: usize, seed: u64, g: &Generated, raw: &
     let path = dir.join("cur").join(name);
     let mut file = File::create(&path).unwrap();
     file.write_all(raw).unwrap();
-    file.set_modified(SystemTime::UNIX_EPOCH + Duration::from_secs(g.date as u64)).unwrap();
+    file.set_modified(SystemTime::UNIX_EPOCH + Duration::from_secs(g.date as u64))
+        .unwrap();
 }

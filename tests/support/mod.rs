@@ -1,6 +1,12 @@
 //! Test support: private Dovecot and Postfix servers, raw protocol clients, a message generator.
 //! Each test binary uses part of it.
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    dead_code,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 pub mod certs;
 pub mod corpus;

@@ -41,12 +41,18 @@ impl Write for Stream {
 
 fn tls_connector(ca_file: &Path) -> TlsConnector {
     let pem = std::fs::read(ca_file).unwrap();
-    TlsConnector::builder().add_root_certificate(Certificate::from_pem(&pem).unwrap()).build().unwrap()
+    TlsConnector::builder()
+        .add_root_certificate(Certificate::from_pem(&pem).unwrap())
+        .build()
+        .unwrap()
 }
 
 fn tcp(port: u16) -> TcpStream {
-    let stream = TcpStream::connect(("127.0.0.1", port)).unwrap_or_else(|e| panic!("connect to 127.0.0.1:{port}: {e}"));
-    stream.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    let stream = TcpStream::connect(("127.0.0.1", port))
+        .unwrap_or_else(|e| panic!("connect to 127.0.0.1:{port}: {e}"));
+    stream
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
     stream.set_nodelay(true).unwrap();
     stream
 }
@@ -59,20 +65,33 @@ pub struct LineClient {
 
 impl LineClient {
     pub fn plain(port: u16) -> LineClient {
-        LineClient { reader: BufReader::new(Stream::Plain(tcp(port))), transcript: Vec::new() }
+        LineClient {
+            reader: BufReader::new(Stream::Plain(tcp(port))),
+            transcript: Vec::new(),
+        }
     }
 
     /// Implicit TLS, verifying the server's certificate against `ca_file` for host "localhost".
     pub fn tls(port: u16, ca_file: &Path) -> LineClient {
-        let stream = tls_connector(ca_file).connect("localhost", tcp(port)).unwrap();
-        LineClient { reader: BufReader::new(Stream::Tls(Box::new(stream))), transcript: Vec::new() }
+        let stream = tls_connector(ca_file)
+            .connect("localhost", tcp(port))
+            .unwrap();
+        LineClient {
+            reader: BufReader::new(Stream::Tls(Box::new(stream))),
+            transcript: Vec::new(),
+        }
     }
 
     /// Upgrades a plain connection after the server agreed to STARTTLS/STLS.
     pub fn upgrade(self, ca_file: &Path) -> LineClient {
-        let Stream::Plain(tcp) = self.reader.into_inner() else { panic!("already TLS") };
+        let Stream::Plain(tcp) = self.reader.into_inner() else {
+            panic!("already TLS")
+        };
         let stream = tls_connector(ca_file).connect("localhost", tcp).unwrap();
-        LineClient { reader: BufReader::new(Stream::Tls(Box::new(stream))), transcript: self.transcript }
+        LineClient {
+            reader: BufReader::new(Stream::Tls(Box::new(stream))),
+            transcript: self.transcript,
+        }
     }
 
     pub fn send(&mut self, line: &str) {
@@ -93,8 +112,14 @@ impl LineClient {
     pub fn line(&mut self) -> String {
         let mut buf = Vec::new();
         let n = self.reader.read_until(b'\n', &mut buf).unwrap();
-        assert!(n > 0, "connection closed; transcript:\n{}", self.transcript.join("\n"));
-        let line = String::from_utf8_lossy(&buf).trim_end_matches(['\r', '\n']).to_owned();
+        assert!(
+            n > 0,
+            "connection closed; transcript:\n{}",
+            self.transcript.join("\n")
+        );
+        let line = String::from_utf8_lossy(&buf)
+            .trim_end_matches(['\r', '\n'])
+            .to_owned();
         self.transcript.push(format!("S: {line}"));
         line
     }
@@ -128,7 +153,8 @@ impl LineClient {
 
     /// AUTH PLAIN with `user` and `password`; returns the reply code.
     pub fn smtp_auth_plain(&mut self, user: &str, password: &str) -> u16 {
-        let token = base64::engine::general_purpose::STANDARD.encode(format!("\0{user}\0{password}"));
+        let token =
+            base64::engine::general_purpose::STANDARD.encode(format!("\0{user}\0{password}"));
         self.smtp(&format!("AUTH PLAIN {token}")).0
     }
 
@@ -137,7 +163,11 @@ impl LineClient {
         let (code, _) = self.smtp("DATA");
         assert_eq!(code, 354, "DATA refused: {}", self.transcript.join("\n"));
         for line in message.split("\r\n") {
-            let stuffed = if line.starts_with('.') { format!(".{line}") } else { line.to_owned() };
+            let stuffed = if line.starts_with('.') {
+                format!(".{line}")
+            } else {
+                line.to_owned()
+            };
             self.send_raw(format!("{stuffed}\r\n").as_bytes());
         }
         self.send(".");
@@ -169,7 +199,11 @@ impl LineClient {
     /// Like `imap`, asserting the reply is OK.
     pub fn imap_ok(&mut self, tag: &str, command: &str) -> Vec<String> {
         let (lines, done) = self.imap(tag, command);
-        assert!(done.starts_with(&format!("{tag} OK")), "{command} failed: {done}\n{}", self.transcript.join("\n"));
+        assert!(
+            done.starts_with(&format!("{tag} OK")),
+            "{command} failed: {done}\n{}",
+            self.transcript.join("\n")
+        );
         lines
     }
 

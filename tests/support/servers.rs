@@ -73,7 +73,10 @@ pub struct MailServers {
 
 impl std::fmt::Debug for MailServers {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("MailServers").field("root", &self.root.path()).field("ports", &self.ports).finish()
+        f.debug_struct("MailServers")
+            .field("root", &self.root.path())
+            .field("ports", &self.ports)
+            .finish()
     }
 }
 
@@ -98,12 +101,18 @@ fn preflight() {
         );
     }
     if !is_root() {
-        panic!("the mail-server tests must run as root (Postfix starts only as root): run `sudo bash tests/run.sh`");
+        panic!(
+            "the mail-server tests must run as root (Postfix starts only as root): run `sudo bash tests/run.sh`"
+        );
     }
 }
 
 fn is_root() -> bool {
-    Command::new("id").arg("-u").output().map(|o| o.stdout.starts_with(b"0\n")).unwrap_or(false)
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| o.stdout.starts_with(b"0\n"))
+        .unwrap_or(false)
 }
 
 fn user_id(name: &str) -> u32 {
@@ -111,13 +120,17 @@ fn user_id(name: &str) -> u32 {
     String::from_utf8_lossy(&out.stdout)
         .trim()
         .parse()
-        .unwrap_or_else(|_| panic!("no system user {name:?}: reinstall with `apt-get install --reinstall postfix`"))
+        .unwrap_or_else(|_| {
+            panic!("no system user {name:?}: reinstall with `apt-get install --reinstall postfix`")
+        })
 }
 
 /// Free ports, chosen by the kernel. (Another process could take one before the server binds it;
 /// `start` then retries with new ports.)
 fn free_ports<const N: usize>() -> [u16; N] {
-    let listeners: Vec<TcpListener> = (0..N).map(|_| TcpListener::bind("127.0.0.1:0").unwrap()).collect();
+    let listeners: Vec<TcpListener> = (0..N)
+        .map(|_| TcpListener::bind("127.0.0.1:0").unwrap())
+        .collect();
     let mut ports = [0u16; N];
     for (port, listener) in ports.iter_mut().zip(&listeners) {
         *port = listener.local_addr().unwrap().port();
@@ -142,12 +155,36 @@ impl MailServers {
 
     fn try_start() -> Result<MailServers, String> {
         let started = Instant::now();
-        let root = tempfile::Builder::new().prefix("tern-test-").tempdir().map_err(|e| e.to_string())?;
+        let root = tempfile::Builder::new()
+            .prefix("tern-test-")
+            .tempdir()
+            .map_err(|e| e.to_string())?;
         // Dovecot's and Postfix's unprivileged processes must reach into the directory.
-        std::fs::set_permissions(root.path(), std::fs::Permissions::from_mode(0o755)).map_err(|e| e.to_string())?;
+        std::fs::set_permissions(root.path(), std::fs::Permissions::from_mode(0o755))
+            .map_err(|e| e.to_string())?;
         let certs = certs::generate(&root.path().join("certs"));
-        let [imap, imaps, pop3, pop3s, lmtp, auth, smtp, submission, submissions] = free_ports::<9>();
-        let ports = Ports { imap, imaps, pop3, pop3s, lmtp, auth, smtp, submission, submissions };
+        let [
+            imap,
+            imaps,
+            pop3,
+            pop3s,
+            lmtp,
+            auth,
+            smtp,
+            submission,
+            submissions,
+        ] = free_ports::<9>();
+        let ports = Ports {
+            imap,
+            imaps,
+            pop3,
+            pop3s,
+            lmtp,
+            auth,
+            smtp,
+            submission,
+            submissions,
+        };
         let mail_root = root.path().join("mail");
         let user = |name: &str| User {
             address: format!("{name}@{DOMAIN}"),
@@ -165,13 +202,26 @@ impl MailServers {
             root,
             postfix_started: false,
         };
-        servers.write_dovecot_config().map_err(|e| format!("writing Dovecot's configuration: {e}"))?;
-        servers.write_postfix_config().map_err(|e| format!("writing Postfix's configuration: {e}"))?;
+        servers
+            .write_dovecot_config()
+            .map_err(|e| format!("writing Dovecot's configuration: {e}"))?;
+        servers
+            .write_postfix_config()
+            .map_err(|e| format!("writing Postfix's configuration: {e}"))?;
 
-        run_daemon(Command::new("dovecot").arg("-c").arg(servers.dovecot_dir.join("dovecot.conf")))
-            .map_err(|e| format!("dovecot: {e}\n{}", servers.dovecot_log()))?;
-        run_daemon(Command::new("postfix").arg("-c").arg(&servers.postfix_dir).arg("start"))
-            .map_err(|e| format!("postfix: {e}\n{}", servers.postfix_log()))?;
+        run_daemon(
+            Command::new("dovecot")
+                .arg("-c")
+                .arg(servers.dovecot_dir.join("dovecot.conf")),
+        )
+        .map_err(|e| format!("dovecot: {e}\n{}", servers.dovecot_log()))?;
+        run_daemon(
+            Command::new("postfix")
+                .arg("-c")
+                .arg(&servers.postfix_dir)
+                .arg("start"),
+        )
+        .map_err(|e| format!("postfix: {e}\n{}", servers.postfix_log()))?;
         servers.postfix_started = true;
 
         let greetings = [
@@ -193,7 +243,11 @@ impl MailServers {
         for port in [ports.imaps, ports.pop3s, ports.submissions, ports.auth] {
             wait_for_connect(port, Duration::from_secs(20))?;
         }
-        eprintln!("test mail servers up in {:?} at {}", started.elapsed(), servers.root.path().display());
+        eprintln!(
+            "test mail servers up in {:?} at {}",
+            started.elapsed(),
+            servers.root.path().display()
+        );
         Ok(servers)
     }
 
@@ -460,9 +514,17 @@ impl Drop for MailServers {
 /// Runs a command that daemonises, with stdio detached (Dovecot's log process would otherwise
 /// keep our stderr open and anything waiting on it would hang).
 fn run_daemon(command: &mut Command) -> Result<(), String> {
-    let status =
-        command.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null()).status().map_err(|e| e.to_string())?;
-    if status.success() { Ok(()) } else { Err(format!("exited with {status}")) }
+    let status = command
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .map_err(|e| e.to_string())?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("exited with {status}"))
+    }
 }
 
 /// Waits until the process named in `pid_file` has exited (the daemon removes the file, or the
@@ -486,7 +548,9 @@ fn wait_for_connect(port: u16, limit: Duration) -> Result<TcpStream, String> {
     loop {
         match TcpStream::connect(("127.0.0.1", port)) {
             Ok(stream) => return Ok(stream),
-            Err(e) if Instant::now() > deadline => return Err(format!("nothing listens on 127.0.0.1:{port}: {e}")),
+            Err(e) if Instant::now() > deadline => {
+                return Err(format!("nothing listens on 127.0.0.1:{port}: {e}"));
+            }
             Err(_) => std::thread::sleep(Duration::from_millis(50)),
         }
     }
@@ -494,13 +558,19 @@ fn wait_for_connect(port: u16, limit: Duration) -> Result<TcpStream, String> {
 
 fn wait_for_greeting(port: u16, greeting: &str, limit: Duration) -> Result<(), String> {
     let stream = wait_for_connect(port, limit)?;
-    stream.set_read_timeout(Some(limit)).map_err(|e| e.to_string())?;
+    stream
+        .set_read_timeout(Some(limit))
+        .map_err(|e| e.to_string())?;
     let mut line = String::new();
-    BufReader::new(stream).read_line(&mut line).map_err(|e| format!("127.0.0.1:{port} sent no greeting: {e}"))?;
+    BufReader::new(stream)
+        .read_line(&mut line)
+        .map_err(|e| format!("127.0.0.1:{port} sent no greeting: {e}"))?;
     if line.starts_with(greeting) {
         Ok(())
     } else {
-        Err(format!("127.0.0.1:{port} greeted with {line:?}, expected {greeting:?}"))
+        Err(format!(
+            "127.0.0.1:{port} greeted with {line:?}, expected {greeting:?}"
+        ))
     }
 }
 
