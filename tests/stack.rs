@@ -1,7 +1,12 @@
 //! Proves the test mail stack: submission with AUTH through Postfix, delivery over LMTP into
 //! Dovecot, and reading back over raw IMAP and POP3, plus the refusals a client must see.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 
 mod support;
 
@@ -28,16 +33,32 @@ fn submit(servers: &MailServers) {
     let (code, ehlo) = c.smtp("EHLO client.example.test");
     assert_eq!(code, 250);
     assert!(ehlo.iter().any(|l| l.contains("STARTTLS")), "{ehlo:?}");
-    assert!(!ehlo.iter().any(|l| l.contains("AUTH")), "AUTH must not be offered before TLS: {ehlo:?}");
+    assert!(
+        !ehlo.iter().any(|l| l.contains("AUTH")),
+        "AUTH must not be offered before TLS: {ehlo:?}"
+    );
     assert_eq!(c.smtp("STARTTLS").0, 220);
     let mut c = c.upgrade(&servers.certs.ca_pem);
     let (code, ehlo) = c.smtp("EHLO client.example.test");
     assert_eq!(code, 250);
-    assert!(ehlo.iter().any(|l| l.contains("AUTH") && l.contains("PLAIN")), "{ehlo:?}");
-    assert_eq!(c.smtp_auth_plain(&servers.alice.address, &servers.alice.password), 235);
-    assert_eq!(c.smtp(&format!("MAIL FROM:<{}>", servers.alice.address)).0, 250);
+    assert!(
+        ehlo.iter()
+            .any(|l| l.contains("AUTH") && l.contains("PLAIN")),
+        "{ehlo:?}"
+    );
+    assert_eq!(
+        c.smtp_auth_plain(&servers.alice.address, &servers.alice.password),
+        235
+    );
+    assert_eq!(
+        c.smtp(&format!("MAIL FROM:<{}>", servers.alice.address)).0,
+        250
+    );
     assert_eq!(c.smtp(&format!("RCPT TO:<{}>", servers.bob.address)).0, 250);
-    assert_eq!(c.smtp(&format!("RCPT TO:<{}>", servers.carol.address)).0, 250);
+    assert_eq!(
+        c.smtp(&format!("RCPT TO:<{}>", servers.carol.address)).0,
+        250
+    );
     let (code, reply) = c.smtp_data(&message(&servers.alice.address, &servers.bob.address));
     assert_eq!(code, 250, "{reply:?}");
     c.smtp("QUIT");
@@ -51,10 +72,18 @@ fn wait_for_mail(servers: &MailServers, user: &support::User, count: usize) {
         c.line();
         c.imap_ok("a", &format!("LOGIN {} {}", user.address, user.password));
         let status = c.imap_ok("b", "STATUS INBOX (MESSAGES)");
-        if status.iter().any(|l| l.contains(&format!("MESSAGES {count})"))) {
+        if status
+            .iter()
+            .any(|l| l.contains(&format!("MESSAGES {count})")))
+        {
             return;
         }
-        assert!(Instant::now() < deadline, "mail for {} did not arrive:\n{}", user.address, servers.postfix_log());
+        assert!(
+            Instant::now() < deadline,
+            "mail for {} did not arrive:\n{}",
+            user.address,
+            servers.postfix_log()
+        );
         std::thread::sleep(Duration::from_millis(200));
     }
 }
@@ -72,16 +101,34 @@ fn submission_delivers_to_imap_and_pop3() {
     assert!(caps.contains("STARTTLS"), "{caps}");
     c.imap_ok("b", "STARTTLS");
     let mut c = c.upgrade(&servers.certs.ca_pem);
-    c.imap_ok("c", &format!("LOGIN {} {}", servers.bob.address, servers.bob.password));
+    c.imap_ok(
+        "c",
+        &format!("LOGIN {} {}", servers.bob.address, servers.bob.password),
+    );
     let caps = c.imap_ok("d", "CAPABILITY").join(" ");
-    for cap in ["QRESYNC", "CONDSTORE", "UIDPLUS", "MOVE", "SPECIAL-USE", "IDLE", "COMPRESS=DEFLATE"] {
+    for cap in [
+        "QRESYNC",
+        "CONDSTORE",
+        "UIDPLUS",
+        "MOVE",
+        "SPECIAL-USE",
+        "IDLE",
+        "COMPRESS=DEFLATE",
+    ] {
         assert!(caps.contains(cap), "missing {cap}: {caps}");
     }
     let list = c.imap_ok("e", "LIST \"\" \"*\"").join("\n");
-    for (flag, name) in
-        [("\\Sent", "Sent"), ("\\Drafts", "Drafts"), ("\\Trash", "Trash"), ("\\Junk", "Junk"), ("\\Archive", "Archive")]
-    {
-        assert!(list.contains(flag) && list.contains(name), "missing {flag} {name}:\n{list}");
+    for (flag, name) in [
+        ("\\Sent", "Sent"),
+        ("\\Drafts", "Drafts"),
+        ("\\Trash", "Trash"),
+        ("\\Junk", "Junk"),
+        ("\\Archive", "Archive"),
+    ] {
+        assert!(
+            list.contains(flag) && list.contains(name),
+            "missing {flag} {name}:\n{list}"
+        );
     }
     c.imap_ok("f", "SELECT INBOX");
     let fetched = c.imap_ok("g", "FETCH 1 BODY.PEEK[]").join("\n");
@@ -89,12 +136,18 @@ fn submission_delivers_to_imap_and_pop3() {
     let summary = summarize(&fetched.as_bytes()[raw_start..]);
     assert_eq!(summary.subject, SUBJECT);
     assert_eq!(summary.from_addr, servers.alice.address);
-    assert_eq!(summary.message_id.as_deref(), Some("stack-test@example.test"));
+    assert_eq!(
+        summary.message_id.as_deref(),
+        Some("stack-test@example.test")
+    );
     assert!(
         fetched.contains("\r\n.leading dot") || fetched.contains("\n.leading dot"),
         "dot-stuffing undone: {fetched}"
     );
-    assert!(!fetched.to_ascii_lowercase().contains("\nbcc:"), "a Bcc header leaked: {fetched}");
+    assert!(
+        !fetched.to_ascii_lowercase().contains("\nbcc:"),
+        "a Bcc header leaked: {fetched}"
+    );
     c.imap_ok("h", "LOGOUT");
 
     // POP3 with STLS.
@@ -102,15 +155,24 @@ fn submission_delivers_to_imap_and_pop3() {
     assert!(p.line().starts_with("+OK"));
     assert!(p.pop("STLS").starts_with("+OK"));
     let mut p = p.upgrade(&servers.certs.ca_pem);
-    assert!(p.pop(&format!("USER {}", servers.bob.address)).starts_with("+OK"));
-    assert!(p.pop(&format!("PASS {}", servers.bob.password)).starts_with("+OK"));
+    assert!(
+        p.pop(&format!("USER {}", servers.bob.address))
+            .starts_with("+OK")
+    );
+    assert!(
+        p.pop(&format!("PASS {}", servers.bob.password))
+            .starts_with("+OK")
+    );
     assert!(p.pop("STAT").starts_with("+OK 1 "));
     assert!(p.pop("UIDL").starts_with("+OK"));
     assert_eq!(p.pop_multiline().len(), 1);
     assert!(p.pop("RETR 1").starts_with("+OK"));
     let body = p.pop_multiline().join("\r\n");
     assert_eq!(summarize(body.as_bytes()).subject, SUBJECT);
-    assert!(body.contains("\r\n.leading dot"), "POP3 dot-stuffing not undone: {body}");
+    assert!(
+        body.contains("\r\n.leading dot"),
+        "POP3 dot-stuffing not undone: {body}"
+    );
     p.pop("QUIT");
 
     // The Bcc recipient got it too, over POP3S.
@@ -118,11 +180,17 @@ fn submission_delivers_to_imap_and_pop3() {
     let mut p = LineClient::tls(servers.ports.pop3s, &servers.certs.ca_pem);
     assert!(p.line().starts_with("+OK"));
     p.pop(&format!("USER {}", servers.carol.address));
-    assert!(p.pop(&format!("PASS {}", servers.carol.password)).starts_with("+OK"));
+    assert!(
+        p.pop(&format!("PASS {}", servers.carol.password))
+            .starts_with("+OK")
+    );
     assert!(p.pop("RETR 1").starts_with("+OK"));
     let body = p.pop_multiline().join("\r\n");
     assert_eq!(summarize(body.as_bytes()).subject, SUBJECT);
-    assert!(!body.to_ascii_lowercase().contains("\r\nbcc:"), "a Bcc header leaked: {body}");
+    assert!(
+        !body.to_ascii_lowercase().contains("\r\nbcc:"),
+        "a Bcc header leaked: {body}"
+    );
 }
 
 #[test]
@@ -136,14 +204,23 @@ fn wrong_password_gives_535_and_unauthenticated_relay_is_refused() {
     c.smtp("STARTTLS");
     let mut c = c.upgrade(&servers.certs.ca_pem);
     c.smtp("EHLO client.example.test");
-    assert_eq!(c.smtp_auth_plain(&servers.alice.address, "wrong-password"), 535);
+    assert_eq!(
+        c.smtp_auth_plain(&servers.alice.address, "wrong-password"),
+        535
+    );
 
     let mut c = LineClient::tls(servers.ports.submissions, &servers.certs.ca_pem);
     assert_eq!(c.smtp_reply().0, 220);
     c.smtp("EHLO client.example.test");
-    assert_eq!(c.smtp_auth_plain(&servers.alice.address, "wrong-password"), 535);
+    assert_eq!(
+        c.smtp_auth_plain(&servers.alice.address, "wrong-password"),
+        535
+    );
     // The right one works on 465 too.
-    assert_eq!(c.smtp_auth_plain(&servers.alice.address, &servers.alice.password), 235);
+    assert_eq!(
+        c.smtp_auth_plain(&servers.alice.address, &servers.alice.password),
+        235
+    );
 
     // No AUTH: relaying to another domain is refused (554 5.7.1), on submission and on the MX port.
     for port in [servers.ports.submissions, servers.ports.smtp] {
@@ -154,7 +231,10 @@ fn wrong_password_gives_535_and_unauthenticated_relay_is_refused() {
         };
         c.smtp_reply();
         c.smtp("EHLO client.example.test");
-        assert_eq!(c.smtp(&format!("MAIL FROM:<{}>", servers.alice.address)).0, 250);
+        assert_eq!(
+            c.smtp(&format!("MAIL FROM:<{}>", servers.alice.address)).0,
+            250
+        );
         let (code, reply) = c.smtp("RCPT TO:<someone@outside.example>");
         assert!(code == 554 || code == 550, "relay not refused: {reply:?}");
         assert!(reply.join(" ").contains("Relay access denied"), "{reply:?}");
@@ -167,7 +247,10 @@ fn wrong_password_gives_535_and_unauthenticated_relay_is_refused() {
     // IMAP and POP3 reject the wrong password too.
     let mut i = LineClient::tls(servers.ports.imaps, &servers.certs.ca_pem);
     i.line();
-    let (_, done) = i.imap("a", &format!("LOGIN {} wrong-password", servers.bob.address));
+    let (_, done) = i.imap(
+        "a",
+        &format!("LOGIN {} wrong-password", servers.bob.address),
+    );
     assert!(done.starts_with("a NO"), "{done}");
 }
 
@@ -177,22 +260,42 @@ fn generated_corpus_lands_in_maildir_with_sizes_and_flags() {
     let started = Instant::now();
     let generated = support::corpus::fill_maildir(&servers.bob, "Archive", 400, 7);
     let inbox = support::corpus::fill_maildir(&servers.bob, "INBOX", 25, 8);
-    eprintln!("wrote {} messages in {:?}", generated.len() + inbox.len(), started.elapsed());
+    eprintln!(
+        "wrote {} messages in {:?}",
+        generated.len() + inbox.len(),
+        started.elapsed()
+    );
 
     let mut c = LineClient::tls(servers.ports.imaps, &servers.certs.ca_pem);
     c.line();
-    c.imap_ok("a", &format!("LOGIN {} {}", servers.bob.address, servers.bob.password));
+    c.imap_ok(
+        "a",
+        &format!("LOGIN {} {}", servers.bob.address, servers.bob.password),
+    );
     let status = c.imap_ok("b", "STATUS Archive (MESSAGES UNSEEN)").join(" ");
-    let unseen = generated.iter().filter(|g| !g.flags.contains(&"\\Seen")).count();
-    assert!(status.contains(&format!("MESSAGES 400 UNSEEN {unseen}")), "{status}");
-    assert!(c.imap_ok("c", "STATUS INBOX (MESSAGES)").join(" ").contains("MESSAGES 25"));
+    let unseen = generated
+        .iter()
+        .filter(|g| !g.flags.contains(&"\\Seen"))
+        .count();
+    assert!(
+        status.contains(&format!("MESSAGES 400 UNSEEN {unseen}")),
+        "{status}"
+    );
+    assert!(
+        c.imap_ok("c", "STATUS INBOX (MESSAGES)")
+            .join(" ")
+            .contains("MESSAGES 25")
+    );
 
     c.imap_ok("d", "SELECT Archive");
     let lines = c.imap_ok("e", "FETCH 1:* (RFC822.SIZE FLAGS INTERNALDATE)");
     assert_eq!(lines.len(), 400);
     // Dovecot lists the files in the order written, so sequence n is message n - 1.
     for (line, g) in lines.iter().zip(&generated) {
-        assert!(line.contains(&format!("RFC822.SIZE {}", g.size)), "{line} vs {g:?}");
+        assert!(
+            line.contains(&format!("RFC822.SIZE {}", g.size)),
+            "{line} vs {g:?}"
+        );
         for flag in &g.flags {
             assert!(line.contains(flag), "{line} lacks {flag}");
         }
@@ -210,5 +313,43 @@ fn generated_corpus_lands_in_maildir_with_sizes_and_flags() {
     }
     let kinds: std::collections::HashSet<_> = generated.iter().map(|g| g.kind).collect();
     assert_eq!(kinds.len(), 4, "every kind of message is generated");
-    assert!(generated.iter().any(|g| g.in_reply_to.is_some()), "threads are generated");
+    assert!(
+        generated.iter().any(|g| g.in_reply_to.is_some()),
+        "threads are generated"
+    );
+}
+
+#[test]
+fn servers_stop_and_clean_up_when_a_test_panics() {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let outcome = std::thread::spawn(move || {
+        let servers = MailServers::start();
+        tx.send((servers.dir().to_owned(), servers.ports)).unwrap();
+        panic!("a simulated failing test (expected in this test's output)");
+    })
+    .join();
+    assert!(outcome.is_err(), "the simulated test should have panicked");
+    let (dir, ports) = rx.recv().unwrap();
+    assert!(!dir.exists(), "{} was left behind", dir.display());
+    let p = ports;
+    for port in [
+        p.imap,
+        p.imaps,
+        p.pop3,
+        p.pop3s,
+        p.lmtp,
+        p.auth,
+        p.smtp,
+        p.submission,
+        p.submissions,
+    ] {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            assert!(
+                Instant::now() < deadline,
+                "something still listens on 127.0.0.1:{port}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
 }
