@@ -341,32 +341,13 @@ fn folder_pages_follow_each_sort_order() {
             paged.extend(page.iter().map(|r| r.id));
         }
         let mut all = store.folder_page_at(inbox.id, order, 0, 10_000).unwrap();
-        let expected: Vec<i64> = match order {
-            SortOrder::DateDesc => {
-                all.sort_by_key(|r| std::cmp::Reverse((r.date, r.id)));
-                all.iter().map(|r| r.id).collect()
-            }
-            SortOrder::From => {
-                all.sort_by(|a, b| {
-                    (message::sort_from(&a.from_name, &a.from_addr), a.date, a.id).cmp(&(
-                        message::sort_from(&b.from_name, &b.from_addr),
-                        b.date,
-                        b.id,
-                    ))
-                });
-                all.iter().map(|r| r.id).collect()
-            }
-            SortOrder::Subject => {
-                all.sort_by(|a, b| {
-                    (message::sort_subject(&a.subject), a.date, a.id).cmp(&(
-                        message::sort_subject(&b.subject),
-                        b.date,
-                        b.id,
-                    ))
-                });
-                all.iter().map(|r| r.id).collect()
-            }
-        };
+        // The expected order, computed here independently of the SQL.
+        all.sort_by_key(|r| match order {
+            SortOrder::DateDesc => (String::new(), -r.date, -r.id),
+            SortOrder::From => (message::sort_from(&r.from_name, &r.from_addr), r.date, r.id),
+            SortOrder::Subject => (message::sort_subject(&r.subject), r.date, r.id),
+        });
+        let expected: Vec<i64> = all.iter().map(|r| r.id).collect();
         assert_eq!(paged, expected, "{order:?}");
         let at = store.folder_page_at(inbox.id, order, 100, 10).unwrap();
         assert_eq!(

@@ -127,15 +127,22 @@ fn user_id(name: &str) -> u32 {
 
 /// Free ports, chosen by the kernel. (Another process could take one before the server binds it;
 /// `start` then retries with new ports.)
-fn free_ports<const N: usize>() -> [u16; N] {
-    let listeners: Vec<TcpListener> = (0..N)
+fn free_ports() -> Ports {
+    let listeners: Vec<TcpListener> = (0..9)
         .map(|_| TcpListener::bind("127.0.0.1:0").unwrap())
         .collect();
-    let mut ports = [0u16; N];
-    for (port, listener) in ports.iter_mut().zip(&listeners) {
-        *port = listener.local_addr().unwrap().port();
+    let port = |i: usize| listeners[i].local_addr().unwrap().port();
+    Ports {
+        imap: port(0),
+        imaps: port(1),
+        pop3: port(2),
+        pop3s: port(3),
+        lmtp: port(4),
+        auth: port(5),
+        smtp: port(6),
+        submission: port(7),
+        submissions: port(8),
     }
-    ports
 }
 
 impl MailServers {
@@ -163,28 +170,7 @@ impl MailServers {
         std::fs::set_permissions(root.path(), std::fs::Permissions::from_mode(0o755))
             .map_err(|e| e.to_string())?;
         let certs = certs::generate(&root.path().join("certs"));
-        let [
-            imap,
-            imaps,
-            pop3,
-            pop3s,
-            lmtp,
-            auth,
-            smtp,
-            submission,
-            submissions,
-        ] = free_ports::<9>();
-        let ports = Ports {
-            imap,
-            imaps,
-            pop3,
-            pop3s,
-            lmtp,
-            auth,
-            smtp,
-            submission,
-            submissions,
-        };
+        let ports = free_ports();
         let mail_root = root.path().join("mail");
         let user = |name: &str| User {
             address: format!("{name}@{DOMAIN}"),
