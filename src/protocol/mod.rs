@@ -3,6 +3,9 @@
 //! The protocol clients arrive with their issues (IMAP sync, POP3, sending); this module fixes
 //! the error type they share, whose kinds the engine branches on.
 
+pub mod imap;
+pub mod tls;
+
 /// What kind of failure a protocol error is; the engine decides on retries from this.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorKind {

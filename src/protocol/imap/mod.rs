@@ -1,0 +1,7 @@
+//! IMAP4rev1 client: the session layer (`session`) over imap-codec's fuzz-tested grammar, and
+//! conversions from its types to Tern's (`folders`).
+
+pub mod folders;
+pub mod session;
+
+pub use session::{Completion, Endpoint, Session};

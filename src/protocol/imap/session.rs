@@ -1,0 +1,462 @@
+//! The IMAP session layer: tags, framing (lines and literals, via imap-codec's `Fragmentizer`),
+//! literal synchronisation, STARTTLS, capabilities and login. Parsing is imap-codec's; this module
+//! only moves bytes and keeps state.
+//!
+//! A response imap-codec cannot parse is set aside (counted and kept for the log) and the session
+//! goes on: one bad line never ends a sync.
+
+use std::borrow::Cow;
+
+use imap_codec::encode::{Encoder as _, Fragment};
+use imap_codec::fragmentizer::{DecodeMessageError, Fragmentizer};
+use imap_codec::imap_types::IntoStatic as _;
+use imap_codec::imap_types::auth::AuthMechanism;
+use imap_codec::imap_types::command::{Command, CommandBody};
+use imap_codec::imap_types::core::{LiteralMode, Tag};
+use imap_codec::imap_types::response::{
+    Capability, Code, Data, GreetingKind, Response, Status, StatusBody, StatusKind, Tagged,
+};
+use imap_codec::{CommandCodec, GreetingCodec, ResponseCodec};
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+
+use crate::account::Security;
+use crate::account::credentials::Secret;
+use crate::protocol::tls::{self, Stream, Trust};
+use crate::protocol::{ErrorKind, ProtocolError};
+
+/// Largest response kept in memory (bigger bodies are fetched in partial ranges).
+const MAX_MESSAGE: u32 = 64 * 1024 * 1024;
+
+/// How long one read may wait before the connection counts as stalled.
+const READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(120);
+
+/// Where to connect and how.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Endpoint {
+    pub host: String,
+    pub port: u16,
+    pub security: Security,
+    pub trust: Trust,
+}
+
+impl std::fmt::Display for Endpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.host, self.port)
+    }
+}
+
+/// What a command produced: the untagged data, the codes of untagged OK/NO responses, and the
+/// tagged completion.
+#[derive(Debug)]
+pub struct Completion {
+    pub data: Vec<Data<'static>>,
+    pub codes: Vec<Code<'static>>,
+    pub status: Tagged<'static>,
+}
+
+impl Completion {
+    pub fn is_ok(&self) -> bool {
+        self.status.body.kind == StatusKind::Ok
+    }
+}
+
+/// An authenticated or not-yet-authenticated IMAP connection.
+#[derive(Debug)]
+pub struct Session {
+    stream: Stream,
+    fragments: Fragmentizer,
+    endpoint: String,
+    next_tag: u32,
+    capabilities: Vec<String>,
+    /// Bytes received so far (for tests and statistics).
+    pub bytes_received: u64,
+    /// Responses that could not be parsed, kept (truncated) for the log.
+    pub unparsed: Vec<String>,
+}
+
+/// Renders protocol bytes for an error message or log, without control characters.
+fn printable(bytes: &[u8]) -> String {
+    let text = String::from_utf8_lossy(bytes);
+    let mut out: String = text
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .take(200)
+        .collect();
+    if text.chars().count() > 200 {
+        out.push('…');
+    }
+    out.trim().to_owned()
+}
+
+impl Session {
+    /// Connects, reads the greeting and, for STARTTLS, upgrades. Does not log in.
+    pub async fn connect(endpoint: &Endpoint) -> Result<Session, ProtocolError> {
+        let stream = match endpoint.security {
+            Security::Tls => {
+                tls::connect_tls(&endpoint.host, endpoint.port, &endpoint.trust).await?
+            }
+            Security::Starttls | Security::Plain => {
+                Stream::Plain(tls::connect_tcp(&endpoint.host, endpoint.port).await?)
+            }
+        };
+        let mut session = Session {
+            stream,
+            fragments: Fragmentizer::new(MAX_MESSAGE),
+            endpoint: endpoint.to_string(),
+            next_tag: 1,
+            capabilities: Vec::new(),
+            bytes_received: 0,
+            unparsed: Vec::new(),
+        };
+        session.read_greeting().await?;
+        if endpoint.security == Security::Starttls {
+            session = session.starttls(endpoint).await?;
+        }
+        Ok(session)
+    }
+
+    fn error(&self, kind: ErrorKind, what: impl std::fmt::Display) -> ProtocolError {
+        ProtocolError::new(kind, format!("IMAP server {}: {what}", self.endpoint))
+    }
+
+    /// The server's capabilities, upper-cased (e.g. `IDLE`, `AUTH=PLAIN`).
+    pub fn capabilities(&self) -> &[String] {
+        &self.capabilities
+    }
+
+    pub fn has_capability(&self, name: &str) -> bool {
+        self.capabilities
+            .iter()
+            .any(|c| c.eq_ignore_ascii_case(name))
+    }
+
+    fn set_capabilities<'a>(&mut self, caps: impl IntoIterator<Item = &'a Capability<'a>>) {
+        self.capabilities = caps
+            .into_iter()
+            .map(|c| c.to_string().to_ascii_uppercase())
+            .collect();
+    }
+
+    async fn fill(&mut self) -> Result<(), ProtocolError> {
+        let mut buf = vec![0u8; 64 * 1024];
+        let n = tokio::time::timeout(READ_TIMEOUT, self.stream.read(&mut buf))
+            .await
+            .map_err(|_| {
+                self.error(
+                    ErrorKind::Network,
+                    "no data for 120 s; the connection seems stalled",
+                )
+            })?
+            .map_err(|e| self.error(ErrorKind::Network, format!("the connection failed: {e}")))?;
+        if n == 0 {
+            return Err(self.error(ErrorKind::Network, "the server closed the connection"));
+        }
+        self.bytes_received += n as u64;
+        self.fragments
+            .enqueue_bytes(buf.get(..n).unwrap_or_default());
+        Ok(())
+    }
+
+    /// Reads bytes until one whole message (line plus literals) is framed.
+    async fn next_message(&mut self) -> Result<(), ProtocolError> {
+        loop {
+            match self.fragments.progress() {
+                Some(_) if self.fragments.is_message_complete() => return Ok(()),
+                Some(_) => continue,
+                None => self.fill().await?,
+            }
+        }
+    }
+
+    async fn read_greeting(&mut self) -> Result<(), ProtocolError> {
+        self.next_message().await?;
+        let greeting = match self.fragments.decode_message(&GreetingCodec::default()) {
+            Ok(g) => g.into_static(),
+            Err(_) => {
+                let raw = printable(self.fragments.message_bytes());
+                return Err(self.error(
+                    ErrorKind::Protocol,
+                    format!("sent a greeting that is not IMAP: {raw:?}"),
+                ));
+            }
+        };
+        match greeting.kind {
+            GreetingKind::Ok => {}
+            GreetingKind::PreAuth => {}
+            GreetingKind::Bye => {
+                return Err(self.error(
+                    ErrorKind::Network,
+                    format!("refused the connection: {}", greeting.text),
+                ));
+            }
+        }
+        if let Some(Code::Capability(caps)) = &greeting.code {
+            self.set_capabilities(caps.as_ref());
+        }
+        Ok(())
+    }
+
+    /// Reads the next parseable response. Unparseable ones are recorded and skipped.
+    pub async fn read_response(&mut self) -> Result<Response<'static>, ProtocolError> {
+        loop {
+            self.next_message().await?;
+            match self.fragments.decode_message(&ResponseCodec::default()) {
+                Ok(response) => return Ok(response.into_static()),
+                Err(DecodeMessageError::DecodingRemainder { message, .. }) => {
+                    return Ok(message.into_static());
+                }
+                Err(_) => {
+                    let raw = printable(self.fragments.message_bytes());
+                    self.unparsed.push(raw);
+                }
+            }
+        }
+    }
+
+    fn tag(&mut self) -> Result<Tag<'static>, ProtocolError> {
+        let tag = Tag::try_from(format!("T{}", self.next_tag))
+            .map_err(|e| self.error(ErrorKind::Protocol, format!("cannot make a tag: {e}")))?;
+        self.next_tag += 1;
+        Ok(tag)
+    }
+
+    /// Sends a command. Bytes up to a synchronising literal go out in one write; at a synchronising
+    /// literal we wait for the server's continuation request.
+    pub async fn send(&mut self, body: CommandBody<'_>) -> Result<Tag<'static>, ProtocolError> {
+        let tag = self.tag()?;
+        let command = Command {
+            tag: tag.clone(),
+            body,
+        };
+        let mut pending = Vec::new();
+        for fragment in CommandCodec::default().encode(&command) {
+            match fragment {
+                Fragment::Line { data } => pending.extend_from_slice(&data),
+                Fragment::Literal {
+                    data,
+                    mode: LiteralMode::NonSync,
+                } => pending.extend_from_slice(&data),
+                Fragment::Literal {
+                    data,
+                    mode: LiteralMode::Sync,
+                } => {
+                    self.write_all(&pending).await?;
+                    pending.clear();
+                    self.await_continuation(&tag).await?;
+                    pending.extend_from_slice(&data);
+                }
+            }
+        }
+        self.write_all(&pending).await?;
+        Ok(tag)
+    }
+
+    async fn write_all(&mut self, bytes: &[u8]) -> Result<(), ProtocolError> {
+        if bytes.is_empty() {
+            return Ok(());
+        }
+        self.stream
+            .write_all(bytes)
+            .await
+            .map_err(|e| self.error(ErrorKind::Network, format!("cannot send: {e}")))?;
+        self.stream
+            .flush()
+            .await
+            .map_err(|e| self.error(ErrorKind::Network, format!("cannot send: {e}")))
+    }
+
+    async fn await_continuation(&mut self, tag: &Tag<'_>) -> Result<(), ProtocolError> {
+        loop {
+            match self.read_response().await? {
+                Response::CommandContinuationRequest(_) => return Ok(()),
+                Response::Status(Status::Tagged(t)) if t.tag == *tag => {
+                    return Err(self.error(
+                        ErrorKind::Protocol,
+                        format!("refused a command: {}", t.body.text),
+                    ));
+                }
+                Response::Status(Status::Bye(bye)) => {
+                    return Err(self.error(
+                        ErrorKind::Network,
+                        format!("closed the connection: {}", bye.text),
+                    ));
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// Runs a command to completion, handing each untagged data response to `on_data` as it
+    /// arrives (so a large FETCH never has to be held in memory).
+    pub async fn run_streaming(
+        &mut self,
+        body: CommandBody<'_>,
+        mut on_data: impl FnMut(Data<'static>),
+    ) -> Result<(Vec<Code<'static>>, Tagged<'static>), ProtocolError> {
+        let tag = self.send(body).await?;
+        let mut codes = Vec::new();
+        loop {
+            match self.read_response().await? {
+                Response::Data(data) => on_data(data),
+                Response::Status(Status::Tagged(t)) if t.tag == tag => {
+                    if let Some(Code::Capability(caps)) = &t.body.code {
+                        self.set_capabilities(caps.as_ref());
+                    }
+                    return Ok((codes, t));
+                }
+                Response::Status(Status::Untagged(StatusBody {
+                    code: Some(code), ..
+                })) => codes.push(code),
+                Response::Status(Status::Bye(bye)) => {
+                    return Err(self.error(
+                        ErrorKind::Network,
+                        format!("closed the connection: {}", bye.text),
+                    ));
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// Runs a command to completion, collecting its untagged data.
+    pub async fn run(&mut self, body: CommandBody<'_>) -> Result<Completion, ProtocolError> {
+        let mut data = Vec::new();
+        let (codes, status) = self.run_streaming(body, |d| data.push(d)).await?;
+        Ok(Completion {
+            data,
+            codes,
+            status,
+        })
+    }
+
+    /// Like `run`, but a NO or BAD completion is an error naming `what`.
+    pub async fn run_ok(
+        &mut self,
+        what: &str,
+        body: CommandBody<'_>,
+    ) -> Result<Completion, ProtocolError> {
+        let done = self.run(body).await?;
+        if done.is_ok() {
+            Ok(done)
+        } else {
+            Err(self.error(
+                ErrorKind::Protocol,
+                format!("{what} failed: {}", done.status.body.text),
+            ))
+        }
+    }
+
+    /// Asks for CAPABILITY and stores the answer.
+    pub async fn refresh_capabilities(&mut self) -> Result<(), ProtocolError> {
+        let done = self.run_ok("CAPABILITY", CommandBody::Capability).await?;
+        for data in &done.data {
+            if let Data::Capability(caps) = data {
+                self.set_capabilities(caps.as_ref());
+            }
+        }
+        Ok(())
+    }
+
+    async fn starttls(mut self, endpoint: &Endpoint) -> Result<Session, ProtocolError> {
+        if self.capabilities.is_empty() {
+            self.refresh_capabilities().await?;
+        }
+        if !self.has_capability("STARTTLS") {
+            return Err(self.error(
+                ErrorKind::Tls,
+                "does not offer STARTTLS, so Tern will not send the password; choose security tls (usually port 993), or plain only if you accept an unencrypted connection",
+            ));
+        }
+        let done = self.run(CommandBody::StartTLS).await?;
+        if !done.is_ok() {
+            return Err(self.error(
+                ErrorKind::Tls,
+                format!("refused STARTTLS: {}", done.status.body.text),
+            ));
+        }
+        // Anything the server sent after its OK would have been injected before encryption.
+        if self.fragments.progress().is_some() {
+            return Err(self.error(
+                ErrorKind::Tls,
+                "sent data after STARTTLS before the TLS handshake (possible injection)",
+            ));
+        }
+        let already = self.error(
+            ErrorKind::Tls,
+            "STARTTLS on a connection that is already encrypted",
+        );
+        let Session {
+            stream,
+            endpoint: name,
+            next_tag,
+            bytes_received,
+            unparsed,
+            ..
+        } = self;
+        let Stream::Plain(tcp) = stream else {
+            return Err(already);
+        };
+        let stream = tls::handshake(tcp, &endpoint.host, endpoint.port, &endpoint.trust).await?;
+        // A fresh framer, and no capabilities from before TLS (RFC 3501 6.2.1): they are re-read.
+        let mut session = Session {
+            stream,
+            fragments: Fragmentizer::new(MAX_MESSAGE),
+            endpoint: name,
+            next_tag,
+            capabilities: Vec::new(),
+            bytes_received,
+            unparsed,
+        };
+        session.refresh_capabilities().await?;
+        Ok(session)
+    }
+
+    /// Logs in with AUTHENTICATE PLAIN when offered, else LOGIN (unless LOGINDISABLED), then
+    /// re-reads the capabilities.
+    pub async fn login(&mut self, user: &str, password: &Secret) -> Result<(), ProtocolError> {
+        if self.capabilities.is_empty() {
+            self.refresh_capabilities().await?;
+        }
+        let plain_offered = self.has_capability("AUTH=PLAIN");
+        let done = if plain_offered && self.has_capability("SASL-IR") {
+            let token = format!("\0{user}\0{}", password.expose()).into_bytes();
+            self.run(CommandBody::authenticate_with_ir(
+                AuthMechanism::Plain,
+                Cow::Owned(token),
+            ))
+            .await?
+        } else if !self.has_capability("LOGINDISABLED") {
+            let body = CommandBody::login(user, password.expose()).map_err(|_| {
+                self.error(
+                    ErrorKind::Auth,
+                    "the user name or password cannot be sent with LOGIN",
+                )
+            })?;
+            self.run(body).await?
+        } else {
+            return Err(self.error(
+                ErrorKind::Auth,
+                "allows no login over this connection (LOGINDISABLED and no AUTH=PLAIN); use security tls or starttls",
+            ));
+        };
+        if !done.is_ok() {
+            return Err(ProtocolError::new(
+                ErrorKind::Auth,
+                format!(
+                    "cannot log in to {} as {user}: the server rejected the user name or password ({}); check them in the account settings",
+                    self.endpoint, done.status.body.text
+                ),
+            ));
+        }
+        if !matches!(done.status.body.code, Some(Code::Capability(_))) {
+            self.refresh_capabilities().await?;
+        }
+        Ok(())
+    }
+
+    /// Sends LOGOUT and closes the connection, ignoring errors (the session is over either way).
+    pub async fn logout(mut self) {
+        let _ = self.run(CommandBody::Logout).await;
+        let _ = self.stream.shutdown().await;
+    }
+}

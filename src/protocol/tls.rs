@@ -1,0 +1,268 @@
+//! Opening connections: TCP with `TCP_NODELAY`, TLS with verified certificates, and the upgrade
+//! step of STARTTLS. A self-signed certificate is trusted only through the account's CA file or a
+//! pinned SHA-256 fingerprint.
+
+use std::io;
+use std::path::PathBuf;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use sha2::{Digest, Sha256};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::TcpStream;
+use tokio_native_tls::native_tls;
+use tokio_native_tls::{TlsConnector, TlsStream};
+
+use super::{ErrorKind, ProtocolError};
+
+/// How long connecting or a TLS handshake may take.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// What to trust beyond the system's CA store.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Trust {
+    /// Extra CA certificate(s) or a self-signed server certificate, PEM.
+    pub ca_file: Option<PathBuf>,
+    /// SHA-256 of the server certificate (DER), lower-case hex. When set, exactly this
+    /// certificate is accepted, whoever signed it.
+    pub pinned_sha256: Option<String>,
+}
+
+/// A connection, before or after TLS.
+#[derive(Debug)]
+pub enum Stream {
+    Plain(TcpStream),
+    Tls(Box<TlsStream<TcpStream>>),
+}
+
+impl Stream {
+    pub fn is_tls(&self) -> bool {
+        matches!(self, Stream::Tls(_))
+    }
+}
+
+impl AsyncRead for Stream {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Stream::Plain(s) => Pin::new(s).poll_read(cx, buf),
+            Stream::Tls(s) => Pin::new(s.as_mut()).poll_read(cx, buf),
+        }
+    }
+}
+
+impl AsyncWrite for Stream {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        match self.get_mut() {
+            Stream::Plain(s) => Pin::new(s).poll_write(cx, buf),
+            Stream::Tls(s) => Pin::new(s.as_mut()).poll_write(cx, buf),
+        }
+    }
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Stream::Plain(s) => Pin::new(s).poll_flush(cx),
+            Stream::Tls(s) => Pin::new(s.as_mut()).poll_flush(cx),
+        }
+    }
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Stream::Plain(s) => Pin::new(s).poll_shutdown(cx),
+            Stream::Tls(s) => Pin::new(s.as_mut()).poll_shutdown(cx),
+        }
+    }
+}
+
+/// Opens a TCP connection with `TCP_NODELAY` set.
+pub async fn connect_tcp(host: &str, port: u16) -> Result<TcpStream, ProtocolError> {
+    let where_ = format!("{host}:{port}");
+    let stream = tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect((host, port)))
+        .await
+        .map_err(|_| {
+            ProtocolError::new(
+                ErrorKind::Network,
+                format!("cannot connect to {where_}: no answer within {}s; check the server name and port, and your network", CONNECT_TIMEOUT.as_secs()),
+            )
+        })?
+        .map_err(|e| {
+            ProtocolError::new(ErrorKind::Network, format!("cannot connect to {where_}: {e}; check the server name and port, and your network"))
+        })?;
+    stream.set_nodelay(true).map_err(|e| {
+        ProtocolError::new(
+            ErrorKind::Network,
+            format!("cannot set TCP_NODELAY on {where_}: {e}"),
+        )
+    })?;
+    Ok(stream)
+}
+
+/// Runs the TLS handshake on `stream`, verifying the certificate for `host` against the system
+/// store plus `trust`.
+pub async fn handshake(
+    stream: TcpStream,
+    host: &str,
+    port: u16,
+    trust: &Trust,
+) -> Result<Stream, ProtocolError> {
+    let where_ = format!("{host}:{port}");
+    let tls_error = |message: String| ProtocolError::new(ErrorKind::Tls, message);
+    let mut builder = native_tls::TlsConnector::builder();
+    builder.min_protocol_version(Some(native_tls::Protocol::Tlsv12));
+    if let Some(path) = &trust.ca_file {
+        let pem = tokio::fs::read(path).await.map_err(|e| {
+            tls_error(format!(
+                "cannot read the CA file {} for {where_}: {e}; fix the account's --ca-file",
+                path.display()
+            ))
+        })?;
+        let certs = pem_certificates(&pem);
+        if certs.is_empty() {
+            return Err(tls_error(format!(
+                "the CA file {} holds no PEM certificate; fix the account's --ca-file",
+                path.display()
+            )));
+        }
+        for cert in certs {
+            let cert = native_tls::Certificate::from_pem(&cert).map_err(|e| {
+                tls_error(format!(
+                    "the CA file {} is not a valid certificate: {e}",
+                    path.display()
+                ))
+            })?;
+            builder.add_root_certificate(cert);
+        }
+    }
+    if trust.pinned_sha256.is_some() {
+        // The pin replaces chain and name checks: only the one certificate is accepted, below.
+        builder.danger_accept_invalid_certs(true);
+        builder.danger_accept_invalid_hostnames(true);
+    }
+    let connector = TlsConnector::from(
+        builder
+            .build()
+            .map_err(|e| tls_error(format!("cannot set up TLS for {where_}: {e}")))?,
+    );
+    let tls = tokio::time::timeout(CONNECT_TIMEOUT, connector.connect(host, stream))
+        .await
+        .map_err(|_| {
+            ProtocolError::new(
+                ErrorKind::Network,
+                format!("the TLS handshake with {where_} timed out"),
+            )
+        })?;
+    let tls = match tls {
+        Ok(tls) => tls,
+        Err(e) => {
+            let hint = match fingerprint_of(host, port).await {
+                Some(fp) => format!(
+                    "; if you trust this server, pin its certificate with --cert-sha256 {fp} or trust its CA with --ca-file"
+                ),
+                None => "; if the server uses a self-signed certificate, pass --ca-file or pin it with --cert-sha256".to_owned(),
+            };
+            return Err(tls_error(format!(
+                "cannot verify the TLS certificate of {where_}: {e}{hint}"
+            )));
+        }
+    };
+    if let Some(pin) = &trust.pinned_sha256 {
+        let actual = peer_fingerprint(&tls).ok_or_else(|| {
+            tls_error(format!(
+                "{where_} presented no certificate to compare with the pinned one"
+            ))
+        })?;
+        if !actual.eq_ignore_ascii_case(pin) {
+            return Err(tls_error(format!(
+                "the TLS certificate of {where_} has SHA-256 {actual}, not the pinned {pin}; if the server changed its certificate on purpose, update the pin"
+            )));
+        }
+    }
+    Ok(Stream::Tls(Box::new(tls)))
+}
+
+/// Connects with implicit TLS.
+pub async fn connect_tls(host: &str, port: u16, trust: &Trust) -> Result<Stream, ProtocolError> {
+    let tcp = connect_tcp(host, port).await?;
+    handshake(tcp, host, port, trust).await
+}
+
+/// The SHA-256 fingerprint (lower-case hex) of the certificate a TLS stream's peer presented.
+pub fn peer_fingerprint(tls: &TlsStream<TcpStream>) -> Option<String> {
+    let cert = tls.get_ref().peer_certificate().ok()??;
+    let der = cert.to_der().ok()?;
+    Some(sha256_hex(&der))
+}
+
+/// Lower-case hex SHA-256.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Reads the fingerprint of a server's certificate without trusting it, to tell the user what to
+/// pin. Only used to word an error message.
+async fn fingerprint_of(host: &str, port: u16) -> Option<String> {
+    let tcp = connect_tcp(host, port).await.ok()?;
+    let mut builder = native_tls::TlsConnector::builder();
+    builder
+        .danger_accept_invalid_certs(true)
+        .danger_accept_invalid_hostnames(true);
+    let connector = TlsConnector::from(builder.build().ok()?);
+    let tls = tokio::time::timeout(CONNECT_TIMEOUT, connector.connect(host, tcp))
+        .await
+        .ok()?
+        .ok()?;
+    peer_fingerprint(&tls)
+}
+
+/// Splits a PEM file into its CERTIFICATE blocks.
+fn pem_certificates(pem: &[u8]) -> Vec<Vec<u8>> {
+    const BEGIN: &str = "-----BEGIN CERTIFICATE-----";
+    const END: &str = "-----END CERTIFICATE-----";
+    let text = String::from_utf8_lossy(pem);
+    let mut out = Vec::new();
+    let mut rest = text.as_ref();
+    while let Some(start) = rest.find(BEGIN) {
+        let Some(after_start) = rest.get(start..) else {
+            break;
+        };
+        let Some(end) = after_start.find(END) else {
+            break;
+        };
+        let block_end = end + END.len();
+        if let Some(block) = after_start.get(..block_end) {
+            out.push(block.as_bytes().to_vec());
+        }
+        rest = after_start.get(block_end..).unwrap_or("");
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splits_pem_bundles() {
+        let one = "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n";
+        let bundle = format!("junk\n{one}{one}-----BEGIN CERTIFICATE-----\nunterminated");
+        assert_eq!(pem_certificates(bundle.as_bytes()).len(), 2);
+        assert!(pem_certificates(b"nothing here").is_empty());
+    }
+
+    #[test]
+    fn sha256_hex_is_lower_case_hex() {
+        assert_eq!(
+            sha256_hex(b"abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
+}
