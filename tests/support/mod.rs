@@ -2,6 +2,7 @@
 //! Each test binary uses part of it.
 #![allow(
     dead_code,
+    unused_imports,
     clippy::unwrap_used,
     clippy::expect_used,
     clippy::panic,
