@@ -159,7 +159,7 @@ fn bad_input_fails_with_one_line_that_says_what_to_do() {
         stderr(&out)
     );
 
-    let out = tern(dir.path(), &["sync"]);
+    let out = tern(dir.path(), &["send", "--account", "work", "--subject", "x"]);
     assert!(!out.status.success());
     assert!(
         stderr(&out).contains("not yet implemented"),

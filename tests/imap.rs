@@ -15,11 +15,11 @@ use imap_codec::imap_types::command::CommandBody;
 use support::MailServers;
 use tern::account::Security;
 use tern::account::credentials::Secret;
+use tern::mail::folder::FolderRole;
 use tern::protocol::ErrorKind;
 use tern::protocol::imap::folders::{self, ListedFolder};
 use tern::protocol::imap::{Endpoint, Session};
 use tern::protocol::tls::Trust;
-use tern::store::FolderRole;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
 fn endpoint(servers: &MailServers, security: Security, trust: Trust) -> Endpoint {

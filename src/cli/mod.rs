@@ -2,6 +2,7 @@
 //! parsing and dispatch. Output formats are a contract documented in README.md.
 
 mod output;
+mod sync;
 
 use std::path::PathBuf;
 
@@ -205,11 +206,7 @@ pub fn run(data_dir: PathBuf, command: Command) -> anyhow::Result<()> {
             };
             output::messages(&store, &store.search(&query, account_id, limit)?, json)
         }
-        Command::Sync { .. } => {
-            bail!(
-                "`tern sync` is not yet implemented in this build: the IMAP and POP3 engines come next"
-            )
-        }
+        Command::Sync { account } => sync::run(&store, account.as_deref()),
         Command::Send(_) => {
             bail!(
                 "`tern send` is not yet implemented in this build: SMTP submission comes with the sending work"

@@ -5,6 +5,8 @@
 //! `Event`s that say *what* changed; the UI then re-reads what it shows from the store.
 //! The IMAP, POP3 and SMTP engines arrive with their issues.
 
+pub mod imap;
+
 use crate::protocol::{ErrorKind, ProtocolError};
 use crate::store::StoreError;
 

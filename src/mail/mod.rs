@@ -1,3 +1,4 @@
-//! Message content: parsing (mail-parser), building (mail-builder), threading and HTML to text.
+//! Message content and mail-domain data (no I/O): parsing (mail-parser), building (mail-builder), threading and HTML to text.
 
+pub mod folder;
 pub mod parse;

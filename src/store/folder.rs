@@ -4,53 +4,7 @@ use rusqlite::{OptionalExtension, Row, params};
 use serde::Serialize;
 
 use super::{Result, Store, StoreError};
-
-/// Bits of `folder.attributes`, from LIST.
-pub mod attr {
-    pub const NOSELECT: i64 = 1;
-    pub const NONEXISTENT: i64 = 2;
-    pub const HAS_CHILDREN: i64 = 4;
-    pub const HAS_NO_CHILDREN: i64 = 8;
-    pub const ALL: i64 = 16;
-    pub const FLAGGED: i64 = 32;
-}
-
-/// The special-use role of a folder (RFC 6154), as the CLI prints it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum FolderRole {
-    Inbox,
-    Sent,
-    Drafts,
-    Trash,
-    Junk,
-    Archive,
-}
-
-impl FolderRole {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            FolderRole::Inbox => "inbox",
-            FolderRole::Sent => "sent",
-            FolderRole::Drafts => "drafts",
-            FolderRole::Trash => "trash",
-            FolderRole::Junk => "junk",
-            FolderRole::Archive => "archive",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<FolderRole> {
-        Some(match text {
-            "inbox" => FolderRole::Inbox,
-            "sent" => FolderRole::Sent,
-            "drafts" => FolderRole::Drafts,
-            "trash" => FolderRole::Trash,
-            "junk" => FolderRole::Junk,
-            "archive" => FolderRole::Archive,
-            _ => return None,
-        })
-    }
-}
+pub use crate::mail::folder::{FolderRole, attr};
 
 /// A folder as the store keeps it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -27,6 +27,24 @@ pub mod flag {
         (FORWARDED, "$Forwarded"),
     ];
 
+    /// Splits IMAP flag names into bits and a space-separated keyword string (`\Recent` and
+    /// unknown system flags are dropped).
+    pub fn from_names<S: AsRef<str>>(names: &[S]) -> (i64, String) {
+        let mut bits = 0;
+        let mut keywords: Vec<&str> = Vec::new();
+        for name in names {
+            let name = name.as_ref();
+            match NAMES.iter().find(|(_, n)| n.eq_ignore_ascii_case(name)) {
+                Some((bit, _)) => bits |= bit,
+                None if name.starts_with('\\') => {}
+                None => keywords.push(name),
+            }
+        }
+        keywords.sort_unstable();
+        keywords.dedup();
+        (bits, keywords.join(" "))
+    }
+
     /// The IMAP names of `bits` followed by the keywords.
     pub fn names(bits: i64, keywords: &str) -> Vec<String> {
         NAMES
@@ -61,6 +79,8 @@ pub struct NewMessage {
     pub keywords: String,
     pub has_attachments: bool,
     pub preview: String,
+    /// MIME structure as JSON (IMAP BODYSTRUCTURE), for fetching parts on demand.
+    pub structure: Option<String>,
 }
 
 /// A message row as views and the CLI see it.
@@ -395,9 +415,9 @@ fn insert_message(tx: &Transaction<'_>, account_id: i64, m: &NewMessage) -> Resu
     tx.query_row(
         "INSERT INTO message (account_id, folder_id, uid, uidl, modseq, message_id, in_reply_to, refs,
              thread_id, subject, from_name, from_addr, to_addrs, cc_addrs, date, internal_date, size,
-             flags, keywords, has_attachments, preview, sort_from, sort_subject)
+             flags, keywords, has_attachments, preview, sort_from, sort_subject, structure)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19,
-                 ?20, ?21, ?22, ?23)
+                 ?20, ?21, ?22, ?23, ?24)
          RETURNING id",
         params![
             account_id,
@@ -423,6 +443,7 @@ fn insert_message(tx: &Transaction<'_>, account_id: i64, m: &NewMessage) -> Resu
             m.preview,
             sort_from(&m.from_name, &m.from_addr),
             sort_subject(&m.subject),
+            m.structure,
         ],
         |r| r.get(0),
     )

@@ -11,6 +11,7 @@ mod error;
 mod folder;
 mod message;
 mod migrate;
+mod sync;
 
 #[cfg(test)]
 mod tests;
@@ -25,6 +26,7 @@ pub use error::StoreError;
 pub use folder::{Folder, FolderRole, NewFolder, attr};
 pub use message::{MessageRow, NewMessage, PageCursor, SortOrder, flag};
 pub use migrate::LATEST_VERSION;
+pub use sync::FlagUpdate;
 
 /// Result type of the store layer.
 pub type Result<T> = std::result::Result<T, StoreError>;

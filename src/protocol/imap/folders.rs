@@ -7,7 +7,7 @@
 use imap_codec::imap_types::mailbox::Mailbox;
 use imap_codec::imap_types::response::Data;
 
-use crate::store::{FolderRole, attr};
+use crate::mail::folder::{FolderRole, attr};
 
 /// A folder as LIST reports it, decoded.
 #[derive(Debug, Clone, PartialEq, Eq)]

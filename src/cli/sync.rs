@@ -1,0 +1,75 @@
+//! `tern sync`: one sync pass per account, progress on stderr, non-zero exit if any failed.
+
+use std::io::Write as _;
+
+use anyhow::bail;
+
+use crate::account::credentials::{self, CredentialError, Secret};
+use crate::account::{Account, Protocol};
+use crate::engine::{self, Event};
+use crate::store::Store;
+
+/// The account's password: from its password command, else from the OS keyring.
+pub(super) async fn password_for(account: &Account) -> Result<Secret, CredentialError> {
+    let s = &account.settings;
+    match &s.password_cmd {
+        Some(cmd) => credentials::password_from_command(&s.name, cmd).await,
+        None => credentials::password_from_keyring(&s.name, &s.login, &s.incoming.host),
+    }
+}
+
+pub(super) fn run(store: &Store, only: Option<&str>) -> anyhow::Result<()> {
+    let accounts = match only {
+        Some(name) => vec![store.find_account(name)?],
+        None => store.accounts()?,
+    };
+    if accounts.is_empty() {
+        bail!("there are no accounts to sync; add one with `tern account add`");
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    let mut failed = Vec::new();
+    for account in &accounts {
+        let name = account.settings.name.clone();
+        if account.settings.protocol == Protocol::Pop3 {
+            eprintln!("tern: {name}: POP3 sync is not yet implemented in this build");
+            failed.push(name);
+            continue;
+        }
+        let result = runtime.block_on(async {
+            let password = password_for(account).await?;
+            let label = name.clone();
+            let mut progress = move |event: Event| {
+                if let Event::SyncProgress { done, total, .. } = event {
+                    eprint!("\r{label}: {done} / {total} headers");
+                    let _ = std::io::stderr().flush();
+                }
+            };
+            engine::imap::sync_account(store, account, &password, &mut progress).await
+        });
+        match result {
+            Ok(report) => {
+                eprintln!(
+                    "\r{name}: {} folders, {} new messages, {} flag changes, {} expunged",
+                    report.folders, report.new_messages, report.flag_changes, report.expunged
+                );
+                for skipped in &report.skipped {
+                    eprintln!("{name}: set aside: {skipped}");
+                }
+            }
+            Err(err) => {
+                eprintln!("\rtern: {name}: {err}");
+                failed.push(name);
+            }
+        }
+    }
+    if !failed.is_empty() {
+        bail!(
+            "sync failed for {}; see the messages above",
+            failed.join(", ")
+        );
+    }
+    Ok(())
+}

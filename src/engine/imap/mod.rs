@@ -1,0 +1,30 @@
+//! The IMAP sync engine. The server is the authority; the store is its cache.
+//!
+//! One pass (`sync_account`): log in, mirror the folder list, then per folder: check
+//! UIDVALIDITY (a change drops that folder's cache), fetch headers of new mail and backfill older
+//! mail newest first in batches (each batch one transaction), then mirror flag changes and
+//! expunges. A pass interrupted at any point resumes without refetching or duplicating: the cache
+//! always holds a contiguous top slice of the server's UIDs, so the next pass fetches what lies
+//! above its highest and below its lowest cached UID.
+
+mod sync;
+
+pub use sync::{SyncReport, sync_account};
+
+use crate::account::Account;
+use crate::protocol::imap::Endpoint;
+use crate::protocol::tls::Trust;
+
+/// Where an account's IMAP server is and how to trust it.
+pub fn endpoint(account: &Account) -> Endpoint {
+    let s = &account.settings;
+    Endpoint {
+        host: s.incoming.host.clone(),
+        port: s.incoming.port,
+        security: s.incoming_security,
+        trust: Trust {
+            ca_file: s.ca_file.clone(),
+            pinned_sha256: s.cert_sha256.clone(),
+        },
+    }
+}

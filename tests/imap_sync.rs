@@ -1,0 +1,310 @@
+//! `tern sync` against the harness's Dovecot: a fresh sync of generated mail in several folders
+//! matches the server exactly; changes made by another client are mirrored; a UIDVALIDITY change
+//! drops and refetches the folder.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
+mod support;
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::process::{Command, Output};
+
+use support::corpus::{self, Generated};
+use support::raw::LineClient;
+use support::{MailServers, User};
+
+fn tern(data_dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_tern"))
+        .arg("--data-dir")
+        .arg(data_dir)
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn ok(out: Output) -> Output {
+    assert!(
+        out.status.success(),
+        "tern failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+fn json(out: Output) -> serde_json::Value {
+    serde_json::from_slice(&ok(out).stdout).unwrap()
+}
+
+fn add_account(servers: &MailServers, data: &Path, user: &User) {
+    let password_file = data.join("password");
+    std::fs::create_dir_all(data).unwrap();
+    std::fs::write(&password_file, format!("{}\n", user.password)).unwrap();
+    let incoming = format!("127.0.0.1:{}", servers.ports.imaps);
+    let outgoing = format!("127.0.0.1:{}", servers.ports.submissions);
+    let cmd = format!("cat {}", password_file.display());
+    ok(tern(
+        data,
+        &[
+            "account",
+            "add",
+            "--name",
+            "bob",
+            "--email",
+            &user.address,
+            "--protocol",
+            "imap",
+            "--incoming",
+            &incoming,
+            "--incoming-security",
+            "tls",
+            "--outgoing",
+            &outgoing,
+            "--outgoing-security",
+            "tls",
+            "--password-cmd",
+            &cmd,
+            "--ca-file",
+            servers.certs.ca_pem.to_str().unwrap(),
+        ],
+    ));
+}
+
+fn rfc3339(seconds: i64) -> String {
+    chrono::DateTime::<chrono::Utc>::from_timestamp(seconds, 0)
+        .unwrap()
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+fn list(data: &Path, folder: &str) -> Vec<serde_json::Value> {
+    json(tern(
+        data,
+        &[
+            "list",
+            "--account",
+            "bob",
+            "--folder",
+            folder,
+            "--limit",
+            "100000",
+            "--json",
+        ],
+    ))
+    .as_array()
+    .unwrap()
+    .clone()
+}
+
+/// Checks a folder's cached list against what was generated into it.
+fn assert_matches(data: &Path, folder: &str, generated: &[Generated]) {
+    let rows = list(data, folder);
+    assert_eq!(rows.len(), generated.len(), "{folder}: message count");
+    let by_id: HashMap<&str, &serde_json::Value> = rows
+        .iter()
+        .map(|r| (r["message_id"].as_str().unwrap(), r))
+        .collect();
+    for g in generated {
+        let row = by_id
+            .get(g.message_id.as_str())
+            .unwrap_or_else(|| panic!("{folder}: {} missing", g.message_id));
+        assert_eq!(
+            row["subject"],
+            g.subject.as_str(),
+            "{folder}: subject of {}",
+            g.message_id
+        );
+        let from = if g.from_name.is_empty() {
+            g.from_addr.clone()
+        } else {
+            format!("{} <{}>", g.from_name, g.from_addr)
+        };
+        assert_eq!(row["from"], from.as_str());
+        assert_eq!(row["date"], rfc3339(g.date).as_str());
+        assert_eq!(row["size"], g.size);
+        let mut flags: Vec<&str> = row["flags"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f.as_str().unwrap())
+            .collect();
+        flags.sort_unstable();
+        let mut expected = g.flags.clone();
+        expected.sort_unstable();
+        assert_eq!(flags, expected, "{folder}: flags of {}", g.message_id);
+        assert!(row["uid"].is_u64() && row["uidl"].is_null());
+    }
+    // Newest first.
+    let dates: Vec<&str> = rows.iter().map(|r| r["date"].as_str().unwrap()).collect();
+    assert!(
+        dates.windows(2).all(|w| w[0] >= w[1]),
+        "{folder} is not newest first"
+    );
+}
+
+fn imap(servers: &MailServers, user: &User) -> LineClient {
+    let mut c = LineClient::tls(servers.ports.imaps, &servers.certs.ca_pem);
+    c.line();
+    c.imap_ok("l", &format!("LOGIN {} {}", user.address, user.password));
+    c
+}
+
+#[test]
+fn fresh_sync_mirrors_the_server_and_follows_other_clients_changes() {
+    let servers = MailServers::start();
+    let bob = &servers.bob;
+    let inbox = corpus::fill_maildir(bob, "INBOX", 1200, 1);
+    let archive = corpus::fill_maildir(bob, "Archive", 700, 2);
+    let sent = corpus::fill_maildir(bob, "Sent", 60, 3);
+    let data = servers.dir().join("tern-data");
+    add_account(&servers, &data, bob);
+
+    ok(tern(&data, &["sync"]));
+    assert_matches(&data, "INBOX", &inbox);
+    assert_matches(&data, "Archive", &archive);
+    assert_matches(&data, "Sent", &sent);
+
+    let folders = json(tern(&data, &["folders", "--account", "bob", "--json"]));
+    let folder = |path: &str| {
+        folders
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["path"] == path)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(folder("INBOX")["role"], "inbox");
+    assert_eq!(folder("Archive")["role"], "archive");
+    assert_eq!(folder("Sent")["role"], "sent");
+    assert_eq!(folder("Trash")["role"], "trash");
+    let unseen = inbox
+        .iter()
+        .filter(|g| !g.flags.contains(&"\\Seen"))
+        .count();
+    assert_eq!(folder("INBOX")["total"], 1200);
+    assert_eq!(folder("INBOX")["unread"], unseen);
+
+    // Thread links: every reply shares its parent's thread (when the parent is in the folder).
+    let store = tern::store::Store::open_dir(&data).unwrap();
+    let rows = list(&data, "INBOX");
+    let thread_of: HashMap<String, Option<i64>> = rows
+        .iter()
+        .map(|r| {
+            let id = r["id"].as_i64().unwrap();
+            (
+                r["message_id"].as_str().unwrap().to_owned(),
+                store.message(id).unwrap().thread_id,
+            )
+        })
+        .collect();
+    let mut linked = 0;
+    for g in &inbox {
+        if let Some(parent) = &g.in_reply_to {
+            assert_eq!(
+                thread_of[&g.message_id], thread_of[parent],
+                "{} is not in its parent's thread",
+                g.message_id
+            );
+            assert!(thread_of[parent].is_some());
+            linked += 1;
+        }
+    }
+    assert!(linked > 100, "only {linked} replies generated");
+
+    // A second pass with no changes changes nothing.
+    let out = ok(tern(&data, &["sync"]));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("0 new messages, 0 flag changes, 0 expunged"),
+        "{err}"
+    );
+
+    // Another client flags, unflags, expunges, moves and appends.
+    let mut c = imap(&servers, bob);
+    c.imap_ok("a", "SELECT INBOX");
+    c.imap_ok("b", "UID STORE 5 +FLAGS (\\Flagged $Important)");
+    let seen_uid = inbox
+        .iter()
+        .position(|g| g.flags.contains(&"\\Seen"))
+        .unwrap()
+        + 1;
+    c.imap_ok("c", &format!("UID STORE {seen_uid} -FLAGS (\\Seen)"));
+    c.imap_ok("d", "UID STORE 10:12 +FLAGS (\\Deleted)");
+    c.imap_ok("e", "UID EXPUNGE 10:12");
+    c.imap_ok("f", "UID MOVE 20 Archive");
+    let appended = "From: Zed <zed@example.test>\r\nSubject: appended later\r\nMessage-ID: <late@example.test>\r\nDate: Wed, 1 Nov 2023 10:00:00 +0000\r\n\r\nhi\r\n";
+    c.send(&format!("g APPEND INBOX {{{}+}}", appended.len()));
+    c.send_raw(appended.as_bytes());
+    c.send("");
+    loop {
+        let line = c.line();
+        if line.starts_with("g ") {
+            assert!(line.starts_with("g OK"), "{line}");
+            break;
+        }
+    }
+    c.imap_ok("z", "LOGOUT");
+
+    let out = ok(tern(&data, &["sync"]));
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    let rows = list(&data, "INBOX");
+    assert_eq!(rows.len(), 1200 - 3 - 1 + 1, "{err}");
+    let row = |uid: u64| rows.iter().find(|r| r["uid"] == uid);
+    let flags = |uid: u64| -> Vec<String> {
+        row(uid).unwrap()["flags"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f.as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert!(
+        flags(5).contains(&"\\Flagged".to_owned()) && flags(5).contains(&"$Important".to_owned()),
+        "{:?}",
+        flags(5)
+    );
+    assert!(!flags(seen_uid as u64).contains(&"\\Seen".to_owned()));
+    for uid in [10, 11, 12, 20] {
+        assert!(row(uid).is_none(), "UID {uid} should be gone");
+    }
+    assert!(rows.iter().any(|r| r["subject"] == "appended later"));
+    let moved = &inbox[19].message_id;
+    assert!(
+        list(&data, "Archive")
+            .iter()
+            .any(|r| r["message_id"] == moved.as_str()),
+        "the moved message is in Archive"
+    );
+    assert!(
+        err.contains("1 new messages") || err.contains("2 new messages"),
+        "{err}"
+    );
+
+    // UIDVALIDITY change: the folder is deleted and recreated under the same name.
+    let mut c = imap(&servers, bob);
+    c.imap_ok("a", "DELETE Archive");
+    c.imap_ok("b", "CREATE Archive");
+    for (i, tag) in ["c", "d"].iter().enumerate() {
+        let msg = format!(
+            "From: a@example.test\r\nSubject: recreated {i}\r\nMessage-ID: <re{i}@example.test>\r\n\r\nx\r\n"
+        );
+        c.send(&format!("{tag} APPEND Archive {{{}+}}", msg.len()));
+        c.send_raw(msg.as_bytes());
+        c.send("");
+        while !c.line().starts_with(&format!("{tag} ")) {}
+    }
+    c.imap_ok("z", "LOGOUT");
+    ok(tern(&data, &["sync"]));
+    let archive_rows = list(&data, "Archive");
+    let mut subjects: Vec<&str> = archive_rows
+        .iter()
+        .map(|r| r["subject"].as_str().unwrap())
+        .collect();
+    subjects.sort_unstable();
+    assert_eq!(subjects, ["recreated 0", "recreated 1"]);
+}
