@@ -308,3 +308,75 @@ fn fresh_sync_mirrors_the_server_and_follows_other_clients_changes() {
     subjects.sort_unstable();
     assert_eq!(subjects, ["recreated 0", "recreated 1"]);
 }
+
+#[test]
+fn unchanged_resync_is_one_select_per_folder_with_qresync() {
+    let servers = MailServers::start();
+    let bob = &servers.bob;
+    corpus::fill_maildir(bob, "INBOX", 300, 11);
+    corpus::fill_maildir(bob, "Archive", 200, 12);
+    let data = servers.dir().join("tern-data");
+    add_account(&servers, &data, bob);
+    let store = tern::store::Store::open_dir(&data).unwrap();
+    let account = store.find_account("bob").unwrap();
+    let password = tern::account::credentials::Secret::new(bob.password.clone());
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let sync = || {
+        runtime
+            .block_on(tern::engine::imap::sync_account(
+                &store,
+                &account,
+                &password,
+                &mut |_| {},
+            ))
+            .unwrap()
+    };
+
+    let first = sync();
+    assert_eq!(first.new_messages, 500);
+    assert!(
+        first.commands.get("FETCH").copied().unwrap_or(0) >= 2,
+        "{:?}",
+        first.commands
+    );
+
+    let second = sync();
+    assert_eq!(
+        (second.new_messages, second.flag_changes, second.expunged),
+        (0, 0, 0)
+    );
+    assert_eq!(
+        second.commands.get("FETCH"),
+        None,
+        "an unchanged resync must not FETCH: {:?}",
+        second.commands
+    );
+    assert_eq!(second.commands.get("SEARCH"), None, "{:?}", second.commands);
+    assert_eq!(
+        second.commands.get("SELECT").copied(),
+        Some(second.folders as u32),
+        "{:?}",
+        second.commands
+    );
+    assert_eq!(second.commands.get("ENABLE").copied(), Some(1));
+
+    // A flag change and an expunge by another client arrive inside the QRESYNC SELECT response.
+    let mut c = imap(&servers, bob);
+    c.imap_ok("a", "SELECT INBOX");
+    c.imap_ok("b", "UID STORE 7 +FLAGS (\\Flagged)");
+    c.imap_ok("c", "UID STORE 8 +FLAGS (\\Deleted)");
+    c.imap_ok("d", "UID EXPUNGE 8");
+    c.imap_ok("z", "LOGOUT");
+    let third = sync();
+    assert_eq!(
+        (third.new_messages, third.flag_changes, third.expunged),
+        (0, 1, 1),
+        "{third:?}"
+    );
+    assert_eq!(third.commands.get("FETCH"), None, "{:?}", third.commands);
+    let inbox = store.find_folder(account.id, "INBOX").unwrap();
+    assert_eq!(inbox.total, 299);
+}

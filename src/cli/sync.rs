@@ -1,6 +1,6 @@
 //! `tern sync`: one sync pass per account, progress on stderr, non-zero exit if any failed.
 
-use std::io::Write as _;
+use std::io::{IsTerminal as _, Write as _};
 
 use anyhow::bail;
 
@@ -14,8 +14,29 @@ pub(super) async fn password_for(account: &Account) -> Result<Secret, Credential
     let s = &account.settings;
     match &s.password_cmd {
         Some(cmd) => credentials::password_from_command(&s.name, cmd).await,
-        None => credentials::password_from_keyring(&s.name, &s.login, &s.incoming.host),
+        None => match credentials::password_from_keyring(&s.name, &s.login, &s.incoming.host) {
+            Err(CredentialError::NotInKeyring { .. } | CredentialError::Keyring(_))
+                if std::io::stdin().is_terminal() && std::io::stderr().is_terminal() =>
+            {
+                prompt_password(account)
+            }
+            other => other,
+        },
     }
+}
+
+/// Asks for the password on the terminal (no echo) and offers to keep it in the keyring.
+fn prompt_password(account: &Account) -> Result<Secret, CredentialError> {
+    let s = &account.settings;
+    let prompt = format!("Password for {} at {}: ", s.login, s.incoming.host);
+    let password = rpassword::prompt_password(prompt).map_err(|e| {
+        CredentialError::Keyring(format!("cannot read the password from the terminal: {e}"))
+    })?;
+    let secret = Secret::new(password);
+    if let Err(e) = credentials::save_to_keyring(&s.login, &s.incoming.host, &secret) {
+        eprintln!("tern: the password was not saved in the keyring ({e}); you will be asked again");
+    }
+    Ok(secret)
 }
 
 pub(super) fn run(store: &Store, only: Option<&str>) -> anyhow::Result<()> {

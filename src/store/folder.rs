@@ -22,6 +22,9 @@ pub struct Folder {
     pub highestmodseq: Option<i64>,
     pub total: i64,
     pub unread: i64,
+    /// Whether every message the server had at the last full pass is cached (headers backfill
+    /// done); resyncs can then skip listing all UIDs.
+    pub backfill_complete: bool,
 }
 
 /// A folder to create or update (as seen in LIST).
@@ -37,7 +40,7 @@ pub struct NewFolder {
 
 const FOLDER_COLUMNS: &str =
     "id, account_id, path, server_path, delimiter, role, attributes, subscribed,
-    uidvalidity, uidnext, highestmodseq, total, unread";
+    uidvalidity, uidnext, highestmodseq, total, unread, backfill_uid = 1";
 
 fn folder_from_row(row: &Row<'_>) -> rusqlite::Result<Folder> {
     let role: Option<String> = row.get(5)?;
@@ -55,6 +58,7 @@ fn folder_from_row(row: &Row<'_>) -> rusqlite::Result<Folder> {
         highestmodseq: row.get(10)?,
         total: row.get(11)?,
         unread: row.get(12)?,
+        backfill_complete: row.get::<_, Option<bool>>(13)?.unwrap_or(false),
     })
 }
 

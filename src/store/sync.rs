@@ -111,6 +111,18 @@ impl Store {
         })
     }
 
+    /// Records that the headers of every message on the server are cached (backfill done).
+    pub fn set_backfill_complete(&self, folder_id: i64) -> Result<()> {
+        self.write(|tx| {
+            tx.execute(
+                "UPDATE folder SET backfill_uid = 1 WHERE id = ?1",
+                [folder_id],
+            )
+            .map_err(StoreError::sqlite("Record the completed backfill"))?;
+            Ok(())
+        })
+    }
+
     /// Drops a folder's cache after its UIDVALIDITY changed and records the new value. Queued
     /// offline actions for the folder are kept, marked failed with the reason.
     pub fn reset_folder(&self, folder_id: i64, uidvalidity: i64) -> Result<()> {

@@ -2,11 +2,14 @@
 
 use std::collections::HashMap;
 
-use imap_codec::imap_types::command::CommandBody;
+use std::num::{NonZeroU32, NonZeroU64};
+
+use imap_codec::imap_types::command::{CommandBody, FetchModifier, SelectParameter};
 use imap_codec::imap_types::core::Vec1;
-use imap_codec::imap_types::response::{Code, Data};
+use imap_codec::imap_types::mailbox::Mailbox;
+use imap_codec::imap_types::response::{Code, Data, StatusKind};
 use imap_codec::imap_types::search::SearchKey;
-use imap_codec::imap_types::sequence::SequenceSet;
+use imap_codec::imap_types::sequence::{SeqOrUid, Sequence, SequenceSet};
 
 use super::endpoint;
 use crate::account::Account;
@@ -33,6 +36,8 @@ pub struct SyncReport {
     /// Responses or messages set aside because they could not be understood.
     pub skipped: Vec<String>,
     pub bytes_received: u64,
+    /// Commands sent, by name (e.g. "FETCH": 3).
+    pub commands: std::collections::BTreeMap<String, u32>,
 }
 
 /// Runs one sync pass. Events report progress; the store holds the result.
@@ -60,6 +65,8 @@ pub async fn sync_account(
         account: account_id,
     });
 
+    let qresync = session.enable_qresync().await?;
+    let condstore = qresync || session.has_capability("CONDSTORE");
     let mut report = SyncReport {
         folders: folders.len(),
         ..SyncReport::default()
@@ -70,6 +77,8 @@ pub async fn sync_account(
     {
         FolderSync {
             store,
+            qresync,
+            condstore,
             session: &mut session,
             folder,
             report: &mut report,
@@ -79,6 +88,11 @@ pub async fn sync_account(
         .await?;
     }
     report.bytes_received = session.bytes_received;
+    report.commands = session
+        .commands
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), *v))
+        .collect();
     report.skipped.extend(
         session
             .unparsed
@@ -108,6 +122,45 @@ async fn list_folders(session: &mut Session) -> Result<Vec<NewFolder>, ProtocolE
         .collect())
 }
 
+/// Writes a parsed sequence set back in IMAP syntax ("1:3,7,9:*").
+fn sequence_set_text(set: &SequenceSet) -> String {
+    let value = |v: &SeqOrUid| match v {
+        SeqOrUid::Value(n) => n.to_string(),
+        SeqOrUid::Asterisk => "*".to_owned(),
+    };
+    set.0
+        .as_ref()
+        .iter()
+        .map(|s| match s {
+            Sequence::Single(v) => value(v),
+            Sequence::Range(a, b) => format!("{}:{}", value(a), value(b)),
+        })
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// Expands a UID set ("1:3,7") into UIDs, bounded by `max` (so "1:*" or a huge range from a
+/// server cannot make us allocate more than the cache holds).
+pub fn expand_uid_set(set: &str, max: i64) -> Vec<i64> {
+    let mut out = Vec::new();
+    for part in set.split(',') {
+        let (a, b) = part.split_once(':').unwrap_or((part, part));
+        let parse = |x: &str| {
+            if x == "*" {
+                Some(max)
+            } else {
+                x.parse::<i64>().ok()
+            }
+        };
+        let (Some(a), Some(b)) = (parse(a), parse(b)) else {
+            continue;
+        };
+        let (lo, hi) = (a.min(b).max(1), a.max(b).min(max));
+        out.extend(lo..=hi);
+    }
+    out
+}
+
 /// Compresses sorted UIDs into an IMAP sequence set ("1:5,9,12:13").
 pub fn uid_set(uids: &[u32]) -> String {
     let mut parts = Vec::new();
@@ -129,6 +182,8 @@ pub fn uid_set(uids: &[u32]) -> String {
 
 struct FolderSync<'a> {
     store: &'a Store,
+    qresync: bool,
+    condstore: bool,
     session: &'a mut Session,
     folder: &'a Folder,
     report: &'a mut SyncReport,
@@ -142,11 +197,47 @@ fn protocol_error(what: impl std::fmt::Display) -> ProtocolError {
 impl FolderSync<'_> {
     async fn run(mut self) -> Result<(), EngineError> {
         let folder = self.folder;
-        let body = CommandBody::select(folder.server_path.as_str())
+        let qresync_params = match (
+            self.qresync,
+            folder.backfill_complete,
+            folder.uidvalidity,
+            folder.highestmodseq,
+        ) {
+            (true, true, Some(v), Some(m)) => {
+                match (
+                    u32::try_from(v).ok().and_then(NonZeroU32::new),
+                    u64::try_from(m).ok().and_then(NonZeroU64::new),
+                ) {
+                    (Some(uid_validity), Some(mod_sequence_value)) => {
+                        Some(SelectParameter::QResync {
+                            uid_validity,
+                            mod_sequence_value,
+                            known_uids: None,
+                            seq_match_data: None,
+                        })
+                    }
+                    _ => None,
+                }
+            }
+            _ => None,
+        };
+        let used_qresync = qresync_params.is_some();
+        let parameters: Vec<SelectParameter> = match qresync_params {
+            Some(p) => vec![p],
+            None if self.condstore => vec![SelectParameter::CondStore],
+            None => Vec::new(),
+        };
+        let mailbox = Mailbox::try_from(folder.server_path.as_str())
             .map_err(|e| protocol_error(format!("bad folder name {:?}: {e}", folder.path)))?;
         let selected = self
             .session
-            .run_ok(&format!("SELECT {}", folder.path), body)
+            .run_ok(
+                &format!("SELECT {}", folder.path),
+                CommandBody::Select {
+                    mailbox,
+                    parameters,
+                },
+            )
             .await?;
         let mut uidvalidity = None;
         let mut uidnext = None;
@@ -170,15 +261,45 @@ impl FolderSync<'_> {
                 None
             }
         });
+        let mut reset = false;
         if let (Some(old), Some(new)) = (folder.uidvalidity, uidvalidity)
             && old != new
         {
             self.store.reset_folder(folder.id, new)?;
+            reset = true;
         }
 
-        if exists.unwrap_or(0) > 0 {
+        let (_, cached_max) = self.store.uid_range(folder.id)?;
+        let new_mail =
+            !matches!((folder.uidnext, uidnext), (Some(before), Some(now)) if now <= before);
+        if !reset && used_qresync {
+            // The SELECT answered with what changed since our HIGHESTMODSEQ: VANISHED and FETCH.
+            self.apply_select_changes(&selected.data, cached_max.unwrap_or(0))?;
+            if new_mail {
+                self.fetch_new(cached_max.unwrap_or(0)).await?;
+            }
+        } else if !reset
+            && self.condstore
+            && folder.backfill_complete
+            && folder.highestmodseq.is_some()
+        {
+            if new_mail {
+                self.fetch_new(cached_max.unwrap_or(0)).await?;
+            }
+            self.changed_flags_since(folder.highestmodseq.unwrap_or(0))
+                .await?;
+            let cached_total = self
+                .store
+                .find_folder(folder.account_id, &folder.path)?
+                .total;
+            if i64::from(exists.unwrap_or(0)) != cached_total {
+                // Something was expunged: only the full UID list tells what.
+                self.mirror_flags_and_expunges().await?;
+            }
+        } else if exists.unwrap_or(0) > 0 {
             self.fetch_missing_headers().await?;
             self.mirror_flags_and_expunges().await?;
+            self.store.set_backfill_complete(folder.id)?;
         } else {
             // An empty folder: everything cached is gone.
             let cached: Vec<i64> = self
@@ -189,13 +310,128 @@ impl FolderSync<'_> {
                 .collect();
             self.report.expunged += cached.len();
             self.store.apply_server_changes(folder.id, &[], &cached)?;
+            self.store.set_backfill_complete(folder.id)?;
         }
+        // Recorded last: a pass cut short before this point is redone from the old state.
         self.store
             .set_folder_sync_state(folder.id, uidvalidity, uidnext, highestmodseq)?;
         (self.on_event)(Event::FolderChanged {
             account: folder.account_id,
             folder: folder.id,
         });
+        Ok(())
+    }
+
+    /// Applies the VANISHED and FETCH responses a QRESYNC SELECT returned.
+    fn apply_select_changes(
+        &mut self,
+        data: &[Data<'static>],
+        cached_max: i64,
+    ) -> Result<(), EngineError> {
+        let mut expunged = Vec::new();
+        let mut changes = Vec::new();
+        for d in data {
+            match d {
+                Data::Vanished { known_uids, .. } => {
+                    expunged.extend(expand_uid_set(&sequence_set_text(known_uids), cached_max));
+                }
+                Data::Fetch { .. } => {
+                    if let Some(f) = fetch::from_data(d.clone())
+                        && let (Some(uid), Some(flags)) = (f.uid, f.flags)
+                    {
+                        let (bits, keywords) = flag::from_names(&flags);
+                        let modseq = f.modseq.and_then(|m| i64::try_from(m).ok());
+                        changes.push((i64::from(uid), bits, keywords, modseq));
+                    }
+                }
+                _ => {}
+            }
+        }
+        self.report.flag_changes += changes.len();
+        self.report.expunged += expunged.len();
+        if !changes.is_empty() || !expunged.is_empty() {
+            self.store
+                .apply_server_changes(self.folder.id, &changes, &expunged)?;
+        }
+        Ok(())
+    }
+
+    /// Fetches the headers of messages above `cached_max` (new mail), in batches.
+    async fn fetch_new(&mut self, cached_max: i64) -> Result<(), EngineError> {
+        let first = u32::try_from(cached_max + 1).unwrap_or(u32::MAX);
+        let set = SequenceSet::try_from(format!("{first}:*").as_str())
+            .map_err(|e| protocol_error(format!("cannot build a UID set: {e}")))?;
+        let body = CommandBody::fetch(set, fetch::header_items(self.condstore), true)
+            .map_err(|e| protocol_error(format!("cannot build FETCH: {e:?}")))?;
+        let mut fetched = Vec::new();
+        let (_, status) = self
+            .session
+            .run_streaming(body, |data| fetched.extend(fetch::from_data(data)))
+            .await?;
+        if status.body.kind != StatusKind::Ok {
+            return Err(protocol_error(format!(
+                "FETCH in {} failed: {}",
+                self.folder.path, status.body.text
+            ))
+            .into());
+        }
+        // "n:*" always includes the last message, even when it is older than n.
+        let mut uids: Vec<u32> = fetched
+            .iter()
+            .filter_map(|f| f.uid)
+            .filter(|uid| *uid >= first)
+            .collect();
+        uids.sort_unstable();
+        let messages = self.rows_from(fetched, &uids);
+        self.report.new_messages += messages.len();
+        for batch in messages.chunks(BATCH) {
+            self.store.insert_messages(self.folder.account_id, batch)?;
+        }
+        Ok(())
+    }
+
+    /// CONDSTORE without QRESYNC: the flags changed since `modseq`.
+    async fn changed_flags_since(&mut self, modseq: i64) -> Result<(), EngineError> {
+        let Some(since) = u64::try_from(modseq).ok().and_then(NonZeroU64::new) else {
+            return Ok(());
+        };
+        let set = SequenceSet::try_from("1:*")
+            .map_err(|e| protocol_error(format!("cannot build a UID set: {e}")))?;
+        let body = CommandBody::Fetch {
+            sequence_set: set,
+            macro_or_item_names: fetch::flag_items(true).into(),
+            uid: true,
+            modifiers: vec![FetchModifier::ChangedSince(since)],
+        };
+        let mut changes = Vec::new();
+        let (_, status) = self
+            .session
+            .run_streaming(body, |data| {
+                if let Some(f) = fetch::from_data(data)
+                    && let (Some(uid), Some(flags)) = (f.uid, f.flags)
+                {
+                    let (bits, keywords) = flag::from_names(&flags);
+                    changes.push((
+                        i64::from(uid),
+                        bits,
+                        keywords,
+                        f.modseq.and_then(|m| i64::try_from(m).ok()),
+                    ));
+                }
+            })
+            .await?;
+        if status.body.kind != StatusKind::Ok {
+            return Err(protocol_error(format!(
+                "FETCH CHANGEDSINCE in {} failed: {}",
+                self.folder.path, status.body.text
+            ))
+            .into());
+        }
+        self.report.flag_changes += changes.len();
+        if !changes.is_empty() {
+            self.store
+                .apply_server_changes(self.folder.id, &changes, &[])?;
+        }
         Ok(())
     }
 
@@ -239,7 +475,7 @@ impl FolderSync<'_> {
                 .session
                 .run_streaming(body, |data| fetched.extend(fetch::from_data(data)))
                 .await?;
-            if status.body.kind != imap_codec::imap_types::response::StatusKind::Ok {
+            if status.body.kind != StatusKind::Ok {
                 return Err(protocol_error(format!(
                     "FETCH in {} failed: {}",
                     folder.path, status.body.text
@@ -337,7 +573,7 @@ impl FolderSync<'_> {
                 }
             })
             .await?;
-        if status.body.kind != imap_codec::imap_types::response::StatusKind::Ok {
+        if status.body.kind != StatusKind::Ok {
             return Err(protocol_error(format!(
                 "FETCH FLAGS in {} failed: {}",
                 folder.path, status.body.text
@@ -368,6 +604,16 @@ impl FolderSync<'_> {
 #[cfg(test)]
 mod tests {
     use super::uid_set;
+
+    #[test]
+    fn uid_sets_expand_within_bounds() {
+        assert_eq!(
+            super::expand_uid_set("1:3,7,9:*", 10),
+            vec![1, 2, 3, 7, 9, 10]
+        );
+        assert_eq!(super::expand_uid_set("5:4000000000", 6), vec![5, 6]);
+        assert!(super::expand_uid_set("junk,:,", 6).is_empty());
+    }
 
     #[test]
     fn uid_sets_compress_runs() {

@@ -12,7 +12,8 @@ use imap_codec::fragmentizer::{DecodeMessageError, Fragmentizer};
 use imap_codec::imap_types::IntoStatic as _;
 use imap_codec::imap_types::auth::AuthMechanism;
 use imap_codec::imap_types::command::{Command, CommandBody};
-use imap_codec::imap_types::core::{LiteralMode, Tag};
+use imap_codec::imap_types::core::{LiteralMode, Tag, Vec1};
+use imap_codec::imap_types::extensions::enable::CapabilityEnable;
 use imap_codec::imap_types::response::{
     Capability, Code, Data, GreetingKind, Response, Status, StatusBody, StatusKind, Tagged,
 };
@@ -72,6 +73,8 @@ pub struct Session {
     pub bytes_received: u64,
     /// Responses that could not be parsed, kept (truncated) for the log.
     pub unparsed: Vec<String>,
+    /// How many commands of each kind were sent (e.g. "FETCH": 3), for statistics and tests.
+    pub commands: std::collections::BTreeMap<&'static str, u32>,
 }
 
 /// Renders protocol bytes for an error message or log, without control characters.
@@ -107,6 +110,7 @@ impl Session {
             capabilities: Vec::new(),
             bytes_received: 0,
             unparsed: Vec::new(),
+            commands: std::collections::BTreeMap::new(),
         };
         session.read_greeting().await?;
         if endpoint.security == Security::Starttls {
@@ -224,6 +228,7 @@ impl Session {
     /// literal we wait for the server's continuation request.
     pub async fn send(&mut self, body: CommandBody<'_>) -> Result<Tag<'static>, ProtocolError> {
         let tag = self.tag()?;
+        *self.commands.entry(body.name()).or_default() += 1;
         let command = Command {
             tag: tag.clone(),
             body,
@@ -391,6 +396,7 @@ impl Session {
             next_tag,
             bytes_received,
             unparsed,
+            commands,
             ..
         } = self;
         let Stream::Plain(tcp) = stream else {
@@ -406,6 +412,7 @@ impl Session {
             capabilities: Vec::new(),
             bytes_received,
             unparsed,
+            commands,
         };
         session.refresh_capabilities().await?;
         Ok(session)
@@ -452,6 +459,27 @@ impl Session {
             self.refresh_capabilities().await?;
         }
         Ok(())
+    }
+
+    /// Enables QRESYNC (which implies CONDSTORE) when offered; returns whether it is on.
+    pub async fn enable_qresync(&mut self) -> Result<bool, ProtocolError> {
+        if !(self.has_capability("QRESYNC") && self.has_capability("ENABLE")) {
+            return Ok(false);
+        }
+        let capability = CapabilityEnable::try_from("QRESYNC")
+            .map_err(|e| self.error(ErrorKind::Protocol, format!("cannot build ENABLE: {e}")))?;
+        let done = self
+            .run(CommandBody::Enable {
+                capabilities: Vec1::from(capability),
+            })
+            .await?;
+        Ok(done.is_ok()
+            && done.data.iter().any(|d| match d {
+                Data::Enabled { capabilities } => capabilities
+                    .iter()
+                    .any(|c| c.to_string().eq_ignore_ascii_case("QRESYNC")),
+                _ => false,
+            }))
     }
 
     /// Sends LOGOUT and closes the connection, ignoring errors (the session is over either way).
