@@ -2,6 +2,7 @@
 //! parsing and dispatch. Output formats are a contract documented in README.md.
 
 mod output;
+mod show;
 mod sync;
 
 use std::path::PathBuf;
@@ -62,6 +63,9 @@ pub enum Command {
         raw: bool,
         #[arg(long)]
         json: bool,
+        /// Use only the cache; never connect.
+        #[arg(long)]
+        offline: bool,
     },
     /// Search cached mail in every account (words match as prefixes).
     Search {
@@ -193,7 +197,12 @@ pub fn run(data_dir: PathBuf, command: Command) -> anyhow::Result<()> {
             let rows = store.folder_page(folder.id, SortOrder::DateDesc, None, limit)?;
             output::messages(&store, &rows, json)
         }
-        Command::Show { id, raw, json } => output::show(&store, id, raw, json),
+        Command::Show {
+            id,
+            raw,
+            json,
+            offline,
+        } => show::run(&store, id, raw, json, offline),
         Command::Search {
             query,
             account,

@@ -8,7 +8,6 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::account::Account;
-use crate::mail::parse;
 use crate::store::{Folder, MessageRow, Store, flag};
 
 fn print_json<T: Serialize + ?Sized>(value: &T) -> anyhow::Result<()> {
@@ -129,10 +128,10 @@ struct ShowJson {
 }
 
 #[derive(Serialize)]
-struct AttachmentJson {
-    name: String,
-    size: usize,
-    content_type: String,
+pub(super) struct AttachmentJson {
+    pub name: String,
+    pub size: usize,
+    pub content_type: String,
 }
 
 /// Account names and folder paths by id, read once per command.
@@ -211,34 +210,24 @@ pub(super) fn messages(store: &Store, rows: &[MessageRow], json: bool) -> anyhow
     Ok(())
 }
 
-pub(super) fn show(store: &Store, id: i64, raw: bool, json: bool) -> anyhow::Result<()> {
-    let message = store.message(id)?;
-    let source = store.raw_message(id)?;
-    if raw {
-        let Some(source) = source else {
-            anyhow::bail!(
-                "message {id} is not cached yet; run `tern sync` while online to fetch it"
-            );
-        };
-        std::io::stdout()
-            .lock()
-            .write_all(&source)
-            .context("cannot write to standard output")?;
-        return Ok(());
-    }
+pub(super) fn show(
+    store: &Store,
+    message: &MessageRow,
+    text: Option<String>,
+    attachments: Vec<AttachmentJson>,
+    json: bool,
+) -> anyhow::Result<()> {
     let names = Names::load(store)?;
-    let text = source.as_deref().and_then(parse::body_text);
-    let attachments = source.as_deref().map(attachments).unwrap_or_default();
     if json {
         return print_json(&ShowJson {
             to: message.to.clone(),
             cc: message.cc.clone(),
-            message: names.json(&message),
+            message: names.json(message),
             text,
             attachments,
         });
     }
-    println!("From:    {}", from_display(&message));
+    println!("From:    {}", from_display(message));
     println!("To:      {}", message.to);
     if !message.cc.is_empty() {
         println!("Cc:      {}", message.cc);
@@ -252,16 +241,13 @@ pub(super) fn show(store: &Store, id: i64, raw: bool, json: bool) -> anyhow::Res
         );
     }
     println!();
-    match text {
-        Some(text) => println!("{text}"),
-        None => eprintln!(
-            "(the body of message {id} is not cached yet; run `tern sync` while online to fetch it)"
-        ),
+    if let Some(text) = text {
+        println!("{text}");
     }
     Ok(())
 }
 
-fn attachments(raw: &[u8]) -> Vec<AttachmentJson> {
+pub(super) fn attachments(raw: &[u8]) -> Vec<AttachmentJson> {
     use mail_parser::{MessageParser, MimeHeaders as _};
     let Some(message) = MessageParser::default().parse(raw) else {
         return Vec::new();

@@ -91,6 +91,54 @@ pub fn format_addresses(address: &Address<'_>) -> String {
         .join(", ")
 }
 
+/// Decodes one MIME part's body (as fetched by section) to text, using its content type,
+/// charset and transfer encoding; HTML is turned into text by mail-parser.
+pub fn decode_part_text(
+    mime: &str,
+    charset: Option<&str>,
+    encoding: Option<&str>,
+    body: &[u8],
+) -> Option<String> {
+    let mut raw = format!("Content-Type: {mime}");
+    if let Some(charset) = charset {
+        raw.push_str(&format!(
+            "; charset=\"{}\"",
+            charset.replace(['"', '\r', '\n'], "")
+        ));
+    }
+    raw.push_str("\r\n");
+    if let Some(encoding) = encoding {
+        raw.push_str(&format!(
+            "Content-Transfer-Encoding: {}\r\n",
+            encoding.replace(['\r', '\n'], "")
+        ));
+    }
+    raw.push_str("\r\n");
+    let mut bytes = raw.into_bytes();
+    bytes.extend_from_slice(body);
+    body_text(&bytes)
+}
+
+/// Decodes a file name parameter that may be RFC 2231 (`UTF-8''r%C3%A9sum%C3%A9.pdf`) or RFC 2047
+/// encoded, as IMAP's BODYSTRUCTURE passes it through.
+pub fn decode_filename(raw: &str) -> String {
+    let header = if raw.contains("''") {
+        format!("Content-Disposition: attachment; filename*={raw}\r\n\r\n")
+    } else {
+        format!(
+            "Content-Disposition: attachment; filename=\"{}\"\r\n\r\n",
+            raw.replace('"', "")
+        )
+    };
+    MessageParser::default()
+        .parse(header.as_bytes())
+        .and_then(|m| {
+            use mail_parser::MimeHeaders as _;
+            m.attachment_name().map(str::to_owned)
+        })
+        .unwrap_or_else(|| raw.to_owned())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

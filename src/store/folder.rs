@@ -106,6 +106,20 @@ impl Store {
         })
     }
 
+    /// A folder by id.
+    pub fn folder(&self, id: i64) -> Result<Folder> {
+        self.read(|conn| {
+            conn.query_row(
+                &format!("SELECT {FOLDER_COLUMNS} FROM folder WHERE id = ?1"),
+                [id],
+                folder_from_row,
+            )
+            .optional()
+            .map_err(StoreError::sqlite("Read the folder"))?
+            .ok_or_else(|| StoreError::NotFound(format!("there is no folder with id {id}")))
+        })
+    }
+
     /// A folder by its path (case-insensitive for INBOX, as IMAP requires).
     pub fn find_folder(&self, account_id: i64, path: &str) -> Result<Folder> {
         let path = if path.eq_ignore_ascii_case("inbox") {

@@ -520,3 +520,56 @@ impl Store {
         })
     }
 }
+
+/// A cached MIME part of a message (fetched on demand).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CachedPart {
+    pub section: String,
+    pub data: Vec<u8>,
+    /// False when only the first bytes of a very large part were fetched.
+    pub complete: bool,
+}
+
+impl Store {
+    /// The MIME structure (JSON) saved at header sync, if any.
+    pub fn message_structure(&self, message_id: i64) -> Result<Option<String>> {
+        self.read(|conn| {
+            conn.query_row(
+                "SELECT structure FROM message WHERE id = ?1",
+                [message_id],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(StoreError::sqlite("Read the message structure"))
+            .map(Option::flatten)
+        })
+    }
+
+    /// Caches a fetched part and marks the body as partly present (unless it is fully cached).
+    pub fn save_body_part(&self, message_id: i64, part: &CachedPart) -> Result<()> {
+        self.write(|tx| {
+            tx.execute(
+                "INSERT INTO body_part (message_id, section, data, complete) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (message_id, section) DO UPDATE SET data = excluded.data, complete = excluded.complete",
+                params![message_id, part.section, part.data, part.complete],
+            )
+            .map_err(StoreError::sqlite("Save a message part"))?;
+            tx.execute("UPDATE message SET body_state = max(body_state, 1) WHERE id = ?1", [message_id])
+                .map_err(StoreError::sqlite("Mark the body as partly cached"))?;
+            Ok(())
+        })
+    }
+
+    /// A cached part, if present.
+    pub fn body_part(&self, message_id: i64, section: &str) -> Result<Option<CachedPart>> {
+        self.read(|conn| {
+            conn.query_row(
+                "SELECT section, data, complete FROM body_part WHERE message_id = ?1 AND section = ?2",
+                params![message_id, section],
+                |r| Ok(CachedPart { section: r.get(0)?, data: r.get(1)?, complete: r.get(2)? }),
+            )
+            .optional()
+            .map_err(StoreError::sqlite("Read a cached part"))
+        })
+    }
+}

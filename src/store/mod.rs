@@ -24,7 +24,7 @@ use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 
 pub use error::StoreError;
 pub use folder::{Folder, FolderRole, NewFolder, attr};
-pub use message::{MessageRow, NewMessage, PageCursor, SortOrder, flag};
+pub use message::{CachedPart, MessageRow, NewMessage, PageCursor, SortOrder, flag};
 pub use migrate::LATEST_VERSION;
 pub use sync::FlagUpdate;
 

@@ -320,3 +320,28 @@ fn write_maildir_file(dir: &Path, index: usize, seed: u64, g: &Generated, raw: &
     file.set_modified(SystemTime::UNIX_EPOCH + Duration::from_secs(g.date as u64))
         .unwrap();
 }
+
+/// Writes one raw message into `folder` of `user`'s Maildir with the given IMAP flags.
+pub fn write_message(user: &User, folder: &str, raw: &[u8], flags: &[&'static str], date: i64) {
+    let dir = maildir_folder(user, folder);
+    for sub in ["cur", "new", "tmp"] {
+        std::fs::create_dir_all(dir.join(sub)).unwrap();
+    }
+    static SEQ: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(1_000_000);
+    let index = SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let generated = Generated {
+        message_id: String::new(),
+        in_reply_to: None,
+        references: Vec::new(),
+        subject: String::new(),
+        from_name: String::new(),
+        from_addr: String::new(),
+        date,
+        size: raw.len(),
+        flags: flags.to_vec(),
+        has_attachment: false,
+        kind: Kind::Plain,
+    };
+    write_maildir_file(&dir, index, 0, &generated, raw);
+    chown_tree(&user.home, STORAGE_UID).unwrap();
+}

@@ -7,12 +7,17 @@
 //! always holds a contiguous top slice of the server's UIDs, so the next pass fetches what lies
 //! above its highest and below its lowest cached UID.
 
+mod body;
 mod sync;
 
+pub use body::{BodyFetch, cached_structure, cached_text, display_part, fetch_raw, fetch_text};
 pub use sync::{SyncReport, sync_account};
 
 use crate::account::Account;
+use crate::account::credentials::Secret;
+use crate::protocol::ProtocolError;
 use crate::protocol::imap::Endpoint;
+use crate::protocol::imap::Session;
 use crate::protocol::tls::Trust;
 
 /// Where an account's IMAP server is and how to trust it.
@@ -27,4 +32,11 @@ pub fn endpoint(account: &Account) -> Endpoint {
             pinned_sha256: s.cert_sha256.clone(),
         },
     }
+}
+
+/// Connects to the account's IMAP server and logs in.
+pub async fn open_session(account: &Account, password: &Secret) -> Result<Session, ProtocolError> {
+    let mut session = Session::connect(&endpoint(account)).await?;
+    session.login(&account.settings.login, password).await?;
+    Ok(session)
 }

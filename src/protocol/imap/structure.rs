@@ -40,6 +40,26 @@ fn param(list: &[(impl AsRef<[u8]>, impl AsRef<[u8]>)], name: &str) -> Option<St
         .map(|(_, v)| text(v.as_ref()))
 }
 
+/// A file-name parameter, plain or RFC 2231 (`name*` = `charset'lang'percent-encoded`; the
+/// value is kept encoded and decoded for display by `mail::parse::decode_filename`).
+fn name_param(list: &[(impl AsRef<[u8]>, impl AsRef<[u8]>)], name: &str) -> Option<String> {
+    param(list, name)
+        .or_else(|| param(list, &format!("{name}*")))
+        .or_else(|| {
+            // Continuations: name*0*, name*1*, ... joined in order.
+            let mut pieces = Vec::new();
+            for i in 0..100 {
+                match param(list, &format!("{name}*{i}*"))
+                    .or_else(|| param(list, &format!("{name}*{i}")))
+                {
+                    Some(piece) => pieces.push(piece),
+                    None => break,
+                }
+            }
+            (!pieces.is_empty()).then(|| pieces.concat())
+        })
+}
+
 /// Converts a BODYSTRUCTURE. `section` is the parent's section ("" at the top).
 pub fn from_bodystructure(structure: &BodyStructure<'_>) -> Part {
     convert(structure, "", true)
@@ -119,8 +139,8 @@ fn convert(structure: &BodyStructure<'_>, section: &str, top: bool) -> Part {
                 .and_then(|e| e.tail.as_ref())
                 .and_then(|d| d.disposition.as_ref());
             let filename = disposition
-                .and_then(|(_, list)| param(list, "filename"))
-                .or_else(|| param(params, "name"));
+                .and_then(|(_, list)| name_param(list, "filename"))
+                .or_else(|| name_param(params, "name"));
             Part {
                 section,
                 mime,

@@ -1,0 +1,191 @@
+//! IMAP sync benchmark against the test harness's Dovecot: wall time and peak RSS of
+//! `tern sync` for a fresh sync of N headers (default 10,000) and for a no-change resync, and
+//! the same for mbsync (Debian's isync) on the same mailbox. Medians of 5 runs.
+//!
+//! Needs root, the harness packages and isync: `cargo bench --bench imap_sync`
+//! (TERN_BENCH_MESSAGES changes N). mbsync downloads whole messages (it has no headers-only
+//! mode), so its fresh-sync figure includes the bodies.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
+#[path = "../tests/support/mod.rs"]
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const RUNS: usize = 5;
+
+/// Runs a command under /usr/bin/time; returns (seconds, peak RSS in KiB).
+fn measure(program: &Path, args: &[&str]) -> (f64, u64) {
+    let out = Command::new("/usr/bin/time")
+        .arg("-f")
+        .arg("TIME %e %M")
+        .arg(program)
+        .args(args)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "{} failed: {stderr}",
+        program.display()
+    );
+    let line = stderr
+        .lines()
+        .rev()
+        .find(|l| l.starts_with("TIME "))
+        .unwrap();
+    let mut parts = line.split_whitespace().skip(1);
+    (
+        parts.next().unwrap().parse().unwrap(),
+        parts.next().unwrap().parse().unwrap(),
+    )
+}
+
+fn median(mut values: Vec<(f64, u64)>) -> (f64, u64) {
+    values.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let time = values[values.len() / 2].0;
+    let mut rss: Vec<u64> = values.iter().map(|v| v.1).collect();
+    rss.sort_unstable();
+    (time, rss[rss.len() / 2])
+}
+
+fn tern_binary() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let release = exe.parent().unwrap().parent().unwrap().join("tern");
+    assert!(
+        release.exists(),
+        "build it first: cargo build --release --bin tern"
+    );
+    release
+}
+
+fn tern_account(tern: &Path, servers: &support::MailServers, data: &Path) {
+    let password = data.join("password");
+    std::fs::create_dir_all(data).unwrap();
+    std::fs::write(&password, &servers.bob.password).unwrap();
+    let cmd = format!("cat {}", password.display());
+    let incoming = format!("127.0.0.1:{}", servers.ports.imaps);
+    let outgoing = format!("127.0.0.1:{}", servers.ports.submissions);
+    let data_s = data.to_str().unwrap();
+    let status = Command::new(tern)
+        .args([
+            "--data-dir",
+            data_s,
+            "account",
+            "add",
+            "--name",
+            "bob",
+            "--email",
+            &servers.bob.address,
+        ])
+        .args([
+            "--protocol",
+            "imap",
+            "--incoming",
+            &incoming,
+            "--incoming-security",
+            "tls",
+        ])
+        .args([
+            "--outgoing",
+            &outgoing,
+            "--outgoing-security",
+            "tls",
+            "--password-cmd",
+            &cmd,
+        ])
+        .args(["--ca-file", servers.certs.ca_pem.to_str().unwrap()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+fn mbsync_config(servers: &support::MailServers, dir: &Path) -> PathBuf {
+    std::fs::create_dir_all(dir.join("mail")).unwrap();
+    let password = dir.join("password");
+    std::fs::write(&password, &servers.bob.password).unwrap();
+    let config = format!(
+        "IMAPAccount bob\nHost localhost\nPort {port}\nUser {user}\nPassCmd \"cat {pw}\"\nSSLType IMAPS\nCertificateFile {ca}\n\n\
+IMAPStore remote\nAccount bob\n\n\
+MaildirStore local\nPath {mail}/\nInbox {mail}/INBOX\n\n\
+Channel bob\nFar :remote:\nNear :local:\nPatterns INBOX\nCreate Near\nSync Pull\nSyncState *\n",
+        port = servers.ports.imaps,
+        user = servers.bob.address,
+        pw = password.display(),
+        ca = servers.certs.ca_pem.display(),
+        mail = dir.join("mail").display(),
+    );
+    let path = dir.join("mbsyncrc");
+    std::fs::write(&path, config).unwrap();
+    path
+}
+
+fn main() {
+    if std::env::args().any(|a| a == "--list") {
+        return;
+    }
+    let n: usize = std::env::var("TERN_BENCH_MESSAGES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10_000);
+    let tern = tern_binary();
+    let servers = support::MailServers::start();
+    support::corpus::fill_maildir(&servers.bob, "INBOX", n, 42);
+    let work = servers.dir().join("bench");
+
+    // Warm Dovecot's index and cache once, so no client pays for it in the figures.
+    let warm = work.join("warm");
+    tern_account(&tern, &servers, &warm);
+    measure(&tern, &["--data-dir", warm.to_str().unwrap(), "sync"]);
+
+    let mut fresh = Vec::new();
+    let mut last = PathBuf::new();
+    for run in 0..RUNS {
+        let data = work.join(format!("tern-{run}"));
+        tern_account(&tern, &servers, &data);
+        fresh.push(measure(
+            &tern,
+            &["--data-dir", data.to_str().unwrap(), "sync"],
+        ));
+        last = data;
+    }
+    let resync: Vec<_> = (0..RUNS)
+        .map(|_| measure(&tern, &["--data-dir", last.to_str().unwrap(), "sync"]))
+        .collect();
+
+    let mbsync = Path::new("/usr/bin/mbsync");
+    let mut mb_fresh = Vec::new();
+    let mut mb_last = PathBuf::new();
+    for run in 0..RUNS {
+        let dir = work.join(format!("mbsync-{run}"));
+        let config = mbsync_config(&servers, &dir);
+        mb_fresh.push(measure(
+            mbsync,
+            &["-q", "-c", config.to_str().unwrap(), "bob"],
+        ));
+        mb_last = config;
+    }
+    let mb_resync: Vec<_> = (0..RUNS)
+        .map(|_| measure(mbsync, &["-q", "-c", mb_last.to_str().unwrap(), "bob"]))
+        .collect();
+
+    let show = |what: &str, v: Vec<(f64, u64)>| {
+        let (t, rss) = median(v);
+        println!(
+            "{what:<44} {t:>7.2} s   peak RSS {:>7.1} MiB",
+            rss as f64 / 1024.0
+        );
+    };
+    println!("IMAP sync of {n} messages from Dovecot (median of {RUNS})");
+    show("tern sync, fresh (headers + structure)", fresh);
+    show("tern sync, no change (QRESYNC)", resync);
+    show("mbsync, fresh (whole messages)", mb_fresh);
+    show("mbsync, no change", mb_resync);
+}

@@ -1,0 +1,258 @@
+//! Bodies on demand: opening a message fetches only the part needed to show it (by its
+//! BODYSTRUCTURE section, capped for very large parts); `--raw` fetches the whole message.
+
+use std::num::NonZeroU32;
+
+use imap_codec::imap_types::command::CommandBody;
+use imap_codec::imap_types::mailbox::Mailbox;
+use imap_codec::imap_types::response::{Code, StatusKind};
+use imap_codec::imap_types::sequence::SequenceSet;
+
+use super::open_session;
+use crate::account::Account;
+use crate::account::credentials::Secret;
+use crate::engine::EngineError;
+use crate::mail::parse;
+use crate::protocol::imap::Session;
+use crate::protocol::imap::fetch::{self, Fetched};
+use crate::protocol::imap::structure::Part;
+use crate::protocol::{ErrorKind, ProtocolError};
+use crate::store::{CachedPart, MessageRow, Store};
+
+/// At most this much of one text part is fetched to show it.
+pub const TEXT_LIMIT: u32 = 4 * 1024 * 1024;
+
+/// The outcome of fetching a message's text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BodyFetch {
+    /// The readable text, when the message has a text part.
+    pub text: Option<String>,
+    /// Bytes received from the server (0 when served from the cache).
+    pub bytes_received: u64,
+    /// False when the part was larger than `TEXT_LIMIT` and only its start was fetched.
+    pub complete: bool,
+}
+
+fn error(message: String) -> EngineError {
+    EngineError::Protocol(ProtocolError::new(ErrorKind::Protocol, message))
+}
+
+/// The part to show: the first text/plain that is not an attachment, else the first text/html.
+pub fn display_part(structure: &Part) -> Option<&Part> {
+    let leaves = structure.leaves();
+    let readable = |mime: &str| {
+        leaves
+            .iter()
+            .copied()
+            .find(|p| p.mime == mime && p.disposition.as_deref() != Some("attachment"))
+    };
+    readable("text/plain").or_else(|| readable("text/html"))
+}
+
+fn decode(part: &Part, data: &[u8]) -> Option<String> {
+    parse::decode_part_text(
+        &part.mime,
+        part.charset.as_deref(),
+        part.encoding.as_deref(),
+        data,
+    )
+}
+
+/// SELECTs (read-only) the message's folder and checks that its UIDs still mean what we cached.
+async fn examine(
+    session: &mut Session,
+    store: &Store,
+    message: &MessageRow,
+) -> Result<u32, EngineError> {
+    let folder = store.folder(message.folder_id)?;
+    let uid = message
+        .uid
+        .and_then(|u| u32::try_from(u).ok())
+        .ok_or_else(|| error(format!("message {} has no IMAP UID", message.id)))?;
+    let mailbox = Mailbox::try_from(folder.server_path.as_str())
+        .map_err(|e| error(format!("bad folder name {:?}: {e}", folder.path)))?;
+    let done = session
+        .run_ok(
+            &format!("EXAMINE {}", folder.path),
+            CommandBody::Examine {
+                mailbox,
+                parameters: Vec::new(),
+            },
+        )
+        .await?;
+    let uidvalidity = done.codes.iter().find_map(|c| {
+        if let Code::UidValidity(v) = c {
+            Some(i64::from(v.get()))
+        } else {
+            None
+        }
+    });
+    if uidvalidity.is_some() && uidvalidity != folder.uidvalidity {
+        return Err(error(format!(
+            "the folder {} was recreated on the server; run `tern sync` and open the message again",
+            folder.path
+        )));
+    }
+    Ok(uid)
+}
+
+async fn fetch_one(
+    session: &mut Session,
+    uid: u32,
+    item: imap_codec::imap_types::fetch::MessageDataItemName<'static>,
+) -> Result<Fetched, EngineError> {
+    let set = SequenceSet::try_from(uid).map_err(|e| error(format!("bad UID {uid}: {e}")))?;
+    let body = CommandBody::fetch(set, vec![fetch::flag_items(false).remove(0), item], true)
+        .map_err(|e| error(format!("cannot build FETCH: {e:?}")))?;
+    let mut found = None;
+    let (_, status) = session
+        .run_streaming(body, |data| {
+            if let Some(f) = fetch::from_data(data)
+                && f.uid == Some(uid)
+            {
+                found = Some(f);
+            }
+        })
+        .await?;
+    if status.body.kind != StatusKind::Ok {
+        return Err(error(format!(
+            "FETCH of UID {uid} failed: {}",
+            status.body.text
+        )));
+    }
+    found.ok_or_else(|| {
+        error(format!(
+            "the message (UID {uid}) is no longer on the server; run `tern sync`"
+        ))
+    })
+}
+
+/// The message's MIME structure as saved at header sync.
+pub fn cached_structure(store: &Store, message_id: i64) -> Result<Option<Part>, EngineError> {
+    Ok(store
+        .message_structure(message_id)?
+        .and_then(|json| serde_json::from_str(&json).ok()))
+}
+
+/// The readable text if it can be shown without the network (whole message or its text part
+/// cached); None when it must be fetched.
+pub fn cached_text(store: &Store, message_id: i64) -> Result<Option<BodyFetch>, EngineError> {
+    if let Some(raw) = store.raw_message(message_id)? {
+        return Ok(Some(BodyFetch {
+            text: parse::body_text(&raw),
+            bytes_received: 0,
+            complete: true,
+        }));
+    }
+    let Some(structure) = cached_structure(store, message_id)? else {
+        return Ok(None);
+    };
+    let Some(part) = display_part(&structure) else {
+        return Ok(Some(BodyFetch {
+            text: None,
+            bytes_received: 0,
+            complete: true,
+        }));
+    };
+    Ok(store
+        .body_part(message_id, &part.section)?
+        .map(|cached| BodyFetch {
+            text: decode(part, &cached.data),
+            bytes_received: 0,
+            complete: cached.complete,
+        }))
+}
+
+/// The readable text of a message: from the cache when present, else fetched (only the part it
+/// needs), cached, and indexed for search.
+pub async fn fetch_text(
+    store: &Store,
+    account: &Account,
+    password: &Secret,
+    message_id: i64,
+) -> Result<BodyFetch, EngineError> {
+    if let Some(cached) = cached_text(store, message_id)? {
+        return Ok(cached);
+    }
+    let message = store.message(message_id)?;
+    let structure = cached_structure(store, message_id)?;
+    let Some(structure) = structure else {
+        // No structure to go by: fetch the whole message.
+        let received = fetch_raw(store, account, password, message_id).await?;
+        let raw = store.raw_message(message_id)?.unwrap_or_default();
+        return Ok(BodyFetch {
+            text: parse::body_text(&raw),
+            bytes_received: received,
+            complete: true,
+        });
+    };
+    let Some(part) = display_part(&structure) else {
+        return Ok(BodyFetch {
+            text: None,
+            bytes_received: 0,
+            complete: true,
+        });
+    };
+    let mut session = open_session(account, password).await?;
+    let uid = examine(&mut session, store, &message).await?;
+    let range = (part.size > TEXT_LIMIT)
+        .then(|| NonZeroU32::new(TEXT_LIMIT).map(|len| (0, len)))
+        .flatten();
+    let item = fetch::section_item(&part.section, range)
+        .ok_or_else(|| error(format!("bad section {:?}", part.section)))?;
+    let fetched = fetch_one(&mut session, uid, item).await?;
+    let data = fetched
+        .sections
+        .into_iter()
+        .find(|(section, ..)| *section == part.section)
+        .map(|(_, _, bytes)| bytes)
+        .unwrap_or_default();
+    let bytes_received = session.bytes_received;
+    session.logout().await;
+    let complete = range.is_none();
+    store.save_body_part(
+        message_id,
+        &CachedPart {
+            section: part.section.clone(),
+            data: data.clone(),
+            complete,
+        },
+    )?;
+    let text = decode(part, &data);
+    if let Some(text) = &text {
+        store.index_body_text(message_id, text)?;
+    }
+    Ok(BodyFetch {
+        text,
+        bytes_received,
+        complete,
+    })
+}
+
+/// Fetches and caches the whole raw message; returns the bytes received.
+pub async fn fetch_raw(
+    store: &Store,
+    account: &Account,
+    password: &Secret,
+    message_id: i64,
+) -> Result<u64, EngineError> {
+    let message = store.message(message_id)?;
+    let mut session = open_session(account, password).await?;
+    let uid = examine(&mut session, store, &message).await?;
+    let item = fetch::section_item("", None)
+        .ok_or_else(|| error("cannot build BODY.PEEK[]".to_owned()))?;
+    let fetched = fetch_one(&mut session, uid, item).await?;
+    let raw = fetched
+        .sections
+        .into_iter()
+        .find(|(section, ..)| section.is_empty())
+        .map(|(_, _, b)| b);
+    let bytes_received = session.bytes_received;
+    session.logout().await;
+    let raw = raw.ok_or_else(|| error(format!("the server sent no body for UID {uid}")))?;
+    store.save_raw_message(message_id, &raw)?;
+    if let Some(text) = parse::body_text(&raw) {
+        store.index_body_text(message_id, &text)?;
+    }
+    Ok(bytes_received)
+}
