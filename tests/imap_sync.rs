@@ -380,3 +380,110 @@ fn unchanged_resync_is_one_select_per_folder_with_qresync() {
     let inbox = store.find_folder(account.id, "INBOX").unwrap();
     assert_eq!(inbox.total, 299);
 }
+
+/// A loopback TCP proxy to `target` that cuts each connection once the server has sent `budget`
+/// more bytes (shared and decremented across connections; raise it to stop cutting).
+fn cutting_proxy(target: u16, budget: std::sync::Arc<std::sync::atomic::AtomicI64>) -> u16 {
+    use std::io::{Read, Write};
+    use std::sync::atomic::Ordering;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for client in listener.incoming() {
+            let Ok(client) = client else { return };
+            let server = std::net::TcpStream::connect(("127.0.0.1", target)).unwrap();
+            let (mut c_read, mut s_write) =
+                (client.try_clone().unwrap(), server.try_clone().unwrap());
+            std::thread::spawn(move || {
+                let _ = std::io::copy(&mut c_read, &mut s_write);
+            });
+            let budget = budget.clone();
+            std::thread::spawn(move || {
+                let (mut s_read, mut c_write) = (server, client);
+                let mut buf = [0u8; 16 * 1024];
+                loop {
+                    let n = match s_read.read(&mut buf) {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => n,
+                    };
+                    if budget.fetch_sub(n as i64, Ordering::SeqCst) < n as i64 {
+                        // Cut: both directions, mid-response.
+                        let _ = c_write.shutdown(std::net::Shutdown::Both);
+                        let _ = s_read.shutdown(std::net::Shutdown::Both);
+                        break;
+                    }
+                    if c_write.write_all(&buf[..n]).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+    });
+    port
+}
+
+#[test]
+fn a_connection_cut_mid_fetch_resumes_without_loss_or_duplicates() {
+    use std::sync::atomic::{AtomicI64, Ordering};
+    let servers = MailServers::start();
+    let bob = &servers.bob;
+    let generated = corpus::fill_maildir(bob, "INBOX", 3000, 21);
+    let budget = std::sync::Arc::new(AtomicI64::new(400_000));
+    let proxy = cutting_proxy(servers.ports.imaps, budget.clone());
+
+    let data = servers.dir().join("tern-data");
+    std::fs::create_dir_all(&data).unwrap();
+    std::fs::write(data.join("pw"), &bob.password).unwrap();
+    let incoming = format!("127.0.0.1:{proxy}");
+    let cmd = format!("cat {}", data.join("pw").display());
+    ok(tern(
+        &data,
+        &[
+            "account",
+            "add",
+            "--name",
+            "bob",
+            "--email",
+            &bob.address,
+            "--protocol",
+            "imap",
+            "--incoming",
+            &incoming,
+            "--incoming-security",
+            "tls",
+            "--outgoing",
+            &incoming,
+            "--outgoing-security",
+            "tls",
+            "--password-cmd",
+            &cmd,
+            "--ca-file",
+            servers.certs.ca_pem.to_str().unwrap(),
+        ],
+    ));
+
+    let out = tern(&data, &["sync"]);
+    assert!(!out.status.success(), "the cut should fail the first pass");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("closed the connection") || err.contains("connection failed"),
+        "{err}"
+    );
+    let partial = list(&data, "INBOX").len();
+    assert!(
+        partial > 0 && partial < 3000,
+        "committed batches are kept ({partial} of 3000)"
+    );
+
+    budget.store(i64::MAX, Ordering::SeqCst);
+    ok(tern(&data, &["sync"]));
+    assert_matches(&data, "INBOX", &generated);
+    let rows = list(&data, "INBOX");
+    let mut ids: Vec<&str> = rows
+        .iter()
+        .map(|r| r["message_id"].as_str().unwrap())
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), 3000, "no duplicates");
+}
