@@ -487,3 +487,182 @@ fn a_connection_cut_mid_fetch_resumes_without_loss_or_duplicates() {
     ids.dedup();
     assert_eq!(ids.len(), 3000, "no duplicates");
 }
+
+fn server_flags(
+    servers: &MailServers,
+    user: &User,
+    folder: &str,
+    message_id: &str,
+) -> Option<String> {
+    let mut c = imap(servers, user);
+    c.imap_ok("a", &format!("EXAMINE {folder}"));
+    let found = c.imap_ok("b", &format!("UID SEARCH HEADER Message-ID <{message_id}>"));
+    let uid = found
+        .iter()
+        .find_map(|l| l.strip_prefix("* SEARCH "))
+        .map(|s| s.trim().to_owned())?;
+    let flags = c.imap_ok("c", &format!("UID FETCH {uid} (FLAGS)"));
+    c.imap_ok("z", "LOGOUT");
+    flags.into_iter().next()
+}
+
+fn count_on_server(servers: &MailServers, user: &User, folder: &str) -> usize {
+    let mut c = imap(servers, user);
+    let status = c
+        .imap_ok("a", &format!("STATUS {folder} (MESSAGES)"))
+        .join(" ");
+    c.imap_ok("z", "LOGOUT");
+    status
+        .split("MESSAGES ")
+        .nth(1)
+        .unwrap()
+        .trim_end_matches(')')
+        .trim()
+        .parse()
+        .unwrap()
+}
+
+#[test]
+fn offline_actions_apply_at_once_and_replay_exactly_once() {
+    let servers = MailServers::start();
+    let bob = &servers.bob;
+    let generated = corpus::fill_maildir(bob, "INBOX", 50, 31);
+    let data = servers.dir().join("tern-data");
+    add_account(&servers, &data, bob);
+    ok(tern(&data, &["sync"]));
+    let rows = list(&data, "INBOX");
+    let by_uid = |uid: u64| rows.iter().find(|r| r["uid"] == uid).unwrap().clone();
+    // A and E start without \Flagged (the corpus sets it on some messages).
+    let unflagged: Vec<u64> = generated
+        .iter()
+        .enumerate()
+        .filter(|(_, g)| !g.flags.contains(&"\\Flagged"))
+        .map(|(i, _)| i as u64 + 1)
+        .collect();
+    let (a, e) = (by_uid(unflagged[0]), by_uid(unflagged[1]));
+    let others: Vec<u64> = (1..=50).filter(|u| !unflagged[..2].contains(u)).collect();
+    let (b, c) = (by_uid(others[0]), by_uid(others[1]));
+    let id = |r: &serde_json::Value| r["id"].as_i64().unwrap().to_string();
+    let mid = |r: &serde_json::Value| r["message_id"].as_str().unwrap().to_owned();
+
+    ok(tern(
+        &data,
+        &["flag", &id(&a), "+flagged", "-seen", "+$Todo", "--offline"],
+    ));
+    ok(tern(&data, &["move", &id(&b), "Archive", "--offline"]));
+    ok(tern(&data, &["delete", &id(&c), "--offline"]));
+    // Conflict: we flag E offline, another client changes E meanwhile; the server's state wins.
+    ok(tern(&data, &["flag", &id(&e), "+flagged", "--offline"]));
+    let mut other = imap(&servers, bob);
+    other.imap_ok("a", "SELECT INBOX");
+    other.imap_ok(
+        "b",
+        &format!("UID STORE {} +FLAGS ($OtherClient)", e["uid"]),
+    );
+    other.imap_ok("z", "LOGOUT");
+
+    // The cache changed at once; the server did not.
+    let now = list(&data, "INBOX");
+    assert_eq!(now.len(), 48);
+    let a_now = now.iter().find(|r| r["id"] == a["id"]).unwrap();
+    let a_flags: Vec<&str> = a_now["flags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f.as_str().unwrap())
+        .collect();
+    assert!(
+        a_flags.contains(&"\\Flagged")
+            && a_flags.contains(&"$Todo")
+            && !a_flags.contains(&"\\Seen"),
+        "{a_flags:?}"
+    );
+    assert_eq!(list(&data, "Archive").len(), 1);
+    assert_eq!(list(&data, "Trash").len(), 1);
+    assert_eq!(count_on_server(&servers, bob, "INBOX"), 50);
+    assert!(
+        !server_flags(&servers, bob, "INBOX", &mid(&a))
+            .unwrap()
+            .contains("\\Flagged")
+    );
+
+    // Keep the database as it is now, to replay a crash after the server applied the actions.
+    let backup = servers.dir().join("backup");
+    std::fs::create_dir_all(&backup).unwrap();
+    for file in ["tern.db", "tern.db-wal", "tern.db-shm"] {
+        if data.join(file).exists() {
+            std::fs::copy(data.join(file), backup.join(file)).unwrap();
+        }
+    }
+
+    ok(tern(&data, &["sync"]));
+    let check = |round: &str| {
+        assert_eq!(count_on_server(&servers, bob, "INBOX"), 48, "{round}");
+        assert_eq!(count_on_server(&servers, bob, "Archive"), 1, "{round}");
+        assert_eq!(count_on_server(&servers, bob, "Trash"), 1, "{round}");
+        let flags = server_flags(&servers, bob, "INBOX", &mid(&a)).unwrap();
+        assert!(
+            flags.contains("\\Flagged") && flags.contains("$Todo") && !flags.contains("\\Seen"),
+            "{round}: {flags}"
+        );
+        let e_flags = server_flags(&servers, bob, "INBOX", &mid(&e)).unwrap();
+        assert!(
+            e_flags.contains("$OtherClient") && !e_flags.contains("\\Flagged"),
+            "{round}: the other client's change must win: {e_flags}"
+        );
+        assert!(
+            server_flags(&servers, bob, "Archive", &mid(&b)).is_some(),
+            "{round}"
+        );
+        assert!(
+            server_flags(&servers, bob, "Trash", &mid(&c)).is_some(),
+            "{round}"
+        );
+        let archive = list(&data, "Archive");
+        assert_eq!(archive.len(), 1, "{round}: {archive:?}");
+        assert!(
+            archive[0]["uid"].is_u64(),
+            "{round}: the moved row got its new UID"
+        );
+        assert_eq!(list(&data, "Trash").len(), 1, "{round}");
+        assert_eq!(list(&data, "INBOX").len(), 48, "{round}");
+        let e_row = list(&data, "INBOX")
+            .into_iter()
+            .find(|r| r["id"] == e["id"])
+            .unwrap();
+        let e_cached: Vec<&str> = e_row["flags"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f.as_str().unwrap())
+            .collect::<Vec<_>>();
+        assert!(
+            e_cached.contains(&"$OtherClient") && !e_cached.contains(&"\\Flagged"),
+            "{round}: {e_cached:?}"
+        );
+    };
+    check("first replay");
+
+    // Crash simulation: the queue is back, the server already has everything.
+    for file in ["tern.db", "tern.db-wal", "tern.db-shm"] {
+        let _ = std::fs::remove_file(data.join(file));
+        if backup.join(file).exists() {
+            std::fs::copy(backup.join(file), data.join(file)).unwrap();
+        }
+    }
+    ok(tern(&data, &["sync"]));
+    check("replay after a crash");
+    let out = ok(tern(&data, &["sync"]));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("0 new messages, 0 flag changes, 0 expunged"),
+        "{err}"
+    );
+
+    // Deleting inside Trash removes the message for good.
+    let trash = list(&data, "Trash");
+    ok(tern(&data, &["delete", &id(&trash[0])]));
+    assert_eq!(count_on_server(&servers, bob, "Trash"), 0);
+    assert!(list(&data, "Trash").is_empty());
+    assert_eq!(generated.len(), 50);
+}

@@ -1,6 +1,7 @@
 //! The headless command line (`tern account|sync|folders|list|show|search|send`): argument
 //! parsing and dispatch. Output formats are a contract documented in README.md.
 
+mod actions;
 mod output;
 mod show;
 mod sync;
@@ -76,6 +77,34 @@ pub enum Command {
         limit: usize,
         #[arg(long)]
         json: bool,
+    },
+    /// Set or clear flags: +seen -seen +flagged +answered +deleted +draft +KEYWORD.
+    Flag {
+        id: i64,
+        #[arg(
+            required = true,
+            allow_hyphen_values = true,
+            value_name = "+FLAG|-FLAG"
+        )]
+        changes: Vec<String>,
+        /// Only queue the change; the next `tern sync` sends it.
+        #[arg(long)]
+        offline: bool,
+    },
+    /// Move a message to another folder of its account.
+    Move {
+        id: i64,
+        folder: String,
+        /// Only queue the move; the next `tern sync` sends it.
+        #[arg(long)]
+        offline: bool,
+    },
+    /// Delete a message: to Trash, or for good when it is in Trash.
+    Delete {
+        id: i64,
+        /// Only queue the deletion; the next `tern sync` sends it.
+        #[arg(long)]
+        offline: bool,
     },
     /// Send a message; the body is read from standard input.
     Send(SendArgs),
@@ -216,6 +245,17 @@ pub fn run(data_dir: PathBuf, command: Command) -> anyhow::Result<()> {
             output::messages(&store, &store.search(&query, account_id, limit)?, json)
         }
         Command::Sync { account } => sync::run(&store, account.as_deref()),
+        Command::Flag {
+            id,
+            changes,
+            offline,
+        } => actions::flag(&store, id, &changes, offline),
+        Command::Move {
+            id,
+            folder,
+            offline,
+        } => actions::move_to(&store, id, &folder, offline),
+        Command::Delete { id, offline } => actions::delete(&store, id, offline),
         Command::Send(_) => {
             bail!(
                 "`tern send` is not yet implemented in this build: SMTP submission comes with the sending work"

@@ -411,6 +411,25 @@ fn insert_message(tx: &Transaction<'_>, account_id: i64, m: &NewMessage) -> Resu
     if let Some(id) = existing {
         return Ok(id);
     }
+    // A message moved here offline waits without a UID; the server's copy adopts that row.
+    if let (Some(uid), Some(header_id)) = (m.uid, &m.message_id) {
+        let waiting: Option<i64> = tx
+            .query_row(
+                "SELECT id FROM message WHERE folder_id = ?1 AND uid IS NULL AND message_id = ?2 LIMIT 1",
+                params![m.folder_id, header_id],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(StoreError::sqlite("Look for a moved copy"))?;
+        if let Some(id) = waiting {
+            tx.execute(
+                "UPDATE message SET uid = ?2, modseq = ?3, size = ?4, structure = coalesce(?5, structure) WHERE id = ?1",
+                params![id, uid, m.modseq, m.size, m.structure],
+            )
+            .map_err(StoreError::sqlite("Adopt the moved copy"))?;
+            return Ok(id);
+        }
+    }
     let thread_id = thread_for(tx, account_id, m)?;
     tx.query_row(
         "INSERT INTO message (account_id, folder_id, uid, uidl, modseq, message_id, in_reply_to, refs,
@@ -489,6 +508,20 @@ fn thread_for(tx: &Transaction<'_>, account_id: i64, m: &NewMessage) -> Result<O
 }
 
 impl Store {
+    /// The last MODSEQ seen for a message (CONDSTORE), if any.
+    pub fn message_modseq(&self, message_id: i64) -> Result<Option<i64>> {
+        self.read(|conn| {
+            conn.query_row(
+                "SELECT modseq FROM message WHERE id = ?1",
+                [message_id],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(StoreError::sqlite("Read the message's MODSEQ"))
+            .map(Option::flatten)
+        })
+    }
+
     /// The cached raw RFC 5322 source of a message, if its whole body is cached.
     pub fn raw_message(&self, message_id: i64) -> Result<Option<Vec<u8>>> {
         self.read(|conn| {

@@ -11,6 +11,7 @@ mod error;
 mod folder;
 mod message;
 mod migrate;
+mod ops;
 mod sync;
 
 #[cfg(test)]
@@ -26,6 +27,7 @@ pub use error::StoreError;
 pub use folder::{Folder, FolderRole, NewFolder, attr};
 pub use message::{CachedPart, MessageRow, NewMessage, PageCursor, SortOrder, flag};
 pub use migrate::LATEST_VERSION;
+pub use ops::{OpArgs, PendingOp};
 pub use sync::FlagUpdate;
 
 /// Result type of the store layer.

@@ -8,9 +8,11 @@
 //! above its highest and below its lowest cached UID.
 
 mod body;
+mod replay;
 mod sync;
 
 pub use body::{BodyFetch, cached_structure, cached_text, display_part, fetch_raw, fetch_text};
+pub use replay::replay;
 pub use sync::{SyncReport, sync_account};
 
 use crate::account::Account;

@@ -35,6 +35,8 @@ pub struct SyncReport {
     pub expunged: usize,
     /// Responses or messages set aside because they could not be understood.
     pub skipped: Vec<String>,
+    /// Offline actions replayed at the start of the pass.
+    pub replayed: usize,
     pub bytes_received: u64,
     /// Commands sent, by name (e.g. "FETCH": 3).
     pub commands: std::collections::BTreeMap<String, u32>,
@@ -59,6 +61,8 @@ pub async fn sync_account(
         state: Connectivity::Online,
     });
 
+    // Queued offline actions go first, so the resync below sees their result.
+    let replayed = super::replay(store, &mut session, account_id).await?;
     let listed = list_folders(&mut session).await?;
     let folders = store.sync_folders(account_id, &listed)?;
     on_event(Event::FoldersChanged {
@@ -71,6 +75,7 @@ pub async fn sync_account(
         folders: folders.len(),
         ..SyncReport::default()
     };
+    report.replayed = replayed;
     for folder in folders
         .iter()
         .filter(|f| f.attributes & attr::NOSELECT == 0)
@@ -467,7 +472,7 @@ impl FolderSync<'_> {
             sorted.sort_unstable();
             let set = SequenceSet::try_from(uid_set(&sorted).as_str())
                 .map_err(|e| protocol_error(format!("cannot build a UID set: {e}")))?;
-            let items = fetch::header_items(false);
+            let items = fetch::header_items(self.condstore);
             let body = CommandBody::fetch(set, items, true)
                 .map_err(|e| protocol_error(format!("cannot build FETCH: {e:?}")))?;
             let mut fetched = Vec::with_capacity(batch.len());
