@@ -666,3 +666,157 @@ fn offline_actions_apply_at_once_and_replay_exactly_once() {
     assert!(list(&data, "Trash").is_empty());
     assert_eq!(generated.len(), 50);
 }
+
+fn append(servers: &MailServers, user: &User, subject: &str) {
+    let mut c = imap(servers, user);
+    let msg = format!(
+        "From: pusher@example.test\r\nSubject: {subject}\r\nMessage-ID: <{subject}@example.test>\r\n\r\nhi\r\n"
+    );
+    c.send(&format!("p APPEND INBOX {{{}+}}", msg.len()));
+    c.send_raw(msg.as_bytes());
+    c.send("");
+    while !c.line().starts_with("p ") {}
+    c.imap_ok("z", "LOGOUT");
+}
+
+#[test]
+fn the_engine_pushes_new_mail_with_idle_and_reconnects_after_a_cut() {
+    use std::sync::atomic::{AtomicI64, Ordering};
+    use std::time::{Duration, Instant};
+    use tern::engine::{Command, Connectivity, Event};
+
+    let servers = MailServers::start();
+    let bob = &servers.bob;
+    corpus::fill_maildir(bob, "INBOX", 20, 41);
+    let budget = std::sync::Arc::new(AtomicI64::new(i64::MAX));
+    let proxy = cutting_proxy(servers.ports.imaps, budget.clone());
+    let data = servers.dir().join("tern-data");
+    std::fs::create_dir_all(&data).unwrap();
+    std::fs::write(data.join("pw"), &bob.password).unwrap();
+    let incoming = format!("127.0.0.1:{proxy}");
+    let cmd = format!("cat {}", data.join("pw").display());
+    ok(tern(
+        &data,
+        &[
+            "account",
+            "add",
+            "--name",
+            "bob",
+            "--email",
+            &bob.address,
+            "--protocol",
+            "imap",
+            "--incoming",
+            &incoming,
+            "--incoming-security",
+            "tls",
+            "--outgoing",
+            &incoming,
+            "--outgoing-security",
+            "tls",
+            "--password-cmd",
+            &cmd,
+            "--ca-file",
+            servers.certs.ca_pem.to_str().unwrap(),
+        ],
+    ));
+    let store = tern::store::Store::open_dir(&data).unwrap();
+    let account = store.find_account("bob").unwrap();
+    let password = tern::account::credentials::Secret::new(bob.password.clone());
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let (command_tx, command_rx) = tokio::sync::mpsc::channel(8);
+    let (event_tx, mut event_rx) = tokio::sync::mpsc::channel(4096);
+    let engine = runtime.spawn(tern::engine::imap::run(
+        store.clone(),
+        account.clone(),
+        password,
+        command_rx,
+        event_tx,
+    ));
+    let events = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let sink = events.clone();
+    runtime.spawn(async move {
+        while let Some(event) = event_rx.recv().await {
+            sink.lock().unwrap().push(event);
+        }
+    });
+    let inbox_total = || {
+        store
+            .find_folder(account.id, "INBOX")
+            .map(|f| f.total)
+            .unwrap_or(0)
+    };
+    let wait_for = |what: &str, check: &dyn Fn() -> bool| {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !check() {
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for {what}; events: {:?}",
+                events.lock().unwrap()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    };
+
+    wait_for("the first sync", &|| inbox_total() == 20);
+    // Wait until the engine idles, then deliver: IDLE pushes it without any command from us.
+    std::thread::sleep(Duration::from_millis(500));
+    append(&servers, bob, "pushed-1");
+    wait_for("the pushed message", &|| inbox_total() == 21);
+
+    // Cut the connection: the engine reports it, reconnects with backoff and catches up.
+    budget.store(0, Ordering::SeqCst);
+    append(&servers, bob, "pushed-2");
+    let disconnected = || {
+        events.lock().unwrap().iter().any(|e| {
+            matches!(
+                e,
+                Event::Connectivity {
+                    state: Connectivity::Disconnected { .. },
+                    ..
+                }
+            )
+        })
+    };
+    wait_for("the disconnect to be reported", &disconnected);
+    budget.store(i64::MAX, Ordering::SeqCst);
+    wait_for("the message delivered during the outage", &|| {
+        inbox_total() == 22
+    });
+
+    runtime
+        .block_on(command_tx.send(Command::Shutdown))
+        .unwrap();
+    runtime
+        .block_on(async { tokio::time::timeout(Duration::from_secs(10), engine).await })
+        .unwrap()
+        .unwrap();
+    wait_for("the final Offline event", &|| {
+        matches!(
+            events.lock().unwrap().last(),
+            Some(Event::Connectivity {
+                state: Connectivity::Offline,
+                ..
+            })
+        )
+    });
+    let seen = events.lock().unwrap();
+    let online = seen
+        .iter()
+        .filter(|e| {
+            matches!(
+                e,
+                Event::Connectivity {
+                    state: Connectivity::Online,
+                    ..
+                }
+            )
+        })
+        .count();
+    assert!(online >= 2, "connected, then reconnected: {seen:?}");
+}

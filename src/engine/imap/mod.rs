@@ -9,11 +9,13 @@
 
 mod body;
 mod replay;
+mod runner;
 mod sync;
 
 pub use body::{BodyFetch, cached_structure, cached_text, display_part, fetch_raw, fetch_text};
 pub use replay::replay;
-pub use sync::{SyncReport, sync_account};
+pub use runner::{IDLE_LIMIT, MAX_BACKOFF, run};
+pub use sync::{SyncReport, connect, sync_account, sync_session};
 
 use crate::account::Account;
 use crate::account::credentials::Secret;

@@ -42,40 +42,60 @@ pub struct SyncReport {
     pub commands: std::collections::BTreeMap<String, u32>,
 }
 
-/// Runs one sync pass. Events report progress; the store holds the result.
+/// Connects, logs in and enables QRESYNC (before any SELECT, as RFC 7162 requires).
+pub async fn connect(account: &Account, password: &Secret) -> Result<Session, EngineError> {
+    let mut session = Session::connect(&endpoint(account)).await?;
+    session.login(&account.settings.login, password).await?;
+    session.enable_qresync().await?;
+    Ok(session)
+}
+
+/// Runs one sync pass on its own connection. Events report progress; the store holds the result.
 pub async fn sync_account(
     store: &Store,
     account: &Account,
     password: &Secret,
     on_event: &mut (dyn FnMut(Event) + Send),
 ) -> Result<SyncReport, EngineError> {
-    let account_id = account.id;
     on_event(Event::Connectivity {
-        account: account_id,
+        account: account.id,
         state: Connectivity::Connecting,
     });
-    let mut session = Session::connect(&endpoint(account)).await?;
-    session.login(&account.settings.login, password).await?;
+    let mut session = connect(account, password).await?;
     on_event(Event::Connectivity {
-        account: account_id,
+        account: account.id,
         state: Connectivity::Online,
     });
+    let report = sync_session(store, account, &mut session, on_event).await?;
+    session.logout().await;
+    Ok(report)
+}
 
+/// Runs one sync pass on an open, logged-in session.
+pub async fn sync_session(
+    store: &Store,
+    account: &Account,
+    session: &mut Session,
+    on_event: &mut (dyn FnMut(Event) + Send),
+) -> Result<SyncReport, EngineError> {
+    let account_id = account.id;
+    let bytes_before = session.bytes_received;
+    let commands_before = session.commands.clone();
     // Queued offline actions go first, so the resync below sees their result.
-    let replayed = super::replay(store, &mut session, account_id).await?;
-    let listed = list_folders(&mut session).await?;
+    let replayed = super::replay(store, session, account_id).await?;
+    let listed = list_folders(session).await?;
     let folders = store.sync_folders(account_id, &listed)?;
     on_event(Event::FoldersChanged {
         account: account_id,
     });
 
-    let qresync = session.enable_qresync().await?;
+    let qresync = session.qresync_enabled();
     let condstore = qresync || session.has_capability("CONDSTORE");
     let mut report = SyncReport {
         folders: folders.len(),
+        replayed,
         ..SyncReport::default()
     };
-    report.replayed = replayed;
     for folder in folders
         .iter()
         .filter(|f| f.attributes & attr::NOSELECT == 0)
@@ -84,7 +104,7 @@ pub async fn sync_account(
             store,
             qresync,
             condstore,
-            session: &mut session,
+            session: &mut *session,
             folder,
             report: &mut report,
             on_event: &mut *on_event,
@@ -92,19 +112,24 @@ pub async fn sync_account(
         .run()
         .await?;
     }
-    report.bytes_received = session.bytes_received;
+    report.bytes_received = session.bytes_received - bytes_before;
     report.commands = session
         .commands
         .iter()
-        .map(|(k, v)| ((*k).to_owned(), *v))
+        .map(|(k, v)| {
+            (
+                (*k).to_owned(),
+                v - commands_before.get(k).copied().unwrap_or(0),
+            )
+        })
+        .filter(|(_, n)| *n > 0)
         .collect();
     report.skipped.extend(
         session
             .unparsed
-            .iter()
+            .drain(..)
             .map(|raw| format!("unparseable response: {raw}")),
     );
-    session.logout().await;
     Ok(report)
 }
 

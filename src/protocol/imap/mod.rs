@@ -6,4 +6,4 @@ pub mod folders;
 pub mod session;
 pub mod structure;
 
-pub use session::{Completion, Endpoint, Session};
+pub use session::{Completion, Endpoint, IdleEnd, Session};

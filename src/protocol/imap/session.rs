@@ -73,8 +73,34 @@ pub struct Session {
     pub bytes_received: u64,
     /// Responses that could not be parsed, kept (truncated) for the log.
     pub unparsed: Vec<String>,
+    /// Whether QRESYNC was enabled on this connection.
+    qresync: bool,
+    /// How long one read may wait (longer while idling).
+    read_timeout: std::time::Duration,
     /// How many commands of each kind were sent (e.g. "FETCH": 3), for statistics and tests.
     pub commands: std::collections::BTreeMap<&'static str, u32>,
+}
+
+/// Why an IDLE ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IdleEnd<T> {
+    /// The server reported new, changed or expunged messages.
+    Changed,
+    /// The time limit passed (re-issue IDLE or poll).
+    Timeout,
+    /// The caller's interrupt completed with this value.
+    Interrupted(T),
+}
+
+fn is_change(data: &Data<'_>) -> bool {
+    matches!(
+        data,
+        Data::Exists(_)
+            | Data::Expunge(_)
+            | Data::Fetch { .. }
+            | Data::Vanished { .. }
+            | Data::Recent(_)
+    )
 }
 
 /// Renders protocol bytes for an error message or log, without control characters.
@@ -111,6 +137,8 @@ impl Session {
             bytes_received: 0,
             unparsed: Vec::new(),
             commands: std::collections::BTreeMap::new(),
+            qresync: false,
+            read_timeout: READ_TIMEOUT,
         };
         session.read_greeting().await?;
         if endpoint.security == Security::Starttls {
@@ -143,7 +171,7 @@ impl Session {
 
     async fn fill(&mut self) -> Result<(), ProtocolError> {
         let mut buf = vec![0u8; 64 * 1024];
-        let n = tokio::time::timeout(READ_TIMEOUT, self.stream.read(&mut buf))
+        let n = tokio::time::timeout(self.read_timeout, self.stream.read(&mut buf))
             .await
             .map_err(|_| {
                 self.error(
@@ -413,6 +441,8 @@ impl Session {
             bytes_received,
             unparsed,
             commands,
+            qresync: false,
+            read_timeout: READ_TIMEOUT,
         };
         session.refresh_capabilities().await?;
         Ok(session)
@@ -473,13 +503,78 @@ impl Session {
                 capabilities: Vec1::from(capability),
             })
             .await?;
-        Ok(done.is_ok()
+        self.qresync = done.is_ok()
             && done.data.iter().any(|d| match d {
                 Data::Enabled { capabilities } => capabilities
                     .iter()
                     .any(|c| c.to_string().eq_ignore_ascii_case("QRESYNC")),
                 _ => false,
-            }))
+            });
+        Ok(self.qresync)
+    }
+
+    /// Whether `enable_qresync` turned QRESYNC on for this connection.
+    pub fn qresync_enabled(&self) -> bool {
+        self.qresync
+    }
+
+    /// Waits in IDLE (RFC 2177) on the selected mailbox until the server reports a change, `limit`
+    /// passes (keep it under 29 minutes), or `interrupt` completes; then ends IDLE with DONE.
+    pub async fn idle<T>(
+        &mut self,
+        limit: std::time::Duration,
+        interrupt: impl std::future::Future<Output = T>,
+    ) -> Result<IdleEnd<T>, ProtocolError> {
+        let tag = self.send(CommandBody::Idle).await?;
+        let mut changed = false;
+        loop {
+            match self.read_response().await? {
+                Response::CommandContinuationRequest(_) => break,
+                Response::Status(Status::Tagged(t)) if t.tag == tag => {
+                    return Err(self.error(
+                        ErrorKind::Protocol,
+                        format!("refused IDLE: {}", t.body.text),
+                    ));
+                }
+                Response::Data(data) => changed |= is_change(&data),
+                _ => {}
+            }
+        }
+        self.read_timeout = limit + std::time::Duration::from_secs(60);
+        let deadline = tokio::time::sleep(limit);
+        tokio::pin!(deadline);
+        tokio::pin!(interrupt);
+        let end = if changed {
+            IdleEnd::Changed
+        } else {
+            loop {
+                tokio::select! {
+                    response = self.read_response() => match response {
+                        Ok(Response::Data(data)) if is_change(&data) => break IdleEnd::Changed,
+                        Ok(Response::Status(Status::Bye(bye))) => {
+                            self.read_timeout = READ_TIMEOUT;
+                            return Err(self.error(ErrorKind::Network, format!("closed the connection: {}", bye.text)));
+                        }
+                        Ok(_) => continue,
+                        Err(e) => {
+                            self.read_timeout = READ_TIMEOUT;
+                            return Err(e);
+                        }
+                    },
+                    () = &mut deadline => break IdleEnd::Timeout,
+                    value = &mut interrupt => break IdleEnd::Interrupted(value),
+                }
+            }
+        };
+        self.read_timeout = READ_TIMEOUT;
+        self.write_all(b"DONE\r\n").await?;
+        loop {
+            if let Response::Status(Status::Tagged(t)) = self.read_response().await?
+                && t.tag == tag
+            {
+                return Ok(end);
+            }
+        }
     }
 
     /// Sends LOGOUT and closes the connection, ignoring errors (the session is over either way).
