@@ -820,3 +820,69 @@ fn the_engine_pushes_new_mail_with_idle_and_reconnects_after_a_cut() {
         .count();
     assert!(online >= 2, "connected, then reconnected: {seen:?}");
 }
+
+#[test]
+fn sync_window_and_bodies_for_offline_reading() {
+    let servers = MailServers::start();
+    let bob = &servers.bob;
+    corpus::fill_maildir(bob, "INBOX", 30, 51); // dated 2023: outside a 30-day window
+    append(&servers, bob, "recent-1");
+    append(&servers, bob, "recent-2");
+    let data = servers.dir().join("tern-data");
+    std::fs::create_dir_all(&data).unwrap();
+    std::fs::write(data.join("pw"), &bob.password).unwrap();
+    let incoming = format!("127.0.0.1:{}", servers.ports.imaps);
+    let cmd = format!("cat {}", data.join("pw").display());
+    ok(tern(
+        &data,
+        &[
+            "account",
+            "add",
+            "--name",
+            "bob",
+            "--email",
+            &bob.address,
+            "--protocol",
+            "imap",
+            "--incoming",
+            &incoming,
+            "--incoming-security",
+            "tls",
+            "--outgoing",
+            &incoming,
+            "--outgoing-security",
+            "tls",
+            "--password-cmd",
+            &cmd,
+            "--ca-file",
+            servers.certs.ca_pem.to_str().unwrap(),
+            "--sync-days",
+            "30",
+            "--download-bodies",
+        ],
+    ));
+    ok(tern(&data, &["sync"]));
+    let rows = list(&data, "INBOX");
+    let mut subjects: Vec<&str> = rows
+        .iter()
+        .map(|r| r["subject"].as_str().unwrap())
+        .collect();
+    subjects.sort_unstable();
+    assert_eq!(
+        subjects,
+        ["recent-1", "recent-2"],
+        "only the last 30 days are synced"
+    );
+    for row in &rows {
+        let out = ok(tern(&data, &["show", &row["id"].to_string(), "--offline"]));
+        assert!(
+            String::from_utf8_lossy(&out.stdout).contains("hi"),
+            "the body was downloaded for offline reading"
+        );
+    }
+    // A resync with nothing new stays quiet.
+    let out = ok(tern(&data, &["sync"]));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("0 new messages, 0 flag changes, 0 expunged")
+    );
+}

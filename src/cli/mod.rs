@@ -157,6 +157,15 @@ pub struct AddAccount {
     /// Pin the server certificate by its SHA-256 fingerprint (hex).
     #[arg(long, value_name = "HEX")]
     cert_sha256: Option<String>,
+    /// Sync only mail of the last N days (IMAP).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(i64).range(1..=36500))]
+    sync_days: Option<i64>,
+    /// Download whole messages for offline reading (IMAP).
+    #[arg(long)]
+    download_bodies: bool,
+    /// With --download-bodies: only messages of the last N days.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(i64).range(1..=36500))]
+    download_days: Option<i64>,
 }
 
 #[derive(Debug, Args)]
@@ -304,6 +313,14 @@ fn account_add(store: &Store, add: AddAccount) -> anyhow::Result<()> {
         );
     }
     let account = store.add_account(&settings)?;
+    if add.sync_days.is_some() || add.download_bodies || add.download_days.is_some() {
+        store.set_sync_options(
+            account.id,
+            add.sync_days,
+            add.download_bodies,
+            add.download_days,
+        )?;
+    }
     eprintln!(
         "added account {:?} ({}, {})",
         account.settings.name, account.settings.email, account.settings.protocol

@@ -125,6 +125,24 @@ impl Store {
         }
     }
 
+    /// Sets the sync window and offline-body options of an account.
+    pub fn set_sync_options(
+        &self,
+        account_id: i64,
+        sync_days: Option<i64>,
+        download_bodies: bool,
+        download_days: Option<i64>,
+    ) -> Result<()> {
+        self.write(|tx| {
+            tx.execute(
+                "UPDATE account SET sync_days = ?2, download_bodies = ?3, download_days = ?4 WHERE id = ?1",
+                params![account_id, sync_days, download_bodies, download_days],
+            )
+            .map_err(StoreError::sqlite("Save the sync options"))?;
+            Ok(())
+        })
+    }
+
     /// Removes an account and everything cached for it.
     pub fn remove_account(&self, id: i64) -> Result<()> {
         self.write(|tx| {

@@ -606,3 +606,42 @@ impl Store {
         })
     }
 }
+
+impl Store {
+    /// Messages of a folder whose whole body is not cached (newest first), optionally only those
+    /// dated at or after `since`: (message id, uid).
+    pub fn messages_without_body(
+        &self,
+        folder_id: i64,
+        since: Option<i64>,
+        limit: usize,
+    ) -> Result<Vec<(i64, i64)>> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.read(|conn| {
+            let mut stmt = conn
+                .prepare_cached(
+                    "SELECT id, uid FROM message
+                     WHERE folder_id = ?1 AND body_state < 2 AND uid IS NOT NULL AND (?2 IS NULL OR date >= ?2)
+                     ORDER BY date DESC LIMIT ?3",
+                )
+                .map_err(StoreError::sqlite("Prepare the bodies to download"))?;
+            let rows = stmt
+                .query_map(params![folder_id, since, limit], |r| Ok((r.get(0)?, r.get(1)?)))
+                .map_err(StoreError::sqlite("List the bodies to download"))?;
+            rows.collect::<rusqlite::Result<_>>().map_err(StoreError::sqlite("Read a body to download"))
+        })
+    }
+
+    /// Marks a message whose body the server would not send, so it is not asked for again
+    /// (body_state 2 with no cached source; `tern show` then fetches on demand).
+    pub fn mark_body_unavailable(&self, message_id: i64) -> Result<()> {
+        self.write(|tx| {
+            tx.execute(
+                "UPDATE message SET body_state = 2 WHERE id = ?1",
+                [message_id],
+            )
+            .map_err(StoreError::sqlite("Mark the body as unavailable"))?;
+            Ok(())
+        })
+    }
+}

@@ -172,3 +172,8 @@ fn open_connection(path: &Path, read_only: bool) -> Result<Connection> {
 pub(crate) fn now() -> i64 {
     chrono::Utc::now().timestamp()
 }
+
+/// The current time as Unix seconds (for callers outside the store).
+pub fn now_seconds() -> i64 {
+    now()
+}

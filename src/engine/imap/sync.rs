@@ -6,6 +6,7 @@ use std::num::{NonZeroU32, NonZeroU64};
 
 use imap_codec::imap_types::command::{CommandBody, FetchModifier, SelectParameter};
 use imap_codec::imap_types::core::Vec1;
+use imap_codec::imap_types::fetch::MessageDataItemName;
 use imap_codec::imap_types::mailbox::Mailbox;
 use imap_codec::imap_types::response::{Code, Data, StatusKind};
 use imap_codec::imap_types::search::SearchKey;
@@ -102,6 +103,7 @@ pub async fn sync_session(
     {
         FolderSync {
             store,
+            account,
             qresync,
             condstore,
             session: &mut *session,
@@ -150,6 +152,14 @@ async fn list_folders(session: &mut Session) -> Result<Vec<NewFolder>, ProtocolE
             subscribed: true,
         })
         .collect())
+}
+
+/// The IMAP date `days` ago (for SEARCH SINCE).
+fn since_date(days: i64) -> Option<imap_codec::imap_types::datetime::NaiveDate> {
+    let date = chrono::Utc::now()
+        .date_naive()
+        .checked_sub_days(chrono::Days::new(u64::try_from(days).ok()?))?;
+    imap_codec::imap_types::datetime::NaiveDate::try_from(date).ok()
 }
 
 /// Writes a parsed sequence set back in IMAP syntax ("1:3,7,9:*").
@@ -212,6 +222,7 @@ pub fn uid_set(uids: &[u32]) -> String {
 
 struct FolderSync<'a> {
     store: &'a Store,
+    account: &'a Account,
     qresync: bool,
     condstore: bool,
     session: &'a mut Session,
@@ -342,6 +353,9 @@ impl FolderSync<'_> {
             self.store.apply_server_changes(folder.id, &[], &cached)?;
             self.store.set_backfill_complete(folder.id)?;
         }
+        if self.account.download_bodies {
+            self.download_bodies().await?;
+        }
         // Recorded last: a pass cut short before this point is redone from the old state.
         self.store
             .set_folder_sync_state(folder.id, uidvalidity, uidnext, highestmodseq)?;
@@ -350,6 +364,71 @@ impl FolderSync<'_> {
             folder: folder.id,
         });
         Ok(())
+    }
+
+    /// Downloads whole messages for offline reading (those in the account's window without a
+    /// cached body), a few at a time, each batch one transaction.
+    async fn download_bodies(&mut self) -> Result<(), EngineError> {
+        let since = self
+            .account
+            .download_days
+            .map(|days| crate::store::now_seconds() - days * 86_400);
+        loop {
+            let wanted = self
+                .store
+                .messages_without_body(self.folder.id, since, 25)?;
+            if wanted.is_empty() {
+                return Ok(());
+            }
+            let mut uids: Vec<u32> = wanted
+                .iter()
+                .filter_map(|(_, uid)| u32::try_from(*uid).ok())
+                .collect();
+            uids.sort_unstable();
+            let set = SequenceSet::try_from(uid_set(&uids).as_str())
+                .map_err(|e| protocol_error(format!("cannot build a UID set: {e}")))?;
+            let item = fetch::section_item("", None)
+                .ok_or_else(|| protocol_error("cannot build BODY.PEEK[]"))?;
+            let body = CommandBody::fetch(set, vec![MessageDataItemName::Uid, item], true)
+                .map_err(|e| protocol_error(format!("cannot build FETCH: {e:?}")))?;
+            let mut bodies: HashMap<i64, Vec<u8>> = HashMap::new();
+            let (_, status) = self
+                .session
+                .run_streaming(body, |data| {
+                    if let Some(f) = fetch::from_data(data)
+                        && let Some(uid) = f.uid
+                        && let Some((_, _, raw)) =
+                            f.sections.into_iter().find(|(s, ..)| s.is_empty())
+                    {
+                        bodies.insert(i64::from(uid), raw);
+                    }
+                })
+                .await?;
+            if status.body.kind != StatusKind::Ok {
+                return Err(protocol_error(format!(
+                    "FETCH BODY in {} failed: {}",
+                    self.folder.path, status.body.text
+                ))
+                .into());
+            }
+            for (id, uid) in &wanted {
+                match bodies.remove(uid) {
+                    Some(raw) => {
+                        self.store.save_raw_message(*id, &raw)?;
+                        if let Some(text) = parse::body_text(&raw) {
+                            self.store.index_body_text(*id, &text)?;
+                        }
+                    }
+                    None => {
+                        self.report.skipped.push(format!(
+                            "{} UID {uid}: the server sent no body",
+                            self.folder.path
+                        ));
+                        self.store.mark_body_unavailable(*id)?;
+                    }
+                }
+            }
+        }
     }
 
     /// Applies the VANISHED and FETCH responses a QRESYNC SELECT returned.
@@ -469,8 +548,13 @@ impl FolderSync<'_> {
     /// then those below it (backfill), newest first, one transaction per batch.
     async fn fetch_missing_headers(&mut self) -> Result<(), EngineError> {
         let folder = self.folder;
-        let search = CommandBody::search(None, Vec1::from(SearchKey::All), true);
-        let done = self.session.run_ok("UID SEARCH ALL", search).await?;
+        // Only the last N days when the account says so (the rest stays on the server).
+        let key = match self.account.sync_days.and_then(since_date) {
+            Some(since) => SearchKey::Since(since),
+            None => SearchKey::All,
+        };
+        let search = CommandBody::search(None, Vec1::from(key), true);
+        let done = self.session.run_ok("UID SEARCH", search).await?;
         let mut server_uids: Vec<u32> = done
             .data
             .iter()
