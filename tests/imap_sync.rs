@@ -886,3 +886,105 @@ fn sync_window_and_bodies_for_offline_reading() {
         String::from_utf8_lossy(&out.stderr).contains("0 new messages, 0 flag changes, 0 expunged")
     );
 }
+
+#[test]
+fn folders_are_created_renamed_subscribed_and_deleted_on_the_server() {
+    let servers = MailServers::start();
+    let bob = &servers.bob;
+    let data = servers.dir().join("tern-data");
+    add_account(&servers, &data, bob);
+    ok(tern(&data, &["sync"]));
+    let folders = |data: &Path| {
+        json(tern(data, &["folders", "--account", "bob", "--json"]))
+            .as_array()
+            .unwrap()
+            .clone()
+    };
+    let on_server = || {
+        let mut c = imap(&servers, bob);
+        let lines = c.imap_ok("a", "LIST \"\" \"*\"").join("\n");
+        let subscribed = c.imap_ok("b", "LSUB \"\" \"*\"").join("\n");
+        c.imap_ok("z", "LOGOUT");
+        (lines, subscribed)
+    };
+
+    ok(tern(
+        &data,
+        &["folder", "create", "--account", "bob", "Projekte/Überblick"],
+    ));
+    let (list, subscribed) = on_server();
+    assert!(list.contains("Projekte/&ANw-berblick"), "{list}");
+    assert!(
+        subscribed.contains("Projekte/&ANw-berblick"),
+        "{subscribed}"
+    );
+    assert!(
+        folders(&data)
+            .iter()
+            .any(|f| f["path"] == "Projekte/Überblick" && f["subscribed"] == true)
+    );
+
+    ok(tern(
+        &data,
+        &[
+            "folder",
+            "rename",
+            "--account",
+            "bob",
+            "Projekte/Überblick",
+            "Projekte/Übersicht",
+        ],
+    ));
+    let paths: Vec<String> = folders(&data)
+        .iter()
+        .map(|f| f["path"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(
+        paths.contains(&"Projekte/Übersicht".to_owned())
+            && !paths.contains(&"Projekte/Überblick".to_owned()),
+        "{paths:?}"
+    );
+
+    ok(tern(
+        &data,
+        &[
+            "folder",
+            "unsubscribe",
+            "--account",
+            "bob",
+            "Projekte/Übersicht",
+        ],
+    ));
+    assert!(
+        folders(&data)
+            .iter()
+            .any(|f| f["path"] == "Projekte/Übersicht" && f["subscribed"] == false)
+    );
+    assert!(!on_server().1.contains("&ANw-bersicht"));
+    ok(tern(
+        &data,
+        &[
+            "folder",
+            "subscribe",
+            "--account",
+            "bob",
+            "Projekte/Übersicht",
+        ],
+    ));
+    assert!(on_server().1.contains("&ANw-bersicht"));
+
+    ok(tern(
+        &data,
+        &["folder", "delete", "--account", "bob", "Projekte/Übersicht"],
+    ));
+    assert!(!on_server().0.contains("&ANw-bersicht"));
+    assert!(
+        !folders(&data)
+            .iter()
+            .any(|f| f["path"] == "Projekte/Übersicht")
+    );
+
+    let out = tern(&data, &["folder", "delete", "--account", "bob", "INBOX"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("INBOX cannot be deleted"));
+}

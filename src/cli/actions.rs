@@ -104,6 +104,46 @@ pub(super) fn delete(store: &Store, id: i64, offline: bool) -> anyhow::Result<()
     after_queue(store, &account, offline, &what)
 }
 
+/// `tern folder ...`: applies the change on the server (online only) and refreshes the list.
+pub(super) fn folder(store: &Store, command: super::FolderCommand) -> anyhow::Result<()> {
+    use super::FolderCommand as F;
+    use crate::engine::imap::FolderAction as A;
+    let (name, action) = match command {
+        F::Create { account, path } => (account, A::Create(path)),
+        F::Rename {
+            account,
+            path,
+            new_path,
+        } => (account, A::Rename(path, new_path)),
+        F::Delete { account, path } => (account, A::Delete(path)),
+        F::Subscribe { account, path } => (account, A::Subscribe(path)),
+        F::Unsubscribe { account, path } => (account, A::Unsubscribe(path)),
+    };
+    let account = store.find_account(&name)?;
+    if account.settings.protocol != crate::account::Protocol::Imap {
+        bail!(
+            "folders of POP3 account {name:?} are local; server folder commands are for IMAP accounts"
+        );
+    }
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        let password = super::sync::password_for(&account).await?;
+        crate::engine::imap::manage_folder(store, &account, &password, &action).await?;
+        anyhow::Ok(())
+    })?;
+    let done = match &action {
+        A::Create(path) => format!("created {path}"),
+        A::Rename(from, to) => format!("renamed {from} to {to}"),
+        A::Delete(path) => format!("deleted {path}"),
+        A::Subscribe(path) => format!("subscribed to {path}"),
+        A::Unsubscribe(path) => format!("unsubscribed from {path}"),
+    };
+    eprintln!("{name}: {done}");
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::parse_flag_changes;

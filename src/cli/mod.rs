@@ -38,6 +38,9 @@ pub enum Command {
         #[arg(long, value_name = "N")]
         account: Option<String>,
     },
+    /// Create, rename, delete, subscribe to or unsubscribe from a folder on the server.
+    #[command(subcommand)]
+    Folder(FolderCommand),
     /// List an account's folders with their counts.
     Folders {
         #[arg(long, value_name = "N")]
@@ -108,6 +111,41 @@ pub enum Command {
     },
     /// Send a message; the body is read from standard input.
     Send(SendArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum FolderCommand {
+    /// Create a folder (use the server's delimiter for a subfolder, e.g. Projects/2024).
+    Create {
+        #[arg(long, value_name = "N")]
+        account: String,
+        path: String,
+    },
+    /// Rename (or move) a folder.
+    Rename {
+        #[arg(long, value_name = "N")]
+        account: String,
+        path: String,
+        new_path: String,
+    },
+    /// Delete a folder and the mail in it.
+    Delete {
+        #[arg(long, value_name = "N")]
+        account: String,
+        path: String,
+    },
+    /// Subscribe to a folder.
+    Subscribe {
+        #[arg(long, value_name = "N")]
+        account: String,
+        path: String,
+    },
+    /// Unsubscribe from a folder.
+    Unsubscribe {
+        #[arg(long, value_name = "N")]
+        account: String,
+        path: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -254,6 +292,7 @@ pub fn run(data_dir: PathBuf, command: Command) -> anyhow::Result<()> {
             output::messages(&store, &store.search(&query, account_id, limit)?, json)
         }
         Command::Sync { account } => sync::run(&store, account.as_deref()),
+        Command::Folder(command) => actions::folder(&store, command),
         Command::Flag {
             id,
             changes,

@@ -74,6 +74,7 @@ struct FolderJson<'a> {
     role: Option<&'a str>,
     total: i64,
     unread: i64,
+    subscribed: bool,
 }
 
 pub(super) fn folders(folders: &[Folder], json: bool) -> anyhow::Result<()> {
@@ -85,6 +86,7 @@ pub(super) fn folders(folders: &[Folder], json: bool) -> anyhow::Result<()> {
                 role: f.role.map(|r| r.as_str()),
                 total: f.total,
                 unread: f.unread,
+                subscribed: f.subscribed,
             })
             .collect();
         return print_json(&list);

@@ -21,7 +21,8 @@ impl Store {
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
                      ON CONFLICT (account_id, path) DO UPDATE SET
                          server_path = excluded.server_path, delimiter = excluded.delimiter,
-                         role = excluded.role, attributes = excluded.attributes",
+                         role = excluded.role, attributes = excluded.attributes,
+                         subscribed = excluded.subscribed",
                     params![
                         account_id,
                         folder.path,

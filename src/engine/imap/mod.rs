@@ -8,11 +8,13 @@
 //! above its highest and below its lowest cached UID.
 
 mod body;
+mod manage;
 mod replay;
 mod runner;
 mod sync;
 
 pub use body::{BodyFetch, cached_structure, cached_text, display_part, fetch_raw, fetch_text};
+pub use manage::{FolderAction, manage_folder};
 pub use replay::replay;
 pub use runner::{IDLE_LIMIT, MAX_BACKOFF, run};
 pub use sync::{SyncReport, connect, sync_account, sync_session};

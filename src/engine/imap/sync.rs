@@ -135,21 +135,35 @@ pub async fn sync_session(
     Ok(report)
 }
 
-async fn list_folders(session: &mut Session) -> Result<Vec<NewFolder>, ProtocolError> {
+pub(super) async fn list_folders(session: &mut Session) -> Result<Vec<NewFolder>, ProtocolError> {
     let body = CommandBody::list("", "*")
         .map_err(|e| ProtocolError::new(ErrorKind::Protocol, format!("cannot build LIST: {e}")))?;
     let done = session.run_ok("LIST", body).await?;
     let mut listed: Vec<ListedFolder> = done.data.iter().filter_map(folders::from_list).collect();
     folders::guess_roles(&mut listed);
+    let body = CommandBody::lsub("", "*")
+        .map_err(|e| ProtocolError::new(ErrorKind::Protocol, format!("cannot build LSUB: {e}")))?;
+    let subscribed: Vec<String> = session
+        .run_ok("LSUB", body)
+        .await?
+        .data
+        .iter()
+        .filter_map(|d| match d {
+            Data::Lsub { mailbox, .. } => {
+                Some(String::from_utf8_lossy(&folders::mailbox_bytes(mailbox)).into_owned())
+            }
+            _ => None,
+        })
+        .collect();
     Ok(listed
         .into_iter()
         .map(|f| NewFolder {
+            subscribed: f.path == "INBOX" || subscribed.contains(&f.server_path),
             path: f.path,
             server_path: f.server_path,
             delimiter: f.delimiter.map(String::from),
             role: f.role,
             attributes: f.attributes,
-            subscribed: true,
         })
         .collect())
 }
