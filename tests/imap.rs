@@ -84,6 +84,11 @@ async fn tls_and_starttls_login_and_list_special_use_folders() {
                 session.capabilities()
             );
         }
+        assert!(
+            session.compress().await.unwrap(),
+            "COMPRESS=DEFLATE is offered and used"
+        );
+        assert!(session.is_compressed());
         let listed = list(&mut session).await;
         let role = |r: FolderRole| {
             listed

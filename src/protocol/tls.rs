@@ -8,8 +8,10 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
+use async_compression::tokio::bufread::DeflateDecoder;
+use async_compression::tokio::write::DeflateEncoder;
 use sha2::{Digest, Sha256};
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::io::{AsyncRead, AsyncWrite, BufReader, ReadBuf, ReadHalf, WriteHalf};
 use tokio::net::TcpStream;
 use tokio_native_tls::native_tls;
 use tokio_native_tls::{TlsConnector, TlsStream};
@@ -29,17 +31,52 @@ pub struct Trust {
     pub pinned_sha256: Option<String>,
 }
 
-/// A connection, before or after TLS.
+/// A connection, before or after TLS, and possibly compressed.
 #[derive(Debug)]
 pub enum Stream {
     Plain(TcpStream),
     Tls(Box<TlsStream<TcpStream>>),
+    /// DEFLATE compression (RFC 4978) over a plain or TLS stream.
+    Compressed(Box<Compressed>),
+    /// Taken apart (only while being wrapped); every operation fails.
+    Closed,
+}
+
+/// The two halves of a compressed connection.
+#[derive(Debug)]
+pub struct Compressed {
+    reader: DeflateDecoder<BufReader<ReadHalf<Stream>>>,
+    writer: DeflateEncoder<WriteHalf<Stream>>,
+    tls: bool,
 }
 
 impl Stream {
     pub fn is_tls(&self) -> bool {
-        matches!(self, Stream::Tls(_))
+        match self {
+            Stream::Tls(_) => true,
+            Stream::Compressed(c) => c.tls,
+            Stream::Plain(_) | Stream::Closed => false,
+        }
     }
+
+    /// Wraps the stream in DEFLATE compression (after the server agreed to COMPRESS DEFLATE).
+    pub fn compress(self) -> Stream {
+        let tls = self.is_tls();
+        let (read, write) = tokio::io::split(self);
+        Stream::Compressed(Box::new(Compressed {
+            reader: DeflateDecoder::new(BufReader::new(read)),
+            writer: DeflateEncoder::new(write),
+            tls,
+        }))
+    }
+
+    pub fn is_compressed(&self) -> bool {
+        matches!(self, Stream::Compressed(_))
+    }
+}
+
+fn closed() -> io::Error {
+    io::Error::new(io::ErrorKind::NotConnected, "the connection is closed")
 }
 
 impl AsyncRead for Stream {
@@ -51,6 +88,8 @@ impl AsyncRead for Stream {
         match self.get_mut() {
             Stream::Plain(s) => Pin::new(s).poll_read(cx, buf),
             Stream::Tls(s) => Pin::new(s.as_mut()).poll_read(cx, buf),
+            Stream::Compressed(c) => Pin::new(&mut c.reader).poll_read(cx, buf),
+            Stream::Closed => Poll::Ready(Err(closed())),
         }
     }
 }
@@ -64,18 +103,25 @@ impl AsyncWrite for Stream {
         match self.get_mut() {
             Stream::Plain(s) => Pin::new(s).poll_write(cx, buf),
             Stream::Tls(s) => Pin::new(s.as_mut()).poll_write(cx, buf),
+            Stream::Compressed(c) => Pin::new(&mut c.writer).poll_write(cx, buf),
+            Stream::Closed => Poll::Ready(Err(closed())),
         }
     }
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         match self.get_mut() {
             Stream::Plain(s) => Pin::new(s).poll_flush(cx),
             Stream::Tls(s) => Pin::new(s.as_mut()).poll_flush(cx),
+            // A flush of the encoder is a DEFLATE sync flush: the server gets whole commands.
+            Stream::Compressed(c) => Pin::new(&mut c.writer).poll_flush(cx),
+            Stream::Closed => Poll::Ready(Err(closed())),
         }
     }
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         match self.get_mut() {
             Stream::Plain(s) => Pin::new(s).poll_shutdown(cx),
             Stream::Tls(s) => Pin::new(s.as_mut()).poll_shutdown(cx),
+            Stream::Compressed(c) => Pin::new(&mut c.writer).poll_shutdown(cx),
+            Stream::Closed => Poll::Ready(Ok(())),
         }
     }
 }

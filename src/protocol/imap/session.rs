@@ -13,6 +13,7 @@ use imap_codec::imap_types::IntoStatic as _;
 use imap_codec::imap_types::auth::AuthMechanism;
 use imap_codec::imap_types::command::{Command, CommandBody};
 use imap_codec::imap_types::core::{LiteralMode, Tag, Vec1};
+use imap_codec::imap_types::extensions::compress::CompressionAlgorithm;
 use imap_codec::imap_types::extensions::enable::CapabilityEnable;
 use imap_codec::imap_types::response::{
     Capability, Code, Data, GreetingKind, Response, Status, StatusBody, StatusKind, Tagged,
@@ -511,6 +512,38 @@ impl Session {
                 _ => false,
             });
         Ok(self.qresync)
+    }
+
+    /// Turns on COMPRESS=DEFLATE (RFC 4978) when the server offers it; returns whether it is on.
+    pub async fn compress(&mut self) -> Result<bool, ProtocolError> {
+        if self.stream.is_compressed() {
+            return Ok(true);
+        }
+        if !self.has_capability("COMPRESS=DEFLATE") {
+            return Ok(false);
+        }
+        let done = self
+            .run(CommandBody::Compress {
+                algorithm: CompressionAlgorithm::Deflate,
+            })
+            .await?;
+        if !done.is_ok() {
+            return Ok(false);
+        }
+        if self.fragments.progress().is_some() {
+            return Err(self.error(
+                ErrorKind::Protocol,
+                "sent data after COMPRESS before compression started",
+            ));
+        }
+        let stream = std::mem::replace(&mut self.stream, Stream::Closed);
+        self.stream = stream.compress();
+        Ok(true)
+    }
+
+    /// Whether the connection is compressed.
+    pub fn is_compressed(&self) -> bool {
+        self.stream.is_compressed()
     }
 
     /// Whether `enable_qresync` turned QRESYNC on for this connection.
