@@ -332,3 +332,31 @@ async fn an_unparseable_line_is_set_aside_and_the_session_goes_on() {
     drop(session);
     let _ = server.await;
 }
+
+#[tokio::test]
+async fn logindisabled_without_auth_plain_refuses_to_send_the_password() {
+    let (port, server) = fake_server(
+        "* OK [CAPABILITY IMAP4rev1 LOGINDISABLED STARTTLS] hi\r\n",
+        vec![],
+    )
+    .await;
+    let endpoint = Endpoint {
+        host: "127.0.0.1".into(),
+        port,
+        security: Security::Plain,
+        trust: Trust::default(),
+    };
+    let mut session = Session::connect(&endpoint).await.unwrap();
+    let err = session
+        .login("jo@example.test", &Secret::new("secret".into()))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind, ErrorKind::Auth);
+    assert!(err.to_string().contains("LOGINDISABLED"), "{err}");
+    drop(session);
+    let received = server.await.unwrap();
+    assert!(
+        received.iter().all(|l| !l.contains("secret")),
+        "{received:?}"
+    );
+}

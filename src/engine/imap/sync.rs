@@ -47,6 +47,7 @@ pub struct SyncReport {
 pub async fn connect(account: &Account, password: &Secret) -> Result<Session, EngineError> {
     let mut session = Session::connect(&endpoint(account)).await?;
     session.login(&account.settings.login, password).await?;
+    session.identify().await?;
     session.compress().await?;
     session.enable_qresync().await?;
     Ok(session)

@@ -12,7 +12,7 @@ use imap_codec::fragmentizer::{DecodeMessageError, Fragmentizer};
 use imap_codec::imap_types::IntoStatic as _;
 use imap_codec::imap_types::auth::AuthMechanism;
 use imap_codec::imap_types::command::{Command, CommandBody};
-use imap_codec::imap_types::core::{LiteralMode, Tag, Vec1};
+use imap_codec::imap_types::core::{IString, LiteralMode, NString, Tag, Vec1};
 use imap_codec::imap_types::extensions::compress::CompressionAlgorithm;
 use imap_codec::imap_types::extensions::enable::CapabilityEnable;
 use imap_codec::imap_types::response::{
@@ -539,6 +539,29 @@ impl Session {
         let stream = std::mem::replace(&mut self.stream, Stream::Closed);
         self.stream = stream.compress();
         Ok(true)
+    }
+
+    /// Tells the server who we are (RFC 2971 ID) when it supports ID; its answer is ignored.
+    pub async fn identify(&mut self) -> Result<(), ProtocolError> {
+        if !self.has_capability("ID") {
+            return Ok(());
+        }
+        let field = |key: &'static str,
+                     value: &'static str|
+         -> Option<(IString<'static>, NString<'static>)> {
+            Some((
+                IString::try_from(key).ok()?,
+                NString(Some(IString::try_from(value).ok()?)),
+            ))
+        };
+        let parameters: Option<Vec<_>> = [
+            field("name", "Tern"),
+            field("version", env!("CARGO_PKG_VERSION")),
+        ]
+        .into_iter()
+        .collect();
+        let _ = self.run(CommandBody::Id { parameters }).await?;
+        Ok(())
     }
 
     /// Whether the connection is compressed.
