@@ -56,57 +56,6 @@ fn median(mut values: Vec<(f64, u64)>) -> (f64, u64) {
     (time, rss[rss.len() / 2])
 }
 
-fn tern_binary() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let release = exe.parent().unwrap().parent().unwrap().join("tern");
-    assert!(
-        release.exists(),
-        "build it first: cargo build --release --bin tern"
-    );
-    release
-}
-
-fn tern_account(tern: &Path, servers: &support::MailServers, data: &Path) {
-    let password = data.join("password");
-    std::fs::create_dir_all(data).unwrap();
-    std::fs::write(&password, &servers.bob.password).unwrap();
-    let cmd = format!("cat {}", password.display());
-    let incoming = format!("127.0.0.1:{}", servers.ports.imaps);
-    let outgoing = format!("127.0.0.1:{}", servers.ports.submissions);
-    let data_s = data.to_str().unwrap();
-    let status = Command::new(tern)
-        .args([
-            "--data-dir",
-            data_s,
-            "account",
-            "add",
-            "--name",
-            "bob",
-            "--email",
-            &servers.bob.address,
-        ])
-        .args([
-            "--protocol",
-            "imap",
-            "--incoming",
-            &incoming,
-            "--incoming-security",
-            "tls",
-        ])
-        .args([
-            "--outgoing",
-            &outgoing,
-            "--outgoing-security",
-            "tls",
-            "--password-cmd",
-            &cmd,
-        ])
-        .args(["--ca-file", servers.certs.ca_pem.to_str().unwrap()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-}
-
 fn mbsync_config(servers: &support::MailServers, dir: &Path) -> PathBuf {
     std::fs::create_dir_all(dir.join("mail")).unwrap();
     let password = dir.join("password");
@@ -135,21 +84,21 @@ fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(10_000);
-    let tern = tern_binary();
+    let tern = PathBuf::from(env!("CARGO_BIN_EXE_tern"));
     let servers = support::MailServers::start();
     support::corpus::fill_maildir(&servers.bob, "INBOX", n, 42);
     let work = servers.dir().join("bench");
 
     // Warm Dovecot's index and cache once, so no client pays for it in the figures.
     let warm = work.join("warm");
-    tern_account(&tern, &servers, &warm);
+    support::cli::add_imap_account(&servers, &warm, &servers.bob, servers.ports.imaps, &[]);
     measure(&tern, &["--data-dir", warm.to_str().unwrap(), "sync"]);
 
     let mut fresh = Vec::new();
     let mut last = PathBuf::new();
     for run in 0..RUNS {
         let data = work.join(format!("tern-{run}"));
-        tern_account(&tern, &servers, &data);
+        support::cli::add_imap_account(&servers, &data, &servers.bob, servers.ports.imaps, &[]);
         fresh.push(measure(
             &tern,
             &["--data-dir", data.to_str().unwrap(), "sync"],

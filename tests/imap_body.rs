@@ -11,21 +11,11 @@
 
 mod support;
 
-use std::path::Path;
-use std::process::{Command, Output};
+use support::cli::tern;
 
 use base64::Engine as _;
 use support::MailServers;
 use support::corpus::{self, Rng};
-
-fn tern(data_dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_tern"))
-        .arg("--data-dir")
-        .arg(data_dir)
-        .args(args)
-        .output()
-        .unwrap()
-}
 
 fn big_message() -> Vec<u8> {
     let mut rng = Rng::new(5);
@@ -74,36 +64,7 @@ fn opening_a_message_fetches_only_its_text_part() {
     );
     corpus::write_message(bob, "INBOX", BROKEN.as_bytes(), &[], 1_691_056_800);
     let data = servers.dir().join("tern-data");
-    std::fs::create_dir_all(&data).unwrap();
-    std::fs::write(data.join("pw"), &bob.password).unwrap();
-    let incoming = format!("127.0.0.1:{}", servers.ports.imaps);
-    let cmd = format!("cat {}", data.join("pw").display());
-    let out = tern(
-        &data,
-        &[
-            "account",
-            "add",
-            "--name",
-            "bob",
-            "--email",
-            &bob.address,
-            "--protocol",
-            "imap",
-            "--incoming",
-            &incoming,
-            "--incoming-security",
-            "tls",
-            "--outgoing",
-            &incoming,
-            "--outgoing-security",
-            "tls",
-            "--password-cmd",
-            &cmd,
-            "--ca-file",
-            servers.certs.ca_pem.to_str().unwrap(),
-        ],
-    );
-    assert!(out.status.success());
+    support::cli::add_imap_account(&servers, &data, bob, servers.ports.imaps, &[]);
 
     let store = tern::store::Store::open_dir(&data).unwrap();
     let account = store.find_account("bob").unwrap();

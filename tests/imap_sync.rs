@@ -11,22 +11,15 @@
 
 mod support;
 
+use support::cli::tern;
+
 use std::collections::HashMap;
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 use support::corpus::{self, Generated};
 use support::raw::LineClient;
 use support::{MailServers, User};
-
-fn tern(data_dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_tern"))
-        .arg("--data-dir")
-        .arg(data_dir)
-        .args(args)
-        .output()
-        .unwrap()
-}
 
 fn ok(out: Output) -> Output {
     assert!(
@@ -42,37 +35,7 @@ fn json(out: Output) -> serde_json::Value {
 }
 
 fn add_account(servers: &MailServers, data: &Path, user: &User) {
-    let password_file = data.join("password");
-    std::fs::create_dir_all(data).unwrap();
-    std::fs::write(&password_file, format!("{}\n", user.password)).unwrap();
-    let incoming = format!("127.0.0.1:{}", servers.ports.imaps);
-    let outgoing = format!("127.0.0.1:{}", servers.ports.submissions);
-    let cmd = format!("cat {}", password_file.display());
-    ok(tern(
-        data,
-        &[
-            "account",
-            "add",
-            "--name",
-            "bob",
-            "--email",
-            &user.address,
-            "--protocol",
-            "imap",
-            "--incoming",
-            &incoming,
-            "--incoming-security",
-            "tls",
-            "--outgoing",
-            &outgoing,
-            "--outgoing-security",
-            "tls",
-            "--password-cmd",
-            &cmd,
-            "--ca-file",
-            servers.certs.ca_pem.to_str().unwrap(),
-        ],
-    ));
+    support::cli::add_imap_account(servers, data, user, servers.ports.imaps, &[]);
 }
 
 fn rfc3339(seconds: i64) -> String {
@@ -438,35 +401,7 @@ fn a_connection_cut_mid_fetch_resumes_without_loss_or_duplicates() {
     let proxy = cutting_proxy(servers.ports.imaps, budget.clone());
 
     let data = servers.dir().join("tern-data");
-    std::fs::create_dir_all(&data).unwrap();
-    std::fs::write(data.join("pw"), &bob.password).unwrap();
-    let incoming = format!("127.0.0.1:{proxy}");
-    let cmd = format!("cat {}", data.join("pw").display());
-    ok(tern(
-        &data,
-        &[
-            "account",
-            "add",
-            "--name",
-            "bob",
-            "--email",
-            &bob.address,
-            "--protocol",
-            "imap",
-            "--incoming",
-            &incoming,
-            "--incoming-security",
-            "tls",
-            "--outgoing",
-            &incoming,
-            "--outgoing-security",
-            "tls",
-            "--password-cmd",
-            &cmd,
-            "--ca-file",
-            servers.certs.ca_pem.to_str().unwrap(),
-        ],
-    ));
+    support::cli::add_imap_account(&servers, &data, bob, proxy, &[]);
 
     let out = tern(&data, &["sync"]);
     assert!(!out.status.success(), "the cut should fail the first pass");
@@ -697,35 +632,7 @@ fn the_engine_pushes_new_mail_with_idle_and_reconnects_after_a_cut() {
     let budget = std::sync::Arc::new(AtomicI64::new(i64::MAX));
     let proxy = cutting_proxy(servers.ports.imaps, budget.clone());
     let data = servers.dir().join("tern-data");
-    std::fs::create_dir_all(&data).unwrap();
-    std::fs::write(data.join("pw"), &bob.password).unwrap();
-    let incoming = format!("127.0.0.1:{proxy}");
-    let cmd = format!("cat {}", data.join("pw").display());
-    ok(tern(
-        &data,
-        &[
-            "account",
-            "add",
-            "--name",
-            "bob",
-            "--email",
-            &bob.address,
-            "--protocol",
-            "imap",
-            "--incoming",
-            &incoming,
-            "--incoming-security",
-            "tls",
-            "--outgoing",
-            &incoming,
-            "--outgoing-security",
-            "tls",
-            "--password-cmd",
-            &cmd,
-            "--ca-file",
-            servers.certs.ca_pem.to_str().unwrap(),
-        ],
-    ));
+    support::cli::add_imap_account(&servers, &data, bob, proxy, &[]);
     let store = tern::store::Store::open_dir(&data).unwrap();
     let account = store.find_account("bob").unwrap();
     let password = tern::account::credentials::Secret::new(bob.password.clone());
@@ -835,38 +742,13 @@ fn sync_window_and_bodies_for_offline_reading() {
     append(&servers, bob, "recent-1");
     append(&servers, bob, "recent-2");
     let data = servers.dir().join("tern-data");
-    std::fs::create_dir_all(&data).unwrap();
-    std::fs::write(data.join("pw"), &bob.password).unwrap();
-    let incoming = format!("127.0.0.1:{}", servers.ports.imaps);
-    let cmd = format!("cat {}", data.join("pw").display());
-    ok(tern(
+    support::cli::add_imap_account(
+        &servers,
         &data,
-        &[
-            "account",
-            "add",
-            "--name",
-            "bob",
-            "--email",
-            &bob.address,
-            "--protocol",
-            "imap",
-            "--incoming",
-            &incoming,
-            "--incoming-security",
-            "tls",
-            "--outgoing",
-            &incoming,
-            "--outgoing-security",
-            "tls",
-            "--password-cmd",
-            &cmd,
-            "--ca-file",
-            servers.certs.ca_pem.to_str().unwrap(),
-            "--sync-days",
-            "30",
-            "--download-bodies",
-        ],
-    ));
+        bob,
+        servers.ports.imaps,
+        &["--sync-days", "30", "--download-bodies"],
+    );
     ok(tern(&data, &["sync"]));
     let rows = list(&data, "INBOX");
     let mut subjects: Vec<&str> = rows

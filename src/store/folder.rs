@@ -65,28 +65,7 @@ fn folder_from_row(row: &Row<'_>) -> rusqlite::Result<Folder> {
 impl Store {
     /// Creates the folder, or updates its LIST data if it exists. Returns its id.
     pub fn upsert_folder(&self, account_id: i64, folder: &NewFolder) -> Result<i64> {
-        self.write(|tx| {
-            tx.query_row(
-                "INSERT INTO folder (account_id, path, server_path, delimiter, role, attributes, subscribed)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
-                 ON CONFLICT (account_id, path) DO UPDATE SET
-                     server_path = excluded.server_path, delimiter = excluded.delimiter,
-                     role = excluded.role, attributes = excluded.attributes,
-                     subscribed = excluded.subscribed
-                 RETURNING id",
-                params![
-                    account_id,
-                    folder.path,
-                    folder.server_path,
-                    folder.delimiter,
-                    folder.role.map(FolderRole::as_str),
-                    folder.attributes,
-                    folder.subscribed,
-                ],
-                |row| row.get(0),
-            )
-            .map_err(StoreError::sqlite("Save the folder"))
-        })
+        self.write(|tx| upsert_folder(tx, account_id, folder))
     }
 
     /// An account's folders, INBOX first, then by path.
@@ -161,4 +140,32 @@ impl Store {
             Ok(())
         })
     }
+}
+
+/// Creates a folder or updates its LIST data, inside the caller's transaction; returns its id.
+pub(super) fn upsert_folder(
+    tx: &rusqlite::Transaction<'_>,
+    account_id: i64,
+    folder: &NewFolder,
+) -> Result<i64> {
+    tx.query_row(
+        "INSERT INTO folder (account_id, path, server_path, delimiter, role, attributes, subscribed)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+         ON CONFLICT (account_id, path) DO UPDATE SET
+             server_path = excluded.server_path, delimiter = excluded.delimiter,
+             role = excluded.role, attributes = excluded.attributes,
+             subscribed = excluded.subscribed
+         RETURNING id",
+        params![
+            account_id,
+            folder.path,
+            folder.server_path,
+            folder.delimiter,
+            folder.role.map(FolderRole::as_str),
+            folder.attributes,
+            folder.subscribed,
+        ],
+        |row| row.get(0),
+    )
+    .map_err(StoreError::sqlite("Save the folder"))
 }

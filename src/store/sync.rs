@@ -4,8 +4,8 @@
 
 use rusqlite::params;
 
-use super::folder::NewFolder;
-use super::{Folder, FolderRole, Result, Store, StoreError};
+use super::folder::{NewFolder, upsert_folder};
+use super::{Folder, Result, Store, StoreError};
 
 /// A flag change seen on the server: (uid, flag bits, keywords, modseq).
 pub type FlagUpdate = (i64, i64, String, Option<i64>);
@@ -16,24 +16,7 @@ impl Store {
     pub fn sync_folders(&self, account_id: i64, listed: &[NewFolder]) -> Result<Vec<Folder>> {
         self.write(|tx| {
             for folder in listed {
-                tx.execute(
-                    "INSERT INTO folder (account_id, path, server_path, delimiter, role, attributes, subscribed)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
-                     ON CONFLICT (account_id, path) DO UPDATE SET
-                         server_path = excluded.server_path, delimiter = excluded.delimiter,
-                         role = excluded.role, attributes = excluded.attributes,
-                         subscribed = excluded.subscribed",
-                    params![
-                        account_id,
-                        folder.path,
-                        folder.server_path,
-                        folder.delimiter,
-                        folder.role.map(FolderRole::as_str),
-                        folder.attributes,
-                        folder.subscribed,
-                    ],
-                )
-                .map_err(StoreError::sqlite("Save a listed folder"))?;
+                upsert_folder(tx, account_id, folder)?;
             }
             let mut stmt = tx
                 .prepare("SELECT id, path FROM folder WHERE account_id = ?1")
@@ -46,7 +29,9 @@ impl Store {
             for (id, path) in cached {
                 if path != "INBOX" && !listed.iter().any(|f| f.path == path) {
                     tx.execute("DELETE FROM folder WHERE id = ?1", [id])
-                        .map_err(StoreError::sqlite("Remove a folder the server no longer has"))?;
+                        .map_err(StoreError::sqlite(
+                            "Remove a folder the server no longer has",
+                        ))?;
                 }
             }
             Ok(())

@@ -10,6 +10,7 @@
 )]
 
 pub mod certs;
+pub mod cli;
 pub mod corpus;
 pub mod raw;
 pub mod servers;

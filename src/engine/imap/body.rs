@@ -4,8 +4,7 @@
 use std::num::NonZeroU32;
 
 use imap_codec::imap_types::command::CommandBody;
-use imap_codec::imap_types::mailbox::Mailbox;
-use imap_codec::imap_types::response::{Code, StatusKind};
+use imap_codec::imap_types::response::StatusKind;
 use imap_codec::imap_types::sequence::SequenceSet;
 
 use super::open_session;
@@ -69,24 +68,7 @@ async fn examine(
         .uid
         .and_then(|u| u32::try_from(u).ok())
         .ok_or_else(|| error(format!("message {} has no IMAP UID", message.id)))?;
-    let mailbox = Mailbox::try_from(folder.server_path.as_str())
-        .map_err(|e| error(format!("bad folder name {:?}: {e}", folder.path)))?;
-    let done = session
-        .run_ok(
-            &format!("EXAMINE {}", folder.path),
-            CommandBody::Examine {
-                mailbox,
-                parameters: Vec::new(),
-            },
-        )
-        .await?;
-    let uidvalidity = done.codes.iter().find_map(|c| {
-        if let Code::UidValidity(v) = c {
-            Some(i64::from(v.get()))
-        } else {
-            None
-        }
-    });
+    let uidvalidity = Some(super::open_folder(session, &folder, true).await?);
     if uidvalidity.is_some() && uidvalidity != folder.uidvalidity {
         return Err(error(format!(
             "the folder {} was recreated on the server; run `tern sync` and open the message again",

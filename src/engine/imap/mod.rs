@@ -46,3 +46,55 @@ pub async fn open_session(account: &Account, password: &Secret) -> Result<Sessio
     session.login(&account.settings.login, password).await?;
     Ok(session)
 }
+
+/// SELECTs (or, `read_only`, EXAMINEs) a cached folder and returns the server's UIDVALIDITY.
+pub(crate) async fn open_folder(
+    session: &mut Session,
+    folder: &crate::store::Folder,
+    read_only: bool,
+) -> Result<i64, crate::engine::EngineError> {
+    use imap_codec::imap_types::command::CommandBody;
+    use imap_codec::imap_types::mailbox::Mailbox;
+    use imap_codec::imap_types::response::Code;
+    let bad = |what: String| ProtocolError::new(crate::protocol::ErrorKind::Protocol, what);
+    let mailbox = Mailbox::try_from(folder.server_path.as_str())
+        .map_err(|e| bad(format!("bad folder name {:?}: {e}", folder.path)))?;
+    let (what, body) = if read_only {
+        (
+            "EXAMINE",
+            CommandBody::Examine {
+                mailbox,
+                parameters: Vec::new(),
+            },
+        )
+    } else {
+        (
+            "SELECT",
+            CommandBody::Select {
+                mailbox,
+                parameters: Vec::new(),
+            },
+        )
+    };
+    let done = session
+        .run_ok(&format!("{what} {}", folder.path), body)
+        .await?;
+    let uidvalidity = done
+        .codes
+        .iter()
+        .chain(done.status.body.code.iter())
+        .find_map(|c| {
+            if let Code::UidValidity(v) = c {
+                Some(i64::from(v.get()))
+            } else {
+                None
+            }
+        })
+        .ok_or_else(|| {
+            bad(format!(
+                "the server sent no UIDVALIDITY for {}",
+                folder.path
+            ))
+        })?;
+    Ok(uidvalidity)
+}

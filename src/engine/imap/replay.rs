@@ -62,7 +62,7 @@ pub async fn replay(
         let uidvalidity = match selected {
             Some((id, validity)) if id == folder.id => validity,
             _ => {
-                let validity = select(session, &folder).await?;
+                let validity = super::open_folder(session, &folder, false).await?;
                 selected = Some((folder.id, validity));
                 validity
             }
@@ -94,33 +94,6 @@ pub async fn replay(
         }
     }
     Ok(applied)
-}
-
-async fn select(session: &mut Session, folder: &Folder) -> Result<i64, EngineError> {
-    let mailbox = Mailbox::try_from(folder.server_path.as_str())
-        .map_err(|e| build_error(format!("bad folder name {:?}: {e}", folder.path)))?;
-    let done = session
-        .run_ok(
-            &format!("SELECT {}", folder.path),
-            CommandBody::select(mailbox).map_err(|e| build_error(format!("{e:?}")))?,
-        )
-        .await?;
-    done.codes
-        .iter()
-        .chain(done.status.body.code.iter())
-        .find_map(|c| {
-            if let Code::UidValidity(v) = c {
-                Some(i64::from(v.get()))
-            } else {
-                None
-            }
-        })
-        .ok_or_else(|| {
-            build_error(format!(
-                "the server sent no UIDVALIDITY for {}",
-                folder.path
-            ))
-        })
 }
 
 fn uid_set(uid: u32) -> Result<SequenceSet, EngineError> {

@@ -1,0 +1,65 @@
+//! Running the `tern` binary from tests and benchmarks, and adding a test user's IMAP account.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use super::{MailServers, User};
+
+/// Runs `tern --data-dir DATA ARGS...`.
+pub fn tern(data_dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_tern"))
+        .arg("--data-dir")
+        .arg(data_dir)
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+/// Adds account "bob"-style account named after the user's local part, for `user` at
+/// 127.0.0.1:`imap_port` over TLS, trusting the harness CA, with the password read from a file
+/// by `--password-cmd`. `extra` is appended to `tern account add`.
+pub fn add_imap_account(
+    servers: &MailServers,
+    data: &Path,
+    user: &User,
+    imap_port: u16,
+    extra: &[&str],
+) {
+    std::fs::create_dir_all(data).unwrap();
+    let password_file = data.join("password");
+    std::fs::write(&password_file, format!("{}\n", user.password)).unwrap();
+    let name = user.address.split('@').next().unwrap();
+    let incoming = format!("127.0.0.1:{imap_port}");
+    let outgoing = format!("127.0.0.1:{}", servers.ports.submissions);
+    let cmd = format!("cat {}", password_file.display());
+    let ca = servers.certs.ca_pem.to_str().unwrap();
+    let mut args = vec![
+        "account",
+        "add",
+        "--name",
+        name,
+        "--email",
+        &user.address,
+        "--protocol",
+        "imap",
+        "--incoming",
+        &incoming,
+        "--incoming-security",
+        "tls",
+        "--outgoing",
+        &outgoing,
+        "--outgoing-security",
+        "tls",
+        "--password-cmd",
+        &cmd,
+        "--ca-file",
+        ca,
+    ];
+    args.extend_from_slice(extra);
+    let out = tern(data, &args);
+    assert!(
+        out.status.success(),
+        "account add failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
