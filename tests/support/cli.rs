@@ -15,7 +15,7 @@ pub fn tern(data_dir: &Path, args: &[&str]) -> Output {
         .unwrap()
 }
 
-/// Adds account "bob"-style account named after the user's local part, for `user` at
+/// Adds an IMAP account named after the user's local part (e.g. "bob") for `user` at
 /// 127.0.0.1:`imap_port` over TLS, trusting the harness CA, with the password read from a file
 /// by `--password-cmd`. `extra` is appended to `tern account add`.
 pub fn add_imap_account(
