@@ -87,9 +87,7 @@ pub(super) fn run(
 }
 
 /// Attachments as the structure describes them (sizes are decoded estimates for base64).
-fn structure_attachments(
-    structure: &crate::protocol::imap::structure::Part,
-) -> Vec<AttachmentJson> {
+fn structure_attachments(structure: &imap::MimePart) -> Vec<AttachmentJson> {
     structure
         .leaves()
         .into_iter()
