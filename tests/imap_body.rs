@@ -17,9 +17,13 @@ use base64::Engine as _;
 use support::MailServers;
 use support::corpus::{self, Rng};
 
-fn big_message() -> Vec<u8> {
+fn payload() -> Vec<u8> {
     let mut rng = Rng::new(5);
-    let payload: Vec<u8> = (0..15_000_000).map(|_| rng.next() as u8).collect();
+    (0..15_000_000).map(|_| rng.next() as u8).collect()
+}
+
+fn big_message() -> Vec<u8> {
+    let payload = payload();
     let encoded = base64::engine::general_purpose::STANDARD.encode(&payload);
     let mut raw = String::from(
         "From: Big <big@example.test>\r\nTo: bob@example.test\r\nSubject: the big one\r\n\
@@ -210,4 +214,55 @@ fn opening_a_message_fetches_only_its_text_part() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert_eq!(out.stdout, BROKEN.as_bytes());
+
+    // Attachments are fetched when saved, then cached; names are sanitised, files never clobbered.
+    let out_dir = servers.dir().join("saved");
+    let big = big_id.to_string();
+    let out = tern(
+        &data,
+        &[
+            "save",
+            &big,
+            "--dir",
+            out_dir.to_str().unwrap(),
+            "--offline",
+        ],
+    );
+    assert!(!out.status.success(), "not cached yet");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("not cached"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = tern(&data, &["save", &big, "--dir", out_dir.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let saved = std::fs::read(out_dir.join("résumé.bin")).unwrap();
+    assert!(
+        saved == payload(),
+        "the saved attachment differs from what was sent ({} bytes)",
+        saved.len()
+    );
+    let out = tern(
+        &data,
+        &[
+            "save",
+            &big,
+            "--dir",
+            out_dir.to_str().unwrap(),
+            "--offline",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "served from the cache: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        std::fs::read(out_dir.join("résumé (1).bin")).unwrap().len(),
+        15_000_000
+    );
 }

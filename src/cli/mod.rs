@@ -71,6 +71,16 @@ pub enum Command {
         #[arg(long)]
         offline: bool,
     },
+    /// Save a message's attachments (fetched when not cached) into a directory.
+    Save {
+        id: i64,
+        /// Where to save (default: the current directory).
+        #[arg(long, value_name = "DIR", default_value = ".")]
+        dir: PathBuf,
+        /// Use only the cache; never connect.
+        #[arg(long)]
+        offline: bool,
+    },
     /// Search cached mail in every account (words match as prefixes).
     Search {
         query: String,
@@ -293,6 +303,7 @@ pub fn run(data_dir: PathBuf, command: Command) -> anyhow::Result<()> {
         }
         Command::Sync { account } => sync::run(&store, account.as_deref()),
         Command::Folder(command) => actions::folder(&store, command),
+        Command::Save { id, dir, offline } => show::save(&store, id, &dir, offline),
         Command::Flag {
             id,
             changes,

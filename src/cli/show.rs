@@ -111,3 +111,61 @@ fn structure_attachments(structure: &imap::MimePart) -> Vec<AttachmentJson> {
         })
         .collect()
 }
+
+/// `tern save ID [--dir DIR]`: writes the message's attachments into DIR under sanitised names,
+/// never overwriting a file (a " (1)" suffix is added instead). Prints each path.
+pub(super) fn save(
+    store: &Store,
+    id: i64,
+    dir: &std::path::Path,
+    offline: bool,
+) -> anyhow::Result<()> {
+    let message = store.message(id)?;
+    let account = store.account(message.account_id)?;
+    let rt = runtime()?;
+    let password = if offline || account.settings.protocol != Protocol::Imap {
+        None
+    } else if store.raw_message(id)?.is_some() {
+        None
+    } else {
+        Some(rt.block_on(password_for(&account))?)
+    };
+    let found = rt
+        .block_on(imap::attachments(store, &account, password.as_ref(), id))
+        .with_context(|| format!("cannot get the attachments of message {id}"))?;
+    if found.is_empty() {
+        bail!("message {id} has no attachments");
+    }
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    for attachment in found {
+        let path = free_path(
+            dir,
+            &crate::mail::attachment::sanitize_filename(&attachment.name),
+        );
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path)
+            .with_context(|| format!("cannot create {}", path.display()))?;
+        file.write_all(&attachment.data)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        println!("{}", path.display());
+    }
+    Ok(())
+}
+
+/// `dir/name`, or `dir/stem (n).ext` for the first n that does not exist yet.
+fn free_path(dir: &std::path::Path, name: &str) -> std::path::PathBuf {
+    let candidate = dir.join(name);
+    if !candidate.exists() {
+        return candidate;
+    }
+    let (stem, ext) = match name.rsplit_once('.') {
+        Some((stem, ext)) if !stem.is_empty() => (stem, format!(".{ext}")),
+        _ => (name, String::new()),
+    };
+    (1..)
+        .map(|n| dir.join(format!("{stem} ({n}){ext}")))
+        .find(|p| !p.exists())
+        .unwrap_or(candidate)
+}

@@ -1,4 +1,5 @@
 //! Message content and mail-domain data (no I/O): parsing (mail-parser), building (mail-builder), threading and HTML to text.
 
+pub mod attachment;
 pub mod folder;
 pub mod parse;

@@ -238,3 +238,114 @@ pub async fn fetch_raw(
     }
     Ok(bytes_received)
 }
+
+/// One attachment, decoded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attachment {
+    /// The name the sender gave (decoded, not yet sanitised).
+    pub name: String,
+    pub content_type: String,
+    pub data: Vec<u8>,
+}
+
+/// Whether a structure leaf is an attachment (as opposed to a body or inline part).
+fn is_attachment(part: &Part) -> bool {
+    part.disposition.as_deref() == Some("attachment")
+        || (!part.mime.starts_with("text/") && part.filename.is_some())
+}
+
+/// The attachments of a message: from the cached whole message, else each fetched by its section
+/// (only what is not cached yet) and cached. `offline` uses the cache only.
+pub async fn attachments(
+    store: &Store,
+    account: &Account,
+    password: Option<&Secret>,
+    message_id: i64,
+) -> Result<Vec<Attachment>, EngineError> {
+    if let Some(raw) = store.raw_message(message_id)? {
+        use mail_parser::{MessageParser, MimeHeaders as _};
+        let Some(message) = MessageParser::default().parse(&raw) else {
+            return Ok(Vec::new());
+        };
+        return Ok(message
+            .attachments()
+            .map(|part| Attachment {
+                name: part.attachment_name().unwrap_or("attachment").to_owned(),
+                content_type: part
+                    .content_type()
+                    .map(|ct| format!("{}/{}", ct.ctype(), ct.subtype().unwrap_or("octet-stream")))
+                    .unwrap_or_else(|| "application/octet-stream".to_owned()),
+                data: part.contents().to_vec(),
+            })
+            .collect());
+    }
+    let Some(structure) = cached_structure(store, message_id)? else {
+        return Err(error(format!(
+            "the structure of message {message_id} is not cached; run `tern sync`"
+        )));
+    };
+    let wanted: Vec<&Part> = structure
+        .leaves()
+        .into_iter()
+        .filter(|p| is_attachment(p))
+        .collect();
+    let mut session = None;
+    let mut uid = 0;
+    let mut out = Vec::new();
+    for part in wanted {
+        let cached = store
+            .body_part(message_id, &part.section)?
+            .filter(|c| c.complete);
+        let data = match cached {
+            Some(cached) => cached.data,
+            None => {
+                let Some(password) = password else {
+                    return Err(error(format!(
+                        "the attachments of message {message_id} are not cached; run the command again while online"
+                    )));
+                };
+                if session.is_none() {
+                    let mut s = open_session(account, password).await?;
+                    uid = examine(&mut s, store, &store.message(message_id)?).await?;
+                    session = Some(s);
+                }
+                let Some(s) = session.as_mut() else { continue };
+                let item = fetch::section_item(&part.section, None)
+                    .ok_or_else(|| error(format!("bad section {:?}", part.section)))?;
+                let fetched = fetch_one(s, uid, item).await?;
+                let data = fetched
+                    .sections
+                    .into_iter()
+                    .find(|(section, ..)| *section == part.section)
+                    .map(|(_, _, bytes)| bytes)
+                    .unwrap_or_default();
+                store.save_body_part(
+                    message_id,
+                    &CachedPart {
+                        section: part.section.clone(),
+                        data: data.clone(),
+                        complete: true,
+                    },
+                )?;
+                data
+            }
+        };
+        out.push(Attachment {
+            name: part
+                .filename
+                .as_deref()
+                .map(parse::decode_filename)
+                .unwrap_or_else(|| "attachment".to_owned()),
+            content_type: part.mime.clone(),
+            data: crate::mail::attachment::decode_part_bytes(
+                &part.mime,
+                part.encoding.as_deref(),
+                &data,
+            ),
+        });
+    }
+    if let Some(s) = session {
+        s.logout().await;
+    }
+    Ok(out)
+}

@@ -14,7 +14,10 @@ mod runner;
 mod sync;
 
 pub use crate::protocol::imap::structure::Part as MimePart;
-pub use body::{BodyFetch, cached_structure, cached_text, display_part, fetch_raw, fetch_text};
+pub use body::{
+    Attachment, BodyFetch, attachments, cached_structure, cached_text, display_part, fetch_raw,
+    fetch_text,
+};
 pub use manage::{FolderAction, manage_folder};
 pub use replay::replay;
 pub use runner::{IDLE_LIMIT, MAX_BACKOFF, run};
