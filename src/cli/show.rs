@@ -123,9 +123,8 @@ pub(super) fn save(
     let message = store.message(id)?;
     let account = store.account(message.account_id)?;
     let rt = runtime()?;
-    let password = if offline || account.settings.protocol != Protocol::Imap {
-        None
-    } else if store.raw_message(id)?.is_some() {
+    let cached_whole = store.raw_message(id)?.is_some();
+    let password = if offline || cached_whole || account.settings.protocol != Protocol::Imap {
         None
     } else {
         Some(rt.block_on(password_for(&account))?)
