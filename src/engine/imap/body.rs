@@ -4,7 +4,7 @@
 use std::num::NonZeroU32;
 
 use imap_codec::imap_types::command::CommandBody;
-use imap_codec::imap_types::response::StatusKind;
+use imap_codec::imap_types::fetch::MessageDataItemName;
 use imap_codec::imap_types::sequence::SequenceSet;
 
 use super::open_session;
@@ -78,17 +78,21 @@ async fn examine(
     Ok(uid)
 }
 
-async fn fetch_one(
+/// Fetches `BODY.PEEK[section]<range>` of one message; None when the server sent no such section.
+async fn fetch_section(
     session: &mut Session,
     uid: u32,
-    item: imap_codec::imap_types::fetch::MessageDataItemName<'static>,
-) -> Result<Fetched, EngineError> {
+    section: &str,
+    range: Option<(u32, NonZeroU32)>,
+) -> Result<Option<Vec<u8>>, EngineError> {
+    let item = fetch::section_item(section, range)
+        .ok_or_else(|| error(format!("bad section {section:?}")))?;
     let set = SequenceSet::try_from(uid).map_err(|e| error(format!("bad UID {uid}: {e}")))?;
-    let body = CommandBody::fetch(set, vec![fetch::flag_items(false).remove(0), item], true)
+    let body = CommandBody::fetch(set, vec![MessageDataItemName::Uid, item], true)
         .map_err(|e| error(format!("cannot build FETCH: {e:?}")))?;
     let mut found = None;
-    let (_, status) = session
-        .run_streaming(body, |data| {
+    session
+        .run_streaming_ok(&format!("FETCH of UID {uid}"), body, |data| {
             if let Some(f) = fetch::from_data(data)
                 && f.uid == Some(uid)
             {
@@ -96,17 +100,16 @@ async fn fetch_one(
             }
         })
         .await?;
-    if status.body.kind != StatusKind::Ok {
-        return Err(error(format!(
-            "FETCH of UID {uid} failed: {}",
-            status.body.text
-        )));
-    }
-    found.ok_or_else(|| {
+    let found: Fetched = found.ok_or_else(|| {
         error(format!(
             "the message (UID {uid}) is no longer on the server; run `tern sync`"
         ))
-    })
+    })?;
+    Ok(found
+        .sections
+        .into_iter()
+        .find(|(s, ..)| s == section)
+        .map(|(_, _, bytes)| bytes))
 }
 
 /// The message's MIME structure as saved at header sync.
@@ -180,14 +183,8 @@ pub async fn fetch_text(
     let range = (part.size > TEXT_LIMIT)
         .then(|| NonZeroU32::new(TEXT_LIMIT).map(|len| (0, len)))
         .flatten();
-    let item = fetch::section_item(&part.section, range)
-        .ok_or_else(|| error(format!("bad section {:?}", part.section)))?;
-    let fetched = fetch_one(&mut session, uid, item).await?;
-    let data = fetched
-        .sections
-        .into_iter()
-        .find(|(section, ..)| *section == part.section)
-        .map(|(_, _, bytes)| bytes)
+    let data = fetch_section(&mut session, uid, &part.section, range)
+        .await?
         .unwrap_or_default();
     let bytes_received = session.bytes_received;
     session.logout().await;
@@ -221,14 +218,7 @@ pub async fn fetch_raw(
     let message = store.message(message_id)?;
     let mut session = open_session(account, password).await?;
     let uid = examine(&mut session, store, &message).await?;
-    let item = fetch::section_item("", None)
-        .ok_or_else(|| error("cannot build BODY.PEEK[]".to_owned()))?;
-    let fetched = fetch_one(&mut session, uid, item).await?;
-    let raw = fetched
-        .sections
-        .into_iter()
-        .find(|(section, ..)| section.is_empty())
-        .map(|(_, _, b)| b);
+    let raw = fetch_section(&mut session, uid, "", None).await?;
     let bytes_received = session.bytes_received;
     session.logout().await;
     let raw = raw.ok_or_else(|| error(format!("the server sent no body for UID {uid}")))?;
@@ -310,14 +300,8 @@ pub async fn attachments(
                     session = Some(s);
                 }
                 let Some(s) = session.as_mut() else { continue };
-                let item = fetch::section_item(&part.section, None)
-                    .ok_or_else(|| error(format!("bad section {:?}", part.section)))?;
-                let fetched = fetch_one(s, uid, item).await?;
-                let data = fetched
-                    .sections
-                    .into_iter()
-                    .find(|(section, ..)| *section == part.section)
-                    .map(|(_, _, bytes)| bytes)
+                let data = fetch_section(s, uid, &part.section, None)
+                    .await?
                     .unwrap_or_default();
                 store.save_body_part(
                     message_id,

@@ -84,9 +84,7 @@ pub(crate) async fn open_folder(
         .run_ok(&format!("{what} {}", folder.path), body)
         .await?;
     let uidvalidity = done
-        .codes
-        .iter()
-        .chain(done.status.body.code.iter())
+        .all_codes()
         .find_map(|c| {
             if let Code::UidValidity(v) = c {
                 Some(i64::from(v.get()))

@@ -190,8 +190,8 @@ async fn expunge(session: &mut Session, uid: u32) -> Result<Outcome, EngineError
     Ok(Outcome::Done(None))
 }
 
-fn first_destination_uid(codes: &[Code<'_>]) -> Option<i64> {
-    codes.iter().find_map(|c| match c {
+fn first_destination_uid<'a>(mut codes: impl Iterator<Item = &'a Code<'static>>) -> Option<i64> {
+    codes.find_map(|c| match c {
         Code::CopyUid { destination, .. } => destination.0.as_ref().first().map(|e| match e {
             UidElement::Single(u) | UidElement::Range(u, _) => i64::from(u.get()),
         }),
@@ -208,39 +208,36 @@ async fn move_message(
 ) -> Result<Outcome, EngineError> {
     let mailbox = Mailbox::try_from(target.server_path.as_str())
         .map_err(|e| build_error(format!("bad folder name {:?}: {e}", target.path)))?;
-    let (codes, status) = if session.has_capability("MOVE") {
-        let done = session
+    let sequence_set = uid_set(uid)?;
+    let use_move = session.has_capability("MOVE");
+    let done = if use_move {
+        session
             .run(CommandBody::Move {
-                sequence_set: uid_set(uid)?,
+                sequence_set,
                 mailbox,
                 uid: true,
             })
-            .await?;
-        let mut codes = done.codes;
-        codes.extend(done.status.body.code.clone());
-        (codes, done.status)
+            .await?
     } else {
-        let done = session
+        session
             .run(CommandBody::Copy {
-                sequence_set: uid_set(uid)?,
+                sequence_set,
                 mailbox,
                 uid: true,
             })
-            .await?;
-        let mut codes = done.codes;
-        codes.extend(done.status.body.code.clone());
-        if done.status.body.kind == StatusKind::Ok {
-            expunge(session, uid).await?;
-        }
-        (codes, done.status)
+            .await?
     };
-    if status.body.kind != StatusKind::Ok {
+    if !done.is_ok() {
         return Ok(Outcome::Refused(format!(
             "the server refused to move the message to {}: {}",
-            target.path, status.body.text
+            target.path, done.status.body.text
         )));
     }
-    let new_uid = match first_destination_uid(&codes) {
+    if !use_move {
+        // COPY then remove the original: the fallback for servers without MOVE.
+        expunge(session, uid).await?;
+    }
+    let new_uid = match first_destination_uid(done.all_codes()) {
         Some(uid) => Some(uid),
         None => find_by_message_id(session, target, header_id).await?,
     };

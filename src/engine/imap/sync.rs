@@ -8,7 +8,7 @@ use imap_codec::imap_types::command::{CommandBody, FetchModifier, SelectParamete
 use imap_codec::imap_types::core::Vec1;
 use imap_codec::imap_types::fetch::MessageDataItemName;
 use imap_codec::imap_types::mailbox::Mailbox;
-use imap_codec::imap_types::response::{Code, Data, StatusKind};
+use imap_codec::imap_types::response::{Code, Data};
 use imap_codec::imap_types::search::SearchKey;
 use imap_codec::imap_types::sequence::{SeqOrUid, Sequence, SequenceSet};
 
@@ -299,11 +299,7 @@ impl FolderSync<'_> {
         let mut uidvalidity = None;
         let mut uidnext = None;
         let mut highestmodseq = None;
-        for code in selected
-            .codes
-            .iter()
-            .chain(selected.status.body.code.iter())
-        {
+        for code in selected.all_codes() {
             match code {
                 Code::UidValidity(v) => uidvalidity = Some(i64::from(v.get())),
                 Code::UidNext(v) => uidnext = Some(i64::from(v.get())),
@@ -408,25 +404,21 @@ impl FolderSync<'_> {
             let body = CommandBody::fetch(set, vec![MessageDataItemName::Uid, item], true)
                 .map_err(|e| protocol_error(format!("cannot build FETCH: {e:?}")))?;
             let mut bodies: HashMap<i64, Vec<u8>> = HashMap::new();
-            let (_, status) = self
-                .session
-                .run_streaming(body, |data| {
-                    if let Some(f) = fetch::from_data(data)
-                        && let Some(uid) = f.uid
-                        && let Some((_, _, raw)) =
-                            f.sections.into_iter().find(|(s, ..)| s.is_empty())
-                    {
-                        bodies.insert(i64::from(uid), raw);
-                    }
-                })
+            self.session
+                .run_streaming_ok(
+                    &format!("FETCH BODY in {}", self.folder.path),
+                    body,
+                    |data| {
+                        if let Some(f) = fetch::from_data(data)
+                            && let Some(uid) = f.uid
+                            && let Some((_, _, raw)) =
+                                f.sections.into_iter().find(|(s, ..)| s.is_empty())
+                        {
+                            bodies.insert(i64::from(uid), raw);
+                        }
+                    },
+                )
                 .await?;
-            if status.body.kind != StatusKind::Ok {
-                return Err(protocol_error(format!(
-                    "FETCH BODY in {} failed: {}",
-                    self.folder.path, status.body.text
-                ))
-                .into());
-            }
             for (id, uid) in &wanted {
                 match bodies.remove(uid) {
                     Some(raw) => {
@@ -489,17 +481,11 @@ impl FolderSync<'_> {
         let body = CommandBody::fetch(set, fetch::header_items(self.condstore), true)
             .map_err(|e| protocol_error(format!("cannot build FETCH: {e:?}")))?;
         let mut fetched = Vec::new();
-        let (_, status) = self
-            .session
-            .run_streaming(body, |data| fetched.extend(fetch::from_data(data)))
+        self.session
+            .run_streaming_ok(&format!("FETCH in {}", self.folder.path), body, |data| {
+                fetched.extend(fetch::from_data(data))
+            })
             .await?;
-        if status.body.kind != StatusKind::Ok {
-            return Err(protocol_error(format!(
-                "FETCH in {} failed: {}",
-                self.folder.path, status.body.text
-            ))
-            .into());
-        }
         // "n:*" always includes the last message, even when it is older than n.
         let mut uids: Vec<u32> = fetched
             .iter()
@@ -529,29 +515,25 @@ impl FolderSync<'_> {
             modifiers: vec![FetchModifier::ChangedSince(since)],
         };
         let mut changes = Vec::new();
-        let (_, status) = self
-            .session
-            .run_streaming(body, |data| {
-                if let Some(f) = fetch::from_data(data)
-                    && let (Some(uid), Some(flags)) = (f.uid, f.flags)
-                {
-                    let (bits, keywords) = flag::from_names(&flags);
-                    changes.push((
-                        i64::from(uid),
-                        bits,
-                        keywords,
-                        f.modseq.and_then(|m| i64::try_from(m).ok()),
-                    ));
-                }
-            })
+        self.session
+            .run_streaming_ok(
+                &format!("FETCH CHANGEDSINCE in {}", self.folder.path),
+                body,
+                |data| {
+                    if let Some(f) = fetch::from_data(data)
+                        && let (Some(uid), Some(flags)) = (f.uid, f.flags)
+                    {
+                        let (bits, keywords) = flag::from_names(&flags);
+                        changes.push((
+                            i64::from(uid),
+                            bits,
+                            keywords,
+                            f.modseq.and_then(|m| i64::try_from(m).ok()),
+                        ));
+                    }
+                },
+            )
             .await?;
-        if status.body.kind != StatusKind::Ok {
-            return Err(protocol_error(format!(
-                "FETCH CHANGEDSINCE in {} failed: {}",
-                self.folder.path, status.body.text
-            ))
-            .into());
-        }
         self.report.flag_changes += changes.len();
         if !changes.is_empty() {
             self.store
@@ -601,17 +583,11 @@ impl FolderSync<'_> {
             let body = CommandBody::fetch(set, items, true)
                 .map_err(|e| protocol_error(format!("cannot build FETCH: {e:?}")))?;
             let mut fetched = Vec::with_capacity(batch.len());
-            let (_, status) = self
-                .session
-                .run_streaming(body, |data| fetched.extend(fetch::from_data(data)))
+            self.session
+                .run_streaming_ok(&format!("FETCH in {}", folder.path), body, |data| {
+                    fetched.extend(fetch::from_data(data))
+                })
                 .await?;
-            if status.body.kind != StatusKind::Ok {
-                return Err(protocol_error(format!(
-                    "FETCH in {} failed: {}",
-                    folder.path, status.body.text
-                ))
-                .into());
-            }
             let messages = self.rows_from(fetched, batch);
             self.report.new_messages += messages.len();
             self.store.insert_messages(folder.account_id, &messages)?;
@@ -693,9 +669,8 @@ impl FolderSync<'_> {
         let body = CommandBody::fetch(set, fetch::flag_items(false), true)
             .map_err(|e| protocol_error(format!("cannot build FETCH: {e:?}")))?;
         let mut server: HashMap<i64, (i64, String)> = HashMap::new();
-        let (_, status) = self
-            .session
-            .run_streaming(body, |data| {
+        self.session
+            .run_streaming_ok(&format!("FETCH FLAGS in {}", folder.path), body, |data| {
                 if let Some(f) = fetch::from_data(data)
                     && let (Some(uid), Some(flags)) = (f.uid, f.flags)
                 {
@@ -703,13 +678,6 @@ impl FolderSync<'_> {
                 }
             })
             .await?;
-        if status.body.kind != StatusKind::Ok {
-            return Err(protocol_error(format!(
-                "FETCH FLAGS in {} failed: {}",
-                folder.path, status.body.text
-            ))
-            .into());
-        }
         let mut changes = Vec::new();
         let mut expunged = Vec::new();
         for (uid, bits, keywords) in cached {

@@ -60,6 +60,11 @@ impl Completion {
     pub fn is_ok(&self) -> bool {
         self.status.body.kind == StatusKind::Ok
     }
+
+    /// The response codes of the untagged OK/NO responses followed by the tagged one's.
+    pub fn all_codes(&self) -> impl Iterator<Item = &Code<'static>> {
+        self.codes.iter().chain(self.status.body.code.iter())
+    }
 }
 
 /// An authenticated or not-yet-authenticated IMAP connection.
@@ -349,6 +354,24 @@ impl Session {
                 }
                 _ => {}
             }
+        }
+    }
+
+    /// Like `run_streaming`, but a NO or BAD completion is an error naming `what`.
+    pub async fn run_streaming_ok(
+        &mut self,
+        what: &str,
+        body: CommandBody<'_>,
+        on_data: impl FnMut(Data<'static>),
+    ) -> Result<Vec<Code<'static>>, ProtocolError> {
+        let (codes, status) = self.run_streaming(body, on_data).await?;
+        if status.body.kind == StatusKind::Ok {
+            Ok(codes)
+        } else {
+            Err(self.error(
+                ErrorKind::Protocol,
+                format!("{what} failed: {}", status.body.text),
+            ))
         }
     }
 
