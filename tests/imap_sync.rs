@@ -465,7 +465,24 @@ fn count_on_server(servers: &MailServers, user: &User, folder: &str) -> usize {
 
 #[test]
 fn offline_actions_apply_at_once_and_replay_exactly_once() {
-    let servers = MailServers::start();
+    offline_actions_scenario(&MailServers::start(), true);
+}
+
+/// The same actions against a server without MOVE, UIDPLUS, CONDSTORE and QRESYNC: COPY +
+/// STORE \Deleted + EXPUNGE, searches by Message-ID for new UIDs, and full flag resyncs.
+#[test]
+fn offline_actions_fall_back_without_move_uidplus_and_condstore() {
+    let servers = MailServers::start_with(support::servers::Options {
+        imap_capability: Some(
+            "IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE LITERAL+ SPECIAL-USE NAMESPACE"
+                .into(),
+        ),
+    });
+    offline_actions_scenario(&servers, false);
+}
+
+fn offline_actions_scenario(servers: &MailServers, full: bool) {
+    let servers = servers;
     let bob = &servers.bob;
     let generated = corpus::fill_maildir(bob, "INBOX", 50, 31);
     let data = servers.dir().join("tern-data");
@@ -482,7 +499,7 @@ fn offline_actions_apply_at_once_and_replay_exactly_once() {
         .collect();
     let (a, e) = (by_uid(unflagged[0]), by_uid(unflagged[1]));
     let others: Vec<u64> = (1..=50).filter(|u| !unflagged[..2].contains(u)).collect();
-    let (b, c) = (by_uid(others[0]), by_uid(others[1]));
+    let (b, c, d) = (by_uid(others[0]), by_uid(others[1]), by_uid(others[2]));
     let id = |r: &serde_json::Value| r["id"].as_i64().unwrap().to_string();
     let mid = |r: &serde_json::Value| r["message_id"].as_str().unwrap().to_owned();
 
@@ -492,6 +509,18 @@ fn offline_actions_apply_at_once_and_replay_exactly_once() {
     ));
     ok(tern(&data, &["move", &id(&b), "Archive", "--offline"]));
     ok(tern(&data, &["delete", &id(&c), "--offline"]));
+    ok(tern(&data, &["copy", &id(&d), "Archive", "--offline"]));
+    // A draft saved offline is stored at once and uploaded (APPEND) by the next sync.
+    let draft = "From: Bob <bob@example.test>\r\nTo: alice@example.test\r\n\
+        Subject: =?UTF-8?Q?Entw=C3=BCrfe?=\r\nMessage-ID: <draft-1@example.test>\r\n\
+        Date: Sun, 22 Nov 2026 10:00:00 +0000\r\n\r\nnot finished yet\r\n";
+    {
+        let store = tern::store::Store::open_dir(&data).unwrap();
+        let account = store.find_account("bob").unwrap();
+        let drafts = store.find_folder(account.id, "Drafts").unwrap();
+        let flags = tern::store::flag::SEEN | tern::store::flag::DRAFT;
+        tern::engine::local::queue_append(&store, drafts.id, draft.as_bytes(), flags).unwrap();
+    }
     // Conflict: we flag E offline, another client changes E meanwhile; the server's state wins.
     ok(tern(&data, &["flag", &id(&e), "+flagged", "--offline"]));
     let mut other = imap(&servers, bob);
@@ -518,9 +547,13 @@ fn offline_actions_apply_at_once_and_replay_exactly_once() {
             && !a_flags.contains(&"\\Seen"),
         "{a_flags:?}"
     );
-    assert_eq!(list(&data, "Archive").len(), 1);
+    assert_eq!(list(&data, "Archive").len(), 2);
     assert_eq!(list(&data, "Trash").len(), 1);
+    let drafts = list(&data, "Drafts");
+    assert_eq!(drafts.len(), 1);
+    assert_eq!(drafts[0]["subject"], "Entwürfe");
     assert_eq!(count_on_server(&servers, bob, "INBOX"), 50);
+    assert_eq!(count_on_server(&servers, bob, "Drafts"), 0);
     assert!(
         !server_flags(&servers, bob, "INBOX", &mid(&a))
             .unwrap()
@@ -536,10 +569,54 @@ fn offline_actions_apply_at_once_and_replay_exactly_once() {
         }
     }
 
-    ok(tern(&data, &["sync"]));
+    // The first replay, through the engine, to see which commands it used.
+    {
+        let store = tern::store::Store::open_dir(&data).unwrap();
+        let account = store.find_account("bob").unwrap();
+        let password = tern::account::credentials::Secret::new(bob.password.clone());
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let report = runtime
+            .block_on(tern::engine::imap::sync_account(
+                &store,
+                &account,
+                &password,
+                &mut |_| {},
+            ))
+            .unwrap();
+        assert_eq!(report.replayed, 6, "{report:?}");
+        let used = |name: &str| report.commands.contains_key(name);
+        assert_eq!(used("MOVE"), full, "{:?}", report.commands);
+        assert!(used("APPEND") && used("COPY"), "{:?}", report.commands);
+        if !full {
+            assert!(
+                !used("UID EXPUNGE") && used("EXPUNGE") && !used("ENABLE"),
+                "{:?}",
+                report.commands
+            );
+        }
+    }
     let check = |round: &str| {
         assert_eq!(count_on_server(&servers, bob, "INBOX"), 48, "{round}");
-        assert_eq!(count_on_server(&servers, bob, "Archive"), 1, "{round}");
+        assert_eq!(count_on_server(&servers, bob, "Archive"), 2, "{round}");
+        assert_eq!(count_on_server(&servers, bob, "Drafts"), 1, "{round}");
+        let draft_flags = server_flags(&servers, bob, "Drafts", "draft-1@example.test").unwrap();
+        assert!(
+            draft_flags.contains("\\Draft") && draft_flags.contains("\\Seen"),
+            "{round}: {draft_flags}"
+        );
+        assert!(
+            server_flags(&servers, bob, "Archive", &mid(&d)).is_some()
+                && server_flags(&servers, bob, "INBOX", &mid(&d)).is_some(),
+            "{round}: the copy is in Archive and the original stays"
+        );
+        let drafts = list(&data, "Drafts");
+        assert!(
+            drafts.len() == 1 && drafts[0]["uid"].is_u64(),
+            "{round}: the uploaded draft got its UID: {drafts:?}"
+        );
         assert_eq!(count_on_server(&servers, bob, "Trash"), 1, "{round}");
         let flags = server_flags(&servers, bob, "INBOX", &mid(&a)).unwrap();
         assert!(
@@ -547,9 +624,10 @@ fn offline_actions_apply_at_once_and_replay_exactly_once() {
             "{round}: {flags}"
         );
         let e_flags = server_flags(&servers, bob, "INBOX", &mid(&e)).unwrap();
+        // With CONDSTORE the other client's change wins; without it ours applies on top.
         assert!(
-            e_flags.contains("$OtherClient") && !e_flags.contains("\\Flagged"),
-            "{round}: the other client's change must win: {e_flags}"
+            e_flags.contains("$OtherClient") && e_flags.contains("\\Flagged") != full,
+            "{round}: {e_flags}"
         );
         assert!(
             server_flags(&servers, bob, "Archive", &mid(&b)).is_some(),
@@ -560,10 +638,10 @@ fn offline_actions_apply_at_once_and_replay_exactly_once() {
             "{round}"
         );
         let archive = list(&data, "Archive");
-        assert_eq!(archive.len(), 1, "{round}: {archive:?}");
+        assert_eq!(archive.len(), 2, "{round}: {archive:?}");
         assert!(
-            archive[0]["uid"].is_u64(),
-            "{round}: the moved row got its new UID"
+            archive.iter().all(|r| r["uid"].is_u64()),
+            "{round}: the moved and the copied rows got their new UIDs: {archive:?}"
         );
         assert_eq!(list(&data, "Trash").len(), 1, "{round}");
         assert_eq!(list(&data, "INBOX").len(), 48, "{round}");
@@ -578,19 +656,28 @@ fn offline_actions_apply_at_once_and_replay_exactly_once() {
             .map(|f| f.as_str().unwrap())
             .collect::<Vec<_>>();
         assert!(
-            e_cached.contains(&"$OtherClient") && !e_cached.contains(&"\\Flagged"),
+            e_cached.contains(&"$OtherClient") && e_cached.contains(&"\\Flagged") != full,
             "{round}: {e_cached:?}"
         );
     };
     check("first replay");
 
-    // Crash simulation: the queue is back, the server already has everything.
+    // Crash simulation: the queue is back, the server already has everything. The actions that
+    // are not idempotent were marked started before their command went out, as a crash between
+    // the command and its completion would leave them.
     for file in ["tern.db", "tern.db-wal", "tern.db-shm"] {
         let _ = std::fs::remove_file(data.join(file));
         if backup.join(file).exists() {
             std::fs::copy(backup.join(file), data.join(file)).unwrap();
         }
     }
+    rusqlite::Connection::open(data.join("tern.db"))
+        .unwrap()
+        .execute(
+            "UPDATE pending_op SET state = 'running' WHERE kind IN ('move', 'copy', 'append')",
+            [],
+        )
+        .unwrap();
     ok(tern(&data, &["sync"]));
     check("replay after a crash");
     let out = ok(tern(&data, &["sync"]));

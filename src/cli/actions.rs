@@ -93,6 +93,19 @@ pub(super) fn move_to(store: &Store, id: i64, folder: &str, offline: bool) -> an
     )
 }
 
+pub(super) fn copy_to(store: &Store, id: i64, folder: &str, offline: bool) -> anyhow::Result<()> {
+    let message = store.message(id)?;
+    let account = account_name(store, id)?;
+    let target = store.find_folder(message.account_id, folder)?;
+    let copy = store.queue_copy(id, target.id)?;
+    after_queue(
+        store,
+        &account,
+        offline,
+        &format!("copied message {id} to {} as message {copy}", target.path),
+    )
+}
+
 pub(super) fn delete(store: &Store, id: i64, offline: bool) -> anyhow::Result<()> {
     let account = account_name(store, id)?;
     let to_trash = store.queue_delete(id)?;

@@ -112,6 +112,14 @@ pub enum Command {
         #[arg(long)]
         offline: bool,
     },
+    /// Copy a message to another folder of its account.
+    Copy {
+        id: i64,
+        folder: String,
+        /// Only queue the copy; the next `tern sync` sends it.
+        #[arg(long)]
+        offline: bool,
+    },
     /// Delete a message: to Trash, or for good when it is in Trash.
     Delete {
         id: i64,
@@ -314,6 +322,11 @@ pub fn run(data_dir: PathBuf, command: Command) -> anyhow::Result<()> {
             folder,
             offline,
         } => actions::move_to(&store, id, &folder, offline),
+        Command::Copy {
+            id,
+            folder,
+            offline,
+        } => actions::copy_to(&store, id, &folder, offline),
         Command::Delete { id, offline } => actions::delete(&store, id, offline),
         Command::Send(_) => {
             bail!(

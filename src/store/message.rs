@@ -347,18 +347,7 @@ impl Store {
 
     /// Records the readable text of a message's body for search (replacing any earlier text).
     pub fn index_body_text(&self, message_id: i64, text: &str) -> Result<()> {
-        self.write(|tx| {
-            tx.execute("DELETE FROM message_fts WHERE rowid = ?1", [message_id])
-                .map_err(StoreError::sqlite("Drop the old search entry"))?;
-            tx.execute(
-                "INSERT INTO message_fts (rowid, subject, sender, recipients, body)
-                 SELECT id, subject, from_name || ' ' || from_addr, to_addrs || ' ' || cc_addrs, ?2
-                 FROM message WHERE id = ?1",
-                params![message_id, text],
-            )
-            .map_err(StoreError::sqlite("Index the body text"))?;
-            Ok(())
-        })
+        self.write(|tx| index_body(tx, message_id, text))
     }
 }
 
@@ -399,7 +388,21 @@ pub(super) fn folder_page_sql(order: SortOrder, with_cursor: bool) -> String {
     )
 }
 
-fn insert_message(tx: &Transaction<'_>, account_id: i64, m: &NewMessage) -> Result<i64> {
+/// Replaces a message's search entry with one that includes its body text.
+pub(super) fn index_body(tx: &Transaction<'_>, message_id: i64, text: &str) -> Result<()> {
+    tx.execute("DELETE FROM message_fts WHERE rowid = ?1", [message_id])
+        .map_err(StoreError::sqlite("Drop the old search entry"))?;
+    tx.execute(
+        "INSERT INTO message_fts (rowid, subject, sender, recipients, body)
+         SELECT id, subject, from_name || ' ' || from_addr, to_addrs || ' ' || cc_addrs, ?2
+         FROM message WHERE id = ?1",
+        params![message_id, text],
+    )
+    .map_err(StoreError::sqlite("Index the body text"))?;
+    Ok(())
+}
+
+pub(super) fn insert_message(tx: &Transaction<'_>, account_id: i64, m: &NewMessage) -> Result<i64> {
     let existing: Option<i64> = tx
         .query_row(
             "SELECT id FROM message WHERE folder_id = ?1 AND (uid = ?2 OR uidl = ?3)",

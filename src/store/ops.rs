@@ -6,7 +6,7 @@ use rusqlite::{OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 
 use super::message::flag;
-use super::{FolderRole, Result, Store, StoreError, now};
+use super::{FolderRole, NewMessage, Result, Store, StoreError, now};
 
 /// What a queued action does, as stored in `pending_op.args`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -24,6 +24,14 @@ pub enum OpArgs {
     },
     /// Mark \Deleted and expunge.
     Expunge,
+    /// Copy to another folder; `copy` is the row that stands for the copy until its UID is known.
+    Copy {
+        target: i64,
+        copy: i64,
+        message_id_header: Option<String>,
+    },
+    /// Upload the message row's cached source (`body.raw`) to its folder with these flags.
+    Append { flags: Vec<String> },
 }
 
 /// A queued action with the identity of the message it applies to.
@@ -45,6 +53,27 @@ fn kind(args: &OpArgs) -> &'static str {
         OpArgs::Flags { .. } => "flags",
         OpArgs::Move { .. } => "move",
         OpArgs::Expunge => "expunge",
+        OpArgs::Copy { .. } => "copy",
+        OpArgs::Append { .. } => "append",
+    }
+}
+
+/// Fails unless `folder` belongs to `account`.
+fn check_same_account(tx: &rusqlite::Transaction<'_>, account: i64, folder: i64) -> Result<()> {
+    let folder_account: Option<i64> = tx
+        .query_row(
+            "SELECT account_id FROM folder WHERE id = ?1",
+            [folder],
+            |r| r.get(0),
+        )
+        .optional()
+        .map_err(StoreError::sqlite("Read the target folder"))?;
+    if folder_account == Some(account) {
+        Ok(())
+    } else {
+        Err(StoreError::NotFound(
+            "the target folder is not in the message's account".into(),
+        ))
     }
 }
 
@@ -117,19 +146,7 @@ impl Store {
                 .ok_or_else(|| {
                     StoreError::NotFound(format!("there is no message with id {message_id}"))
                 })?;
-            let target_account: Option<i64> = tx
-                .query_row(
-                    "SELECT account_id FROM folder WHERE id = ?1",
-                    [target_folder],
-                    |r| r.get(0),
-                )
-                .optional()
-                .map_err(StoreError::sqlite("Read the target folder"))?;
-            if target_account != Some(account) {
-                return Err(StoreError::NotFound(
-                    "the target folder is not in the message's account".into(),
-                ));
-            }
+            check_same_account(tx, account, target_folder)?;
             if folder == target_folder {
                 return Ok(());
             }
@@ -165,15 +182,116 @@ impl Store {
                 Ok(true)
             }
             _ => {
-                self.write(|tx| {
-                    self.queue(tx, message_id, &OpArgs::Expunge)?;
-                    tx.execute("DELETE FROM message WHERE id = ?1", [message_id])
-                        .map_err(StoreError::sqlite("Remove the message"))?;
-                    Ok(())
-                })?;
+                self.queue_expunge(message_id)?;
                 Ok(false)
             }
         }
+    }
+
+    /// Removes a message for good now (no Trash) and queues \Deleted + EXPUNGE for the server.
+    pub fn queue_expunge(&self, message_id: i64) -> Result<()> {
+        self.write(|tx| {
+            self.queue(tx, message_id, &OpArgs::Expunge)?;
+            tx.execute("DELETE FROM message WHERE id = ?1", [message_id])
+                .map_err(StoreError::sqlite("Remove the message"))?;
+            Ok(())
+        })
+    }
+
+    /// Copies a message to another folder of its account now (a new row without a UID, with the
+    /// cached source if any) and queues the copy for the server. Returns the new row's id.
+    pub fn queue_copy(&self, message_id: i64, target_folder: i64) -> Result<i64> {
+        self.write(|tx| {
+            let (account, header_id): (i64, Option<String>) = tx
+                .query_row(
+                    "SELECT account_id, message_id FROM message WHERE id = ?1",
+                    [message_id],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()
+                .map_err(StoreError::sqlite("Read the message"))?
+                .ok_or_else(|| {
+                    StoreError::NotFound(format!("there is no message with id {message_id}"))
+                })?;
+            check_same_account(tx, account, target_folder)?;
+            let copy: i64 = tx
+                .query_row(
+                    "INSERT INTO message (account_id, folder_id, message_id, in_reply_to, refs,
+                         thread_id, subject, from_name, from_addr, to_addrs, cc_addrs, date,
+                         internal_date, size, flags, keywords, has_attachments, preview,
+                         body_state, structure, sort_from, sort_subject)
+                     SELECT account_id, ?2, message_id, in_reply_to, refs,
+                         thread_id, subject, from_name, from_addr, to_addrs, cc_addrs, date,
+                         internal_date, size, flags, keywords, has_attachments, preview,
+                         CASE WHEN EXISTS (SELECT 1 FROM body WHERE message_id = ?1) THEN 2 ELSE 0 END,
+                         structure, sort_from, sort_subject
+                     FROM message WHERE id = ?1
+                     RETURNING id",
+                    params![message_id, target_folder],
+                    |r| r.get(0),
+                )
+                .map_err(StoreError::sqlite("Insert the copy"))?;
+            tx.execute(
+                "INSERT INTO body (message_id, raw) SELECT ?2, raw FROM body WHERE message_id = ?1",
+                params![message_id, copy],
+            )
+            .map_err(StoreError::sqlite("Copy the cached source"))?;
+            self.queue(
+                tx,
+                message_id,
+                &OpArgs::Copy {
+                    target: target_folder,
+                    copy,
+                    message_id_header: header_id,
+                },
+            )?;
+            Ok(copy)
+        })
+    }
+
+    /// Stores a new message in a folder now (its source cached, its body text searchable) and
+    /// queues the upload (IMAP APPEND) with `flags`. Returns the new row's id. Used for drafts,
+    /// sent copies and imports.
+    pub fn queue_append(
+        &self,
+        account_id: i64,
+        message: &NewMessage,
+        raw: &[u8],
+        body_text: &str,
+    ) -> Result<i64> {
+        let flags = flag::names(message.flags, &message.keywords);
+        self.write(|tx| {
+            check_same_account(tx, account_id, message.folder_id)?;
+            let mut message = message.clone();
+            message.uid = None;
+            message.modseq = None;
+            let id = super::message::insert_message(tx, account_id, &message)?;
+            tx.execute(
+                "INSERT INTO body (message_id, raw) VALUES (?1, ?2)
+                 ON CONFLICT (message_id) DO UPDATE SET raw = excluded.raw",
+                params![id, raw],
+            )
+            .map_err(StoreError::sqlite("Save the message source"))?;
+            tx.execute("UPDATE message SET body_state = 2 WHERE id = ?1", [id])
+                .map_err(StoreError::sqlite("Mark the body as cached"))?;
+            super::message::index_body(tx, id, body_text)?;
+            self.queue(tx, id, &OpArgs::Append { flags })?;
+            Ok(id)
+        })
+    }
+
+    /// Marks an action as started: a replay that finds it still running must first check
+    /// whether the server already applied it (a crash can fall between the command and its
+    /// completion), so a copy or upload is never made twice.
+    pub fn start_op(&self, op_id: i64) -> Result<()> {
+        self.write(|tx| {
+            tx.execute(
+                "UPDATE pending_op SET state = 'running', attempts = attempts + 1 WHERE id = ?1",
+                [op_id],
+            )
+            .map_err(StoreError::sqlite("Mark the action as started"))?;
+            Ok(())
+        })
     }
 
     /// An account's actions waiting for the server, oldest first.

@@ -69,6 +69,16 @@ pub struct MailServers {
     dovecot_dir: PathBuf,
     postfix_dir: PathBuf,
     postfix_started: bool,
+    options: Options,
+}
+
+/// How a test wants the servers configured beyond the defaults.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// Replaces the IMAP CAPABILITY Dovecot announces (Dovecot's `imap_capability`), to test the
+    /// client's fallbacks for servers without MOVE, UIDPLUS, CONDSTORE or QRESYNC. Dovecot adds
+    /// STARTTLS and AUTH= itself before login.
+    pub imap_capability: Option<String>,
 }
 
 impl std::fmt::Debug for MailServers {
@@ -149,10 +159,15 @@ impl MailServers {
     /// Starts both servers and waits until every port greets. Panics with the servers' logs if
     /// they do not come up.
     pub fn start() -> MailServers {
+        MailServers::start_with(Options::default())
+    }
+
+    /// Starts both servers configured with `options`.
+    pub fn start_with(options: Options) -> MailServers {
         preflight();
         let mut last_error = String::new();
         for _attempt in 0..3 {
-            match MailServers::try_start() {
+            match MailServers::try_start(&options) {
                 Ok(servers) => return servers,
                 Err(e) => last_error = e,
             }
@@ -160,7 +175,7 @@ impl MailServers {
         panic!("the test mail servers did not start: {last_error}");
     }
 
-    fn try_start() -> Result<MailServers, String> {
+    fn try_start(options: &Options) -> Result<MailServers, String> {
         let started = Instant::now();
         let root = tempfile::Builder::new()
             .prefix("tern-test-")
@@ -187,6 +202,7 @@ impl MailServers {
             ports,
             root,
             postfix_started: false,
+            options: options.clone(),
         };
         servers
             .write_dovecot_config()
@@ -319,7 +335,7 @@ namespace inbox {{
 }}
 protocol imap {{
   mail_plugins = $mail_plugins imap_zlib
-}}
+{imap_capability}}}
 service imap-login {{
   chroot =
   inet_listener imap {{
@@ -374,6 +390,12 @@ service anvil {{
             pop3s = p.pop3s,
             lmtp = p.lmtp,
             auth = p.auth,
+            imap_capability = self
+                .options
+                .imap_capability
+                .as_ref()
+                .map(|c| format!("  imap_capability = {c}\n"))
+                .unwrap_or_default(),
         );
         std::fs::write(d.join("dovecot.conf"), conf)
     }

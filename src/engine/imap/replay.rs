@@ -15,7 +15,8 @@
 use std::num::NonZeroU64;
 
 use imap_codec::imap_types::command::{CommandBody, StoreModifier};
-use imap_codec::imap_types::core::Vec1;
+use imap_codec::imap_types::core::{Literal, LiteralMode, Vec1};
+use imap_codec::imap_types::extensions::binary::{Literal8, LiteralOrLiteral8};
 use imap_codec::imap_types::extensions::uidplus::UidElement;
 use imap_codec::imap_types::flag::{Flag, StoreResponse, StoreType};
 use imap_codec::imap_types::mailbox::Mailbox;
@@ -26,7 +27,7 @@ use imap_codec::imap_types::sequence::SequenceSet;
 use crate::engine::EngineError;
 use crate::protocol::imap::Session;
 use crate::protocol::{ErrorKind, ProtocolError};
-use crate::store::{Folder, OpArgs, PendingOp, Store};
+use crate::store::{Folder, OpArgs, PendingOp, Store, StoreError};
 
 /// Why one action could not be applied.
 enum Outcome {
@@ -55,6 +56,18 @@ pub async fn replay(
             store.fail_op(op.id, "the folder no longer exists")?;
             continue;
         };
+        if let OpArgs::Append { flags } = &op.args {
+            let outcome = append(store, session, &op, &folder, flags).await?;
+            selected = None; // a retry may have examined the folder
+            match outcome {
+                Outcome::Done(uid) => {
+                    store.complete_op(op.id, uid)?;
+                    applied += 1;
+                }
+                Outcome::Refused(reason) => store.fail_op(op.id, &reason)?,
+            }
+            continue;
+        }
         let Some(uid) = op.uid.and_then(|u| u32::try_from(u).ok()) else {
             store.fail_op(op.id, "the message had no UID on the server")?;
             continue;
@@ -79,11 +92,37 @@ pub async fn replay(
                 message_id_header,
             } => {
                 let target = store.folder(*target)?;
-                let outcome =
-                    move_message(session, &op, uid, &target, message_id_header.as_deref()).await?;
+                store.start_op(op.id)?;
+                let copy = CopyTo {
+                    source: &folder,
+                    target: &target,
+                    header_id: message_id_header.as_deref(),
+                    row: op.message_id,
+                    retry: op.state == "running",
+                };
+                let outcome = copy_message(session, uid, copy, true).await?;
                 selected = None; // the search may have selected the target
                 outcome
             }
+            OpArgs::Copy {
+                target,
+                copy,
+                message_id_header,
+            } => {
+                let target = store.folder(*target)?;
+                store.start_op(op.id)?;
+                let copy = CopyTo {
+                    source: &folder,
+                    target: &target,
+                    header_id: message_id_header.as_deref(),
+                    row: Some(*copy),
+                    retry: op.state == "running",
+                };
+                let outcome = copy_message(session, uid, copy, false).await?;
+                selected = None;
+                outcome
+            }
+            OpArgs::Append { .. } => Outcome::Done(None), // handled above
         };
         match outcome {
             Outcome::Done(moved) => {
@@ -199,18 +238,48 @@ fn first_destination_uid<'a>(mut codes: impl Iterator<Item = &'a Code<'static>>)
     })
 }
 
-async fn move_message(
+/// Where a copy or move goes, and how to recognise a copy made by an interrupted replay.
+struct CopyTo<'a> {
+    source: &'a Folder,
+    target: &'a Folder,
+    header_id: Option<&'a str>,
+    /// The cached row that stands for the copy (gets the new UID).
+    row: Option<i64>,
+    /// The action was started before (a crash or cut came between the command and its
+    /// completion): look for the copy in the target before copying again.
+    retry: bool,
+}
+
+/// Copies (or moves, when `remove_original`) one message. Uses MOVE when offered, else COPY then
+/// \Deleted + expunge of the original. The new UID comes from COPYUID, else from a search of the
+/// target by Message-ID; a retried action searches first, so the copy is never made twice.
+async fn copy_message(
     session: &mut Session,
-    op: &PendingOp,
     uid: u32,
-    target: &Folder,
-    header_id: Option<&str>,
+    to: CopyTo<'_>,
+    remove_original: bool,
 ) -> Result<Outcome, EngineError> {
-    let mailbox = Mailbox::try_from(target.server_path.as_str())
-        .map_err(|e| build_error(format!("bad folder name {:?}: {e}", target.path)))?;
+    let done = |new_uid: Option<i64>| match (new_uid, to.row) {
+        (Some(new_uid), Some(row)) => Outcome::Done(Some((row, new_uid))),
+        // Unknown: the next sync of the target fetches it and adopts the row by Message-ID.
+        _ => Outcome::Done(None),
+    };
+    let use_move = remove_original && session.has_capability("MOVE");
+    if to.retry
+        && !use_move
+        && let Some(found) = find_by_message_id(session, to.target, to.header_id).await?
+    {
+        if remove_original {
+            // The copy exists; only the original may be left to remove.
+            super::open_folder(session, to.source, false).await?;
+            expunge(session, uid).await?;
+        }
+        return Ok(done(Some(found)));
+    }
+    let mailbox = Mailbox::try_from(to.target.server_path.as_str())
+        .map_err(|e| build_error(format!("bad folder name {:?}: {e}", to.target.path)))?;
     let sequence_set = uid_set(uid)?;
-    let use_move = session.has_capability("MOVE");
-    let done = if use_move {
+    let reply = if use_move {
         session
             .run(CommandBody::Move {
                 sequence_set,
@@ -227,25 +296,104 @@ async fn move_message(
             })
             .await?
     };
-    if !done.is_ok() {
+    if !reply.is_ok() {
+        let verb = if remove_original { "move" } else { "copy" };
         return Ok(Outcome::Refused(format!(
-            "the server refused to move the message to {}: {}",
-            target.path, done.status.body.text
+            "the server refused to {verb} the message to {}: {}",
+            to.target.path, reply.status.body.text
         )));
     }
-    if !use_move {
+    if remove_original && !use_move {
         // COPY then remove the original: the fallback for servers without MOVE.
         expunge(session, uid).await?;
     }
-    let new_uid = match first_destination_uid(done.all_codes()) {
+    let new_uid = match first_destination_uid(reply.all_codes()) {
         Some(uid) => Some(uid),
-        None => find_by_message_id(session, target, header_id).await?,
+        None => find_by_message_id(session, to.target, to.header_id).await?,
     };
-    match (new_uid, op.message_id) {
-        (Some(new_uid), Some(message)) => Ok(Outcome::Done(Some((message, new_uid)))),
-        // Unknown: the next sync of the target fetches it and adopts the row by Message-ID.
-        _ => Ok(Outcome::Done(None)),
+    Ok(done(new_uid))
+}
+/// Uploads a stored message (a draft, a sent copy) with APPEND. The UID comes from APPENDUID,
+/// else from a search by Message-ID; a retried upload searches first, so it is never stored twice.
+async fn append(
+    store: &Store,
+    session: &mut Session,
+    op: &PendingOp,
+    folder: &Folder,
+    flags: &[String],
+) -> Result<Outcome, EngineError> {
+    let refused = |why: &str| {
+        Ok(Outcome::Refused(format!(
+            "cannot store the message in {}: {why}",
+            folder.path
+        )))
+    };
+    let Some(row) = op.message_id else {
+        return refused("it was deleted here before it was uploaded");
+    };
+    let message = match store.message(row) {
+        Ok(message) => message,
+        Err(StoreError::NotFound(_)) => {
+            return refused("it was deleted here before it was uploaded");
+        }
+        Err(e) => return Err(e.into()),
+    };
+    if message.uid.is_some() {
+        // A sync already found the server's copy and adopted the row.
+        return Ok(Outcome::Done(None));
     }
+    let header_id = message.message_id.as_deref();
+    if op.state == "running"
+        && let Some(found) = find_by_message_id(session, folder, header_id).await?
+    {
+        return Ok(Outcome::Done(Some((row, found))));
+    }
+    let Some(raw) = store.raw_message(row)? else {
+        return refused("its source is no longer cached");
+    };
+    let mailbox = Mailbox::try_from(folder.server_path.as_str())
+        .map_err(|e| build_error(format!("bad folder name {:?}: {e}", folder.path)))?;
+    let mode = if session.has_capability("LITERAL+")
+        || (session.has_capability("LITERAL-") && raw.len() <= 4096)
+    {
+        LiteralMode::NonSync
+    } else {
+        LiteralMode::Sync
+    };
+    let message = match Literal::try_from(raw.as_slice()) {
+        Ok(mut literal) => {
+            literal.set_mode(mode);
+            LiteralOrLiteral8::Literal(literal)
+        }
+        Err(_) if session.has_capability("BINARY") => LiteralOrLiteral8::Literal8(Literal8 {
+            data: raw.as_slice().into(),
+            mode,
+        }),
+        Err(_) => return refused("it contains NUL bytes and the server does not offer BINARY"),
+    };
+    let body = CommandBody::Append {
+        mailbox,
+        flags: parse_flags(flags)
+            .into_iter()
+            .filter(|f| !matches!(f, Flag::Deleted))
+            .collect(),
+        date: None,
+        message,
+    };
+    store.start_op(op.id)?;
+    let reply = session.run(body).await?;
+    if !reply.is_ok() {
+        return refused(&format!("the server said: {}", reply.status.body.text));
+    }
+    let uid = reply.all_codes().find_map(|c| match c {
+        Code::AppendUid { uid, .. } => Some(i64::from(uid.get())),
+        _ => None,
+    });
+    let uid = match uid {
+        Some(uid) => Some(uid),
+        None => find_by_message_id(session, folder, header_id).await?,
+    };
+    Ok(Outcome::Done(uid.map(|uid| (row, uid))))
 }
 
 /// The highest UID in `folder` whose Message-ID header is `header_id`.

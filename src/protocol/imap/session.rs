@@ -262,7 +262,11 @@ impl Session {
     /// literal we wait for the server's continuation request.
     pub async fn send(&mut self, body: CommandBody<'_>) -> Result<Tag<'static>, ProtocolError> {
         let tag = self.tag()?;
-        *self.commands.entry(body.name()).or_default() += 1;
+        let name = match body {
+            CommandBody::ExpungeUid { .. } => "UID EXPUNGE",
+            _ => body.name(),
+        };
+        *self.commands.entry(name).or_default() += 1;
         let command = Command {
             tag: tag.clone(),
             body,

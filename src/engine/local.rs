@@ -1,0 +1,40 @@
+//! Messages this client adds to a folder itself (drafts, sent copies, imports): summarised with
+//! `mail::parse`, stored at once, and queued for upload (IMAP APPEND) in the same transaction.
+
+use crate::engine::EngineError;
+use crate::mail::parse;
+use crate::store::{NewMessage, Store};
+
+/// Stores `raw` in `folder_id` now, with the flag bits `flags` (see `store::flag`), and queues its
+/// upload to the server. Returns the new message's id. The summary never fails: a message
+/// mail-parser cannot read is still kept whole.
+pub fn queue_append(
+    store: &Store,
+    folder_id: i64,
+    raw: &[u8],
+    flags: i64,
+) -> Result<i64, EngineError> {
+    let folder = store.folder(folder_id)?;
+    let summary = parse::summarize(raw);
+    let now = crate::store::now_seconds();
+    let message = NewMessage {
+        folder_id,
+        message_id: summary.message_id,
+        in_reply_to: summary.in_reply_to,
+        references: summary.references,
+        subject: summary.subject,
+        from_name: summary.from_name,
+        from_addr: summary.from_addr,
+        to: summary.to,
+        cc: summary.cc,
+        date: summary.date.unwrap_or(now),
+        internal_date: Some(now),
+        size: i64::try_from(raw.len()).unwrap_or(i64::MAX),
+        flags,
+        has_attachments: summary.has_attachments,
+        preview: summary.preview,
+        ..NewMessage::default()
+    };
+    let text = parse::body_text(raw).unwrap_or_default();
+    Ok(store.queue_append(folder.account_id, &message, raw, &text)?)
+}
