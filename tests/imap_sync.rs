@@ -482,11 +482,10 @@ fn offline_actions_fall_back_without_move_uidplus_and_condstore() {
 }
 
 fn offline_actions_scenario(servers: &MailServers, full: bool) {
-    let servers = servers;
     let bob = &servers.bob;
     let generated = corpus::fill_maildir(bob, "INBOX", 50, 31);
     let data = servers.dir().join("tern-data");
-    add_account(&servers, &data, bob);
+    add_account(servers, &data, bob);
     ok(tern(&data, &["sync"]));
     let rows = list(&data, "INBOX");
     let by_uid = |uid: u64| rows.iter().find(|r| r["uid"] == uid).unwrap().clone();
@@ -523,7 +522,7 @@ fn offline_actions_scenario(servers: &MailServers, full: bool) {
     }
     // Conflict: we flag E offline, another client changes E meanwhile; the server's state wins.
     ok(tern(&data, &["flag", &id(&e), "+flagged", "--offline"]));
-    let mut other = imap(&servers, bob);
+    let mut other = imap(servers, bob);
     other.imap_ok("a", "SELECT INBOX");
     other.imap_ok(
         "b",
@@ -552,10 +551,10 @@ fn offline_actions_scenario(servers: &MailServers, full: bool) {
     let drafts = list(&data, "Drafts");
     assert_eq!(drafts.len(), 1);
     assert_eq!(drafts[0]["subject"], "Entwürfe");
-    assert_eq!(count_on_server(&servers, bob, "INBOX"), 50);
-    assert_eq!(count_on_server(&servers, bob, "Drafts"), 0);
+    assert_eq!(count_on_server(servers, bob, "INBOX"), 50);
+    assert_eq!(count_on_server(servers, bob, "Drafts"), 0);
     assert!(
-        !server_flags(&servers, bob, "INBOX", &mid(&a))
+        !server_flags(servers, bob, "INBOX", &mid(&a))
             .unwrap()
             .contains("\\Flagged")
     );
@@ -599,17 +598,17 @@ fn offline_actions_scenario(servers: &MailServers, full: bool) {
         }
     }
     let check = |round: &str| {
-        assert_eq!(count_on_server(&servers, bob, "INBOX"), 48, "{round}");
-        assert_eq!(count_on_server(&servers, bob, "Archive"), 2, "{round}");
-        assert_eq!(count_on_server(&servers, bob, "Drafts"), 1, "{round}");
-        let draft_flags = server_flags(&servers, bob, "Drafts", "draft-1@example.test").unwrap();
+        assert_eq!(count_on_server(servers, bob, "INBOX"), 48, "{round}");
+        assert_eq!(count_on_server(servers, bob, "Archive"), 2, "{round}");
+        assert_eq!(count_on_server(servers, bob, "Drafts"), 1, "{round}");
+        let draft_flags = server_flags(servers, bob, "Drafts", "draft-1@example.test").unwrap();
         assert!(
             draft_flags.contains("\\Draft") && draft_flags.contains("\\Seen"),
             "{round}: {draft_flags}"
         );
         assert!(
-            server_flags(&servers, bob, "Archive", &mid(&d)).is_some()
-                && server_flags(&servers, bob, "INBOX", &mid(&d)).is_some(),
+            server_flags(servers, bob, "Archive", &mid(&d)).is_some()
+                && server_flags(servers, bob, "INBOX", &mid(&d)).is_some(),
             "{round}: the copy is in Archive and the original stays"
         );
         let drafts = list(&data, "Drafts");
@@ -617,24 +616,24 @@ fn offline_actions_scenario(servers: &MailServers, full: bool) {
             drafts.len() == 1 && drafts[0]["uid"].is_u64(),
             "{round}: the uploaded draft got its UID: {drafts:?}"
         );
-        assert_eq!(count_on_server(&servers, bob, "Trash"), 1, "{round}");
-        let flags = server_flags(&servers, bob, "INBOX", &mid(&a)).unwrap();
+        assert_eq!(count_on_server(servers, bob, "Trash"), 1, "{round}");
+        let flags = server_flags(servers, bob, "INBOX", &mid(&a)).unwrap();
         assert!(
             flags.contains("\\Flagged") && flags.contains("$Todo") && !flags.contains("\\Seen"),
             "{round}: {flags}"
         );
-        let e_flags = server_flags(&servers, bob, "INBOX", &mid(&e)).unwrap();
+        let e_flags = server_flags(servers, bob, "INBOX", &mid(&e)).unwrap();
         // With CONDSTORE the other client's change wins; without it ours applies on top.
         assert!(
             e_flags.contains("$OtherClient") && e_flags.contains("\\Flagged") != full,
             "{round}: {e_flags}"
         );
         assert!(
-            server_flags(&servers, bob, "Archive", &mid(&b)).is_some(),
+            server_flags(servers, bob, "Archive", &mid(&b)).is_some(),
             "{round}"
         );
         assert!(
-            server_flags(&servers, bob, "Trash", &mid(&c)).is_some(),
+            server_flags(servers, bob, "Trash", &mid(&c)).is_some(),
             "{round}"
         );
         let archive = list(&data, "Archive");
@@ -690,7 +689,7 @@ fn offline_actions_scenario(servers: &MailServers, full: bool) {
     // Deleting inside Trash removes the message for good.
     let trash = list(&data, "Trash");
     ok(tern(&data, &["delete", &id(&trash[0])]));
-    assert_eq!(count_on_server(&servers, bob, "Trash"), 0);
+    assert_eq!(count_on_server(servers, bob, "Trash"), 0);
     assert!(list(&data, "Trash").is_empty());
     assert_eq!(generated.len(), 50);
 }
