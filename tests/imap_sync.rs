@@ -273,7 +273,7 @@ fn fresh_sync_mirrors_the_server_and_follows_other_clients_changes() {
 }
 
 #[test]
-fn unchanged_resync_is_one_select_per_folder_with_qresync() {
+fn unchanged_resync_selects_nothing_and_a_change_costs_one_qresync_select() {
     let servers = MailServers::start();
     let bob = &servers.bob;
     corpus::fill_maildir(bob, "INBOX", 300, 11);
@@ -318,8 +318,9 @@ fn unchanged_resync_is_one_select_per_folder_with_qresync() {
         second.commands
     );
     assert_eq!(second.commands.get("SEARCH"), None, "{:?}", second.commands);
+    assert_eq!(second.unchanged_folders, second.folders, "{second:?}");
     assert_eq!(
-        second.commands.get("SELECT").copied(),
+        second.commands.get("STATUS").copied(),
         Some(second.folders as u32),
         "{:?}",
         second.commands
@@ -327,8 +328,8 @@ fn unchanged_resync_is_one_select_per_folder_with_qresync() {
     let kinds: Vec<&str> = second.commands.keys().map(String::as_str).collect();
     assert_eq!(
         kinds,
-        ["LIST", "LSUB", "SELECT"],
-        "an unchanged pass is the folder list and one SELECT per folder"
+        ["LIST", "LSUB", "STATUS"],
+        "an unchanged pass is the folder list and one pipelined STATUS per folder, no SELECT"
     );
 
     // A flag change and an expunge by another client arrive inside the QRESYNC SELECT response.
@@ -345,6 +346,12 @@ fn unchanged_resync_is_one_select_per_folder_with_qresync() {
         "{third:?}"
     );
     assert_eq!(third.commands.get("FETCH"), None, "{:?}", third.commands);
+    assert_eq!(
+        third.commands.get("SELECT").copied(),
+        Some(1),
+        "only the changed folder is selected: {:?}",
+        third.commands
+    );
     let inbox = store.find_folder(account.id, "INBOX").unwrap();
     assert_eq!(inbox.total, 299);
 }
@@ -859,6 +866,20 @@ fn sync_window_and_bodies_for_offline_reading() {
     assert!(
         String::from_utf8_lossy(&out.stderr).contains("0 new messages, 0 flag changes, 0 expunged")
     );
+    // The folder list shows the server's counts (STATUS), not only the 2 cached messages.
+    let folders = json(tern(&data, &["folders", "--account", "bob", "--json"]));
+    let inbox = folders
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["path"] == "INBOX")
+        .unwrap();
+    assert_eq!(
+        (inbox["total"].as_i64(), inbox["cached"].as_i64()),
+        (Some(32), Some(2)),
+        "{inbox}"
+    );
+    assert!(inbox["unread"].as_i64().unwrap() >= 2, "{inbox}");
 }
 
 #[test]

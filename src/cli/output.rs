@@ -74,6 +74,7 @@ struct FolderJson<'a> {
     role: Option<&'a str>,
     total: i64,
     unread: i64,
+    cached: i64,
     subscribed: bool,
 }
 
@@ -84,8 +85,9 @@ pub(super) fn folders(folders: &[Folder], json: bool) -> anyhow::Result<()> {
             .map(|f| FolderJson {
                 path: &f.path,
                 role: f.role.map(|r| r.as_str()),
-                total: f.total,
-                unread: f.unread,
+                total: f.counts().0,
+                unread: f.counts().1,
+                cached: f.total,
                 subscribed: f.subscribed,
             })
             .collect();
@@ -96,8 +98,8 @@ pub(super) fn folders(folders: &[Folder], json: bool) -> anyhow::Result<()> {
             "{}\t{}\t{} unread\t{} total",
             f.path,
             f.role.map(|r| r.as_str()).unwrap_or("-"),
-            f.unread,
-            f.total
+            f.counts().1,
+            f.counts().0
         );
     }
     Ok(())

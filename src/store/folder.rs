@@ -25,6 +25,21 @@ pub struct Folder {
     /// Whether every message the server had at the last full pass is cached (headers backfill
     /// done); resyncs can then skip listing all UIDs.
     pub backfill_complete: bool,
+    /// The server's counts at the last STATUS, if any.
+    pub server_total: Option<i64>,
+    pub server_unread: Option<i64>,
+}
+
+impl Folder {
+    /// (total, unread) as the folder list shows them: the cache's own counts, which follow
+    /// local changes at once, unless the server holds more than is cached (a sync window, or a
+    /// backfill still running); then the server's counts from STATUS.
+    pub fn counts(&self) -> (i64, i64) {
+        match (self.server_total, self.server_unread) {
+            (Some(total), Some(unread)) if total > self.total => (total, unread.max(self.unread)),
+            _ => (self.total, self.unread),
+        }
+    }
 }
 
 /// A folder to create or update (as seen in LIST).
@@ -40,7 +55,8 @@ pub struct NewFolder {
 
 const FOLDER_COLUMNS: &str =
     "id, account_id, path, server_path, delimiter, role, attributes, subscribed,
-    uidvalidity, uidnext, highestmodseq, total, unread, backfill_uid = 1";
+    uidvalidity, uidnext, highestmodseq, total, unread, backfill_uid = 1, server_total,
+    server_unread";
 
 fn folder_from_row(row: &Row<'_>) -> rusqlite::Result<Folder> {
     let role: Option<String> = row.get(5)?;
@@ -59,10 +75,24 @@ fn folder_from_row(row: &Row<'_>) -> rusqlite::Result<Folder> {
         total: row.get(11)?,
         unread: row.get(12)?,
         backfill_complete: row.get::<_, Option<bool>>(13)?.unwrap_or(false),
+        server_total: row.get(14)?,
+        server_unread: row.get(15)?,
     })
 }
 
 impl Store {
+    /// Records the server's message and unread counts (from STATUS).
+    pub fn set_folder_status(&self, folder_id: i64, total: i64, unread: i64) -> Result<()> {
+        self.write(|tx| {
+            tx.execute(
+                "UPDATE folder SET server_total = ?2, server_unread = ?3 WHERE id = ?1",
+                params![folder_id, total, unread],
+            )
+            .map_err(StoreError::sqlite("Record the folder's counts"))?;
+            Ok(())
+        })
+    }
+
     /// Creates the folder, or updates its LIST data if it exists. Returns its id.
     pub fn upsert_folder(&self, account_id: i64, folder: &NewFolder) -> Result<i64> {
         self.write(|tx| upsert_folder(tx, account_id, folder))

@@ -11,6 +11,7 @@ mod body;
 mod manage;
 mod replay;
 mod runner;
+mod status;
 mod sync;
 
 pub use crate::protocol::imap::structure::Part as MimePart;

@@ -36,6 +36,8 @@ pub struct SyncReport {
     pub expunged: usize,
     /// Responses or messages set aside because they could not be understood.
     pub skipped: Vec<String>,
+    /// Folders that STATUS showed unchanged, so they were not selected.
+    pub unchanged_folders: usize,
     /// Offline actions replayed at the start of the pass.
     pub replayed: usize,
     pub bytes_received: u64,
@@ -99,10 +101,22 @@ pub async fn sync_session(
         replayed,
         ..SyncReport::default()
     };
-    for folder in folders
+    let selectable: Vec<&Folder> = folders
         .iter()
         .filter(|f| f.attributes & attr::NOSELECT == 0)
-    {
+        .collect();
+    let statuses = super::status::status_all(session, &selectable, condstore).await?;
+    for folder in selectable {
+        if let Some(status) = statuses.get(&folder.id) {
+            let unchanged = condstore && super::status::unchanged(store, account, folder, status)?;
+            if let (Some(total), Some(unread)) = (status.total, status.unread) {
+                store.set_folder_status(folder.id, total, unread)?;
+            }
+            if unchanged {
+                report.unchanged_folders += 1;
+                continue;
+            }
+        }
         FolderSync {
             store,
             account,

@@ -294,6 +294,74 @@ impl Session {
         Ok(tag)
     }
 
+    /// Sends several commands in one write (RFC 3501 5.5 pipelining) and reads until all are
+    /// complete, handing untagged data to `on_data`. Commands that need a synchronising literal
+    /// are sent one by one instead. Returns the completions in command order.
+    pub async fn run_pipelined(
+        &mut self,
+        bodies: Vec<CommandBody<'_>>,
+        mut on_data: impl FnMut(Data<'static>),
+    ) -> Result<Vec<Tagged<'static>>, ProtocolError> {
+        let mut tags = Vec::with_capacity(bodies.len());
+        let mut batch = Vec::new();
+        for body in bodies {
+            let tag = self.tag()?;
+            let name = body.name();
+            let command = Command {
+                tag: tag.clone(),
+                body,
+            };
+            let mut bytes = Vec::new();
+            let mut simple = true;
+            for fragment in CommandCodec::default().encode(&command) {
+                match fragment {
+                    Fragment::Line { data }
+                    | Fragment::Literal {
+                        data,
+                        mode: LiteralMode::NonSync,
+                    } => bytes.extend_from_slice(&data),
+                    Fragment::Literal { .. } => simple = false,
+                }
+            }
+            if simple {
+                *self.commands.entry(name).or_default() += 1;
+                batch.extend_from_slice(&bytes);
+                tags.push(tag);
+            } else {
+                self.write_all(&batch).await?;
+                batch.clear();
+                tags.push(self.send(command.body).await?);
+            }
+        }
+        self.write_all(&batch).await?;
+        let mut done: Vec<Option<Tagged<'static>>> = vec![None; tags.len()];
+        let mut open = tags.len();
+        while open > 0 {
+            match self.read_response().await? {
+                Response::Data(data) => on_data(data),
+                Response::Status(Status::Tagged(t)) => {
+                    if let Some(slot) = tags
+                        .iter()
+                        .position(|tag| *tag == t.tag)
+                        .and_then(|i| done.get_mut(i))
+                        && slot.is_none()
+                    {
+                        *slot = Some(t);
+                        open -= 1;
+                    }
+                }
+                Response::Status(Status::Bye(bye)) => {
+                    return Err(self.error(
+                        ErrorKind::Network,
+                        format!("closed the connection: {}", bye.text),
+                    ));
+                }
+                _ => {}
+            }
+        }
+        Ok(done.into_iter().flatten().collect())
+    }
+
     async fn write_all(&mut self, bytes: &[u8]) -> Result<(), ProtocolError> {
         if bytes.is_empty() {
             return Ok(());
