@@ -152,25 +152,32 @@ pub async fn sync_session(
 }
 
 pub(super) async fn list_folders(session: &mut Session) -> Result<Vec<NewFolder>, ProtocolError> {
-    let body = CommandBody::list("", "*")
+    let list = CommandBody::list("", "*")
         .map_err(|e| ProtocolError::new(ErrorKind::Protocol, format!("cannot build LIST: {e}")))?;
-    let done = session.run_ok("LIST", body).await?;
-    let mut listed: Vec<ListedFolder> = done.data.iter().filter_map(folders::from_list).collect();
-    folders::guess_roles(&mut listed);
-    let body = CommandBody::lsub("", "*")
+    let lsub = CommandBody::lsub("", "*")
         .map_err(|e| ProtocolError::new(ErrorKind::Protocol, format!("cannot build LSUB: {e}")))?;
-    let subscribed: Vec<String> = session
-        .run_ok("LSUB", body)
-        .await?
-        .data
-        .iter()
-        .filter_map(|d| match d {
-            Data::Lsub { mailbox, .. } => {
-                Some(String::from_utf8_lossy(&folders::mailbox_bytes(mailbox)).into_owned())
+    // LIST and LSUB in one write: one round trip.
+    let mut listed: Vec<ListedFolder> = Vec::new();
+    let mut subscribed: std::collections::HashSet<String> = std::collections::HashSet::new();
+    let done = session
+        .run_pipelined(vec![list, lsub], |d| {
+            if let Data::Lsub { mailbox, .. } = &d {
+                let name = String::from_utf8_lossy(&folders::mailbox_bytes(mailbox)).into_owned();
+                subscribed.insert(name);
+            } else {
+                listed.extend(folders::from_list(&d));
             }
-            _ => None,
         })
-        .collect();
+        .await?;
+    for (what, status) in ["LIST", "LSUB"].iter().zip(&done) {
+        if status.body.kind != imap_codec::imap_types::response::StatusKind::Ok {
+            return Err(ProtocolError::new(
+                ErrorKind::Protocol,
+                format!("{what} failed: {}", status.body.text),
+            ));
+        }
+    }
+    folders::guess_roles(&mut listed);
     Ok(listed
         .into_iter()
         .map(|f| NewFolder {
