@@ -983,3 +983,129 @@ fn folders_are_created_renamed_subscribed_and_deleted_on_the_server() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("INBOX cannot be deleted"));
 }
+
+/// A loopback proxy to a plain IMAP port that rewrites the server's lines with `rewrite` (a
+/// fault no real server produces on demand: malformed FETCH responses).
+fn rewriting_proxy(target: u16, rewrite: fn(&str) -> String) -> u16 {
+    use std::io::{BufRead, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for client in listener.incoming() {
+            let Ok(client) = client else { return };
+            let server = std::net::TcpStream::connect(("127.0.0.1", target)).unwrap();
+            let (mut c_read, mut s_write) =
+                (client.try_clone().unwrap(), server.try_clone().unwrap());
+            std::thread::spawn(move || {
+                let _ = std::io::copy(&mut c_read, &mut s_write);
+            });
+            std::thread::spawn(move || {
+                let mut s_read = std::io::BufReader::new(server);
+                let mut c_write = client;
+                let mut line = Vec::new();
+                loop {
+                    line.clear();
+                    match s_read.read_until(b'\n', &mut line) {
+                        Ok(0) | Err(_) => break,
+                        Ok(_) => {}
+                    }
+                    let out = match std::str::from_utf8(&line) {
+                        Ok(text) => rewrite(text).into_bytes(),
+                        Err(_) => line.clone(),
+                    };
+                    if c_write.write_all(&out).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+    });
+    port
+}
+
+/// Breaks UID 7's BODYSTRUCTURE, and UID 9's FLAGS wherever they appear.
+fn break_two_messages(line: &str) -> String {
+    let has_uid = |uid: &str| {
+        line.contains(&format!("(UID {uid} ")) || line.contains(&format!(" UID {uid} "))
+    };
+    if !line.starts_with("* ") || !line.contains(" FETCH (") {
+        return line.to_owned();
+    }
+    if has_uid("7") {
+        return line.replace("BODYSTRUCTURE (", "BODYSTRUCTURE [");
+    }
+    if has_uid("9") {
+        return line.replace("FLAGS (", "FLAGS [");
+    }
+    line.to_owned()
+}
+
+#[test]
+fn unparseable_fetch_answers_are_recovered_or_kept_as_placeholders() {
+    // No COMPRESS, so the proxy sees the plain protocol.
+    let servers = MailServers::start_with(support::servers::Options {
+        imap_capability: Some(
+            "IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE LITERAL+ UIDPLUS MOVE CONDSTORE QRESYNC SPECIAL-USE"
+                .into(),
+        ),
+    });
+    let bob = &servers.bob;
+    let generated = corpus::fill_maildir(bob, "INBOX", 20, 61);
+    let proxy = rewriting_proxy(servers.ports.imap, break_two_messages);
+    let data = servers.dir().join("tern-data");
+    std::fs::create_dir_all(&data).unwrap();
+    std::fs::write(data.join("password"), &bob.password).unwrap();
+    let cmd = format!("cat {}", data.join("password").display());
+    let incoming = format!("127.0.0.1:{proxy}");
+    let outgoing = format!("127.0.0.1:{}", servers.ports.submissions);
+    ok(tern(
+        &data,
+        &[
+            "account",
+            "add",
+            "--name",
+            "bob",
+            "--email",
+            &bob.address,
+            "--protocol",
+            "imap",
+            "--incoming",
+            &incoming,
+            "--incoming-security",
+            "plain",
+            "--outgoing",
+            &outgoing,
+            "--outgoing-security",
+            "tls",
+            "--password-cmd",
+            &cmd,
+        ],
+    ));
+    let out = ok(tern(&data, &["sync"]));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("UID 7: its MIME structure could not be read"),
+        "{err}"
+    );
+    assert!(err.contains("UID 9: the server's description"), "{err}");
+
+    let rows = list(&data, "INBOX");
+    assert_eq!(rows.len(), 20, "nothing is lost: {rows:?}");
+    let row = |uid: u64| rows.iter().find(|r| r["uid"] == uid).unwrap().clone();
+    // UID 7 came back whole except its structure; UID 9 is a placeholder.
+    assert_eq!(row(7)["subject"], generated[6].subject.as_str());
+    assert_eq!(row(9)["subject"], tern::engine::imap::UNREADABLE_SUBJECT);
+    // Both can be opened: the whole source is fetched.
+    for uid in [7, 9] {
+        let id = row(uid)["id"].to_string();
+        let out = ok(tern(&data, &["show", &id, "--raw"]));
+        let raw = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            raw.contains(&generated[uid as usize - 1].message_id),
+            "UID {uid}: {raw}"
+        );
+    }
+    // Resyncs keep everything (UID 9's unreadable FLAGS are not taken for an expunge).
+    ok(tern(&data, &["sync"]));
+    assert_eq!(list(&data, "INBOX").len(), 20);
+}

@@ -8,6 +8,8 @@
 //! above its highest and below its lowest cached UID.
 
 mod body;
+mod flags;
+mod headers;
 mod manage;
 mod replay;
 mod runner;
@@ -19,6 +21,7 @@ pub use body::{
     Attachment, BodyFetch, attachments, cached_structure, cached_text, display_part, fetch_raw,
     fetch_text,
 };
+pub use headers::UNREADABLE_SUBJECT;
 pub use manage::{FolderAction, manage_folder};
 pub use replay::replay;
 pub use runner::{IDLE_LIMIT, MAX_BACKOFF, run};

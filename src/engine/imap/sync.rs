@@ -4,12 +4,10 @@ use std::collections::HashMap;
 
 use std::num::{NonZeroU32, NonZeroU64};
 
-use imap_codec::imap_types::command::{CommandBody, FetchModifier, SelectParameter};
-use imap_codec::imap_types::core::Vec1;
+use imap_codec::imap_types::command::{CommandBody, SelectParameter};
 use imap_codec::imap_types::fetch::MessageDataItemName;
 use imap_codec::imap_types::mailbox::Mailbox;
 use imap_codec::imap_types::response::{Code, Data};
-use imap_codec::imap_types::search::SearchKey;
 use imap_codec::imap_types::sequence::{SeqOrUid, Sequence, SequenceSet};
 
 use super::endpoint;
@@ -19,10 +17,10 @@ use crate::engine::{Connectivity, EngineError, Event};
 use crate::mail::folder::attr;
 use crate::mail::parse;
 use crate::protocol::imap::Session;
-use crate::protocol::imap::fetch::{self, Fetched};
+use crate::protocol::imap::fetch;
 use crate::protocol::imap::folders::{self, ListedFolder};
 use crate::protocol::{ErrorKind, ProtocolError};
-use crate::store::{Folder, NewFolder, NewMessage, Store, flag};
+use crate::store::{Folder, NewFolder, Store};
 
 /// Headers fetched and committed per transaction.
 pub const BATCH: usize = 500;
@@ -192,7 +190,7 @@ pub(super) async fn list_folders(session: &mut Session) -> Result<Vec<NewFolder>
 }
 
 /// The IMAP date `days` ago (for SEARCH SINCE).
-fn since_date(days: i64) -> Option<imap_codec::imap_types::datetime::NaiveDate> {
+pub(super) fn since_date(days: i64) -> Option<imap_codec::imap_types::datetime::NaiveDate> {
     let date = chrono::Utc::now()
         .date_naive()
         .checked_sub_days(chrono::Days::new(u64::try_from(days).ok()?))?;
@@ -200,7 +198,7 @@ fn since_date(days: i64) -> Option<imap_codec::imap_types::datetime::NaiveDate> 
 }
 
 /// Writes a parsed sequence set back in IMAP syntax ("1:3,7,9:*").
-fn sequence_set_text(set: &SequenceSet) -> String {
+pub(super) fn sequence_set_text(set: &SequenceSet) -> String {
     let value = |v: &SeqOrUid| match v {
         SeqOrUid::Value(n) => n.to_string(),
         SeqOrUid::Asterisk => "*".to_owned(),
@@ -257,18 +255,19 @@ pub fn uid_set(uids: &[u32]) -> String {
     parts.join(",")
 }
 
-struct FolderSync<'a> {
-    store: &'a Store,
-    account: &'a Account,
-    qresync: bool,
-    condstore: bool,
-    session: &'a mut Session,
-    folder: &'a Folder,
-    report: &'a mut SyncReport,
-    on_event: &'a mut (dyn FnMut(Event) + Send),
+/// One folder's part of a pass; its steps live in `headers.rs`, `flags.rs` and here.
+pub(super) struct FolderSync<'a> {
+    pub(super) store: &'a Store,
+    pub(super) account: &'a Account,
+    pub(super) qresync: bool,
+    pub(super) condstore: bool,
+    pub(super) session: &'a mut Session,
+    pub(super) folder: &'a Folder,
+    pub(super) report: &'a mut SyncReport,
+    pub(super) on_event: &'a mut (dyn FnMut(Event) + Send),
 }
 
-fn protocol_error(what: impl std::fmt::Display) -> ProtocolError {
+pub(super) fn protocol_error(what: impl std::fmt::Display) -> ProtocolError {
     ProtocolError::new(ErrorKind::Protocol, what.to_string())
 }
 
@@ -458,265 +457,6 @@ impl FolderSync<'_> {
                 }
             }
         }
-    }
-
-    /// Applies the VANISHED and FETCH responses a QRESYNC SELECT returned.
-    fn apply_select_changes(
-        &mut self,
-        data: &[Data<'static>],
-        cached_max: i64,
-    ) -> Result<(), EngineError> {
-        let mut expunged = Vec::new();
-        let mut changes = Vec::new();
-        for d in data {
-            match d {
-                Data::Vanished { known_uids, .. } => {
-                    expunged.extend(expand_uid_set(&sequence_set_text(known_uids), cached_max));
-                }
-                Data::Fetch { .. } => {
-                    if let Some(f) = fetch::from_data(d.clone())
-                        && let (Some(uid), Some(flags)) = (f.uid, f.flags)
-                    {
-                        let (bits, keywords) = flag::from_names(&flags);
-                        let modseq = f.modseq.and_then(|m| i64::try_from(m).ok());
-                        changes.push((i64::from(uid), bits, keywords, modseq));
-                    }
-                }
-                _ => {}
-            }
-        }
-        self.report.flag_changes += changes.len();
-        self.report.expunged += expunged.len();
-        if !changes.is_empty() || !expunged.is_empty() {
-            self.store
-                .apply_server_changes(self.folder.id, &changes, &expunged)?;
-        }
-        Ok(())
-    }
-
-    /// Fetches the headers of messages above `cached_max` (new mail), in batches.
-    async fn fetch_new(&mut self, cached_max: i64) -> Result<(), EngineError> {
-        let first = u32::try_from(cached_max + 1).unwrap_or(u32::MAX);
-        let set = SequenceSet::try_from(format!("{first}:*").as_str())
-            .map_err(|e| protocol_error(format!("cannot build a UID set: {e}")))?;
-        let body = CommandBody::fetch(set, fetch::header_items(self.condstore), true)
-            .map_err(|e| protocol_error(format!("cannot build FETCH: {e:?}")))?;
-        let mut fetched = Vec::new();
-        self.session
-            .run_streaming_ok(&format!("FETCH in {}", self.folder.path), body, |data| {
-                fetched.extend(fetch::from_data(data))
-            })
-            .await?;
-        // "n:*" always includes the last message, even when it is older than n.
-        let mut uids: Vec<u32> = fetched
-            .iter()
-            .filter_map(|f| f.uid)
-            .filter(|uid| *uid >= first)
-            .collect();
-        uids.sort_unstable();
-        let messages = self.rows_from(fetched, &uids);
-        self.report.new_messages += messages.len();
-        for batch in messages.chunks(BATCH) {
-            self.store.insert_messages(self.folder.account_id, batch)?;
-        }
-        Ok(())
-    }
-
-    /// CONDSTORE without QRESYNC: the flags changed since `modseq`.
-    async fn changed_flags_since(&mut self, modseq: i64) -> Result<(), EngineError> {
-        let Some(since) = u64::try_from(modseq).ok().and_then(NonZeroU64::new) else {
-            return Ok(());
-        };
-        let set = SequenceSet::try_from("1:*")
-            .map_err(|e| protocol_error(format!("cannot build a UID set: {e}")))?;
-        let body = CommandBody::Fetch {
-            sequence_set: set,
-            macro_or_item_names: fetch::flag_items(true).into(),
-            uid: true,
-            modifiers: vec![FetchModifier::ChangedSince(since)],
-        };
-        let mut changes = Vec::new();
-        self.session
-            .run_streaming_ok(
-                &format!("FETCH CHANGEDSINCE in {}", self.folder.path),
-                body,
-                |data| {
-                    if let Some(f) = fetch::from_data(data)
-                        && let (Some(uid), Some(flags)) = (f.uid, f.flags)
-                    {
-                        let (bits, keywords) = flag::from_names(&flags);
-                        changes.push((
-                            i64::from(uid),
-                            bits,
-                            keywords,
-                            f.modseq.and_then(|m| i64::try_from(m).ok()),
-                        ));
-                    }
-                },
-            )
-            .await?;
-        self.report.flag_changes += changes.len();
-        if !changes.is_empty() {
-            self.store
-                .apply_server_changes(self.folder.id, &changes, &[])?;
-        }
-        Ok(())
-    }
-
-    /// Fetches headers of every UID not cached: first those above the cached range (new mail),
-    /// then those below it (backfill), newest first, one transaction per batch.
-    async fn fetch_missing_headers(&mut self) -> Result<(), EngineError> {
-        let folder = self.folder;
-        // Only the last N days when the account says so (the rest stays on the server).
-        let key = match self.account.sync_days.and_then(since_date) {
-            Some(since) => SearchKey::Since(since),
-            None => SearchKey::All,
-        };
-        let search = CommandBody::search(None, Vec1::from(key), true);
-        let done = self.session.run_ok("UID SEARCH", search).await?;
-        let mut server_uids: Vec<u32> = done
-            .data
-            .iter()
-            .flat_map(|d| match d {
-                Data::Search(uids, ..) => uids.iter().map(|u| u.get()).collect(),
-                _ => Vec::new(),
-            })
-            .collect();
-        server_uids.sort_unstable();
-        let (low, high) = self.store.uid_range(folder.id)?;
-        let missing: Vec<u32> = server_uids
-            .iter()
-            .rev()
-            .copied()
-            .filter(|uid| match (low, high) {
-                (Some(low), Some(high)) => i64::from(*uid) > high || i64::from(*uid) < low,
-                _ => true,
-            })
-            .collect();
-        let total = missing.len() as u64;
-        let mut done_count = 0u64;
-        for batch in missing.chunks(BATCH) {
-            let mut sorted = batch.to_vec();
-            sorted.sort_unstable();
-            let set = SequenceSet::try_from(uid_set(&sorted).as_str())
-                .map_err(|e| protocol_error(format!("cannot build a UID set: {e}")))?;
-            let items = fetch::header_items(self.condstore);
-            let body = CommandBody::fetch(set, items, true)
-                .map_err(|e| protocol_error(format!("cannot build FETCH: {e:?}")))?;
-            let mut fetched = Vec::with_capacity(batch.len());
-            self.session
-                .run_streaming_ok(&format!("FETCH in {}", folder.path), body, |data| {
-                    fetched.extend(fetch::from_data(data))
-                })
-                .await?;
-            let messages = self.rows_from(fetched, batch);
-            self.report.new_messages += messages.len();
-            self.store.insert_messages(folder.account_id, &messages)?;
-            done_count += batch.len() as u64;
-            (self.on_event)(Event::SyncProgress {
-                account: folder.account_id,
-                folder: folder.id,
-                done: done_count,
-                total,
-            });
-            (self.on_event)(Event::FolderChanged {
-                account: folder.account_id,
-                folder: folder.id,
-            });
-        }
-        Ok(())
-    }
-
-    /// Turns FETCH results into rows, newest first as asked. A UID the server did not answer
-    /// for, or answered without the needed items, is logged and skipped.
-    fn rows_from(&mut self, fetched: Vec<Fetched>, asked: &[u32]) -> Vec<NewMessage> {
-        let mut by_uid: HashMap<u32, Fetched> = HashMap::new();
-        for f in fetched {
-            if let Some(uid) = f.uid {
-                by_uid.insert(uid, f);
-            }
-        }
-        let mut out = Vec::with_capacity(asked.len());
-        for uid in asked {
-            let Some(f) = by_uid.remove(uid) else {
-                // Expunged meanwhile, or a response we could not parse: the next pass retries.
-                continue;
-            };
-            let Some(header) = f.header.as_deref() else {
-                self.report.skipped.push(format!(
-                    "{} UID {uid}: the server sent no header fields",
-                    self.folder.path
-                ));
-                continue;
-            };
-            let summary = parse::summarize(header);
-            let (bits, keywords) = flag::from_names(f.flags.as_deref().unwrap_or_default());
-            let structure = f.structure.as_ref();
-            out.push(NewMessage {
-                folder_id: self.folder.id,
-                uid: Some(i64::from(*uid)),
-                uidl: None,
-                modseq: f.modseq.and_then(|m| i64::try_from(m).ok()),
-                message_id: summary.message_id,
-                in_reply_to: summary.in_reply_to,
-                references: summary.references,
-                subject: summary.subject,
-                from_name: summary.from_name,
-                from_addr: summary.from_addr,
-                to: summary.to,
-                cc: summary.cc,
-                date: summary.date.or(f.internal_date).unwrap_or(0),
-                internal_date: f.internal_date,
-                size: i64::from(f.size.unwrap_or(0)),
-                flags: bits,
-                keywords,
-                has_attachments: structure.is_some_and(|s| s.has_attachments()),
-                preview: String::new(),
-                structure: structure.and_then(|s| serde_json::to_string(s).ok()),
-            });
-        }
-        out
-    }
-
-    /// Fetches UID and FLAGS of every message and mirrors changes and expunges into the cache.
-    async fn mirror_flags_and_expunges(&mut self) -> Result<(), EngineError> {
-        let folder = self.folder;
-        let cached = self.store.cached_flags(folder.id)?;
-        let Some(max) = cached.last().map(|(uid, ..)| *uid) else {
-            return Ok(());
-        };
-        let set = SequenceSet::try_from(format!("1:{max}").as_str())
-            .map_err(|e| protocol_error(format!("cannot build a UID set: {e}")))?;
-        let body = CommandBody::fetch(set, fetch::flag_items(false), true)
-            .map_err(|e| protocol_error(format!("cannot build FETCH: {e:?}")))?;
-        let mut server: HashMap<i64, (i64, String)> = HashMap::new();
-        self.session
-            .run_streaming_ok(&format!("FETCH FLAGS in {}", folder.path), body, |data| {
-                if let Some(f) = fetch::from_data(data)
-                    && let (Some(uid), Some(flags)) = (f.uid, f.flags)
-                {
-                    server.insert(i64::from(uid), flag::from_names(&flags));
-                }
-            })
-            .await?;
-        let mut changes = Vec::new();
-        let mut expunged = Vec::new();
-        for (uid, bits, keywords) in cached {
-            match server.get(&uid) {
-                None => expunged.push(uid),
-                Some((b, k)) if *b != bits || *k != keywords => {
-                    changes.push((uid, *b, k.clone(), None))
-                }
-                Some(_) => {}
-            }
-        }
-        self.report.flag_changes += changes.len();
-        self.report.expunged += expunged.len();
-        if !changes.is_empty() || !expunged.is_empty() {
-            self.store
-                .apply_server_changes(folder.id, &changes, &expunged)?;
-        }
-        Ok(())
     }
 }
 

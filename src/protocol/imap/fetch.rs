@@ -44,9 +44,10 @@ pub struct Fetched {
     pub sections: Vec<(String, Option<u32>, Vec<u8>)>,
 }
 
-/// The items for a headers-first sync: UID FLAGS RFC822.SIZE INTERNALDATE BODYSTRUCTURE and the
-/// header fields, plus MODSEQ under CONDSTORE.
-pub fn header_items(condstore: bool) -> Vec<MessageDataItemName<'static>> {
+/// The items for a headers-first sync: UID FLAGS RFC822.SIZE INTERNALDATE, BODYSTRUCTURE (unless
+/// `structure` is false, to recover a message whose structure cannot be parsed) and the header
+/// fields, plus MODSEQ under CONDSTORE.
+pub fn header_items(condstore: bool, structure: bool) -> Vec<MessageDataItemName<'static>> {
     let fields: Vec<AString<'static>> = HEADER_FIELDS
         .iter()
         .filter_map(|f| AString::try_from(*f).ok())
@@ -56,8 +57,10 @@ pub fn header_items(condstore: bool) -> Vec<MessageDataItemName<'static>> {
         MessageDataItemName::Flags,
         MessageDataItemName::Rfc822Size,
         MessageDataItemName::InternalDate,
-        MessageDataItemName::BodyStructure,
     ];
+    if structure {
+        items.push(MessageDataItemName::BodyStructure);
+    }
     if let Ok(fields) = Vec1::try_from(fields) {
         items.push(MessageDataItemName::BodyExt {
             section: Some(Section::HeaderFields(None, fields)),

@@ -1,0 +1,253 @@
+//! Header sync for one folder: new mail above the cached range, backfill below it (newest first,
+//! one transaction per batch), and recovery of messages whose FETCH answer could not be parsed.
+//!
+//! Recovery: a UID the server did not answer for (its response was set aside as unparseable) is
+//! asked again without BODYSTRUCTURE (the item most often malformed); if that fails too, with only
+//! UID, size and date, and stored as a placeholder row the user can still open (the source is
+//! fetched whole). A UID that does not answer even that was expunged meanwhile.
+
+use std::collections::HashMap;
+
+use imap_codec::imap_types::command::CommandBody;
+use imap_codec::imap_types::core::Vec1;
+use imap_codec::imap_types::fetch::MessageDataItemName;
+use imap_codec::imap_types::response::Data;
+use imap_codec::imap_types::search::SearchKey;
+use imap_codec::imap_types::sequence::SequenceSet;
+
+use super::sync::{BATCH, FolderSync, protocol_error, since_date, uid_set};
+use crate::engine::{EngineError, Event};
+use crate::mail::parse;
+use crate::protocol::imap::fetch::{self, Fetched};
+use crate::store::{NewMessage, flag};
+
+/// Subject of a placeholder row for a message whose description could not be read.
+pub const UNREADABLE_SUBJECT: &str = "(unreadable message: open it to fetch its source)";
+
+impl FolderSync<'_> {
+    /// Fetches the headers of messages above `cached_max` (new mail).
+    pub(super) async fn fetch_new(&mut self, cached_max: i64) -> Result<(), EngineError> {
+        let first = u32::try_from(cached_max + 1).unwrap_or(u32::MAX);
+        let range = format!("{first}:*");
+        let set_aside = self.session.unparsed.len();
+        let fetched = self
+            .fetch_items(&range, fetch::header_items(self.condstore, true))
+            .await?;
+        // "n:*" always includes the last message, even when it is older than n.
+        let mut uids: Vec<u32> = fetched
+            .iter()
+            .filter_map(|f| f.uid)
+            .filter(|uid| *uid >= first)
+            .collect();
+        if self.session.unparsed.len() > set_aside {
+            // An answer was set aside, so its UID is unknown: ask which UIDs exist.
+            uids = self
+                .search(SearchKey::Uid(parse_set(&range)?))
+                .await?
+                .into_iter()
+                .filter(|uid| *uid >= first)
+                .collect();
+        }
+        uids.sort_unstable();
+        let messages = self.rows_with_recovery(fetched, &uids).await?;
+        self.report.new_messages += messages.len();
+        for batch in messages.chunks(BATCH) {
+            self.store.insert_messages(self.folder.account_id, batch)?;
+        }
+        Ok(())
+    }
+
+    /// Fetches headers of every UID not cached: first those above the cached range (new mail),
+    /// then those below it (backfill), newest first, one transaction per batch.
+    pub(super) async fn fetch_missing_headers(&mut self) -> Result<(), EngineError> {
+        let folder = self.folder;
+        // Only the last N days when the account says so (the rest stays on the server).
+        let key = match self.account.sync_days.and_then(since_date) {
+            Some(since) => SearchKey::Since(since),
+            None => SearchKey::All,
+        };
+        let mut server_uids = self.search(key).await?;
+        server_uids.sort_unstable();
+        let (low, high) = self.store.uid_range(folder.id)?;
+        let missing: Vec<u32> = server_uids
+            .iter()
+            .rev()
+            .copied()
+            .filter(|uid| match (low, high) {
+                (Some(low), Some(high)) => i64::from(*uid) > high || i64::from(*uid) < low,
+                _ => true,
+            })
+            .collect();
+        let total = missing.len() as u64;
+        let mut done_count = 0u64;
+        for batch in missing.chunks(BATCH) {
+            let mut sorted = batch.to_vec();
+            sorted.sort_unstable();
+            let fetched = self
+                .fetch_items(&uid_set(&sorted), fetch::header_items(self.condstore, true))
+                .await?;
+            let messages = self.rows_with_recovery(fetched, batch).await?;
+            self.report.new_messages += messages.len();
+            self.store.insert_messages(folder.account_id, &messages)?;
+            done_count += batch.len() as u64;
+            (self.on_event)(Event::SyncProgress {
+                account: folder.account_id,
+                folder: folder.id,
+                done: done_count,
+                total,
+            });
+            (self.on_event)(Event::FolderChanged {
+                account: folder.account_id,
+                folder: folder.id,
+            });
+        }
+        Ok(())
+    }
+
+    /// `UID SEARCH key`, the UIDs found.
+    async fn search(&mut self, key: SearchKey<'_>) -> Result<Vec<u32>, EngineError> {
+        let search = CommandBody::search(None, Vec1::from(key), true);
+        let done = self.session.run_ok("UID SEARCH", search).await?;
+        Ok(done
+            .data
+            .iter()
+            .flat_map(|d| match d {
+                Data::Search(uids, ..) => uids.iter().map(|u| u.get()).collect(),
+                _ => Vec::new(),
+            })
+            .collect())
+    }
+
+    /// `UID FETCH set items`, the answers that could be parsed.
+    async fn fetch_items(
+        &mut self,
+        set: &str,
+        items: Vec<MessageDataItemName<'static>>,
+    ) -> Result<Vec<Fetched>, EngineError> {
+        let body = CommandBody::fetch(parse_set(set)?, items, true)
+            .map_err(|e| protocol_error(format!("cannot build FETCH: {e:?}")))?;
+        let mut fetched = Vec::new();
+        self.session
+            .run_streaming_ok(&format!("FETCH in {}", self.folder.path), body, |data| {
+                fetched.extend(fetch::from_data(data))
+            })
+            .await?;
+        Ok(fetched)
+    }
+
+    /// Rows for the `asked` UIDs (in that order), recovering the ones whose answer was set aside
+    /// or incomplete: asked again without BODYSTRUCTURE, then as placeholders. A UID that does
+    /// not answer at all was expunged meanwhile.
+    async fn rows_with_recovery(
+        &mut self,
+        fetched: Vec<Fetched>,
+        asked: &[u32],
+    ) -> Result<Vec<NewMessage>, EngineError> {
+        let (mut rows, unanswered) = self.rows_from(fetched, asked);
+        if unanswered.is_empty() {
+            return Ok(rows);
+        }
+        let mut sorted = unanswered.clone();
+        sorted.sort_unstable();
+        let set = uid_set(&sorted);
+        let fetched = self
+            .fetch_items(&set, fetch::header_items(self.condstore, false))
+            .await?;
+        let (recovered, unanswered) = self.rows_from(fetched, &unanswered);
+        for row in &recovered {
+            self.report.skipped.push(format!(
+                "{} UID {}: its MIME structure could not be read; stored without it (the whole source is fetched when it is opened)",
+                self.folder.path,
+                row.uid.unwrap_or(0)
+            ));
+        }
+        rows.extend(recovered);
+        if unanswered.is_empty() {
+            return Ok(rows);
+        }
+        let mut sorted = unanswered.clone();
+        sorted.sort_unstable();
+        let items = vec![
+            MessageDataItemName::Uid,
+            MessageDataItemName::Rfc822Size,
+            MessageDataItemName::InternalDate,
+        ];
+        let fetched = self.fetch_items(&uid_set(&sorted), items).await?;
+        for f in fetched {
+            let Some(uid) = f.uid.filter(|uid| unanswered.contains(uid)) else {
+                continue;
+            };
+            self.report.skipped.push(format!(
+                "{} UID {uid}: the server's description of it could not be read; stored as a placeholder (open it to fetch its source)",
+                self.folder.path
+            ));
+            rows.push(NewMessage {
+                folder_id: self.folder.id,
+                uid: Some(i64::from(uid)),
+                subject: UNREADABLE_SUBJECT.to_owned(),
+                date: f.internal_date.unwrap_or(0),
+                internal_date: f.internal_date,
+                size: i64::from(f.size.unwrap_or(0)),
+                ..NewMessage::default()
+            });
+        }
+        Ok(rows)
+    }
+
+    /// Turns FETCH results into rows, in the order asked, and returns the UIDs whose answer was
+    /// missing (set aside as unparseable, or expunged meanwhile) or had no header fields.
+    fn rows_from(&self, fetched: Vec<Fetched>, asked: &[u32]) -> (Vec<NewMessage>, Vec<u32>) {
+        let mut by_uid: HashMap<u32, Fetched> = HashMap::new();
+        for f in fetched {
+            if let Some(uid) = f.uid {
+                by_uid.insert(uid, f);
+            }
+        }
+        let mut out = Vec::with_capacity(asked.len());
+        let mut unanswered = Vec::new();
+        for uid in asked {
+            let Some(f) = by_uid.remove(uid) else {
+                unanswered.push(*uid);
+                continue;
+            };
+            let Some(header) = f.header.as_deref() else {
+                unanswered.push(*uid);
+                continue;
+            };
+            let summary = parse::summarize(header);
+            let (bits, keywords) = flag::from_names(f.flags.as_deref().unwrap_or_default());
+            let structure = f.structure.as_ref();
+            out.push(NewMessage {
+                folder_id: self.folder.id,
+                uid: Some(i64::from(*uid)),
+                uidl: None,
+                modseq: f.modseq.and_then(|m| i64::try_from(m).ok()),
+                message_id: summary.message_id,
+                in_reply_to: summary.in_reply_to,
+                references: summary.references,
+                subject: summary.subject,
+                from_name: summary.from_name,
+                from_addr: summary.from_addr,
+                to: summary.to,
+                cc: summary.cc,
+                date: summary.date.or(f.internal_date).unwrap_or(0),
+                internal_date: f.internal_date,
+                size: i64::from(f.size.unwrap_or(0)),
+                flags: bits,
+                keywords,
+                has_attachments: structure.is_some_and(|s| s.has_attachments()),
+                preview: String::new(),
+                structure: structure.and_then(|s| serde_json::to_string(s).ok()),
+            });
+        }
+        (out, unanswered)
+    }
+}
+
+fn parse_set(set: &str) -> Result<SequenceSet, EngineError> {
+    SequenceSet::try_from(set).map_err(|e| {
+        EngineError::from(protocol_error(format!(
+            "cannot build a UID set {set:?}: {e}"
+        )))
+    })
+}
