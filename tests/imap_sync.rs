@@ -484,6 +484,7 @@ fn offline_actions_fall_back_without_move_uidplus_and_condstore() {
             "IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE LITERAL+ SPECIAL-USE NAMESPACE"
                 .into(),
         ),
+        ..Default::default()
     });
     offline_actions_scenario(&servers, false);
 }
@@ -1048,6 +1049,7 @@ fn unparseable_fetch_answers_are_recovered_or_kept_as_placeholders() {
             "IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE LITERAL+ UIDPLUS MOVE CONDSTORE QRESYNC SPECIAL-USE"
                 .into(),
         ),
+        ..Default::default()
     });
     let bob = &servers.bob;
     let generated = corpus::fill_maildir(bob, "INBOX", 20, 61);
@@ -1108,4 +1110,55 @@ fn unparseable_fetch_answers_are_recovered_or_kept_as_placeholders() {
     // Resyncs keep everything (UID 9's unreadable FLAGS are not taken for an expunge).
     ok(tern(&data, &["sync"]));
     assert_eq!(list(&data, "INBOX").len(), 20);
+}
+
+#[test]
+fn a_courier_style_namespace_gets_new_folders_inside_it() {
+    let servers = MailServers::start_with(support::servers::Options {
+        namespace: Some(("INBOX.".into(), '.')),
+        ..Default::default()
+    });
+    let bob = &servers.bob;
+    corpus::fill_maildir(bob, "INBOX", 5, 71);
+    let data = servers.dir().join("tern-data");
+    add_account(&servers, &data, bob);
+    ok(tern(&data, &["sync"]));
+    let folders = || {
+        json(tern(&data, &["folders", "--account", "bob", "--json"]))
+            .as_array()
+            .unwrap()
+            .clone()
+    };
+    let sent = folders()
+        .into_iter()
+        .find(|f| f["role"] == "sent")
+        .expect("the Sent folder is found by SPECIAL-USE inside the namespace");
+    assert_eq!(sent["path"], "INBOX.Sent");
+    assert_eq!(list(&data, "INBOX").len(), 5);
+
+    ok(tern(
+        &data,
+        &["folder", "create", "--account", "bob", "Projects"],
+    ));
+    let mut c = imap(&servers, bob);
+    let listed = c.imap_ok("a", "LIST \"\" \"*\"").join("\n");
+    c.imap_ok("z", "LOGOUT");
+    assert!(listed.contains(" INBOX.Projects"), "{listed}");
+    assert!(folders().iter().any(|f| f["path"] == "INBOX.Projects"));
+    // A path given inside the namespace is not prefixed twice.
+    ok(tern(
+        &data,
+        &[
+            "folder",
+            "create",
+            "--account",
+            "bob",
+            "INBOX.Projects.2026",
+        ],
+    ));
+    assert!(
+        folders().iter().any(|f| f["path"] == "INBOX.Projects.2026"),
+        "{:?}",
+        folders()
+    );
 }

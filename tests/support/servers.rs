@@ -79,6 +79,9 @@ pub struct Options {
     /// client's fallbacks for servers without MOVE, UIDPLUS, CONDSTORE or QRESYNC. Dovecot adds
     /// STARTTLS and AUTH= itself before login.
     pub imap_capability: Option<String>,
+    /// The personal namespace's prefix and separator, e.g. `("INBOX.", '.')` for a
+    /// Courier-style layout; the default is no prefix and `/`.
+    pub namespace: Option<(String, char)>,
 }
 
 impl std::fmt::Debug for MailServers {
@@ -311,7 +314,7 @@ userdb {{
 }}
 namespace inbox {{
   inbox = yes
-  separator = /
+{namespace}
   mailbox Sent {{
     special_use = \Sent
     auto = subscribe
@@ -390,6 +393,11 @@ service anvil {{
             pop3s = p.pop3s,
             lmtp = p.lmtp,
             auth = p.auth,
+            namespace = match &self.options.namespace {
+                Some((prefix, separator)) =>
+                    format!("  separator = {separator}\n  prefix = {prefix}\n"),
+                None => "  separator = /\n".to_owned(),
+            },
             imap_capability = self
                 .options
                 .imap_capability

@@ -48,6 +48,21 @@ pub async fn manage_folder(
         return Err(refuse("the INBOX cannot be deleted or renamed".to_owned()));
     }
     let mut session = connect(account, password).await?;
+    // New top-level folders go inside the personal namespace (e.g. "INBOX." on Courier-style
+    // servers), as the server expects; a path already inside it is left alone.
+    let (prefix, _) = session.personal_namespace().await?;
+    let placed = |path: &str| {
+        if prefix.is_empty() || path.starts_with(&prefix) || path.eq_ignore_ascii_case("INBOX") {
+            path.to_owned()
+        } else {
+            format!("{prefix}{path}")
+        }
+    };
+    let action = &match action {
+        FolderAction::Create(path) => FolderAction::Create(placed(path)),
+        FolderAction::Rename(from, to) => FolderAction::Rename(from.clone(), placed(to)),
+        other => other.clone(),
+    };
     let (what, body) = match action {
         FolderAction::Create(path) => (
             format!("CREATE {path}"),

@@ -475,6 +475,29 @@ impl Session {
         }
     }
 
+    /// The personal namespace's prefix and delimiter (RFC 2342), e.g. `("INBOX.", Some('.'))` on
+    /// Courier-style servers; `("", ...)` when folders live at the top level or the server has
+    /// no NAMESPACE.
+    pub async fn personal_namespace(&mut self) -> Result<(String, Option<char>), ProtocolError> {
+        if !self.has_capability("NAMESPACE") {
+            return Ok((String::new(), None));
+        }
+        let done = self.run_ok("NAMESPACE", CommandBody::Namespace).await?;
+        Ok(done
+            .data
+            .iter()
+            .find_map(|d| match d {
+                Data::Namespace { personal, .. } => personal.first().map(|n| {
+                    (
+                        String::from_utf8_lossy(n.prefix.as_ref()).into_owned(),
+                        n.delimiter.as_ref().map(|c| c.inner()),
+                    )
+                }),
+                _ => None,
+            })
+            .unwrap_or_default())
+    }
+
     /// Asks for CAPABILITY and stores the answer.
     pub async fn refresh_capabilities(&mut self) -> Result<(), ProtocolError> {
         let done = self.run_ok("CAPABILITY", CommandBody::Capability).await?;
