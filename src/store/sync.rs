@@ -51,16 +51,40 @@ impl Store {
         })
     }
 
-    /// Every cached (uid, flags, keywords) of a folder, by UID.
-    pub fn cached_flags(&self, folder_id: i64) -> Result<Vec<(i64, i64, String)>> {
+    /// Up to `limit` cached (uid, flags, keywords) of a folder with UIDs above `after_uid`, by UID.
+    pub fn cached_flags(
+        &self,
+        folder_id: i64,
+        after_uid: i64,
+        limit: usize,
+    ) -> Result<Vec<(i64, i64, String)>> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         self.read(|conn| {
             let mut stmt = conn
-                .prepare("SELECT uid, flags, keywords FROM message WHERE folder_id = ?1 AND uid IS NOT NULL ORDER BY uid")
+                .prepare_cached(
+                    "SELECT uid, flags, keywords FROM message
+                     WHERE folder_id = ?1 AND uid > ?2 ORDER BY uid LIMIT ?3",
+                )
                 .map_err(StoreError::sqlite("Prepare the cached flags"))?;
             let rows = stmt
-                .query_map([folder_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+                .query_map(params![folder_id, after_uid, limit], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                })
                 .map_err(StoreError::sqlite("Read the cached flags"))?;
-            rows.collect::<rusqlite::Result<_>>().map_err(StoreError::sqlite("Read a cached flag row"))
+            rows.collect::<rusqlite::Result<_>>()
+                .map_err(StoreError::sqlite("Read a cached flag row"))
+        })
+    }
+
+    /// Removes every message of a folder that the server has (all but those still waiting for
+    /// an upload or move): the server reported the folder empty. Returns how many.
+    pub fn expunge_all(&self, folder_id: i64) -> Result<usize> {
+        self.write(|tx| {
+            tx.execute(
+                "DELETE FROM message WHERE folder_id = ?1 AND uid IS NOT NULL",
+                [folder_id],
+            )
+            .map_err(StoreError::sqlite("Remove the folder's messages"))
         })
     }
 

@@ -13,6 +13,9 @@ use crate::engine::EngineError;
 use crate::protocol::imap::fetch;
 use crate::store::flag;
 
+/// Cached messages compared per FLAGS FETCH when resyncing without CONDSTORE.
+const MIRROR_SLICE: usize = 50_000;
+
 impl FolderSync<'_> {
     /// Applies the VANISHED and FETCH responses a QRESYNC SELECT returned.
     pub(super) fn apply_select_changes(
@@ -89,48 +92,57 @@ impl FolderSync<'_> {
         Ok(())
     }
 
-    /// Fetches UID and FLAGS of every message and mirrors changes and expunges into the cache.
+    /// Fetches UID and FLAGS of every message and mirrors changes and expunges into the cache,
+    /// in slices of `MIRROR_SLICE` cached messages, so memory stays bounded on huge folders.
     pub(super) async fn mirror_flags_and_expunges(&mut self) -> Result<(), EngineError> {
         let folder = self.folder;
-        let cached = self.store.cached_flags(folder.id)?;
-        let Some(max) = cached.last().map(|(uid, ..)| *uid) else {
-            return Ok(());
-        };
-        let set = SequenceSet::try_from(format!("1:{max}").as_str())
-            .map_err(|e| protocol_error(format!("cannot build a UID set: {e}")))?;
-        let body = CommandBody::fetch(set, fetch::flag_items(false), true)
-            .map_err(|e| protocol_error(format!("cannot build FETCH: {e:?}")))?;
-        let set_aside = self.session.unparsed.len();
-        let mut server: HashMap<i64, (i64, String)> = HashMap::new();
-        self.session
-            .run_streaming_ok(&format!("FETCH FLAGS in {}", folder.path), body, |data| {
-                if let Some(f) = fetch::from_data(data)
-                    && let (Some(uid), Some(flags)) = (f.uid, f.flags)
-                {
-                    server.insert(i64::from(uid), flag::from_names(&flags));
+        let mut after = 0i64;
+        loop {
+            let cached = self.store.cached_flags(folder.id, after, MIRROR_SLICE)?;
+            let Some(last) = cached.last().map(|(uid, ..)| *uid) else {
+                return Ok(());
+            };
+            let set = SequenceSet::try_from(format!("{}:{last}", after + 1).as_str())
+                .map_err(|e| protocol_error(format!("cannot build a UID set: {e}")))?;
+            let body = CommandBody::fetch(set, fetch::flag_items(false), true)
+                .map_err(|e| protocol_error(format!("cannot build FETCH: {e:?}")))?;
+            let set_aside = self.session.unparsed.len();
+            let mut server: HashMap<i64, (i64, String)> = HashMap::with_capacity(cached.len());
+            self.session
+                .run_streaming_ok(&format!("FETCH FLAGS in {}", folder.path), body, |data| {
+                    if let Some(f) = fetch::from_data(data)
+                        && let (Some(uid), Some(flags)) = (f.uid, f.flags)
+                    {
+                        server.insert(i64::from(uid), flag::from_names(&flags));
+                    }
+                })
+                .await?;
+            let mut changes = Vec::new();
+            let mut expunged = Vec::new();
+            // An answer set aside as unparseable would look like an expunge: keep the cache
+            // this time.
+            let trust_absence = self.session.unparsed.len() == set_aside;
+            let full_slice = cached.len() == MIRROR_SLICE;
+            for (uid, bits, keywords) in cached {
+                match server.get(&uid) {
+                    None if trust_absence => expunged.push(uid),
+                    None => {}
+                    Some((b, k)) if *b != bits || *k != keywords => {
+                        changes.push((uid, *b, k.clone(), None))
+                    }
+                    Some(_) => {}
                 }
-            })
-            .await?;
-        let mut changes = Vec::new();
-        let mut expunged = Vec::new();
-        // An answer set aside as unparseable would look like an expunge: keep the cache this time.
-        let trust_absence = self.session.unparsed.len() == set_aside;
-        for (uid, bits, keywords) in cached {
-            match server.get(&uid) {
-                None if trust_absence => expunged.push(uid),
-                None => {}
-                Some((b, k)) if *b != bits || *k != keywords => {
-                    changes.push((uid, *b, k.clone(), None))
-                }
-                Some(_) => {}
             }
+            self.report.flag_changes += changes.len();
+            self.report.expunged += expunged.len();
+            if !changes.is_empty() || !expunged.is_empty() {
+                self.store
+                    .apply_server_changes(folder.id, &changes, &expunged)?;
+            }
+            if !full_slice {
+                return Ok(());
+            }
+            after = last;
         }
-        self.report.flag_changes += changes.len();
-        self.report.expunged += expunged.len();
-        if !changes.is_empty() || !expunged.is_empty() {
-            self.store
-                .apply_server_changes(folder.id, &changes, &expunged)?;
-        }
-        Ok(())
     }
 }

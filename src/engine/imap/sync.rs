@@ -375,14 +375,7 @@ impl FolderSync<'_> {
             self.store.set_backfill_complete(folder.id)?;
         } else {
             // An empty folder: everything cached is gone.
-            let cached: Vec<i64> = self
-                .store
-                .cached_flags(folder.id)?
-                .into_iter()
-                .map(|(uid, ..)| uid)
-                .collect();
-            self.report.expunged += cached.len();
-            self.store.apply_server_changes(folder.id, &[], &cached)?;
+            self.report.expunged += self.store.expunge_all(folder.id)?;
             self.store.set_backfill_complete(folder.id)?;
         }
         if self.account.download_bodies {
