@@ -1162,3 +1162,62 @@ fn a_courier_style_namespace_gets_new_folders_inside_it() {
         folders()
     );
 }
+
+#[test]
+fn kill_9_mid_sync_resumes_without_loss_or_duplicates() {
+    let servers = MailServers::start();
+    let bob = &servers.bob;
+    let generated = corpus::fill_maildir(bob, "INBOX", 3000, 81);
+    let data = servers.dir().join("tern-data");
+    add_account(&servers, &data, bob);
+    let cached = || -> i64 {
+        let Ok(db) = rusqlite::Connection::open_with_flags(
+            data.join("tern.db"),
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+        ) else {
+            return 0;
+        };
+        db.query_row("SELECT count(*) FROM message", [], |r| r.get(0))
+            .unwrap_or(0)
+    };
+    // Kill the process twice, each time once more headers have been committed.
+    for threshold in [500, 1500] {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_tern"))
+            .arg("--data-dir")
+            .arg(&data)
+            .arg("sync")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let started = std::time::Instant::now();
+        while cached() < threshold && started.elapsed() < std::time::Duration::from_secs(60) {
+            if child.try_wait().unwrap().is_some() {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        let _ = child.kill(); // SIGKILL
+        let _ = child.wait();
+        let now = cached();
+        assert!(
+            now >= threshold && now < 3000,
+            "the kill should land mid-sync (cached {now})"
+        );
+    }
+    ok(tern(&data, &["sync"]));
+    assert_matches(&data, "INBOX", &generated);
+    let db = rusqlite::Connection::open(data.join("tern.db")).unwrap();
+    let check: String = db
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(check, "ok");
+    let dups: i64 = db
+        .query_row(
+            "SELECT count(*) FROM (SELECT message_id FROM message GROUP BY folder_id, message_id HAVING count(*) > 1)",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(dups, 0);
+}
