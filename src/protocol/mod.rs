@@ -1,10 +1,29 @@
 //! Mail protocols (IMAP, POP3, SMTP) and TLS connection set-up. Knows nothing of iced or SQLite.
 //!
-//! The protocol clients arrive with their issues (IMAP sync, POP3, sending); this module fixes
-//! the error type they share, whose kinds the engine branches on.
+//! This module fixes what the clients share: where to connect (`Endpoint`) and the error type,
+//! whose kinds the engine branches on.
 
 pub mod imap;
+pub mod smtp;
 pub mod tls;
+
+use crate::account::Security;
+use tls::Trust;
+
+/// Where to connect and how.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Endpoint {
+    pub host: String,
+    pub port: u16,
+    pub security: Security,
+    pub trust: Trust,
+}
+
+impl std::fmt::Display for Endpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.host, self.port)
+    }
+}
 
 /// What kind of failure a protocol error is; the engine decides on retries from this.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -23,7 +23,7 @@ use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
 use crate::account::Security;
 use crate::account::credentials::Secret;
-use crate::protocol::tls::{self, Stream, Trust};
+use crate::protocol::tls::{self, Stream};
 use crate::protocol::{ErrorKind, ProtocolError};
 
 /// Largest response kept in memory (bigger bodies are fetched in partial ranges).
@@ -32,20 +32,7 @@ const MAX_MESSAGE: u32 = 64 * 1024 * 1024;
 /// How long one read may wait before the connection counts as stalled.
 const READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(120);
 
-/// Where to connect and how.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Endpoint {
-    pub host: String,
-    pub port: u16,
-    pub security: Security,
-    pub trust: Trust,
-}
-
-impl std::fmt::Display for Endpoint {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}:{}", self.host, self.port)
-    }
-}
+pub use crate::protocol::Endpoint;
 
 /// What a command produced: the untagged data, the codes of untagged OK/NO responses, and the
 /// tagged completion.
