@@ -3,6 +3,7 @@
 
 mod actions;
 mod output;
+mod send;
 mod show;
 mod sync;
 
@@ -129,6 +130,15 @@ pub enum Command {
     },
     /// Send a message; the body is read from standard input.
     Send(SendArgs),
+    /// List the outbox (queued, failed and uncertain messages), or retry or drop one.
+    Outbox {
+        #[command(subcommand)]
+        action: Option<OutboxCommand>,
+        #[arg(long, value_name = "N")]
+        account: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -227,17 +237,58 @@ pub struct AddAccount {
 #[derive(Debug, Args)]
 pub struct SendArgs {
     #[arg(long, value_name = "N")]
-    account: String,
+    pub(crate) account: String,
     #[arg(long, value_name = "ADDR")]
-    to: Vec<String>,
+    pub(crate) to: Vec<String>,
     #[arg(long, value_name = "ADDR")]
-    cc: Vec<String>,
+    pub(crate) cc: Vec<String>,
     #[arg(long, value_name = "ADDR")]
-    bcc: Vec<String>,
+    pub(crate) bcc: Vec<String>,
+    /// Where replies should go, if not to the sender.
+    #[arg(long = "reply-to", value_name = "ADDR")]
+    pub(crate) reply_to_header: Vec<String>,
+    /// The subject (default for replies and forwards: from the original).
     #[arg(long)]
-    subject: String,
+    pub(crate) subject: Option<String>,
+    /// An HTML alternative of the body.
     #[arg(long, value_name = "FILE")]
-    attach: Vec<PathBuf>,
+    pub(crate) html: Option<PathBuf>,
+    #[arg(long, value_name = "FILE")]
+    pub(crate) attach: Vec<PathBuf>,
+    /// Reply to message ID: threads it, quotes it, marks it answered once sent.
+    #[arg(long, value_name = "ID", group = "original")]
+    pub(crate) reply_to_id: Option<i64>,
+    /// Reply to the sender and all recipients of message ID (without our own addresses).
+    #[arg(long, value_name = "ID", group = "original")]
+    pub(crate) reply_all_to_id: Option<i64>,
+    /// Forward message ID (inline, with its attachments).
+    #[arg(long, value_name = "ID", group = "original")]
+    pub(crate) forward_id: Option<i64>,
+    /// With --forward-id: attach the original whole (message/rfc822) instead.
+    #[arg(long, requires = "forward_id")]
+    pub(crate) as_attachment: bool,
+    /// Only put the message in the outbox; the next `tern sync` sends it.
+    #[arg(long)]
+    pub(crate) queue: bool,
+    /// Save as a draft (in Drafts) instead of sending.
+    #[arg(long)]
+    pub(crate) draft: bool,
+    /// With --draft: the earlier copy of this draft (message ID) to replace.
+    #[arg(long, value_name = "ID", requires = "draft")]
+    pub(crate) replace_draft: Option<i64>,
+}
+
+/// `tern outbox` actions.
+#[derive(Debug, Subcommand)]
+pub enum OutboxCommand {
+    /// Send a failed or uncertain message again (now, or at the next sync with --queue).
+    Retry {
+        id: i64,
+        #[arg(long)]
+        queue: bool,
+    },
+    /// Remove a message from the outbox without sending it.
+    Drop { id: i64 },
 }
 
 fn parse_protocol(s: &str) -> Result<Protocol, String> {
@@ -328,11 +379,12 @@ pub fn run(data_dir: PathBuf, command: Command) -> anyhow::Result<()> {
             offline,
         } => actions::copy_to(&store, id, &folder, offline),
         Command::Delete { id, offline } => actions::delete(&store, id, offline),
-        Command::Send(_) => {
-            bail!(
-                "`tern send` is not yet implemented in this build: SMTP submission comes with the sending work"
-            )
-        }
+        Command::Send(args) => send::send(&store, &args),
+        Command::Outbox {
+            action,
+            account,
+            json,
+        } => send::outbox(&store, action, account.as_deref(), json),
     }
 }
 

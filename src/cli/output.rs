@@ -10,7 +10,7 @@ use serde::Serialize;
 use crate::account::Account;
 use crate::store::{Folder, MessageRow, Store, flag};
 
-fn print_json<T: Serialize + ?Sized>(value: &T) -> anyhow::Result<()> {
+pub(super) fn print_json<T: Serialize + ?Sized>(value: &T) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
     serde_json::to_writer_pretty(&mut out, value)
         .context("cannot write JSON to standard output")?;
@@ -114,6 +114,8 @@ struct MessageJson {
     uid: Option<i64>,
     uidl: Option<String>,
     message_id: Option<String>,
+    in_reply_to: Option<String>,
+    thread_id: Option<i64>,
     subject: String,
     from: String,
     date: String,
@@ -171,6 +173,8 @@ impl Names {
             uid: m.uid,
             uidl: m.uidl.clone(),
             message_id: m.message_id.clone(),
+            in_reply_to: m.in_reply_to.clone(),
+            thread_id: m.thread_id,
             subject: m.subject.clone(),
             from: from_display(m),
             date: rfc3339(m.date),

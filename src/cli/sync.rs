@@ -1,4 +1,5 @@
-//! `tern sync`: one sync pass per account, progress on stderr, non-zero exit if any failed.
+//! `tern sync`: per account, send the outbox, then one sync pass (which also uploads the Sent
+//! copies); progress on stderr, non-zero exit if anything failed.
 
 use std::io::{IsTerminal as _, Write as _};
 
@@ -54,13 +55,55 @@ pub(super) fn run(store: &Store, only: Option<&str>) -> anyhow::Result<()> {
     let mut failed = Vec::new();
     for account in &accounts {
         let name = account.settings.name.clone();
+        let password = match runtime.block_on(password_for(account)) {
+            Ok(password) => password,
+            Err(err) => {
+                eprintln!("tern: {name}: {err}");
+                failed.push(name);
+                continue;
+            }
+        };
+        // The outbox goes first: sending is what the user waits for.
+        let flushed = runtime.block_on(engine::send::flush_outbox(store, account, &password, true));
+        match flushed {
+            Ok(report) => {
+                super::send::print_report(&name, &report);
+                let earlier = store
+                    .outbox(Some(account.id))?
+                    .iter()
+                    .filter(|r| {
+                        matches!(r.state.as_str(), "failed" | "unknown")
+                            && !report
+                                .failed
+                                .iter()
+                                .chain(&report.unknown)
+                                .any(|(id, _)| *id == r.id)
+                    })
+                    .count();
+                if earlier > 0 {
+                    let what = if earlier == 1 { "message" } else { "messages" };
+                    eprintln!(
+                        "{name}: {earlier} {what} in the outbox failed earlier; see `tern outbox`"
+                    );
+                }
+                if !(report.failed.is_empty()
+                    && report.deferred.is_empty()
+                    && report.unknown.is_empty())
+                {
+                    failed.push(name.clone());
+                }
+            }
+            Err(err) => {
+                eprintln!("tern: {name}: cannot send the outbox: {err}");
+                failed.push(name.clone());
+            }
+        }
         if account.settings.protocol == Protocol::Pop3 {
             eprintln!("tern: {name}: POP3 sync is not yet implemented in this build");
             failed.push(name);
             continue;
         }
         let result = runtime.block_on(async {
-            let password = password_for(account).await?;
             let label = name.clone();
             let mut progress = move |event: Event| {
                 if let Event::SyncProgress { done, total, .. } = event {
@@ -82,10 +125,13 @@ pub(super) fn run(store: &Store, only: Option<&str>) -> anyhow::Result<()> {
             }
             Err(err) => {
                 eprintln!("\rtern: {name}: {err}");
-                failed.push(name);
+                if !failed.contains(&name) {
+                    failed.push(name);
+                }
             }
         }
     }
+    failed.dedup();
     if !failed.is_empty() {
         bail!(
             "sync failed for {}; see the messages above",

@@ -5,19 +5,11 @@ use crate::engine::EngineError;
 use crate::mail::parse;
 use crate::store::{NewMessage, Store};
 
-/// Stores `raw` in `folder_id` now, with the flag bits `flags` (see `store::flag`), and queues its
-/// upload to the server. Returns the new message's id. The summary never fails: a message
-/// mail-parser cannot read is still kept whole.
-pub fn queue_append(
-    store: &Store,
-    folder_id: i64,
-    raw: &[u8],
-    flags: i64,
-) -> Result<i64, EngineError> {
-    let folder = store.folder(folder_id)?;
+/// A row for `raw` in `folder_id`, from its own headers, with the flag bits `flags`.
+pub fn new_message_row(folder_id: i64, raw: &[u8], flags: i64) -> NewMessage {
     let summary = parse::summarize(raw);
     let now = crate::store::now_seconds();
-    let message = NewMessage {
+    NewMessage {
         folder_id,
         message_id: summary.message_id,
         in_reply_to: summary.in_reply_to,
@@ -34,7 +26,20 @@ pub fn queue_append(
         has_attachments: summary.has_attachments,
         preview: summary.preview,
         ..NewMessage::default()
-    };
+    }
+}
+
+/// Stores `raw` in `folder_id` now, with the flag bits `flags` (see `store::flag`), and queues its
+/// upload to the server. Returns the new message's id. The summary never fails: a message
+/// mail-parser cannot read is still kept whole.
+pub fn queue_append(
+    store: &Store,
+    folder_id: i64,
+    raw: &[u8],
+    flags: i64,
+) -> Result<i64, EngineError> {
+    let folder = store.folder(folder_id)?;
+    let message = new_message_row(folder_id, raw, flags);
     let text = parse::body_text(raw).unwrap_or_default();
     Ok(store.queue_append(folder.account_id, &message, raw, &text)?)
 }

@@ -7,6 +7,7 @@
 
 pub mod imap;
 pub mod local;
+pub mod send;
 
 use crate::protocol::{ErrorKind, ProtocolError};
 use crate::store::StoreError;
@@ -79,6 +80,9 @@ pub enum EngineError {
     Storage(#[from] StoreError),
     #[error(transparent)]
     Credentials(#[from] crate::account::credentials::CredentialError),
+    /// Something the user wrote cannot be used (a bad address, a line break in a header).
+    #[error(transparent)]
+    Invalid(#[from] crate::mail::compose::ComposeError),
 }
 
 /// The coarse kind of an engine error.
@@ -89,6 +93,8 @@ pub enum Kind {
     Network,
     Protocol,
     Storage,
+    /// Bad input from the user: fix it, do not retry.
+    Invalid,
 }
 
 impl EngineError {
@@ -102,6 +108,7 @@ impl EngineError {
             },
             EngineError::Storage(_) => Kind::Storage,
             EngineError::Credentials(_) => Kind::Auth,
+            EngineError::Invalid(_) => Kind::Invalid,
         }
     }
 }

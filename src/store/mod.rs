@@ -12,6 +12,7 @@ mod folder;
 mod message;
 mod migrate;
 mod ops;
+mod outbox;
 mod sync;
 
 #[cfg(test)]
@@ -28,6 +29,7 @@ pub use folder::{Folder, FolderRole, NewFolder, attr};
 pub use message::{CachedPart, MessageRow, NewMessage, PageCursor, SortOrder, flag};
 pub use migrate::LATEST_VERSION;
 pub use ops::{OpArgs, PendingOp};
+pub use outbox::{OutboxRow, Outgoing, SentCopy};
 pub use sync::FlagUpdate;
 
 /// Result type of the store layer.

@@ -77,58 +77,79 @@ fn check_same_account(tx: &rusqlite::Transaction<'_>, account: i64, folder: i64)
     }
 }
 
+/// Records a queued action for `message_id` (its account, folder, UIDVALIDITY and UID).
+pub(super) fn queue_tx(
+    tx: &rusqlite::Transaction<'_>,
+    message_id: i64,
+    args: &OpArgs,
+) -> Result<()> {
+    let json = serde_json::to_string(args).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    tx.execute(
+        "INSERT INTO pending_op (account_id, kind, folder_id, message_id, uidvalidity, uid, args, created_at)
+         SELECT m.account_id, ?2, m.folder_id, m.id, f.uidvalidity, m.uid, ?3, ?4
+         FROM message m JOIN folder f ON f.id = m.folder_id WHERE m.id = ?1",
+        params![message_id, kind(args), json, now()],
+    )
+    .map_err(StoreError::sqlite("Queue the action"))?;
+    Ok(())
+}
+
+/// Sets and clears flags on a cached message and, when `queue`, records the same change for
+/// the server.
+pub(super) fn set_flags_tx(
+    tx: &rusqlite::Transaction<'_>,
+    message_id: i64,
+    add: &[String],
+    remove: &[String],
+    queue: bool,
+) -> Result<()> {
+    let (add_bits, add_kw) = flag::from_names(add);
+    let (remove_bits, remove_kw) = flag::from_names(remove);
+    let (bits, keywords): (i64, String) = tx
+        .query_row(
+            "SELECT flags, keywords FROM message WHERE id = ?1",
+            [message_id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()
+        .map_err(StoreError::sqlite("Read the message's flags"))?
+        .ok_or_else(|| StoreError::NotFound(format!("there is no message with id {message_id}")))?;
+    let mut words: Vec<&str> = keywords.split_whitespace().collect();
+    words.retain(|w| !remove_kw.split_whitespace().any(|r| r == *w));
+    words.extend(
+        add_kw
+            .split_whitespace()
+            .filter(|a| !keywords.split_whitespace().any(|w| w == *a)),
+    );
+    words.sort_unstable();
+    words.dedup();
+    let new_bits = (bits | add_bits) & !remove_bits;
+    tx.execute(
+        "UPDATE message SET flags = ?2, keywords = ?3 WHERE id = ?1",
+        params![message_id, new_bits, words.join(" ")],
+    )
+    .map_err(StoreError::sqlite("Change the message's flags"))?;
+    if queue {
+        queue_tx(
+            tx,
+            message_id,
+            &OpArgs::Flags {
+                add: add.to_vec(),
+                remove: remove.to_vec(),
+            },
+        )?;
+    }
+    Ok(())
+}
+
 impl Store {
     fn queue(&self, tx: &rusqlite::Transaction<'_>, message_id: i64, args: &OpArgs) -> Result<()> {
-        let json = serde_json::to_string(args).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        tx.execute(
-            "INSERT INTO pending_op (account_id, kind, folder_id, message_id, uidvalidity, uid, args, created_at)
-             SELECT m.account_id, ?2, m.folder_id, m.id, f.uidvalidity, m.uid, ?3, ?4
-             FROM message m JOIN folder f ON f.id = m.folder_id WHERE m.id = ?1",
-            params![message_id, kind(args), json, now()],
-        )
-        .map_err(StoreError::sqlite("Queue the action"))?;
-        Ok(())
+        queue_tx(tx, message_id, args)
     }
 
     /// Sets and clears flags on a message now and queues the same change for the server.
     pub fn queue_flags(&self, message_id: i64, add: &[String], remove: &[String]) -> Result<()> {
-        let (add_bits, add_kw) = flag::from_names(add);
-        let (remove_bits, remove_kw) = flag::from_names(remove);
-        self.write(|tx| {
-            let (bits, keywords): (i64, String) = tx
-                .query_row(
-                    "SELECT flags, keywords FROM message WHERE id = ?1",
-                    [message_id],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
-                )
-                .optional()
-                .map_err(StoreError::sqlite("Read the message's flags"))?
-                .ok_or_else(|| {
-                    StoreError::NotFound(format!("there is no message with id {message_id}"))
-                })?;
-            let mut words: Vec<&str> = keywords.split_whitespace().collect();
-            words.retain(|w| !remove_kw.split_whitespace().any(|r| r == *w));
-            words.extend(
-                add_kw
-                    .split_whitespace()
-                    .filter(|a| !keywords.split_whitespace().any(|w| w == *a)),
-            );
-            words.sort_unstable();
-            let new_bits = (bits | add_bits) & !remove_bits;
-            tx.execute(
-                "UPDATE message SET flags = ?2, keywords = ?3 WHERE id = ?1",
-                params![message_id, new_bits, words.join(" ")],
-            )
-            .map_err(StoreError::sqlite("Change the message's flags"))?;
-            self.queue(
-                tx,
-                message_id,
-                &OpArgs::Flags {
-                    add: add.to_vec(),
-                    remove: remove.to_vec(),
-                },
-            )
-        })
+        self.write(|tx| set_flags_tx(tx, message_id, add, remove, true))
     }
 
     /// Moves a message to another folder of its account now (its UID there is not known yet) and
@@ -192,6 +213,40 @@ impl Store {
     pub fn queue_expunge(&self, message_id: i64) -> Result<()> {
         self.write(|tx| {
             self.queue(tx, message_id, &OpArgs::Expunge)?;
+            tx.execute("DELETE FROM message WHERE id = ?1", [message_id])
+                .map_err(StoreError::sqlite("Remove the message"))?;
+            Ok(())
+        })
+    }
+
+    /// Stores a message in a local folder (POP3 and local accounts, whose store is the
+    /// authority): no server action is queued. Returns the new row's id.
+    pub fn store_local(
+        &self,
+        account_id: i64,
+        message: &NewMessage,
+        raw: &[u8],
+        body_text: &str,
+    ) -> Result<i64> {
+        self.write(|tx| {
+            check_same_account(tx, account_id, message.folder_id)?;
+            let id = super::message::insert_message(tx, account_id, message)?;
+            tx.execute(
+                "INSERT INTO body (message_id, raw) VALUES (?1, ?2)
+                 ON CONFLICT (message_id) DO UPDATE SET raw = excluded.raw",
+                params![id, raw],
+            )
+            .map_err(StoreError::sqlite("Save the message source"))?;
+            tx.execute("UPDATE message SET body_state = 2 WHERE id = ?1", [id])
+                .map_err(StoreError::sqlite("Mark the body as cached"))?;
+            super::message::index_body(tx, id, body_text)?;
+            Ok(id)
+        })
+    }
+
+    /// Removes a message from a local folder (no server action).
+    pub fn delete_local(&self, message_id: i64) -> Result<()> {
+        self.write(|tx| {
             tx.execute("DELETE FROM message WHERE id = ?1", [message_id])
                 .map_err(StoreError::sqlite("Remove the message"))?;
             Ok(())

@@ -33,6 +33,7 @@ use crate::protocol::ProtocolError;
 use crate::protocol::imap::Endpoint;
 use crate::protocol::imap::Session;
 use crate::protocol::tls::Trust;
+use crate::store::Store;
 
 /// Where an account's IMAP server is and how to trust it.
 pub fn endpoint(account: &Account) -> Endpoint {
@@ -103,4 +104,31 @@ pub(crate) async fn open_folder(
             ))
         })?;
     Ok(uidvalidity)
+}
+
+/// Connects and replays the account's queued actions only (e.g. to upload a Sent copy right
+/// after sending). Returns how many were applied.
+pub async fn replay_account(
+    store: &Store,
+    account: &Account,
+    password: &Secret,
+) -> Result<usize, crate::engine::EngineError> {
+    let mut session = connect(account, password).await?;
+    let applied = replay(store, &mut session, account.id).await?;
+    session.logout().await;
+    Ok(applied)
+}
+
+/// Refreshes the account's folder list only (LIST, LSUB), e.g. to learn the Sent folder before
+/// the first send.
+pub async fn refresh_folders(
+    store: &Store,
+    account: &Account,
+    password: &Secret,
+) -> Result<(), crate::engine::EngineError> {
+    let mut session = connect(account, password).await?;
+    let listed = sync::list_folders(&mut session).await?;
+    store.sync_folders(account.id, &listed)?;
+    session.logout().await;
+    Ok(())
 }
