@@ -424,3 +424,307 @@ fn with_the_server_down_the_message_waits_and_goes_out_when_it_is_back() {
     );
     assert_eq!(mailbox::count(&servers, alice, "Sent"), 1);
 }
+
+/// Alice's account with its submission server replaced by a scripted one (plain, on `port`).
+fn alice_with_fake_smtp(servers: &MailServers, port: u16) -> std::path::PathBuf {
+    let data = servers.dir().join("alice-data");
+    add_imap_account(servers, &data, &servers.alice, servers.ports.imaps, &[]);
+    let db = rusqlite::Connection::open(data.join("tern.db")).unwrap();
+    db.execute(
+        "UPDATE account SET outgoing_port = ?1, outgoing_security = 'plain'",
+        [port],
+    )
+    .unwrap();
+    data
+}
+
+#[test]
+fn envelope_and_data_go_in_one_write() {
+    let servers = MailServers::start();
+    let (port, log) = support::fake_smtp::start(vec![]);
+    let data = alice_with_fake_smtp(&servers, port);
+    ok(tern_in(
+        &data,
+        &[
+            "send",
+            "--account",
+            "alice",
+            "--to",
+            "bob@example.test",
+            "--cc",
+            "carol@example.test",
+            "--subject",
+            "pipelined",
+        ],
+        "hi\n",
+    ));
+    let log = log.lock().unwrap();
+    assert_eq!(log.messages.len(), 1);
+    let batch = log
+        .chunks
+        .iter()
+        .find(|c| c.starts_with("MAIL FROM:"))
+        .expect("MAIL FROM was sent");
+    assert!(
+        batch.contains(" SIZE=")
+            && batch
+                .contains("RCPT TO:<bob@example.test>\r\nRCPT TO:<carol@example.test>\r\nDATA\r\n"),
+        "MAIL, both RCPTs and DATA arrive together: {batch:?}"
+    );
+}
+
+#[test]
+fn a_connection_lost_after_the_final_dot_is_not_resent_automatically() {
+    let servers = MailServers::start();
+    let (port, log) = support::fake_smtp::start(vec![support::fake_smtp::AfterDot::Drop]);
+    let data = alice_with_fake_smtp(&servers, port);
+    let out = tern_in(
+        &data,
+        &[
+            "send",
+            "--account",
+            "alice",
+            "--to",
+            "bob@example.test",
+            "--subject",
+            "maybe",
+        ],
+        "did it arrive?\n",
+    );
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("may or may not have been delivered"),
+        "{}",
+        stderr(&out)
+    );
+    let outbox = json(tern(&data, &["outbox", "--json"]));
+    assert_eq!(outbox[0]["state"], "unknown");
+    // Neither a sync nor a second flush sends it again.
+    ok(tern(&data, &["sync"]));
+    ok(tern(&data, &["sync"]));
+    assert_eq!(log.lock().unwrap().messages.len(), 1);
+    // The user decides: retry sends it (the server now accepts).
+    let id = outbox[0]["id"].to_string();
+    ok(tern(&data, &["outbox", "retry", &id]));
+    assert_eq!(log.lock().unwrap().messages.len(), 2);
+    assert_eq!(
+        json(tern(&data, &["outbox", "--json"])),
+        serde_json::json!([])
+    );
+    assert_eq!(mailbox::count(&servers, &servers.alice, "Sent"), 1);
+}
+
+#[test]
+fn kill_9_while_waiting_for_the_reply_leaves_an_uncertain_message_that_is_not_resent() {
+    let servers = MailServers::start();
+    let (port, log) = support::fake_smtp::start(vec![support::fake_smtp::AfterDot::Stall]);
+    let data = alice_with_fake_smtp(&servers, port);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tern"))
+        .arg("--data-dir")
+        .arg(&data)
+        .args([
+            "send",
+            "--account",
+            "alice",
+            "--to",
+            "bob@example.test",
+            "--subject",
+            "stalled",
+            "--queue",
+        ])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(child.status.success());
+    let mut sync = Command::new(env!("CARGO_BIN_EXE_tern"))
+        .arg("--data-dir")
+        .arg(&data)
+        .arg("sync")
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while log.lock().unwrap().messages.is_empty() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the message never reached the server"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    sync.kill().unwrap(); // SIGKILL while waiting for the reply to the final dot
+    sync.wait().unwrap();
+    let db = rusqlite::Connection::open(data.join("tern.db")).unwrap();
+    let state: String = db
+        .query_row("SELECT state FROM outbox", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(state, "sending", "recorded before the final dot");
+    drop(db);
+    child = tern(&data, &["sync"]);
+    assert!(child.status.success(), "{}", stderr(&child));
+    assert!(
+        stderr(&child).contains("failed earlier"),
+        "{}",
+        stderr(&child)
+    );
+    let outbox = json(tern(&data, &["outbox", "--json"]));
+    assert_eq!(outbox[0]["state"], "unknown");
+    assert!(
+        outbox[0]["error"]
+            .as_str()
+            .unwrap()
+            .contains("may or may not")
+    );
+    assert_eq!(log.lock().unwrap().messages.len(), 1, "never sent twice");
+}
+
+#[test]
+fn a_crash_after_the_250_files_the_sent_copy_without_sending_again() {
+    let servers = MailServers::start();
+    let (port, log) = support::fake_smtp::start(vec![]);
+    let data = alice_with_fake_smtp(&servers, port);
+    ok(tern_in(
+        &data,
+        &[
+            "send",
+            "--account",
+            "alice",
+            "--to",
+            "bob@example.test",
+            "--subject",
+            "accepted",
+            "--queue",
+        ],
+        "already accepted\n",
+    ));
+    // The state a crash right after the 250 leaves.
+    let db = rusqlite::Connection::open(data.join("tern.db")).unwrap();
+    db.execute("UPDATE outbox SET state = 'sent'", []).unwrap();
+    drop(db);
+    ok(tern(&data, &["sync"]));
+    assert!(log.lock().unwrap().messages.is_empty(), "not sent again");
+    assert_eq!(
+        json(tern(&data, &["outbox", "--json"])),
+        serde_json::json!([])
+    );
+    let sent = mailbox::messages(&servers, &servers.alice, "Sent");
+    assert_eq!(sent.len(), 1);
+    assert!(String::from_utf8_lossy(&sent[0].0).contains("Subject: accepted"));
+}
+
+#[test]
+fn drafts_are_saved_to_the_server_and_replaced() {
+    let servers = MailServers::start();
+    let data = servers.dir().join("alice-data");
+    add_imap_account(&servers, &data, &servers.alice, servers.ports.imaps, &[]);
+    let first = ok(tern_in(
+        &data,
+        &[
+            "send",
+            "--account",
+            "alice",
+            "--to",
+            "bob@example.test",
+            "--subject",
+            "Draft v1",
+            "--draft",
+        ],
+        "first try\n",
+    ));
+    let first_id = String::from_utf8_lossy(&first.stdout).trim().to_owned();
+    let drafts = mailbox::messages(&servers, &servers.alice, "Drafts");
+    assert_eq!(drafts.len(), 1);
+    assert!(drafts[0].1.contains("\\Draft"), "{}", drafts[0].1);
+    ok(tern_in(
+        &data,
+        &[
+            "send",
+            "--account",
+            "alice",
+            "--to",
+            "bob@example.test",
+            "--subject",
+            "Draft v2",
+            "--draft",
+            "--replace-draft",
+            &first_id,
+        ],
+        "second try\n",
+    ));
+    let drafts = mailbox::messages(&servers, &servers.alice, "Drafts");
+    assert_eq!(drafts.len(), 1, "the older copy is removed");
+    assert!(String::from_utf8_lossy(&drafts[0].0).contains("Subject: Draft v2"));
+    let local = json(tern(
+        &data,
+        &["list", "--account", "alice", "--folder", "Drafts", "--json"],
+    ));
+    assert_eq!(local.as_array().unwrap().len(), 1);
+    assert_eq!(local[0]["subject"], "Draft v2");
+    assert_eq!(
+        mailbox::count(&servers, &servers.bob, "INBOX"),
+        0,
+        "a draft is not sent"
+    );
+}
+
+#[test]
+fn starttls_submission_works_and_a_missing_starttls_is_refused() {
+    let servers = MailServers::start();
+    let data = servers.dir().join("alice-data");
+    add_imap_account(&servers, &data, &servers.alice, servers.ports.imaps, &[]);
+    let db = rusqlite::Connection::open(data.join("tern.db")).unwrap();
+    db.execute(
+        "UPDATE account SET outgoing_port = ?1, outgoing_security = 'starttls'",
+        [servers.ports.submission],
+    )
+    .unwrap();
+    ok(tern_in(
+        &data,
+        &[
+            "send",
+            "--account",
+            "alice",
+            "--to",
+            "bob@example.test",
+            "--subject",
+            "over 587",
+        ],
+        "STARTTLS\n",
+    ));
+    mailbox::wait_for(&servers, &servers.bob, "INBOX", 1);
+
+    // A server that does not offer STARTTLS: an error, and nothing is sent in the clear.
+    let (port, log) = support::fake_smtp::start(vec![]);
+    db.execute(
+        "UPDATE account SET outgoing_port = ?1, outgoing_security = 'starttls'",
+        [port],
+    )
+    .unwrap();
+    let out = tern_in(
+        &data,
+        &[
+            "send",
+            "--account",
+            "alice",
+            "--to",
+            "bob@example.test",
+            "--subject",
+            "downgrade",
+        ],
+        "secret\n",
+    );
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("does not offer STARTTLS"),
+        "{}",
+        stderr(&out)
+    );
+    let log = log.lock().unwrap();
+    assert!(log.messages.is_empty());
+    assert!(
+        !log.chunks
+            .iter()
+            .any(|c| c.starts_with("AUTH") || c.starts_with("MAIL")),
+        "{:?}",
+        log.chunks
+    );
+}

@@ -119,6 +119,19 @@ pub(super) fn send(store: &Store, args: &SendArgs) -> anyhow::Result<()> {
     }
 
     if args.draft {
+        let knows_drafts = store
+            .folders(account.id)?
+            .iter()
+            .any(|f| f.role == Some(crate::mail::folder::FolderRole::Drafts));
+        if account.settings.protocol == Protocol::Imap && !knows_drafts {
+            // Not synced yet: learn the folders, so the draft has somewhere to go.
+            runtime()?.block_on(async {
+                let password = super::sync::password_for(&account).await?;
+                crate::engine::imap::refresh_folders(store, &account, &password)
+                    .await
+                    .map_err(anyhow::Error::from)
+            })?;
+        }
         let id = send::save_draft(store, &account, &draft, args.replace_draft)?;
         println!("{id}");
         eprintln!("saved the draft as message {id}");
@@ -140,19 +153,6 @@ fn flush_and_report(store: &Store, account: &Account, wanted: Option<i64>) -> an
     let rt = runtime()?;
     let result = rt.block_on(async {
         let password = super::sync::password_for(account).await?;
-        let knows_sent = store
-            .folders(account.id)?
-            .iter()
-            .any(|f| f.role == Some(crate::mail::folder::FolderRole::Sent));
-        if account.settings.protocol == Protocol::Imap && !knows_sent {
-            // Not synced yet: learn the folders, so the Sent copy has somewhere to go.
-            if let Err(e) = crate::engine::imap::refresh_folders(store, account, &password).await {
-                eprintln!(
-                    "tern: {}: cannot read the folder list ({e}); sending anyway",
-                    account.settings.name
-                );
-            }
-        }
         send::flush_outbox(store, account, &password, true)
             .await
             .map_err(anyhow::Error::from)
@@ -218,6 +218,9 @@ pub(super) fn print_report(name: &str, report: &FlushReport) {
     }
     for (id, reason) in &report.unknown {
         eprintln!("{name}: outbox message {id} may or may not have been sent: {reason}");
+    }
+    for warning in &report.warnings {
+        eprintln!("{name}: {warning}");
     }
 }
 

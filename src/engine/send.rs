@@ -41,6 +41,8 @@ pub struct FlushReport {
     pub unknown: Vec<(i64, String)>,
     /// Sent copies stored (their upload is queued for IMAP accounts).
     pub sent_copies: usize,
+    /// Things the user should know that are not failures (e.g. no Sent folder).
+    pub warnings: Vec<String>,
 }
 
 /// Where the account's submission server is.
@@ -119,16 +121,64 @@ fn role_folder(
     Ok(None)
 }
 
-/// Files the Sent copy of outbox message `id` and completes it.
-fn finish(store: &Store, account: &Account, id: i64) -> Result<bool, EngineError> {
+/// Where Sent copies go for this flush.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SentTarget {
+    /// This folder.
+    Folder(i64),
+    /// Nowhere: the server files sent mail itself, or has no Sent folder.
+    None,
+    /// Not known yet (the folder list could not be read): accepted messages wait in `sent`.
+    Unknown,
+}
+
+/// Finds (for IMAP, learning the folder list first if needed) where Sent copies go.
+async fn sent_target(
+    store: &Store,
+    account: &Account,
+    password: &Secret,
+    report: &mut FlushReport,
+) -> Result<SentTarget, EngineError> {
     let imap = account.settings.protocol == Protocol::Imap;
-    let sent_folder = if imap && account.server_saves_sent {
-        None
-    } else {
-        role_folder(store, account, FolderRole::Sent, "Sent")?
-    };
-    let copy = match sent_folder {
-        Some(folder) => {
+    if imap && account.server_saves_sent {
+        return Ok(SentTarget::None);
+    }
+    if let Some(id) = role_folder(store, account, FolderRole::Sent, "Sent")? {
+        return Ok(SentTarget::Folder(id));
+    }
+    // IMAP, never synced: learn the folders so the copy has somewhere to go.
+    if let Err(e) = super::imap::refresh_folders(store, account, password).await {
+        report.warnings.push(format!(
+            "cannot read the folder list to file the Sent copy ({e}); it is filed later"
+        ));
+        return Ok(SentTarget::Unknown);
+    }
+    match role_folder(store, account, FolderRole::Sent, "Sent")? {
+        Some(id) => Ok(SentTarget::Folder(id)),
+        None => {
+            report.warnings.push(
+                "the server has no Sent folder (none is marked \\Sent); sent messages are not copied"
+                    .to_owned(),
+            );
+            Ok(SentTarget::None)
+        }
+    }
+}
+
+/// Files the Sent copy of outbox message `id` and completes it (it waits while the target is
+/// unknown).
+fn finish(
+    store: &Store,
+    account: &Account,
+    id: i64,
+    target: SentTarget,
+    report: &mut FlushReport,
+) -> Result<(), EngineError> {
+    let imap = account.settings.protocol == Protocol::Imap;
+    let copy = match target {
+        SentTarget::Unknown => return Ok(()),
+        SentTarget::None => None,
+        SentTarget::Folder(folder) => {
             let raw = store.outbox_raw(id)?;
             Some(SentCopy {
                 message: super::local::new_message_row(folder, &raw, flag::SEEN),
@@ -136,10 +186,12 @@ fn finish(store: &Store, account: &Account, id: i64) -> Result<bool, EngineError
                 upload: imap,
             })
         }
-        None => None,
     };
     store.outbox_finish(id, copy.as_ref(), imap)?;
-    Ok(copy.is_some())
+    if copy.is_some() {
+        report.sent_copies += 1;
+    }
+    Ok(())
 }
 
 /// Delay before attempt number `attempts + 1` after a temporary failure.
@@ -159,13 +211,16 @@ pub async fn flush_outbox(
 ) -> Result<FlushReport, EngineError> {
     let mut report = FlushReport::default();
     store.outbox_mark_interrupted(account.id)?;
-    for row in store.outbox_in_state(account.id, "sent", None)? {
-        if finish(store, account, row.id)? {
-            report.sent_copies += 1;
-        }
-    }
+    let accepted = store.outbox_in_state(account.id, "sent", None)?;
     let now = now_seconds();
     let due = store.outbox_in_state(account.id, "queued", (!force).then_some(now))?;
+    if accepted.is_empty() && due.is_empty() {
+        return Ok(report);
+    }
+    let target = sent_target(store, account, password, &mut report).await?;
+    for row in accepted {
+        finish(store, account, row.id, target, &mut report)?;
+    }
     if due.is_empty() {
         return Ok(report);
     }
@@ -203,9 +258,7 @@ pub async fn flush_outbox(
             Ok(reply) => {
                 // Recorded first and on its own: an accepted message is never sent again.
                 store.outbox_set_sent(row.id)?;
-                if finish(store, account, row.id)? {
-                    report.sent_copies += 1;
-                }
+                finish(store, account, row.id, target, &mut report)?;
                 report.sent.push((row.id, reply));
             }
             Err(SendError::Temporary(e)) => {

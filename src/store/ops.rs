@@ -34,6 +34,16 @@ pub enum OpArgs {
     Append { flags: Vec<String> },
 }
 
+/// Where a moved, copied or uploaded message landed on the server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Landed {
+    /// The cached row that stands for it.
+    pub message_id: i64,
+    pub uid: i64,
+    /// The target folder's UIDVALIDITY the UID belongs to, when the server said.
+    pub uidvalidity: Option<i64>,
+}
+
 /// A queued action with the identity of the message it applies to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PendingOp {
@@ -385,10 +395,16 @@ impl Store {
         })
     }
 
-    /// Completes an action: deletes its row and, for a move whose new UID is known, records it.
-    pub fn complete_op(&self, op_id: i64, moved: Option<(i64, i64)>) -> Result<()> {
+    /// Completes an action: deletes its row and, for a move, copy or upload whose new UID is
+    /// known, records it (and the folder's UIDVALIDITY, if the folder was never synced).
+    pub fn complete_op(&self, op_id: i64, landed: Option<Landed>) -> Result<()> {
         self.write(|tx| {
-            if let Some((message_id, new_uid)) = moved {
+            if let Some(Landed {
+                message_id,
+                uid: new_uid,
+                uidvalidity,
+            }) = landed
+            {
                 // The UID may already be cached if a sync fetched the copy first; keep one row.
                 let folder: Option<i64> = tx
                     .query_row(
@@ -409,6 +425,13 @@ impl Store {
                         params![message_id, new_uid],
                     )
                     .map_err(StoreError::sqlite("Record the moved message's UID"))?;
+                    if let Some(validity) = uidvalidity {
+                        tx.execute(
+                            "UPDATE folder SET uidvalidity = ?2 WHERE id = ?1 AND uidvalidity IS NULL",
+                            params![folder, validity],
+                        )
+                        .map_err(StoreError::sqlite("Record the folder's UIDVALIDITY"))?;
+                    }
                 }
             }
             tx.execute("DELETE FROM pending_op WHERE id = ?1", [op_id])

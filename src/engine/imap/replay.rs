@@ -27,11 +27,11 @@ use imap_codec::imap_types::sequence::SequenceSet;
 use crate::engine::EngineError;
 use crate::protocol::imap::Session;
 use crate::protocol::{ErrorKind, ProtocolError};
-use crate::store::{Folder, OpArgs, PendingOp, Store, StoreError};
+use crate::store::{Folder, Landed, OpArgs, PendingOp, Store, StoreError};
 
 /// Why one action could not be applied.
 enum Outcome {
-    Done(Option<(i64, i64)>),
+    Done(Option<Landed>),
     Refused(String),
 }
 
@@ -68,7 +68,16 @@ pub async fn replay(
             }
             continue;
         }
-        let Some(uid) = op.uid.and_then(|u| u32::try_from(u).ok()) else {
+        // A message that had no UID when the action was queued (e.g. a Sent copy not yet
+        // uploaded) may have one now.
+        let current_uid = match op.uid {
+            Some(uid) => Some(uid),
+            None => op
+                .message_id
+                .and_then(|m| store.message(m).ok())
+                .and_then(|m| m.uid),
+        };
+        let Some(uid) = current_uid.and_then(|u| u32::try_from(u).ok()) else {
             store.fail_op(op.id, "the message had no UID on the server")?;
             continue;
         };
@@ -80,7 +89,9 @@ pub async fn replay(
                 validity
             }
         };
-        if op.uidvalidity != Some(uidvalidity) {
+        // The UIDVALIDITY the UID belongs to: recorded with the action, or, when the folder
+        // was not synced then, the one recorded since.
+        if op.uidvalidity.or(folder.uidvalidity) != Some(uidvalidity) {
             store.fail_op(op.id, "the folder was recreated on the server (UIDVALIDITY changed); the action no longer applies")?;
             continue;
         }
@@ -229,10 +240,19 @@ async fn expunge(session: &mut Session, uid: u32) -> Result<Outcome, EngineError
     Ok(Outcome::Done(None))
 }
 
-fn first_destination_uid<'a>(mut codes: impl Iterator<Item = &'a Code<'static>>) -> Option<i64> {
+/// The first destination UID and the destination UIDVALIDITY of a COPYUID code.
+fn first_destination_uid<'a>(
+    mut codes: impl Iterator<Item = &'a Code<'static>>,
+) -> Option<(i64, Option<i64>)> {
     codes.find_map(|c| match c {
-        Code::CopyUid { destination, .. } => destination.0.as_ref().first().map(|e| match e {
-            UidElement::Single(u) | UidElement::Range(u, _) => i64::from(u.get()),
+        Code::CopyUid {
+            destination,
+            uid_validity,
+            ..
+        } => destination.0.as_ref().first().map(|e| match e {
+            UidElement::Single(u) | UidElement::Range(u, _) => {
+                (i64::from(u.get()), Some(i64::from(uid_validity.get())))
+            }
         }),
         _ => None,
     })
@@ -259,8 +279,12 @@ async fn copy_message(
     to: CopyTo<'_>,
     remove_original: bool,
 ) -> Result<Outcome, EngineError> {
-    let done = |new_uid: Option<i64>| match (new_uid, to.row) {
-        (Some(new_uid), Some(row)) => Outcome::Done(Some((row, new_uid))),
+    let done = |new_uid: Option<(i64, Option<i64>)>| match (new_uid, to.row) {
+        (Some((uid, uidvalidity)), Some(row)) => Outcome::Done(Some(Landed {
+            message_id: row,
+            uid,
+            uidvalidity,
+        })),
         // Unknown: the next sync of the target fetches it and adopts the row by Message-ID.
         _ => Outcome::Done(None),
     };
@@ -346,7 +370,11 @@ async fn append(
     if op.state == "running"
         && let Some(found) = find_by_message_id(session, folder, header_id).await?
     {
-        return Ok(Outcome::Done(Some((row, found))));
+        return Ok(Outcome::Done(Some(Landed {
+            message_id: row,
+            uid: found.0,
+            uidvalidity: found.1,
+        })));
     }
     let Some(raw) = store.raw_message(row)? else {
         return refused("its source is no longer cached");
@@ -386,28 +414,35 @@ async fn append(
         return refused(&format!("the server said: {}", reply.status.body.text));
     }
     let uid = reply.all_codes().find_map(|c| match c {
-        Code::AppendUid { uid, .. } => Some(i64::from(uid.get())),
+        Code::AppendUid { uid, uid_validity } => {
+            Some((i64::from(uid.get()), Some(i64::from(uid_validity.get()))))
+        }
         _ => None,
     });
     let uid = match uid {
         Some(uid) => Some(uid),
         None => find_by_message_id(session, folder, header_id).await?,
     };
-    Ok(Outcome::Done(uid.map(|uid| (row, uid))))
+    Ok(Outcome::Done(uid.map(|(uid, uidvalidity)| Landed {
+        message_id: row,
+        uid,
+        uidvalidity,
+    })))
 }
 
-/// The highest UID in `folder` whose Message-ID header is `header_id`.
+/// The highest UID in `folder` whose Message-ID header is `header_id`, and the folder's
+/// UIDVALIDITY.
 async fn find_by_message_id(
     session: &mut Session,
     folder: &Folder,
     header_id: Option<&str>,
-) -> Result<Option<i64>, EngineError> {
+) -> Result<Option<(i64, Option<i64>)>, EngineError> {
     let Some(header_id) = header_id else {
         return Ok(None);
     };
     let mailbox = Mailbox::try_from(folder.server_path.as_str())
         .map_err(|e| build_error(format!("bad folder name {:?}: {e}", folder.path)))?;
-    session
+    let examined = session
         .run_ok(
             &format!("EXAMINE {}", folder.path),
             CommandBody::Examine {
@@ -430,6 +465,10 @@ async fn find_by_message_id(
             CommandBody::search(None, Vec1::from(key), true),
         )
         .await?;
+    let uidvalidity = examined.all_codes().find_map(|c| match c {
+        Code::UidValidity(v) => Some(i64::from(v.get())),
+        _ => None,
+    });
     Ok(done
         .data
         .iter()
@@ -437,5 +476,6 @@ async fn find_by_message_id(
             Data::Search(uids, ..) => uids.iter().map(|u| i64::from(u.get())).collect(),
             _ => Vec::new(),
         })
-        .max())
+        .max()
+        .map(|uid| (uid, uidvalidity)))
 }
