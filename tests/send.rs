@@ -728,3 +728,82 @@ fn starttls_submission_works_and_a_missing_starttls_is_refused() {
         log.chunks
     );
 }
+
+#[test]
+fn the_background_engine_sends_the_outbox_and_retries_when_the_server_is_back() {
+    use std::time::{Duration, Instant};
+    use tern::engine::{Command, Event};
+
+    let servers = MailServers::start();
+    let alice = &servers.alice;
+    let (port, open) = switchable_proxy(servers.ports.submissions);
+    let data = servers.dir().join("alice-data");
+    add_imap_account(&servers, &data, alice, servers.ports.imaps, &[]);
+    rusqlite::Connection::open(data.join("tern.db"))
+        .unwrap()
+        .execute("UPDATE account SET outgoing_port = ?1", [port])
+        .unwrap();
+    let store = tern::store::Store::open_dir(&data).unwrap();
+    let account = store.find_account("alice").unwrap();
+    let draft = tern::mail::compose::Draft {
+        to: vec!["bob@example.test".into()],
+        subject: "from the engine".into(),
+        text: "queued while the server is down\n".into(),
+        ..Default::default()
+    };
+    let id = tern::engine::send::queue_message(&store, &account, &draft, None, None).unwrap();
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let (command_tx, command_rx) = tokio::sync::mpsc::channel(8);
+    let (event_tx, mut event_rx) = tokio::sync::mpsc::channel(4096);
+    let engine = runtime.spawn(tern::engine::imap::run(
+        store.clone(),
+        account.clone(),
+        tern::account::credentials::Secret::new(alice.password.clone()),
+        command_rx,
+        event_tx,
+    ));
+    let outbox_events = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = outbox_events.clone();
+    runtime.spawn(async move {
+        while let Some(event) = event_rx.recv().await {
+            if matches!(event, Event::OutboxChanged { .. }) {
+                counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            }
+        }
+    });
+    let wait_for = |what: &str, check: &dyn Fn() -> bool| {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !check() {
+            assert!(Instant::now() < deadline, "timed out waiting for {what}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    };
+    // The server is down: the engine defers the message and keeps syncing.
+    wait_for("a failed attempt", &|| {
+        store
+            .outbox_row(id)
+            .is_ok_and(|r| r.state == "queued" && r.error.is_some())
+    });
+    assert!(outbox_events.load(std::sync::atomic::Ordering::SeqCst) > 0);
+    // It is back; Get Mail/Send (Flush) sends at once instead of waiting for the backoff.
+    open.store(true, std::sync::atomic::Ordering::SeqCst);
+    runtime.block_on(command_tx.send(Command::Flush)).unwrap();
+    wait_for("the message to leave the outbox", &|| {
+        store.outbox_row(id).is_err()
+    });
+    mailbox::wait_for(&servers, &servers.bob, "INBOX", 1);
+    // The Sent copy is uploaded by the engine's next replay.
+    runtime.block_on(command_tx.send(Command::SyncNow)).unwrap();
+    wait_for("the Sent copy", &|| {
+        mailbox::count(&servers, alice, "Sent") == 1
+    });
+    runtime
+        .block_on(command_tx.send(Command::Shutdown))
+        .unwrap();
+    runtime.block_on(engine).unwrap();
+}

@@ -4,7 +4,8 @@
 //!
 //! After each sync pass it waits for changes with IDLE on the INBOX (re-issued every
 //! `IDLE_LIMIT`, under the 29 minutes RFC 2177 allows), or polls every `poll_seconds` when the
-//! server has no IDLE. A command (e.g. Get Mail) interrupts the wait.
+//! server has no IDLE. A command (e.g. Get Mail) interrupts the wait. Each pass first sends the
+//! outbox; the wait also ends when the next queued message is due for another attempt.
 
 use std::time::Duration;
 
@@ -56,7 +57,16 @@ pub async fn run(
                     account: id,
                     state: Connectivity::Online,
                 });
-                match serve(&store, &account, &mut session, &mut commands, &emit).await {
+                match serve(
+                    &store,
+                    &account,
+                    &password,
+                    &mut session,
+                    &mut commands,
+                    &emit,
+                )
+                .await
+                {
                     Ok(()) => {
                         session.logout().await;
                         emit(Event::Connectivity {
@@ -112,16 +122,39 @@ pub async fn run(
     }
 }
 
-/// Syncs and waits for changes on an open session until shutdown (Ok) or a failure (Err).
+/// How long until the next queued outbox message is due (at most `limit`, at least 1 s).
+fn until_next_send(store: &Store, account: &Account, limit: Duration) -> Duration {
+    let now = crate::store::now_seconds();
+    store
+        .outbox_in_state(account.id, "queued", None)
+        .ok()
+        .and_then(|rows| rows.iter().map(|r| r.next_attempt_at).min())
+        .map(|at| Duration::from_secs(u64::try_from(at - now).unwrap_or(0).max(1)))
+        .map_or(limit, |due| due.min(limit))
+}
+
+/// Sends the outbox, then syncs, then waits for changes on an open session, until shutdown (Ok)
+/// or a failure (Err). A failure to send never stops the sync: the outbox keeps the message and
+/// the reason, and the next pass (or the backoff timer) tries again.
 async fn serve(
     store: &Store,
     account: &Account,
+    password: &Secret,
     session: &mut Session,
     commands: &mut mpsc::Receiver<Command>,
     emit: &(dyn Fn(Event) + Sync),
 ) -> Result<(), EngineError> {
     let mut forward = |event: Event| emit(event);
+    // Right after connecting, and after Flush, everything queued goes; otherwise only what is due.
+    let mut send_all = true;
     loop {
+        let flushed = crate::engine::send::flush_outbox(store, account, password, send_all).await;
+        if !matches!(&flushed, Ok(r) if r == &crate::engine::send::FlushReport::default()) {
+            emit(Event::OutboxChanged {
+                account: account.id,
+            });
+        }
+        send_all = false;
         sync_session(store, account, session, &mut forward).await?;
         let wake = if session.has_capability("IDLE") {
             session
@@ -135,18 +168,27 @@ async fn serve(
                     })?,
                 )
                 .await?;
-            match session.idle(IDLE_LIMIT, commands.recv()).await? {
+            let limit = until_next_send(store, account, IDLE_LIMIT);
+            match session.idle(limit, commands.recv()).await? {
                 IdleEnd::Changed | IdleEnd::Timeout => Wake::Sync,
                 IdleEnd::Interrupted(Some(Command::Shutdown) | None) => Wake::Shutdown,
+                IdleEnd::Interrupted(Some(Command::Flush)) => {
+                    send_all = true;
+                    Wake::Sync
+                }
                 IdleEnd::Interrupted(Some(_)) => Wake::Sync,
             }
         } else {
             let poll =
                 Duration::from_secs(u64::try_from(account.poll_seconds).unwrap_or(300).max(30));
             tokio::select! {
-                () = tokio::time::sleep(poll) => Wake::Sync,
+                () = tokio::time::sleep(until_next_send(store, account, poll)) => Wake::Sync,
                 command = commands.recv() => match command {
                     Some(Command::Shutdown) | None => Wake::Shutdown,
+                    Some(Command::Flush) => {
+                        send_all = true;
+                        Wake::Sync
+                    }
                     Some(_) => Wake::Sync,
                 },
             }
