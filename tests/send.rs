@@ -807,3 +807,200 @@ fn the_background_engine_sends_the_outbox_and_retries_when_the_server_is_back() 
         .unwrap();
     runtime.block_on(engine).unwrap();
 }
+
+#[test]
+fn forwards_mark_the_original_and_relaying_without_login_is_refused_clearly() {
+    let servers = MailServers::start();
+    let (alice, bob) = (&servers.alice, &servers.bob);
+    let alice_data = servers.dir().join("alice-data");
+    let bob_data = servers.dir().join("bob-data");
+    add_imap_account(&servers, &alice_data, alice, servers.ports.imaps, &[]);
+    add_imap_account(
+        &servers,
+        &bob_data,
+        bob,
+        servers.ports.imaps,
+        &["--signature", "Bob\nexample.test", "--server-saves-sent"],
+    );
+    let report = servers.dir().join("q3.pdf");
+    std::fs::write(&report, b"%PDF-1.4 quarterly").unwrap();
+    ok(tern_in(
+        &alice_data,
+        &[
+            "send",
+            "--account",
+            "alice",
+            "--to",
+            &bob.address,
+            "--subject",
+            "Q3",
+            "--attach",
+            report.to_str().unwrap(),
+        ],
+        "Numbers attached.\n",
+    ));
+    mailbox::wait_for(&servers, bob, "INBOX", 1);
+    ok(tern(&bob_data, &["sync"]));
+    let id = json(tern(&bob_data, &["list", "--account", "bob", "--json"]))[0]["id"].to_string();
+
+    // Inline: the text and the attachment travel on; as attachment: the whole message.
+    ok(tern_in(
+        &bob_data,
+        &[
+            "send",
+            "--account",
+            "bob",
+            "--forward-id",
+            &id,
+            "--to",
+            &servers.carol.address,
+        ],
+        "FYI\n",
+    ));
+    ok(tern_in(
+        &bob_data,
+        &[
+            "send",
+            "--account",
+            "bob",
+            "--forward-id",
+            &id,
+            "--as-attachment",
+            "--to",
+            &servers.carol.address,
+        ],
+        "the original\n",
+    ));
+    mailbox::wait_for(&servers, &servers.carol, "INBOX", 2);
+    let got = mailbox::messages(&servers, &servers.carol, "INBOX");
+    let inline = MessageParser::default().parse(&got[0].0).unwrap();
+    assert_eq!(inline.subject(), Some("Fwd: Q3"));
+    let text = inline.body_text(0).unwrap().replace("\r\n", "\n");
+    assert!(
+        text.starts_with("FYI\n\n-- \nBob\nexample.test\n"),
+        "signature: {text}"
+    );
+    assert!(
+        text.contains("-------- Forwarded Message --------") && text.contains("Numbers attached."),
+        "{text}"
+    );
+    assert_eq!(
+        inline.attachment(0).unwrap().contents(),
+        b"%PDF-1.4 quarterly"
+    );
+    let attached = MessageParser::default().parse(&got[1].0).unwrap();
+    let part = attached.attachment(0).unwrap();
+    assert_eq!(part.content_type().unwrap().ctype(), "message");
+    let nested = part.message().expect("a message/rfc822 part");
+    assert_eq!(nested.subject(), Some("Q3"));
+    // $Forwarded on the original; no Sent copy, because the server saves sent mail itself.
+    let (_, flags) = &mailbox::messages(&servers, bob, "INBOX")[0];
+    assert!(flags.contains("$Forwarded"), "{flags}");
+    assert_eq!(mailbox::count(&servers, bob, "Sent"), 0);
+
+    // The MX port offers no AUTH: a recipient elsewhere is refused as relaying, clearly.
+    rusqlite::Connection::open(alice_data.join("tern.db"))
+        .unwrap()
+        .execute(
+            "UPDATE account SET outgoing_port = ?1, outgoing_security = 'plain'",
+            [servers.ports.smtp],
+        )
+        .unwrap();
+    let out = tern_in(
+        &alice_data,
+        &[
+            "send",
+            "--account",
+            "alice",
+            "--to",
+            "someone@elsewhere.test",
+            "--subject",
+            "relay",
+        ],
+        "x\n",
+    );
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(
+        err.contains("refused to relay to someone@elsewhere.test") && err.contains("554"),
+        "{err}"
+    );
+    assert_eq!(
+        json(tern(&alice_data, &["outbox", "--json"]))[0]["state"],
+        "failed"
+    );
+}
+
+#[test]
+fn pop3_accounts_keep_the_sent_copy_locally() {
+    let servers = MailServers::start();
+    let alice = &servers.alice;
+    let data = servers.dir().join("alice-data");
+    std::fs::create_dir_all(&data).unwrap();
+    std::fs::write(data.join("password"), &alice.password).unwrap();
+    let cmd = format!("cat {}", data.join("password").display());
+    let incoming = format!("127.0.0.1:{}", servers.ports.pop3s);
+    let outgoing = format!("127.0.0.1:{}", servers.ports.submissions);
+    ok(tern(
+        &data,
+        &[
+            "account",
+            "add",
+            "--name",
+            "alice",
+            "--email",
+            &alice.address,
+            "--protocol",
+            "pop3",
+            "--incoming",
+            &incoming,
+            "--incoming-security",
+            "tls",
+            "--outgoing",
+            &outgoing,
+            "--outgoing-security",
+            "tls",
+            "--password-cmd",
+            &cmd,
+            "--ca-file",
+            servers.certs.ca_pem.to_str().unwrap(),
+        ],
+    ));
+    ok(tern_in(
+        &data,
+        &[
+            "send",
+            "--account",
+            "alice",
+            "--to",
+            "bob@example.test",
+            "--subject",
+            "via pop3 account",
+        ],
+        "hello\n",
+    ));
+    mailbox::wait_for(&servers, &servers.bob, "INBOX", 1);
+    let sent = json(tern(
+        &data,
+        &["list", "--account", "alice", "--folder", "Sent", "--json"],
+    ));
+    assert_eq!(sent.as_array().unwrap().len(), 1);
+    assert_eq!(sent[0]["subject"], "via pop3 account");
+    assert!(
+        sent[0]["flags"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f == "\\Seen")
+    );
+    let shown = ok(tern(
+        &data,
+        &["show", &sent[0]["id"].to_string(), "--offline"],
+    ));
+    assert!(String::from_utf8_lossy(&shown.stdout).contains("hello"));
+    assert_eq!(
+        mailbox::count(&servers, alice, "Sent"),
+        0,
+        "nothing is uploaded for POP3"
+    );
+}

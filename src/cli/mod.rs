@@ -232,6 +232,12 @@ pub struct AddAccount {
     /// With --download-bodies: only messages of the last N days.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(i64).range(1..=36500))]
     download_days: Option<i64>,
+    /// Text appended to messages sent from this account (after a "-- " line).
+    #[arg(long, value_name = "TEXT", default_value = "")]
+    signature: String,
+    /// The server files sent mail in Sent itself (e.g. Gmail): Tern uploads no copy.
+    #[arg(long)]
+    server_saves_sent: bool,
 }
 
 #[derive(Debug, Args)]
@@ -427,6 +433,9 @@ fn account_add(store: &Store, add: AddAccount) -> anyhow::Result<()> {
             settings.name
         );
     }
+    if add.signature.chars().any(|c| c.is_control() && c != '\n') {
+        bail!("the signature must not contain control characters other than line breaks");
+    }
     let account = store.add_account(&settings)?;
     if add.sync_days.is_some() || add.download_bodies || add.download_days.is_some() {
         store.set_sync_options(
@@ -435,6 +444,9 @@ fn account_add(store: &Store, add: AddAccount) -> anyhow::Result<()> {
             add.download_bodies,
             add.download_days,
         )?;
+    }
+    if !add.signature.is_empty() || add.server_saves_sent {
+        store.set_sending_options(account.id, &add.signature, add.server_saves_sent)?;
     }
     eprintln!(
         "added account {:?} ({}, {})",

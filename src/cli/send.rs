@@ -166,7 +166,8 @@ fn flush_and_report(store: &Store, account: &Account, wanted: Option<i64>) -> an
         }
     };
     print_report(&account.settings.name, &report);
-    if report.sent_copies > 0 && account.settings.protocol == Protocol::Imap {
+    // The Sent copy and \Answered/$Forwarded on the original go to the server now.
+    if account.settings.protocol == Protocol::Imap && !store.pending_ops(account.id)?.is_empty() {
         upload(store, account);
     }
     let Some(wanted) = wanted else {

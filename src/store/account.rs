@@ -143,6 +143,24 @@ impl Store {
         })
     }
 
+    /// Sets the sending options of an account: its signature, and whether its server files sent
+    /// mail in Sent itself (then Tern does not upload a copy).
+    pub fn set_sending_options(
+        &self,
+        account_id: i64,
+        signature: &str,
+        server_saves_sent: bool,
+    ) -> Result<()> {
+        self.write(|tx| {
+            tx.execute(
+                "UPDATE account SET signature = ?2, server_saves_sent = ?3 WHERE id = ?1",
+                params![account_id, signature, server_saves_sent],
+            )
+            .map_err(StoreError::sqlite("Save the sending options"))?;
+            Ok(())
+        })
+    }
+
     /// Removes an account and everything cached for it.
     pub fn remove_account(&self, id: i64) -> Result<()> {
         self.write(|tx| {
