@@ -83,7 +83,7 @@ fn account_add_and_list_round_trip() {
     ));
     assert_eq!(
         folders,
-        serde_json::json!([{"path": "INBOX", "role": "inbox", "total": 0, "unread": 0, "subscribed": true}])
+        serde_json::json!([{"path": "INBOX", "role": "inbox", "total": 0, "unread": 0, "cached": 0, "subscribed": true}])
     );
     let list = json(&tern(dir.path(), &["list", "--account", "work", "--json"]));
     assert_eq!(list, serde_json::json!([]));
@@ -162,8 +162,31 @@ fn bad_input_fails_with_one_line_that_says_what_to_do() {
     let out = tern(dir.path(), &["send", "--account", "work", "--subject", "x"]);
     assert!(!out.status.success());
     assert!(
-        stderr(&out).contains("not yet implemented"),
+        stderr(&out).contains("there is no To, Cc or Bcc address"),
         "{}",
         stderr(&out)
     );
+    // Header injection through any field is refused before anything is stored.
+    for args in [
+        [
+            "--to",
+            "a@example.test",
+            "--subject",
+            "x\r\nBcc: victim@example.test",
+        ],
+        [
+            "--to",
+            "a@example.test\nBcc: victim@example.test",
+            "--subject",
+            "x",
+        ],
+    ] {
+        let mut all = vec!["send", "--account", "work"];
+        all.extend(args);
+        let out = tern(dir.path(), &all);
+        assert!(!out.status.success());
+        assert!(stderr(&out).contains("line break"), "{}", stderr(&out));
+    }
+    let outbox = json(&tern(dir.path(), &["outbox", "--json"]));
+    assert_eq!(outbox, serde_json::json!([]));
 }
