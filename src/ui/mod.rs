@@ -1,96 +1,500 @@
-//! The desktop app (iced). Never touches a socket or SQLite directly: it reads view data through
-//! `store` queries run in tasks off the UI thread and sends commands to the engines.
+//! The desktop app (iced): a three-pane window (folders, message list, reader) with a toolbar and
+//! a status bar. It never touches a socket or SQLite: view data comes from `store` queries run
+//! off the UI thread (`data.rs`), and each account's engine runs as a subscription that hands the
+//! UI a command sender (`engines.rs`). Engine events say what changed; the window re-reads it.
 //!
-//! This first window lists the accounts and their folders; the three-pane mail window, composer
-//! and settings arrive with the desktop-app issue, one module per screen.
+//! Each screen is its own module with `State`, `Message`, `update` and `view` (`mailbox`,
+//! `reader`); colours and styles live in `theme`.
 
+pub mod data;
+pub mod engines;
+pub mod mailbox;
+pub mod reader;
 pub mod theme;
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use iced::widget::{column, container, scrollable, text};
-use iced::{Element, Length, Task};
+use iced::keyboard::{self, Key, key::Named};
+use iced::widget::{button, column, container, progress_bar, row, rule, text};
+use iced::{Element, Length, Subscription, Task};
+use tokio::sync::mpsc;
 
-use crate::store::{Folder, Store};
+use crate::engine::{Command, Connectivity, Event};
+use crate::store::{Store, flag};
 
-/// What the window shows.
-#[derive(Debug, Default)]
+/// One account's engine as the status bar sees it.
+#[derive(Debug, Clone, Default)]
+pub struct EngineView {
+    pub name: String,
+    pub commands: Option<mpsc::Sender<Command>>,
+    pub connectivity: Option<Connectivity>,
+    pub progress: Option<(u64, u64)>,
+    pub problem: Option<String>,
+}
+
+#[derive(Debug)]
 pub struct State {
-    accounts: Vec<(String, String, Vec<Folder>)>,
+    data_dir: PathBuf,
+    store: Option<Store>,
+    pub mailbox: mailbox::State,
+    pub reader: reader::State,
+    pub engines: BTreeMap<i64, EngineView>,
+    /// Queued offline actions and outbox messages.
+    queues: (usize, usize),
     status: String,
+    theme_choice: theme::Choice,
+    system_mode: iced::theme::Mode,
+    help: bool,
 }
 
 #[derive(Debug, Clone)]
 pub enum Message {
-    Loaded(Result<Vec<(String, String, Vec<Folder>)>, String>),
+    Opened(Result<Store, String>),
+    Mailbox(mailbox::Message),
+    Reader(reader::Message),
+    Engine(engines::Update),
+    Queues(Result<(usize, usize), String>),
+    SystemMode(iced::theme::Mode),
+    Shortcut(Shortcut),
+    GetMail,
+    Retry(i64),
+    ToggleRead,
+    ToggleStar,
+    Delete,
+    Done(Result<(), String>),
+    ToggleHelp,
+}
+
+/// Keyboard shortcuts, Thunderbird style.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shortcut {
+    Next,
+    Previous,
+    ToggleRead,
+    ToggleStar,
+    Delete,
+    Search,
+    GetMail,
+    Help,
+}
+
+/// The shortcuts, as the help overlay lists them.
+pub const SHORTCUTS: [(&str, &str); 8] = [
+    ("N / P", "next / previous message"),
+    ("M", "mark read or unread"),
+    ("S", "star (flag)"),
+    ("Delete", "delete (to Trash)"),
+    ("Ctrl+F or /", "search"),
+    ("F5", "get mail"),
+    ("F1 or ?", "this help"),
+    ("Esc", "close this help"),
+];
+
+/// The app as an iced program with its data in `data_dir` (tests drive it headless).
+pub fn application(
+    data_dir: PathBuf,
+) -> iced::Application<impl iced::Program<State = State, Message = Message, Theme = iced::Theme>> {
+    iced::application(move || boot(data_dir.clone()), update, view)
+        .title("Tern")
+        .theme(|state: &State| theme::theme(state.theme_choice, state.system_mode))
+        .subscription(subscription)
+        .window_size((1280.0, 800.0))
 }
 
 /// Starts the desktop app with its data in `data_dir`.
 pub fn run(data_dir: PathBuf) -> iced::Result {
-    iced::application(
-        move || {
-            let state = State {
-                status: "Loading…".into(),
-                ..State::default()
-            };
-            (
-                state,
-                Task::perform(load(data_dir.clone()), Message::Loaded),
-            )
-        },
-        update,
-        view,
+    application(data_dir).run()
+}
+
+fn boot(data_dir: PathBuf) -> (State, Task<Message>) {
+    let state = State {
+        data_dir: data_dir.clone(),
+        store: None,
+        mailbox: mailbox::State::default(),
+        reader: reader::State::default(),
+        engines: BTreeMap::new(),
+        queues: (0, 0),
+        status: "Opening the mail store…".into(),
+        theme_choice: theme::Choice::System,
+        system_mode: iced::theme::Mode::None,
+        help: false,
+    };
+    (
+        state,
+        Task::batch([
+            Task::perform(data::open(data_dir), Message::Opened),
+            iced::system::theme().map(Message::SystemMode),
+        ]),
     )
-    .title("Tern")
-    .theme(theme::app_theme)
-    .run()
 }
 
-/// Reads the account tree on a blocking thread.
-async fn load(data_dir: PathBuf) -> Result<Vec<(String, String, Vec<Folder>)>, String> {
-    tokio::task::spawn_blocking(move || {
-        let store = Store::open_dir(&data_dir).map_err(|e| e.to_string())?;
-        let mut tree = Vec::new();
-        for account in store.accounts().map_err(|e| e.to_string())? {
-            let folders = store.folders(account.id).map_err(|e| e.to_string())?;
-            tree.push((account.settings.name, account.settings.email, folders));
+fn subscription(state: &State) -> Subscription<Message> {
+    let accounts: Vec<i64> = state
+        .mailbox
+        .tree
+        .iter()
+        .filter(|t| t.account.settings.protocol == crate::account::Protocol::Imap)
+        .map(|t| t.account.id)
+        .collect();
+    Subscription::batch([
+        engines::subscriptions(&state.data_dir, &accounts).map(Message::Engine),
+        keyboard::listen().filter_map(shortcut),
+        iced::system::theme_changes().map(Message::SystemMode),
+    ])
+}
+
+/// Maps a key press the widgets did not use (so typing in the search box is not a shortcut).
+fn shortcut(event: keyboard::Event) -> Option<Message> {
+    let keyboard::Event::KeyPressed { key, modifiers, .. } = event else {
+        return None;
+    };
+    let action = match key.as_ref() {
+        Key::Character("n") if modifiers.is_empty() => Shortcut::Next,
+        Key::Character("p") if modifiers.is_empty() => Shortcut::Previous,
+        Key::Character("m") if modifiers.is_empty() => Shortcut::ToggleRead,
+        Key::Character("s") if modifiers.is_empty() => Shortcut::ToggleStar,
+        Key::Character("f") if modifiers.command() => Shortcut::Search,
+        Key::Character("/") => Shortcut::Search,
+        Key::Character("?") => Shortcut::Help,
+        Key::Named(Named::Delete) => Shortcut::Delete,
+        Key::Named(Named::F5) => Shortcut::GetMail,
+        Key::Named(Named::F1) => Shortcut::Help,
+        Key::Named(Named::Escape) => Shortcut::Help,
+        _ => return None,
+    };
+    Some(Message::Shortcut(action))
+}
+
+fn refresh_queues(store: &Store) -> Task<Message> {
+    Task::perform(data::queues(store.clone()), Message::Queues)
+}
+
+/// Asks every engine (or one) to do something now.
+fn tell(state: &State, account: Option<i64>, command: Command) {
+    for (id, engine) in &state.engines {
+        if account.is_some_and(|a| a != *id) {
+            continue;
         }
-        Ok(tree)
-    })
-    .await
-    .map_err(|e| format!("loading the accounts stopped: {e}"))?
+        if let Some(sender) = &engine.commands {
+            let _ = sender.try_send(command.clone());
+        }
+    }
 }
 
-pub fn update(state: &mut State, message: Message) {
+pub fn update(state: &mut State, message: Message) -> Task<Message> {
+    let Some(store) = state.store.clone() else {
+        return match message {
+            Message::Opened(Ok(store)) => {
+                state.status.clear();
+                let task = Task::batch([
+                    Task::perform(data::tree(store.clone()), |r| {
+                        Message::Mailbox(mailbox::Message::TreeLoaded(r))
+                    }),
+                    refresh_queues(&store),
+                ]);
+                state.store = Some(store);
+                task
+            }
+            Message::Opened(Err(e)) => {
+                state.status = e;
+                Task::none()
+            }
+            Message::SystemMode(mode) => {
+                state.system_mode = mode;
+                Task::none()
+            }
+            _ => Task::none(),
+        };
+    };
     match message {
-        Message::Loaded(Ok(accounts)) => {
-            state.status = if accounts.is_empty() {
-                "No accounts yet. Add one with `tern account add`.".into()
-            } else {
-                String::new()
-            };
-            state.accounts = accounts;
+        Message::Opened(_) => Task::none(),
+        Message::Mailbox(message) => {
+            let (task, action) = mailbox::update(&mut state.mailbox, message, &store);
+            // The status bar names every account of the tree.
+            for tree in &state.mailbox.tree {
+                state
+                    .engines
+                    .entry(tree.account.id)
+                    .or_default()
+                    .name
+                    .clone_from(&tree.account.settings.name);
+            }
+            let task = task.map(Message::Mailbox);
+            match action {
+                mailbox::Action::None => task,
+                mailbox::Action::Error(e) => {
+                    state.status = e;
+                    task
+                }
+                mailbox::Action::Open(id) => {
+                    state.help = false;
+                    Task::batch([task, state.reader.open(&store, id).map(Message::Reader)])
+                }
+            }
         }
-        Message::Loaded(Err(e)) => state.status = e,
+        Message::Reader(message) => {
+            reader::update(&mut state.reader, message);
+            Task::none()
+        }
+        Message::Engine(update) => engine_update(state, &store, update),
+        Message::Queues(Ok(queues)) => {
+            state.queues = queues;
+            Task::none()
+        }
+        Message::Queues(Err(e)) | Message::Done(Err(e)) => {
+            state.status = e;
+            Task::none()
+        }
+        Message::Done(Ok(())) => {
+            tell(state, None, Command::SyncNow);
+            Task::batch([
+                state.mailbox.refresh(&store).map(Message::Mailbox),
+                refresh_queues(&store),
+            ])
+        }
+        Message::SystemMode(mode) => {
+            state.system_mode = mode;
+            Task::none()
+        }
+        Message::GetMail => {
+            tell(state, None, Command::Flush);
+            Task::none()
+        }
+        Message::Retry(account) => {
+            tell(state, Some(account), Command::SyncNow);
+            Task::none()
+        }
+        Message::ToggleRead | Message::Shortcut(Shortcut::ToggleRead) => {
+            toggle_flag(state, &store, flag::SEEN, "\\Seen")
+        }
+        Message::ToggleStar | Message::Shortcut(Shortcut::ToggleStar) => {
+            toggle_flag(state, &store, flag::FLAGGED, "\\Flagged")
+        }
+        Message::Delete | Message::Shortcut(Shortcut::Delete) => {
+            let Some((index, id)) = state.mailbox.selected else {
+                return Task::none();
+            };
+            state.reader.close();
+            state.mailbox.selected = None;
+            let next = Task::done(Message::Mailbox(mailbox::Message::Select(index)));
+            Task::perform(data::delete(store.clone(), id), Message::Done).chain(next)
+        }
+        Message::Shortcut(Shortcut::Next) => select_relative(state, 1),
+        Message::Shortcut(Shortcut::Previous) => select_relative(state, -1),
+        Message::Shortcut(Shortcut::Search) => iced::widget::operation::focus(mailbox::search_id()),
+        Message::Shortcut(Shortcut::GetMail) => update(state, Message::GetMail),
+        Message::Shortcut(Shortcut::Help) | Message::ToggleHelp => {
+            state.help = !state.help;
+            Task::none()
+        }
     }
 }
 
-pub fn view(state: &State) -> Element<'_, Message> {
-    let mut tree = column![].spacing(4);
-    for (name, email, folders) in &state.accounts {
-        tree = tree.push(text(format!("{name} — {email}")).size(16));
-        for folder in folders {
-            let label = if folder.unread > 0 {
-                format!("    {} ({})", folder.path, folder.unread)
-            } else {
-                format!("    {}", folder.path)
-            };
-            tree = tree.push(text(label));
-        }
+fn select_relative(state: &mut State, step: isize) -> Task<Message> {
+    let len = state.mailbox.len();
+    if len == 0 {
+        return Task::none();
     }
-    container(column![text(&state.status), scrollable(tree)].spacing(8))
-        .padding(12)
+    let next = match state.mailbox.selected {
+        Some((index, _)) => index.saturating_add_signed(step).min(len - 1),
+        None => 0,
+    };
+    Task::done(Message::Mailbox(mailbox::Message::Select(next)))
+}
+
+fn toggle_flag(state: &mut State, store: &Store, bit: i64, name: &str) -> Task<Message> {
+    let Some((index, id)) = state.mailbox.selected else {
+        return Task::none();
+    };
+    let Some(row) = state.mailbox.row(index) else {
+        return Task::none();
+    };
+    let set = row.flags & bit == 0;
+    let flags = if set {
+        row.flags | bit
+    } else {
+        row.flags & !bit
+    };
+    state.mailbox.patch_flags(id, flags);
+    let (add, remove) = if set {
+        (vec![name.to_owned()], Vec::new())
+    } else {
+        (Vec::new(), vec![name.to_owned()])
+    };
+    Task::perform(
+        data::set_flags(store.clone(), id, add, remove),
+        Message::Done,
+    )
+}
+
+fn engine_update(state: &mut State, store: &Store, update: engines::Update) -> Task<Message> {
+    match update {
+        engines::Update::Ready { account, commands } => {
+            let view = state.engines.entry(account).or_default();
+            view.commands = Some(commands);
+            view.problem = None;
+            Task::none()
+        }
+        engines::Update::Failed { account, reason } => {
+            state.engines.entry(account).or_default().problem = Some(reason);
+            Task::none()
+        }
+        engines::Update::Event(event) => match event {
+            Event::Connectivity { account, state: c } => {
+                let view = state.engines.entry(account).or_default();
+                if !matches!(c, Connectivity::Online) {
+                    view.progress = None;
+                }
+                view.connectivity = Some(c);
+                refresh_queues(store)
+            }
+            Event::SyncProgress {
+                account,
+                done,
+                total,
+                ..
+            } => {
+                state.engines.entry(account).or_default().progress =
+                    (done < total).then_some((done, total));
+                Task::none()
+            }
+            Event::FolderChanged { .. } | Event::FoldersChanged { .. } => Task::batch([
+                state.mailbox.refresh(store).map(Message::Mailbox),
+                refresh_queues(store),
+            ]),
+            Event::MessageChanged { message, .. } => {
+                if state.reader.open == Some(message) {
+                    state.reader.open(store, message).map(Message::Reader)
+                } else {
+                    Task::none()
+                }
+            }
+            Event::OutboxChanged { .. } => refresh_queues(store),
+        },
+    }
+}
+
+fn toolbar(state: &State) -> Element<'_, Message> {
+    let selected = state.mailbox.selected.is_some();
+    let action = |label: &'static str, message: Message, enabled: bool| {
+        button(text(label)).on_press_maybe(enabled.then_some(message))
+    };
+    row![
+        action("Get Mail", Message::GetMail, true),
+        action("Read/Unread", Message::ToggleRead, selected),
+        action("Star", Message::ToggleStar, selected),
+        action("Delete", Message::Delete, selected),
+        iced::widget::space::horizontal(),
+        action("Shortcuts", Message::ToggleHelp, true),
+    ]
+    .spacing(6)
+    .padding(6)
+    .into()
+}
+
+fn status_bar(state: &State) -> Element<'_, Message> {
+    let mut items = row![].spacing(16).align_y(iced::Alignment::Center);
+    for (id, engine) in &state.engines {
+        let name = engine.name.as_str();
+        let item: Element<'_, Message> =
+            match (&engine.problem, &engine.connectivity, engine.progress) {
+                (Some(problem), _, _) => text(format!("{name}: {problem}"))
+                    .style(theme::danger)
+                    .into(),
+                (None, _, Some((done, total))) => row![
+                    text(format!(
+                        "{name}: {} / {} headers",
+                        theme::thousands(usize::try_from(done).unwrap_or(0)),
+                        theme::thousands(usize::try_from(total).unwrap_or(0))
+                    )),
+                    progress_bar(0.0..=total as f32, done as f32)
+                        .length(120)
+                        .girth(8),
+                ]
+                .spacing(6)
+                .align_y(iced::Alignment::Center)
+                .into(),
+                (None, Some(Connectivity::Online), None) => {
+                    text(format!("{name}: online")).style(theme::success).into()
+                }
+                (None, Some(Connectivity::Connecting), None) => {
+                    text(format!("{name}: connecting…")).into()
+                }
+                (None, Some(Connectivity::Offline), None) => {
+                    text(format!("{name}: offline")).into()
+                }
+                (
+                    None,
+                    Some(Connectivity::Disconnected {
+                        reason,
+                        retry_in_secs,
+                    }),
+                    None,
+                ) => row![
+                    text(format!(
+                        "{name}: offline, retrying in {retry_in_secs} s ({reason})"
+                    ))
+                    .style(theme::danger),
+                    button(text("Retry")).on_press(Message::Retry(*id)),
+                ]
+                .spacing(6)
+                .into(),
+                (None, Some(Connectivity::Failed { reason }), None) => row![
+                    text(format!("{name}: {reason}")).style(theme::danger),
+                    button(text("Retry")).on_press(Message::Retry(*id)),
+                ]
+                .spacing(6)
+                .into(),
+                (None, None, None) => text(format!("{name}: starting…")).into(),
+            };
+        items = items.push(item);
+    }
+    let (ops, outbox) = state.queues;
+    items = items.push(iced::widget::space::horizontal());
+    items = items.push(text(format!("{ops} queued actions · {outbox} in outbox")));
+    if !state.status.is_empty() {
+        items = items.push(text(state.status.clone()).style(theme::danger));
+    }
+    container(items)
+        .padding([4, 8])
+        .width(Length::Fill)
+        .style(theme::status_bar)
+        .into()
+}
+
+fn help(_state: &State) -> Element<'_, Message> {
+    let mut list = column![text("Keyboard shortcuts").size(20).font(theme::bold())].spacing(6);
+    for (keys, what) in SHORTCUTS {
+        list = list.push(row![text(keys).width(120).font(theme::bold()), text(what)]);
+    }
+    container(list)
+        .padding(16)
         .width(Length::Fill)
         .height(Length::Fill)
         .into()
+}
+
+pub fn view(state: &State) -> Element<'_, Message> {
+    let right: Element<'_, Message> = if state.help {
+        help(state)
+    } else {
+        reader::view(&state.reader).map(Message::Reader)
+    };
+    let panes = row![
+        container(mailbox::folder_pane(&state.mailbox).map(Message::Mailbox)).width(230),
+        rule::vertical(1),
+        container(mailbox::message_list(&state.mailbox).map(Message::Mailbox))
+            .width(Length::FillPortion(5)),
+        rule::vertical(1),
+        container(right).width(Length::FillPortion(4)),
+    ]
+    .height(Length::Fill);
+    column![
+        toolbar(state),
+        rule::horizontal(1),
+        panes,
+        status_bar(state)
+    ]
+    .into()
 }

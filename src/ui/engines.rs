@@ -1,0 +1,130 @@
+//! One engine per account, each run as an iced `Subscription` (as Halloy runs each connection):
+//! the stream first hands the UI a command sender, then forwards the engine's events. The UI
+//! never touches a socket; it sends `Command`s and re-reads the store when an event says what
+//! changed.
+
+use std::hash::{Hash, Hasher};
+use std::path::PathBuf;
+
+use iced::Subscription;
+use iced::futures::SinkExt as _;
+use tokio::sync::mpsc;
+
+use crate::engine::{Command, Connectivity, Event};
+use crate::store::Store;
+
+/// What an account's engine subscription reports to the UI.
+#[derive(Debug, Clone)]
+pub enum Update {
+    /// The engine runs; commands go here.
+    Ready {
+        account: i64,
+        commands: mpsc::Sender<Command>,
+    },
+    Event(Event),
+    /// The engine could not start (no password, store error).
+    Failed {
+        account: i64,
+        reason: String,
+    },
+}
+
+/// Identifies one engine subscription: the data directory and the account.
+#[derive(Debug, Clone)]
+struct Key {
+    data_dir: PathBuf,
+    account: i64,
+}
+
+impl Hash for Key {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.data_dir.hash(state);
+        self.account.hash(state);
+    }
+}
+
+/// The engine subscriptions for `accounts` (IMAP ones; POP3 gets its engine with its issue).
+pub fn subscriptions(data_dir: &std::path::Path, accounts: &[i64]) -> Subscription<Update> {
+    Subscription::batch(accounts.iter().map(|&account| {
+        Subscription::run_with(
+            Key {
+                data_dir: data_dir.to_owned(),
+                account,
+            },
+            run,
+        )
+    }))
+}
+
+fn run(key: &Key) -> impl iced::futures::Stream<Item = Update> + use<> {
+    let key = key.clone();
+    iced::stream::channel(256, async move |mut output| {
+        let account_id = key.account;
+        let fail = |reason: String| Update::Failed {
+            account: account_id,
+            reason,
+        };
+        let store = match super::data::open(key.data_dir.clone()).await {
+            Ok(store) => store,
+            Err(e) => {
+                let _ = output.send(fail(e)).await;
+                return;
+            }
+        };
+        let account = match load_account(&store, account_id).await {
+            Ok(account) => account,
+            Err(e) => {
+                let _ = output.send(fail(e)).await;
+                return;
+            }
+        };
+        if account.settings.protocol != crate::account::Protocol::Imap {
+            let _ = output
+                .send(fail(
+                    "POP3 accounts are not synced by this build yet".into(),
+                ))
+                .await;
+            return;
+        }
+        let password = match super::data::password(&account).await {
+            Ok(password) => password,
+            Err(e) => {
+                let _ = output
+                    .send(Update::Event(Event::Connectivity {
+                        account: account_id,
+                        state: Connectivity::Failed { reason: e },
+                    }))
+                    .await;
+                return;
+            }
+        };
+        let (command_tx, command_rx) = mpsc::channel(32);
+        let (event_tx, mut event_rx) = mpsc::channel(1024);
+        if output
+            .send(Update::Ready {
+                account: account_id,
+                commands: command_tx,
+            })
+            .await
+            .is_err()
+        {
+            return;
+        }
+        let engine = tokio::spawn(crate::engine::imap::run(
+            store, account, password, command_rx, event_tx,
+        ));
+        while let Some(event) = event_rx.recv().await {
+            if output.send(Update::Event(event)).await.is_err() {
+                break;
+            }
+        }
+        engine.abort();
+    })
+}
+
+async fn load_account(store: &Store, id: i64) -> Result<crate::account::Account, String> {
+    let store = store.clone();
+    tokio::task::spawn_blocking(move || store.account(id).map_err(|e| e.to_string()))
+        .await
+        .map_err(|e| e.to_string())?
+}

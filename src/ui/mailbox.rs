@@ -1,0 +1,475 @@
+//! The mailbox screen's two left panes: the folder tree (per account, collapsible, unread counts)
+//! and the message list.
+//!
+//! The list is virtual: the scrollable holds a spacer for the rows above, only the rows in view
+//! (plus `MARGIN` on each side) and a spacer for the rows below, so a folder of 1,000,000
+//! messages costs the same as one of 100. Rows come from `store` pages by offset, loaded off the
+//! UI thread as the viewport moves; nothing holds the whole folder.
+
+use std::collections::HashSet;
+
+use iced::widget::scrollable::Viewport;
+use iced::widget::{Space, button, column, container, row, scrollable, text, text_input};
+use iced::{Element, Length, Task};
+
+use super::data::{self, AccountTree};
+use super::theme;
+use crate::store::{Folder, MessageRow, SortOrder, Store, flag};
+
+/// Height of one list row, in logical pixels (fixed, so offsets map to row numbers).
+pub const ROW_HEIGHT: f32 = 26.0;
+/// Rows loaded above and below the viewport.
+pub const MARGIN: usize = 30;
+
+/// A loaded slice of the folder: rows `start..start + rows.len()`.
+#[derive(Debug, Clone, Default)]
+pub struct Window {
+    pub start: usize,
+    pub rows: Vec<MessageRow>,
+}
+
+#[derive(Debug, Default)]
+pub struct State {
+    pub tree: Vec<AccountTree>,
+    collapsed: HashSet<i64>,
+    pub folder: Option<Folder>,
+    pub order: SortOrder,
+    pub total: usize,
+    offset_y: f32,
+    viewport_height: f32,
+    pub window: Window,
+    /// The page being loaded (start, limit), so scrolling does not queue duplicates.
+    loading: Option<(usize, usize)>,
+    /// The store changed since the window was loaded: reload it, but keep showing it meanwhile.
+    stale: bool,
+    /// The selected row's index in the folder (or in the search results) and message id.
+    pub selected: Option<(usize, i64)>,
+    pub search: String,
+    /// Search results replace the folder list while a search is active.
+    pub results: Option<Vec<MessageRow>>,
+}
+
+#[derive(Debug, Clone)]
+pub enum Message {
+    TreeLoaded(Result<Vec<AccountTree>, String>),
+    ToggleAccount(i64),
+    SelectFolder(i64),
+    FolderRefreshed(Result<Folder, String>),
+    Scrolled(Viewport),
+    PageLoaded {
+        folder: i64,
+        order: SortOrder,
+        start: usize,
+        result: Result<Vec<MessageRow>, String>,
+    },
+    Select(usize),
+    Sort(SortOrder),
+    SearchChanged(String),
+    SearchDone(String, Result<Vec<MessageRow>, String>),
+}
+
+/// What the rest of the window should do after an update.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    None,
+    /// Show this message in the reader.
+    Open(i64),
+    /// Show this error in the status bar.
+    Error(String),
+}
+
+impl State {
+    /// The rows shown in the list now: search results, or the loaded window of the folder.
+    fn visible(&self) -> (usize, &[MessageRow]) {
+        match &self.results {
+            Some(results) => (0, results.as_slice()),
+            None => (self.window.start, self.window.rows.as_slice()),
+        }
+    }
+
+    /// The row at `index` if loaded.
+    pub fn row(&self, index: usize) -> Option<&MessageRow> {
+        let (start, rows) = self.visible();
+        index.checked_sub(start).and_then(|i| rows.get(i))
+    }
+
+    /// How many rows the list has.
+    pub fn len(&self) -> usize {
+        match &self.results {
+            Some(results) => results.len(),
+            None => self.total,
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Replaces a row's cached copy (after a flag change) so the list shows it at once.
+    pub fn patch_flags(&mut self, message: i64, flags: i64) {
+        let rows = self
+            .window
+            .rows
+            .iter_mut()
+            .chain(self.results.iter_mut().flatten());
+        for row in rows.filter(|r| r.id == message) {
+            row.flags = flags;
+        }
+    }
+
+    /// Loads the page around the viewport if it is not loaded (or loading) yet.
+    pub fn ensure_loaded(&mut self, store: &Store) -> Task<Message> {
+        let Some(folder) = &self.folder else {
+            return Task::none();
+        };
+        if self.results.is_some() || self.total == 0 {
+            return Task::none();
+        }
+        let first = (self.offset_y / ROW_HEIGHT).max(0.0) as usize;
+        let in_view = (self.viewport_height / ROW_HEIGHT).ceil() as usize + 1;
+        let start = first.saturating_sub(MARGIN);
+        let end = (first + in_view + MARGIN).min(self.total);
+        let have_start = self.window.start;
+        let have_end = self.window.start + self.window.rows.len();
+        let covered =
+            !self.stale && start >= have_start && end <= have_end && !self.window.rows.is_empty();
+        let asked = self
+            .loading
+            .is_some_and(|(s, l)| start >= s && end <= s + l);
+        if covered || asked {
+            return Task::none();
+        }
+        // Ask a little more than needed so small scrolls stay covered.
+        let start = first.saturating_sub(2 * MARGIN);
+        let limit = in_view + 4 * MARGIN;
+        self.loading = Some((start, limit));
+        let (id, order) = (folder.id, self.order);
+        Task::perform(
+            data::page(store.clone(), id, order, start, limit),
+            move |result| Message::PageLoaded {
+                folder: id,
+                order,
+                start,
+                result,
+            },
+        )
+    }
+
+    /// Re-reads the tree and the open folder (after an engine says something changed).
+    pub fn refresh(&mut self, store: &Store) -> Task<Message> {
+        let mut tasks = vec![Task::perform(
+            data::tree(store.clone()),
+            Message::TreeLoaded,
+        )];
+        if let Some(folder) = &self.folder {
+            self.stale = true;
+            self.loading = None;
+            tasks.push(Task::perform(
+                data::folder(store.clone(), folder.id),
+                Message::FolderRefreshed,
+            ));
+        }
+        Task::batch(tasks)
+    }
+}
+
+pub fn update(state: &mut State, message: Message, store: &Store) -> (Task<Message>, Action) {
+    match message {
+        Message::TreeLoaded(Ok(tree)) => {
+            state.tree = tree;
+            if state.folder.is_none()
+                && let Some(inbox) = state
+                    .tree
+                    .iter()
+                    .flat_map(|t| &t.folders)
+                    .find(|f| f.path == "INBOX")
+            {
+                let id = inbox.id;
+                return update(state, Message::SelectFolder(id), store);
+            }
+            (Task::none(), Action::None)
+        }
+        Message::TreeLoaded(Err(e)) => (Task::none(), Action::Error(e)),
+        Message::ToggleAccount(id) => {
+            if !state.collapsed.remove(&id) {
+                state.collapsed.insert(id);
+            }
+            (Task::none(), Action::None)
+        }
+        Message::SelectFolder(id) => {
+            let folder = state
+                .tree
+                .iter()
+                .flat_map(|t| &t.folders)
+                .find(|f| f.id == id)
+                .cloned();
+            state.folder = folder;
+            state.total = state
+                .folder
+                .as_ref()
+                .map_or(0, |f| usize::try_from(f.total).unwrap_or(0));
+            state.window = Window::default();
+            state.loading = None;
+            state.selected = None;
+            state.results = None;
+            state.search.clear();
+            state.offset_y = 0.0;
+            (
+                Task::batch([
+                    iced::widget::operation::scroll_to(
+                        list_id(),
+                        scrollable::AbsoluteOffset { x: 0.0, y: 0.0 },
+                    ),
+                    state.ensure_loaded(store),
+                ]),
+                Action::None,
+            )
+        }
+        Message::FolderRefreshed(Ok(folder)) => {
+            if state.folder.as_ref().is_some_and(|f| f.id == folder.id) {
+                state.total = usize::try_from(folder.total).unwrap_or(0);
+                state.folder = Some(folder);
+            }
+            (state.ensure_loaded(store), Action::None)
+        }
+        Message::FolderRefreshed(Err(e)) => (Task::none(), Action::Error(e)),
+        Message::Scrolled(viewport) => {
+            state.offset_y = viewport.absolute_offset().y;
+            state.viewport_height = viewport.bounds().height;
+            (state.ensure_loaded(store), Action::None)
+        }
+        Message::PageLoaded {
+            folder,
+            order,
+            start,
+            result,
+        } => {
+            if state.folder.as_ref().map(|f| f.id) != Some(folder) || state.order != order {
+                return (Task::none(), Action::None); // an answer for a view no longer shown
+            }
+            state.loading = None;
+            match result {
+                Ok(rows) => {
+                    state.stale = false;
+                    state.window = Window { start, rows };
+                    (state.ensure_loaded(store), Action::None)
+                }
+                Err(e) => (Task::none(), Action::Error(e)),
+            }
+        }
+        Message::Select(index) => match state.row(index) {
+            Some(row) => {
+                let id = row.id;
+                state.selected = Some((index, id));
+                (scroll_into_view(state, index), Action::Open(id))
+            }
+            None => (Task::none(), Action::None),
+        },
+        Message::Sort(order) => {
+            state.order = order;
+            state.window = Window::default();
+            state.loading = None;
+            state.selected = None;
+            (state.ensure_loaded(store), Action::None)
+        }
+        Message::SearchChanged(query) => {
+            state.search = query.clone();
+            if query.trim().is_empty() {
+                state.results = None;
+                return (state.ensure_loaded(store), Action::None);
+            }
+            // Results as you type; an older answer is dropped when it arrives (see SearchDone).
+            let account = None;
+            (
+                Task::perform(
+                    data::search(store.clone(), query.clone(), account),
+                    move |r| Message::SearchDone(query.clone(), r),
+                ),
+                Action::None,
+            )
+        }
+        Message::SearchDone(query, result) => {
+            if query != state.search {
+                return (Task::none(), Action::None);
+            }
+            match result {
+                Ok(rows) => {
+                    state.results = Some(rows);
+                    state.selected = None;
+                    (Task::none(), Action::None)
+                }
+                Err(e) => (Task::none(), Action::Error(e)),
+            }
+        }
+    }
+}
+
+/// Scrolls the list so row `index` is visible.
+fn scroll_into_view(state: &State, index: usize) -> Task<Message> {
+    let top = index as f32 * ROW_HEIGHT;
+    let bottom = top + ROW_HEIGHT;
+    let y = if top < state.offset_y {
+        top
+    } else if bottom > state.offset_y + state.viewport_height && state.viewport_height > 0.0 {
+        bottom - state.viewport_height
+    } else {
+        return Task::none();
+    };
+    iced::widget::operation::scroll_to(list_id(), scrollable::AbsoluteOffset { x: 0.0, y })
+}
+
+fn list_id() -> iced::widget::Id {
+    iced::widget::Id::new("message-list")
+}
+
+/// The search box's id (Ctrl+F and / focus it).
+pub fn search_id() -> iced::widget::Id {
+    iced::widget::Id::new("search")
+}
+
+pub fn folder_pane(state: &State) -> Element<'_, Message> {
+    let mut tree = column![].spacing(2);
+    for account in &state.tree {
+        let id = account.account.id;
+        let open = !state.collapsed.contains(&id);
+        let marker = if open { "▾" } else { "▸" };
+        tree = tree.push(
+            button(text(format!("{marker} {}", account.account.settings.name)).size(15))
+                .style(button::text)
+                .on_press(Message::ToggleAccount(id)),
+        );
+        if !open {
+            continue;
+        }
+        for folder in &account.folders {
+            let depth = folder
+                .delimiter
+                .as_deref()
+                .map_or(0, |d| folder.path.matches(d).count());
+            let name = folder
+                .delimiter
+                .as_deref()
+                .and_then(|d| folder.path.rsplit(d).next())
+                .unwrap_or(&folder.path);
+            let (_, unread) = folder.counts();
+            let label = if unread > 0 {
+                text(format!("{name}  {unread}")).font(theme::bold())
+            } else {
+                text(name.to_owned())
+            };
+            let selected = state.folder.as_ref().is_some_and(|f| f.id == folder.id);
+            tree = tree.push(row![
+                Space::new().width(12.0 + 14.0 * depth as f32),
+                button(label)
+                    .style(move |t, s| theme::folder_button(t, s, selected))
+                    .width(Length::Fill)
+                    .on_press(Message::SelectFolder(folder.id)),
+            ]);
+        }
+    }
+    container(scrollable(tree).height(Length::Fill))
+        .padding(6)
+        .height(Length::Fill)
+        .into()
+}
+
+/// One list row: status icons, sender, subject, date and size.
+fn list_row(index: usize, m: &MessageRow, selected: bool) -> Element<'_, Message> {
+    let unread = m.flags & flag::SEEN == 0;
+    let icons = format!(
+        "{}{}{}{}",
+        if unread { "●" } else { " " },
+        if m.flags & flag::FLAGGED != 0 {
+            "★"
+        } else {
+            " "
+        },
+        if m.has_attachments { "📎" } else { " " },
+        if m.flags & flag::ANSWERED != 0 {
+            "↩"
+        } else {
+            " "
+        },
+    );
+    let from = if m.from_name.is_empty() {
+        m.from_addr.as_str()
+    } else {
+        m.from_name.as_str()
+    };
+    let font = if unread {
+        theme::bold()
+    } else {
+        iced::Font::default()
+    };
+    // One line per cell, cut at the column's edge.
+    let cell = |value: String, width: Length| {
+        container(text(value).font(font).wrapping(text::Wrapping::None))
+            .width(width)
+            .clip(true)
+    };
+    let subject = if m.subject.is_empty() {
+        "(no subject)".to_owned()
+    } else {
+        m.subject.clone()
+    };
+    let cells = row![
+        cell(icons, Length::Fixed(56.0)),
+        cell(from.to_owned(), Length::FillPortion(3)),
+        cell(subject, Length::FillPortion(6)),
+        cell(theme::short_date(m.date), Length::Fixed(110.0)),
+        cell(theme::short_size(m.size), Length::Fixed(64.0)),
+    ]
+    .spacing(8);
+    button(cells)
+        .style(move |t, s| theme::row_button(t, s, selected))
+        .height(ROW_HEIGHT)
+        .width(Length::Fill)
+        .padding([3, 6])
+        .on_press(Message::Select(index))
+        .into()
+}
+
+pub fn message_list(state: &State) -> Element<'_, Message> {
+    let (start, rows) = state.visible();
+    let total = state.len();
+    let selected = state.selected.map(|(i, _)| i);
+    let mut list = column![Space::new().height(start as f32 * ROW_HEIGHT)];
+    for (offset, m) in rows.iter().enumerate() {
+        let index = start + offset;
+        list = list.push(list_row(index, m, selected == Some(index)));
+    }
+    let below = total.saturating_sub(start + rows.len());
+    list = list.push(Space::new().height(below as f32 * ROW_HEIGHT));
+    let sort = |label: &'static str, order: SortOrder| {
+        button(text(label))
+            .style(move |t, s| theme::row_button(t, s, state.order == order))
+            .on_press(Message::Sort(order))
+    };
+    let header = row![
+        text_input("Search all mail (Ctrl+F)", &state.search)
+            .id(search_id())
+            .on_input(Message::SearchChanged)
+            .width(Length::FillPortion(3)),
+        sort("Date", SortOrder::DateDesc),
+        sort("From", SortOrder::From),
+        sort("Subject", SortOrder::Subject),
+    ]
+    .spacing(6);
+    let title = match (&state.results, &state.folder) {
+        (Some(results), _) => format!("{} results", results.len()),
+        (None, Some(folder)) => format!("{} — {} messages", folder.path, theme::thousands(total)),
+        (None, None) => "No folder selected".to_owned(),
+    };
+    column![
+        header,
+        text(title).size(13),
+        scrollable(list)
+            .id(list_id())
+            .on_scroll(Message::Scrolled)
+            .height(Length::Fill)
+            .width(Length::Fill),
+    ]
+    .spacing(6)
+    .padding(6)
+    .into()
+}

@@ -1,0 +1,123 @@
+//! The reader pane: the open message's headers, then its text. A body that is not cached yet is
+//! fetched by the engine (only the part needed) while a "Loading…" line shows; offline it says
+//! so instead of failing. Remote content is never loaded: HTML is shown as text.
+
+use iced::widget::{column, container, rule, scrollable, text};
+use iced::{Element, Length, Task};
+
+use super::data::{self, BodyText};
+use super::theme;
+use crate::store::Store;
+
+#[derive(Debug, Default)]
+pub struct State {
+    /// The message being shown or loaded.
+    pub open: Option<i64>,
+    body: Option<BodyText>,
+    loading: bool,
+    error: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub enum Message {
+    Loaded(i64, Box<Result<BodyText, String>>),
+}
+
+impl State {
+    /// Opens message `id`: its text from the cache, or fetched.
+    pub fn open(&mut self, store: &Store, id: i64) -> Task<Message> {
+        self.open = Some(id);
+        self.loading = true;
+        self.error = None;
+        Task::perform(data::body(store.clone(), id), move |r| {
+            Message::Loaded(id, Box::new(r))
+        })
+    }
+
+    /// Closes the reader (e.g. the message was deleted).
+    pub fn close(&mut self) {
+        *self = State::default();
+    }
+}
+
+pub fn update(state: &mut State, message: Message) {
+    match message {
+        Message::Loaded(id, result) => {
+            if state.open != Some(id) {
+                return; // the user moved on
+            }
+            state.loading = false;
+            match *result {
+                Ok(body) => state.body = Some(body),
+                Err(e) => state.error = Some(e),
+            }
+        }
+    }
+}
+
+pub fn view(state: &State) -> Element<'_, Message> {
+    let Some(body) = state.body.as_ref().filter(|b| Some(b.row.id) == state.open) else {
+        let note = if state.loading {
+            "Loading…"
+        } else {
+            "Select a message to read it."
+        };
+        return container(text(note).style(theme::muted))
+            .padding(12)
+            .width(Length::Fill)
+            .height(Length::Fill)
+            .into();
+    };
+    let m = &body.row;
+    let from = if m.from_name.is_empty() {
+        m.from_addr.clone()
+    } else {
+        format!("{} <{}>", m.from_name, m.from_addr)
+    };
+    let header = |label: &'static str, value: String| {
+        iced::widget::row![
+            text(label).width(70).style(theme::muted),
+            text(value).width(Length::Fill)
+        ]
+    };
+    let mut headers = column![
+        text(if m.subject.is_empty() {
+            "(no subject)".into()
+        } else {
+            m.subject.clone()
+        })
+        .size(20)
+        .font(theme::bold()),
+        header("From", from),
+        header("To", m.to.clone()),
+    ]
+    .spacing(4);
+    if !m.cc.is_empty() {
+        headers = headers.push(header("Cc", m.cc.clone()));
+    }
+    headers = headers.push(header("Date", theme::long_date(m.date)));
+    let content: Element<'_, Message> = match (&body.text, &body.note, &state.error) {
+        (_, _, Some(error)) => text(error.clone()).style(theme::danger).into(),
+        (Some(text_body), _, _) => text(text_body.clone()).into(),
+        (None, Some(note), _) => text(note.clone()).style(theme::muted).into(),
+        (None, None, _) => text("This message has no readable text.")
+            .style(theme::muted)
+            .into(),
+    };
+    let loading = if state.loading {
+        text("Loading…").style(theme::muted)
+    } else {
+        text("")
+    };
+    column![
+        headers,
+        loading,
+        rule::horizontal(1),
+        scrollable(container(content).padding([8, 4]).width(Length::Fill)).height(Length::Fill),
+    ]
+    .spacing(8)
+    .padding(12)
+    .width(Length::Fill)
+    .height(Length::Fill)
+    .into()
+}

@@ -1,0 +1,80 @@
+//! The desktop window, driven headless by iced_test's emulator (tiny-skia) against a store synced
+//! from the harness's Dovecot: the three panes fill, a click opens a message, and a screenshot
+//! is kept for people to look at (`target/ui-screenshots/`).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+mod support;
+
+use std::time::Duration;
+
+use support::cli::{add_imap_account, tern};
+use support::{MailServers, corpus};
+
+fn save_png(screenshot: &iced::window::Screenshot, path: &std::path::Path) {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    let file = std::fs::File::create(path).unwrap();
+    let mut encoder = png::Encoder::new(file, screenshot.size.width, screenshot.size.height);
+    encoder.set_color(png::ColorType::Rgba);
+    let mut writer = encoder.write_header().unwrap();
+    writer.write_image_data(&screenshot.rgba).unwrap();
+    writer.finish().unwrap();
+}
+
+#[test]
+fn the_three_panes_show_the_synced_mailbox_and_open_a_message() {
+    let servers = MailServers::start();
+    let bob = &servers.bob;
+    let generated = corpus::fill_maildir(bob, "INBOX", 3000, 101);
+    let data = servers.dir().join("tern-data");
+    add_imap_account(
+        &servers,
+        &data,
+        bob,
+        servers.ports.imaps,
+        &["--download-bodies"],
+    );
+    let out = tern(&data, &["sync"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let newest = generated
+        .iter()
+        .max_by_key(|g| (g.date, g.message_id.clone()))
+        .unwrap();
+    let ice = format!(
+        "viewport: 1280x800\nmode: Zen\n-----\nexpect \"INBOX — 3,000 messages\"\nclick {subject:?}\nexpect {from:?}\n",
+        subject = newest.subject,
+        from = if newest.from_name.is_empty() {
+            newest.from_addr.clone()
+        } else {
+            format!("{} <{}>", newest.from_name, newest.from_addr)
+        },
+    );
+    let tests = servers.dir().join("ice");
+    std::fs::create_dir_all(&tests).unwrap();
+    std::fs::write(tests.join("open.ice"), &ice).unwrap();
+    iced_test::run(tern::ui::application(data.clone()), &tests)
+        .unwrap_or_else(|e| panic!("{e}\n{ice}"));
+
+    let shot = iced_test::screenshot(
+        &tern::ui::application(data.clone()),
+        &iced::Theme::Light,
+        (1280.0, 800.0),
+        1.0,
+        Duration::from_secs(3),
+    );
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("ui-screenshots");
+    save_png(&shot, &dir.join("mailbox.png"));
+    assert!(
+        shot.rgba.chunks(4).any(|p| p[0] < 100),
+        "something was drawn"
+    );
+}
