@@ -50,7 +50,17 @@ fn the_three_panes_show_the_synced_mailbox_and_open_a_message() {
         .max_by_key(|g| (g.date, g.message_id.clone()))
         .unwrap();
     let ice = format!(
-        "viewport: 1280x800\nmode: Zen\n-----\nexpect \"INBOX — 3,000 messages\"\nclick {subject:?}\nexpect {from:?}\n",
+        "viewport: 1280x800\nmode: Zen\n-----\n\
+         expect \"INBOX — 3,000 messages\"\n\
+         click {subject:?}\n\
+         expect {from:?}\n\
+         click \"Write\"\n\
+         click \"name@example.com, …\"\n\
+         type \"alice@example.test\"\n\
+         click \"What is it about?\"\n\
+         type \"Written in the window\"\n\
+         click \"Send (Ctrl+Enter)\"\n\
+         expect \"The message is in the outbox and is being sent.\"\n",
         subject = newest.subject,
         from = if newest.from_name.is_empty() {
             newest.from_addr.clone()
@@ -62,7 +72,16 @@ fn the_three_panes_show_the_synced_mailbox_and_open_a_message() {
     std::fs::create_dir_all(&tests).unwrap();
     std::fs::write(tests.join("open.ice"), &ice).unwrap();
     iced_test::run(tern::ui::application(data.clone()), &tests)
-        .unwrap_or_else(|e| panic!("{e}\n{ice}"));
+        .unwrap_or_else(|e| panic!("{e:?}\n{ice}"));
+
+    // The composer put the message in the outbox (or the engine already sent it).
+    let store = tern::store::Store::open_dir(&data).unwrap();
+    let outbox = store.outbox(None).unwrap();
+    let delivered = support::mailbox::count(&servers, &servers.alice, "INBOX");
+    assert!(
+        outbox.iter().any(|r| r.subject == "Written in the window") || delivered == 1,
+        "{outbox:?}"
+    );
 
     let shot = iced_test::screenshot(
         &tern::ui::application(data.clone()),

@@ -182,3 +182,117 @@ pub async fn queues(store: Store) -> Result<(usize, usize), String> {
     })
     .await
 }
+
+/// Builds the draft and puts it in the account's outbox (one transaction); the engine sends it.
+/// A saved copy of the same draft (`replaces_draft`) is removed. Returns the outbox id.
+pub async fn queue_message(
+    store: Store,
+    account: i64,
+    draft: crate::mail::compose::Draft,
+    in_reply_to: Option<i64>,
+    forwarded: Option<i64>,
+    replaces_draft: Option<i64>,
+) -> Result<i64, String> {
+    blocking(move || {
+        let account = store.account(account).map_err(|e| e.to_string())?;
+        let mut draft = draft;
+        if !account.signature.is_empty() && !draft.text.contains("\n-- \n") {
+            draft.text = format!("{}\n\n-- \n{}\n", draft.text.trim_end(), account.signature);
+        }
+        let id =
+            crate::engine::send::queue_message(&store, &account, &draft, in_reply_to, forwarded)
+                .map_err(|e| e.to_string())?;
+        if let Some(old) = replaces_draft {
+            store.queue_expunge(old).map_err(|e| e.to_string())?;
+        }
+        Ok(id)
+    })
+    .await
+}
+
+/// Saves a draft in the account's Drafts folder, replacing `replaces`. Returns its message id.
+pub async fn save_draft(
+    store: Store,
+    account: i64,
+    draft: crate::mail::compose::Draft,
+    replaces: Option<i64>,
+) -> Result<i64, String> {
+    blocking(move || {
+        let account = store.account(account).map_err(|e| e.to_string())?;
+        crate::engine::send::save_draft(&store, &account, &draft, replaces)
+            .map_err(|e| e.to_string())
+    })
+    .await
+}
+
+/// What the composer opens with for a reply, reply-all or forward of `message`.
+#[derive(Debug, Clone)]
+pub struct Prefill {
+    pub account: i64,
+    pub draft: crate::mail::compose::Draft,
+    pub in_reply_to: Option<i64>,
+    pub forwarded: Option<i64>,
+}
+
+/// How the composer starts from an existing message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Respond {
+    Reply,
+    ReplyAll,
+    Forward,
+}
+
+/// The prefilled draft for responding to `message` (its source from the cache, or fetched).
+pub async fn prefill(store: Store, message: i64, how: Respond) -> Result<Prefill, String> {
+    let (row, account, raw) = blocking({
+        let store = store.clone();
+        move || {
+            let row = store.message(message).map_err(|e| e.to_string())?;
+            let account = store.account(row.account_id).map_err(|e| e.to_string())?;
+            let raw = store.raw_message(message).map_err(|e| e.to_string())?;
+            Ok((row, account, raw))
+        }
+    })
+    .await?;
+    let raw = match raw {
+        Some(raw) => raw,
+        None => {
+            let password = password(&account).await?;
+            crate::engine::imap::fetch_raw(&store, &account, &password, message)
+                .await
+                .map_err(|e| format!("cannot fetch the message to answer it: {e}"))?;
+            let store = store.clone();
+            blocking(move || {
+                store
+                    .raw_message(message)
+                    .map_err(|e| e.to_string())?
+                    .ok_or_else(|| "the server sent no source for the message".to_owned())
+            })
+            .await?
+        }
+    };
+    let own: Vec<String> = blocking({
+        let store = store.clone();
+        move || {
+            Ok(store
+                .accounts()
+                .map_err(|e| e.to_string())?
+                .into_iter()
+                .map(|a| a.settings.email)
+                .collect())
+        }
+    })
+    .await?;
+    let draft = match how {
+        Respond::Reply => crate::mail::reply::reply(&raw, &own, false),
+        Respond::ReplyAll => crate::mail::reply::reply(&raw, &own, true),
+        Respond::Forward => crate::mail::reply::forward(&raw, false),
+    }
+    .ok_or_else(|| "the message cannot be read to answer it".to_owned())?;
+    Ok(Prefill {
+        account: row.account_id,
+        draft,
+        in_reply_to: (how != Respond::Forward).then_some(message),
+        forwarded: (how == Respond::Forward).then_some(message),
+    })
+}

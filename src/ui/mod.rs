@@ -6,6 +6,7 @@
 //! Each screen is its own module with `State`, `Message`, `update` and `view` (`mailbox`,
 //! `reader`); colours and styles live in `theme`.
 
+pub mod composer;
 pub mod data;
 pub mod engines;
 pub mod mailbox;
@@ -39,6 +40,7 @@ pub struct State {
     store: Option<Store>,
     pub mailbox: mailbox::State,
     pub reader: reader::State,
+    pub composer: Option<composer::State>,
     pub engines: BTreeMap<i64, EngineView>,
     /// Queued offline actions and outbox messages.
     queues: (usize, usize),
@@ -53,6 +55,10 @@ pub enum Message {
     Opened(Result<Store, String>),
     Mailbox(mailbox::Message),
     Reader(reader::Message),
+    Composer(composer::Message),
+    Write,
+    Respond(data::Respond),
+    Prefilled(Box<Result<data::Prefill, String>>),
     Engine(engines::Update),
     Queues(Result<(usize, usize), String>),
     SystemMode(iced::theme::Mode),
@@ -69,6 +75,10 @@ pub enum Message {
 /// Keyboard shortcuts, Thunderbird style.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Shortcut {
+    Write,
+    Reply,
+    ReplyAll,
+    Forward,
     Next,
     Previous,
     ToggleRead,
@@ -80,7 +90,12 @@ pub enum Shortcut {
 }
 
 /// The shortcuts, as the help overlay lists them.
-pub const SHORTCUTS: [(&str, &str); 8] = [
+pub const SHORTCUTS: [(&str, &str); 13] = [
+    ("Ctrl+N", "write a message"),
+    ("R", "reply"),
+    ("Shift+R", "reply to all"),
+    ("Ctrl+L", "forward"),
+    ("Ctrl+Enter", "send (in the composer)"),
     ("N / P", "next / previous message"),
     ("M", "mark read or unread"),
     ("S", "star (flag)"),
@@ -113,6 +128,7 @@ fn boot(data_dir: PathBuf) -> (State, Task<Message>) {
         store: None,
         mailbox: mailbox::State::default(),
         reader: reader::State::default(),
+        composer: None,
         engines: BTreeMap::new(),
         queues: (0, 0),
         status: "Opening the mail store…".into(),
@@ -150,6 +166,12 @@ fn shortcut(event: keyboard::Event) -> Option<Message> {
         return None;
     };
     let action = match key.as_ref() {
+        Key::Character("n" | "N") if modifiers.command() => Shortcut::Write,
+        Key::Character("l" | "L") if modifiers.command() => Shortcut::Forward,
+        Key::Character("r" | "R") if modifiers.shift() && !modifiers.command() => {
+            Shortcut::ReplyAll
+        }
+        Key::Character("r") if modifiers.is_empty() => Shortcut::Reply,
         Key::Character("n") if modifiers.is_empty() => Shortcut::Next,
         Key::Character("p") if modifiers.is_empty() => Shortcut::Previous,
         Key::Character("m") if modifiers.is_empty() => Shortcut::ToggleRead,
@@ -237,6 +259,58 @@ pub fn update(state: &mut State, message: Message) -> Task<Message> {
             reader::update(&mut state.reader, message);
             Task::none()
         }
+        Message::Write | Message::Shortcut(Shortcut::Write) => {
+            let account = state.mailbox.folder.as_ref().map(|f| f.account_id);
+            state.composer = Some(composer::State::new(
+                senders(state),
+                account,
+                crate::mail::compose::Draft::default(),
+                None,
+                None,
+            ));
+            Task::none()
+        }
+        Message::Respond(how) => respond(state, &store, how),
+        Message::Shortcut(Shortcut::Reply) => respond(state, &store, data::Respond::Reply),
+        Message::Shortcut(Shortcut::ReplyAll) => respond(state, &store, data::Respond::ReplyAll),
+        Message::Shortcut(Shortcut::Forward) => respond(state, &store, data::Respond::Forward),
+        Message::Prefilled(result) => match *result {
+            Ok(prefill) => {
+                state.composer = Some(composer::State::new(
+                    senders(state),
+                    Some(prefill.account),
+                    prefill.draft,
+                    prefill.in_reply_to,
+                    prefill.forwarded,
+                ));
+                Task::none()
+            }
+            Err(e) => {
+                state.status = e;
+                Task::none()
+            }
+        },
+        Message::Composer(message) => {
+            let Some(composer) = state.composer.as_mut() else {
+                return Task::none();
+            };
+            let (task, action) = composer::update(composer, message, &store);
+            match action {
+                composer::Action::None => {}
+                composer::Action::Close(sent_from) => {
+                    state.composer = None;
+                    if let Some(account) = sent_from {
+                        state.status = "The message is in the outbox and is being sent.".into();
+                        tell(state, Some(account), Command::Flush);
+                    }
+                    return Task::batch([task.map(Message::Composer), refresh_queues(&store)]);
+                }
+                composer::Action::DraftSaved(account) => {
+                    tell(state, Some(account), Command::SyncNow)
+                }
+            }
+            task.map(Message::Composer)
+        }
         Message::Engine(update) => engine_update(state, &store, update),
         Message::Queues(Ok(queues)) => {
             state.queues = queues;
@@ -289,6 +363,32 @@ pub fn update(state: &mut State, message: Message) -> Task<Message> {
             Task::none()
         }
     }
+}
+
+/// The accounts the composer can send from.
+fn senders(state: &State) -> Vec<composer::From> {
+    state
+        .mailbox
+        .tree
+        .iter()
+        .map(|t| composer::From {
+            account: t.account.id,
+            label: format!(
+                "{} <{}>",
+                t.account.settings.display_name, t.account.settings.email
+            ),
+        })
+        .collect()
+}
+
+/// Opens the composer prefilled to answer or forward the selected message.
+fn respond(state: &mut State, store: &Store, how: data::Respond) -> Task<Message> {
+    let Some((_, id)) = state.mailbox.selected else {
+        return Task::none();
+    };
+    Task::perform(data::prefill(store.clone(), id, how), |r| {
+        Message::Prefilled(Box::new(r))
+    })
 }
 
 fn select_relative(state: &mut State, step: isize) -> Task<Message> {
@@ -382,6 +482,18 @@ fn toolbar(state: &State) -> Element<'_, Message> {
     };
     row![
         action("Get Mail", Message::GetMail, true),
+        action("Write", Message::Write, true),
+        action("Reply", Message::Respond(data::Respond::Reply), selected),
+        action(
+            "Reply All",
+            Message::Respond(data::Respond::ReplyAll),
+            selected
+        ),
+        action(
+            "Forward",
+            Message::Respond(data::Respond::Forward),
+            selected
+        ),
         action("Read/Unread", Message::ToggleRead, selected),
         action("Star", Message::ToggleStar, selected),
         action("Delete", Message::Delete, selected),
@@ -476,7 +588,9 @@ fn help(_state: &State) -> Element<'_, Message> {
 }
 
 pub fn view(state: &State) -> Element<'_, Message> {
-    let right: Element<'_, Message> = if state.help {
+    let right: Element<'_, Message> = if let Some(composer) = &state.composer {
+        composer::view(composer).map(Message::Composer)
+    } else if state.help {
         help(state)
     } else {
         reader::view(&state.reader).map(Message::Reader)
