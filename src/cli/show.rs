@@ -137,7 +137,7 @@ pub(super) fn save(
     }
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     for attachment in found {
-        let path = free_path(
+        let path = crate::engine::local::free_path(
             dir,
             &crate::mail::attachment::sanitize_filename(&attachment.name),
         );
@@ -151,20 +151,4 @@ pub(super) fn save(
         println!("{}", path.display());
     }
     Ok(())
-}
-
-/// `dir/name`, or `dir/stem (n).ext` for the first n that does not exist yet.
-fn free_path(dir: &std::path::Path, name: &str) -> std::path::PathBuf {
-    let candidate = dir.join(name);
-    if !candidate.exists() {
-        return candidate;
-    }
-    let (stem, ext) = match name.rsplit_once('.') {
-        Some((stem, ext)) if !stem.is_empty() => (stem, format!(".{ext}")),
-        _ => (name, String::new()),
-    };
-    (1..)
-        .map(|n| dir.join(format!("{stem} ({n}){ext}")))
-        .find(|p| !p.exists())
-        .unwrap_or(candidate)
 }

@@ -43,3 +43,37 @@ pub fn queue_append(
     let text = parse::body_text(raw).unwrap_or_default();
     Ok(store.queue_append(folder.account_id, &message, raw, &text)?)
 }
+
+/// `dir/name`, or `dir/stem (n).ext` for the first n that does not exist yet.
+pub fn free_path(dir: &std::path::Path, name: &str) -> std::path::PathBuf {
+    let candidate = dir.join(name);
+    if !candidate.exists() {
+        return candidate;
+    }
+    let (stem, ext) = match name.rsplit_once('.') {
+        Some((stem, ext)) if !stem.is_empty() => (stem, format!(".{ext}")),
+        _ => (name, String::new()),
+    };
+    (1..)
+        .map(|n| dir.join(format!("{stem} ({n}){ext}")))
+        .find(|p| !p.exists())
+        .unwrap_or(candidate)
+}
+
+/// Saves `data` under `dir` with the sanitised `name`, never overwriting a file. Returns the path.
+pub fn save_file(
+    dir: &std::path::Path,
+    name: &str,
+    data: &[u8],
+) -> std::io::Result<std::path::PathBuf> {
+    use std::io::Write as _;
+    std::fs::create_dir_all(dir)?;
+    let path = free_path(dir, &crate::mail::attachment::sanitize_filename(name));
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&path)?;
+    file.write_all(data)?;
+    file.sync_all()?;
+    Ok(path)
+}

@@ -296,3 +296,90 @@ pub async fn prefill(store: Store, message: i64, how: Respond) -> Result<Prefill
         forwarded: (how == Respond::Forward).then_some(message),
     })
 }
+
+/// The open message's attachments (names, types, sizes) from the cache.
+pub async fn attachment_list(
+    store: Store,
+    message: i64,
+) -> Result<Vec<crate::engine::imap::AttachmentInfo>, String> {
+    blocking(move || {
+        crate::engine::imap::attachment_list(&store, message).map_err(|e| e.to_string())
+    })
+    .await
+}
+
+/// Where saved attachments go: the user's Downloads folder (else the home directory).
+fn downloads() -> Result<std::path::PathBuf, String> {
+    directories::UserDirs::new()
+        .and_then(|d| {
+            d.download_dir()
+                .map(std::path::Path::to_path_buf)
+                .or_else(|| Some(d.home_dir().to_path_buf()))
+        })
+        .ok_or_else(|| "cannot find a Downloads folder to save into".to_owned())
+}
+
+/// Saves attachment number `index` of `message` (fetched and cached if needed) into Downloads
+/// under a sanitised name that never overwrites a file. Returns where it went.
+pub async fn save_attachment(
+    store: Store,
+    message: i64,
+    index: usize,
+) -> Result<std::path::PathBuf, String> {
+    let account = blocking({
+        let store = store.clone();
+        move || {
+            let row = store.message(message).map_err(|e| e.to_string())?;
+            store.account(row.account_id).map_err(|e| e.to_string())
+        }
+    })
+    .await?;
+    let password = password(&account).await.ok();
+    let found = crate::engine::imap::attachments(&store, &account, password.as_ref(), message)
+        .await
+        .map_err(|e| e.to_string())?;
+    let attachment = found
+        .into_iter()
+        .nth(index)
+        .ok_or_else(|| "the attachment is no longer there".to_owned())?;
+    let dir = downloads()?;
+    blocking(move || {
+        crate::engine::local::save_file(&dir, &attachment.name, &attachment.data)
+            .map_err(|e| format!("cannot save {}: {e}", attachment.name))
+    })
+    .await
+}
+
+/// The raw source of a message (cached, or fetched whole).
+pub async fn source(store: Store, message: i64) -> Result<String, String> {
+    let (account, cached) = blocking({
+        let store = store.clone();
+        move || {
+            let row = store.message(message).map_err(|e| e.to_string())?;
+            let account = store.account(row.account_id).map_err(|e| e.to_string())?;
+            Ok((
+                account,
+                store.raw_message(message).map_err(|e| e.to_string())?,
+            ))
+        }
+    })
+    .await?;
+    let raw = match cached {
+        Some(raw) => raw,
+        None => {
+            let password = password(&account).await?;
+            crate::engine::imap::fetch_raw(&store, &account, &password, message)
+                .await
+                .map_err(|e| format!("The source is not available offline: {e}"))?;
+            let store = store.clone();
+            blocking(move || {
+                store
+                    .raw_message(message)
+                    .map_err(|e| e.to_string())?
+                    .ok_or_else(|| "the server sent no source".to_owned())
+            })
+            .await?
+        }
+    };
+    Ok(String::from_utf8_lossy(&raw).into_owned())
+}

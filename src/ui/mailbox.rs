@@ -79,6 +79,18 @@ pub enum Action {
 }
 
 impl State {
+    /// A list showing `window` of a folder of `total` messages (benchmarks and tests).
+    pub fn for_bench(folder: Folder, total: usize, window: Window) -> State {
+        State {
+            folder: Some(folder),
+            total,
+            viewport_height: 800.0,
+            offset_y: window.start as f32 * ROW_HEIGHT,
+            window,
+            ..State::default()
+        }
+    }
+
     /// The rows shown in the list now: search results, or the loaded window of the folder.
     fn visible(&self) -> (usize, &[MessageRow]) {
         match &self.results {

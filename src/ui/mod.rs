@@ -251,13 +251,24 @@ pub fn update(state: &mut State, message: Message) -> Task<Message> {
                 }
                 mailbox::Action::Open(id) => {
                     state.help = false;
-                    Task::batch([task, state.reader.open(&store, id).map(Message::Reader)])
+                    let opened = state.reader.open(&store, id).map(Message::Reader);
+                    // Opening a message marks it read, as in Thunderbird.
+                    let unread = state
+                        .mailbox
+                        .selected
+                        .and_then(|(index, _)| state.mailbox.row(index))
+                        .is_some_and(|row| row.flags & flag::SEEN == 0);
+                    let mark = if unread {
+                        toggle_flag(state, &store, flag::SEEN, "\\Seen")
+                    } else {
+                        Task::none()
+                    };
+                    Task::batch([task, opened, mark])
                 }
             }
         }
         Message::Reader(message) => {
-            reader::update(&mut state.reader, message);
-            Task::none()
+            reader::update(&mut state.reader, message, &store).map(Message::Reader)
         }
         Message::Write | Message::Shortcut(Shortcut::Write) => {
             let account = state.mailbox.folder.as_ref().map(|f| f.account_id);

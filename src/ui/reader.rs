@@ -2,7 +2,7 @@
 //! fetched by the engine (only the part needed) while a "Loading…" line shows; offline it says
 //! so instead of failing. Remote content is never loaded: HTML is shown as text.
 
-use iced::widget::{column, container, rule, scrollable, text};
+use iced::widget::{button, column, container, row, rule, scrollable, text};
 use iced::{Element, Length, Task};
 
 use super::data::{self, BodyText};
@@ -16,11 +16,24 @@ pub struct State {
     body: Option<BodyText>,
     loading: bool,
     error: Option<String>,
+    attachments: Vec<crate::engine::imap::AttachmentInfo>,
+    /// The raw source, when the user asked to see it.
+    source: Option<String>,
+    /// What the last attachment action did ("Saved to …").
+    notice: Option<String>,
 }
 
 #[derive(Debug, Clone)]
 pub enum Message {
     Loaded(i64, Box<Result<BodyText, String>>),
+    Attachments(
+        i64,
+        Result<Vec<crate::engine::imap::AttachmentInfo>, String>,
+    ),
+    Save(usize),
+    Saved(Result<std::path::PathBuf, String>),
+    ToggleSource,
+    Source(i64, Result<String, String>),
 }
 
 impl State {
@@ -29,9 +42,17 @@ impl State {
         self.open = Some(id);
         self.loading = true;
         self.error = None;
-        Task::perform(data::body(store.clone(), id), move |r| {
-            Message::Loaded(id, Box::new(r))
-        })
+        self.source = None;
+        self.notice = None;
+        self.attachments.clear();
+        Task::batch([
+            Task::perform(data::body(store.clone(), id), move |r| {
+                Message::Loaded(id, Box::new(r))
+            }),
+            Task::perform(data::attachment_list(store.clone(), id), move |r| {
+                Message::Attachments(id, r)
+            }),
+        ])
     }
 
     /// Closes the reader (e.g. the message was deleted).
@@ -40,11 +61,48 @@ impl State {
     }
 }
 
-pub fn update(state: &mut State, message: Message) {
+pub fn update(state: &mut State, message: Message, store: &Store) -> Task<Message> {
     match message {
+        Message::Attachments(id, result) => {
+            if state.open == Some(id) {
+                state.attachments = result.unwrap_or_default();
+            }
+        }
+        Message::Save(index) => {
+            let Some(id) = state.open else {
+                return Task::none();
+            };
+            state.notice = Some("Saving…".into());
+            return Task::perform(
+                data::save_attachment(store.clone(), id, index),
+                Message::Saved,
+            );
+        }
+        Message::Saved(result) => {
+            state.notice = Some(match result {
+                Ok(path) => format!("Saved to {}", path.display()),
+                Err(e) => e,
+            });
+        }
+        Message::ToggleSource => {
+            if state.source.take().is_some() {
+                return Task::none();
+            }
+            let Some(id) = state.open else {
+                return Task::none();
+            };
+            return Task::perform(data::source(store.clone(), id), move |r| {
+                Message::Source(id, r)
+            });
+        }
+        Message::Source(id, result) => {
+            if state.open == Some(id) {
+                state.source = Some(result.unwrap_or_else(|e| e));
+            }
+        }
         Message::Loaded(id, result) => {
             if state.open != Some(id) {
-                return; // the user moved on
+                return Task::none(); // the user moved on
             }
             state.loading = false;
             match *result {
@@ -53,6 +111,7 @@ pub fn update(state: &mut State, message: Message) {
             }
         }
     }
+    Task::none()
 }
 
 pub fn view(state: &State) -> Element<'_, Message> {
@@ -96,7 +155,37 @@ pub fn view(state: &State) -> Element<'_, Message> {
         headers = headers.push(header("Cc", m.cc.clone()));
     }
     headers = headers.push(header("Date", theme::long_date(m.date)));
+    let mut bar = row![].spacing(8).align_y(iced::Alignment::Center);
+    for (index, a) in state.attachments.iter().enumerate() {
+        bar = bar.push(
+            button(text(format!(
+                "{} ({}, {})",
+                a.name,
+                a.content_type,
+                theme::short_size(i64::try_from(a.size).unwrap_or(i64::MAX))
+            )))
+            .style(button::secondary)
+            .on_press(Message::Save(index)),
+        );
+    }
+    bar = bar.push(iced::widget::space::horizontal());
+    bar = bar.push(
+        button(text(if state.source.is_some() {
+            "Show message"
+        } else {
+            "Show source"
+        }))
+        .style(button::text)
+        .on_press(Message::ToggleSource),
+    );
+    headers = headers.push(bar);
+    if let Some(notice) = &state.notice {
+        headers = headers.push(text(notice.clone()).style(theme::muted));
+    }
     let content: Element<'_, Message> = match (&body.text, &body.note, &state.error) {
+        _ if state.source.is_some() => text(state.source.clone().unwrap_or_default())
+            .font(iced::Font::MONOSPACE)
+            .into(),
         (_, _, Some(error)) => text(error.clone()).style(theme::danger).into(),
         (Some(text_body), _, _) => text(text_body.clone()).into(),
         (None, Some(note), _) => text(note.clone()).style(theme::muted).into(),

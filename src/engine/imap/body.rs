@@ -244,6 +244,53 @@ fn is_attachment(part: &Part) -> bool {
         || (!part.mime.starts_with("text/") && part.filename.is_some())
 }
 
+/// What the attachment bar shows of one attachment, without its bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttachmentInfo {
+    pub name: String,
+    pub content_type: String,
+    /// Bytes as stored on the server (encoded) when known from the structure.
+    pub size: u64,
+}
+
+/// The attachments of a message, named and sized from the cache only (no download).
+pub fn attachment_list(store: &Store, message_id: i64) -> Result<Vec<AttachmentInfo>, EngineError> {
+    if let Some(raw) = store.raw_message(message_id)? {
+        use mail_parser::{MessageParser, MimeHeaders as _};
+        let Some(message) = MessageParser::default().parse(&raw) else {
+            return Ok(Vec::new());
+        };
+        return Ok(message
+            .attachments()
+            .map(|part| AttachmentInfo {
+                name: part.attachment_name().unwrap_or("attachment").to_owned(),
+                content_type: part
+                    .content_type()
+                    .map(|ct| format!("{}/{}", ct.ctype(), ct.subtype().unwrap_or("octet-stream")))
+                    .unwrap_or_else(|| "application/octet-stream".to_owned()),
+                size: part.contents().len() as u64,
+            })
+            .collect());
+    }
+    let Some(structure) = cached_structure(store, message_id)? else {
+        return Ok(Vec::new());
+    };
+    Ok(structure
+        .leaves()
+        .into_iter()
+        .filter(|p| is_attachment(p))
+        .map(|p| AttachmentInfo {
+            name: p
+                .filename
+                .as_deref()
+                .map(crate::mail::parse::decode_filename)
+                .unwrap_or_else(|| "attachment".to_owned()),
+            content_type: p.mime.clone(),
+            size: u64::from(p.size),
+        })
+        .collect())
+}
+
 /// The attachments of a message: from the cached whole message, else each fetched by its section
 /// (only what is not cached yet) and cached. `offline` uses the cache only.
 pub async fn attachments(

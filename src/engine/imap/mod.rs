@@ -18,8 +18,8 @@ mod sync;
 
 pub use crate::protocol::imap::structure::Part as MimePart;
 pub use body::{
-    Attachment, BodyFetch, attachments, cached_structure, cached_text, display_part, fetch_raw,
-    fetch_text,
+    Attachment, AttachmentInfo, BodyFetch, attachment_list, attachments, cached_structure,
+    cached_text, display_part, fetch_raw, fetch_text,
 };
 pub use headers::UNREADABLE_SUBJECT;
 pub use manage::{FolderAction, manage_folder};
