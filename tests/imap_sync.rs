@@ -1221,3 +1221,44 @@ fn kill_9_mid_sync_resumes_without_loss_or_duplicates() {
         .unwrap();
     assert_eq!(dups, 0);
 }
+
+#[test]
+fn mark_all_read_is_one_command_for_the_whole_folder() {
+    let servers = MailServers::start();
+    let bob = &servers.bob;
+    corpus::fill_maildir(bob, "INBOX", 200, 111);
+    let data = servers.dir().join("tern-data");
+    add_account(&servers, &data, bob);
+    ok(tern(&data, &["sync"]));
+    let store = tern::store::Store::open_dir(&data).unwrap();
+    let account = store.find_account("bob").unwrap();
+    let inbox = store.find_folder(account.id, "INBOX").unwrap();
+    assert!(inbox.unread > 0);
+    let changed = store.queue_mark_folder_read(inbox.id).unwrap();
+    assert_eq!(changed as i64, inbox.unread);
+    assert_eq!(store.find_folder(account.id, "INBOX").unwrap().unread, 0);
+    let password = tern::account::credentials::Secret::new(bob.password.clone());
+    let report = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(tern::engine::imap::sync_account(
+            &store,
+            &account,
+            &password,
+            &mut |_| {},
+        ))
+        .unwrap();
+    assert_eq!(report.replayed, 1);
+    assert_eq!(
+        report.commands.get("STORE"),
+        Some(&1),
+        "{:?}",
+        report.commands
+    );
+    let mut c = imap(&servers, bob);
+    let unseen = c.imap_ok("a", "STATUS INBOX (UNSEEN)").join("\n");
+    c.imap_ok("z", "LOGOUT");
+    assert!(unseen.contains("UNSEEN 0"), "{unseen}");
+    assert_eq!(store.find_folder(account.id, "INBOX").unwrap().unread, 0);
+}

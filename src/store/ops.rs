@@ -32,6 +32,8 @@ pub enum OpArgs {
     },
     /// Upload the message row's cached source (`body.raw`) to its folder with these flags.
     Append { flags: Vec<String> },
+    /// Add flags to every message of the folder (Mark all read): one `UID STORE 1:*`.
+    FlagsAll { add: Vec<String> },
 }
 
 /// Where a moved, copied or uploaded message landed on the server.
@@ -65,6 +67,7 @@ fn kind(args: &OpArgs) -> &'static str {
         OpArgs::Expunge => "expunge",
         OpArgs::Copy { .. } => "copy",
         OpArgs::Append { .. } => "append",
+        OpArgs::FlagsAll { .. } => "flags",
     }
 }
 
@@ -342,6 +345,30 @@ impl Store {
             super::message::index_body(tx, id, body_text)?;
             self.queue(tx, id, &OpArgs::Append { flags })?;
             Ok(id)
+        })
+    }
+
+    /// Marks every message of a folder read now (one statement, served by the unread index) and
+    /// queues one `UID STORE 1:* +FLAGS (\Seen)` for the server. Returns how many changed.
+    pub fn queue_mark_folder_read(&self, folder_id: i64) -> Result<usize> {
+        self.write(|tx| {
+            let changed = tx
+                .execute(
+                    "UPDATE message SET flags = flags | 1 WHERE folder_id = ?1 AND (flags & 1) = 0",
+                    [folder_id],
+                )
+                .map_err(StoreError::sqlite("Mark the folder read"))?;
+            let json = serde_json::to_string(&OpArgs::FlagsAll {
+                add: vec!["\\Seen".to_owned()],
+            })
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            tx.execute(
+                "INSERT INTO pending_op (account_id, kind, folder_id, uidvalidity, args, created_at)
+                 SELECT account_id, 'flags', id, uidvalidity, ?2, ?3 FROM folder WHERE id = ?1",
+                params![folder_id, json, now()],
+            )
+            .map_err(StoreError::sqlite("Queue the action"))?;
+            Ok(changed)
         })
     }
 

@@ -383,3 +383,31 @@ pub async fn source(store: Store, message: i64) -> Result<String, String> {
     };
     Ok(String::from_utf8_lossy(&raw).into_owned())
 }
+
+/// Creates, renames or deletes a folder on the server (online), then refreshes the tree.
+pub async fn manage_folder(
+    store: Store,
+    account: i64,
+    action: crate::engine::imap::FolderAction,
+) -> Result<(), String> {
+    let account = blocking({
+        let store = store.clone();
+        move || store.account(account).map_err(|e| e.to_string())
+    })
+    .await?;
+    let password = password(&account).await?;
+    crate::engine::imap::manage_folder(&store, &account, &password, &action)
+        .await
+        .map_err(|e| e.to_string())
+}
+
+/// Marks a whole folder read (cache now, one command for the server).
+pub async fn mark_folder_read(store: Store, folder: i64) -> Result<(), String> {
+    blocking(move || {
+        store
+            .queue_mark_folder_read(folder)
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    })
+    .await
+}

@@ -9,7 +9,9 @@
 use std::collections::HashSet;
 
 use iced::widget::scrollable::Viewport;
-use iced::widget::{Space, button, column, container, row, scrollable, text, text_input};
+use iced::widget::{
+    Space, button, column, container, mouse_area, row, scrollable, text, text_input,
+};
 use iced::{Element, Length, Task};
 
 use super::data::{self, AccountTree};
@@ -47,6 +49,9 @@ pub struct State {
     pub search: String,
     /// Search results replace the folder list while a search is active.
     pub results: Option<Vec<MessageRow>>,
+    /// The folder whose menu (right click) is open, and the name typed in it.
+    menu: Option<i64>,
+    menu_name: String,
 }
 
 #[derive(Debug, Clone)]
@@ -66,6 +71,19 @@ pub enum Message {
     Sort(SortOrder),
     SearchChanged(String),
     SearchDone(String, Result<Vec<MessageRow>, String>),
+    FolderMenu(i64),
+    MenuName(String),
+    FolderCommand(FolderCommand),
+}
+
+/// What a folder's menu asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FolderCommand {
+    NewSubfolder,
+    Rename,
+    Delete,
+    MarkAllRead,
+    Close,
 }
 
 /// What the rest of the window should do after an update.
@@ -76,6 +94,13 @@ pub enum Action {
     Open(i64),
     /// Show this error in the status bar.
     Error(String),
+    /// Change the folder tree on the server.
+    Manage {
+        account: i64,
+        action: crate::engine::imap::FolderAction,
+    },
+    /// Mark every message of this folder read.
+    MarkAllRead(i64),
 }
 
 impl State {
@@ -300,6 +325,20 @@ pub fn update(state: &mut State, message: Message, store: &Store) -> (Task<Messa
                 Action::None,
             )
         }
+        Message::FolderMenu(id) => {
+            state.menu = if state.menu == Some(id) {
+                None
+            } else {
+                Some(id)
+            };
+            state.menu_name.clear();
+            (Task::none(), Action::None)
+        }
+        Message::MenuName(name) => {
+            state.menu_name = name;
+            (Task::none(), Action::None)
+        }
+        Message::FolderCommand(command) => folder_command(state, command),
         Message::SearchDone(query, result) => {
             if query != state.search {
                 return (Task::none(), Action::None);
@@ -314,6 +353,54 @@ pub fn update(state: &mut State, message: Message, store: &Store) -> (Task<Messa
             }
         }
     }
+}
+
+/// Runs a folder menu command on the folder whose menu is open.
+fn folder_command(state: &mut State, command: FolderCommand) -> (Task<Message>, Action) {
+    use crate::engine::imap::FolderAction as F;
+    let folder = state
+        .menu
+        .and_then(|id| {
+            state
+                .tree
+                .iter()
+                .flat_map(|t| &t.folders)
+                .find(|f| f.id == id)
+        })
+        .cloned();
+    state.menu = None;
+    let name = std::mem::take(&mut state.menu_name);
+    let name = name.trim();
+    let Some(folder) = folder else {
+        return (Task::none(), Action::None);
+    };
+    let delimiter = folder.delimiter.clone().unwrap_or_else(|| "/".into());
+    let action = match command {
+        FolderCommand::Close => return (Task::none(), Action::None),
+        FolderCommand::MarkAllRead => return (Task::none(), Action::MarkAllRead(folder.id)),
+        FolderCommand::Delete => F::Delete(folder.path.clone()),
+        FolderCommand::NewSubfolder | FolderCommand::Rename if name.is_empty() => {
+            return (
+                Task::none(),
+                Action::Error("Type the new folder's name first.".into()),
+            );
+        }
+        FolderCommand::NewSubfolder => F::Create(format!("{}{delimiter}{name}", folder.path)),
+        FolderCommand::Rename => {
+            let renamed = match folder.path.rsplit_once(delimiter.as_str()) {
+                Some((parent, _)) => format!("{parent}{delimiter}{name}"),
+                None => name.to_owned(),
+            };
+            F::Rename(folder.path.clone(), renamed)
+        }
+    };
+    (
+        Task::none(),
+        Action::Manage {
+            account: folder.account_id,
+            action,
+        },
+    )
 }
 
 /// Scrolls the list so row `index` is visible.
@@ -370,19 +457,50 @@ pub fn folder_pane(state: &State) -> Element<'_, Message> {
                 text(name.to_owned())
             };
             let selected = state.folder.as_ref().is_some_and(|f| f.id == folder.id);
+            let indent = 12.0 + 14.0 * depth as f32;
             tree = tree.push(row![
-                Space::new().width(12.0 + 14.0 * depth as f32),
-                button(label)
-                    .style(move |t, s| theme::folder_button(t, s, selected))
-                    .width(Length::Fill)
-                    .on_press(Message::SelectFolder(folder.id)),
+                Space::new().width(indent),
+                mouse_area(
+                    button(label)
+                        .style(move |t, s| theme::folder_button(t, s, selected))
+                        .width(Length::Fill)
+                        .on_press(Message::SelectFolder(folder.id)),
+                )
+                .on_right_press(Message::FolderMenu(folder.id)),
             ]);
+            if state.menu == Some(folder.id) {
+                tree = tree.push(row![Space::new().width(indent), folder_menu(state)]);
+            }
         }
     }
     container(scrollable(tree).height(Length::Fill))
         .padding(6)
         .height(Length::Fill)
         .into()
+}
+
+/// A folder's menu (opened with a right click): name field and the actions.
+fn folder_menu(state: &State) -> Element<'_, Message> {
+    let item = |label: &'static str, command: FolderCommand| {
+        button(text(label))
+            .style(button::text)
+            .width(Length::Fill)
+            .on_press(Message::FolderCommand(command))
+    };
+    container(
+        column![
+            text_input("New name", &state.menu_name).on_input(Message::MenuName),
+            item("New subfolder", FolderCommand::NewSubfolder),
+            item("Rename", FolderCommand::Rename),
+            item("Delete", FolderCommand::Delete),
+            item("Mark all read", FolderCommand::MarkAllRead),
+            item("Close", FolderCommand::Close),
+        ]
+        .spacing(2),
+    )
+    .padding(4)
+    .style(theme::menu)
+    .into()
 }
 
 /// One list row: status icons, sender, subject, date and size.

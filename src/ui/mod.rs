@@ -249,6 +249,17 @@ pub fn update(state: &mut State, message: Message) -> Task<Message> {
                     state.status = e;
                     task
                 }
+                mailbox::Action::Manage { account, action } => Task::batch([
+                    task,
+                    Task::perform(
+                        data::manage_folder(store.clone(), account, action),
+                        Message::Done,
+                    ),
+                ]),
+                mailbox::Action::MarkAllRead(folder) => Task::batch([
+                    task,
+                    Task::perform(data::mark_folder_read(store.clone(), folder), Message::Done),
+                ]),
                 mailbox::Action::Open(id) => {
                     state.help = false;
                     let opened = state.reader.open(&store, id).map(Message::Reader);

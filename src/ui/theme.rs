@@ -89,6 +89,20 @@ pub fn status_bar(theme: &Theme) -> iced::widget::container::Style {
     }
 }
 
+/// A popup menu: raised background with a border.
+pub fn menu(theme: &Theme) -> iced::widget::container::Style {
+    let palette = theme.extended_palette();
+    iced::widget::container::Style {
+        background: Some(Background::Color(palette.background.weak.color)),
+        border: Border {
+            color: palette.background.strong.color,
+            width: 1.0,
+            radius: 4.0.into(),
+        },
+        ..iced::widget::container::Style::default()
+    }
+}
+
 /// A pane separator colour.
 pub fn separator(theme: &Theme) -> Color {
     theme.extended_palette().background.strong.color

@@ -56,6 +56,33 @@ pub async fn replay(
             store.fail_op(op.id, "the folder no longer exists")?;
             continue;
         };
+        if let OpArgs::FlagsAll { add } = &op.args {
+            let validity = super::open_folder(session, &folder, false).await?;
+            selected = Some((folder.id, validity));
+            let body = CommandBody::Store {
+                sequence_set: SequenceSet::try_from("1:*")
+                    .map_err(|e| build_error(format!("{e}")))?,
+                kind: StoreType::Add,
+                response: StoreResponse::Silent,
+                flags: parse_flags(add),
+                uid: true,
+                modifiers: Vec::new(),
+            };
+            let done = session.run(body).await?;
+            if done.is_ok() {
+                store.complete_op(op.id, None)?;
+                applied += 1;
+            } else {
+                store.fail_op(
+                    op.id,
+                    &format!(
+                        "the server refused to mark the folder: {}",
+                        done.status.body.text
+                    ),
+                )?;
+            }
+            continue;
+        }
         if let OpArgs::Append { flags } = &op.args {
             let outcome = append(store, session, &op, &folder, flags).await?;
             selected = None; // a retry may have examined the folder
@@ -133,7 +160,7 @@ pub async fn replay(
                 selected = None;
                 outcome
             }
-            OpArgs::Append { .. } => Outcome::Done(None), // handled above
+            OpArgs::Append { .. } | OpArgs::FlagsAll { .. } => Outcome::Done(None), // above
         };
         match outcome {
             Outcome::Done(moved) => {
