@@ -52,6 +52,8 @@ pub struct State {
     /// The folder whose menu (right click) is open, and the name typed in it.
     menu: Option<i64>,
     menu_name: String,
+    /// The folder to open first (the one selected when the window last closed).
+    pub preferred_folder: Option<i64>,
 }
 
 #[derive(Debug, Clone)]
@@ -104,6 +106,14 @@ pub enum Action {
 }
 
 impl State {
+    /// The state before the tree is loaded; `folder` is opened first if it still exists.
+    pub fn opening(folder: Option<i64>) -> State {
+        State {
+            preferred_folder: folder,
+            ..State::default()
+        }
+    }
+
     /// A list showing `window` of a folder of `total` messages (benchmarks and tests).
     pub fn for_bench(folder: Folder, total: usize, window: Window) -> State {
         State {
@@ -214,15 +224,16 @@ pub fn update(state: &mut State, message: Message, store: &Store) -> (Task<Messa
     match message {
         Message::TreeLoaded(Ok(tree)) => {
             state.tree = tree;
-            if state.folder.is_none()
-                && let Some(inbox) = state
-                    .tree
-                    .iter()
-                    .flat_map(|t| &t.folders)
-                    .find(|f| f.path == "INBOX")
-            {
-                let id = inbox.id;
-                return update(state, Message::SelectFolder(id), store);
+            if state.folder.is_none() {
+                let folders = || state.tree.iter().flat_map(|t| &t.folders);
+                let first = state
+                    .preferred_folder
+                    .and_then(|id| folders().find(|f| f.id == id))
+                    .or_else(|| folders().find(|f| f.path == "INBOX"))
+                    .map(|f| f.id);
+                if let Some(id) = first {
+                    return update(state, Message::SelectFolder(id), store);
+                }
             }
             (Task::none(), Action::None)
         }

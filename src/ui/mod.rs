@@ -10,6 +10,7 @@ pub mod composer;
 pub mod data;
 pub mod engines;
 pub mod mailbox;
+pub mod prefs;
 pub mod reader;
 pub mod theme;
 
@@ -48,6 +49,7 @@ pub struct State {
     theme_choice: theme::Choice,
     system_mode: iced::theme::Mode,
     help: bool,
+    prefs: prefs::Prefs,
 }
 
 #[derive(Debug, Clone)]
@@ -62,6 +64,9 @@ pub enum Message {
     Engine(engines::Update),
     Queues(Result<(usize, usize), String>),
     SystemMode(iced::theme::Mode),
+    CycleTheme,
+    Resized(iced::Size),
+    PrefsSaved(Result<(), String>),
     Shortcut(Shortcut),
     GetMail,
     Retry(i64),
@@ -110,11 +115,13 @@ pub const SHORTCUTS: [(&str, &str); 13] = [
 pub fn application(
     data_dir: PathBuf,
 ) -> iced::Application<impl iced::Program<State = State, Message = Message, Theme = iced::Theme>> {
-    iced::application(move || boot(data_dir.clone()), update, view)
+    let saved = prefs::load(&data_dir);
+    let size = (saved.width, saved.height);
+    iced::application(move || boot(data_dir.clone(), saved.clone()), update, view)
         .title("Tern")
         .theme(|state: &State| theme::theme(state.theme_choice, state.system_mode))
         .subscription(subscription)
-        .window_size((1280.0, 800.0))
+        .window_size(size)
 }
 
 /// Starts the desktop app with its data in `data_dir`.
@@ -122,19 +129,20 @@ pub fn run(data_dir: PathBuf) -> iced::Result {
     application(data_dir).run()
 }
 
-fn boot(data_dir: PathBuf) -> (State, Task<Message>) {
+fn boot(data_dir: PathBuf, prefs: prefs::Prefs) -> (State, Task<Message>) {
     let state = State {
         data_dir: data_dir.clone(),
         store: None,
-        mailbox: mailbox::State::default(),
+        mailbox: mailbox::State::opening(prefs.folder),
         reader: reader::State::default(),
         composer: None,
         engines: BTreeMap::new(),
         queues: (0, 0),
         status: "Opening the mail store…".into(),
-        theme_choice: theme::Choice::System,
+        theme_choice: prefs.theme,
         system_mode: iced::theme::Mode::None,
         help: false,
+        prefs,
     };
     (
         state,
@@ -156,6 +164,7 @@ fn subscription(state: &State) -> Subscription<Message> {
     Subscription::batch([
         engines::subscriptions(&state.data_dir, &accounts).map(Message::Engine),
         keyboard::listen().filter_map(shortcut),
+        iced::window::resize_events().map(|(_, size)| Message::Resized(size)),
         iced::system::theme_changes().map(Message::SystemMode),
     ])
 }
@@ -232,7 +241,15 @@ pub fn update(state: &mut State, message: Message) -> Task<Message> {
     match message {
         Message::Opened(_) => Task::none(),
         Message::Mailbox(message) => {
+            let folder_before = state.mailbox.folder.as_ref().map(|f| f.id);
             let (task, action) = mailbox::update(&mut state.mailbox, message, &store);
+            let folder_now = state.mailbox.folder.as_ref().map(|f| f.id);
+            let remember = if folder_now != folder_before && folder_now.is_some() {
+                state.prefs.folder = folder_now;
+                save_prefs(state)
+            } else {
+                Task::none()
+            };
             // The status bar names every account of the tree.
             for tree in &state.mailbox.tree {
                 state
@@ -242,7 +259,7 @@ pub fn update(state: &mut State, message: Message) -> Task<Message> {
                     .name
                     .clone_from(&tree.account.settings.name);
             }
-            let task = task.map(Message::Mailbox);
+            let task = Task::batch([task.map(Message::Mailbox), remember]);
             match action {
                 mailbox::Action::None => task,
                 mailbox::Action::Error(e) => {
@@ -353,6 +370,23 @@ pub fn update(state: &mut State, message: Message) -> Task<Message> {
             state.system_mode = mode;
             Task::none()
         }
+        Message::CycleTheme => {
+            state.theme_choice = state.theme_choice.next();
+            state.prefs.theme = state.theme_choice;
+            save_prefs(state)
+        }
+        Message::Resized(size) => {
+            // Remembered at the next save (folder or theme change) to avoid a write per pixel.
+            state.prefs.width = size.width;
+            state.prefs.height = size.height;
+            Task::none()
+        }
+        Message::PrefsSaved(result) => {
+            if let Err(e) = result {
+                state.status = e;
+            }
+            Task::none()
+        }
         Message::GetMail => {
             tell(state, None, Command::Flush);
             Task::none()
@@ -385,6 +419,14 @@ pub fn update(state: &mut State, message: Message) -> Task<Message> {
             Task::none()
         }
     }
+}
+
+/// Writes the window's preferences in the background.
+fn save_prefs(state: &State) -> Task<Message> {
+    Task::perform(
+        prefs::save(state.data_dir.clone(), state.prefs.clone()),
+        Message::PrefsSaved,
+    )
 }
 
 /// The accounts the composer can send from.
@@ -520,6 +562,7 @@ fn toolbar(state: &State) -> Element<'_, Message> {
         action("Star", Message::ToggleStar, selected),
         action("Delete", Message::Delete, selected),
         iced::widget::space::horizontal(),
+        action(state.theme_choice.label(), Message::CycleTheme, true),
         action("Shortcuts", Message::ToggleHelp, true),
     ]
     .spacing(6)

@@ -5,12 +5,31 @@ use iced::widget::{button, text};
 use iced::{Background, Border, Color, Font, Theme};
 
 /// Light, dark, or the system's choice.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub enum Choice {
     #[default]
     System,
     Light,
     Dark,
+}
+
+impl Choice {
+    /// The next choice, for a toolbar button that cycles.
+    pub fn next(self) -> Choice {
+        match self {
+            Choice::System => Choice::Light,
+            Choice::Light => Choice::Dark,
+            Choice::Dark => Choice::System,
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Choice::System => "Theme: system",
+            Choice::Light => "Theme: light",
+            Choice::Dark => "Theme: dark",
+        }
+    }
 }
 
 /// The theme for `choice` when the system is in `mode`.

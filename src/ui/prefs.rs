@@ -1,0 +1,95 @@
+//! What the window remembers between runs (`ui.json` in the data directory): its size, the
+//! selected folder and the theme choice. Read once before the window opens; written off the UI
+//! thread, atomically (write a temporary file, then rename).
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use super::theme::Choice;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Prefs {
+    pub width: f32,
+    pub height: f32,
+    /// The selected folder's id.
+    pub folder: Option<i64>,
+    pub theme: Choice,
+}
+
+impl Default for Prefs {
+    fn default() -> Prefs {
+        Prefs {
+            width: 1280.0,
+            height: 800.0,
+            folder: None,
+            theme: Choice::System,
+        }
+    }
+}
+
+fn path(data_dir: &Path) -> PathBuf {
+    data_dir.join("ui.json")
+}
+
+/// The saved preferences, or the defaults when there are none or they cannot be read.
+pub fn load(data_dir: &Path) -> Prefs {
+    std::fs::read(path(data_dir))
+        .ok()
+        .and_then(|bytes| serde_json::from_slice::<Prefs>(&bytes).ok())
+        .map(|mut p| {
+            // A broken file must not open an unusable window.
+            p.width = p.width.clamp(480.0, 10_000.0);
+            p.height = p.height.clamp(320.0, 10_000.0);
+            p
+        })
+        .unwrap_or_default()
+}
+
+/// Saves the preferences (in a background thread of the runtime).
+pub async fn save(data_dir: PathBuf, prefs: Prefs) -> Result<(), String> {
+    tokio::task::spawn_blocking(move || {
+        let json = serde_json::to_vec_pretty(&prefs).map_err(|e| e.to_string())?;
+        let target = path(&data_dir);
+        let temporary = data_dir.join("ui.json.tmp");
+        std::fs::write(&temporary, json)
+            .and_then(|()| std::fs::rename(&temporary, &target))
+            .map_err(|e| {
+                format!(
+                    "cannot save the window settings in {}: {e}",
+                    target.display()
+                )
+            })
+    })
+    .await
+    .map_err(|e| e.to_string())?
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn round_trip_and_bad_files_give_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(load(dir.path()), Prefs::default());
+        let prefs = Prefs {
+            width: 900.0,
+            height: 600.0,
+            folder: Some(7),
+            theme: Choice::Dark,
+        };
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap()
+            .block_on(save(dir.path().to_owned(), prefs.clone()))
+            .unwrap();
+        assert_eq!(load(dir.path()), prefs);
+        std::fs::write(dir.path().join("ui.json"), b"{\"width\": -5, \"theme\": 1}").unwrap();
+        assert_eq!(load(dir.path()), Prefs::default());
+        std::fs::write(dir.path().join("ui.json"), b"{\"width\": 1e9}").unwrap();
+        assert_eq!(load(dir.path()).width, 10_000.0);
+    }
+}
