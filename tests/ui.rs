@@ -60,7 +60,9 @@ fn the_three_panes_show_the_synced_mailbox_and_open_a_message() {
          click \"What is it about?\"\n\
          type \"Written in the window\"\n\
          click \"Send (Ctrl+Enter)\"\n\
-         expect \"The message is in the outbox and is being sent.\"\n",
+         expect \"The message is in the outbox and is being sent.\"\n\
+         click \"Archive\"\n\
+         expect \"INBOX — 2,999 messages\"\n",
         subject = newest.subject,
         from = if newest.from_name.is_empty() {
             newest.from_addr.clone()

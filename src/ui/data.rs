@@ -141,32 +141,6 @@ pub async fn password(account: &Account) -> Result<Secret, String> {
     }
 }
 
-/// Applies a flag change (cache now, server on the next replay).
-pub async fn set_flags(
-    store: Store,
-    message: i64,
-    add: Vec<String>,
-    remove: Vec<String>,
-) -> Result<(), String> {
-    blocking(move || {
-        store
-            .queue_flags(message, &add, &remove)
-            .map_err(|e| e.to_string())
-    })
-    .await
-}
-
-/// Deletes (to Trash, or for good in Trash).
-pub async fn delete(store: Store, message: i64) -> Result<(), String> {
-    blocking(move || {
-        store
-            .queue_delete(message)
-            .map(|_| ())
-            .map_err(|e| e.to_string())
-    })
-    .await
-}
-
 /// Counts of queued offline actions and outbox messages, for the status bar.
 pub async fn queues(store: Store) -> Result<(usize, usize), String> {
     blocking(move || {
@@ -408,6 +382,73 @@ pub async fn mark_folder_read(store: Store, folder: i64) -> Result<(), String> {
             .queue_mark_folder_read(folder)
             .map(|_| ())
             .map_err(|e| e.to_string())
+    })
+    .await
+}
+
+/// Moves messages to the account's folder with `role` (Archive, Junk), or to `folder` by id.
+pub async fn move_messages(
+    store: Store,
+    messages: Vec<i64>,
+    target: MoveTarget,
+) -> Result<(), String> {
+    blocking(move || {
+        for id in messages {
+            let row = store.message(id).map_err(|e| e.to_string())?;
+            let folder = match target {
+                MoveTarget::Folder(folder) => folder,
+                MoveTarget::Role(role) => store
+                    .folders(row.account_id)
+                    .map_err(|e| e.to_string())?
+                    .into_iter()
+                    .find(|f| f.role == Some(role))
+                    .map(|f| f.id)
+                    .ok_or_else(|| format!("this account has no {} folder", role.as_str()))?,
+            };
+            store.queue_move(id, folder).map_err(|e| e.to_string())?;
+        }
+        Ok(())
+    })
+    .await
+}
+
+/// Where messages are moved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MoveTarget {
+    Folder(i64),
+    Role(crate::mail::folder::FolderRole),
+}
+
+/// The other messages of a conversation, oldest first.
+pub async fn conversation(store: Store, thread: i64) -> Result<Vec<MessageRow>, String> {
+    blocking(move || store.thread_messages(thread).map_err(|e| e.to_string())).await
+}
+
+/// Sets and clears flags on several messages (one transaction each, in one background task).
+pub async fn set_flags_all(
+    store: Store,
+    messages: Vec<i64>,
+    add: Vec<String>,
+    remove: Vec<String>,
+) -> Result<(), String> {
+    blocking(move || {
+        for id in messages {
+            store
+                .queue_flags(id, &add, &remove)
+                .map_err(|e| e.to_string())?;
+        }
+        Ok(())
+    })
+    .await
+}
+
+/// Deletes several messages (to Trash, or for good in Trash).
+pub async fn delete_all(store: Store, messages: Vec<i64>) -> Result<(), String> {
+    blocking(move || {
+        for id in messages {
+            store.queue_delete(id).map_err(|e| e.to_string())?;
+        }
+        Ok(())
     })
     .await
 }

@@ -6,7 +6,7 @@
 //! messages costs the same as one of 100. Rows come from `store` pages by offset, loaded off the
 //! UI thread as the viewport moves; nothing holds the whole folder.
 
-use std::collections::HashSet;
+use std::collections::{BTreeSet, HashSet};
 
 use iced::widget::scrollable::Viewport;
 use iced::widget::{
@@ -54,6 +54,13 @@ pub struct State {
     menu_name: String,
     /// The folder to open first (the one selected when the window last closed).
     pub preferred_folder: Option<i64>,
+    /// Messages marked with Ctrl/Shift+click (by id, so new mail arriving above does not shift
+    /// them); the actions apply to all of them.
+    pub marked: BTreeSet<i64>,
+    /// Where a Shift+click range starts.
+    anchor: Option<usize>,
+    /// The keyboard modifiers held now (Ctrl/Shift+click).
+    pub modifiers: iced::keyboard::Modifiers,
 }
 
 #[derive(Debug, Clone)]
@@ -123,6 +130,15 @@ impl State {
             offset_y: window.start as f32 * ROW_HEIGHT,
             window,
             ..State::default()
+        }
+    }
+
+    /// The messages an action applies to: the marked ones, else the selected one.
+    pub fn targets(&self) -> Vec<i64> {
+        if self.marked.is_empty() {
+            self.selected.map(|(_, id)| vec![id]).unwrap_or_default()
+        } else {
+            self.marked.iter().copied().collect()
         }
     }
 
@@ -259,6 +275,8 @@ pub fn update(state: &mut State, message: Message, store: &Store) -> (Task<Messa
             state.window = Window::default();
             state.loading = None;
             state.selected = None;
+            state.marked.clear();
+            state.anchor = None;
             state.results = None;
             state.search.clear();
             state.offset_y = 0.0;
@@ -305,14 +323,38 @@ pub fn update(state: &mut State, message: Message, store: &Store) -> (Task<Messa
                 Err(e) => (Task::none(), Action::Error(e)),
             }
         }
-        Message::Select(index) => match state.row(index) {
-            Some(row) => {
-                let id = row.id;
-                state.selected = Some((index, id));
-                (scroll_into_view(state, index), Action::Open(id))
+        Message::Select(index) => {
+            let Some(id) = state.row(index).map(|r| r.id) else {
+                return (Task::none(), Action::None);
+            };
+            if state.modifiers.command() {
+                // Ctrl+click: add or remove one message.
+                if state.marked.is_empty()
+                    && let Some((_, current)) = state.selected
+                {
+                    state.marked.insert(current);
+                }
+                if !state.marked.remove(&id) {
+                    state.marked.insert(id);
+                }
+                state.anchor = Some(index);
+                return (Task::none(), Action::None);
             }
-            None => (Task::none(), Action::None),
-        },
+            if state.modifiers.shift()
+                && let Some(anchor) = state.anchor.or(state.selected.map(|(i, _)| i))
+            {
+                // Shift+click: the range from the anchor (rows loaded around the view).
+                let (low, high) = (anchor.min(index), anchor.max(index));
+                state.marked = (low..=high)
+                    .filter_map(|i| state.row(i).map(|r| r.id))
+                    .collect();
+                return (Task::none(), Action::None);
+            }
+            state.marked.clear();
+            state.anchor = Some(index);
+            state.selected = Some((index, id));
+            (scroll_into_view(state, index), Action::Open(id))
+        }
         Message::Sort(order) => {
             state.order = order;
             state.window = Window::default();
@@ -574,10 +616,16 @@ pub fn message_list(state: &State) -> Element<'_, Message> {
     let (start, rows) = state.visible();
     let total = state.len();
     let selected = state.selected.map(|(i, _)| i);
+    let marked = &state.marked;
     let mut list = column![Space::new().height(start as f32 * ROW_HEIGHT)];
     for (offset, m) in rows.iter().enumerate() {
         let index = start + offset;
-        list = list.push(list_row(index, m, selected == Some(index)));
+        let highlighted = if marked.is_empty() {
+            selected == Some(index)
+        } else {
+            marked.contains(&m.id)
+        };
+        list = list.push(list_row(index, m, highlighted));
     }
     let below = total.saturating_sub(start + rows.len());
     list = list.push(Space::new().height(below as f32 * ROW_HEIGHT));

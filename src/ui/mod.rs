@@ -23,6 +23,7 @@ use iced::{Element, Length, Subscription, Task};
 use tokio::sync::mpsc;
 
 use crate::engine::{Command, Connectivity, Event};
+use crate::mail::folder::FolderRole;
 use crate::store::{Store, flag};
 
 /// One account's engine as the status bar sees it.
@@ -73,6 +74,8 @@ pub enum Message {
     ToggleRead,
     ToggleStar,
     Delete,
+    MoveTo(data::MoveTarget),
+    Modifiers(keyboard::Modifiers),
     Done(Result<(), String>),
     ToggleHelp,
 }
@@ -171,8 +174,10 @@ fn subscription(state: &State) -> Subscription<Message> {
 
 /// Maps a key press the widgets did not use (so typing in the search box is not a shortcut).
 fn shortcut(event: keyboard::Event) -> Option<Message> {
-    let keyboard::Event::KeyPressed { key, modifiers, .. } = event else {
-        return None;
+    let (key, modifiers) = match event {
+        keyboard::Event::KeyPressed { key, modifiers, .. } => (key, modifiers),
+        keyboard::Event::ModifiersChanged(modifiers) => return Some(Message::Modifiers(modifiers)),
+        keyboard::Event::KeyReleased { .. } => return None,
     };
     let action = match key.as_ref() {
         Key::Character("n" | "N") if modifiers.command() => Shortcut::Write,
@@ -401,14 +406,37 @@ pub fn update(state: &mut State, message: Message) -> Task<Message> {
         Message::ToggleStar | Message::Shortcut(Shortcut::ToggleStar) => {
             toggle_flag(state, &store, flag::FLAGGED, "\\Flagged")
         }
+        Message::Modifiers(modifiers) => {
+            state.mailbox.modifiers = modifiers;
+            Task::none()
+        }
         Message::Delete | Message::Shortcut(Shortcut::Delete) => {
-            let Some((index, id)) = state.mailbox.selected else {
+            let targets = state.mailbox.targets();
+            if targets.is_empty() {
                 return Task::none();
-            };
+            }
+            let index = state.mailbox.selected.map(|(i, _)| i);
             state.reader.close();
             state.mailbox.selected = None;
-            let next = Task::done(Message::Mailbox(mailbox::Message::Select(index)));
-            Task::perform(data::delete(store.clone(), id), Message::Done).chain(next)
+            state.mailbox.marked.clear();
+            let next = match index {
+                Some(index) => Task::done(Message::Mailbox(mailbox::Message::Select(index))),
+                None => Task::none(),
+            };
+            Task::perform(data::delete_all(store.clone(), targets), Message::Done).chain(next)
+        }
+        Message::MoveTo(target) => {
+            let targets = state.mailbox.targets();
+            if targets.is_empty() {
+                return Task::none();
+            }
+            state.reader.close();
+            state.mailbox.selected = None;
+            state.mailbox.marked.clear();
+            Task::perform(
+                data::move_messages(store.clone(), targets, target),
+                Message::Done,
+            )
         }
         Message::Shortcut(Shortcut::Next) => select_relative(state, 1),
         Message::Shortcut(Shortcut::Previous) => select_relative(state, -1),
@@ -468,26 +496,36 @@ fn select_relative(state: &mut State, step: isize) -> Task<Message> {
 }
 
 fn toggle_flag(state: &mut State, store: &Store, bit: i64, name: &str) -> Task<Message> {
-    let Some((index, id)) = state.mailbox.selected else {
+    let targets = state.mailbox.targets();
+    // Set when the first target lacks the flag, clear otherwise (as Thunderbird does).
+    let first = state
+        .mailbox
+        .selected
+        .and_then(|(index, _)| state.mailbox.row(index))
+        .map(|r| r.flags);
+    let Some(first) = first.or_else(|| targets.first().map(|_| 0)) else {
         return Task::none();
     };
-    let Some(row) = state.mailbox.row(index) else {
-        return Task::none();
-    };
-    let set = row.flags & bit == 0;
-    let flags = if set {
-        row.flags | bit
-    } else {
-        row.flags & !bit
-    };
-    state.mailbox.patch_flags(id, flags);
+    let set = first & bit == 0;
+    for id in &targets {
+        let rows = state
+            .mailbox
+            .window
+            .rows
+            .iter()
+            .chain(state.mailbox.results.iter().flatten());
+        if let Some(flags) = rows.into_iter().find(|r| r.id == *id).map(|r| r.flags) {
+            let flags = if set { flags | bit } else { flags & !bit };
+            state.mailbox.patch_flags(*id, flags);
+        }
+    }
     let (add, remove) = if set {
         (vec![name.to_owned()], Vec::new())
     } else {
         (Vec::new(), vec![name.to_owned()])
     };
     Task::perform(
-        data::set_flags(store.clone(), id, add, remove),
+        data::set_flags_all(store.clone(), targets, add, remove),
         Message::Done,
     )
 }
@@ -560,13 +598,61 @@ fn toolbar(state: &State) -> Element<'_, Message> {
         ),
         action("Read/Unread", Message::ToggleRead, selected),
         action("Star", Message::ToggleStar, selected),
+        action(
+            "Archive",
+            Message::MoveTo(data::MoveTarget::Role(FolderRole::Archive)),
+            selected
+        ),
+        action(
+            "Junk",
+            Message::MoveTo(data::MoveTarget::Role(FolderRole::Junk)),
+            selected
+        ),
         action("Delete", Message::Delete, selected),
+        move_to(state),
         iced::widget::space::horizontal(),
         action(state.theme_choice.label(), Message::CycleTheme, true),
         action("Shortcuts", Message::ToggleHelp, true),
     ]
     .spacing(6)
     .padding(6)
+    .into()
+}
+
+/// A folder in the "Move to…" list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MoveChoice {
+    folder: i64,
+    path: String,
+}
+
+impl std::fmt::Display for MoveChoice {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.path)
+    }
+}
+
+/// "Move to…": the other folders of the open folder's account.
+fn move_to(state: &State) -> Element<'_, Message> {
+    let Some(current) = &state.mailbox.folder else {
+        return iced::widget::space::horizontal().width(0).into();
+    };
+    let choices: Vec<MoveChoice> = state
+        .mailbox
+        .tree
+        .iter()
+        .filter(|t| t.account.id == current.account_id)
+        .flat_map(|t| &t.folders)
+        .filter(|f| f.id != current.id && f.attributes & crate::mail::folder::attr::NOSELECT == 0)
+        .map(|f| MoveChoice {
+            folder: f.id,
+            path: f.path.clone(),
+        })
+        .collect();
+    iced::widget::pick_list(choices, None::<MoveChoice>, |c| {
+        Message::MoveTo(data::MoveTarget::Folder(c.folder))
+    })
+    .placeholder("Move to…")
     .into()
 }
 

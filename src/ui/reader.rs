@@ -21,6 +21,8 @@ pub struct State {
     source: Option<String>,
     /// What the last attachment action did ("Saved to …").
     notice: Option<String>,
+    /// The conversation the message belongs to (oldest first), when it has more than one.
+    conversation: Vec<crate::store::MessageRow>,
 }
 
 #[derive(Debug, Clone)]
@@ -34,6 +36,8 @@ pub enum Message {
     Saved(Result<std::path::PathBuf, String>),
     ToggleSource,
     Source(i64, Result<String, String>),
+    Conversation(i64, Result<Vec<crate::store::MessageRow>, String>),
+    OpenOther(i64),
 }
 
 impl State {
@@ -45,6 +49,7 @@ impl State {
         self.source = None;
         self.notice = None;
         self.attachments.clear();
+        self.conversation.clear();
         Task::batch([
             Task::perform(data::body(store.clone(), id), move |r| {
                 Message::Loaded(id, Box::new(r))
@@ -95,6 +100,12 @@ pub fn update(state: &mut State, message: Message, store: &Store) -> Task<Messag
                 Message::Source(id, r)
             });
         }
+        Message::Conversation(id, result) => {
+            if state.open == Some(id) {
+                state.conversation = result.unwrap_or_default();
+            }
+        }
+        Message::OpenOther(id) => return state.open(store, id),
         Message::Source(id, result) => {
             if state.open == Some(id) {
                 state.source = Some(result.unwrap_or_else(|e| e));
@@ -106,7 +117,16 @@ pub fn update(state: &mut State, message: Message, store: &Store) -> Task<Messag
             }
             state.loading = false;
             match *result {
-                Ok(body) => state.body = Some(body),
+                Ok(body) => {
+                    let thread = body.row.thread_id;
+                    state.body = Some(body);
+                    if let Some(thread) = thread {
+                        return Task::perform(
+                            data::conversation(store.clone(), thread),
+                            move |r| Message::Conversation(id, r),
+                        );
+                    }
+                }
                 Err(e) => state.error = Some(e),
             }
         }
@@ -179,6 +199,36 @@ pub fn view(state: &State) -> Element<'_, Message> {
         .on_press(Message::ToggleSource),
     );
     headers = headers.push(bar);
+    if state.conversation.len() > 1 {
+        let mut thread = column![
+            text(format!(
+                "{} messages in this conversation",
+                state.conversation.len()
+            ))
+            .style(theme::muted)
+        ]
+        .spacing(2);
+        for other in state.conversation.iter().take(50) {
+            let who = if other.from_name.is_empty() {
+                other.from_addr.clone()
+            } else {
+                other.from_name.clone()
+            };
+            let current = Some(other.id) == state.open;
+            thread = thread.push(
+                button(text(format!(
+                    "{} · {} · {}",
+                    theme::short_date(other.date),
+                    who,
+                    other.subject
+                )))
+                .style(move |t, s| theme::row_button(t, s, current))
+                .width(Length::Fill)
+                .on_press(Message::OpenOther(other.id)),
+            );
+        }
+        headers = headers.push(thread);
+    }
     if let Some(notice) = &state.notice {
         headers = headers.push(text(notice.clone()).style(theme::muted));
     }
