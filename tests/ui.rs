@@ -76,6 +76,28 @@ fn the_three_panes_show_the_synced_mailbox_and_open_a_message() {
     iced_test::run(tern::ui::application(data.clone()), &tests)
         .unwrap_or_else(|e| panic!("{e:?}\n{ice}"));
 
+    // Settings: add an account by hand.
+    let settings = servers.dir().join("ice-settings");
+    std::fs::create_dir_all(&settings).unwrap();
+    std::fs::write(
+        settings.join("add.ice"),
+        "viewport: 1280x800\nmode: Zen\n-----\n\
+         click \"Settings\"\n\
+         click \"work\"\n\
+         type \"work\"\n\
+         click \"jo@example.com\"\n\
+         type \"jo@example.test\"\n\
+         click \"imap.example.com:993\"\n\
+         type \"127.0.0.1:1\"\n\
+         click \"smtp.example.com:465\"\n\
+         type \"127.0.0.1:1\"\n\
+         click \"Add account\"\n\
+         expect \"Cannot add the account: choose IMAP or POP3\"\n",
+    )
+    .unwrap();
+    iced_test::run(tern::ui::application(data.clone()), &settings)
+        .unwrap_or_else(|e| panic!("{e:?}"));
+
     // The composer put the message in the outbox (or the engine already sent it).
     let store = tern::store::Store::open_dir(&data).unwrap();
     let outbox = store.outbox(None).unwrap();

@@ -452,3 +452,68 @@ pub async fn delete_all(store: Store, messages: Vec<i64>) -> Result<(), String> 
     })
     .await
 }
+
+/// Saves an account's options from the settings screen.
+pub async fn save_account_options(
+    store: Store,
+    options: super::settings::Options,
+    sync_days: Option<i64>,
+) -> Result<String, String> {
+    blocking(move || {
+        let account = store.account(options.account).map_err(|e| e.to_string())?;
+        if options
+            .signature
+            .chars()
+            .any(|c| c.is_control() && c != '\n')
+        {
+            return Err("The signature must not contain control characters.".into());
+        }
+        store
+            .set_sending_options(account.id, &options.signature, options.server_saves_sent)
+            .map_err(|e| e.to_string())?;
+        store
+            .set_sync_options(
+                account.id,
+                sync_days,
+                options.download_bodies,
+                account.download_days,
+            )
+            .map_err(|e| e.to_string())?;
+        Ok(format!("Saved the settings of {}.", account.settings.name))
+    })
+    .await
+}
+
+/// Removes an account and everything cached for it (its password stays in the keyring).
+pub async fn remove_account(store: Store, account: i64) -> Result<String, String> {
+    blocking(move || {
+        store.remove_account(account).map_err(|e| e.to_string())?;
+        Ok("The account was removed.".to_owned())
+    })
+    .await
+}
+
+/// Adds an account from the form, keeping its password in the OS keyring.
+pub async fn add_account(
+    store: Store,
+    settings: crate::account::AccountSettings,
+    password: String,
+) -> Result<String, String> {
+    blocking(move || {
+        let account = store.add_account(&settings).map_err(|e| e.to_string())?;
+        let mut notice = format!("Added {}.", account.settings.name);
+        if !password.is_empty() {
+            let secret = Secret::new(password);
+            if let Err(e) =
+                credentials::save_to_keyring(&settings.login, &settings.incoming.host, &secret)
+            {
+                notice = format!(
+                    "Added {}, but the password could not be kept: {e}",
+                    account.settings.name
+                );
+            }
+        }
+        Ok(notice)
+    })
+    .await
+}

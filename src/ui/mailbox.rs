@@ -240,6 +240,19 @@ pub fn update(state: &mut State, message: Message, store: &Store) -> (Task<Messa
     match message {
         Message::TreeLoaded(Ok(tree)) => {
             state.tree = tree;
+            // The open folder may have gone (account removed, folder deleted).
+            if let Some(open) = &state.folder
+                && !state
+                    .tree
+                    .iter()
+                    .flat_map(|t| &t.folders)
+                    .any(|f| f.id == open.id)
+            {
+                state.folder = None;
+                state.window = Window::default();
+                state.total = 0;
+                state.selected = None;
+            }
             if state.folder.is_none() {
                 let folders = || state.tree.iter().flat_map(|t| &t.folders);
                 let first = state

@@ -12,6 +12,7 @@ pub mod engines;
 pub mod mailbox;
 pub mod prefs;
 pub mod reader;
+pub mod settings;
 pub mod theme;
 
 use std::collections::BTreeMap;
@@ -43,6 +44,7 @@ pub struct State {
     pub mailbox: mailbox::State,
     pub reader: reader::State,
     pub composer: Option<composer::State>,
+    pub settings: Option<settings::State>,
     pub engines: BTreeMap<i64, EngineView>,
     /// Queued offline actions and outbox messages.
     queues: (usize, usize),
@@ -59,6 +61,8 @@ pub enum Message {
     Mailbox(mailbox::Message),
     Reader(reader::Message),
     Composer(composer::Message),
+    Settings(settings::Message),
+    OpenSettings,
     Write,
     Respond(data::Respond),
     Prefilled(Box<Result<data::Prefill, String>>),
@@ -139,6 +143,7 @@ fn boot(data_dir: PathBuf, prefs: prefs::Prefs) -> (State, Task<Message>) {
         mailbox: mailbox::State::opening(prefs.folder),
         reader: reader::State::default(),
         composer: None,
+        settings: None,
         engines: BTreeMap::new(),
         queues: (0, 0),
         status: "Opening the mail store…".into(),
@@ -256,6 +261,8 @@ pub fn update(state: &mut State, message: Message) -> Task<Message> {
                 Task::none()
             };
             // The status bar names every account of the tree.
+            let known: Vec<i64> = state.mailbox.tree.iter().map(|t| t.account.id).collect();
+            state.engines.retain(|id, _| known.contains(id));
             for tree in &state.mailbox.tree {
                 state
                     .engines
@@ -315,6 +322,38 @@ pub fn update(state: &mut State, message: Message) -> Task<Message> {
             Task::none()
         }
         Message::Respond(how) => respond(state, &store, how),
+        Message::OpenSettings => {
+            state.settings = Some(settings::State::new(
+                &state.mailbox.tree,
+                state.theme_choice,
+            ));
+            Task::none()
+        }
+        Message::Settings(message) => {
+            let Some(screen) = state.settings.as_mut() else {
+                return Task::none();
+            };
+            let (task, action) = settings::update(screen, message, &store);
+            let task = task.map(Message::Settings);
+            match action {
+                settings::Action::None => task,
+                settings::Action::Close => {
+                    state.settings = None;
+                    task
+                }
+                settings::Action::Theme(choice) => {
+                    state.theme_choice = choice;
+                    state.prefs.theme = choice;
+                    Task::batch([task, save_prefs(state)])
+                }
+                settings::Action::Reload => Task::batch([
+                    task,
+                    Task::perform(data::tree(store.clone()), |r| {
+                        Message::Mailbox(mailbox::Message::TreeLoaded(r))
+                    }),
+                ]),
+            }
+        }
         Message::Shortcut(Shortcut::Reply) => respond(state, &store, data::Respond::Reply),
         Message::Shortcut(Shortcut::ReplyAll) => respond(state, &store, data::Respond::ReplyAll),
         Message::Shortcut(Shortcut::Forward) => respond(state, &store, data::Respond::Forward),
@@ -612,6 +651,7 @@ fn toolbar(state: &State) -> Element<'_, Message> {
         move_to(state),
         iced::widget::space::horizontal(),
         action(state.theme_choice.label(), Message::CycleTheme, true),
+        action("Settings", Message::OpenSettings, true),
         action("Shortcuts", Message::ToggleHelp, true),
     ]
     .spacing(6)
@@ -739,6 +779,13 @@ fn help(_state: &State) -> Element<'_, Message> {
 }
 
 pub fn view(state: &State) -> Element<'_, Message> {
+    if let Some(screen) = &state.settings {
+        return column![
+            settings::view(screen).map(Message::Settings),
+            status_bar(state)
+        ]
+        .into();
+    }
     let right: Element<'_, Message> = if let Some(composer) = &state.composer {
         composer::view(composer).map(Message::Composer)
     } else if state.help {

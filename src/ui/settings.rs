@@ -1,0 +1,370 @@
+//! Settings: the theme, each account's sending and sync options (display name kept from setup,
+//! signature, days to sync, bodies for offline use, whether the server files sent mail) and its
+//! removal, and a manual "Add account" form with the fields of `tern account add`. The password
+//! typed there goes to the OS keyring only.
+
+use iced::widget::{button, checkbox, column, pick_list, row, scrollable, text, text_input};
+use iced::{Element, Length, Task};
+
+use super::data::{self, AccountTree};
+use super::theme;
+use crate::account::{AccountSettings, Protocol, Security, ServerAddr};
+use crate::store::Store;
+
+/// The add-account form, as typed.
+#[derive(Debug, Clone, Default)]
+pub struct NewAccount {
+    pub name: String,
+    pub email: String,
+    pub display_name: String,
+    pub protocol: Option<Protocol>,
+    pub incoming: String,
+    pub incoming_security: Option<Security>,
+    pub outgoing: String,
+    pub outgoing_security: Option<Security>,
+    pub password: String,
+}
+
+/// One account's editable options.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub account: i64,
+    pub name: String,
+    pub signature: String,
+    pub sync_days: String,
+    pub download_bodies: bool,
+    pub server_saves_sent: bool,
+}
+
+#[derive(Debug, Default)]
+pub struct State {
+    pub accounts: Vec<Options>,
+    pub form: NewAccount,
+    pub theme: theme::Choice,
+    pub notice: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub enum Message {
+    Theme(ThemeChoice),
+    Signature(i64, String),
+    SyncDays(i64, String),
+    DownloadBodies(i64, bool),
+    ServerSavesSent(i64, bool),
+    SaveAccount(i64),
+    RemoveAccount(i64),
+    Form(Field, String),
+    Protocol(Protocol),
+    IncomingSecurity(Security),
+    OutgoingSecurity(Security),
+    Add,
+    Done(Result<String, String>),
+    Close,
+}
+
+/// A theme choice as the pick list shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ThemeChoice(pub theme::Choice);
+
+impl std::fmt::Display for ThemeChoice {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.0.label())
+    }
+}
+
+/// A text field of the add-account form.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Field {
+    Name,
+    Email,
+    DisplayName,
+    Incoming,
+    Outgoing,
+    Password,
+}
+
+/// What the window does after an update.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    None,
+    Theme(theme::Choice),
+    /// Accounts changed: reload the tree (and the engines).
+    Reload,
+    Close,
+}
+
+impl State {
+    pub fn new(tree: &[AccountTree], theme: theme::Choice) -> State {
+        State {
+            accounts: tree
+                .iter()
+                .map(|t| Options {
+                    account: t.account.id,
+                    name: t.account.settings.name.clone(),
+                    signature: t.account.signature.clone(),
+                    sync_days: t
+                        .account
+                        .sync_days
+                        .map(|d| d.to_string())
+                        .unwrap_or_default(),
+                    download_bodies: t.account.download_bodies,
+                    server_saves_sent: t.account.server_saves_sent,
+                })
+                .collect(),
+            form: NewAccount::default(),
+            theme,
+            notice: None,
+        }
+    }
+
+    fn options(&mut self, account: i64) -> Option<&mut Options> {
+        self.accounts.iter_mut().find(|o| o.account == account)
+    }
+}
+
+/// Checks the form into account settings (the same rules as `tern account add`).
+fn settings(form: &NewAccount) -> Result<AccountSettings, String> {
+    let protocol = form.protocol.ok_or("choose IMAP or POP3")?;
+    let settings = AccountSettings {
+        name: form.name.trim().to_owned(),
+        display_name: if form.display_name.trim().is_empty() {
+            form.name.trim().to_owned()
+        } else {
+            form.display_name.trim().to_owned()
+        },
+        email: form.email.trim().to_owned(),
+        protocol,
+        incoming: ServerAddr::parse(form.incoming.trim()).map_err(|e| e.to_string())?,
+        incoming_security: form.incoming_security.unwrap_or(Security::Tls),
+        outgoing: ServerAddr::parse(form.outgoing.trim()).map_err(|e| e.to_string())?,
+        outgoing_security: form.outgoing_security.unwrap_or(Security::Tls),
+        login: form.email.trim().to_owned(),
+        password_cmd: None,
+        ca_file: None,
+        cert_sha256: None,
+    };
+    settings.validate().map_err(|e| e.to_string())?;
+    Ok(settings)
+}
+
+pub fn update(state: &mut State, message: Message, store: &Store) -> (Task<Message>, Action) {
+    match message {
+        Message::Theme(choice) => {
+            state.theme = choice.0;
+            return (Task::none(), Action::Theme(choice.0));
+        }
+        Message::Signature(id, v) => state
+            .options(id)
+            .into_iter()
+            .for_each(|o| o.signature = v.clone()),
+        Message::SyncDays(id, v) => state
+            .options(id)
+            .into_iter()
+            .for_each(|o| o.sync_days = v.clone()),
+        Message::DownloadBodies(id, v) => {
+            state
+                .options(id)
+                .into_iter()
+                .for_each(|o| o.download_bodies = v);
+        }
+        Message::ServerSavesSent(id, v) => {
+            state
+                .options(id)
+                .into_iter()
+                .for_each(|o| o.server_saves_sent = v);
+        }
+        Message::SaveAccount(id) => {
+            let Some(options) = state.accounts.iter().find(|o| o.account == id).cloned() else {
+                return (Task::none(), Action::None);
+            };
+            let days = if options.sync_days.trim().is_empty() {
+                None
+            } else {
+                match options.sync_days.trim().parse::<i64>() {
+                    Ok(days) if (1..=36_500).contains(&days) => Some(days),
+                    _ => {
+                        state.notice = Some(
+                            "Days to sync: a number from 1 to 36500, or empty for all mail.".into(),
+                        );
+                        return (Task::none(), Action::None);
+                    }
+                }
+            };
+            return (
+                Task::perform(
+                    data::save_account_options(store.clone(), options, days),
+                    Message::Done,
+                ),
+                Action::None,
+            );
+        }
+        Message::RemoveAccount(id) => {
+            state.accounts.retain(|o| o.account != id);
+            return (
+                Task::perform(data::remove_account(store.clone(), id), Message::Done),
+                Action::None,
+            );
+        }
+        Message::Form(field, value) => {
+            let form = &mut state.form;
+            match field {
+                Field::Name => form.name = value,
+                Field::Email => form.email = value,
+                Field::DisplayName => form.display_name = value,
+                Field::Incoming => form.incoming = value,
+                Field::Outgoing => form.outgoing = value,
+                Field::Password => form.password = value,
+            }
+        }
+        Message::Protocol(p) => state.form.protocol = Some(p),
+        Message::IncomingSecurity(s) => state.form.incoming_security = Some(s),
+        Message::OutgoingSecurity(s) => state.form.outgoing_security = Some(s),
+        Message::Add => match settings(&state.form) {
+            Ok(settings) => {
+                let password = std::mem::take(&mut state.form.password);
+                return (
+                    Task::perform(
+                        data::add_account(store.clone(), settings, password),
+                        Message::Done,
+                    ),
+                    Action::None,
+                );
+            }
+            Err(e) => state.notice = Some(format!("Cannot add the account: {e}")),
+        },
+        Message::Done(Ok(notice)) => {
+            state.notice = Some(notice);
+            return (Task::none(), Action::Reload);
+        }
+        Message::Done(Err(e)) => state.notice = Some(e),
+        Message::Close => return (Task::none(), Action::Close),
+    }
+    (Task::none(), Action::None)
+}
+
+pub fn view(state: &State) -> Element<'_, Message> {
+    let mut page = column![
+        row![
+            text("Settings").size(22).font(theme::bold()),
+            iced::widget::space::horizontal(),
+            button(text("Close")).on_press(Message::Close),
+        ],
+        row![
+            text("Appearance").width(160),
+            pick_list(
+                [
+                    theme::Choice::System,
+                    theme::Choice::Light,
+                    theme::Choice::Dark
+                ]
+                .map(ThemeChoice),
+                Some(ThemeChoice(state.theme)),
+                Message::Theme,
+            ),
+        ]
+        .spacing(8),
+    ]
+    .spacing(12)
+    .padding(16);
+    if let Some(notice) = &state.notice {
+        page = page.push(text(notice.clone()).style(theme::muted));
+    }
+    for o in &state.accounts {
+        let id = o.account;
+        page = page.push(
+            column![
+                text(format!("Account {}", o.name))
+                    .size(18)
+                    .font(theme::bold()),
+                row![
+                    text("Signature").width(160),
+                    text_input("", &o.signature).on_input(move |v| Message::Signature(id, v)),
+                ]
+                .spacing(8),
+                row![
+                    text("Days to sync").width(160),
+                    text_input("all mail", &o.sync_days)
+                        .on_input(move |v| Message::SyncDays(id, v))
+                        .width(120),
+                ]
+                .spacing(8),
+                checkbox(o.download_bodies)
+                    .label("Download all messages for offline reading")
+                    .on_toggle(move |v| Message::DownloadBodies(id, v)),
+                checkbox(o.server_saves_sent)
+                    .label("The server files sent mail itself (no copy to Sent)")
+                    .on_toggle(move |v| Message::ServerSavesSent(id, v)),
+                row![
+                    button(text("Save")).on_press(Message::SaveAccount(id)),
+                    button(text("Remove account"))
+                        .style(button::danger)
+                        .on_press(Message::RemoveAccount(id)),
+                ]
+                .spacing(8),
+            ]
+            .spacing(6),
+        );
+    }
+    let f = &state.form;
+    let input = |label: &'static str, hint: &'static str, value: &str, field: Field| {
+        let mut input = text_input(hint, value).on_input(move |v| Message::Form(field, v));
+        if field == Field::Password {
+            input = input.secure(true);
+        }
+        row![text(label).width(160), input].spacing(8)
+    };
+    let securities = [Security::Tls, Security::Starttls, Security::Plain];
+    page = page.push(
+        column![
+            text("Add an account").size(18).font(theme::bold()),
+            input("Account name", "work", &f.name, Field::Name),
+            input("Email address", "jo@example.com", &f.email, Field::Email),
+            input(
+                "Your name",
+                "Jo Example",
+                &f.display_name,
+                Field::DisplayName
+            ),
+            row![
+                text("Protocol").width(160),
+                pick_list(
+                    [Protocol::Imap, Protocol::Pop3],
+                    f.protocol,
+                    Message::Protocol
+                ),
+            ]
+            .spacing(8),
+            input(
+                "Incoming server",
+                "imap.example.com:993",
+                &f.incoming,
+                Field::Incoming
+            ),
+            row![
+                text("Incoming security").width(160),
+                pick_list(securities, f.incoming_security, Message::IncomingSecurity),
+            ]
+            .spacing(8),
+            input(
+                "Outgoing server",
+                "smtp.example.com:465",
+                &f.outgoing,
+                Field::Outgoing
+            ),
+            row![
+                text("Outgoing security").width(160),
+                pick_list(securities, f.outgoing_security, Message::OutgoingSecurity),
+            ]
+            .spacing(8),
+            input(
+                "Password",
+                "kept in the system keyring",
+                &f.password,
+                Field::Password
+            ),
+            button(text("Add account")).on_press(Message::Add),
+        ]
+        .spacing(6),
+    );
+    scrollable(page).height(Length::Fill).into()
+}
