@@ -309,6 +309,39 @@ impl Store {
         })
     }
 
+    /// Unread messages of a folder stored after message `after_id` (newest first), for new-mail
+    /// notifications; and the folder's newest message id when `after_id` is None.
+    pub fn new_unread(
+        &self,
+        folder_id: i64,
+        after_id: i64,
+        limit: usize,
+    ) -> Result<Vec<MessageRow>> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.read(|conn| {
+            let sql = THREAD_SQL.replace(
+                "WHERE m.thread_id = ?1 ORDER BY m.date, m.id",
+                "WHERE m.id > ?2 AND m.folder_id = ?1 AND (m.flags & 1) = 0 ORDER BY m.id DESC LIMIT ?3",
+            );
+            let mut stmt = conn
+                .prepare_cached(&sql)
+                .map_err(StoreError::sqlite("Prepare the new-mail query"))?;
+            let rows = stmt
+                .query_map(params![folder_id, after_id, limit], message_from_row)
+                .map_err(StoreError::sqlite("Read new mail"))?;
+            rows.collect::<rusqlite::Result<Vec<_>>>()
+                .map_err(StoreError::sqlite("Read a message row"))
+        })
+    }
+
+    /// The highest message id in the store (new mail gets higher ids).
+    pub fn latest_message_id(&self) -> Result<i64> {
+        self.read(|conn| {
+            conn.query_row("SELECT coalesce(max(id), 0) FROM message", [], |r| r.get(0))
+                .map_err(StoreError::sqlite("Read the latest message id"))
+        })
+    }
+
     /// Counts a folder's unread messages from the partial index (the folder row caches it too).
     pub fn count_unread(&self, folder_id: i64) -> Result<i64> {
         self.read(|conn| {

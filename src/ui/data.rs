@@ -517,3 +517,29 @@ pub async fn add_account(
     })
     .await
 }
+
+/// New unread messages of a folder stored after message `after` (newest first, at most 20).
+pub async fn new_unread(store: Store, folder: i64, after: i64) -> Result<Vec<MessageRow>, String> {
+    blocking(move || {
+        store
+            .new_unread(folder, after, 20)
+            .map_err(|e| e.to_string())
+    })
+    .await
+}
+
+/// The highest message id now (mail stored later is new).
+pub async fn latest_message_id(store: Store) -> Result<i64, String> {
+    blocking(move || store.latest_message_id().map_err(|e| e.to_string())).await
+}
+
+/// The folder a message is in.
+pub async fn folder_of(store: Store, message: i64) -> Result<i64, String> {
+    blocking(move || {
+        store
+            .message(message)
+            .map(|m| m.folder_id)
+            .map_err(|e| e.to_string())
+    })
+    .await
+}

@@ -10,6 +10,7 @@ pub mod composer;
 pub mod data;
 pub mod engines;
 pub mod mailbox;
+pub mod notify;
 pub mod prefs;
 pub mod reader;
 pub mod settings;
@@ -53,6 +54,10 @@ pub struct State {
     system_mode: iced::theme::Mode,
     help: bool,
     prefs: prefs::Prefs,
+    /// Mail stored up to this message id has been announced (None until known).
+    announced: Option<i64>,
+    /// A new-mail query is running (so a burst of changes announces each message once).
+    announcing: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -68,6 +73,9 @@ pub enum Message {
     Prefilled(Box<Result<data::Prefill, String>>),
     Engine(engines::Update),
     Queues(Result<(usize, usize), String>),
+    Announced(Result<i64, String>),
+    NewMail(i64, Result<Vec<crate::store::MessageRow>, String>),
+    NotificationClicked(Option<i64>),
     SystemMode(iced::theme::Mode),
     CycleTheme,
     Resized(iced::Size),
@@ -151,6 +159,8 @@ fn boot(data_dir: PathBuf, prefs: prefs::Prefs) -> (State, Task<Message>) {
         system_mode: iced::theme::Mode::None,
         help: false,
         prefs,
+        announced: None,
+        announcing: false,
     };
     (
         state,
@@ -233,6 +243,7 @@ pub fn update(state: &mut State, message: Message) -> Task<Message> {
                         Message::Mailbox(mailbox::Message::TreeLoaded(r))
                     }),
                     refresh_queues(&store),
+                    Task::perform(data::latest_message_id(store.clone()), Message::Announced),
                 ]);
                 state.store = Some(store);
                 task
@@ -395,6 +406,45 @@ pub fn update(state: &mut State, message: Message) -> Task<Message> {
             task.map(Message::Composer)
         }
         Message::Engine(update) => engine_update(state, &store, update),
+        Message::Announced(Ok(id)) => {
+            state.announced = Some(id);
+            Task::none()
+        }
+        Message::Announced(Err(_)) => Task::none(),
+        Message::NewMail(folder, Ok(rows)) => {
+            state.announcing = false;
+            let Some(newest) = rows.iter().map(|r| r.id).max() else {
+                return Task::none();
+            };
+            state.announced = Some(state.announced.unwrap_or(0).max(newest));
+            // The first download of a mailbox is not "new mail".
+            let synced_before = state
+                .mailbox
+                .tree
+                .iter()
+                .flat_map(|t| &t.folders)
+                .any(|f| f.id == folder && f.backfill_complete);
+            if synced_before {
+                Task::perform(notify::new_mail(rows), Message::NotificationClicked)
+            } else {
+                Task::none()
+            }
+        }
+        Message::NewMail(_, Err(_)) => {
+            state.announcing = false;
+            Task::none()
+        }
+        Message::NotificationClicked(Some(id)) => {
+            // Show the message: its folder in the list, the message in the reader.
+            state.composer = None;
+            state.settings = None;
+            let folder = Task::perform(data::folder_of(store.clone(), id), |folder| match folder {
+                Ok(folder) => Message::Mailbox(mailbox::Message::SelectFolder(folder)),
+                Err(e) => Message::Done(Err(e)),
+            });
+            Task::batch([folder, state.reader.open(&store, id).map(Message::Reader)])
+        }
+        Message::NotificationClicked(None) => Task::none(),
         Message::Queues(Ok(queues)) => {
             state.queues = queues;
             Task::none()
@@ -600,7 +650,31 @@ fn engine_update(state: &mut State, store: &Store, update: engines::Update) -> T
                     (done < total).then_some((done, total));
                 Task::none()
             }
-            Event::FolderChanged { .. } | Event::FoldersChanged { .. } => Task::batch([
+            Event::FolderChanged { folder, .. } => {
+                let inbox = state
+                    .mailbox
+                    .tree
+                    .iter()
+                    .flat_map(|t| &t.folders)
+                    .any(|f| f.id == folder && f.role == Some(FolderRole::Inbox));
+                let announce = match state.announced {
+                    Some(after) if inbox && !state.announcing => {
+                        Task::perform(data::new_unread(store.clone(), folder, after), move |r| {
+                            Message::NewMail(folder, r)
+                        })
+                    }
+                    _ => Task::none(),
+                };
+                if inbox && state.announced.is_some() {
+                    state.announcing = true;
+                }
+                Task::batch([
+                    state.mailbox.refresh(store).map(Message::Mailbox),
+                    refresh_queues(store),
+                    announce,
+                ])
+            }
+            Event::FoldersChanged { .. } => Task::batch([
                 state.mailbox.refresh(store).map(Message::Mailbox),
                 refresh_queues(store),
             ]),
