@@ -421,6 +421,28 @@ pub(super) fn folder_page_sql(order: SortOrder, with_cursor: bool) -> String {
     )
 }
 
+/// Inserts a message whose whole source we hold (our own: drafts, sent copies, local mail): the
+/// row, its source (`body_state` full) and its search entry with the body text.
+pub(super) fn insert_with_source(
+    tx: &Transaction<'_>,
+    account_id: i64,
+    message: &NewMessage,
+    raw: &[u8],
+    body_text: &str,
+) -> Result<i64> {
+    let id = insert_message(tx, account_id, message)?;
+    tx.execute(
+        "INSERT INTO body (message_id, raw) VALUES (?1, ?2)
+         ON CONFLICT (message_id) DO UPDATE SET raw = excluded.raw",
+        params![id, raw],
+    )
+    .map_err(StoreError::sqlite("Save the message source"))?;
+    tx.execute("UPDATE message SET body_state = 2 WHERE id = ?1", [id])
+        .map_err(StoreError::sqlite("Mark the body as cached"))?;
+    index_body(tx, id, body_text)?;
+    Ok(id)
+}
+
 /// Replaces a message's search entry with one that includes its body text.
 pub(super) fn index_body(tx: &Transaction<'_>, message_id: i64, text: &str) -> Result<()> {
     tx.execute("DELETE FROM message_fts WHERE rowid = ?1", [message_id])

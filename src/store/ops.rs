@@ -243,17 +243,7 @@ impl Store {
     ) -> Result<i64> {
         self.write(|tx| {
             check_same_account(tx, account_id, message.folder_id)?;
-            let id = super::message::insert_message(tx, account_id, message)?;
-            tx.execute(
-                "INSERT INTO body (message_id, raw) VALUES (?1, ?2)
-                 ON CONFLICT (message_id) DO UPDATE SET raw = excluded.raw",
-                params![id, raw],
-            )
-            .map_err(StoreError::sqlite("Save the message source"))?;
-            tx.execute("UPDATE message SET body_state = 2 WHERE id = ?1", [id])
-                .map_err(StoreError::sqlite("Mark the body as cached"))?;
-            super::message::index_body(tx, id, body_text)?;
-            Ok(id)
+            super::message::insert_with_source(tx, account_id, message, raw, body_text)
         })
     }
 
@@ -333,16 +323,7 @@ impl Store {
             let mut message = message.clone();
             message.uid = None;
             message.modseq = None;
-            let id = super::message::insert_message(tx, account_id, &message)?;
-            tx.execute(
-                "INSERT INTO body (message_id, raw) VALUES (?1, ?2)
-                 ON CONFLICT (message_id) DO UPDATE SET raw = excluded.raw",
-                params![id, raw],
-            )
-            .map_err(StoreError::sqlite("Save the message source"))?;
-            tx.execute("UPDATE message SET body_state = 2 WHERE id = ?1", [id])
-                .map_err(StoreError::sqlite("Mark the body as cached"))?;
-            super::message::index_body(tx, id, body_text)?;
+            let id = super::message::insert_with_source(tx, account_id, &message, raw, body_text)?;
             self.queue(tx, id, &OpArgs::Append { flags })?;
             Ok(id)
         })

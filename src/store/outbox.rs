@@ -13,7 +13,7 @@
 use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 
-use super::message::{index_body, insert_message};
+use super::message::insert_with_source;
 use super::ops::{OpArgs, queue_tx, set_flags_tx};
 use super::{NewMessage, Result, Store, StoreError, now};
 
@@ -288,16 +288,8 @@ impl Store {
                 Some(copy) => {
                     let mut message = copy.message.clone();
                     message.uid = None;
-                    let copy_id = insert_message(tx, row.account_id, &message)?;
-                    tx.execute(
-                        "INSERT INTO body (message_id, raw) VALUES (?1, ?2)
-                         ON CONFLICT (message_id) DO UPDATE SET raw = excluded.raw",
-                        params![copy_id, raw],
-                    )
-                    .map_err(StoreError::sqlite("Save the Sent copy"))?;
-                    tx.execute("UPDATE message SET body_state = 2 WHERE id = ?1", [copy_id])
-                        .map_err(StoreError::sqlite("Mark the Sent copy as cached"))?;
-                    index_body(tx, copy_id, &copy.body_text)?;
+                    let copy_id =
+                        insert_with_source(tx, row.account_id, &message, &raw, &copy.body_text)?;
                     if copy.upload {
                         let flags = super::flag::names(message.flags, &message.keywords);
                         queue_tx(tx, copy_id, &OpArgs::Append { flags })?;
