@@ -3,5 +3,6 @@
 pub mod attachment;
 pub mod compose;
 pub mod folder;
+pub mod links;
 pub mod parse;
 pub mod reply;

@@ -543,3 +543,26 @@ pub async fn folder_of(store: Store, message: i64) -> Result<i64, String> {
     })
     .await
 }
+
+/// Opens a web or mail link with the system's handler (only http, https and mailto).
+pub async fn open_link(link: String) -> Result<(), String> {
+    if !crate::mail::links::is_safe_target(&link) {
+        return Err(format!("Tern does not open links like {link:?}"));
+    }
+    blocking(move || {
+        let mut command = if cfg!(target_os = "macos") {
+            std::process::Command::new("open")
+        } else if cfg!(target_os = "windows") {
+            // explorer.exe takes the URL as one argument; no shell parses it.
+            std::process::Command::new("explorer")
+        } else {
+            std::process::Command::new("xdg-open")
+        };
+        command
+            .arg(&link)
+            .spawn()
+            .map(|_| ())
+            .map_err(|e| format!("cannot open {link}: {e}"))
+    })
+    .await
+}

@@ -23,6 +23,10 @@ pub struct State {
     notice: Option<String>,
     /// The conversation the message belongs to (oldest first), when it has more than one.
     conversation: Vec<crate::store::MessageRow>,
+    /// The body cut into text and links (made once per message, not per frame).
+    pieces: Vec<(String, Option<String>)>,
+    /// A link the user clicked: its real target is shown before it is opened.
+    pending_link: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -38,6 +42,10 @@ pub enum Message {
     Source(i64, Result<String, String>),
     Conversation(i64, Result<Vec<crate::store::MessageRow>, String>),
     OpenOther(i64),
+    Link(String),
+    OpenLink,
+    CancelLink,
+    LinkOpened(Result<(), String>),
 }
 
 impl State {
@@ -50,6 +58,8 @@ impl State {
         self.notice = None;
         self.attachments.clear();
         self.conversation.clear();
+        self.pieces.clear();
+        self.pending_link = None;
         Task::batch([
             Task::perform(data::body(store.clone(), id), move |r| {
                 Message::Loaded(id, Box::new(r))
@@ -106,6 +116,18 @@ pub fn update(state: &mut State, message: Message, store: &Store) -> Task<Messag
             }
         }
         Message::OpenOther(id) => return state.open(store, id),
+        Message::Link(link) => state.pending_link = Some(link),
+        Message::CancelLink => state.pending_link = None,
+        Message::OpenLink => {
+            if let Some(link) = state.pending_link.take() {
+                return Task::perform(data::open_link(link), Message::LinkOpened);
+            }
+        }
+        Message::LinkOpened(result) => {
+            if let Err(e) = result {
+                state.notice = Some(e);
+            }
+        }
         Message::Source(id, result) => {
             if state.open == Some(id) {
                 state.source = Some(result.unwrap_or_else(|e| e));
@@ -119,6 +141,11 @@ pub fn update(state: &mut State, message: Message, store: &Store) -> Task<Messag
             match *result {
                 Ok(body) => {
                     let thread = body.row.thread_id;
+                    state.pieces = body
+                        .text
+                        .as_deref()
+                        .map(crate::mail::links::linkify)
+                        .unwrap_or_default();
                     state.body = Some(body);
                     if let Some(thread) = thread {
                         return Task::perform(
@@ -232,12 +259,39 @@ pub fn view(state: &State) -> Element<'_, Message> {
     if let Some(notice) = &state.notice {
         headers = headers.push(text(notice.clone()).style(theme::muted));
     }
+    if let Some(link) = &state.pending_link {
+        headers = headers.push(
+            row![
+                text(format!("Open {link} ?")).width(Length::Fill),
+                button(text("Open")).on_press(Message::OpenLink),
+                button(text("Cancel"))
+                    .style(button::secondary)
+                    .on_press(Message::CancelLink),
+            ]
+            .spacing(8)
+            .align_y(iced::Alignment::Center),
+        );
+    }
     let content: Element<'_, Message> = match (&body.text, &body.note, &state.error) {
         _ if state.source.is_some() => text(state.source.clone().unwrap_or_default())
             .font(iced::Font::MONOSPACE)
             .into(),
         (_, _, Some(error)) => text(error.clone()).style(theme::danger).into(),
-        (Some(text_body), _, _) => text(text_body.clone()).into(),
+        (Some(_), _, _) => iced::widget::rich_text(
+            state
+                .pieces
+                .iter()
+                .map(|(piece, link)| {
+                    let span = iced::widget::span(piece.as_str());
+                    match link {
+                        Some(link) => span.link(link.clone()).underline(true),
+                        None => span,
+                    }
+                })
+                .collect::<Vec<_>>(),
+        )
+        .on_link_click(Message::Link)
+        .into(),
         (None, Some(note), _) => text(note.clone()).style(theme::muted).into(),
         (None, None, _) => text("This message has no readable text.")
             .style(theme::muted)
