@@ -77,7 +77,6 @@ pub enum Message {
     NewMail(i64, Result<Vec<crate::store::MessageRow>, String>),
     NotificationClicked(Option<i64>),
     SystemMode(iced::theme::Mode),
-    CycleTheme,
     Resized(iced::Size),
     PrefsSaved(Result<(), String>),
     Shortcut(Shortcut),
@@ -464,11 +463,6 @@ pub fn update(state: &mut State, message: Message) -> Task<Message> {
             state.system_mode = mode;
             Task::none()
         }
-        Message::CycleTheme => {
-            state.theme_choice = state.theme_choice.next();
-            state.prefs.theme = state.theme_choice;
-            save_prefs(state)
-        }
         Message::Resized(size) => {
             // Remembered at the next save (folder or theme change) to avoid a write per pixel.
             state.prefs.width = size.width;
@@ -709,7 +703,7 @@ fn toolbar(state: &State) -> Element<'_, Message> {
             Message::Respond(data::Respond::Forward),
             selected
         ),
-        action("Read/Unread", Message::ToggleRead, selected),
+        action("Read", Message::ToggleRead, selected),
         action("Star", Message::ToggleStar, selected),
         action(
             "Archive",
@@ -724,9 +718,8 @@ fn toolbar(state: &State) -> Element<'_, Message> {
         action("Delete", Message::Delete, selected),
         move_to(state),
         iced::widget::space::horizontal(),
-        action(state.theme_choice.label(), Message::CycleTheme, true),
         action("Settings", Message::OpenSettings, true),
-        action("Shortcuts", Message::ToggleHelp, true),
+        action("?", Message::ToggleHelp, true),
     ]
     .spacing(6)
     .padding(6)

@@ -14,15 +14,6 @@ pub enum Choice {
 }
 
 impl Choice {
-    /// The next choice, for a toolbar button that cycles.
-    pub fn next(self) -> Choice {
-        match self {
-            Choice::System => Choice::Light,
-            Choice::Light => Choice::Dark,
-            Choice::Dark => Choice::System,
-        }
-    }
-
     pub fn label(self) -> &'static str {
         match self {
             Choice::System => "Theme: system",
