@@ -51,6 +51,16 @@ fn keyring_entry(login: &str, host: &str) -> Result<keyring::Entry, CredentialEr
         .map_err(|e| CredentialError::Keyring(e.to_string()))
 }
 
+/// An account's password without asking anyone: its password command, else the OS keyring.
+/// (The CLI adds a terminal prompt on top; the desktop app never prompts on a terminal.)
+pub async fn password_for(account: &super::Account) -> Result<Secret, CredentialError> {
+    let s = &account.settings;
+    match &s.password_cmd {
+        Some(cmd) => password_from_command(&s.name, cmd).await,
+        None => password_from_keyring(&s.name, &s.login, &s.incoming.host),
+    }
+}
+
 /// Runs `command` through the shell and returns the first line it prints (like msmtp's
 /// passwordeval). `account` names the account in errors; the output never appears in one.
 pub async fn password_from_command(

@@ -30,15 +30,12 @@ fn original(store: &Store, id: i64) -> anyhow::Result<(Account, Vec<u8>)> {
     if account.settings.protocol != Protocol::Imap {
         bail!("the source of message {id} is not cached");
     }
-    let rt = runtime()?;
-    rt.block_on(async {
-        let password = super::sync::password_for(&account).await?;
-        crate::engine::imap::fetch_raw(store, &account, &password, id).await
-    })
-    .with_context(|| format!("cannot fetch message {id} to reply to or forward it"))?;
-    let raw = store
-        .raw_message(id)?
-        .with_context(|| format!("the server sent no source for message {id}"))?;
+    let raw = runtime()?
+        .block_on(async {
+            let password = super::sync::password_for(&account).await?;
+            crate::engine::imap::raw_source(store, &account, &password, id).await
+        })
+        .with_context(|| format!("cannot fetch message {id} to reply to or forward it"))?;
     Ok((account, raw))
 }
 

@@ -10,19 +10,18 @@ use crate::account::{Account, Protocol};
 use crate::engine::{self, Event};
 use crate::store::Store;
 
-/// The account's password: from its password command, else from the OS keyring.
+/// The account's password: from its password command, else from the OS keyring, else (on a
+/// terminal) asked for.
 pub(super) async fn password_for(account: &Account) -> Result<Secret, CredentialError> {
-    let s = &account.settings;
-    match &s.password_cmd {
-        Some(cmd) => credentials::password_from_command(&s.name, cmd).await,
-        None => match credentials::password_from_keyring(&s.name, &s.login, &s.incoming.host) {
-            Err(CredentialError::NotInKeyring { .. } | CredentialError::Keyring(_))
-                if std::io::stdin().is_terminal() && std::io::stderr().is_terminal() =>
-            {
-                prompt_password(account)
-            }
-            other => other,
-        },
+    match credentials::password_for(account).await {
+        Err(CredentialError::NotInKeyring { .. } | CredentialError::Keyring(_))
+            if account.settings.password_cmd.is_none()
+                && std::io::stdin().is_terminal()
+                && std::io::stderr().is_terminal() =>
+        {
+            prompt_password(account)
+        }
+        other => other,
     }
 }
 

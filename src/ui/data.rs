@@ -131,14 +131,9 @@ pub struct BodyText {
 /// The account's password without asking (the desktop app never prompts on a terminal): its
 /// password command, else the OS keyring.
 pub async fn password(account: &Account) -> Result<Secret, String> {
-    let s = &account.settings;
-    match &s.password_cmd {
-        Some(cmd) => credentials::password_from_command(&s.name, cmd)
-            .await
-            .map_err(|e| e.to_string()),
-        None => credentials::password_from_keyring(&s.name, &s.login, &s.incoming.host)
-            .map_err(|e| e.to_string()),
-    }
+    credentials::password_for(account)
+        .await
+        .map_err(|e| e.to_string())
 }
 
 /// Counts of queued offline actions and outbox messages, for the status bar.
@@ -232,17 +227,9 @@ pub async fn prefill(store: Store, message: i64, how: Respond) -> Result<Prefill
         Some(raw) => raw,
         None => {
             let password = password(&account).await?;
-            crate::engine::imap::fetch_raw(&store, &account, &password, message)
+            crate::engine::imap::raw_source(&store, &account, &password, message)
                 .await
-                .map_err(|e| format!("cannot fetch the message to answer it: {e}"))?;
-            let store = store.clone();
-            blocking(move || {
-                store
-                    .raw_message(message)
-                    .map_err(|e| e.to_string())?
-                    .ok_or_else(|| "the server sent no source for the message".to_owned())
-            })
-            .await?
+                .map_err(|e| format!("cannot fetch the message to answer it: {e}"))?
         }
     };
     let own: Vec<String> = blocking({
@@ -342,17 +329,9 @@ pub async fn source(store: Store, message: i64) -> Result<String, String> {
         Some(raw) => raw,
         None => {
             let password = password(&account).await?;
-            crate::engine::imap::fetch_raw(&store, &account, &password, message)
+            crate::engine::imap::raw_source(&store, &account, &password, message)
                 .await
-                .map_err(|e| format!("The source is not available offline: {e}"))?;
-            let store = store.clone();
-            blocking(move || {
-                store
-                    .raw_message(message)
-                    .map_err(|e| e.to_string())?
-                    .ok_or_else(|| "the server sent no source".to_owned())
-            })
-            .await?
+                .map_err(|e| format!("The source is not available offline: {e}"))?
         }
     };
     Ok(String::from_utf8_lossy(&raw).into_owned())

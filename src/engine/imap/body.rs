@@ -208,6 +208,24 @@ pub async fn fetch_text(
     })
 }
 
+/// The whole raw source of a message: from the cache, else fetched and cached.
+pub async fn raw_source(
+    store: &Store,
+    account: &Account,
+    password: &Secret,
+    message_id: i64,
+) -> Result<Vec<u8>, EngineError> {
+    if let Some(raw) = store.raw_message(message_id)? {
+        return Ok(raw);
+    }
+    fetch_raw(store, account, password, message_id).await?;
+    store.raw_message(message_id)?.ok_or_else(|| {
+        error(format!(
+            "the server sent no source for message {message_id}"
+        ))
+    })
+}
+
 /// Fetches and caches the whole raw message; returns the bytes received.
 pub async fn fetch_raw(
     store: &Store,

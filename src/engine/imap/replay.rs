@@ -56,111 +56,62 @@ pub async fn replay(
             store.fail_op(op.id, "the folder no longer exists")?;
             continue;
         };
-        if let OpArgs::FlagsAll { add } = &op.args {
-            let validity = super::open_folder(session, &folder, false).await?;
-            selected = Some((folder.id, validity));
-            let body = CommandBody::Store {
-                sequence_set: SequenceSet::try_from("1:*")
-                    .map_err(|e| build_error(format!("{e}")))?,
-                kind: StoreType::Add,
-                response: StoreResponse::Silent,
-                flags: parse_flags(add),
-                uid: true,
-                modifiers: Vec::new(),
-            };
-            let done = session.run(body).await?;
-            if done.is_ok() {
-                store.complete_op(op.id, None)?;
-                applied += 1;
-            } else {
-                store.fail_op(
-                    op.id,
-                    &format!(
-                        "the server refused to mark the folder: {}",
-                        done.status.body.text
-                    ),
-                )?;
-            }
-            continue;
-        }
-        if let OpArgs::Append { flags } = &op.args {
-            let outcome = append(store, session, &op, &folder, flags).await?;
-            selected = None; // a retry may have examined the folder
-            match outcome {
-                Outcome::Done(uid) => {
-                    store.complete_op(op.id, uid)?;
-                    applied += 1;
-                }
-                Outcome::Refused(reason) => store.fail_op(op.id, &reason)?,
-            }
-            continue;
-        }
-        // A message that had no UID when the action was queued (e.g. a Sent copy not yet
-        // uploaded) may have one now.
-        let current_uid = match op.uid {
-            Some(uid) => Some(uid),
-            None => op
-                .message_id
-                .and_then(|m| store.message(m).ok())
-                .and_then(|m| m.uid),
-        };
-        let Some(uid) = current_uid.and_then(|u| u32::try_from(u).ok()) else {
-            store.fail_op(op.id, "the message had no UID on the server")?;
-            continue;
-        };
-        let uidvalidity = match selected {
-            Some((id, validity)) if id == folder.id => validity,
-            _ => {
+        let outcome = match &op.args {
+            // A folder-wide change and an upload need no UID of their own.
+            OpArgs::FlagsAll { add } => {
                 let validity = super::open_folder(session, &folder, false).await?;
                 selected = Some((folder.id, validity));
-                validity
+                mark_all(session, add).await?
             }
-        };
-        // The UIDVALIDITY the UID belongs to: recorded with the action, or, when the folder
-        // was not synced then, the one recorded since.
-        if op.uidvalidity.or(folder.uidvalidity) != Some(uidvalidity) {
-            store.fail_op(op.id, "the folder was recreated on the server (UIDVALIDITY changed); the action no longer applies")?;
-            continue;
-        }
-        let outcome = match &op.args {
-            OpArgs::Flags { add, remove } => flags(store, session, &op, uid, add, remove).await?,
-            OpArgs::Expunge => expunge(session, uid).await?,
+            OpArgs::Append { flags } => {
+                selected = None; // a retry may have examined the folder
+                append(store, session, &op, &folder, flags).await?
+            }
+            OpArgs::Flags { add, remove } => {
+                let Some(uid) = checked_uid(store, session, &op, &folder, &mut selected).await?
+                else {
+                    continue;
+                };
+                flags(store, session, &op, uid, add, remove).await?
+            }
+            OpArgs::Expunge => {
+                let Some(uid) = checked_uid(store, session, &op, &folder, &mut selected).await?
+                else {
+                    continue;
+                };
+                expunge(session, uid).await?
+            }
             OpArgs::Move {
                 target,
                 message_id_header,
+            }
+            | OpArgs::Copy {
+                target,
+                message_id_header,
+                ..
             } => {
+                let Some(uid) = checked_uid(store, session, &op, &folder, &mut selected).await?
+                else {
+                    continue;
+                };
+                // A move carries its own row over; a copy has a row of its own waiting.
+                let (row, remove_original) = match &op.args {
+                    OpArgs::Copy { copy, .. } => (Some(*copy), false),
+                    _ => (op.message_id, true),
+                };
                 let target = store.folder(*target)?;
                 store.start_op(op.id)?;
-                let copy = CopyTo {
+                let to = CopyTo {
                     source: &folder,
                     target: &target,
                     header_id: message_id_header.as_deref(),
-                    row: op.message_id,
+                    row,
                     retry: op.state == "running",
                 };
-                let outcome = copy_message(session, uid, copy, true).await?;
+                let outcome = copy_message(session, uid, to, remove_original).await?;
                 selected = None; // the search may have selected the target
                 outcome
             }
-            OpArgs::Copy {
-                target,
-                copy,
-                message_id_header,
-            } => {
-                let target = store.folder(*target)?;
-                store.start_op(op.id)?;
-                let copy = CopyTo {
-                    source: &folder,
-                    target: &target,
-                    header_id: message_id_header.as_deref(),
-                    row: Some(*copy),
-                    retry: op.state == "running",
-                };
-                let outcome = copy_message(session, uid, copy, false).await?;
-                selected = None;
-                outcome
-            }
-            OpArgs::Append { .. } | OpArgs::FlagsAll { .. } => Outcome::Done(None), // above
         };
         match outcome {
             Outcome::Done(moved) => {
@@ -171,6 +122,66 @@ pub async fn replay(
         }
     }
     Ok(applied)
+}
+
+/// The message's UID for an action, with its folder selected; None (the action marked failed)
+/// when it has no UID or the folder was recreated since the action was queued.
+async fn checked_uid(
+    store: &Store,
+    session: &mut Session,
+    op: &PendingOp,
+    folder: &Folder,
+    selected: &mut Option<(i64, i64)>,
+) -> Result<Option<u32>, EngineError> {
+    // A message that had no UID when the action was queued (e.g. a Sent copy not yet
+    // uploaded) may have one now.
+    let current_uid = match op.uid {
+        Some(uid) => Some(uid),
+        None => op
+            .message_id
+            .and_then(|m| store.message(m).ok())
+            .and_then(|m| m.uid),
+    };
+    let Some(uid) = current_uid.and_then(|u| u32::try_from(u).ok()) else {
+        store.fail_op(op.id, "the message had no UID on the server")?;
+        return Ok(None);
+    };
+    let uidvalidity = match *selected {
+        Some((id, validity)) if id == folder.id => validity,
+        _ => {
+            let validity = super::open_folder(session, folder, false).await?;
+            *selected = Some((folder.id, validity));
+            validity
+        }
+    };
+    // The UIDVALIDITY the UID belongs to: recorded with the action, or, when the folder
+    // was not synced then, the one recorded since.
+    if op.uidvalidity.or(folder.uidvalidity) != Some(uidvalidity) {
+        store.fail_op(op.id, "the folder was recreated on the server (UIDVALIDITY changed); the action no longer applies")?;
+        return Ok(None);
+    }
+    Ok(Some(uid))
+}
+
+/// Adds flags to every message of the selected folder (Mark all read).
+async fn mark_all(session: &mut Session, add: &[String]) -> Result<Outcome, EngineError> {
+    let body = CommandBody::Store {
+        sequence_set: SequenceSet::try_from("1:*").map_err(|e| build_error(format!("{e}")))?,
+        kind: StoreType::Add,
+        response: StoreResponse::Silent,
+        flags: parse_flags(add),
+        uid: true,
+        modifiers: Vec::new(),
+    };
+    let done = session.run(body).await?;
+    Ok(if done.is_ok() {
+        Outcome::Done(None)
+    } else {
+        Outcome::Refused(format!(
+            "the server refused to mark the folder: {}",
+            done.status.body.text
+        ))
+    })
 }
 
 fn uid_set(uid: u32) -> Result<SequenceSet, EngineError> {
