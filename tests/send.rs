@@ -794,7 +794,10 @@ fn the_background_engine_sends_the_outbox_and_retries_when_the_server_is_back() 
             .outbox_row(id)
             .is_ok_and(|r| r.state == "queued" && r.error.is_some())
     });
-    assert!(outbox_events.load(std::sync::atomic::Ordering::SeqCst) > 0);
+    // The event follows the store change; wait for it rather than race it.
+    wait_for("an OutboxChanged event", &|| {
+        outbox_events.load(std::sync::atomic::Ordering::SeqCst) > 0
+    });
     // It is back; Get Mail/Send (Flush) sends at once instead of waiting for the backoff.
     open.store(true, std::sync::atomic::Ordering::SeqCst);
     runtime.block_on(command_tx.send(Command::Flush)).unwrap();
