@@ -1,0 +1,188 @@
+//! The window's chrome around the panes: the toolbar, the "Move to…" list, the status bar
+//! (each account's connectivity and sync progress, queued actions, the outbox) and the
+//! keyboard-shortcut help overlay.
+
+use iced::widget::{button, column, container, progress_bar, row, text};
+use iced::{Element, Length};
+
+use super::{Message, State, data, theme};
+use crate::engine::Connectivity;
+use crate::mail::folder::FolderRole;
+
+/// The shortcuts, as the help overlay lists them.
+pub const SHORTCUTS: [(&str, &str); 13] = [
+    ("Ctrl+N", "write a message"),
+    ("R", "reply"),
+    ("Shift+R", "reply to all"),
+    ("Ctrl+L", "forward"),
+    ("Ctrl+Enter", "send (in the composer)"),
+    ("N / P", "next / previous message"),
+    ("M", "mark read or unread"),
+    ("S", "star (flag)"),
+    ("Delete", "delete (to Trash)"),
+    ("Ctrl+F or /", "search"),
+    ("F5", "get mail"),
+    ("F1 or ?", "this help"),
+    ("Esc", "close this help"),
+];
+
+pub fn toolbar(state: &State) -> Element<'_, Message> {
+    let selected = state.mailbox.selected.is_some();
+    let action = |label: &'static str, message: Message, enabled: bool| {
+        button(text(label)).on_press_maybe(enabled.then_some(message))
+    };
+    row![
+        action("Get Mail", Message::GetMail, true),
+        action("Write", Message::Write, true),
+        action("Reply", Message::Respond(data::Respond::Reply), selected),
+        action(
+            "Reply All",
+            Message::Respond(data::Respond::ReplyAll),
+            selected
+        ),
+        action(
+            "Forward",
+            Message::Respond(data::Respond::Forward),
+            selected
+        ),
+        action("Read", Message::ToggleRead, selected),
+        action("Star", Message::ToggleStar, selected),
+        action(
+            "Archive",
+            Message::MoveTo(data::MoveTarget::Role(FolderRole::Archive)),
+            selected
+        ),
+        action(
+            "Junk",
+            Message::MoveTo(data::MoveTarget::Role(FolderRole::Junk)),
+            selected
+        ),
+        action("Delete", Message::Delete, selected),
+        move_to(state),
+        iced::widget::space::horizontal(),
+        action("Settings", Message::OpenSettings, true),
+        action("?", Message::ToggleHelp, true),
+    ]
+    .spacing(6)
+    .padding(6)
+    .into()
+}
+
+/// A folder in the "Move to…" list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MoveChoice {
+    folder: i64,
+    path: String,
+}
+
+impl std::fmt::Display for MoveChoice {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.path)
+    }
+}
+
+/// "Move to…": the other folders of the open folder's account.
+fn move_to(state: &State) -> Element<'_, Message> {
+    let Some(current) = &state.mailbox.folder else {
+        return iced::widget::space::horizontal().width(0).into();
+    };
+    let choices: Vec<MoveChoice> = state
+        .mailbox
+        .tree
+        .iter()
+        .filter(|t| t.account.id == current.account_id)
+        .flat_map(|t| &t.folders)
+        .filter(|f| f.id != current.id && f.attributes & crate::mail::folder::attr::NOSELECT == 0)
+        .map(|f| MoveChoice {
+            folder: f.id,
+            path: f.path.clone(),
+        })
+        .collect();
+    iced::widget::pick_list(choices, None::<MoveChoice>, |c| {
+        Message::MoveTo(data::MoveTarget::Folder(c.folder))
+    })
+    .placeholder("Move to…")
+    .into()
+}
+
+pub fn status_bar(state: &State) -> Element<'_, Message> {
+    let mut items = row![].spacing(16).align_y(iced::Alignment::Center);
+    for (id, engine) in &state.engines {
+        let name = engine.name.as_str();
+        let item: Element<'_, Message> =
+            match (&engine.problem, &engine.connectivity, engine.progress) {
+                (Some(problem), _, _) => text(format!("{name}: {problem}"))
+                    .style(theme::danger)
+                    .into(),
+                (None, _, Some((done, total))) => row![
+                    text(format!(
+                        "{name}: {} / {} headers",
+                        theme::thousands(usize::try_from(done).unwrap_or(0)),
+                        theme::thousands(usize::try_from(total).unwrap_or(0))
+                    )),
+                    progress_bar(0.0..=total as f32, done as f32)
+                        .length(120)
+                        .girth(8),
+                ]
+                .spacing(6)
+                .align_y(iced::Alignment::Center)
+                .into(),
+                (None, Some(Connectivity::Online), None) => {
+                    text(format!("{name}: online")).style(theme::success).into()
+                }
+                (None, Some(Connectivity::Connecting), None) => {
+                    text(format!("{name}: connecting…")).into()
+                }
+                (None, Some(Connectivity::Offline), None) => {
+                    text(format!("{name}: offline")).into()
+                }
+                (
+                    None,
+                    Some(Connectivity::Disconnected {
+                        reason,
+                        retry_in_secs,
+                    }),
+                    None,
+                ) => row![
+                    text(format!(
+                        "{name}: offline, retrying in {retry_in_secs} s ({reason})"
+                    ))
+                    .style(theme::danger),
+                    button(text("Retry")).on_press(Message::Retry(*id)),
+                ]
+                .spacing(6)
+                .into(),
+                (None, Some(Connectivity::Failed { reason }), None) => row![
+                    text(format!("{name}: {reason}")).style(theme::danger),
+                    button(text("Retry")).on_press(Message::Retry(*id)),
+                ]
+                .spacing(6)
+                .into(),
+                (None, None, None) => text(format!("{name}: starting…")).into(),
+            };
+        items = items.push(item);
+    }
+    let (ops, outbox) = state.queues;
+    items = items.push(iced::widget::space::horizontal());
+    items = items.push(text(format!("{ops} queued actions · {outbox} in outbox")));
+    if !state.status.is_empty() {
+        items = items.push(text(state.status.clone()).style(theme::danger));
+    }
+    container(items)
+        .padding([4, 8])
+        .width(Length::Fill)
+        .style(theme::status_bar)
+        .into()
+}
+
+pub fn help(_state: &State) -> Element<'_, Message> {
+    let mut list = column![text("Keyboard shortcuts").size(20).font(theme::bold())].spacing(6);
+    for (keys, what) in SHORTCUTS {
+        list = list.push(row![text(keys).width(120).font(theme::bold()), text(what)]);
+    }
+    container(list)
+        .padding(16)
+        .width(Length::Fill)
+        .height(Length::Fill)
+        .into()
+}
