@@ -124,7 +124,11 @@ fn opening_a_message_fetches_only_its_text_part() {
     // Opening it fetches the text part only.
     let fetched = rt
         .block_on(tern::engine::imap::fetch_text(
-            &store, &account, &password, big_id,
+            &store,
+            &account,
+            &password,
+            big_id,
+            tern::engine::imap::Prefer::Text,
         ))
         .unwrap();
     assert_eq!(
@@ -142,7 +146,11 @@ fn opening_a_message_fetches_only_its_text_part() {
     );
     let again = rt
         .block_on(tern::engine::imap::fetch_text(
-            &store, &account, &password, big_id,
+            &store,
+            &account,
+            &password,
+            big_id,
+            tern::engine::imap::Prefer::Text,
         ))
         .unwrap();
     assert_eq!(

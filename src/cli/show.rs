@@ -53,7 +53,7 @@ pub(super) fn run(
     }
 
     let mut problem = None;
-    let text = match imap::cached_text(store, id)? {
+    let text = match imap::cached_text(store, id, imap::Prefer::Text)? {
         Some(cached) => cached.text,
         None if !online_imap => {
             problem = Some(not_cached(id, "--offline was given"));
@@ -62,7 +62,13 @@ pub(super) fn run(
         None => {
             let fetched = runtime().and_then(|rt| {
                 let password = rt.block_on(password_for(&account))?;
-                Ok(rt.block_on(imap::fetch_text(store, &account, &password, id))?)
+                Ok(rt.block_on(imap::fetch_text(
+                    store,
+                    &account,
+                    &password,
+                    id,
+                    imap::Prefer::Text,
+                ))?)
             });
             match fetched {
                 Ok(fetched) => fetched.text,
@@ -130,7 +136,13 @@ pub(super) fn save(
         Some(rt.block_on(password_for(&account))?)
     };
     let found = rt
-        .block_on(imap::attachments(store, &account, password.as_ref(), id))
+        .block_on(imap::attachments(
+            store,
+            &account,
+            password.as_ref(),
+            id,
+            &imap::Pick::All,
+        ))
         .with_context(|| format!("cannot get the attachments of message {id}"))?;
     if found.is_empty() {
         bail!("message {id} has no attachments");

@@ -21,6 +21,81 @@ pub fn decode_part_bytes(mime: &str, encoding: Option<&str>, body: &[u8]) -> Vec
         .unwrap_or_else(|| body.to_vec())
 }
 
+/// File types that run code when opened (Windows, macOS, Linux desktops, scripts, installers,
+/// disk images, shortcuts and Office macros): opening one asks first.
+const EXECUTABLE_EXTENSIONS: [&str; 44] = [
+    "exe",
+    "com",
+    "bat",
+    "cmd",
+    "scr",
+    "pif",
+    "msi",
+    "msp",
+    "cpl",
+    "dll",
+    "hta",
+    "jar",
+    "js",
+    "jse",
+    "vbs",
+    "vbe",
+    "wsf",
+    "wsh",
+    "ps1",
+    "psm1",
+    "reg",
+    "lnk",
+    "url",
+    "inf",
+    "gadget",
+    "application",
+    "sh",
+    "bash",
+    "zsh",
+    "command",
+    "desktop",
+    "appimage",
+    "run",
+    "bin",
+    "deb",
+    "rpm",
+    "app",
+    "pkg",
+    "dmg",
+    "iso",
+    "img",
+    "docm",
+    "xlsm",
+    "pptm",
+];
+
+/// Whether opening a file with this name or content type could run a program.
+pub fn is_executable(name: &str, content_type: &str) -> bool {
+    let ext = name
+        .trim_end_matches(['.', ' '])
+        .rsplit_once('.')
+        .map(|(_, ext)| ext.to_ascii_lowercase());
+    let by_name = ext.is_some_and(|ext| EXECUTABLE_EXTENSIONS.contains(&ext.as_str()));
+    let ct = content_type.to_ascii_lowercase();
+    let by_type = [
+        "application/x-msdownload",
+        "application/x-msdos-program",
+        "application/x-executable",
+        "application/x-sh",
+        "application/x-shellscript",
+        "application/java-archive",
+        "application/x-ms-installer",
+        "application/x-msi",
+        "application/vnd.microsoft.portable-executable",
+        "text/javascript",
+        "application/javascript",
+        "application/x-desktop",
+    ]
+    .contains(&ct.as_str());
+    by_name || by_type
+}
+
 /// Makes a file name safe to save: no directories, no control or reserved characters, no
 /// leading dots (hidden files), no Windows device names, at most 200 bytes; never empty.
 pub fn sanitize_filename(name: &str) -> String {
@@ -59,6 +134,18 @@ pub fn sanitize_filename(name: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn programs_are_recognised_by_name_or_type() {
+        assert!(is_executable("invoice.PDF.exe", "application/pdf"));
+        assert!(is_executable("setup.msi", "application/octet-stream"));
+        assert!(is_executable("run.sh.", "text/plain"));
+        assert!(is_executable("data", "application/x-msdownload"));
+        assert!(!is_executable("report.pdf", "application/pdf"));
+        assert!(!is_executable("photo.jpeg", "image/jpeg"));
+        assert!(!is_executable("noextension", "text/plain"));
+    }
+
     use super::*;
 
     #[test]

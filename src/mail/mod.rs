@@ -3,6 +3,7 @@
 pub mod attachment;
 pub mod compose;
 pub mod folder;
+pub mod html;
 pub mod links;
 pub mod parse;
 pub mod reply;

@@ -76,6 +76,19 @@ pub fn body_text(raw: &[u8]) -> Option<String> {
         .map(|t| t.into_owned())
 }
 
+/// The message's own HTML body, if it has one (not mail-parser's conversion of a text part).
+pub fn body_html(raw: &[u8]) -> Option<String> {
+    let message = MessageParser::default().parse(raw)?;
+    message
+        .html_body
+        .iter()
+        .filter_map(|id| message.part(*id))
+        .find_map(|part| match &part.body {
+            mail_parser::PartType::Html(html) => Some(html.to_string()),
+            _ => None,
+        })
+}
+
 /// Formats a list as `Name <a@b>, c@d`.
 pub fn format_addresses(address: &Address<'_>) -> String {
     address
@@ -99,6 +112,26 @@ pub fn decode_part_text(
     encoding: Option<&str>,
     body: &[u8],
 ) -> Option<String> {
+    body_text(&part_as_message(mime, charset, encoding, body))
+}
+
+/// Decodes one text/html part's body (as fetched by section) to its HTML source.
+pub fn decode_part_html(
+    mime: &str,
+    charset: Option<&str>,
+    encoding: Option<&str>,
+    body: &[u8],
+) -> Option<String> {
+    body_html(&part_as_message(mime, charset, encoding, body))
+}
+
+/// A fetched part with just enough header to be parsed as a message of its own.
+fn part_as_message(
+    mime: &str,
+    charset: Option<&str>,
+    encoding: Option<&str>,
+    body: &[u8],
+) -> Vec<u8> {
     let mut raw = format!("Content-Type: {mime}");
     if let Some(charset) = charset {
         raw.push_str(&format!(
@@ -116,7 +149,7 @@ pub fn decode_part_text(
     raw.push_str("\r\n");
     let mut bytes = raw.into_bytes();
     bytes.extend_from_slice(body);
-    body_text(&bytes)
+    bytes
 }
 
 /// Decodes a file name parameter that may be RFC 2231 (`UTF-8''r%C3%A9sum%C3%A9.pdf`) or RFC 2047

@@ -161,6 +161,36 @@ impl Store {
         })
     }
 
+    /// Changes an account's identity and servers (display name, address, login, incoming and
+    /// outgoing server and security). The name and protocol stay: the cache belongs to them.
+    pub fn set_server_settings(&self, account_id: i64, settings: &AccountSettings) -> Result<()> {
+        settings
+            .validate()
+            .map_err(|e| StoreError::Conflict(e.to_string()))?;
+        self.write(|tx| {
+            tx.execute(
+                "UPDATE account SET display_name = ?2, email = ?3, login = ?4,
+                     incoming_host = ?5, incoming_port = ?6, incoming_security = ?7,
+                     outgoing_host = ?8, outgoing_port = ?9, outgoing_security = ?10
+                 WHERE id = ?1",
+                params![
+                    account_id,
+                    settings.display_name,
+                    settings.email,
+                    settings.login,
+                    settings.incoming.host,
+                    settings.incoming.port,
+                    settings.incoming_security.as_str(),
+                    settings.outgoing.host,
+                    settings.outgoing.port,
+                    settings.outgoing_security.as_str(),
+                ],
+            )
+            .map_err(StoreError::sqlite("Save the server settings"))?;
+            Ok(())
+        })
+    }
+
     /// Removes an account and everything cached for it.
     pub fn remove_account(&self, id: i64) -> Result<()> {
         self.write(|tx| {

@@ -4,6 +4,7 @@
 
 use crate::account::Account;
 use crate::account::credentials::{self, Secret};
+use crate::engine::imap::{Pick, Prefer};
 use crate::store::{Folder, MessageRow, SortOrder, Store};
 
 /// An account and its folders, as the folder pane shows them.
@@ -75,46 +76,56 @@ pub async fn search(
 }
 
 /// The readable text of a message: from the cache, else fetched by the engine (only the part
-/// needed). `None` means offline and not cached.
-pub async fn body(store: Store, message: i64) -> Result<BodyText, String> {
+/// needed). With `Prefer::Html` an HTML body is sanitised and laid out at `columns` here, off the
+/// UI thread. Offline and not cached, `note` says so.
+pub async fn body(
+    store: Store,
+    message: i64,
+    prefer: Prefer,
+    columns: usize,
+) -> Result<BodyText, String> {
     let (row, cached, account) = blocking({
         let store = store.clone();
         move || {
             let row = store.message(message).map_err(|e| e.to_string())?;
             let account = store.account(row.account_id).map_err(|e| e.to_string())?;
-            let cached =
-                crate::engine::imap::cached_text(&store, message).map_err(|e| e.to_string())?;
+            let cached = crate::engine::imap::cached_text(&store, message, prefer)
+                .map_err(|e| e.to_string())?;
             Ok((row, cached, account))
         }
     })
     .await?;
-    if let Some(cached) = cached.and_then(|c| c.text) {
-        return Ok(BodyText {
-            row,
-            text: Some(cached),
-            note: None,
-        });
-    }
-    let password = match password(&account).await {
-        Ok(p) => p,
-        Err(e) => {
-            return Ok(BodyText {
-                row,
-                text: None,
-                note: Some(format!("Not downloaded yet, and {e}")),
-            });
-        }
+    let fetched = match cached.filter(|c| c.text.is_some() || c.html.is_some()) {
+        Some(cached) => Ok(cached),
+        None => match password(&account).await {
+            Ok(password) => {
+                crate::engine::imap::fetch_text(&store, &account, &password, message, prefer)
+                    .await
+                    .map_err(|e| format!("This message is not available offline: {e}"))
+            }
+            Err(e) => Err(format!("Not downloaded yet, and {e}")),
+        },
     };
-    match crate::engine::imap::fetch_text(&store, &account, &password, message).await {
-        Ok(fetched) => Ok(BodyText {
-            row,
-            text: fetched.text,
-            note: None,
-        }),
-        Err(e) => Ok(BodyText {
+    match fetched {
+        Ok(fetched) => {
+            let html = match fetched.html {
+                Some(html) => {
+                    blocking(move || Ok(crate::mail::html::render(&html, columns))).await?
+                }
+                None => None,
+            };
+            Ok(BodyText {
+                row,
+                text: fetched.text,
+                html,
+                note: None,
+            })
+        }
+        Err(note) => Ok(BodyText {
             row,
             text: None,
-            note: Some(format!("This message is not available offline: {e}")),
+            html: None,
+            note: Some(note),
         }),
     }
 }
@@ -124,6 +135,8 @@ pub async fn body(store: Store, message: i64) -> Result<BodyText, String> {
 pub struct BodyText {
     pub row: MessageRow,
     pub text: Option<String>,
+    /// The HTML body, sanitised and laid out (when the message has one and HTML is preferred).
+    pub html: Option<crate::mail::html::Rendered>,
     /// Why there is no text (offline and not cached, fetch failed).
     pub note: Option<String>,
 }
@@ -280,13 +293,12 @@ fn downloads() -> Result<std::path::PathBuf, String> {
         .ok_or_else(|| "cannot find a Downloads folder to save into".to_owned())
 }
 
-/// Saves attachment number `index` of `message` (fetched and cached if needed) into Downloads
-/// under a sanitised name that never overwrites a file. Returns where it went.
-pub async fn save_attachment(
-    store: Store,
+/// One part of a message (an attachment or an inline image), from the cache or fetched.
+async fn one_part(
+    store: &Store,
     message: i64,
-    index: usize,
-) -> Result<std::path::PathBuf, String> {
+    pick: Pick,
+) -> Result<crate::engine::imap::Attachment, String> {
     let account = blocking({
         let store = store.clone();
         move || {
@@ -296,13 +308,29 @@ pub async fn save_attachment(
     })
     .await?;
     let password = password(&account).await.ok();
-    let found = crate::engine::imap::attachments(&store, &account, password.as_ref(), message)
-        .await
-        .map_err(|e| e.to_string())?;
-    let attachment = found
+    let found =
+        crate::engine::imap::attachments(store, &account, password.as_ref(), message, &pick)
+            .await
+            .map_err(|e| e.to_string())?;
+    found
         .into_iter()
-        .nth(index)
-        .ok_or_else(|| "the attachment is no longer there".to_owned())?;
+        .next()
+        .ok_or_else(|| "the attachment is no longer there".to_owned())
+}
+
+/// The bytes of an inline image (`cid:`) or an image attachment, for the reader.
+pub async fn image(store: Store, message: i64, pick: Pick) -> Result<Vec<u8>, String> {
+    one_part(&store, message, pick).await.map(|a| a.data)
+}
+
+/// Saves attachment number `index` of `message` (fetched and cached if needed) into Downloads
+/// under a sanitised name that never overwrites a file. Returns where it went.
+pub async fn save_attachment(
+    store: Store,
+    message: i64,
+    index: usize,
+) -> Result<std::path::PathBuf, String> {
+    let attachment = one_part(&store, message, Pick::Nth(index)).await?;
     let dir = downloads()?;
     blocking(move || {
         crate::engine::local::save_file(&dir, &attachment.name, &attachment.data)
@@ -447,6 +475,20 @@ pub async fn save_account_options(
         {
             return Err("The signature must not contain control characters.".into());
         }
+        let mut settings = account.settings.clone();
+        settings.display_name = options.display_name.trim().to_owned();
+        settings.email = options.email.trim().to_owned();
+        settings.login = options.login.trim().to_owned();
+        settings.incoming = crate::account::ServerAddr::parse(options.incoming.trim())
+            .map_err(|e| format!("Incoming server: {e}"))?;
+        settings.incoming_security = options.incoming_security;
+        settings.outgoing = crate::account::ServerAddr::parse(options.outgoing.trim())
+            .map_err(|e| format!("Outgoing server: {e}"))?;
+        settings.outgoing_security = options.outgoing_security;
+        settings.validate().map_err(|e| e.to_string())?;
+        store
+            .set_server_settings(account.id, &settings)
+            .map_err(|e| e.to_string())?;
         store
             .set_sending_options(account.id, &options.signature, options.server_saves_sent)
             .map_err(|e| e.to_string())?;
@@ -458,6 +500,11 @@ pub async fn save_account_options(
                 account.download_days,
             )
             .map_err(|e| e.to_string())?;
+        if !options.password.is_empty() {
+            let secret = Secret::new(options.password);
+            credentials::save_to_keyring(&settings.login, &settings.incoming.host, &secret)
+                .map_err(|e| format!("Saved the settings, but not the password: {e}"))?;
+        }
         Ok(format!("Saved the settings of {}.", account.settings.name))
     })
     .await
@@ -529,19 +576,89 @@ pub async fn open_link(link: String) -> Result<(), String> {
         return Err(format!("Tern does not open links like {link:?}"));
     }
     blocking(move || {
-        let mut command = if cfg!(target_os = "macos") {
-            std::process::Command::new("open")
-        } else if cfg!(target_os = "windows") {
-            // explorer.exe takes the URL as one argument; no shell parses it.
-            std::process::Command::new("explorer")
-        } else {
-            std::process::Command::new("xdg-open")
-        };
-        command
-            .arg(&link)
-            .spawn()
-            .map(|_| ())
+        open_with_system(std::ffi::OsStr::new(&link))
             .map_err(|e| format!("cannot open {link}: {e}"))
+    })
+    .await
+}
+
+/// Hands a URL or a file to the desktop's handler (no shell parses it).
+fn open_with_system(target: &std::ffi::OsStr) -> std::io::Result<()> {
+    let mut command = if cfg!(target_os = "macos") {
+        std::process::Command::new("open")
+    } else if cfg!(target_os = "windows") {
+        // explorer.exe takes the URL or path as one argument.
+        std::process::Command::new("explorer")
+    } else {
+        std::process::Command::new("xdg-open")
+    };
+    let mut child = command.arg(target).spawn()?;
+    // Reap it in the background so no zombie is left behind.
+    std::thread::spawn(move || child.wait());
+    Ok(())
+}
+
+/// Opens attachment `index` with the system's handler, from a private temporary copy (the user
+/// has already been warned if it is a program). Returns the copy's path.
+pub async fn open_attachment(
+    store: Store,
+    message: i64,
+    index: usize,
+) -> Result<std::path::PathBuf, String> {
+    let attachment = one_part(&store, message, Pick::Nth(index)).await?;
+    blocking(move || {
+        let dir = std::env::temp_dir().join(format!("tern-{}", whoami()));
+        private_dir(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        let path = crate::engine::local::save_file(&dir, &attachment.name, &attachment.data)
+            .map_err(|e| format!("cannot copy {} to open it: {e}", attachment.name))?;
+        open_with_system(path.as_os_str())
+            .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+        Ok(path)
+    })
+    .await
+}
+
+/// The user's name for a per-user temporary directory (not a secret, only a path component).
+fn whoami() -> String {
+    let name = std::env::var("USER")
+        .or_else(|_| std::env::var("USERNAME"))
+        .unwrap_or_else(|_| "user".into());
+    crate::mail::attachment::sanitize_filename(&name)
+}
+
+/// Creates `dir` readable only by its owner (attachments are private mail).
+fn private_dir(dir: &std::path::Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
+    }
+    Ok(())
+}
+
+/// Asks where to save attachment `index` (the system's file dialog, starting in Downloads with
+/// the sanitised name) and writes it there. `Ok(None)` when the user cancelled.
+pub async fn save_attachment_as(
+    store: Store,
+    message: i64,
+    index: usize,
+    name: String,
+) -> Result<Option<std::path::PathBuf>, String> {
+    let suggested = crate::mail::attachment::sanitize_filename(&name);
+    let mut dialog = rfd::AsyncFileDialog::new().set_file_name(&suggested);
+    if let Ok(dir) = downloads() {
+        dialog = dialog.set_directory(dir);
+    }
+    let Some(chosen) = dialog.save_file().await else {
+        return Ok(None);
+    };
+    let path = chosen.path().to_path_buf();
+    let attachment = one_part(&store, message, Pick::Nth(index)).await?;
+    blocking(move || {
+        std::fs::write(&path, &attachment.data)
+            .map_err(|e| format!("cannot save {}: {e}", path.display()))?;
+        Ok(Some(path))
     })
     .await
 }

@@ -29,27 +29,41 @@ pub enum Update {
     },
 }
 
-/// Identifies one engine subscription: the data directory and the account.
+/// Identifies one engine subscription: the data directory, the account, and a generation that
+/// changes when the account's settings (or password) change, so iced restarts the engine.
 #[derive(Debug, Clone)]
 struct Key {
     data_dir: PathBuf,
     account: i64,
+    generation: u64,
 }
 
 impl Hash for Key {
     fn hash<H: Hasher>(&self, state: &mut H) {
         self.data_dir.hash(state);
         self.account.hash(state);
+        self.generation.hash(state);
     }
 }
 
-/// The engine subscriptions for `accounts` (IMAP ones; POP3 gets its engine with its issue).
-pub fn subscriptions(data_dir: &std::path::Path, accounts: &[i64]) -> Subscription<Update> {
-    Subscription::batch(accounts.iter().map(|&account| {
+/// Aborts the engine task when the subscription is dropped (account removed, settings changed).
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// The engine subscriptions for `accounts`, given as (account id, settings generation) (IMAP
+/// ones; POP3 gets its engine with its issue).
+pub fn subscriptions(data_dir: &std::path::Path, accounts: &[(i64, u64)]) -> Subscription<Update> {
+    Subscription::batch(accounts.iter().map(|&(account, generation)| {
         Subscription::run_with(
             Key {
                 data_dir: data_dir.to_owned(),
                 account,
+                generation,
             },
             run,
         )
@@ -110,15 +124,14 @@ fn run(key: &Key) -> impl iced::futures::Stream<Item = Update> + use<> {
         {
             return;
         }
-        let engine = tokio::spawn(crate::engine::imap::run(
+        let _engine = AbortOnDrop(tokio::spawn(crate::engine::imap::run(
             store, account, password, command_rx, event_tx,
-        ));
+        )));
         while let Some(event) = event_rx.recv().await {
             if output.send(Update::Event(event)).await.is_err() {
                 break;
             }
         }
-        engine.abort();
     })
 }
 

@@ -10,6 +10,7 @@ pub mod chrome;
 pub mod composer;
 pub mod data;
 pub mod engines;
+pub mod keys;
 pub mod mailbox;
 pub mod notify;
 pub mod prefs;
@@ -21,7 +22,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use iced::keyboard::{self, Key, key::Named};
-use iced::widget::{column, container, row, rule};
+use iced::widget::{column, pane_grid, rule};
 use iced::{Element, Length, Subscription, Task};
 use tokio::sync::mpsc;
 
@@ -59,6 +60,49 @@ pub struct State {
     announced: Option<i64>,
     /// A new-mail query is running (so a burst of changes announces each message once).
     announcing: bool,
+    /// The three panes and the splits between them (dragged by the user, kept in `prefs`).
+    panes: pane_grid::State<Pane>,
+    /// A prefs write is running; `prefs_dirty` says another is due when it ends (one at a time,
+    /// so dragging a split does not write the file per pixel).
+    prefs_saving: bool,
+    prefs_dirty: bool,
+    /// Counts saves in Settings (a new password restarts the engines, like a server change).
+    password_epoch: u64,
+}
+
+/// The panes of the main window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pane {
+    Folders,
+    List,
+    Reader,
+}
+
+/// The pane layout with the saved split ratios.
+fn panes(prefs: &prefs::Prefs) -> pane_grid::State<Pane> {
+    use pane_grid::{Axis, Configuration};
+    pane_grid::State::with_configuration(Configuration::Split {
+        axis: Axis::Vertical,
+        ratio: prefs.folder_ratio,
+        a: Box::new(Configuration::Pane(Pane::Folders)),
+        b: Box::new(Configuration::Split {
+            axis: Axis::Vertical,
+            ratio: prefs.list_ratio,
+            a: Box::new(Configuration::Pane(Pane::List)),
+            b: Box::new(Configuration::Pane(Pane::Reader)),
+        }),
+    })
+}
+
+/// The split ratios now (folder pane, then list), read back from the layout.
+fn ratios(panes: &pane_grid::State<Pane>) -> Option<(f32, f32)> {
+    match panes.layout() {
+        pane_grid::Node::Split { ratio, b, .. } => match b.as_ref() {
+            pane_grid::Node::Split { ratio: inner, .. } => Some((*ratio, *inner)),
+            pane_grid::Node::Pane(_) => None,
+        },
+        pane_grid::Node::Pane(_) => None,
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -79,6 +123,7 @@ pub enum Message {
     NotificationClicked(Option<i64>),
     SystemMode(iced::theme::Mode),
     Resized(iced::Size),
+    PaneResized(pane_grid::ResizeEvent),
     PrefsSaved(Result<(), String>),
     Shortcut(Shortcut),
     GetMail,
@@ -128,11 +173,12 @@ pub fn run(data_dir: PathBuf) -> iced::Result {
 }
 
 fn boot(data_dir: PathBuf, prefs: prefs::Prefs) -> (State, Task<Message>) {
+    let state_prefs = prefs.clone();
     let state = State {
         data_dir: data_dir.clone(),
         store: None,
         mailbox: mailbox::State::opening(prefs.folder),
-        reader: reader::State::default(),
+        reader: reader::State::new(prefs.prefer_plain, reader_columns(&prefs)),
         composer: None,
         settings: None,
         engines: BTreeMap::new(),
@@ -144,6 +190,10 @@ fn boot(data_dir: PathBuf, prefs: prefs::Prefs) -> (State, Task<Message>) {
         prefs,
         announced: None,
         announcing: false,
+        panes: panes(&state_prefs),
+        prefs_saving: false,
+        prefs_dirty: false,
+        password_epoch: 0,
     };
     (
         state,
@@ -155,26 +205,33 @@ fn boot(data_dir: PathBuf, prefs: prefs::Prefs) -> (State, Task<Message>) {
 }
 
 fn subscription(state: &State) -> Subscription<Message> {
-    let accounts: Vec<i64> = state
+    let accounts: Vec<(i64, u64)> = state
         .mailbox
         .tree
         .iter()
         .filter(|t| t.account.settings.protocol == crate::account::Protocol::Imap)
-        .map(|t| t.account.id)
+        .map(|t| {
+            use std::hash::{Hash as _, Hasher as _};
+            let mut hasher = std::collections::hash_map::DefaultHasher::new();
+            format!("{:?}", t.account.settings).hash(&mut hasher);
+            state.password_epoch.hash(&mut hasher);
+            (t.account.id, hasher.finish())
+        })
         .collect();
     Subscription::batch([
         engines::subscriptions(&state.data_dir, &accounts).map(Message::Engine),
-        keyboard::listen().filter_map(shortcut),
         iced::window::resize_events().map(|(_, size)| Message::Resized(size)),
         iced::system::theme_changes().map(Message::SystemMode),
     ])
 }
 
 /// Maps a key press the widgets did not use (so typing in the search box is not a shortcut).
-fn shortcut(event: keyboard::Event) -> Option<Message> {
+fn shortcut(event: &keyboard::Event) -> Option<Message> {
     let (key, modifiers) = match event {
-        keyboard::Event::KeyPressed { key, modifiers, .. } => (key, modifiers),
-        keyboard::Event::ModifiersChanged(modifiers) => return Some(Message::Modifiers(modifiers)),
+        keyboard::Event::KeyPressed { key, modifiers, .. } => (key, *modifiers),
+        keyboard::Event::ModifiersChanged(modifiers) => {
+            return Some(Message::Modifiers(*modifiers));
+        }
         keyboard::Event::KeyReleased { .. } => return None,
     };
     let action = match key.as_ref() {
@@ -191,7 +248,8 @@ fn shortcut(event: keyboard::Event) -> Option<Message> {
         Key::Character("f") if modifiers.command() => Shortcut::Search,
         Key::Character("/") => Shortcut::Search,
         Key::Character("?") => Shortcut::Help,
-        Key::Named(Named::Delete) => Shortcut::Delete,
+        // Backspace too, as in Thunderbird (it is the key labelled "delete" on a Mac).
+        Key::Named(Named::Delete | Named::Backspace) => Shortcut::Delete,
         Key::Named(Named::F5) => Shortcut::GetMail,
         Key::Named(Named::F1) => Shortcut::Help,
         Key::Named(Named::Escape) => Shortcut::Help,
@@ -302,7 +360,13 @@ pub fn update(state: &mut State, message: Message) -> Task<Message> {
             }
         }
         Message::Reader(message) => {
-            reader::update(&mut state.reader, message, &store).map(Message::Reader)
+            let toggled = matches!(message, reader::Message::TogglePlain);
+            let task = reader::update(&mut state.reader, message, &store).map(Message::Reader);
+            if toggled {
+                state.prefs.prefer_plain = state.reader.prefer_plain;
+                return Task::batch([task, save_prefs(state)]);
+            }
+            task
         }
         Message::Write | Message::Shortcut(Shortcut::Write) => {
             let account = state.mailbox.folder.as_ref().map(|f| f.account_id);
@@ -319,7 +383,11 @@ pub fn update(state: &mut State, message: Message) -> Task<Message> {
         Message::OpenSettings => {
             state.settings = Some(settings::State::new(
                 &state.mailbox.tree,
-                state.theme_choice,
+                settings::Global {
+                    theme: state.theme_choice,
+                    notifications: state.prefs.notifications,
+                    prefer_plain: state.prefs.prefer_plain,
+                },
             ));
             Task::none()
         }
@@ -335,17 +403,23 @@ pub fn update(state: &mut State, message: Message) -> Task<Message> {
                     state.settings = None;
                     task
                 }
-                settings::Action::Theme(choice) => {
-                    state.theme_choice = choice;
-                    state.prefs.theme = choice;
+                settings::Action::Global(global) => {
+                    state.theme_choice = global.theme;
+                    state.prefs.theme = global.theme;
+                    state.prefs.notifications = global.notifications;
+                    state.prefs.prefer_plain = global.prefer_plain;
+                    state.reader.prefer_plain = global.prefer_plain;
                     Task::batch([task, save_prefs(state)])
                 }
-                settings::Action::Reload => Task::batch([
-                    task,
-                    Task::perform(data::tree(store.clone()), |r| {
-                        Message::Mailbox(mailbox::Message::TreeLoaded(r))
-                    }),
-                ]),
+                settings::Action::Reload => {
+                    state.password_epoch += 1;
+                    Task::batch([
+                        task,
+                        Task::perform(data::tree(store.clone()), |r| {
+                            Message::Mailbox(mailbox::Message::TreeLoaded(r))
+                        }),
+                    ])
+                }
             }
         }
         Message::Shortcut(Shortcut::Reply) => respond(state, &store, data::Respond::Reply),
@@ -407,7 +481,7 @@ pub fn update(state: &mut State, message: Message) -> Task<Message> {
                 .iter()
                 .flat_map(|t| &t.folders)
                 .any(|f| f.id == folder && f.backfill_complete);
-            if synced_before {
+            if synced_before && state.prefs.notifications {
                 Task::perform(notify::new_mail(rows), Message::NotificationClicked)
             } else {
                 Task::none()
@@ -448,14 +522,27 @@ pub fn update(state: &mut State, message: Message) -> Task<Message> {
             Task::none()
         }
         Message::Resized(size) => {
-            // Remembered at the next save (folder or theme change) to avoid a write per pixel.
             state.prefs.width = size.width;
             state.prefs.height = size.height;
-            Task::none()
+            state.reader.columns = reader_columns(&state.prefs);
+            save_prefs(state)
+        }
+        Message::PaneResized(event) => {
+            state.panes.resize(event.split, event.ratio);
+            if let Some((folders, list)) = ratios(&state.panes) {
+                state.prefs.folder_ratio = folders;
+                state.prefs.list_ratio = list;
+            }
+            state.reader.columns = reader_columns(&state.prefs);
+            save_prefs(state)
         }
         Message::PrefsSaved(result) => {
+            state.prefs_saving = false;
             if let Err(e) = result {
                 state.status = e;
+            }
+            if std::mem::take(&mut state.prefs_dirty) {
+                return save_prefs(state);
             }
             Task::none()
         }
@@ -516,12 +603,24 @@ pub fn update(state: &mut State, message: Message) -> Task<Message> {
     }
 }
 
-/// Writes the window's preferences in the background.
-fn save_prefs(state: &State) -> Task<Message> {
+/// Writes the window's preferences in the background, one write at a time: a change while one
+/// is running is written when it ends.
+fn save_prefs(state: &mut State) -> Task<Message> {
+    if state.prefs_saving {
+        state.prefs_dirty = true;
+        return Task::none();
+    }
+    state.prefs_saving = true;
     Task::perform(
         prefs::save(state.data_dir.clone(), state.prefs.clone()),
         Message::PrefsSaved,
     )
+}
+
+/// About how many characters fit across the reader (HTML is laid out to this width).
+fn reader_columns(prefs: &prefs::Prefs) -> usize {
+    let width = prefs.width * (1.0 - prefs.folder_ratio) * (1.0 - prefs.list_ratio);
+    ((width - 40.0) / 8.5).clamp(30.0, 200.0) as usize
 }
 
 /// The accounts the composer can send from.
@@ -668,7 +767,23 @@ fn engine_update(state: &mut State, store: &Store, update: engines::Update) -> T
     }
 }
 
+/// The reader, or the composer or the help overlay in its place.
+fn right_pane(state: &State) -> Element<'_, Message> {
+    if let Some(composer) = &state.composer {
+        composer::view(composer).map(Message::Composer)
+    } else if state.help {
+        chrome::help(state)
+    } else {
+        reader::view(&state.reader).map(Message::Reader)
+    }
+}
+
 pub fn view(state: &State) -> Element<'_, Message> {
+    keys::shortcuts(screen(state), shortcut)
+}
+
+/// The settings screen, or the main window.
+fn screen(state: &State) -> Element<'_, Message> {
     if let Some(screen) = &state.settings {
         return column![
             settings::view(screen).map(Message::Settings),
@@ -676,21 +791,17 @@ pub fn view(state: &State) -> Element<'_, Message> {
         ]
         .into();
     }
-    let right: Element<'_, Message> = if let Some(composer) = &state.composer {
-        composer::view(composer).map(Message::Composer)
-    } else if state.help {
-        chrome::help(state)
-    } else {
-        reader::view(&state.reader).map(Message::Reader)
-    };
-    let panes = row![
-        container(mailbox::folder_pane(&state.mailbox).map(Message::Mailbox)).width(230),
-        rule::vertical(1),
-        container(mailbox::message_list(&state.mailbox).map(Message::Mailbox))
-            .width(Length::FillPortion(5)),
-        rule::vertical(1),
-        container(right).width(Length::FillPortion(4)),
-    ]
+    let panes = pane_grid(&state.panes, |_, pane, _| {
+        let content: Element<'_, Message> = match pane {
+            Pane::Folders => mailbox::folder_pane(&state.mailbox).map(Message::Mailbox),
+            Pane::List => mailbox::message_list(&state.mailbox).map(Message::Mailbox),
+            Pane::Reader => right_pane(state),
+        };
+        pane_grid::Content::new(content)
+    })
+    .on_resize(8, Message::PaneResized)
+    .spacing(3)
+    .style(theme::panes)
     .height(Length::Fill);
     column![
         chrome::toolbar(state),

@@ -1,5 +1,5 @@
 //! What the window remembers between runs (`ui.json` in the data directory): its size, the
-//! selected folder and the theme choice. Read once before the window opens; written off the UI
+//! pane sizes, the selected folder, the theme, plain text or HTML, and notifications. Read once before the window opens; written off the UI
 //! thread, atomically (write a temporary file, then rename).
 
 use std::path::{Path, PathBuf};
@@ -16,6 +16,14 @@ pub struct Prefs {
     /// The selected folder's id.
     pub folder: Option<i64>,
     pub theme: Choice,
+    /// The folder pane's share of the window's width.
+    pub folder_ratio: f32,
+    /// The message list's share of the width right of the folder pane.
+    pub list_ratio: f32,
+    /// Show messages as plain text rather than as (sanitised) HTML.
+    pub prefer_plain: bool,
+    /// Desktop notifications for new mail in the Inbox.
+    pub notifications: bool,
 }
 
 impl Default for Prefs {
@@ -25,6 +33,10 @@ impl Default for Prefs {
             height: 800.0,
             folder: None,
             theme: Choice::System,
+            folder_ratio: 0.18,
+            list_ratio: 0.55,
+            prefer_plain: false,
+            notifications: true,
         }
     }
 }
@@ -42,6 +54,8 @@ pub fn load(data_dir: &Path) -> Prefs {
             // A broken file must not open an unusable window.
             p.width = p.width.clamp(480.0, 10_000.0);
             p.height = p.height.clamp(320.0, 10_000.0);
+            p.folder_ratio = p.folder_ratio.clamp(0.05, 0.6);
+            p.list_ratio = p.list_ratio.clamp(0.1, 0.9);
             p
         })
         .unwrap_or_default()
@@ -80,6 +94,10 @@ mod tests {
             height: 600.0,
             folder: Some(7),
             theme: Choice::Dark,
+            folder_ratio: 0.25,
+            list_ratio: 0.5,
+            prefer_plain: true,
+            notifications: false,
         };
         tokio::runtime::Builder::new_current_thread()
             .build()

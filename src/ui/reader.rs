@@ -1,13 +1,33 @@
-//! The reader pane: the open message's headers, then its text. A body that is not cached yet is
+//! The reader pane: the open message's headers, then its body. A body that is not cached yet is
 //! fetched by the engine (only the part needed) while a "Loading…" line shows; offline it says
-//! so instead of failing. Remote content is never loaded: HTML is shown as text.
+//! so instead of failing.
+//!
+//! HTML is sanitised (ammonia) and drawn as rich text (html2text's rich mode, in `mail::html`);
+//! remote content is never loaded, and a banner says how many remote images were blocked.
+//! Inline `cid:` images and image attachments are shown from the message itself (cached, or
+//! fetched like any part). Links show their real target and open only after confirmation.
 
-use iced::widget::{button, column, container, row, rule, scrollable, text};
+use iced::widget::{button, column, container, image, row, rule, scrollable, text};
 use iced::{Element, Length, Task};
 
 use super::data::{self, BodyText};
 use super::theme;
+use crate::engine::imap::{Pick, Prefer};
 use crate::store::Store;
+
+/// At most this many images are shown under a message.
+const MAX_IMAGES: usize = 12;
+/// Image attachments larger than this are not previewed (Open or Save them instead).
+const MAX_IMAGE_BYTES: u64 = 8 * 1024 * 1024;
+
+/// An image shown under the text: an inline `cid:` part or an image attachment.
+#[derive(Debug, Clone)]
+struct Picture {
+    label: String,
+    pick: Pick,
+    handle: Option<image::Handle>,
+    failed: Option<String>,
+}
 
 #[derive(Debug, Default)]
 pub struct State {
@@ -27,6 +47,14 @@ pub struct State {
     pieces: Vec<(String, Option<String>)>,
     /// A link the user clicked: its real target is shown before it is opened.
     pending_link: Option<String>,
+    /// An attachment that is a program: opening it waits for the user to confirm.
+    pending_open: Option<usize>,
+    /// Images shown under the text.
+    pictures: Vec<Picture>,
+    /// Show the text/plain alternative instead of the HTML (a global choice, kept in ui.json).
+    pub prefer_plain: bool,
+    /// The reader's width in characters, for laying out HTML.
+    pub columns: usize,
 }
 
 #[derive(Debug, Clone)]
@@ -38,6 +66,15 @@ pub enum Message {
     ),
     Save(usize),
     Saved(Result<std::path::PathBuf, String>),
+    SaveAs(usize),
+    SavedAs(Result<Option<std::path::PathBuf>, String>),
+    Open(usize),
+    ConfirmOpen,
+    CancelOpen,
+    Opened(Result<std::path::PathBuf, String>),
+    Picture(i64, usize, Result<Vec<u8>, String>),
+    /// Switch between the HTML and the plain text (the parent saves the choice).
+    TogglePlain,
     ToggleSource,
     Source(i64, Result<String, String>),
     Conversation(i64, Result<Vec<crate::store::MessageRow>, String>),
@@ -49,6 +86,15 @@ pub enum Message {
 }
 
 impl State {
+    /// An empty reader showing HTML or plain text, laid out at `columns` characters.
+    pub fn new(prefer_plain: bool, columns: usize) -> State {
+        State {
+            prefer_plain,
+            columns,
+            ..State::default()
+        }
+    }
+
     /// Opens message `id`: its text from the cache, or fetched.
     pub fn open(&mut self, store: &Store, id: i64) -> Task<Message> {
         self.open = Some(id);
@@ -60,8 +106,16 @@ impl State {
         self.conversation.clear();
         self.pieces.clear();
         self.pending_link = None;
+        self.pending_open = None;
+        self.pictures.clear();
+        let prefer = if self.prefer_plain {
+            Prefer::Text
+        } else {
+            Prefer::Html
+        };
+        let columns = if self.columns == 0 { 90 } else { self.columns };
         Task::batch([
-            Task::perform(data::body(store.clone(), id), move |r| {
+            Task::perform(data::body(store.clone(), id, prefer, columns), move |r| {
                 Message::Loaded(id, Box::new(r))
             }),
             Task::perform(data::attachment_list(store.clone(), id), move |r| {
@@ -72,7 +126,40 @@ impl State {
 
     /// Closes the reader (e.g. the message was deleted).
     pub fn close(&mut self) {
-        *self = State::default();
+        *self = State {
+            prefer_plain: self.prefer_plain,
+            columns: self.columns,
+            ..State::default()
+        };
+    }
+
+    /// Adds images to show and starts loading them.
+    fn add_pictures(
+        &mut self,
+        store: &Store,
+        found: impl IntoIterator<Item = (String, Pick)>,
+    ) -> Task<Message> {
+        let Some(id) = self.open else {
+            return Task::none();
+        };
+        let mut tasks = Vec::new();
+        for (label, pick) in found {
+            if self.pictures.len() >= MAX_IMAGES || self.pictures.iter().any(|p| p.pick == pick) {
+                continue;
+            }
+            let index = self.pictures.len();
+            self.pictures.push(Picture {
+                label,
+                pick: pick.clone(),
+                handle: None,
+                failed: None,
+            });
+            tasks.push(Task::perform(
+                data::image(store.clone(), id, pick),
+                move |r| Message::Picture(id, index, r),
+            ));
+        }
+        Task::batch(tasks)
     }
 }
 
@@ -81,6 +168,70 @@ pub fn update(state: &mut State, message: Message, store: &Store) -> Task<Messag
         Message::Attachments(id, result) => {
             if state.open == Some(id) {
                 state.attachments = result.unwrap_or_default();
+                let images: Vec<(String, Pick)> = state
+                    .attachments
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, a)| {
+                        a.content_type.starts_with("image/") && a.size <= MAX_IMAGE_BYTES
+                    })
+                    .map(|(i, a)| (a.name.clone(), Pick::Nth(i)))
+                    .collect();
+                return state.add_pictures(store, images);
+            }
+        }
+        Message::Picture(id, index, result) => {
+            if state.open == Some(id)
+                && let Some(picture) = state.pictures.get_mut(index)
+            {
+                match result {
+                    Ok(bytes) => picture.handle = Some(image::Handle::from_bytes(bytes)),
+                    Err(e) => picture.failed = Some(e),
+                }
+            }
+        }
+        Message::SaveAs(index) => {
+            let (Some(id), Some(a)) = (state.open, state.attachments.get(index)) else {
+                return Task::none();
+            };
+            return Task::perform(
+                data::save_attachment_as(store.clone(), id, index, a.name.clone()),
+                Message::SavedAs,
+            );
+        }
+        Message::SavedAs(result) => {
+            state.notice = match result {
+                Ok(Some(path)) => Some(format!("Saved to {}", path.display())),
+                Ok(None) => None,
+                Err(e) => Some(e),
+            };
+        }
+        Message::Open(index) => {
+            let Some(a) = state.attachments.get(index) else {
+                return Task::none();
+            };
+            if crate::mail::attachment::is_executable(&a.name, &a.content_type) {
+                state.pending_open = Some(index);
+                return Task::none();
+            }
+            return open_attachment(state, store, index);
+        }
+        Message::ConfirmOpen => {
+            if let Some(index) = state.pending_open.take() {
+                return open_attachment(state, store, index);
+            }
+        }
+        Message::CancelOpen => state.pending_open = None,
+        Message::Opened(result) => {
+            state.notice = Some(match result {
+                Ok(path) => format!("Opened a copy: {}", path.display()),
+                Err(e) => e,
+            });
+        }
+        Message::TogglePlain => {
+            state.prefer_plain = !state.prefer_plain;
+            if let Some(id) = state.open {
+                return state.open(store, id);
             }
         }
         Message::Save(index) => {
@@ -146,13 +297,23 @@ pub fn update(state: &mut State, message: Message, store: &Store) -> Task<Messag
                         .as_deref()
                         .map(crate::mail::links::linkify)
                         .unwrap_or_default();
+                    let inline: Vec<(String, Pick)> = body
+                        .html
+                        .iter()
+                        .flat_map(|h| &h.inline_images)
+                        .map(|cid| (cid.clone(), Pick::ContentId(cid.clone())))
+                        .collect();
                     state.body = Some(body);
+                    let pictures = state.add_pictures(store, inline);
                     if let Some(thread) = thread {
-                        return Task::perform(
-                            data::conversation(store.clone(), thread),
-                            move |r| Message::Conversation(id, r),
-                        );
+                        return Task::batch([
+                            pictures,
+                            Task::perform(data::conversation(store.clone(), thread), move |r| {
+                                Message::Conversation(id, r)
+                            }),
+                        ]);
                     }
+                    return pictures;
                 }
                 Err(e) => state.error = Some(e),
             }
@@ -205,17 +366,37 @@ pub fn view(state: &State) -> Element<'_, Message> {
     let mut bar = row![].spacing(8).align_y(iced::Alignment::Center);
     for (index, a) in state.attachments.iter().enumerate() {
         bar = bar.push(
-            button(text(format!(
-                "{} ({}, {})",
-                a.name,
-                a.content_type,
-                theme::short_size(i64::try_from(a.size).unwrap_or(i64::MAX))
-            )))
-            .style(button::secondary)
-            .on_press(Message::Save(index)),
+            row![
+                button(text(format!(
+                    "📎 {} ({}, {})",
+                    a.name,
+                    a.content_type,
+                    theme::short_size(i64::try_from(a.size).unwrap_or(i64::MAX))
+                )))
+                .style(button::secondary)
+                .on_press(Message::Open(index)),
+                button(text("Save…"))
+                    .style(button::text)
+                    .on_press(Message::SaveAs(index)),
+                button(text("↓"))
+                    .style(button::text)
+                    .on_press(Message::Save(index)),
+            ]
+            .align_y(iced::Alignment::Center),
         );
     }
     bar = bar.push(iced::widget::space::horizontal());
+    if body.html.is_some() || state.prefer_plain {
+        bar = bar.push(
+            button(text(if state.prefer_plain {
+                "Show HTML"
+            } else {
+                "Show plain text"
+            }))
+            .style(button::text)
+            .on_press(Message::TogglePlain),
+        );
+    }
     bar = bar.push(
         button(text(if state.source.is_some() {
             "Show message"
@@ -259,6 +440,47 @@ pub fn view(state: &State) -> Element<'_, Message> {
     if let Some(notice) = &state.notice {
         headers = headers.push(text(notice.clone()).style(theme::muted));
     }
+    if let Some(a) = state
+        .pending_open
+        .and_then(|index| state.attachments.get(index))
+    {
+        headers = headers.push(
+            container(
+                row![
+                    text(format!(
+                        "{} is a program or can run one. Opening it can harm your computer; open it only if you expected it from this sender.",
+                        a.name
+                    ))
+                    .width(Length::Fill),
+                    button(text("Open anyway"))
+                        .style(button::danger)
+                        .on_press(Message::ConfirmOpen),
+                    button(text("Cancel"))
+                        .style(button::secondary)
+                        .on_press(Message::CancelOpen),
+                ]
+                .spacing(8)
+                .align_y(iced::Alignment::Center),
+            )
+            .padding(6)
+            .style(theme::banner),
+        );
+    }
+    if let Some(blocked) = body
+        .html
+        .as_ref()
+        .map(|h| h.blocked)
+        .filter(|b| *b > 0 && !state.prefer_plain && state.source.is_none())
+    {
+        headers = headers.push(
+            container(text(format!(
+                "Tern blocked {blocked} remote image{} in this message. Remote content is never loaded, so the sender cannot tell that you read it.",
+                if blocked == 1 { "" } else { "s" }
+            )))
+            .padding(6)
+            .style(theme::banner),
+        );
+    }
     if let Some(link) = &state.pending_link {
         headers = headers.push(
             row![
@@ -277,6 +499,7 @@ pub fn view(state: &State) -> Element<'_, Message> {
             .font(iced::Font::MONOSPACE)
             .into(),
         (_, _, Some(error)) => text(error.clone()).style(theme::danger).into(),
+        _ if body.html.is_some() && !state.prefer_plain => html_view(body),
         (Some(_), _, _) => iced::widget::rich_text(
             state
                 .pieces
@@ -302,15 +525,83 @@ pub fn view(state: &State) -> Element<'_, Message> {
     } else {
         text("")
     };
+    let mut page = column![content].spacing(12);
+    if state.source.is_none() {
+        for picture in &state.pictures {
+            page = page.push(match (&picture.handle, &picture.failed) {
+                (Some(handle), _) => Element::from(
+                    column![
+                        image(handle.clone()).width(Length::Shrink),
+                        text(picture.label.clone()).size(12).style(theme::muted),
+                    ]
+                    .spacing(2),
+                ),
+                (None, Some(e)) => text(format!("{}: {e}", picture.label))
+                    .size(12)
+                    .style(theme::muted)
+                    .into(),
+                (None, None) => text(format!("{} (loading…)", picture.label))
+                    .size(12)
+                    .style(theme::muted)
+                    .into(),
+            });
+        }
+    }
     column![
         headers,
         loading,
         rule::horizontal(1),
-        scrollable(container(content).padding([8, 4]).width(Length::Fill)).height(Length::Fill),
+        scrollable(container(page).padding([8, 4]).width(Length::Fill)).height(Length::Fill),
     ]
     .spacing(8)
     .padding(12)
     .width(Length::Fill)
     .height(Length::Fill)
     .into()
+}
+
+/// An HTML body as rich text: bold, italic, monospace and struck-out runs, and links that show
+/// their real target before they open. Inline images appear by name here and below the text.
+fn html_view(body: &BodyText) -> Element<'_, Message> {
+    let Some(html) = &body.html else {
+        return text("").into();
+    };
+    let spans: Vec<_> = html
+        .spans
+        .iter()
+        .map(|piece| {
+            let mut font = iced::Font::default();
+            if piece.mono {
+                font = iced::Font::MONOSPACE;
+            }
+            if piece.bold {
+                font.weight = iced::font::Weight::Bold;
+            }
+            if piece.italic {
+                font.style = iced::font::Style::Italic;
+            }
+            let span = iced::widget::span(piece.text.as_str())
+                .font(font)
+                .strikethrough(piece.strike);
+            match &piece.link {
+                Some(link) => span.link(link.clone()).underline(true),
+                None => span,
+            }
+        })
+        .collect();
+    iced::widget::rich_text(spans)
+        .on_link_click(Message::Link)
+        .into()
+}
+
+/// Opens attachment `index` from a temporary copy with the system's handler.
+fn open_attachment(state: &mut State, store: &Store, index: usize) -> Task<Message> {
+    let Some(id) = state.open else {
+        return Task::none();
+    };
+    state.notice = Some("Opening…".into());
+    Task::perform(
+        data::open_attachment(store.clone(), id, index),
+        Message::Opened,
+    )
 }

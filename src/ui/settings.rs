@@ -1,7 +1,8 @@
-//! Settings: the theme, each account's sending and sync options (display name kept from setup,
-//! signature, days to sync, bodies for offline use, whether the server files sent mail) and its
-//! removal, and a manual "Add account" form with the fields of `tern account add`. The password
-//! typed there goes to the OS keyring only.
+//! Settings: the global choices (theme, notifications, plain text or HTML), each account's
+//! identity and servers (display name, address, login, incoming and outgoing server, a new
+//! password), its sending and sync options (signature, days to sync, bodies for offline use,
+//! whether the server files sent mail) and its removal, and a manual "Add account" form with the
+//! fields of `tern account add`. Passwords typed here go to the OS keyring only.
 
 use iced::widget::{button, checkbox, column, pick_list, row, scrollable, text, text_input};
 use iced::{Element, Length, Task};
@@ -30,23 +31,44 @@ pub struct NewAccount {
 pub struct Options {
     pub account: i64,
     pub name: String,
+    pub display_name: String,
+    pub email: String,
+    pub login: String,
+    pub incoming: String,
+    pub incoming_security: Security,
+    pub outgoing: String,
+    pub outgoing_security: Security,
+    /// A new password (empty: keep the one in the keyring).
+    pub password: String,
     pub signature: String,
     pub sync_days: String,
     pub download_bodies: bool,
     pub server_saves_sent: bool,
 }
 
+/// The choices that are not per account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Global {
+    pub theme: theme::Choice,
+    pub notifications: bool,
+    pub prefer_plain: bool,
+}
+
 #[derive(Debug, Default)]
 pub struct State {
     pub accounts: Vec<Options>,
     pub form: NewAccount,
-    pub theme: theme::Choice,
+    pub global: Global,
     pub notice: Option<String>,
 }
 
 #[derive(Debug, Clone)]
 pub enum Message {
     Theme(ThemeChoice),
+    Notifications(bool),
+    PreferPlain(bool),
+    Account(i64, AccountField, String),
+    AccountSecurity(i64, Direction, Security),
     Signature(i64, String),
     SyncDays(i64, String),
     DownloadBodies(i64, bool),
@@ -72,6 +94,24 @@ impl std::fmt::Display for ThemeChoice {
     }
 }
 
+/// A text field of an existing account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AccountField {
+    DisplayName,
+    Email,
+    Login,
+    Incoming,
+    Outgoing,
+    Password,
+}
+
+/// Incoming or outgoing server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    Incoming,
+    Outgoing,
+}
+
 /// A text field of the add-account form.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Field {
@@ -87,20 +127,28 @@ pub enum Field {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Action {
     None,
-    Theme(theme::Choice),
+    Global(Global),
     /// Accounts changed: reload the tree (and the engines).
     Reload,
     Close,
 }
 
 impl State {
-    pub fn new(tree: &[AccountTree], theme: theme::Choice) -> State {
+    pub fn new(tree: &[AccountTree], global: Global) -> State {
         State {
             accounts: tree
                 .iter()
                 .map(|t| Options {
                     account: t.account.id,
                     name: t.account.settings.name.clone(),
+                    display_name: t.account.settings.display_name.clone(),
+                    email: t.account.settings.email.clone(),
+                    login: t.account.settings.login.clone(),
+                    incoming: t.account.settings.incoming.to_string(),
+                    incoming_security: t.account.settings.incoming_security,
+                    outgoing: t.account.settings.outgoing.to_string(),
+                    outgoing_security: t.account.settings.outgoing_security,
+                    password: String::new(),
                     signature: t.account.signature.clone(),
                     sync_days: t
                         .account
@@ -112,7 +160,7 @@ impl State {
                 })
                 .collect(),
             form: NewAccount::default(),
-            theme,
+            global,
             notice: None,
         }
     }
@@ -150,8 +198,36 @@ fn settings(form: &NewAccount) -> Result<AccountSettings, String> {
 pub fn update(state: &mut State, message: Message, store: &Store) -> (Task<Message>, Action) {
     match message {
         Message::Theme(choice) => {
-            state.theme = choice.0;
-            return (Task::none(), Action::Theme(choice.0));
+            state.global.theme = choice.0;
+            return (Task::none(), Action::Global(state.global));
+        }
+        Message::Notifications(on) => {
+            state.global.notifications = on;
+            return (Task::none(), Action::Global(state.global));
+        }
+        Message::PreferPlain(on) => {
+            state.global.prefer_plain = on;
+            return (Task::none(), Action::Global(state.global));
+        }
+        Message::Account(id, field, value) => {
+            if let Some(o) = state.options(id) {
+                match field {
+                    AccountField::DisplayName => o.display_name = value,
+                    AccountField::Email => o.email = value,
+                    AccountField::Login => o.login = value,
+                    AccountField::Incoming => o.incoming = value,
+                    AccountField::Outgoing => o.outgoing = value,
+                    AccountField::Password => o.password = value,
+                }
+            }
+        }
+        Message::AccountSecurity(id, direction, security) => {
+            if let Some(o) = state.options(id) {
+                match direction {
+                    Direction::Incoming => o.incoming_security = security,
+                    Direction::Outgoing => o.outgoing_security = security,
+                }
+            }
         }
         Message::Signature(id, v) => state
             .options(id)
@@ -190,6 +266,10 @@ pub fn update(state: &mut State, message: Message, store: &Store) -> (Task<Messa
                     }
                 }
             };
+            // The password is not kept in the form once it is on its way to the keyring.
+            if let Some(o) = state.options(id) {
+                o.password.clear();
+            }
             return (
                 Task::perform(
                     data::save_account_options(store.clone(), options, days),
@@ -258,24 +338,72 @@ pub fn view(state: &State) -> Element<'_, Message> {
                     theme::Choice::Dark
                 ]
                 .map(ThemeChoice),
-                Some(ThemeChoice(state.theme)),
+                Some(ThemeChoice(state.global.theme)),
                 Message::Theme,
             ),
         ]
         .spacing(8),
+        checkbox(state.global.notifications)
+            .label("Notify me of new mail in the Inbox")
+            .on_toggle(Message::Notifications),
+        checkbox(state.global.prefer_plain)
+            .label(
+                "Show messages as plain text (HTML mail is never allowed to load remote content)"
+            )
+            .on_toggle(Message::PreferPlain),
     ]
     .spacing(12)
     .padding(16);
     if let Some(notice) = &state.notice {
         page = page.push(text(notice.clone()).style(theme::muted));
     }
+    let securities = [Security::Tls, Security::Starttls, Security::Plain];
     for o in &state.accounts {
         let id = o.account;
+        let field = |label: &'static str, value: &str, which: AccountField| {
+            let hint = if which == AccountField::Password {
+                "unchanged (kept in the system keyring)"
+            } else {
+                ""
+            };
+            let input = text_input(hint, value)
+                .on_input(move |v| Message::Account(id, which, v))
+                .secure(which == AccountField::Password);
+            row![text(label).width(160), input].spacing(8)
+        };
         page = page.push(
             column![
                 text(format!("Account {}", o.name))
                     .size(18)
                     .font(theme::bold()),
+                field("Your name", &o.display_name, AccountField::DisplayName),
+                field("Email address", &o.email, AccountField::Email),
+                field("Login", &o.login, AccountField::Login),
+                row![
+                    text("Incoming server").width(160),
+                    text_input("", &o.incoming).on_input(move |v| Message::Account(
+                        id,
+                        AccountField::Incoming,
+                        v
+                    )),
+                    pick_list(securities, Some(o.incoming_security), move |s| {
+                        Message::AccountSecurity(id, Direction::Incoming, s)
+                    }),
+                ]
+                .spacing(8),
+                row![
+                    text("Outgoing server").width(160),
+                    text_input("", &o.outgoing).on_input(move |v| Message::Account(
+                        id,
+                        AccountField::Outgoing,
+                        v
+                    )),
+                    pick_list(securities, Some(o.outgoing_security), move |s| {
+                        Message::AccountSecurity(id, Direction::Outgoing, s)
+                    }),
+                ]
+                .spacing(8),
+                field("New password", &o.password, AccountField::Password),
                 row![
                     text("Signature").width(160),
                     text_input("", &o.signature).on_input(move |v| Message::Signature(id, v)),
@@ -313,7 +441,6 @@ pub fn view(state: &State) -> Element<'_, Message> {
         }
         row![text(label).width(160), input].spacing(8)
     };
-    let securities = [Security::Tls, Security::Starttls, Security::Plain];
     page = page.push(
         column![
             text("Add an account").size(18).font(theme::bold()),

@@ -38,6 +38,32 @@ pub fn bold() -> Font {
     }
 }
 
+pub fn italic() -> Font {
+    Font {
+        style: iced::font::Style::Italic,
+        ..Font::default()
+    }
+}
+
+/// The colour of links in message text.
+pub fn link(theme: &Theme) -> Color {
+    theme.extended_palette().primary.base.color
+}
+
+/// A warning banner (blocked remote content, a program about to be opened).
+pub fn banner(theme: &Theme) -> iced::widget::container::Style {
+    let palette = theme.extended_palette();
+    iced::widget::container::Style {
+        background: Some(Background::Color(palette.warning.weak.color)),
+        text_color: Some(palette.warning.weak.text),
+        border: Border {
+            radius: 4.0.into(),
+            ..Border::default()
+        },
+        ..iced::widget::container::Style::default()
+    }
+}
+
 pub fn muted(theme: &Theme) -> text::Style {
     text::Style {
         color: Some(theme.extended_palette().background.strong.color),
@@ -110,6 +136,25 @@ pub fn menu(theme: &Theme) -> iced::widget::container::Style {
             radius: 4.0.into(),
         },
         ..iced::widget::container::Style::default()
+    }
+}
+
+/// The pane grid: a thin separator line that highlights while it is hovered or dragged.
+pub fn panes(theme: &Theme) -> iced::widget::pane_grid::Style {
+    let palette = theme.extended_palette();
+    iced::widget::pane_grid::Style {
+        hovered_region: iced::widget::pane_grid::Highlight {
+            background: Background::Color(palette.primary.weak.color),
+            border: Border::default(),
+        },
+        picked_split: iced::widget::pane_grid::Line {
+            color: palette.primary.strong.color,
+            width: 3.0,
+        },
+        hovered_split: iced::widget::pane_grid::Line {
+            color: palette.primary.base.color,
+            width: 3.0,
+        },
     }
 }
 

@@ -26,6 +26,8 @@ pub const TEXT_LIMIT: u32 = 4 * 1024 * 1024;
 pub struct BodyFetch {
     /// The readable text, when the message has a text part.
     pub text: Option<String>,
+    /// The message's own HTML body, when the part shown is text/html (not sanitised yet).
+    pub html: Option<String>,
     /// Bytes received from the server (0 when served from the cache).
     pub bytes_received: u64,
     /// False when the part was larger than `TEXT_LIMIT` and only its start was fetched.
@@ -36,8 +38,19 @@ fn error(message: String) -> EngineError {
     EngineError::Protocol(ProtocolError::new(ErrorKind::Protocol, message))
 }
 
-/// The part to show: the first text/plain that is not an attachment, else the first text/html.
-pub fn display_part(structure: &Part) -> Option<&Part> {
+/// Which body of a multipart/alternative message to show.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Prefer {
+    /// text/plain, else text/html turned into text (the CLI, replies, search).
+    #[default]
+    Text,
+    /// text/html (to be sanitised and drawn as rich text), else text/plain.
+    Html,
+}
+
+/// The parts that could be shown, in the order `prefer` wants them: the first text/plain and
+/// the first text/html that are not attachments.
+fn readable_parts(structure: &Part, prefer: Prefer) -> Vec<&Part> {
     let leaves = structure.leaves();
     let readable = |mime: &str| {
         leaves
@@ -45,7 +58,19 @@ pub fn display_part(structure: &Part) -> Option<&Part> {
             .copied()
             .find(|p| p.mime == mime && p.disposition.as_deref() != Some("attachment"))
     };
-    readable("text/plain").or_else(|| readable("text/html"))
+    let (plain, html) = (readable("text/plain"), readable("text/html"));
+    match prefer {
+        Prefer::Text => [plain, html],
+        Prefer::Html => [html, plain],
+    }
+    .into_iter()
+    .flatten()
+    .collect()
+}
+
+/// The part to show: the first text/plain that is not an attachment, else the first text/html.
+pub fn display_part(structure: &Part) -> Option<&Part> {
+    readable_parts(structure, Prefer::Text).into_iter().next()
 }
 
 fn decode(part: &Part, data: &[u8]) -> Option<String> {
@@ -55,6 +80,38 @@ fn decode(part: &Part, data: &[u8]) -> Option<String> {
         part.encoding.as_deref(),
         data,
     )
+}
+
+/// The text (and, for a text/html part, the HTML) of a fetched part.
+fn shown(part: &Part, data: &[u8], bytes_received: u64, complete: bool) -> BodyFetch {
+    let html = (part.mime == "text/html")
+        .then(|| {
+            parse::decode_part_html(
+                &part.mime,
+                part.charset.as_deref(),
+                part.encoding.as_deref(),
+                data,
+            )
+        })
+        .flatten();
+    BodyFetch {
+        text: decode(part, data),
+        html,
+        bytes_received,
+        complete,
+    }
+}
+
+/// The text and HTML of a whole raw message.
+fn shown_raw(raw: &[u8], prefer: Prefer, bytes_received: u64) -> BodyFetch {
+    BodyFetch {
+        text: parse::body_text(raw),
+        html: (prefer == Prefer::Html)
+            .then(|| parse::body_html(raw))
+            .flatten(),
+        bytes_received,
+        complete: true,
+    }
 }
 
 /// SELECTs (read-only) the message's folder and checks that its UIDs still mean what we cached.
@@ -121,31 +178,33 @@ pub fn cached_structure(store: &Store, message_id: i64) -> Result<Option<Part>, 
 
 /// The readable text if it can be shown without the network (whole message or its text part
 /// cached); None when it must be fetched.
-pub fn cached_text(store: &Store, message_id: i64) -> Result<Option<BodyFetch>, EngineError> {
+/// With `Prefer::Html`, a cached text/plain alternative is used when the HTML is not cached.
+pub fn cached_text(
+    store: &Store,
+    message_id: i64,
+    prefer: Prefer,
+) -> Result<Option<BodyFetch>, EngineError> {
     if let Some(raw) = store.raw_message(message_id)? {
-        return Ok(Some(BodyFetch {
-            text: parse::body_text(&raw),
-            bytes_received: 0,
-            complete: true,
-        }));
+        return Ok(Some(shown_raw(&raw, prefer, 0)));
     }
     let Some(structure) = cached_structure(store, message_id)? else {
         return Ok(None);
     };
-    let Some(part) = display_part(&structure) else {
+    let parts = readable_parts(&structure, prefer);
+    if parts.is_empty() {
         return Ok(Some(BodyFetch {
             text: None,
+            html: None,
             bytes_received: 0,
             complete: true,
         }));
-    };
-    Ok(store
-        .body_part(message_id, &part.section)?
-        .map(|cached| BodyFetch {
-            text: decode(part, &cached.data),
-            bytes_received: 0,
-            complete: cached.complete,
-        }))
+    }
+    for part in parts {
+        if let Some(cached) = store.body_part(message_id, &part.section)? {
+            return Ok(Some(shown(part, &cached.data, 0, cached.complete)));
+        }
+    }
+    Ok(None)
 }
 
 /// The readable text of a message: from the cache when present, else fetched (only the part it
@@ -155,8 +214,9 @@ pub async fn fetch_text(
     account: &Account,
     password: &Secret,
     message_id: i64,
+    prefer: Prefer,
 ) -> Result<BodyFetch, EngineError> {
-    if let Some(cached) = cached_text(store, message_id)? {
+    if let Some(cached) = cached_text(store, message_id, prefer)? {
         return Ok(cached);
     }
     let message = store.message(message_id)?;
@@ -165,15 +225,12 @@ pub async fn fetch_text(
         // No structure to go by: fetch the whole message.
         let received = fetch_raw(store, account, password, message_id).await?;
         let raw = store.raw_message(message_id)?.unwrap_or_default();
-        return Ok(BodyFetch {
-            text: parse::body_text(&raw),
-            bytes_received: received,
-            complete: true,
-        });
+        return Ok(shown_raw(&raw, prefer, received));
     };
-    let Some(part) = display_part(&structure) else {
+    let Some(part) = readable_parts(&structure, prefer).into_iter().next() else {
         return Ok(BodyFetch {
             text: None,
+            html: None,
             bytes_received: 0,
             complete: true,
         });
@@ -197,15 +254,11 @@ pub async fn fetch_text(
             complete,
         },
     )?;
-    let text = decode(part, &data);
-    if let Some(text) = &text {
+    let fetched = shown(part, &data, bytes_received, complete);
+    if let Some(text) = &fetched.text {
         store.index_body_text(message_id, text)?;
     }
-    Ok(BodyFetch {
-        text,
-        bytes_received,
-        complete,
-    })
+    Ok(fetched)
 }
 
 /// The whole raw source of a message: from the cache, else fetched and cached.
@@ -262,6 +315,22 @@ fn is_attachment(part: &Part) -> bool {
         || (!part.mime.starts_with("text/") && part.filename.is_some())
 }
 
+/// Which parts `attachments` returns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Pick {
+    /// Every attachment.
+    All,
+    /// The attachment at this position of `attachment_list`.
+    Nth(usize),
+    /// The part with this Content-ID (an inline image named by a `cid:` URL).
+    ContentId(String),
+}
+
+/// Whether a Content-ID header value (`<a@b>`) names the id a `cid:` URL gave (`a@b`).
+fn same_content_id(header: &str, id: &str) -> bool {
+    header.trim().trim_start_matches('<').trim_end_matches('>') == id
+}
+
 /// What the attachment bar shows of one attachment, without its bytes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AttachmentInfo {
@@ -316,14 +385,25 @@ pub async fn attachments(
     account: &Account,
     password: Option<&Secret>,
     message_id: i64,
+    pick: &Pick,
 ) -> Result<Vec<Attachment>, EngineError> {
     if let Some(raw) = store.raw_message(message_id)? {
         use mail_parser::{MessageParser, MimeHeaders as _};
         let Some(message) = MessageParser::default().parse(&raw) else {
             return Ok(Vec::new());
         };
-        return Ok(message
-            .attachments()
+        let parts: Vec<&mail_parser::MessagePart<'_>> = match pick {
+            Pick::All => message.attachments().collect(),
+            Pick::Nth(n) => message.attachments().nth(*n).into_iter().collect(),
+            Pick::ContentId(cid) => message
+                .parts
+                .iter()
+                .filter(|p| p.content_id().is_some_and(|id| same_content_id(id, cid)))
+                .take(1)
+                .collect(),
+        };
+        return Ok(parts
+            .into_iter()
             .map(|part| Attachment {
                 name: part.attachment_name().unwrap_or("attachment").to_owned(),
                 content_type: part
@@ -339,11 +419,23 @@ pub async fn attachments(
             "the structure of message {message_id} is not cached; run `tern sync`"
         )));
     };
-    let wanted: Vec<&Part> = structure
-        .leaves()
-        .into_iter()
-        .filter(|p| is_attachment(p))
-        .collect();
+    let leaves = structure.leaves().into_iter();
+    let wanted: Vec<&Part> = match pick {
+        Pick::All => leaves.filter(|p| is_attachment(p)).collect(),
+        Pick::Nth(n) => leaves
+            .filter(|p| is_attachment(p))
+            .nth(*n)
+            .into_iter()
+            .collect(),
+        Pick::ContentId(cid) => leaves
+            .filter(|p| {
+                p.content_id
+                    .as_deref()
+                    .is_some_and(|id| same_content_id(id, cid))
+            })
+            .take(1)
+            .collect(),
+    };
     let mut session = None;
     let mut uid = 0;
     let mut out = Vec::new();

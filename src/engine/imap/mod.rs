@@ -18,8 +18,8 @@ mod sync;
 
 pub use crate::protocol::imap::structure::Part as MimePart;
 pub use body::{
-    Attachment, AttachmentInfo, BodyFetch, attachment_list, attachments, cached_structure,
-    cached_text, display_part, fetch_raw, fetch_text, raw_source,
+    Attachment, AttachmentInfo, BodyFetch, Pick, Prefer, attachment_list, attachments,
+    cached_structure, cached_text, display_part, fetch_raw, fetch_text, raw_source,
 };
 pub use headers::UNREADABLE_SUBJECT;
 pub use manage::{FolderAction, manage_folder};

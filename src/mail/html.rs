@@ -1,0 +1,311 @@
+//! HTML mail made safe to show: ammonia sanitises it (no scripts, styles, forms, event handlers
+//! or remote references), then html2text's rich mode turns it into styled spans that the reader
+//! draws as rich text. Nothing here fetches anything: remote images are counted and dropped,
+//! and only `cid:` images (parts of the message itself) are kept, to be shown from the cache.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use html2text::render::RichAnnotation;
+
+/// A run of text with one style.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Span {
+    pub text: String,
+    pub bold: bool,
+    pub italic: bool,
+    pub mono: bool,
+    pub strike: bool,
+    /// A link's real target (http, https or mailto only).
+    pub link: Option<String>,
+    /// An inline image's Content-ID (from a `cid:` reference), to be shown from the cache.
+    pub image: Option<String>,
+}
+
+impl Span {
+    fn same_style(&self, other: &Span) -> bool {
+        self.bold == other.bold
+            && self.italic == other.italic
+            && self.mono == other.mono
+            && self.strike == other.strike
+            && self.link == other.link
+            && self.image == other.image
+    }
+}
+
+/// An HTML body ready to draw.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Rendered {
+    pub spans: Vec<Span>,
+    /// Remote images that were dropped (never loaded).
+    pub blocked: usize,
+    /// Content-IDs of the inline images the HTML shows, in order, without duplicates.
+    pub inline_images: Vec<String>,
+}
+
+/// The link schemes a reader may follow; everything else is removed.
+const LINK_SCHEMES: [&str; 3] = ["http", "https", "mailto"];
+
+/// Sanitises HTML for display and counts the remote images removed from it.
+pub fn sanitise(html: &str) -> (String, usize) {
+    let blocked = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&blocked);
+    let schemes: HashSet<&str> = LINK_SCHEMES.iter().copied().chain(["cid"]).collect();
+    let clean = ammonia::Builder::default()
+        .url_schemes(schemes)
+        .url_relative(ammonia::UrlRelative::Deny)
+        .strip_comments(true)
+        .link_rel(Some("noopener noreferrer"))
+        .attribute_filter(move |element, attribute, value| {
+            let lower = value.trim_start().to_ascii_lowercase();
+            match (element, attribute) {
+                // Images: only parts of this message (cid:); remote ones are never loaded.
+                ("img", "src") if lower.starts_with("cid:") => Some(value.into()),
+                ("img", "src") => {
+                    if !lower.starts_with("data:") {
+                        counter.fetch_add(1, Ordering::Relaxed);
+                    }
+                    None
+                }
+                // cid: is for images only; a link may not point into the message.
+                (_, "href") if lower.starts_with("cid:") => None,
+                _ => Some(value.into()),
+            }
+        })
+        .clean(html)
+        .to_string();
+    (clean, blocked.load(Ordering::Relaxed))
+}
+
+/// Sanitises `html` and lays it out as styled spans, wrapped at `width` columns. `None` when
+/// html2text cannot read it (the caller shows the plain text instead).
+pub fn render(html: &str, width: usize) -> Option<Rendered> {
+    let (clean, blocked) = sanitise(html);
+    let lines = html2text::config::rich()
+        .no_table_borders()
+        .unicode_strikeout(false)
+        .lines_from_read(clean.as_bytes(), width.clamp(20, 400))
+        .ok()?;
+    let mut spans: Vec<Span> = Vec::new();
+    let mut inline_images = Vec::new();
+    for line in &lines {
+        for piece in line.tagged_strings() {
+            let mut span = Span {
+                text: piece.s.clone(),
+                ..Span::default()
+            };
+            for annotation in &piece.tag {
+                match annotation {
+                    RichAnnotation::Link(target) => {
+                        let scheme = target.split(':').next().unwrap_or_default();
+                        if LINK_SCHEMES
+                            .iter()
+                            .any(|s| s.eq_ignore_ascii_case(scheme.trim()))
+                        {
+                            span.link = Some(target.clone());
+                        }
+                    }
+                    RichAnnotation::Image(src) => {
+                        if let Some(cid) = content_id(src) {
+                            if !inline_images.contains(&cid) {
+                                inline_images.push(cid.clone());
+                            }
+                            span.image = Some(cid);
+                        }
+                    }
+                    RichAnnotation::Strong => span.bold = true,
+                    RichAnnotation::Emphasis => span.italic = true,
+                    RichAnnotation::Strikeout => span.strike = true,
+                    RichAnnotation::Code | RichAnnotation::Preformat(_) => span.mono = true,
+                    _ => {}
+                }
+            }
+            push(&mut spans, span);
+        }
+        push(
+            &mut spans,
+            Span {
+                text: "\n".into(),
+                ..Span::default()
+            },
+        );
+    }
+    // No trailing blank lines.
+    while let Some(last) = spans.last_mut() {
+        let trimmed = last.text.trim_end().len();
+        if trimmed > 0 {
+            last.text.truncate(trimmed);
+            break;
+        }
+        spans.pop();
+    }
+    Some(Rendered {
+        spans,
+        blocked,
+        inline_images,
+    })
+}
+
+/// Appends a span, merged into the last one when the style is the same.
+fn push(spans: &mut Vec<Span>, span: Span) {
+    if let Some(last) = spans.last_mut()
+        && last.same_style(&span)
+    {
+        last.text.push_str(&span.text);
+    } else if !span.text.is_empty() {
+        spans.push(span);
+    }
+}
+
+/// The Content-ID a `cid:` URL names (RFC 2392: `cid:` then the id, URL-encoded, no brackets).
+pub fn content_id(src: &str) -> Option<String> {
+    let rest = src.trim();
+    let rest = rest
+        .get(..4)?
+        .eq_ignore_ascii_case("cid:")
+        .then(|| rest.get(4..))??;
+    let decoded = percent_decode(rest);
+    let id = decoded.trim().trim_start_matches('<').trim_end_matches('>');
+    (!id.is_empty()).then(|| id.to_owned())
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (b, hex) {
+            (b'%', Some(value)) => {
+                out.push(value);
+                i += 3;
+            }
+            _ => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::panic)]
+mod tests {
+    use super::*;
+
+    fn text_of(r: &Rendered) -> String {
+        r.spans.iter().map(|s| s.text.as_str()).collect()
+    }
+
+    #[test]
+    fn scripts_styles_and_handlers_are_removed() {
+        let (clean, _) = sanitise(
+            "<p onclick=\"steal()\">Hi<script>alert(1)</script><style>p{}</style>\
+             <iframe src=\"https://x.test/\"></iframe><form action=\"https://x.test/\">\
+             <input name=a></form></p>",
+        );
+        assert!(!clean.contains("script"), "{clean}");
+        assert!(!clean.contains("onclick"), "{clean}");
+        assert!(!clean.contains("iframe"), "{clean}");
+        assert!(!clean.contains("form"), "{clean}");
+        assert!(!clean.contains("p{}"), "{clean}");
+        assert!(clean.contains("Hi"));
+    }
+
+    #[test]
+    fn remote_images_are_dropped_and_counted_and_cid_images_kept() {
+        let html = "<p>a<img src=\"https://tracker.test/p.gif\" alt=\"pixel\">\
+                    <img src='HTTP://x.test/2.png'><img src=\"cid:logo%40example.test\" alt=\"Logo\"></p>";
+        let (clean, blocked) = sanitise(html);
+        assert_eq!(blocked, 2);
+        assert!(!clean.contains("tracker.test"), "{clean}");
+        assert!(!clean.contains("x.test"), "{clean}");
+        assert!(clean.contains("cid:logo"), "{clean}");
+        let rendered = render(html, 80).unwrap();
+        assert_eq!(rendered.blocked, 2);
+        assert_eq!(rendered.inline_images, vec!["logo@example.test".to_owned()]);
+    }
+
+    #[test]
+    fn links_keep_their_real_target_and_unsafe_schemes_are_removed() {
+        let rendered = render(
+            "<p>Go <a href=\"https://bank.test/login\">to https://bank.example</a> or \
+             <a href=\"javascript:alert(1)\">here</a> or <a href=\"file:///etc/passwd\">there</a>\
+             or <a href=\"mailto:jo@example.test\">mail</a></p>",
+            80,
+        )
+        .unwrap();
+        let links: Vec<&str> = rendered
+            .spans
+            .iter()
+            .filter_map(|s| s.link.as_deref())
+            .collect();
+        assert_eq!(links, ["https://bank.test/login", "mailto:jo@example.test"]);
+        let text = text_of(&rendered);
+        assert!(text.contains("here"), "{text}");
+        assert!(!text.contains("javascript"), "{text}");
+    }
+
+    #[test]
+    fn emphasis_becomes_styled_spans() {
+        let rendered = render(
+            "<p>plain <b>bold</b> <i>italic</i> <code>mono</code> <s>gone</s></p>",
+            80,
+        )
+        .unwrap();
+        let find = |t: &str| {
+            rendered
+                .spans
+                .iter()
+                .find(|s| s.text.contains(t))
+                .unwrap_or_else(|| panic!("{t} in {:?}", rendered.spans))
+        };
+        assert!(find("bold").bold);
+        assert!(find("italic").italic);
+        assert!(find("mono").mono);
+        assert!(find("gone").strike);
+        assert!(!find("plain").bold);
+    }
+
+    #[test]
+    fn paragraphs_and_lists_keep_their_shape() {
+        let rendered = render(
+            "<h1>Title</h1><p>First paragraph.</p><ul><li>one</li><li>two</li></ul>",
+            80,
+        )
+        .unwrap();
+        let text = text_of(&rendered);
+        assert!(text.contains("Title"), "{text}");
+        assert!(text.contains("First paragraph.\n"), "{text}");
+        assert!(text.contains("one\n"), "{text}");
+        assert!(!text.ends_with('\n'));
+    }
+
+    #[test]
+    fn garbage_does_not_panic() {
+        for input in [
+            "",
+            "<",
+            "<<<>>>",
+            "<table><tr><td>",
+            "\u{0}\u{ffff}<a href=>",
+            "&#x110000;",
+        ] {
+            let _ = render(input, 80);
+        }
+    }
+
+    #[test]
+    fn content_ids_are_decoded() {
+        assert_eq!(content_id("cid:a%40b").as_deref(), Some("a@b"));
+        assert_eq!(content_id("CID:<x@y>").as_deref(), Some("x@y"));
+        assert_eq!(content_id("https://x"), None);
+        assert_eq!(content_id("cid:"), None);
+        assert_eq!(content_id("cid:%zz").as_deref(), Some("%zz"));
+    }
+}

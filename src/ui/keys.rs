@@ -1,0 +1,144 @@
+//! Keyboard shortcuts as a widget around the whole window: a key press that no child widget used
+//! (so typing in the search box or the composer is never a shortcut) is mapped to a message.
+//! Being part of the widget tree (rather than a `keyboard::listen` subscription) means the
+//! headless `iced_test` emulator delivers keys to it too, so the shortcuts are tested end to end.
+
+use iced::advanced::layout::{self, Layout};
+use iced::advanced::widget::{Operation, Tree};
+use iced::advanced::{Clipboard, Shell, Widget, mouse, overlay, renderer};
+use iced::{Element, Event, Length, Rectangle, Size, Vector, keyboard};
+
+/// Wraps `content`; `map` turns a keyboard event nobody captured into a message.
+pub fn shortcuts<'a, Message: 'a>(
+    content: impl Into<Element<'a, Message>>,
+    map: fn(&keyboard::Event) -> Option<Message>,
+) -> Element<'a, Message> {
+    Element::new(Shortcuts {
+        content: content.into(),
+        map,
+    })
+}
+
+struct Shortcuts<'a, Message> {
+    content: Element<'a, Message>,
+    map: fn(&keyboard::Event) -> Option<Message>,
+}
+
+impl<Message> Widget<Message, iced::Theme, iced::Renderer> for Shortcuts<'_, Message> {
+    fn children(&self) -> Vec<Tree> {
+        vec![Tree::new(&self.content)]
+    }
+
+    fn diff(&self, tree: &mut Tree) {
+        tree.diff_children(std::slice::from_ref(&self.content));
+    }
+
+    fn size(&self) -> Size<Length> {
+        self.content.as_widget().size()
+    }
+
+    fn layout(
+        &mut self,
+        tree: &mut Tree,
+        renderer: &iced::Renderer,
+        limits: &layout::Limits,
+    ) -> layout::Node {
+        match tree.children.first_mut() {
+            Some(child) => self.content.as_widget_mut().layout(child, renderer, limits),
+            None => layout::Node::new(Size::ZERO),
+        }
+    }
+
+    fn operate(
+        &mut self,
+        tree: &mut Tree,
+        layout: Layout<'_>,
+        renderer: &iced::Renderer,
+        operation: &mut dyn Operation,
+    ) {
+        if let Some(child) = tree.children.first_mut() {
+            self.content
+                .as_widget_mut()
+                .operate(child, layout, renderer, operation);
+        }
+    }
+
+    fn update(
+        &mut self,
+        tree: &mut Tree,
+        event: &Event,
+        layout: Layout<'_>,
+        cursor: mouse::Cursor,
+        renderer: &iced::Renderer,
+        clipboard: &mut dyn Clipboard,
+        shell: &mut Shell<'_, Message>,
+        viewport: &Rectangle,
+    ) {
+        if let Some(child) = tree.children.first_mut() {
+            self.content.as_widget_mut().update(
+                child, event, layout, cursor, renderer, clipboard, shell, viewport,
+            );
+        }
+        if let Event::Keyboard(key) = event {
+            // Modifier changes are always reported (Ctrl/Shift+click needs them).
+            let modifiers = matches!(key, keyboard::Event::ModifiersChanged(_));
+            if (modifiers || !shell.is_event_captured())
+                && let Some(message) = (self.map)(key)
+            {
+                shell.publish(message);
+                if !modifiers {
+                    shell.capture_event();
+                }
+            }
+        }
+    }
+
+    fn mouse_interaction(
+        &self,
+        tree: &Tree,
+        layout: Layout<'_>,
+        cursor: mouse::Cursor,
+        viewport: &Rectangle,
+        renderer: &iced::Renderer,
+    ) -> mouse::Interaction {
+        tree.children
+            .first()
+            .map(|child| {
+                self.content
+                    .as_widget()
+                    .mouse_interaction(child, layout, cursor, viewport, renderer)
+            })
+            .unwrap_or_default()
+    }
+
+    fn draw(
+        &self,
+        tree: &Tree,
+        renderer: &mut iced::Renderer,
+        theme: &iced::Theme,
+        style: &renderer::Style,
+        layout: Layout<'_>,
+        cursor: mouse::Cursor,
+        viewport: &Rectangle,
+    ) {
+        if let Some(child) = tree.children.first() {
+            self.content
+                .as_widget()
+                .draw(child, renderer, theme, style, layout, cursor, viewport);
+        }
+    }
+
+    fn overlay<'b>(
+        &'b mut self,
+        tree: &'b mut Tree,
+        layout: Layout<'b>,
+        renderer: &iced::Renderer,
+        viewport: &Rectangle,
+        translation: Vector,
+    ) -> Option<overlay::Element<'b, Message, iced::Theme, iced::Renderer>> {
+        let child = tree.children.first_mut()?;
+        self.content
+            .as_widget_mut()
+            .overlay(child, layout, renderer, viewport, translation)
+    }
+}
