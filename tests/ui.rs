@@ -30,6 +30,25 @@ fn the_three_panes_show_the_synced_mailbox_and_open_a_message() {
     let servers = MailServers::start();
     let bob = &servers.bob;
     let generated = corpus::fill_maildir(bob, "INBOX", 3000, 101);
+    // A second folder: six read messages, one of them HTML with a remote and an inline image.
+    let now = 1_790_000_000;
+    for n in 1..=5 {
+        let raw = format!(
+            "From: Carol <carol@example.test>\r\nTo: {to}\r\nSubject: Project note {n}\r\n\
+             Message-ID: <note{n}@example.test>\r\nDate: {date}\r\n\r\nNote {n}{word}.\r\n",
+            to = bob.address,
+            date = rfc2822(now - 3600 * n),
+            word = if n == 3 { " about zanzibar" } else { "" },
+        );
+        corpus::write_message(bob, "Projects", raw.as_bytes(), &["\\Seen"], now - 3600 * n);
+    }
+    corpus::write_message(
+        bob,
+        "Projects",
+        &html_message(&bob.address, now),
+        &["\\Seen"],
+        now,
+    );
     let data = servers.dir().join("tern-data");
     add_imap_account(
         &servers,
@@ -76,6 +95,57 @@ fn the_three_panes_show_the_synced_mailbox_and_open_a_message() {
     iced_test::run(tern::ui::application(data.clone()), &tests)
         .unwrap_or_else(|e| panic!("{e:?}\n{ice}"));
 
+    // Select a folder, read HTML mail, reply, flag and delete from the keyboard, search.
+    let flows = servers.dir().join("ice-flows");
+    std::fs::create_dir_all(&flows).unwrap();
+    let flow = "viewport: 1280x800\nmode: Zen\n-----\n\
+         click \"Projects\"\n\
+         expect \"Projects — 6 messages\"\n\
+         click \"Newsletter with pictures\"\n\
+         expect \"Tern blocked 1 remote image in this message. Remote content is never loaded, so the sender cannot tell that you read it.\"\n\
+         expect \"Show plain text\"\n\
+         click \"Reply\"\n\
+         click \"Send (Ctrl+Enter)\"\n\
+         expect \"The message is in the outbox and is being sent.\"\n\
+         click \"Project note 1\"\n\
+         type \"s\"\n\
+         click \"Project note 2\"\n\
+         type backspace\n\
+         expect \"Projects — 5 messages\"\n\
+         click \"Search all mail (Ctrl+F)\"\n\
+         type \"zanzibar\"\n\
+         expect \"1 result\"\n\
+         expect \"Project note 3\"\n";
+    std::fs::write(flows.join("flows.ice"), flow).unwrap();
+    iced_test::run(tern::ui::application(data.clone()), &flows)
+        .unwrap_or_else(|e| panic!("{e:?}\n{flow}"));
+    let store = tern::store::Store::open_dir(&data).unwrap();
+    let projects = store
+        .folders(store.accounts().unwrap()[0].id)
+        .unwrap()
+        .into_iter()
+        .find(|f| f.path == "Projects")
+        .unwrap();
+    let rows = store
+        .folder_page_at(projects.id, tern::store::SortOrder::DateDesc, 0, 10)
+        .unwrap();
+    let note1 = rows.iter().find(|r| r.subject == "Project note 1").unwrap();
+    assert_ne!(note1.flags & tern::store::flag::FLAGGED, 0, "S flagged it");
+    assert!(
+        rows.iter().all(|r| r.subject != "Project note 2"),
+        "Backspace deleted it: {rows:?}"
+    );
+    let outbox = store.outbox(None).unwrap();
+    let replied = support::mailbox::count(&servers, &servers.alice, "INBOX");
+    assert!(
+        outbox
+            .iter()
+            .any(|r| r.subject == "Re: Newsletter with pictures")
+            || replied >= 1,
+        "{outbox:?}"
+    );
+    drop(store);
+
     // Settings: add an account by hand.
     let settings = servers.dir().join("ice-settings");
     std::fs::create_dir_all(&settings).unwrap();
@@ -83,6 +153,7 @@ fn the_three_panes_show_the_synced_mailbox_and_open_a_message() {
         settings.join("add.ice"),
         "viewport: 1280x800\nmode: Zen\n-----\n\
          click \"Settings\"\n\
+         click \"+ New account\"\n\
          click \"work\"\n\
          type \"work\"\n\
          click \"jo@example.com\"\n\
@@ -120,4 +191,43 @@ fn the_three_panes_show_the_synced_mailbox_and_open_a_message() {
         shot.rgba.chunks(4).any(|p| p[0] < 100),
         "something was drawn"
     );
+}
+
+fn rfc2822(seconds: i64) -> String {
+    chrono::DateTime::from_timestamp(seconds, 0)
+        .unwrap()
+        .format("%a, %d %b %Y %H:%M:%S +0000")
+        .to_string()
+}
+
+/// An HTML newsletter (multipart/related: text and HTML alternatives, and a PNG the HTML shows
+/// by Content-ID) that also references a remote tracking image.
+fn html_message(to: &str, date: i64) -> Vec<u8> {
+    use base64::Engine as _;
+    let mut png_bytes = Vec::new();
+    {
+        let mut encoder = png::Encoder::new(&mut png_bytes, 4, 4);
+        encoder.set_color(png::ColorType::Rgba);
+        let mut writer = encoder.write_header().unwrap();
+        writer.write_image_data(&[200u8; 4 * 4 * 4]).unwrap();
+        writer.finish().unwrap();
+    }
+    let png = base64::engine::general_purpose::STANDARD.encode(&png_bytes);
+    format!(
+        "From: News <news@example.test>\r\nTo: {to}\r\nSubject: Newsletter with pictures\r\n\
+         Message-ID: <news@example.test>\r\nDate: {date}\r\nMIME-Version: 1.0\r\n\
+         Content-Type: multipart/related; boundary=\"rel\"\r\n\r\n\
+         --rel\r\nContent-Type: multipart/alternative; boundary=\"alt\"\r\n\r\n\
+         --alt\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nHello in plain text.\r\n\
+         --alt\r\nContent-Type: text/html; charset=utf-8\r\n\r\n\
+         <html><body><h1>Hello</h1><p>This is <b>bold</b> and <a href=\"https://example.test/read\">a link</a>.</p>\
+         <img src=\"https://tracker.example.test/open.gif\" width=1 height=1>\
+         <img src=\"cid:logo@tern.test\" alt=\"Logo\"><script>alert(1)</script></body></html>\r\n\
+         --alt--\r\n\
+         --rel\r\nContent-Type: image/png\r\nContent-ID: <logo@tern.test>\r\n\
+         Content-Disposition: inline\r\nContent-Transfer-Encoding: base64\r\n\r\n{png}\r\n\
+         --rel--\r\n",
+        date = rfc2822(date),
+    )
+    .into_bytes()
 }

@@ -658,7 +658,8 @@ pub fn message_list(state: &State) -> Element<'_, Message> {
     ]
     .spacing(6);
     let title = match (&state.results, &state.folder) {
-        (Some(results), _) => format!("{} results", results.len()),
+        (Some(results), _) if results.len() == 1 => "1 result".to_owned(),
+        (Some(results), _) => format!("{} results", theme::thousands(results.len())),
         (None, Some(folder)) => format!("{} — {} messages", folder.path, theme::thousands(total)),
         (None, None) => "No folder selected".to_owned(),
     };

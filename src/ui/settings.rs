@@ -4,7 +4,9 @@
 //! whether the server files sent mail) and its removal, and a manual "Add account" form with the
 //! fields of `tern account add`. Passwords typed here go to the OS keyring only.
 
-use iced::widget::{button, checkbox, column, pick_list, row, scrollable, text, text_input};
+use iced::widget::{
+    button, checkbox, column, container, pick_list, row, scrollable, text, text_input,
+};
 use iced::{Element, Length, Task};
 
 use super::data::{self, AccountTree};
@@ -54,8 +56,18 @@ pub struct Global {
     pub prefer_plain: bool,
 }
 
+/// The part of Settings being shown (chosen in the list on the left).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Section {
+    #[default]
+    General,
+    Account(i64),
+    Add,
+}
+
 #[derive(Debug, Default)]
 pub struct State {
+    pub section: Section,
     pub accounts: Vec<Options>,
     pub form: NewAccount,
     pub global: Global,
@@ -64,6 +76,7 @@ pub struct State {
 
 #[derive(Debug, Clone)]
 pub enum Message {
+    Show(Section),
     Theme(ThemeChoice),
     Notifications(bool),
     PreferPlain(bool),
@@ -160,6 +173,7 @@ impl State {
                 })
                 .collect(),
             form: NewAccount::default(),
+            section: Section::General,
             global,
             notice: None,
         }
@@ -197,6 +211,10 @@ fn settings(form: &NewAccount) -> Result<AccountSettings, String> {
 
 pub fn update(state: &mut State, message: Message, store: &Store) -> (Task<Message>, Action) {
     match message {
+        Message::Show(section) => {
+            state.section = section;
+            state.notice = None;
+        }
         Message::Theme(choice) => {
             state.global.theme = choice.0;
             return (Task::none(), Action::Global(state.global));
@@ -280,6 +298,7 @@ pub fn update(state: &mut State, message: Message, store: &Store) -> (Task<Messa
         }
         Message::RemoveAccount(id) => {
             state.accounts.retain(|o| o.account != id);
+            state.section = Section::General;
             return (
                 Task::perform(data::remove_account(store.clone(), id), Message::Done),
                 Action::None,
@@ -323,12 +342,53 @@ pub fn update(state: &mut State, message: Message, store: &Store) -> (Task<Messa
 }
 
 pub fn view(state: &State) -> Element<'_, Message> {
-    let mut page = column![
+    let item = |label: String, section: Section| {
+        let selected = state.section == section;
+        button(text(label))
+            .style(move |t, s| theme::folder_button(t, s, selected))
+            .width(Length::Fill)
+            .on_press(Message::Show(section))
+    };
+    let mut sections = column![item("General".into(), Section::General)].spacing(2);
+    for o in &state.accounts {
+        sections = sections.push(item(o.name.clone(), Section::Account(o.account)));
+    }
+    sections = sections.push(item("+ New account".into(), Section::Add));
+    let mut page = column![].spacing(12);
+    if let Some(notice) = &state.notice {
+        page = page.push(text(notice.clone()).style(theme::muted));
+    }
+    let content = match state.section {
+        Section::General => general(state),
+        Section::Account(id) => state
+            .accounts
+            .iter()
+            .find(|o| o.account == id)
+            .map_or_else(|| text("This account was removed.").into(), account),
+        Section::Add => add_form(&state.form),
+    };
+    page = page.push(content);
+    column![
         row![
             text("Settings").size(22).font(theme::bold()),
             iced::widget::space::horizontal(),
             button(text("Close")).on_press(Message::Close),
         ],
+        row![
+            container(sections).width(200),
+            scrollable(page.padding([0, 12])).height(Length::Fill),
+        ]
+        .spacing(12)
+        .height(Length::Fill),
+    ]
+    .spacing(12)
+    .padding(16)
+    .into()
+}
+
+/// The global choices.
+fn general(state: &State) -> Element<'_, Message> {
+    column![
         row![
             text("Appearance").width(160),
             pick_list(
@@ -353,87 +413,89 @@ pub fn view(state: &State) -> Element<'_, Message> {
             .on_toggle(Message::PreferPlain),
     ]
     .spacing(12)
-    .padding(16);
-    if let Some(notice) = &state.notice {
-        page = page.push(text(notice.clone()).style(theme::muted));
-    }
+    .into()
+}
+
+/// One account's identity, servers and options.
+fn account(o: &Options) -> Element<'_, Message> {
     let securities = [Security::Tls, Security::Starttls, Security::Plain];
-    for o in &state.accounts {
-        let id = o.account;
-        let field = |label: &'static str, value: &str, which: AccountField| {
-            let hint = if which == AccountField::Password {
-                "unchanged (kept in the system keyring)"
-            } else {
-                ""
-            };
-            let input = text_input(hint, value)
-                .on_input(move |v| Message::Account(id, which, v))
-                .secure(which == AccountField::Password);
-            row![text(label).width(160), input].spacing(8)
+    let id = o.account;
+    let field = |label: &'static str, value: &str, which: AccountField| {
+        let hint = if which == AccountField::Password {
+            "unchanged (kept in the system keyring)"
+        } else {
+            ""
         };
-        page = page.push(
-            column![
-                text(format!("Account {}", o.name))
-                    .size(18)
-                    .font(theme::bold()),
-                field("Your name", &o.display_name, AccountField::DisplayName),
-                field("Email address", &o.email, AccountField::Email),
-                field("Login", &o.login, AccountField::Login),
-                row![
-                    text("Incoming server").width(160),
-                    text_input("", &o.incoming).on_input(move |v| Message::Account(
-                        id,
-                        AccountField::Incoming,
-                        v
-                    )),
-                    pick_list(securities, Some(o.incoming_security), move |s| {
-                        Message::AccountSecurity(id, Direction::Incoming, s)
-                    }),
-                ]
-                .spacing(8),
-                row![
-                    text("Outgoing server").width(160),
-                    text_input("", &o.outgoing).on_input(move |v| Message::Account(
-                        id,
-                        AccountField::Outgoing,
-                        v
-                    )),
-                    pick_list(securities, Some(o.outgoing_security), move |s| {
-                        Message::AccountSecurity(id, Direction::Outgoing, s)
-                    }),
-                ]
-                .spacing(8),
-                field("New password", &o.password, AccountField::Password),
-                row![
-                    text("Signature").width(160),
-                    text_input("", &o.signature).on_input(move |v| Message::Signature(id, v)),
-                ]
-                .spacing(8),
-                row![
-                    text("Days to sync").width(160),
-                    text_input("all mail", &o.sync_days)
-                        .on_input(move |v| Message::SyncDays(id, v))
-                        .width(120),
-                ]
-                .spacing(8),
-                checkbox(o.download_bodies)
-                    .label("Download all messages for offline reading")
-                    .on_toggle(move |v| Message::DownloadBodies(id, v)),
-                checkbox(o.server_saves_sent)
-                    .label("The server files sent mail itself (no copy to Sent)")
-                    .on_toggle(move |v| Message::ServerSavesSent(id, v)),
-                row![
-                    button(text("Save")).on_press(Message::SaveAccount(id)),
-                    button(text("Remove account"))
-                        .style(button::danger)
-                        .on_press(Message::RemoveAccount(id)),
-                ]
-                .spacing(8),
-            ]
-            .spacing(6),
-        );
-    }
-    let f = &state.form;
+        let input = text_input(hint, value)
+            .on_input(move |v| Message::Account(id, which, v))
+            .secure(which == AccountField::Password);
+        row![text(label).width(160), input].spacing(8)
+    };
+    column![
+        text(format!("Account {}", o.name))
+            .size(18)
+            .font(theme::bold()),
+        field("Your name", &o.display_name, AccountField::DisplayName),
+        field("Email address", &o.email, AccountField::Email),
+        field("Login", &o.login, AccountField::Login),
+        row![
+            text("Incoming server").width(160),
+            text_input("", &o.incoming).on_input(move |v| Message::Account(
+                id,
+                AccountField::Incoming,
+                v
+            )),
+            pick_list(securities, Some(o.incoming_security), move |s| {
+                Message::AccountSecurity(id, Direction::Incoming, s)
+            }),
+        ]
+        .spacing(8),
+        row![
+            text("Outgoing server").width(160),
+            text_input("", &o.outgoing).on_input(move |v| Message::Account(
+                id,
+                AccountField::Outgoing,
+                v
+            )),
+            pick_list(securities, Some(o.outgoing_security), move |s| {
+                Message::AccountSecurity(id, Direction::Outgoing, s)
+            }),
+        ]
+        .spacing(8),
+        field("New password", &o.password, AccountField::Password),
+        row![
+            text("Signature").width(160),
+            text_input("", &o.signature).on_input(move |v| Message::Signature(id, v)),
+        ]
+        .spacing(8),
+        row![
+            text("Days to sync").width(160),
+            text_input("all mail", &o.sync_days)
+                .on_input(move |v| Message::SyncDays(id, v))
+                .width(120),
+        ]
+        .spacing(8),
+        checkbox(o.download_bodies)
+            .label("Download all messages for offline reading")
+            .on_toggle(move |v| Message::DownloadBodies(id, v)),
+        checkbox(o.server_saves_sent)
+            .label("The server files sent mail itself (no copy to Sent)")
+            .on_toggle(move |v| Message::ServerSavesSent(id, v)),
+        row![
+            button(text("Save")).on_press(Message::SaveAccount(id)),
+            button(text("Remove account"))
+                .style(button::danger)
+                .on_press(Message::RemoveAccount(id)),
+        ]
+        .spacing(8),
+    ]
+    .spacing(6)
+    .into()
+}
+
+/// The manual "Add account" form (the fields of `tern account add`).
+fn add_form(f: &NewAccount) -> Element<'_, Message> {
+    let securities = [Security::Tls, Security::Starttls, Security::Plain];
     let input = |label: &'static str, hint: &'static str, value: &str, field: Field| {
         let mut input = text_input(hint, value).on_input(move |v| Message::Form(field, v));
         if field == Field::Password {
@@ -441,57 +503,55 @@ pub fn view(state: &State) -> Element<'_, Message> {
         }
         row![text(label).width(160), input].spacing(8)
     };
-    page = page.push(
-        column![
-            text("Add an account").size(18).font(theme::bold()),
-            input("Account name", "work", &f.name, Field::Name),
-            input("Email address", "jo@example.com", &f.email, Field::Email),
-            input(
-                "Your name",
-                "Jo Example",
-                &f.display_name,
-                Field::DisplayName
+    column![
+        text("Add an account").size(18).font(theme::bold()),
+        input("Account name", "work", &f.name, Field::Name),
+        input("Email address", "jo@example.com", &f.email, Field::Email),
+        input(
+            "Your name",
+            "Jo Example",
+            &f.display_name,
+            Field::DisplayName
+        ),
+        row![
+            text("Protocol").width(160),
+            pick_list(
+                [Protocol::Imap, Protocol::Pop3],
+                f.protocol,
+                Message::Protocol
             ),
-            row![
-                text("Protocol").width(160),
-                pick_list(
-                    [Protocol::Imap, Protocol::Pop3],
-                    f.protocol,
-                    Message::Protocol
-                ),
-            ]
-            .spacing(8),
-            input(
-                "Incoming server",
-                "imap.example.com:993",
-                &f.incoming,
-                Field::Incoming
-            ),
-            row![
-                text("Incoming security").width(160),
-                pick_list(securities, f.incoming_security, Message::IncomingSecurity),
-            ]
-            .spacing(8),
-            input(
-                "Outgoing server",
-                "smtp.example.com:465",
-                &f.outgoing,
-                Field::Outgoing
-            ),
-            row![
-                text("Outgoing security").width(160),
-                pick_list(securities, f.outgoing_security, Message::OutgoingSecurity),
-            ]
-            .spacing(8),
-            input(
-                "Password",
-                "kept in the system keyring",
-                &f.password,
-                Field::Password
-            ),
-            button(text("Add account")).on_press(Message::Add),
         ]
-        .spacing(6),
-    );
-    scrollable(page).height(Length::Fill).into()
+        .spacing(8),
+        input(
+            "Incoming server",
+            "imap.example.com:993",
+            &f.incoming,
+            Field::Incoming
+        ),
+        row![
+            text("Incoming security").width(160),
+            pick_list(securities, f.incoming_security, Message::IncomingSecurity),
+        ]
+        .spacing(8),
+        input(
+            "Outgoing server",
+            "smtp.example.com:465",
+            &f.outgoing,
+            Field::Outgoing
+        ),
+        row![
+            text("Outgoing security").width(160),
+            pick_list(securities, f.outgoing_security, Message::OutgoingSecurity),
+        ]
+        .spacing(8),
+        input(
+            "Password",
+            "kept in the system keyring",
+            &f.password,
+            Field::Password
+        ),
+        button(text("Add account")).on_press(Message::Add),
+    ]
+    .spacing(6)
+    .into()
 }

@@ -327,6 +327,9 @@ pub fn write_message(user: &User, folder: &str, raw: &[u8], flags: &[&'static st
     for sub in ["cur", "new", "tmp"] {
         std::fs::create_dir_all(dir.join(sub)).unwrap();
     }
+    if dir != user.maildir() {
+        File::create(dir.join("maildirfolder")).unwrap();
+    }
     static SEQ: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(1_000_000);
     let index = SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let generated = Generated {
