@@ -99,7 +99,7 @@ fn the_three_panes_show_the_synced_mailbox_and_open_a_message() {
     let flows = servers.dir().join("ice-flows");
     std::fs::create_dir_all(&flows).unwrap();
     let flow = "viewport: 1280x800\nmode: Zen\n-----\n\
-         click \"Projects\"\n\
+         click \"▫ Projects\"\n\
          expect \"Projects — 6 messages\"\n\
          click \"Newsletter with pictures\"\n\
          expect \"Tern blocked 1 remote image in this message. Remote content is never loaded, so the sender cannot tell that you read it.\"\n\

@@ -517,10 +517,11 @@ pub fn folder_pane(state: &State) -> Element<'_, Message> {
                 .and_then(|d| folder.path.rsplit(d).next())
                 .unwrap_or(&folder.path);
             let (_, unread) = folder.counts();
+            let icon = theme::folder_icon(folder.role);
             let label = if unread > 0 {
-                text(format!("{name}  {unread}")).font(theme::bold())
+                text(format!("{icon} {name}  {unread}")).font(theme::bold())
             } else {
-                text(name.to_owned())
+                text(format!("{icon} {name}"))
             };
             let selected = state.folder.as_ref().is_some_and(|f| f.id == folder.id);
             let indent = 12.0 + 14.0 * depth as f32;

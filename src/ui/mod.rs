@@ -22,7 +22,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use iced::keyboard::{self, Key, key::Named};
-use iced::widget::{column, pane_grid, rule};
+use iced::widget::{column, container, pane_grid, rule};
 use iced::{Element, Length, Subscription, Task};
 use tokio::sync::mpsc;
 
@@ -797,12 +797,18 @@ fn screen(state: &State) -> Element<'_, Message> {
             Pane::List => mailbox::message_list(&state.mailbox).map(Message::Mailbox),
             Pane::Reader => right_pane(state),
         };
-        pane_grid::Content::new(content)
+        pane_grid::Content::new(
+            container(content)
+                .style(theme::pane)
+                .width(Length::Fill)
+                .height(Length::Fill),
+        )
     })
     .on_resize(8, Message::PaneResized)
-    .spacing(3)
+    .spacing(1)
     .style(theme::panes)
     .height(Length::Fill);
+    let panes = container(panes).style(theme::pane_gaps);
     column![
         chrome::toolbar(state),
         rule::horizontal(1),

@@ -158,6 +158,38 @@ pub fn panes(theme: &Theme) -> iced::widget::pane_grid::Style {
     }
 }
 
+/// A folder's icon by its special-use role (glyphs every desktop font has).
+pub fn folder_icon(role: Option<crate::mail::folder::FolderRole>) -> &'static str {
+    use crate::mail::folder::FolderRole as R;
+    match role {
+        Some(R::Inbox) => "✉",
+        Some(R::Sent) => "➤",
+        Some(R::Drafts) => "✎",
+        Some(R::Trash) => "✖",
+        Some(R::Junk) => "⚠",
+        Some(R::Archive) => "▤",
+        None => "▫",
+    }
+}
+
+/// A pane's background (the separators between panes are the gaps, drawn in `separator`).
+pub fn pane(theme: &Theme) -> iced::widget::container::Style {
+    iced::widget::container::Style {
+        background: Some(Background::Color(
+            theme.extended_palette().background.base.color,
+        )),
+        ..iced::widget::container::Style::default()
+    }
+}
+
+/// Behind the panes: shows through the 1-pixel gaps as separator lines.
+pub fn pane_gaps(theme: &Theme) -> iced::widget::container::Style {
+    iced::widget::container::Style {
+        background: Some(Background::Color(separator(theme))),
+        ..iced::widget::container::Style::default()
+    }
+}
+
 /// A pane separator colour.
 pub fn separator(theme: &Theme) -> Color {
     theme.extended_palette().background.strong.color
