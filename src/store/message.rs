@@ -295,6 +295,37 @@ impl Store {
         })
     }
 
+    /// Rows `offset..offset + limit` of several folders merged in `order` (the Unified Inbox).
+    /// Each folder gives at most `offset + limit` rows from its own index, and only those are
+    /// merged: the cost is that of paging one folder, never a sort of all their messages.
+    pub fn merged_page_at(
+        &self,
+        folders: &[i64],
+        order: SortOrder,
+        offset: usize,
+        limit: usize,
+    ) -> Result<Vec<MessageRow>> {
+        if folders.is_empty() || limit == 0 {
+            return Ok(Vec::new());
+        }
+        let each = i64::try_from(offset.saturating_add(limit)).unwrap_or(i64::MAX);
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let offset = i64::try_from(offset).unwrap_or(i64::MAX);
+        let sql = merged_page_sql(order, folders.len());
+        self.read(|conn| {
+            let mut stmt = conn
+                .prepare_cached(&sql)
+                .map_err(StoreError::sqlite("Prepare the merged page"))?;
+            let mut values: Vec<i64> = folders.to_vec();
+            values.extend([each, limit, offset]);
+            let rows = stmt
+                .query_map(rusqlite::params_from_iter(values), message_from_row)
+                .map_err(StoreError::sqlite("Read the merged page"))?;
+            rows.collect::<rusqlite::Result<Vec<_>>>()
+                .map_err(StoreError::sqlite("Read a message row"))
+        })
+    }
+
     /// The messages of a thread, oldest first.
     pub fn thread_messages(&self, thread_id: i64) -> Result<Vec<MessageRow>> {
         self.read(|conn| {
@@ -418,6 +449,36 @@ pub(super) fn folder_page_sql(order: SortOrder, with_cursor: bool) -> String {
     };
     format!(
         "SELECT {MESSAGE_COLUMNS} FROM message m WHERE m.folder_id = ?1{filter} ORDER BY {order_by} LIMIT {limit_param}"
+    )
+}
+
+/// The Unified Inbox query over `n` folders: one index-ordered, limited subquery per folder
+/// (parameters ?1..?n are the folders, then the per-folder limit, the limit and the offset).
+pub(super) fn merged_page_sql(order: SortOrder, n: usize) -> String {
+    let (inner, outer) = match order {
+        SortOrder::DateDesc => ("m.date DESC, m.id DESC", "date DESC, id DESC"),
+        SortOrder::From => ("m.sort_from, m.date, m.id", "sort_key, date, id"),
+        SortOrder::Subject => ("m.sort_subject, m.date, m.id", "sort_key, date, id"),
+    };
+    let key = match order {
+        SortOrder::DateDesc => "NULL",
+        SortOrder::From => "m.sort_from",
+        SortOrder::Subject => "m.sort_subject",
+    };
+    let parts: Vec<String> = (1..=n)
+        .map(|i| {
+            format!(
+                "SELECT * FROM (SELECT {MESSAGE_COLUMNS}, {key} AS sort_key FROM message m
+                 WHERE m.folder_id = ?{i} ORDER BY {inner} LIMIT ?{each})",
+                each = n + 1
+            )
+        })
+        .collect();
+    format!(
+        "{} ORDER BY {outer} LIMIT ?{} OFFSET ?{}",
+        parts.join(" UNION ALL "),
+        n + 2,
+        n + 3
     )
 }
 

@@ -476,3 +476,56 @@ fn sort_subject_strips_reply_prefixes() {
     assert_eq!(message::sort_subject("Re:"), "");
     assert_eq!(message::sort_subject("Reply needed"), "reply needed");
 }
+
+/// The Unified Inbox merges folders by date, pages by offset, and reads each folder through its
+/// date index (no sort of a whole folder).
+#[test]
+fn merged_pages_interleave_folders_by_date() {
+    let (_dir, store) = temp_store();
+    let a = store.add_account(&settings("a")).unwrap();
+    let b = store.add_account(&settings("b")).unwrap();
+    let inbox = |account: i64| store.folders(account).unwrap()[0].id;
+    let (fa, fb) = (inbox(a.id), inbox(b.id));
+    for n in 0..10i64 {
+        let (account, folder) = if n % 2 == 0 { (a.id, fa) } else { (b.id, fb) };
+        let mut m = message(folder, n + 1, 1_000 + n);
+        m.subject = format!("m{n}");
+        store.insert_messages(account, &[m]).unwrap();
+    }
+    let page = store
+        .merged_page_at(&[fa, fb], SortOrder::DateDesc, 2, 4)
+        .unwrap();
+    let subjects: Vec<&str> = page.iter().map(|r| r.subject.as_str()).collect();
+    assert_eq!(subjects, ["m7", "m6", "m5", "m4"]);
+    let all = store
+        .merged_page_at(&[fa, fb], SortOrder::Subject, 0, 100)
+        .unwrap();
+    assert_eq!(all.len(), 10);
+    assert_eq!(all[0].subject, "m0");
+    assert!(
+        store
+            .merged_page_at(&[], SortOrder::DateDesc, 0, 10)
+            .unwrap()
+            .is_empty()
+    );
+    let plan: String = store
+        .read(|conn| {
+            let mut stmt = conn
+                .prepare(&format!(
+                    "EXPLAIN QUERY PLAN {}",
+                    message::merged_page_sql(SortOrder::DateDesc, 2)
+                ))
+                .unwrap();
+            let rows: Vec<String> = stmt
+                .query_map(rusqlite::params![fa, fb, 6, 4, 2], |r| {
+                    r.get::<_, String>(3)
+                })
+                .unwrap()
+                .map(|r| r.unwrap())
+                .collect();
+            Ok(rows.join("\n"))
+        })
+        .unwrap();
+    assert!(plan.contains("message_folder_date"), "{plan}");
+    assert!(!plan.contains("SCAN m"), "{plan}");
+}

@@ -40,7 +40,47 @@ pub async fn tree(store: Store) -> Result<Vec<AccountTree>, String> {
     .await
 }
 
-/// Rows `offset..offset + limit` of a folder in `order`.
+/// The Unified Inbox's id in the folder pane (no real folder has a negative id).
+pub const UNIFIED: i64 = -1;
+
+/// The Unified Inbox as a folder row: every account's Inbox, counts summed.
+pub fn unified(inboxes: &[&Folder]) -> Folder {
+    let sum = |f: fn(&Folder) -> i64| inboxes.iter().map(|i| f(i)).sum::<i64>();
+    Folder {
+        id: UNIFIED,
+        account_id: UNIFIED,
+        path: "Unified Inbox".into(),
+        server_path: String::new(),
+        delimiter: None,
+        role: Some(crate::mail::folder::FolderRole::Inbox),
+        attributes: crate::mail::folder::attr::NOSELECT,
+        subscribed: true,
+        uidvalidity: None,
+        uidnext: None,
+        highestmodseq: None,
+        total: sum(|f| f.total),
+        unread: sum(|f| f.unread),
+        backfill_complete: inboxes.iter().all(|f| f.backfill_complete),
+        server_total: None,
+        server_unread: None,
+    }
+}
+
+/// Every account's Inbox.
+fn inboxes(store: &Store) -> Result<Vec<Folder>, String> {
+    let mut out = Vec::new();
+    for account in store.accounts().map_err(|e| e.to_string())? {
+        let folders = store.folders(account.id).map_err(|e| e.to_string())?;
+        out.extend(
+            folders
+                .into_iter()
+                .filter(|f| f.role == Some(crate::mail::folder::FolderRole::Inbox)),
+        );
+    }
+    Ok(out)
+}
+
+/// Rows `offset..offset + limit` of a folder (or of the Unified Inbox) in `order`.
 pub async fn page(
     store: Store,
     folder: i64,
@@ -49,6 +89,12 @@ pub async fn page(
     limit: usize,
 ) -> Result<Vec<MessageRow>, String> {
     blocking(move || {
+        if folder == UNIFIED {
+            let ids: Vec<i64> = inboxes(&store)?.iter().map(|f| f.id).collect();
+            return store
+                .merged_page_at(&ids, order, offset, limit)
+                .map_err(|e| e.to_string());
+        }
         store
             .folder_page_at(folder, order, offset, limit)
             .map_err(|e| e.to_string())
@@ -58,7 +104,14 @@ pub async fn page(
 
 /// A folder's current row (for its total after a change).
 pub async fn folder(store: Store, folder: i64) -> Result<Folder, String> {
-    blocking(move || store.folder(folder).map_err(|e| e.to_string())).await
+    blocking(move || {
+        if folder == UNIFIED {
+            let inboxes = inboxes(&store)?;
+            return Ok(unified(&inboxes.iter().collect::<Vec<_>>()));
+        }
+        store.folder(folder).map_err(|e| e.to_string())
+    })
+    .await
 }
 
 /// Search results over all accounts (or one), newest first.

@@ -133,6 +133,17 @@ impl State {
         }
     }
 
+    /// The Unified Inbox, shown when there is more than one account.
+    pub fn unified(&self) -> Option<Folder> {
+        let inboxes: Vec<&Folder> = self
+            .tree
+            .iter()
+            .flat_map(|t| &t.folders)
+            .filter(|f| f.role == Some(crate::mail::folder::FolderRole::Inbox))
+            .collect();
+        (self.tree.len() > 1).then(|| data::unified(&inboxes))
+    }
+
     /// The messages an action applies to: the marked ones, else the selected one.
     pub fn targets(&self) -> Vec<i64> {
         if self.marked.is_empty() {
@@ -241,11 +252,13 @@ pub fn update(state: &mut State, message: Message, store: &Store) -> (Task<Messa
         Message::TreeLoaded(Ok(tree)) => {
             state.tree = tree;
             // The open folder may have gone (account removed, folder deleted).
+            let unified = state.unified();
             if let Some(open) = &state.folder
                 && !state
                     .tree
                     .iter()
                     .flat_map(|t| &t.folders)
+                    .chain(&unified)
                     .any(|f| f.id == open.id)
             {
                 state.folder = None;
@@ -274,12 +287,16 @@ pub fn update(state: &mut State, message: Message, store: &Store) -> (Task<Messa
             (Task::none(), Action::None)
         }
         Message::SelectFolder(id) => {
-            let folder = state
-                .tree
-                .iter()
-                .flat_map(|t| &t.folders)
-                .find(|f| f.id == id)
-                .cloned();
+            let folder = if id == data::UNIFIED {
+                state.unified()
+            } else {
+                state
+                    .tree
+                    .iter()
+                    .flat_map(|t| &t.folders)
+                    .find(|f| f.id == id)
+                    .cloned()
+            };
             state.folder = folder;
             state.total = state
                 .folder
@@ -494,6 +511,15 @@ pub fn search_id() -> iced::widget::Id {
 
 pub fn folder_pane(state: &State) -> Element<'_, Message> {
     let mut tree = column![].spacing(2);
+    if let Some(unified) = state.unified() {
+        let selected = state.folder.as_ref().is_some_and(|f| f.id == data::UNIFIED);
+        tree = tree.push(
+            button(folder_label("✉ Unified Inbox".into(), unified.unread))
+                .style(move |t, s| theme::folder_button(t, s, selected))
+                .width(Length::Fill)
+                .on_press(Message::SelectFolder(data::UNIFIED)),
+        );
+    }
     for account in &state.tree {
         let id = account.account.id;
         let open = !state.collapsed.contains(&id);
@@ -517,12 +543,10 @@ pub fn folder_pane(state: &State) -> Element<'_, Message> {
                 .and_then(|d| folder.path.rsplit(d).next())
                 .unwrap_or(&folder.path);
             let (_, unread) = folder.counts();
-            let icon = theme::folder_icon(folder.role);
-            let label = if unread > 0 {
-                text(format!("{icon} {name}  {unread}")).font(theme::bold())
-            } else {
-                text(format!("{icon} {name}"))
-            };
+            let label = folder_label(
+                format!("{} {name}", theme::folder_icon(folder.role)),
+                unread,
+            );
             let selected = state.folder.as_ref().is_some_and(|f| f.id == folder.id);
             let indent = 12.0 + 14.0 * depth as f32;
             tree = tree.push(row![
@@ -544,6 +568,20 @@ pub fn folder_pane(state: &State) -> Element<'_, Message> {
         .padding(6)
         .height(Length::Fill)
         .into()
+}
+
+/// A folder's name, bold with its unread count on the right when it has unread mail.
+fn folder_label<'a>(name: String, unread: i64) -> Element<'a, Message> {
+    if unread > 0 {
+        row![
+            text(name).font(theme::bold()),
+            iced::widget::space::horizontal(),
+            text(theme::thousands(usize::try_from(unread).unwrap_or(0))).font(theme::bold()),
+        ]
+        .into()
+    } else {
+        text(name).into()
+    }
 }
 
 /// A folder's menu (opened with a right click): name field and the actions.

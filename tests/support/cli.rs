@@ -26,9 +26,14 @@ pub fn add_imap_account(
     extra: &[&str],
 ) {
     std::fs::create_dir_all(data).unwrap();
-    let password_file = data.join("password");
-    std::fs::write(&password_file, format!("{}\n", user.password)).unwrap();
     let name = user.address.split('@').next().unwrap();
+    // `password` for the first account (tests change it there); a second user gets their own.
+    let mut password_file = data.join("password");
+    let line = format!("{}\n", user.password);
+    if std::fs::read_to_string(&password_file).is_ok_and(|old| old != line) {
+        password_file = data.join(format!("password-{name}"));
+    }
+    std::fs::write(&password_file, line).unwrap();
     let incoming = format!("127.0.0.1:{imap_port}");
     let outgoing = format!("127.0.0.1:{}", servers.ports.submissions);
     let cmd = format!("cat {}", password_file.display());
