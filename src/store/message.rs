@@ -295,6 +295,27 @@ impl Store {
         })
     }
 
+    /// SQLite's plan for the list's page query in `order` (diagnostics and tests: it must be one
+    /// index search, never a scan or a sort of the folder).
+    pub fn explain_folder_page(&self, order: SortOrder) -> Result<String> {
+        let sql = format!(
+            "EXPLAIN QUERY PLAN {} OFFSET ?3",
+            folder_page_sql(order, false)
+        );
+        self.read(|conn| {
+            let mut stmt = conn
+                .prepare(&sql)
+                .map_err(StoreError::sqlite("Prepare the query plan"))?;
+            let rows = stmt
+                .query_map(params![1, 50, 0], |r| r.get::<_, String>(3))
+                .map_err(StoreError::sqlite("Read the query plan"))?;
+            let lines = rows
+                .collect::<rusqlite::Result<Vec<_>>>()
+                .map_err(StoreError::sqlite("Read the query plan"))?;
+            Ok(lines.join("\n"))
+        })
+    }
+
     /// Rows `offset..offset + limit` of several folders merged in `order` (the Unified Inbox).
     /// Each folder gives at most `offset + limit` rows from its own index, and only those are
     /// merged: the cost is that of paging one folder, never a sort of all their messages.

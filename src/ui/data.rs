@@ -80,6 +80,15 @@ fn inboxes(store: &Store) -> Result<Vec<Folder>, String> {
     Ok(out)
 }
 
+/// How many list pages the window has read from the store (tests check that opening a folder
+/// costs one query).
+static PAGE_QUERIES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// The number of list pages read so far.
+pub fn page_queries() -> usize {
+    PAGE_QUERIES.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 /// Rows `offset..offset + limit` of a folder (or of the Unified Inbox) in `order`.
 pub async fn page(
     store: Store,
@@ -88,6 +97,7 @@ pub async fn page(
     offset: usize,
     limit: usize,
 ) -> Result<Vec<MessageRow>, String> {
+    PAGE_QUERIES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     blocking(move || {
         if folder == UNIFIED {
             let ids: Vec<i64> = inboxes(&store)?.iter().map(|f| f.id).collect();
@@ -97,6 +107,24 @@ pub async fn page(
         }
         store
             .folder_page_at(folder, order, offset, limit)
+            .map_err(|e| e.to_string())
+    })
+    .await
+}
+
+/// Up to `limit` rows of a folder that follow `cursor` (the row above them) in `order`: a keyset
+/// page, which costs the same anywhere in the folder (an OFFSET counts the rows it skips).
+pub async fn page_after(
+    store: Store,
+    folder: i64,
+    order: SortOrder,
+    cursor: crate::store::PageCursor,
+    limit: usize,
+) -> Result<Vec<MessageRow>, String> {
+    PAGE_QUERIES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    blocking(move || {
+        store
+            .folder_page(folder, order, Some(&cursor), limit)
             .map_err(|e| e.to_string())
     })
     .await

@@ -218,15 +218,32 @@ impl State {
         let limit = in_view + 4 * MARGIN;
         self.loading = Some((start, limit));
         let (id, order) = (folder.id, self.order);
-        Task::perform(
-            data::page(store.clone(), id, order, start, limit),
-            move |result| Message::PageLoaded {
-                folder: id,
-                order,
-                start,
-                result,
-            },
-        )
+        let done = move |result| Message::PageLoaded {
+            folder: id,
+            order,
+            start,
+            result,
+        };
+        // Scrolling on from loaded rows continues after the row above `start` (keyset); a jump
+        // (or a stale window) reads by offset.
+        let above = start
+            .checked_sub(1)
+            .and_then(|i| i.checked_sub(have_start))
+            .and_then(|i| self.window.rows.get(i))
+            .filter(|_| !self.stale && id != data::UNIFIED);
+        match above {
+            Some(row) => Task::perform(
+                data::page_after(
+                    store.clone(),
+                    id,
+                    order,
+                    crate::store::PageCursor::after(row, order),
+                    limit,
+                ),
+                done,
+            ),
+            None => Task::perform(data::page(store.clone(), id, order, start, limit), done),
+        }
     }
 
     /// Re-reads the tree and the open folder (after an engine says something changed).
