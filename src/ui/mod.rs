@@ -68,6 +68,9 @@ pub struct State {
     prefs_dirty: bool,
     /// Counts saves in Settings (a new password restarts the engines, like a server change).
     password_epoch: u64,
+    /// Startup tracing, and what it has reported: (first frame, first rows).
+    trace: Trace,
+    traced: (bool, bool),
 }
 
 /// The panes of the main window.
@@ -124,6 +127,8 @@ pub enum Message {
     SystemMode(iced::theme::Mode),
     Resized(iced::Size),
     PaneResized(pane_grid::ResizeEvent),
+    /// A frame was presented (only subscribed to while tracing startup).
+    Frame,
     PrefsSaved(Result<(), String>),
     Shortcut(Shortcut),
     GetMail,
@@ -167,9 +172,44 @@ pub fn application(
         .window_size(size)
 }
 
+/// When the process started (for `TERN_STARTUP_TRACE`).
+static STARTED: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+
 /// Starts the desktop app with its data in `data_dir`.
+///
+/// With `TERN_STARTUP_TRACE` set, it prints to stderr when the first frame was presented and when
+/// the open folder's first rows arrived, in milliseconds since start; with
+/// `TERN_STARTUP_TRACE=exit` it then quits (benchmarks and the Xvfb smoke test use this).
 pub fn run(data_dir: PathBuf) -> iced::Result {
+    STARTED.get_or_init(std::time::Instant::now);
     application(data_dir).run()
+}
+
+/// What `TERN_STARTUP_TRACE` asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+enum Trace {
+    #[default]
+    Off,
+    Print,
+    PrintAndExit,
+}
+
+impl Trace {
+    fn from_env() -> Trace {
+        match std::env::var("TERN_STARTUP_TRACE").as_deref() {
+            Ok("exit") => Trace::PrintAndExit,
+            Ok(_) => Trace::Print,
+            Err(_) => Trace::Off,
+        }
+    }
+}
+
+/// Milliseconds since the process started (since the program was built, in tests).
+fn since_start() -> u128 {
+    STARTED
+        .get_or_init(std::time::Instant::now)
+        .elapsed()
+        .as_millis()
 }
 
 fn boot(data_dir: PathBuf, prefs: prefs::Prefs) -> (State, Task<Message>) {
@@ -194,6 +234,8 @@ fn boot(data_dir: PathBuf, prefs: prefs::Prefs) -> (State, Task<Message>) {
         prefs_saving: false,
         prefs_dirty: false,
         password_epoch: 0,
+        trace: Trace::from_env(),
+        traced: (false, false),
     };
     (
         state,
@@ -222,6 +264,11 @@ fn subscription(state: &State) -> Subscription<Message> {
         engines::subscriptions(&state.data_dir, &accounts).map(Message::Engine),
         iced::window::resize_events().map(|(_, size)| Message::Resized(size)),
         iced::system::theme_changes().map(Message::SystemMode),
+        if state.trace != Trace::Off && state.traced != (true, true) {
+            iced::window::frames().map(|_| Message::Frame)
+        } else {
+            Subscription::none()
+        },
     ])
 }
 
@@ -521,6 +568,7 @@ pub fn update(state: &mut State, message: Message) -> Task<Message> {
             state.system_mode = mode;
             Task::none()
         }
+        Message::Frame => trace_frame(state),
         Message::Resized(size) => {
             state.prefs.width = size.width;
             state.prefs.height = size.height;
@@ -601,6 +649,26 @@ pub fn update(state: &mut State, message: Message) -> Task<Message> {
             Task::none()
         }
     }
+}
+
+/// Startup tracing: reports the first frame, then the first frame that shows the folder's rows.
+fn trace_frame(state: &mut State) -> Task<Message> {
+    if !state.traced.0 {
+        state.traced.0 = true;
+        eprintln!("tern: first frame after {} ms", since_start());
+    }
+    if !state.traced.1 && !state.mailbox.window.rows.is_empty() {
+        state.traced.1 = true;
+        eprintln!(
+            "tern: first rows after {} ms ({} messages in the folder)",
+            since_start(),
+            state.mailbox.total
+        );
+        if state.trace == Trace::PrintAndExit {
+            return iced::exit();
+        }
+    }
+    Task::none()
 }
 
 /// Writes the window's preferences in the background, one write at a time: a change while one
