@@ -881,6 +881,38 @@ fn sync_window_and_bodies_for_offline_reading() {
         "{inbox}"
     );
     assert!(inbox["unread"].as_i64().unwrap() >= 2, "{inbox}");
+
+    // Search on the server finds mail outside the window; its headers are cached on the way.
+    let word = "Quarterly";
+    let local = json(tern(&data, &["search", word, "--json"]));
+    assert_eq!(local.as_array().unwrap().len(), 0, "not cached: {local}");
+    let mut c = imap(&servers, bob);
+    c.imap_ok("s1", "SELECT INBOX");
+    let expected = c
+        .imap_ok("s2", &format!("UID SEARCH TEXT {word}"))
+        .iter()
+        .find(|l| l.starts_with("* SEARCH"))
+        .map_or(0, |l| l.split_whitespace().count() - 2);
+    assert!(expected > 0, "the corpus has {word} messages");
+    let found = json(tern(
+        &data,
+        &["search", word, "--server", "--folder", "INBOX", "--json"],
+    ));
+    let found = found.as_array().unwrap();
+    assert_eq!(found.len(), expected, "{found:?}");
+    assert!(
+        found
+            .iter()
+            .all(|r| r["subject"].as_str().unwrap().contains(word))
+    );
+    assert_eq!(
+        list(&data, "INBOX").len(),
+        2 + expected,
+        "the matches are cached now"
+    );
+    // Asked again, the same rows (no duplicates).
+    let again = json(tern(&data, &["search", word, "--server", "--json"]));
+    assert_eq!(again.as_array().unwrap().len(), expected);
 }
 
 #[test]

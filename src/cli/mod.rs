@@ -3,6 +3,7 @@
 
 mod actions;
 mod output;
+mod search;
 mod send;
 mod show;
 mod sync;
@@ -87,6 +88,13 @@ pub enum Command {
         query: String,
         #[arg(long, value_name = "N")]
         account: Option<String>,
+        /// Only this folder (of --account, or of the only account).
+        #[arg(long, value_name = "PATH")]
+        folder: Option<String>,
+        /// Also ask the IMAP server (UID SEARCH TEXT) in --folder (default INBOX), caching the
+        /// headers of matches not downloaded yet, and merge its answer with the local one.
+        #[arg(long)]
+        server: bool,
         #[arg(long, value_name = "K", default_value_t = 100)]
         limit: usize,
         #[arg(long)]
@@ -357,15 +365,21 @@ pub fn run(data_dir: PathBuf, command: Command) -> anyhow::Result<()> {
         Command::Search {
             query,
             account,
+            folder,
+            server,
             limit,
             json,
-        } => {
-            let account_id = match account {
-                Some(name) => Some(store.find_account(&name)?.id),
-                None => None,
-            };
-            output::messages(&store, &store.search(&query, account_id, limit)?, json)
-        }
+        } => search::run(
+            &store,
+            &search::Query {
+                text: query,
+                account,
+                folder,
+                server,
+                limit,
+            },
+            json,
+        ),
         Command::Sync { account } => sync::run(&store, account.as_deref()),
         Command::Folder(command) => actions::folder(&store, command),
         Command::Save { id, dir, offline } => show::save(&store, id, &dir, offline),

@@ -347,6 +347,29 @@ impl Store {
         })
     }
 
+    /// The cached messages of a folder with these UIDs, newest first (UIDs not cached are
+    /// simply missing from the answer).
+    pub fn messages_by_uid(&self, folder_id: i64, uids: &[u32]) -> Result<Vec<MessageRow>> {
+        let mut out = Vec::new();
+        self.read(|conn| {
+            let mut stmt = conn
+                .prepare_cached(&format!(
+                    "SELECT {MESSAGE_COLUMNS} FROM message m WHERE m.folder_id = ?1 AND m.uid = ?2"
+                ))
+                .map_err(StoreError::sqlite("Prepare the lookup by UID"))?;
+            for uid in uids {
+                let row = stmt
+                    .query_row(params![folder_id, uid], message_from_row)
+                    .optional()
+                    .map_err(StoreError::sqlite("Read a message by UID"))?;
+                out.extend(row);
+            }
+            Ok(())
+        })?;
+        out.sort_by_key(|r| std::cmp::Reverse((r.date, r.id)));
+        Ok(out)
+    }
+
     /// The messages of a thread, oldest first.
     pub fn thread_messages(&self, thread_id: i64) -> Result<Vec<MessageRow>> {
         self.read(|conn| {
@@ -410,6 +433,17 @@ impl Store {
         account_id: Option<i64>,
         limit: usize,
     ) -> Result<Vec<MessageRow>> {
+        self.search_in(text, account_id, None, limit)
+    }
+
+    /// `search` limited to one account and/or one folder.
+    pub fn search_in(
+        &self,
+        text: &str,
+        account_id: Option<i64>,
+        folder_id: Option<i64>,
+        limit: usize,
+    ) -> Result<Vec<MessageRow>> {
         let Some(query) = fts_query(text) else {
             return Ok(Vec::new());
         };
@@ -419,11 +453,15 @@ impl Store {
                 .prepare_cached(&format!(
                     "SELECT {MESSAGE_COLUMNS} FROM message_fts f JOIN message m ON m.id = f.rowid
                      WHERE message_fts MATCH ?1 AND (?2 IS NULL OR m.account_id = ?2)
+                       AND (?4 IS NULL OR m.folder_id = ?4)
                      ORDER BY m.date DESC, m.id DESC LIMIT ?3"
                 ))
                 .map_err(StoreError::sqlite("Prepare the search"))?;
             let rows = stmt
-                .query_map(params![query, account_id, limit], message_from_row)
+                .query_map(
+                    params![query, account_id, limit, folder_id],
+                    message_from_row,
+                )
                 .map_err(StoreError::sqlite("Search messages"))?;
             rows.collect::<rusqlite::Result<Vec<_>>>()
                 .map_err(StoreError::sqlite("Read a search result"))

@@ -142,18 +142,41 @@ pub async fn folder(store: Store, folder: i64) -> Result<Folder, String> {
     .await
 }
 
-/// Search results over all accounts (or one), newest first.
+/// Search results over all accounts, or in one folder, newest first.
 pub async fn search(
     store: Store,
     query: String,
-    account: Option<i64>,
+    folder: Option<i64>,
 ) -> Result<Vec<MessageRow>, String> {
     blocking(move || {
         store
-            .search(&query, account, 500)
+            .search_in(&query, None, folder, 500)
             .map_err(|e| e.to_string())
     })
     .await
+}
+
+/// The IMAP server's search of one folder (headers of matches not cached yet are fetched and
+/// cached), merged with `local`.
+pub async fn server_search(
+    store: Store,
+    folder: i64,
+    query: String,
+    local: Vec<MessageRow>,
+) -> Result<Vec<MessageRow>, String> {
+    let account = blocking({
+        let store = store.clone();
+        move || {
+            let folder = store.folder(folder).map_err(|e| e.to_string())?;
+            store.account(folder.account_id).map_err(|e| e.to_string())
+        }
+    })
+    .await?;
+    let password = password(&account).await?;
+    let found = crate::engine::imap::server_search(&store, &account, &password, folder, &query)
+        .await
+        .map_err(|e| format!("Search on the server failed: {e}"))?;
+    Ok(crate::engine::imap::merge_results(local, found, 1_000))
 }
 
 /// The readable text of a message: from the cache, else fetched by the engine (only the part

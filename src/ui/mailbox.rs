@@ -49,6 +49,10 @@ pub struct State {
     pub search: String,
     /// Search results replace the folder list while a search is active.
     pub results: Option<Vec<MessageRow>>,
+    /// Search only the open folder (else all mail of every account).
+    pub search_folder: bool,
+    /// What the last "Search on server" did ("Searching the server…", "12 found on the server").
+    pub server_note: Option<String>,
     /// The folder whose menu (right click) is open, and the name typed in it.
     menu: Option<i64>,
     menu_name: String,
@@ -80,6 +84,10 @@ pub enum Message {
     Sort(SortOrder),
     SearchChanged(String),
     SearchDone(String, Result<Vec<MessageRow>, String>),
+    /// Search only the open folder (true) or all mail (false).
+    SearchScope(bool),
+    SearchServer,
+    ServerDone(String, Result<Vec<MessageRow>, String>),
     FolderMenu(i64),
     MenuName(String),
     FolderCommand(FolderCommand),
@@ -142,6 +150,24 @@ impl State {
             .filter(|f| f.role == Some(crate::mail::folder::FolderRole::Inbox))
             .collect();
         (self.tree.len() > 1).then(|| data::unified(&inboxes))
+    }
+
+    /// The folder a search is limited to (None: all mail).
+    fn search_scope(&self) -> Option<i64> {
+        self.folder
+            .as_ref()
+            .filter(|f| self.search_folder && f.id != data::UNIFIED)
+            .map(|f| f.id)
+    }
+
+    /// The open folder, when it is on an IMAP server (so "Search on server" applies).
+    fn server_searchable(&self) -> Option<&Folder> {
+        let folder = self.folder.as_ref().filter(|f| f.id != data::UNIFIED)?;
+        self.tree
+            .iter()
+            .find(|t| t.account.id == folder.account_id)
+            .filter(|t| t.account.settings.protocol == crate::account::Protocol::Imap)
+            .map(|_| folder)
     }
 
     /// The messages an action applies to: the marked ones, else the selected one.
@@ -416,14 +442,61 @@ pub fn update(state: &mut State, message: Message, store: &Store) -> (Task<Messa
                 return (state.ensure_loaded(store), Action::None);
             }
             // Results as you type; an older answer is dropped when it arrives (see SearchDone).
-            let account = None;
+            state.server_note = None;
+            let folder = state.search_scope();
             (
                 Task::perform(
-                    data::search(store.clone(), query.clone(), account),
+                    data::search(store.clone(), query.clone(), folder),
                     move |r| Message::SearchDone(query.clone(), r),
                 ),
                 Action::None,
             )
+        }
+        Message::SearchScope(folder) => {
+            state.search_folder = folder;
+            let query = state.search.clone();
+            update(state, Message::SearchChanged(query), store)
+        }
+        Message::SearchServer => {
+            let Some((folder_id, path)) = state.server_searchable().map(|f| (f.id, f.path.clone()))
+            else {
+                return (Task::none(), Action::None);
+            };
+            let query = state.search.trim().to_owned();
+            if query.is_empty() {
+                return (Task::none(), Action::None);
+            }
+            state.server_note = Some(format!("Searching {path} on the server…"));
+            let local = state.results.clone().unwrap_or_default();
+            let asked = state.search.clone();
+            (
+                Task::perform(
+                    data::server_search(store.clone(), folder_id, query, local),
+                    move |r| Message::ServerDone(asked.clone(), r),
+                ),
+                Action::None,
+            )
+        }
+        Message::ServerDone(query, result) => {
+            if query != state.search {
+                return (Task::none(), Action::None);
+            }
+            match result {
+                Ok(rows) => {
+                    let before = state.results.as_ref().map_or(0, Vec::len);
+                    state.server_note = Some(format!(
+                        "The server found {} more",
+                        theme::thousands(rows.len().saturating_sub(before))
+                    ));
+                    state.results = Some(rows);
+                    state.selected = None;
+                    (Task::none(), Action::None)
+                }
+                Err(e) => {
+                    state.server_note = Some(e);
+                    (Task::none(), Action::None)
+                }
+            }
         }
         Message::FolderMenu(id) => {
             state.menu = if state.menu == Some(id) {
@@ -703,8 +776,13 @@ pub fn message_list(state: &State) -> Element<'_, Message> {
             .style(move |t, s| theme::row_button(t, s, state.order == order))
             .on_press(Message::Sort(order))
     };
+    let hint = if state.search_folder {
+        "Search this folder (Ctrl+F)"
+    } else {
+        "Search all mail (Ctrl+F)"
+    };
     let header = row![
-        text_input("Search all mail (Ctrl+F)", &state.search)
+        text_input(hint, &state.search)
             .id(search_id())
             .on_input(Message::SearchChanged)
             .width(Length::FillPortion(3)),
@@ -719,9 +797,37 @@ pub fn message_list(state: &State) -> Element<'_, Message> {
         (None, Some(folder)) => format!("{} — {} messages", folder.path, theme::thousands(total)),
         (None, None) => "No folder selected".to_owned(),
     };
+    let mut info = row![text(title).size(13)]
+        .spacing(8)
+        .align_y(iced::Alignment::Center);
+    if !state.search.trim().is_empty() {
+        let scope = |label: &'static str, folder: bool| {
+            button(text(label).size(13))
+                .style(move |t, s| theme::row_button(t, s, state.search_folder == folder))
+                .padding([2, 6])
+                .on_press(Message::SearchScope(folder))
+        };
+        info = info.push(iced::widget::space::horizontal());
+        info = info.push(scope("All mail", false));
+        info = info.push(scope("This folder", true));
+        info = info.push(
+            button(text("Search on server").size(13))
+                .style(button::secondary)
+                .padding([2, 6])
+                .on_press_maybe(
+                    state
+                        .server_searchable()
+                        .is_some()
+                        .then_some(Message::SearchServer),
+                ),
+        );
+    }
+    if let Some(note) = &state.server_note {
+        info = info.push(text(note.clone()).size(13).style(theme::muted));
+    }
     column![
         header,
-        text(title).size(13),
+        info,
         scrollable(list)
             .id(list_id())
             .on_scroll(Message::Scrolled)

@@ -119,7 +119,7 @@ impl FolderSync<'_> {
     }
 
     /// `UID FETCH set items`, the answers that could be parsed.
-    async fn fetch_items(
+    pub(super) async fn fetch_items(
         &mut self,
         set: &str,
         items: Vec<MessageDataItemName<'static>>,
@@ -138,7 +138,7 @@ impl FolderSync<'_> {
     /// Rows for the `asked` UIDs (in that order), recovering the ones whose answer was set aside
     /// or incomplete: asked again without BODYSTRUCTURE, then as placeholders. A UID that does
     /// not answer at all was expunged meanwhile.
-    async fn rows_with_recovery(
+    pub(super) async fn rows_with_recovery(
         &mut self,
         fetched: Vec<Fetched>,
         asked: &[u32],

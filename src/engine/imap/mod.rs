@@ -13,6 +13,7 @@ mod headers;
 mod manage;
 mod replay;
 mod runner;
+mod search;
 mod status;
 mod sync;
 
@@ -25,6 +26,7 @@ pub use headers::UNREADABLE_SUBJECT;
 pub use manage::{FolderAction, manage_folder};
 pub use replay::replay;
 pub use runner::{IDLE_LIMIT, MAX_BACKOFF, run};
+pub use search::{MAX_RESULTS, merge_results, server_search};
 pub use sync::{SyncReport, connect, sync_account, sync_session};
 
 use crate::account::Account;
