@@ -247,3 +247,86 @@ fn html_message(to: &str, date: i64) -> Vec<u8> {
     )
     .into_bytes()
 }
+
+/// The Outbox lists a message that cannot be sent (its server is down) and takes it back into
+/// the composer to be edited; it leaves the outbox then, so it is not sent meanwhile.
+#[test]
+fn the_outbox_shows_waiting_mail_and_gives_it_back_to_edit() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let add = tern(
+        &data,
+        &[
+            "account",
+            "add",
+            "--name",
+            "stuck",
+            "--email",
+            "stuck@example.test",
+            "--protocol",
+            "imap",
+            "--incoming",
+            "127.0.0.1:1",
+            "--incoming-security",
+            "tls",
+            "--outgoing",
+            "127.0.0.1:1",
+            "--outgoing-security",
+            "tls",
+            "--password-cmd",
+            "echo not-used",
+        ],
+    );
+    assert!(
+        add.status.success(),
+        "{}",
+        String::from_utf8_lossy(&add.stderr)
+    );
+    let mut send = std::process::Command::new(env!("CARGO_BIN_EXE_tern"))
+        .arg("--data-dir")
+        .arg(&data)
+        .args([
+            "send",
+            "--account",
+            "stuck",
+            "--to",
+            "dan@example.test",
+            "--bcc",
+            "eve@example.test",
+            "--subject",
+            "Stuck in the outbox",
+            "--queue",
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write as _;
+    send.stdin
+        .take()
+        .unwrap()
+        .write_all(b"Hello Dan.\n")
+        .unwrap();
+    let out = send.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let tests = dir.path().join("ice");
+    std::fs::create_dir_all(&tests).unwrap();
+    let ice = "viewport: 1280x800\nmode: Zen\n-----\n\
+               click \"⇪ Outbox\"\n\
+               expect \"Stuck in the outbox\"\n\
+               click \"Edit\"\n\
+               expect \"Send (Ctrl+Enter)\"\n";
+    std::fs::write(tests.join("outbox.ice"), ice).unwrap();
+    iced_test::run(tern::ui::application(data.clone()), &tests)
+        .unwrap_or_else(|e| panic!("{e:?}\n{ice}"));
+    let store = tern::store::Store::open_dir(&data).unwrap();
+    assert!(
+        store.outbox(None).unwrap().is_empty(),
+        "the edited message left the outbox"
+    );
+}

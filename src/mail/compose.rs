@@ -48,6 +48,86 @@ pub struct Draft {
     pub references: Vec<String>,
 }
 
+/// A built message back as a draft, to edit it again (a message from the outbox): To, Cc,
+/// Reply-To, Subject, the text, the attachments and the threading headers; Bcc is the envelope's
+/// recipients that are in neither To nor Cc (it is not in the headers). None when unreadable.
+pub fn reopen(raw: &[u8], envelope: &[String]) -> Option<Draft> {
+    use mail_parser::{MessageParser, MimeHeaders as _};
+    let message = MessageParser::default().parse(raw)?;
+    let list = |address: Option<&mail_parser::Address<'_>>| -> Vec<String> {
+        address
+            .map(|a| {
+                a.iter()
+                    .filter_map(|a| {
+                        let addr = a.address()?;
+                        Some(match a.name() {
+                            Some(name) if !name.is_empty() => format!("{name} <{addr}>"),
+                            _ => addr.to_owned(),
+                        })
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let to = list(message.to());
+    let cc = list(message.cc());
+    let visible: Vec<String> = message
+        .to()
+        .into_iter()
+        .chain(message.cc())
+        .flat_map(|a| a.iter())
+        .filter_map(|a| a.address().map(str::to_lowercase))
+        .collect();
+    let bcc = envelope
+        .iter()
+        .filter(|r| !visible.contains(&r.to_lowercase()))
+        .cloned()
+        .collect();
+    let ids = |v: &mail_parser::HeaderValue<'_>| -> Vec<String> {
+        v.as_text_list()
+            .map(|l| l.iter().map(|s| s.to_string()).collect())
+            .unwrap_or_default()
+    };
+    Some(Draft {
+        to,
+        cc,
+        bcc,
+        reply_to: list(message.reply_to()),
+        subject: message.subject().unwrap_or_default().to_owned(),
+        text: message
+            .body_text(0)
+            .map(|t| t.replace("\r\n", "\n"))
+            .unwrap_or_default(),
+        html: message
+            .body_html(0)
+            .filter(|_| !message.html_body.is_empty())
+            .map(|h| h.into_owned()),
+        attachments: message
+            .attachments()
+            .filter(|p| !matches!(p.body, mail_parser::PartType::Message(_)))
+            .map(|p| {
+                let filename = p.attachment_name().unwrap_or("attachment").to_owned();
+                Attachment {
+                    content_type: p
+                        .content_type()
+                        .map(|ct| {
+                            format!("{}/{}", ct.ctype(), ct.subtype().unwrap_or("octet-stream"))
+                        })
+                        .unwrap_or_else(|| content_type_for(&filename)),
+                    filename,
+                    data: p.contents().to_vec(),
+                }
+            })
+            .collect(),
+        attached_message: message
+            .attachments()
+            .find(|p| matches!(p.body, mail_parser::PartType::Message(_)))
+            .map(|p| p.contents().to_vec()),
+        in_reply_to: ids(message.in_reply_to()).into_iter().next(),
+        references: ids(message.references()),
+    })
+}
+
 /// A finished message: the exact bytes to send and to file in Sent, and its envelope.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Built {
@@ -390,6 +470,23 @@ mod tests {
             }],
             ..Draft::default()
         }
+    }
+
+    #[test]
+    fn a_built_message_reopens_as_the_same_draft() {
+        let built = build(&me(), &draft(), 1_795_000_000).unwrap();
+        let again = reopen(&built.raw, &built.recipients).unwrap();
+        assert_eq!(again.to, ["Bob <bob@example.test>"], "names and addresses");
+        assert_eq!(
+            again.cc,
+            ["carol@example.test", "Doe, Dave <dave@example.test>"]
+        );
+        assert_eq!(again.bcc, ["eve@example.test"], "Bcc from the envelope");
+        assert_eq!(again.subject, draft().subject);
+        assert_eq!(again.text, draft().text);
+        assert_eq!(again.attachments, draft().attachments);
+        assert!(again.html.unwrap().contains("<b>Bob</b>"));
+        assert!(reopen(b"", &[]).is_none() || reopen(b"", &[]).is_some_and(|d| d.to.is_empty()));
     }
 
     #[test]

@@ -19,11 +19,18 @@ pub(super) struct Migration {
 
 /// Every migration, in order. Embedded at build time; `tests::migrations_match_the_directory`
 /// fails if a file in `migrations/` is missing here or misnumbered.
-pub(super) const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "initial",
-    sql: include_str!("../../migrations/0001_initial.sql"),
-}];
+pub(super) const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "initial",
+        sql: include_str!("../../migrations/0001_initial.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "contacts",
+        sql: include_str!("../../migrations/0002_contacts.sql"),
+    },
+];
 
 /// The schema version this build writes.
 pub const LATEST_VERSION: u32 = MIGRATIONS.len() as u32;

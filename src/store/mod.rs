@@ -7,6 +7,7 @@
 //! - The API is typed methods; rusqlite types never leave this module.
 
 mod account;
+mod contact;
 mod error;
 mod folder;
 mod message;
@@ -24,6 +25,7 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 
+pub use contact::Contact;
 pub use error::StoreError;
 pub use folder::{Folder, FolderRole, NewFolder, attr};
 pub use message::{CachedPart, MessageRow, NewMessage, PageCursor, SortOrder, flag};

@@ -114,6 +114,21 @@ impl Store {
                 |r| r.get(0),
             )
             .map_err(StoreError::sqlite("Put the message in the outbox"))
+            .and_then(|id| {
+                // Who we write to is who we most likely write to again.
+                let mut stmt = tx
+                    .prepare_cached(
+                        "INSERT INTO contact (address, uses, last_used) VALUES (lower(?1), 5, ?2)
+                         ON CONFLICT (address) DO UPDATE SET uses = uses + 5,
+                             last_used = max(last_used, excluded.last_used)",
+                    )
+                    .map_err(StoreError::sqlite("Prepare the contact update"))?;
+                for address in message.recipients {
+                    stmt.execute(params![address, now()])
+                        .map_err(StoreError::sqlite("Remember a recipient"))?;
+                }
+                Ok(id)
+            })
         })
     }
 

@@ -529,3 +529,50 @@ fn merged_pages_interleave_folders_by_date() {
     assert!(plan.contains("message_folder_date"), "{plan}");
     assert!(!plan.contains("SCAN m"), "{plan}");
 }
+
+/// Senders and recipients complete by address or name prefix, most used first, through indexes.
+#[test]
+fn addresses_complete_from_senders_and_recipients() {
+    let (_dir, store) = temp_store();
+    let account = store.add_account(&settings("work")).unwrap();
+    let inbox = store.folders(account.id).unwrap()[0].id;
+    let mut batch = Vec::new();
+    for (uid, (name, addr)) in [
+        ("Ada Lovelace", "ada@example.test"),
+        ("Ada Lovelace", "ADA@example.test"),
+        ("Adam Smith", "adam@example.test"),
+        ("Grace Hopper", "grace@example.test"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let mut m = message(inbox, uid as i64 + 1, 1_000);
+        m.from_name = name.into();
+        m.from_addr = addr.into();
+        batch.push(m);
+    }
+    store.insert_messages(account.id, &batch).unwrap();
+    let found = store.complete_address("ad", 10).unwrap();
+    let addresses: Vec<&str> = found.iter().map(|c| c.address.as_str()).collect();
+    assert_eq!(addresses, ["ada@example.test", "adam@example.test"]);
+    assert_eq!(found[0].display(), "Ada Lovelace <ada@example.test>");
+    // By name, case-insensitively.
+    let found = store.complete_address("GRA", 10).unwrap();
+    assert_eq!(found.len(), 1);
+    // Writing to someone ranks them first.
+    store
+        .queue_outgoing(&crate::store::Outgoing {
+            account_id: account.id,
+            raw: b"Subject: x\r\n\r\nx\r\n",
+            mail_from: "work@example.test",
+            recipients: &["adam@example.test".to_owned()],
+            subject: "x",
+            in_reply_to_message: None,
+            forwarded_message: None,
+        })
+        .unwrap();
+    let found = store.complete_address("ad", 10).unwrap();
+    assert_eq!(found[0].address, "adam@example.test");
+    assert!(store.complete_address("  ", 10).unwrap().is_empty());
+    assert!(store.complete_address("%", 10).unwrap().is_empty());
+}

@@ -1,7 +1,11 @@
-//! The composer: From (account chooser), To, Cc, Bcc, Subject and the body (iced `text_editor`),
-//! prefilled for reply, reply-all and forward by `mail::reply`. "Send" puts the message in the
-//! outbox (one transaction) and closes at once; the engine sends it, and failures show in the
-//! outbox with the reason. "Save draft" files it in Drafts, replacing the previous save.
+//! The composer: From (account chooser), To, Cc, Bcc with completion from addresses seen in the
+//! store, Subject and the body (iced `text_editor`), prefilled for reply, reply-all and forward
+//! by `mail::reply`. Files are attached with "Attach…" (the system's file dialog) or by dropping
+//! them on the window. "Send" puts the message in the outbox (one transaction) and closes at
+//! once; the engine sends it, and failures show in the Outbox with the reason. "Save draft" files
+//! it in Drafts, replacing the previous save; changes are also saved every `AUTOSAVE`.
+
+use std::time::Duration;
 
 use iced::widget::{button, column, pick_list, row, text, text_editor, text_input};
 use iced::{Element, Length, Task};
@@ -9,7 +13,18 @@ use iced::{Element, Length, Task};
 use super::data;
 use super::theme;
 use crate::mail::compose::Draft;
-use crate::store::Store;
+use crate::store::{Contact, Store};
+
+/// How often a changed draft is saved on its own.
+pub const AUTOSAVE: Duration = Duration::from_secs(60);
+
+/// An address field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Field {
+    To,
+    Cc,
+    Bcc,
+}
 
 /// An account the message can be sent from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,6 +56,12 @@ pub struct State {
     draft_message: Option<i64>,
     pub error: Option<String>,
     busy: bool,
+    /// Changed since the last save (autosave only writes then).
+    pub dirty: bool,
+    /// Completions for the address being typed in a field.
+    suggestions: Option<(Field, Vec<Contact>)>,
+    /// What the last save did ("Draft saved at 14:05").
+    saved_note: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -49,6 +70,13 @@ pub enum Message {
     To(String),
     Cc(String),
     Bcc(String),
+    Completed(Field, String, Result<Vec<Contact>, String>),
+    Complete(Field, Contact),
+    Attach,
+    AttachPaths(Vec<std::path::PathBuf>),
+    Attached(Result<Vec<crate::mail::compose::Attachment>, String>),
+    RemoveAttachment(usize),
+    Autosave,
     Subject(String),
     Edit(text_editor::Action),
     Send,
@@ -94,6 +122,17 @@ impl State {
             draft_message: None,
             error: None,
             busy: false,
+            dirty: false,
+            suggestions: None,
+            saved_note: None,
+        }
+    }
+
+    fn field(&mut self, field: Field) -> &mut String {
+        match field {
+            Field::To => &mut self.to,
+            Field::Cc => &mut self.cc,
+            Field::Bcc => &mut self.bcc,
         }
     }
 
@@ -120,11 +159,67 @@ impl State {
 pub fn update(state: &mut State, message: Message, store: &Store) -> (Task<Message>, Action) {
     match message {
         Message::From(from) => state.from = Some(from),
-        Message::To(v) => state.to = v,
-        Message::Cc(v) => state.cc = v,
-        Message::Bcc(v) => state.bcc = v,
-        Message::Subject(v) => state.subject = v,
-        Message::Edit(action) => state.body.perform(action),
+        Message::To(v) => return (typed(state, Field::To, v, store), Action::None),
+        Message::Cc(v) => return (typed(state, Field::Cc, v, store), Action::None),
+        Message::Bcc(v) => return (typed(state, Field::Bcc, v, store), Action::None),
+        Message::Completed(field, fragment, result) => {
+            let current = last_fragment(state.field(field)).to_owned();
+            if current == fragment {
+                state.suggestions = result
+                    .ok()
+                    .filter(|found| !found.is_empty())
+                    .map(|found| (field, found));
+            }
+        }
+        Message::Complete(field, contact) => {
+            let value = state.field(field);
+            let before = match value.rfind(',') {
+                Some(i) => format!("{}, ", value.get(..i).unwrap_or_default().trim_end()),
+                None => String::new(),
+            };
+            *value = format!("{before}{}, ", contact.display());
+            state.suggestions = None;
+            state.dirty = true;
+        }
+        Message::Attach => {
+            return (
+                Task::perform(data::pick_attachments(), Message::AttachPaths),
+                Action::None,
+            );
+        }
+        Message::AttachPaths(paths) => {
+            if paths.is_empty() {
+                return (Task::none(), Action::None);
+            }
+            return (
+                Task::perform(data::read_attachments(paths), Message::Attached),
+                Action::None,
+            );
+        }
+        Message::Attached(Ok(files)) => {
+            state.base.attachments.extend(files);
+            state.dirty = true;
+        }
+        Message::Attached(Err(e)) => state.error = Some(e),
+        Message::RemoveAttachment(index) => {
+            if index < state.base.attachments.len() {
+                state.base.attachments.remove(index);
+                state.dirty = true;
+            }
+        }
+        Message::Autosave => {
+            if state.dirty && !state.busy {
+                return update(state, Message::SaveDraft, store);
+            }
+        }
+        Message::Subject(v) => {
+            state.subject = v;
+            state.dirty = true;
+        }
+        Message::Edit(action) => {
+            state.dirty |= action.is_edit();
+            state.body.perform(action);
+        }
         Message::Send => {
             let Some(from) = state.from.clone() else {
                 state.error = Some("Choose the account to send from.".into());
@@ -174,6 +269,11 @@ pub fn update(state: &mut State, message: Message, store: &Store) -> (Task<Messa
         }
         Message::DraftSaved(Ok(id)) => {
             state.busy = false;
+            state.dirty = false;
+            state.saved_note = Some(format!(
+                "Draft saved at {}",
+                chrono::Local::now().format("%H:%M")
+            ));
             state.draft_message = Some(id);
             return (
                 Task::none(),
@@ -188,29 +288,58 @@ pub fn update(state: &mut State, message: Message, store: &Store) -> (Task<Messa
     (Task::none(), Action::None)
 }
 
-pub fn view(state: &State) -> Element<'_, Message> {
-    let field =
-        |label: &'static str, hint: &'static str, value: &str, on: fn(String) -> Message| {
-            row![
-                text(label).width(70).style(theme::muted),
-                text_input(hint, value).on_input(on).width(Length::Fill),
-            ]
-            .spacing(6)
-            .align_y(iced::Alignment::Center)
-        };
-    let attachments = state
-        .base
-        .attachments
-        .iter()
-        .map(|a| a.filename.clone())
-        .chain(
-            state
-                .base
-                .attached_message
-                .as_ref()
-                .map(|_| "original message (.eml)".to_owned()),
-        )
-        .collect::<Vec<_>>();
+/// The address being typed: what follows the last comma.
+fn last_fragment(value: &str) -> &str {
+    value.rsplit(',').next().unwrap_or(value).trim()
+}
+
+/// An address field changed: keep it, and look up completions for its last address.
+fn typed(state: &mut State, field: Field, value: String, store: &Store) -> Task<Message> {
+    *state.field(field) = value;
+    state.dirty = true;
+    let fragment = last_fragment(state.field(field)).to_owned();
+    if fragment.chars().count() < 2 || fragment.contains('@') && fragment.ends_with('>') {
+        state.suggestions = None;
+        return Task::none();
+    }
+    Task::perform(
+        data::complete_address(store.clone(), fragment.clone()),
+        move |r| Message::Completed(field, fragment.clone(), r),
+    )
+}
+
+pub fn view<'a>(state: &'a State) -> Element<'a, Message> {
+    let field = |label: &'static str,
+                 hint: &'static str,
+                 value: &str,
+                 on: fn(String) -> Message|
+     -> Element<'_, Message> {
+        row![
+            text(label).width(70).style(theme::muted),
+            text_input(hint, value).on_input(on).width(Length::Fill),
+        ]
+        .spacing(6)
+        .align_y(iced::Alignment::Center)
+        .into()
+    };
+    let with_suggestions = |which: Field, input: Element<'a, Message>| -> Element<'a, Message> {
+        match &state.suggestions {
+            Some((field, found)) if *field == which => {
+                let mut list = column![input].spacing(2);
+                for contact in found {
+                    list = list.push(row![
+                        iced::widget::space::horizontal().width(76),
+                        button(text(contact.display()).size(14))
+                            .style(|t, s| theme::row_button(t, s, false))
+                            .width(Length::Fill)
+                            .on_press(Message::Complete(which, contact.clone())),
+                    ]);
+                }
+                list.into()
+            }
+            _ => input,
+        }
+    };
     let mut form = column![
         row![
             text("From").width(70).style(theme::muted),
@@ -219,9 +348,12 @@ pub fn view(state: &State) -> Element<'_, Message> {
         ]
         .spacing(6)
         .align_y(iced::Alignment::Center),
-        field("To", "name@example.com, …", &state.to, Message::To),
-        field("Cc", "", &state.cc, Message::Cc),
-        field("Bcc", "", &state.bcc, Message::Bcc),
+        with_suggestions(
+            Field::To,
+            field("To", "name@example.com, …", &state.to, Message::To)
+        ),
+        with_suggestions(Field::Cc, field("Cc", "", &state.cc, Message::Cc)),
+        with_suggestions(Field::Bcc, field("Bcc", "", &state.bcc, Message::Bcc)),
         field(
             "Subject",
             "What is it about?",
@@ -230,17 +362,41 @@ pub fn view(state: &State) -> Element<'_, Message> {
         ),
     ]
     .spacing(6);
-    if !attachments.is_empty() {
-        form = form.push(text(format!("Attached: {}", attachments.join(", "))).style(theme::muted));
+    let mut files = row![text("Attached").width(70).style(theme::muted)]
+        .spacing(6)
+        .align_y(iced::Alignment::Center);
+    for (index, a) in state.base.attachments.iter().enumerate() {
+        files = files.push(
+            button(text(format!(
+                "{} ({}) ×",
+                a.filename,
+                theme::short_size(i64::try_from(a.data.len()).unwrap_or(i64::MAX))
+            )))
+            .style(button::secondary)
+            .on_press(Message::RemoveAttachment(index)),
+        );
     }
-    let actions = row![
+    if state.base.attached_message.is_some() {
+        files = files.push(text("original message (.eml)"));
+    }
+    if !state.base.attachments.is_empty() || state.base.attached_message.is_some() {
+        form = form.push(files);
+    }
+    let mut actions = row![
         button(text("Send (Ctrl+Enter)")).on_press_maybe((!state.busy).then_some(Message::Send)),
         button(text("Save draft")).on_press_maybe((!state.busy).then_some(Message::SaveDraft)),
+        button(text("Attach…"))
+            .style(button::secondary)
+            .on_press(Message::Attach),
         button(text("Discard"))
             .style(button::secondary)
             .on_press(Message::Discard),
     ]
-    .spacing(8);
+    .spacing(8)
+    .align_y(iced::Alignment::Center);
+    if let Some(note) = &state.saved_note {
+        actions = actions.push(text(note.clone()).size(13).style(theme::muted));
+    }
     let mut page = column![
         form,
         text_editor(&state.body)

@@ -297,6 +297,104 @@ pub async fn queue_message(
 }
 
 /// Saves a draft in the account's Drafts folder, replacing `replaces`. Returns its message id.
+/// Address completions for what is typed in To, Cc or Bcc.
+pub async fn complete_address(
+    store: Store,
+    prefix: String,
+) -> Result<Vec<crate::store::Contact>, String> {
+    blocking(move || {
+        store
+            .complete_address(&prefix, 6)
+            .map_err(|e| e.to_string())
+    })
+    .await
+}
+
+/// Attachments larger than this are refused when added (most servers refuse 25 MB and up).
+pub const MAX_ATTACHMENT: u64 = 50 * 1024 * 1024;
+
+/// Reads files to attach (chosen in the dialog or dropped on the window).
+pub async fn read_attachments(
+    paths: Vec<std::path::PathBuf>,
+) -> Result<Vec<crate::mail::compose::Attachment>, String> {
+    blocking(move || {
+        paths
+            .iter()
+            .map(|path| {
+                let size = std::fs::metadata(path)
+                    .map_err(|e| format!("cannot attach {}: {e}", path.display()))?
+                    .len();
+                if size > MAX_ATTACHMENT {
+                    return Err(format!(
+                        "cannot attach {}: it is {} MB; the limit is {} MB",
+                        path.display(),
+                        size / 1_048_576,
+                        MAX_ATTACHMENT / 1_048_576
+                    ));
+                }
+                let data = std::fs::read(path)
+                    .map_err(|e| format!("cannot attach {}: {e}", path.display()))?;
+                let filename = path
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_else(|| "attachment".into());
+                Ok(crate::mail::compose::Attachment {
+                    content_type: crate::mail::compose::content_type_for(&filename),
+                    filename,
+                    data,
+                })
+            })
+            .collect()
+    })
+    .await
+}
+
+/// Asks for files to attach (the system's file dialog). Empty when cancelled.
+pub async fn pick_attachments() -> Vec<std::path::PathBuf> {
+    rfd::AsyncFileDialog::new()
+        .set_title("Attach files")
+        .pick_files()
+        .await
+        .unwrap_or_default()
+        .iter()
+        .map(|f| f.path().to_path_buf())
+        .collect()
+}
+
+/// The outbox, oldest first.
+pub async fn outbox(store: Store) -> Result<Vec<crate::store::OutboxRow>, String> {
+    blocking(move || store.outbox(None).map_err(|e| e.to_string())).await
+}
+
+/// Queues an outbox message to be sent now (the engine is told to flush).
+pub async fn outbox_retry(store: Store, id: i64) -> Result<(), String> {
+    blocking(move || store.outbox_retry(id).map_err(|e| e.to_string())).await
+}
+
+/// Deletes an outbox message that is not being sent.
+pub async fn outbox_drop(store: Store, id: i64) -> Result<(), String> {
+    blocking(move || store.outbox_drop(id).map_err(|e| e.to_string())).await
+}
+
+/// Takes a message out of the outbox to edit it: its draft (Bcc from the envelope) for the
+/// composer; it leaves the outbox in the same step, so it is never sent while being edited.
+pub async fn outbox_edit(store: Store, id: i64) -> Result<Prefill, String> {
+    blocking(move || {
+        let row = store.outbox_row(id).map_err(|e| e.to_string())?;
+        let raw = store.outbox_raw(id).map_err(|e| e.to_string())?;
+        let draft = crate::mail::compose::reopen(&raw, &row.recipients)
+            .ok_or_else(|| "this outbox message cannot be read back to edit it".to_owned())?;
+        store.outbox_drop(id).map_err(|e| e.to_string())?;
+        Ok(Prefill {
+            account: row.account_id,
+            draft,
+            in_reply_to: row.in_reply_to_message,
+            forwarded: row.forwarded_message,
+        })
+    })
+    .await
+}
+
 pub async fn save_draft(
     store: Store,
     account: i64,

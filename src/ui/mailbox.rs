@@ -65,6 +65,9 @@ pub struct State {
     anchor: Option<usize>,
     /// The keyboard modifiers held now (Ctrl/Shift+click).
     pub modifiers: iced::keyboard::Modifiers,
+    /// Messages in the outbox (the Outbox entry shows when there are any, or when it is open).
+    pub outbox_count: usize,
+    pub outbox_open: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -90,6 +93,7 @@ pub enum Message {
     ServerDone(String, Result<Vec<MessageRow>, String>),
     FolderMenu(i64),
     MenuName(String),
+    OpenOutbox,
     FolderCommand(FolderCommand),
 }
 
@@ -118,6 +122,8 @@ pub enum Action {
     },
     /// Mark every message of this folder read.
     MarkAllRead(i64),
+    /// Show the outbox in the list pane.
+    OpenOutbox,
 }
 
 impl State {
@@ -511,6 +517,7 @@ pub fn update(state: &mut State, message: Message, store: &Store) -> (Task<Messa
             state.menu_name = name;
             (Task::none(), Action::None)
         }
+        Message::OpenOutbox => (Task::none(), Action::OpenOutbox),
         Message::FolderCommand(command) => folder_command(state, command),
         Message::SearchDone(query, result) => {
             if query != state.search {
@@ -637,7 +644,8 @@ pub fn folder_pane(state: &State) -> Element<'_, Message> {
                 format!("{} {name}", theme::folder_icon(folder.role)),
                 unread,
             );
-            let selected = state.folder.as_ref().is_some_and(|f| f.id == folder.id);
+            let selected =
+                !state.outbox_open && state.folder.as_ref().is_some_and(|f| f.id == folder.id);
             let indent = 12.0 + 14.0 * depth as f32;
             tree = tree.push(row![
                 Space::new().width(indent),
@@ -653,6 +661,18 @@ pub fn folder_pane(state: &State) -> Element<'_, Message> {
                 tree = tree.push(row![Space::new().width(indent), folder_menu(state)]);
             }
         }
+    }
+    if state.outbox_count > 0 || state.outbox_open {
+        let selected = state.outbox_open;
+        tree = tree.push(
+            button(folder_label(
+                "⇪ Outbox".into(),
+                i64::try_from(state.outbox_count).unwrap_or(0),
+            ))
+            .style(move |t, s| theme::folder_button(t, s, selected))
+            .width(Length::Fill)
+            .on_press(Message::OpenOutbox),
+        );
     }
     container(scrollable(tree).height(Length::Fill))
         .padding(6)

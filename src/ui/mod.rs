@@ -13,6 +13,7 @@ pub mod engines;
 pub mod keys;
 pub mod mailbox;
 pub mod notify;
+pub mod outbox;
 pub mod prefs;
 pub mod reader;
 pub mod settings;
@@ -47,6 +48,8 @@ pub struct State {
     pub mailbox: mailbox::State,
     pub reader: reader::State,
     pub composer: Option<composer::State>,
+    /// The Outbox, shown in the list pane instead of the message list.
+    pub outbox: Option<outbox::State>,
     pub settings: Option<settings::State>,
     pub engines: BTreeMap<i64, EngineView>,
     /// Queued offline actions and outbox messages.
@@ -114,6 +117,7 @@ pub enum Message {
     Mailbox(mailbox::Message),
     Reader(reader::Message),
     Composer(composer::Message),
+    Outbox(outbox::Message),
     Settings(settings::Message),
     OpenSettings,
     Write,
@@ -129,6 +133,8 @@ pub enum Message {
     PaneResized(pane_grid::ResizeEvent),
     /// A frame was presented (only subscribed to while tracing startup).
     Frame,
+    /// A file was dropped on the window (attached when the composer is open).
+    FileDropped(PathBuf),
     PrefsSaved(Result<(), String>),
     Shortcut(Shortcut),
     GetMail,
@@ -220,6 +226,7 @@ fn boot(data_dir: PathBuf, prefs: prefs::Prefs) -> (State, Task<Message>) {
         mailbox: mailbox::State::opening(prefs.folder),
         reader: reader::State::new(prefs.prefer_plain, reader_columns(&prefs)),
         composer: None,
+        outbox: None,
         settings: None,
         engines: BTreeMap::new(),
         queues: (0, 0),
@@ -264,6 +271,18 @@ fn subscription(state: &State) -> Subscription<Message> {
         engines::subscriptions(&state.data_dir, &accounts).map(Message::Engine),
         iced::window::resize_events().map(|(_, size)| Message::Resized(size)),
         iced::system::theme_changes().map(Message::SystemMode),
+        iced::event::listen_with(|event, _, _| match event {
+            iced::Event::Window(iced::window::Event::FileDropped(path)) => {
+                Some(Message::FileDropped(path))
+            }
+            _ => None,
+        }),
+        if state.composer.is_some() {
+            iced::time::every(composer::AUTOSAVE)
+                .map(|_| Message::Composer(composer::Message::Autosave))
+        } else {
+            Subscription::none()
+        },
         if state.trace != Trace::Off && state.traced != (true, true) {
             iced::window::frames().map(|_| Message::Frame)
         } else {
@@ -350,6 +369,10 @@ pub fn update(state: &mut State, message: Message) -> Task<Message> {
     match message {
         Message::Opened(_) => Task::none(),
         Message::Mailbox(message) => {
+            if matches!(message, mailbox::Message::SelectFolder(_)) {
+                state.outbox = None;
+                state.mailbox.outbox_open = false;
+            }
             let folder_before = state.mailbox.folder.as_ref().map(|f| f.id);
             let (task, action) = mailbox::update(&mut state.mailbox, message, &store);
             let folder_now = state.mailbox.folder.as_ref().map(|f| f.id);
@@ -384,6 +407,11 @@ pub fn update(state: &mut State, message: Message) -> Task<Message> {
                         Message::Done,
                     ),
                 ]),
+                mailbox::Action::OpenOutbox => {
+                    state.outbox = Some(outbox::State::default());
+                    state.mailbox.outbox_open = true;
+                    Task::batch([task, outbox::State::load(&store).map(Message::Outbox)])
+                }
                 mailbox::Action::MarkAllRead(folder) => Task::batch([
                     task,
                     Task::perform(data::mark_folder_read(store.clone(), folder), Message::Done),
@@ -510,6 +538,30 @@ pub fn update(state: &mut State, message: Message) -> Task<Message> {
             task.map(Message::Composer)
         }
         Message::Engine(update) => engine_update(state, &store, update),
+        Message::Outbox(message) => {
+            let Some(screen) = state.outbox.as_mut() else {
+                return Task::none();
+            };
+            let (task, action) = outbox::update(screen, message, &store);
+            let task = task.map(Message::Outbox);
+            match action {
+                outbox::Action::None => task,
+                outbox::Action::Flush(account) => {
+                    tell(state, Some(account), Command::Flush);
+                    Task::batch([task, refresh_queues(&store)])
+                }
+                outbox::Action::Edit(prefill) => {
+                    state.composer = Some(composer::State::new(
+                        senders(state),
+                        Some(prefill.account),
+                        prefill.draft,
+                        prefill.in_reply_to,
+                        prefill.forwarded,
+                    ));
+                    Task::batch([task, refresh_queues(&store)])
+                }
+            }
+        }
         Message::Announced(Ok(id)) => {
             state.announced = Some(id);
             Task::none()
@@ -551,7 +603,11 @@ pub fn update(state: &mut State, message: Message) -> Task<Message> {
         Message::NotificationClicked(None) => Task::none(),
         Message::Queues(Ok(queues)) => {
             state.queues = queues;
-            Task::none()
+            state.mailbox.outbox_count = queues.1;
+            match &state.outbox {
+                Some(_) => outbox::State::load(&store).map(Message::Outbox),
+                None => Task::none(),
+            }
         }
         Message::Queues(Err(e)) | Message::Done(Err(e)) => {
             state.status = e;
@@ -569,6 +625,16 @@ pub fn update(state: &mut State, message: Message) -> Task<Message> {
             Task::none()
         }
         Message::Frame => trace_frame(state),
+        Message::FileDropped(path) => {
+            if state.composer.is_some() {
+                return update(
+                    state,
+                    Message::Composer(composer::Message::AttachPaths(vec![path])),
+                );
+            }
+            state.status = "To attach a file, drop it on the composer (Write first).".into();
+            Task::none()
+        }
         Message::Resized(size) => {
             state.prefs.width = size.width;
             state.prefs.height = size.height;
@@ -862,7 +928,10 @@ fn screen(state: &State) -> Element<'_, Message> {
     let panes = pane_grid(&state.panes, |_, pane, _| {
         let content: Element<'_, Message> = match pane {
             Pane::Folders => mailbox::folder_pane(&state.mailbox).map(Message::Mailbox),
-            Pane::List => mailbox::message_list(&state.mailbox).map(Message::Mailbox),
+            Pane::List => match &state.outbox {
+                Some(screen) => outbox::view(screen).map(Message::Outbox),
+                None => mailbox::message_list(&state.mailbox).map(Message::Mailbox),
+            },
             Pane::Reader => right_pane(state),
         };
         pane_grid::Content::new(

@@ -1,0 +1,167 @@
+//! The Outbox (shown in the list pane): messages waiting, being sent, sent but not yet filed, or
+//! failed, with the reason and when the next attempt is due. A message can be sent again now,
+//! taken back into the composer to be edited, or deleted (never while it is being sent).
+
+use iced::widget::{button, column, container, row, scrollable, text};
+use iced::{Element, Length, Task};
+
+use super::{data, theme};
+use crate::store::{OutboxRow, Store};
+
+#[derive(Debug, Default)]
+pub struct State {
+    rows: Vec<OutboxRow>,
+    notice: Option<String>,
+    loaded: bool,
+}
+
+#[derive(Debug, Clone)]
+pub enum Message {
+    Loaded(Result<Vec<OutboxRow>, String>),
+    Retry(i64),
+    Edit(i64),
+    Delete(i64),
+    Done(Result<(), String>),
+    Edited(Box<Result<data::Prefill, String>>),
+}
+
+/// What the window does after an update.
+#[derive(Debug)]
+pub enum Action {
+    None,
+    /// Send this account's outbox now.
+    Flush(i64),
+    /// Open the composer with this message (it has left the outbox).
+    Edit(Box<data::Prefill>),
+}
+
+impl State {
+    /// Reads the outbox (again).
+    pub fn load(store: &Store) -> Task<Message> {
+        Task::perform(data::outbox(store.clone()), Message::Loaded)
+    }
+}
+
+pub fn update(state: &mut State, message: Message, store: &Store) -> (Task<Message>, Action) {
+    match message {
+        Message::Loaded(Ok(rows)) => {
+            state.rows = rows;
+            state.loaded = true;
+        }
+        Message::Loaded(Err(e)) | Message::Done(Err(e)) => state.notice = Some(e),
+        Message::Retry(id) => {
+            let account = state.rows.iter().find(|r| r.id == id).map(|r| r.account_id);
+            let task = Task::perform(data::outbox_retry(store.clone(), id), Message::Done);
+            return (task, account.map_or(Action::None, Action::Flush));
+        }
+        Message::Delete(id) => {
+            return (
+                Task::perform(data::outbox_drop(store.clone(), id), Message::Done),
+                Action::None,
+            );
+        }
+        Message::Edit(id) => {
+            return (
+                Task::perform(data::outbox_edit(store.clone(), id), |r| {
+                    Message::Edited(Box::new(r))
+                }),
+                Action::None,
+            );
+        }
+        Message::Edited(result) => match *result {
+            Ok(prefill) => return (State::load(store), Action::Edit(Box::new(prefill))),
+            Err(e) => state.notice = Some(e),
+        },
+        Message::Done(Ok(())) => {
+            state.notice = None;
+            return (State::load(store), Action::None);
+        }
+    }
+    (Task::none(), Action::None)
+}
+
+/// What a row's state means to the user.
+fn describe(row: &OutboxRow) -> String {
+    match row.state.as_str() {
+        "queued" if row.attempts == 0 => "Waiting to be sent".into(),
+        "queued" => {
+            let wait = row.next_attempt_at - chrono::Utc::now().timestamp();
+            let reason = row.error.as_deref().unwrap_or("the server did not take it");
+            if wait > 0 {
+                format!(
+                    "Not sent yet ({reason}); trying again in {} min",
+                    (wait + 59) / 60
+                )
+            } else {
+                format!("Not sent yet ({reason}); trying again now")
+            }
+        }
+        "sending" => "Sending…".into(),
+        "sent" => "Sent; the copy for the Sent folder is being filed".into(),
+        "unknown" => format!(
+            "Perhaps sent: the connection broke after the message was handed over ({}). Check Sent or with a recipient before you send it again.",
+            row.error.as_deref().unwrap_or("no answer")
+        ),
+        "failed" => format!(
+            "Failed: {}",
+            row.error.as_deref().unwrap_or("the server refused it")
+        ),
+        other => other.to_owned(),
+    }
+}
+
+pub fn view(state: &State) -> Element<'_, Message> {
+    let mut list = column![text("Outbox").size(18).font(theme::bold())].spacing(10);
+    if let Some(notice) = &state.notice {
+        list = list.push(text(notice.clone()).style(theme::danger));
+    }
+    if state.loaded && state.rows.is_empty() {
+        list = list.push(text("Nothing is waiting to be sent.").style(theme::muted));
+    }
+    for r in &state.rows {
+        let failed = matches!(r.state.as_str(), "failed" | "unknown");
+        let editable = matches!(r.state.as_str(), "queued" | "failed" | "unknown");
+        let status = text(describe(r)).size(13);
+        let status = if failed {
+            status.style(theme::danger)
+        } else {
+            status.style(theme::muted)
+        };
+        list = list.push(
+            container(
+                column![
+                    text(if r.subject.is_empty() {
+                        "(no subject)".to_owned()
+                    } else {
+                        r.subject.clone()
+                    })
+                    .font(theme::bold()),
+                    text(format!(
+                        "To {} · {} · queued {}",
+                        r.recipients.join(", "),
+                        theme::short_size(r.size),
+                        theme::short_date(r.created_at)
+                    ))
+                    .size(13),
+                    status,
+                    row![
+                        button(text("Send now"))
+                            .on_press_maybe(editable.then_some(Message::Retry(r.id))),
+                        button(text("Edit"))
+                            .style(button::secondary)
+                            .on_press_maybe(editable.then_some(Message::Edit(r.id))),
+                        button(text("Delete"))
+                            .style(button::danger)
+                            .on_press_maybe(editable.then_some(Message::Delete(r.id))),
+                    ]
+                    .spacing(8),
+                ]
+                .spacing(4),
+            )
+            .padding(8)
+            .width(Length::Fill)
+            .style(theme::menu),
+        );
+    }
+    scrollable(list.padding(8)).height(Length::Fill).into()
+}
