@@ -77,6 +77,7 @@ fn frame_cost(total: usize) -> Duration {
                 middle.saturating_sub(mailbox::MARGIN),
                 (30 + 2 * mailbox::MARGIN).min(total),
             ),
+            counts: Vec::new(),
         },
     );
     let mut times = Vec::new();

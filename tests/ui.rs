@@ -127,7 +127,12 @@ fn the_three_panes_show_the_synced_mailbox_and_open_a_message() {
          expect \"1 result\"\n\
          expect \"Project note 3\"\n\
          click \"✉ Unified Inbox\"\n\
-         expect \"For Alice only\"\n";
+         expect \"For Alice only\"\n\
+         click \"▫ Projects\"\n\
+         click \"Threads\"\n\
+         expect \"Projects — 5 conversations\"\n\
+         click \"Threads\"\n\
+         expect \"Projects — 5 messages\"\n";
     std::fs::write(flows.join("flows.ice"), flow).unwrap();
     iced_test::run(tern::ui::application(data.clone()), &flows)
         .unwrap_or_else(|e| panic!("{e:?}\n{flow}"));

@@ -121,6 +121,15 @@ pub enum SortOrder {
     Subject,
 }
 
+/// A conversation in a folder's threaded view.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ThreadRow {
+    /// Its newest message in the folder (what the list shows).
+    pub newest: MessageRow,
+    pub messages: i64,
+    pub unread: i64,
+}
+
 /// Where the previous page ended: the sort key, date and id of its last row.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PageCursor {
@@ -368,6 +377,52 @@ impl Store {
         })?;
         out.sort_by_key(|r| std::cmp::Reverse((r.date, r.id)));
         Ok(out)
+    }
+
+    /// Conversations `offset..offset + limit` of a folder, newest activity first: for each, its
+    /// newest message in the folder and how many messages (and unread) it has there. One index
+    /// range of `folder_thread`, whatever the folder's size.
+    pub fn thread_page_at(
+        &self,
+        folder_id: i64,
+        offset: usize,
+        limit: usize,
+    ) -> Result<Vec<ThreadRow>> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let offset = i64::try_from(offset).unwrap_or(i64::MAX);
+        self.read(|conn| {
+            let mut stmt = conn
+                .prepare_cached(&format!(
+                    "SELECT {MESSAGE_COLUMNS}, t.messages, t.unread
+                     FROM folder_thread t JOIN message m ON m.id = t.newest
+                     WHERE t.folder_id = ?1
+                     ORDER BY t.last_date DESC, t.newest DESC LIMIT ?2 OFFSET ?3"
+                ))
+                .map_err(StoreError::sqlite("Prepare the conversation page"))?;
+            let rows = stmt
+                .query_map(params![folder_id, limit, offset], |r| {
+                    Ok(ThreadRow {
+                        newest: message_from_row(r)?,
+                        messages: r.get(21)?,
+                        unread: r.get(22)?,
+                    })
+                })
+                .map_err(StoreError::sqlite("Read the conversation page"))?;
+            rows.collect::<rusqlite::Result<Vec<_>>>()
+                .map_err(StoreError::sqlite("Read a conversation"))
+        })
+    }
+
+    /// How many conversations a folder has.
+    pub fn thread_count(&self, folder_id: i64) -> Result<i64> {
+        self.read(|conn| {
+            conn.query_row(
+                "SELECT count(*) FROM folder_thread WHERE folder_id = ?1",
+                [folder_id],
+                |r| r.get(0),
+            )
+            .map_err(StoreError::sqlite("Count the conversations"))
+        })
     }
 
     /// The messages of a thread, oldest first.
@@ -665,6 +720,25 @@ fn thread_for(tx: &Transaction<'_>, account_id: i64, m: &NewMessage) -> Result<O
             .map_err(StoreError::sqlite("Look up the parent's thread"))?;
         if let Some(Some(thread)) = parent_thread {
             return Ok(Some(thread));
+        }
+    }
+    // Subject fallback: a "Re:" without In-Reply-To or References (some clients strip them)
+    // joins the newest conversation in the folder with the same subject.
+    if m.in_reply_to.is_none() && m.references.is_empty() {
+        let base = sort_subject(&m.subject);
+        if !base.is_empty() && base != m.subject.trim().to_lowercase() {
+            let same: Option<Option<i64>> = tx
+                .query_row(
+                    "SELECT thread_id FROM message WHERE folder_id = ?1 AND sort_subject = ?2
+                     ORDER BY date DESC LIMIT 1",
+                    params![m.folder_id, base],
+                    |r| r.get(0),
+                )
+                .optional()
+                .map_err(StoreError::sqlite("Look for the conversation by subject"))?;
+            if let Some(Some(thread)) = same {
+                return Ok(Some(thread));
+            }
         }
     }
     let root = m

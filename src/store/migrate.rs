@@ -30,6 +30,11 @@ pub(super) const MIGRATIONS: &[Migration] = &[
         name: "contacts",
         sql: include_str!("../../migrations/0002_contacts.sql"),
     },
+    Migration {
+        version: 3,
+        name: "folder_threads",
+        sql: include_str!("../../migrations/0003_folder_threads.sql"),
+    },
 ];
 
 /// The schema version this build writes.

@@ -28,7 +28,7 @@ use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 pub use contact::Contact;
 pub use error::StoreError;
 pub use folder::{Folder, FolderRole, NewFolder, attr};
-pub use message::{CachedPart, MessageRow, NewMessage, PageCursor, SortOrder, flag};
+pub use message::{CachedPart, MessageRow, NewMessage, PageCursor, SortOrder, ThreadRow, flag};
 pub use migrate::LATEST_VERSION;
 pub use ops::{Landed, OpArgs, PendingOp};
 pub use outbox::{OutboxRow, Outgoing, SentCopy};

@@ -576,3 +576,135 @@ fn addresses_complete_from_senders_and_recipients() {
     assert!(store.complete_address("  ", 10).unwrap().is_empty());
     assert!(store.complete_address("%", 10).unwrap().is_empty());
 }
+
+/// The per-folder conversation table follows inserts, flag changes, moves and deletes exactly
+/// (compared with a GROUP BY over the messages after each step), and pages by activity.
+#[test]
+fn folder_threads_follow_every_change() {
+    let (_dir, store) = temp_store();
+    let account = store.add_account(&settings("work")).unwrap();
+    let inbox = store.folders(account.id).unwrap()[0].id;
+    let other = store
+        .sync_folders(
+            account.id,
+            &[
+                crate::store::NewFolder {
+                    path: "INBOX".into(),
+                    server_path: "INBOX".into(),
+                    delimiter: Some("/".into()),
+                    role: Some(FolderRole::Inbox),
+                    attributes: 0,
+                    subscribed: true,
+                },
+                crate::store::NewFolder {
+                    path: "Other".into(),
+                    server_path: "Other".into(),
+                    delimiter: Some("/".into()),
+                    role: None,
+                    attributes: 0,
+                    subscribed: true,
+                },
+            ],
+        )
+        .unwrap()
+        .into_iter()
+        .find(|f| f.path == "Other")
+        .unwrap()
+        .id;
+    // Three conversations: a root with two replies, a lone message, and a "Re:" without headers.
+    let mut batch = Vec::new();
+    let mut root = message(inbox, 1, 1_000);
+    root.subject = "Plans".into();
+    batch.push(root);
+    for (uid, date) in [(2, 2_000), (3, 3_000)] {
+        let mut reply = message(inbox, uid, date);
+        reply.subject = "Re: Plans".into();
+        reply.in_reply_to = Some("m1@example.test".into());
+        reply.references = vec!["m1@example.test".into()];
+        batch.push(reply);
+    }
+    let mut lone = message(inbox, 4, 2_500);
+    lone.subject = "Lunch".into();
+    lone.message_id = None;
+    batch.push(lone);
+    let mut stripped = message(inbox, 5, 4_000);
+    stripped.subject = "RE: plans".into();
+    batch.push(stripped);
+    let ids = store.insert_messages(account.id, &batch).unwrap();
+    let check = || {
+        store
+            .read(|conn| {
+                let expected: Vec<(i64, i64, i64, i64, i64, i64)> = conn
+                    .prepare(
+                        "SELECT folder_id, coalesce(thread_id, -id) AS t, count(*), sum((flags & 1) = 0), max(date),
+                                (SELECT m2.id FROM message m2 WHERE m2.folder_id = m.folder_id
+                                   AND coalesce(m2.thread_id, -m2.id) = coalesce(m.thread_id, -m.id)
+                                 ORDER BY m2.date DESC, m2.id DESC LIMIT 1)
+                         FROM message m GROUP BY folder_id, t ORDER BY folder_id, t",
+                    )
+                    .unwrap()
+                    .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)))
+                    .unwrap()
+                    .map(|r| r.unwrap())
+                    .collect();
+                let actual: Vec<(i64, i64, i64, i64, i64, i64)> = conn
+                    .prepare(
+                        "SELECT folder_id, thread, messages, unread, last_date, newest
+                         FROM folder_thread ORDER BY folder_id, thread",
+                    )
+                    .unwrap()
+                    .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)))
+                    .unwrap()
+                    .map(|r| r.unwrap())
+                    .collect();
+                assert_eq!(actual, expected);
+                Ok(())
+            })
+            .unwrap();
+    };
+    check();
+    assert_eq!(
+        store.thread_count(inbox).unwrap(),
+        2,
+        "Plans (4 with the subject match), Lunch"
+    );
+    let page = store.thread_page_at(inbox, 0, 10).unwrap();
+    let shown: Vec<(&str, i64)> = page
+        .iter()
+        .map(|t| (t.newest.subject.as_str(), t.messages))
+        .collect();
+    assert_eq!(shown, [("RE: plans", 4), ("Lunch", 1)]);
+    // Flag changes, a move out and back, and a delete keep the table exact.
+    store
+        .write(|conn| {
+            conn.execute(
+                "UPDATE message SET flags = flags | 1 WHERE id = ?1",
+                [ids[2]],
+            )
+            .unwrap();
+            conn.execute(
+                "UPDATE message SET folder_id = ?2 WHERE id = ?1",
+                rusqlite::params![ids[4], other],
+            )
+            .unwrap();
+            Ok(())
+        })
+        .unwrap();
+    check();
+    store
+        .write(|conn| {
+            conn.execute(
+                "UPDATE message SET folder_id = ?2 WHERE id = ?1",
+                rusqlite::params![ids[4], inbox],
+            )
+            .unwrap();
+            conn.execute("DELETE FROM message WHERE id = ?1", [ids[0]])
+                .unwrap();
+            conn.execute("DELETE FROM message WHERE id = ?1", [ids[3]])
+                .unwrap();
+            Ok(())
+        })
+        .unwrap();
+    check();
+    assert_eq!(store.thread_count(inbox).unwrap(), 1);
+}

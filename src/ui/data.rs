@@ -130,6 +130,36 @@ pub async fn page_after(
     .await
 }
 
+/// Conversations `offset..offset + limit` of a folder (threaded view): each one's newest
+/// message, and how many messages it has in the folder.
+pub async fn thread_page(
+    store: Store,
+    folder: i64,
+    offset: usize,
+    limit: usize,
+) -> Result<(Vec<MessageRow>, Vec<i64>), String> {
+    PAGE_QUERIES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    blocking(move || {
+        let threads = store
+            .thread_page_at(folder, offset, limit)
+            .map_err(|e| e.to_string())?;
+        let counts = threads.iter().map(|t| t.messages).collect();
+        Ok((threads.into_iter().map(|t| t.newest).collect(), counts))
+    })
+    .await
+}
+
+/// How many conversations a folder has.
+pub async fn thread_count(store: Store, folder: i64) -> Result<usize, String> {
+    blocking(move || {
+        store
+            .thread_count(folder)
+            .map(|n| usize::try_from(n).unwrap_or(0))
+            .map_err(|e| e.to_string())
+    })
+    .await
+}
+
 /// A folder's current row (for its total after a change).
 pub async fn folder(store: Store, folder: i64) -> Result<Folder, String> {
     blocking(move || {

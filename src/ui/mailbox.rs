@@ -28,6 +28,8 @@ pub const MARGIN: usize = 30;
 pub struct Window {
     pub start: usize,
     pub rows: Vec<MessageRow>,
+    /// In the threaded view, how many messages each row's conversation has (else empty).
+    pub counts: Vec<i64>,
 }
 
 #[derive(Debug, Default)]
@@ -68,6 +70,8 @@ pub struct State {
     /// Messages in the outbox (the Outbox entry shows when there are any, or when it is open).
     pub outbox_count: usize,
     pub outbox_open: bool,
+    /// The list shows conversations (one row each, newest activity first).
+    pub threaded: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -80,9 +84,13 @@ pub enum Message {
     PageLoaded {
         folder: i64,
         order: SortOrder,
+        threaded: bool,
         start: usize,
-        result: Result<Vec<MessageRow>, String>,
+        result: Result<(Vec<MessageRow>, Vec<i64>), String>,
     },
+    /// Show conversations (one row each) or every message.
+    ToggleThreads,
+    ThreadCount(i64, Result<usize, String>),
     Select(usize),
     Sort(SortOrder),
     SearchChanged(String),
@@ -127,10 +135,12 @@ pub enum Action {
 }
 
 impl State {
-    /// The state before the tree is loaded; `folder` is opened first if it still exists.
-    pub fn opening(folder: Option<i64>) -> State {
+    /// The state before the tree is loaded; `folder` is opened first if it still exists, and
+    /// the list shows conversations when `threaded`.
+    pub fn opening(folder: Option<i64>, threaded: bool) -> State {
         State {
             preferred_folder: folder,
+            threaded,
             ..State::default()
         }
     }
@@ -250,11 +260,25 @@ impl State {
         let limit = in_view + 4 * MARGIN;
         self.loading = Some((start, limit));
         let (id, order) = (folder.id, self.order);
-        let done = move |result| Message::PageLoaded {
+        let threaded = self.threads_on();
+        if threaded {
+            return Task::perform(
+                data::thread_page(store.clone(), id, start, limit),
+                move |result| Message::PageLoaded {
+                    folder: id,
+                    order,
+                    threaded,
+                    start,
+                    result,
+                },
+            );
+        }
+        let done = move |result: Result<Vec<MessageRow>, String>| Message::PageLoaded {
             folder: id,
             order,
+            threaded,
             start,
-            result,
+            result: result.map(|rows| (rows, Vec::new())),
         };
         // Scrolling on from loaded rows continues after the row above `start` (keyset); a jump
         // (or a stale window) reads by offset.
@@ -275,6 +299,24 @@ impl State {
                 done,
             ),
             None => Task::perform(data::page(store.clone(), id, order, start, limit), done),
+        }
+    }
+
+    /// Whether the list shows conversations now (not for the Unified Inbox).
+    pub fn threads_on(&self) -> bool {
+        self.threaded && self.folder.as_ref().is_some_and(|f| f.id != data::UNIFIED)
+    }
+
+    /// Reads the number of conversations (threaded view), then the rows.
+    fn count_threads(&self, store: &Store) -> Task<Message> {
+        match &self.folder {
+            Some(folder) if self.threads_on() => {
+                let id = folder.id;
+                Task::perform(data::thread_count(store.clone(), id), move |r| {
+                    Message::ThreadCount(id, r)
+                })
+            }
+            _ => Task::none(),
         }
     }
 
@@ -359,21 +401,51 @@ pub fn update(state: &mut State, message: Message, store: &Store) -> (Task<Messa
             state.results = None;
             state.search.clear();
             state.offset_y = 0.0;
+            let rows = if state.threads_on() {
+                state.total = 0;
+                state.count_threads(store)
+            } else {
+                state.ensure_loaded(store)
+            };
             (
                 Task::batch([
                     iced::widget::operation::scroll_to(
                         list_id(),
                         scrollable::AbsoluteOffset { x: 0.0, y: 0.0 },
                     ),
-                    state.ensure_loaded(store),
+                    rows,
                 ]),
                 Action::None,
             )
         }
+        Message::ToggleThreads => {
+            state.threaded = !state.threaded;
+            match state.folder.as_ref().map(|f| f.id) {
+                Some(id) => update(state, Message::SelectFolder(id), store),
+                None => (Task::none(), Action::None),
+            }
+        }
+        Message::ThreadCount(folder, result) => {
+            if state.folder.as_ref().map(|f| f.id) != Some(folder) || !state.threads_on() {
+                return (Task::none(), Action::None);
+            }
+            match result {
+                Ok(total) => {
+                    state.total = total;
+                    (state.ensure_loaded(store), Action::None)
+                }
+                Err(e) => (Task::none(), Action::Error(e)),
+            }
+        }
         Message::FolderRefreshed(Ok(folder)) => {
             if state.folder.as_ref().is_some_and(|f| f.id == folder.id) {
-                state.total = usize::try_from(folder.total).unwrap_or(0);
+                if !state.threads_on() {
+                    state.total = usize::try_from(folder.total).unwrap_or(0);
+                }
                 state.folder = Some(folder);
+            }
+            if state.threads_on() {
+                return (state.count_threads(store), Action::None);
             }
             (state.ensure_loaded(store), Action::None)
         }
@@ -386,17 +458,25 @@ pub fn update(state: &mut State, message: Message, store: &Store) -> (Task<Messa
         Message::PageLoaded {
             folder,
             order,
+            threaded,
             start,
             result,
         } => {
-            if state.folder.as_ref().map(|f| f.id) != Some(folder) || state.order != order {
+            if state.folder.as_ref().map(|f| f.id) != Some(folder)
+                || state.order != order
+                || state.threads_on() != threaded
+            {
                 return (Task::none(), Action::None); // an answer for a view no longer shown
             }
             state.loading = None;
             match result {
-                Ok(rows) => {
+                Ok((rows, counts)) => {
                     state.stale = false;
-                    state.window = Window { start, rows };
+                    state.window = Window {
+                        start,
+                        rows,
+                        counts,
+                    };
                     (state.ensure_loaded(store), Action::None)
                 }
                 Err(e) => (Task::none(), Action::Error(e)),
@@ -719,7 +799,12 @@ fn folder_menu(state: &State) -> Element<'_, Message> {
 }
 
 /// One list row: status icons, sender, subject, date and size.
-fn list_row(index: usize, m: &MessageRow, selected: bool) -> Element<'_, Message> {
+fn list_row(
+    index: usize,
+    m: &MessageRow,
+    count: Option<i64>,
+    selected: bool,
+) -> Element<'_, Message> {
     let unread = m.flags & flag::SEEN == 0;
     let icons = format!(
         "{}{}{}{}",
@@ -752,11 +837,14 @@ fn list_row(index: usize, m: &MessageRow, selected: bool) -> Element<'_, Message
             .width(width)
             .clip(true)
     };
-    let subject = if m.subject.is_empty() {
+    let mut subject = if m.subject.is_empty() {
         "(no subject)".to_owned()
     } else {
         m.subject.clone()
     };
+    if let Some(n) = count.filter(|n| *n > 1) {
+        subject = format!("{subject}  ({n})");
+    }
     let cells = row![
         cell(icons, Length::Fixed(56.0)),
         cell(from.to_owned(), Length::FillPortion(3)),
@@ -787,7 +875,11 @@ pub fn message_list(state: &State) -> Element<'_, Message> {
         } else {
             marked.contains(&m.id)
         };
-        list = list.push(list_row(index, m, highlighted));
+        let count = match &state.results {
+            None => state.window.counts.get(offset).copied(),
+            Some(_) => None,
+        };
+        list = list.push(list_row(index, m, count, highlighted));
     }
     let below = total.saturating_sub(start + rows.len());
     list = list.push(Space::new().height(below as f32 * ROW_HEIGHT));
@@ -809,11 +901,19 @@ pub fn message_list(state: &State) -> Element<'_, Message> {
         sort("Date", SortOrder::DateDesc),
         sort("From", SortOrder::From),
         sort("Subject", SortOrder::Subject),
+        button(text("Threads"))
+            .style(move |t, s| theme::row_button(t, s, state.threaded))
+            .on_press(Message::ToggleThreads),
     ]
     .spacing(6);
     let title = match (&state.results, &state.folder) {
         (Some(results), _) if results.len() == 1 => "1 result".to_owned(),
         (Some(results), _) => format!("{} results", theme::thousands(results.len())),
+        (None, Some(folder)) if state.threads_on() => format!(
+            "{} — {} conversations",
+            folder.path,
+            theme::thousands(total)
+        ),
         (None, Some(folder)) => format!("{} — {} messages", folder.path, theme::thousands(total)),
         (None, None) => "No folder selected".to_owned(),
     };

@@ -223,7 +223,7 @@ fn boot(data_dir: PathBuf, prefs: prefs::Prefs) -> (State, Task<Message>) {
     let state = State {
         data_dir: data_dir.clone(),
         store: None,
-        mailbox: mailbox::State::opening(prefs.folder),
+        mailbox: mailbox::State::opening(prefs.folder, prefs.threaded),
         reader: reader::State::new(prefs.prefer_plain, reader_columns(&prefs)),
         composer: None,
         outbox: None,
@@ -376,8 +376,11 @@ pub fn update(state: &mut State, message: Message) -> Task<Message> {
             let folder_before = state.mailbox.folder.as_ref().map(|f| f.id);
             let (task, action) = mailbox::update(&mut state.mailbox, message, &store);
             let folder_now = state.mailbox.folder.as_ref().map(|f| f.id);
-            let remember = if folder_now != folder_before && folder_now.is_some() {
-                state.prefs.folder = folder_now;
+            let remember = if (folder_now != folder_before && folder_now.is_some())
+                || state.prefs.threaded != state.mailbox.threaded
+            {
+                state.prefs.folder = folder_now.or(state.prefs.folder);
+                state.prefs.threaded = state.mailbox.threaded;
                 save_prefs(state)
             } else {
                 Task::none()

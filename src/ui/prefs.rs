@@ -24,6 +24,8 @@ pub struct Prefs {
     pub prefer_plain: bool,
     /// Desktop notifications for new mail in the Inbox.
     pub notifications: bool,
+    /// The message list shows conversations.
+    pub threaded: bool,
 }
 
 impl Default for Prefs {
@@ -37,6 +39,7 @@ impl Default for Prefs {
             list_ratio: 0.55,
             prefer_plain: false,
             notifications: true,
+            threaded: false,
         }
     }
 }
@@ -98,6 +101,7 @@ mod tests {
             list_ratio: 0.5,
             prefer_plain: true,
             notifications: false,
+            threaded: true,
         };
         tokio::runtime::Builder::new_current_thread()
             .build()
