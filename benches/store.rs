@@ -178,6 +178,25 @@ fn open(dir: &Path) {
         store.thread_messages(thread).unwrap();
     });
     println!("thread of 5 {thread_time:.2?}");
+    let conversations = store.thread_count(inbox.id).unwrap();
+    let threads_first = time(&|| {
+        store.thread_page_at(inbox.id, 0, PAGE).unwrap();
+    });
+    let threads_middle = time(&|| {
+        store
+            .thread_page_at(inbox.id, conversations as usize / 2, PAGE)
+            .unwrap();
+    });
+    let threads_count = time(&|| {
+        store.thread_count(inbox.id).unwrap();
+    });
+    println!(
+        "conversations ({conversations}): first page {threads_first:.2?}, page at the middle {threads_middle:.2?}, count {threads_count:.2?}"
+    );
+    let complete = time(&|| {
+        store.complete_address("sender 4", 6).unwrap();
+    });
+    println!("address completion 'sender 4' {complete:.2?}");
     let search = time(&|| {
         store.search("topic 42", None, PAGE).unwrap();
     });

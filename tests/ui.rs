@@ -132,7 +132,10 @@ fn the_three_panes_show_the_synced_mailbox_and_open_a_message() {
          click \"Threads\"\n\
          expect \"Projects — 5 conversations\"\n\
          click \"Threads\"\n\
-         expect \"Projects — 5 messages\"\n";
+         expect \"Projects — 5 messages\"\n\
+         press \"Project note 4\"\n\
+         release \"▤ Archive\"\n\
+         expect \"Projects — 4 messages\"\n";
     std::fs::write(flows.join("flows.ice"), flow).unwrap();
     iced_test::run(tern::ui::application(data.clone()), &flows)
         .unwrap_or_else(|e| panic!("{e:?}\n{flow}"));
@@ -151,6 +154,19 @@ fn the_three_panes_show_the_synced_mailbox_and_open_a_message() {
     assert!(
         rows.iter().all(|r| r.subject != "Project note 2"),
         "Backspace deleted it: {rows:?}"
+    );
+    let archive = store
+        .folders(store.accounts().unwrap()[0].id)
+        .unwrap()
+        .into_iter()
+        .find(|f| f.path == "Archive")
+        .unwrap();
+    let archived = store
+        .folder_page_at(archive.id, tern::store::SortOrder::DateDesc, 0, 50)
+        .unwrap();
+    assert!(
+        archived.iter().any(|r| r.subject == "Project note 4"),
+        "dragged onto Archive: {archived:?}"
     );
     let outbox = store.outbox(None).unwrap();
     let filed = store

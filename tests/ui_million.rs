@@ -103,4 +103,14 @@ fn a_million_message_folder_opens_with_one_indexed_query() {
         .unwrap();
     assert_eq!(page.len(), 80);
     assert_eq!(page[0].subject, "Message 1000000");
+    drop(store);
+    // For measuring the release build by hand: TERN_KEEP_MILLION=DIR keeps this data directory.
+    if let Ok(keep) = std::env::var("TERN_KEEP_MILLION") {
+        let keep = std::path::Path::new(&keep);
+        std::fs::create_dir_all(keep).unwrap();
+        for entry in std::fs::read_dir(&data).unwrap() {
+            let entry = entry.unwrap();
+            std::fs::copy(entry.path(), keep.join(entry.file_name())).unwrap();
+        }
+    }
 }

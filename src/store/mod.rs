@@ -166,7 +166,8 @@ fn open_connection(path: &Path, read_only: bool) -> Result<Connection> {
         "PRAGMA foreign_keys = ON;
          PRAGMA synchronous = FULL;
          PRAGMA temp_store = MEMORY;
-         PRAGMA cache_size = -16000;",
+         PRAGMA cache_size = -16000;
+         PRAGMA journal_size_limit = 67108864;",
     )
     .map_err(StoreError::sqlite("Set connection pragmas"))?;
     Ok(conn)

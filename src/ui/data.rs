@@ -644,6 +644,16 @@ pub async fn move_messages(
                     .map(|f| f.id)
                     .ok_or_else(|| format!("this account has no {} folder", role.as_str()))?,
             };
+            let target = store.folder(folder).map_err(|e| e.to_string())?;
+            if target.account_id != row.account_id {
+                return Err(format!(
+                    "Messages move within their own account; {} belongs to another one.",
+                    target.path
+                ));
+            }
+            if target.id == row.folder_id {
+                continue;
+            }
             store.queue_move(id, folder).map_err(|e| e.to_string())?;
         }
         Ok(())

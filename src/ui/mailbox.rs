@@ -72,6 +72,10 @@ pub struct State {
     pub outbox_open: bool,
     /// The list shows conversations (one row each, newest activity first).
     pub threaded: bool,
+    /// Messages being dragged (from a press on a row until the button is released), and the
+    /// folder under the pointer.
+    pub drag: Option<Vec<i64>>,
+    drop_target: Option<i64>,
 }
 
 #[derive(Debug, Clone)]
@@ -92,6 +96,12 @@ pub enum Message {
     ToggleThreads,
     ThreadCount(i64, Result<usize, String>),
     Select(usize),
+    /// The mouse button went down on a row: select it (or keep a multi-selection it is part
+    /// of) and start a possible drag.
+    RowPressed(usize),
+    DragOver(Option<i64>),
+    DropOn(i64),
+    DragCancel,
     Sort(SortOrder),
     SearchChanged(String),
     SearchDone(String, Result<Vec<MessageRow>, String>),
@@ -132,6 +142,11 @@ pub enum Action {
     MarkAllRead(i64),
     /// Show the outbox in the list pane.
     OpenOutbox,
+    /// Move these messages to this folder (dragged onto it).
+    Move {
+        messages: Vec<i64>,
+        folder: i64,
+    },
 }
 
 impl State {
@@ -482,6 +497,40 @@ pub fn update(state: &mut State, message: Message, store: &Store) -> (Task<Messa
                 Err(e) => (Task::none(), Action::Error(e)),
             }
         }
+        Message::RowPressed(index) => {
+            let Some(id) = state.row(index).map(|r| r.id) else {
+                return (Task::none(), Action::None);
+            };
+            if state.marked.contains(&id) && state.modifiers.is_empty() {
+                // Pressing a row of a multi-selection drags the whole selection.
+                state.drag = Some(state.marked.iter().copied().collect());
+                return (Task::none(), Action::None);
+            }
+            let selected = update(state, Message::Select(index), store);
+            state.drag = Some(state.targets()).filter(|t| !t.is_empty());
+            state.drop_target = None;
+            selected
+        }
+        Message::DragOver(folder) => {
+            if state.drag.is_some() {
+                state.drop_target = folder;
+            }
+            (Task::none(), Action::None)
+        }
+        Message::DropOn(folder) => {
+            state.drop_target = None;
+            match state.drag.take() {
+                Some(messages) if !messages.is_empty() => {
+                    (Task::none(), Action::Move { messages, folder })
+                }
+                _ => (Task::none(), Action::None),
+            }
+        }
+        Message::DragCancel => {
+            state.drag = None;
+            state.drop_target = None;
+            (Task::none(), Action::None)
+        }
         Message::Select(index) => {
             let Some(id) = state.row(index).map(|r| r.id) else {
                 return (Task::none(), Action::None);
@@ -727,16 +776,22 @@ pub fn folder_pane(state: &State) -> Element<'_, Message> {
             let selected =
                 !state.outbox_open && state.folder.as_ref().is_some_and(|f| f.id == folder.id);
             let indent = 12.0 + 14.0 * depth as f32;
-            tree = tree.push(row![
-                Space::new().width(indent),
-                mouse_area(
-                    button(label)
-                        .style(move |t, s| theme::folder_button(t, s, selected))
-                        .width(Length::Fill)
-                        .on_press(Message::SelectFolder(folder.id)),
-                )
-                .on_right_press(Message::FolderMenu(folder.id)),
-            ]);
+            let target = state.drag.is_some() && state.drop_target == Some(folder.id);
+            let mut area = mouse_area(
+                button(label)
+                    .style(move |t, s| theme::folder_button(t, s, selected || target))
+                    .width(Length::Fill)
+                    .on_press(Message::SelectFolder(folder.id)),
+            )
+            .on_right_press(Message::FolderMenu(folder.id));
+            if state.drag.is_some() && folder.attributes & crate::mail::folder::attr::NOSELECT == 0
+            {
+                area = area
+                    .on_release(Message::DropOn(folder.id))
+                    .on_enter(Message::DragOver(Some(folder.id)))
+                    .on_exit(Message::DragOver(None));
+            }
+            tree = tree.push(row![Space::new().width(indent), area]);
             if state.menu == Some(folder.id) {
                 tree = tree.push(row![Space::new().width(indent), folder_menu(state)]);
             }
@@ -853,13 +908,16 @@ fn list_row(
         cell(theme::short_size(m.size), Length::Fixed(64.0)),
     ]
     .spacing(8);
-    button(cells)
-        .style(move |t, s| theme::row_button(t, s, selected))
-        .height(ROW_HEIGHT)
-        .width(Length::Fill)
-        .padding([3, 6])
-        .on_press(Message::Select(index))
-        .into()
+    mouse_area(
+        container(cells)
+            .style(move |t| theme::list_row(t, selected))
+            .height(ROW_HEIGHT)
+            .width(Length::Fill)
+            .padding([3, 6]),
+    )
+    .on_press(Message::RowPressed(index))
+    .interaction(iced::mouse::Interaction::Pointer)
+    .into()
 }
 
 pub fn message_list(state: &State) -> Element<'_, Message> {

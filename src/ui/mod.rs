@@ -275,6 +275,11 @@ fn subscription(state: &State) -> Subscription<Message> {
             iced::Event::Window(iced::window::Event::FileDropped(path)) => {
                 Some(Message::FileDropped(path))
             }
+            // A drag of messages ends wherever the button is released (a folder takes the
+            // drop first, through its own release handler).
+            iced::Event::Mouse(iced::mouse::Event::ButtonReleased(iced::mouse::Button::Left)) => {
+                Some(Message::Mailbox(mailbox::Message::DragCancel))
+            }
             _ => None,
         }),
         if state.composer.is_some() {
@@ -410,6 +415,22 @@ pub fn update(state: &mut State, message: Message) -> Task<Message> {
                         Message::Done,
                     ),
                 ]),
+                mailbox::Action::Move { messages, folder } => {
+                    state.reader.close();
+                    state.mailbox.selected = None;
+                    state.mailbox.marked.clear();
+                    Task::batch([
+                        task,
+                        Task::perform(
+                            data::move_messages(
+                                store.clone(),
+                                messages,
+                                data::MoveTarget::Folder(folder),
+                            ),
+                            Message::Done,
+                        ),
+                    ])
+                }
                 mailbox::Action::OpenOutbox => {
                     state.outbox = Some(outbox::State::default());
                     state.mailbox.outbox_open = true;

@@ -82,6 +82,20 @@ pub fn success(theme: &Theme) -> text::Style {
     }
 }
 
+/// A message list row: flat, highlighted when selected.
+pub fn list_row(theme: &Theme, selected: bool) -> iced::widget::container::Style {
+    let palette = theme.extended_palette();
+    if selected {
+        iced::widget::container::Style {
+            background: Some(Background::Color(palette.primary.weak.color)),
+            text_color: Some(palette.primary.weak.text),
+            ..iced::widget::container::Style::default()
+        }
+    } else {
+        iced::widget::container::Style::default()
+    }
+}
+
 /// A list row: flat, highlighted when selected or hovered.
 pub fn row_button(theme: &Theme, status: button::Status, selected: bool) -> button::Style {
     let palette = theme.extended_palette();
