@@ -115,6 +115,9 @@ fn the_three_panes_show_the_synced_mailbox_and_open_a_message() {
          expect \"Tern blocked 1 remote image in this message. Remote content is never loaded, so the sender cannot tell that you read it.\"\n\
          expect \"Show plain text\"\n\
          click \"Reply\"\n\
+         click \"✉ Message\"\n\
+         expect \"Show plain text\"\n\
+         click \"✎ Re: Newsletter with pictures\"\n\
          click \"Send (Ctrl+Enter)\"\n\
          expect \"The message is in the outbox and is being sent.\"\n\
          click \"Project note 1\"\n\

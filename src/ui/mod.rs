@@ -23,7 +23,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use iced::keyboard::{self, Key, key::Named};
-use iced::widget::{column, container, pane_grid, rule};
+use iced::widget::{button, column, container, pane_grid, row, rule, text};
 use iced::{Element, Length, Subscription, Task};
 use tokio::sync::mpsc;
 
@@ -50,6 +50,8 @@ pub struct State {
     pub composer: Option<composer::State>,
     /// The Outbox, shown in the list pane instead of the message list.
     pub outbox: Option<outbox::State>,
+    /// The right pane shows the composer's tab (else the message's), when one is open.
+    composing: bool,
     pub settings: Option<settings::State>,
     pub engines: BTreeMap<i64, EngineView>,
     /// Queued offline actions and outbox messages.
@@ -137,6 +139,8 @@ pub enum Message {
     FileDropped(PathBuf),
     PrefsSaved(Result<(), String>),
     Shortcut(Shortcut),
+    /// Show the composer's tab (true) or the message's (false).
+    ShowTab(bool),
     GetMail,
     Retry(i64),
     ToggleRead,
@@ -227,6 +231,7 @@ fn boot(data_dir: PathBuf, prefs: prefs::Prefs) -> (State, Task<Message>) {
         reader: reader::State::new(prefs.prefer_plain, reader_columns(&prefs)),
         composer: None,
         outbox: None,
+        composing: false,
         settings: None,
         engines: BTreeMap::new(),
         queues: (0, 0),
@@ -442,6 +447,8 @@ pub fn update(state: &mut State, message: Message) -> Task<Message> {
                 ]),
                 mailbox::Action::Open(id) => {
                     state.help = false;
+                    // The message's tab comes to the front; a composer stays in its own tab.
+                    state.composing = false;
                     let opened = state.reader.open(&store, id).map(Message::Reader);
                     // Opening a message marks it read, as in Thunderbird.
                     let unread = state
@@ -469,13 +476,20 @@ pub fn update(state: &mut State, message: Message) -> Task<Message> {
         }
         Message::Write | Message::Shortcut(Shortcut::Write) => {
             let account = state.mailbox.folder.as_ref().map(|f| f.account_id);
-            state.composer = Some(composer::State::new(
-                senders(state),
-                account,
-                crate::mail::compose::Draft::default(),
-                None,
-                None,
-            ));
+            open_composer(
+                state,
+                composer::State::new(
+                    senders(state),
+                    account,
+                    crate::mail::compose::Draft::default(),
+                    None,
+                    None,
+                ),
+            );
+            Task::none()
+        }
+        Message::ShowTab(composing) => {
+            state.composing = composing && state.composer.is_some();
             Task::none()
         }
         Message::Respond(how) => respond(state, &store, how),
@@ -526,13 +540,14 @@ pub fn update(state: &mut State, message: Message) -> Task<Message> {
         Message::Shortcut(Shortcut::Forward) => respond(state, &store, data::Respond::Forward),
         Message::Prefilled(result) => match *result {
             Ok(prefill) => {
-                state.composer = Some(composer::State::new(
+                let screen = composer::State::new(
                     senders(state),
                     Some(prefill.account),
                     prefill.draft,
                     prefill.in_reply_to,
                     prefill.forwarded,
-                ));
+                );
+                open_composer(state, screen);
                 Task::none()
             }
             Err(e) => {
@@ -549,6 +564,7 @@ pub fn update(state: &mut State, message: Message) -> Task<Message> {
                 composer::Action::None => {}
                 composer::Action::Close(sent_from) => {
                     state.composer = None;
+                    state.composing = false;
                     if let Some(account) = sent_from {
                         state.status = "The message is in the outbox and is being sent.".into();
                         tell(state, Some(account), Command::Flush);
@@ -563,6 +579,15 @@ pub fn update(state: &mut State, message: Message) -> Task<Message> {
         }
         Message::Engine(update) => engine_update(state, &store, update),
         Message::Outbox(message) => {
+            if matches!(message, outbox::Message::Edit(_))
+                && state.composer.as_ref().is_some_and(|c| c.dirty)
+            {
+                state.composing = true;
+                state.status =
+                    "Send, save or discard the message you are writing before you edit another."
+                        .into();
+                return Task::none();
+            }
             let Some(screen) = state.outbox.as_mut() else {
                 return Task::none();
             };
@@ -575,13 +600,14 @@ pub fn update(state: &mut State, message: Message) -> Task<Message> {
                     Task::batch([task, refresh_queues(&store)])
                 }
                 outbox::Action::Edit(prefill) => {
-                    state.composer = Some(composer::State::new(
+                    let screen = composer::State::new(
                         senders(state),
                         Some(prefill.account),
                         prefill.draft,
                         prefill.in_reply_to,
                         prefill.forwarded,
-                    ));
+                    );
+                    open_composer(state, screen);
                     Task::batch([task, refresh_queues(&store)])
                 }
             }
@@ -616,7 +642,7 @@ pub fn update(state: &mut State, message: Message) -> Task<Message> {
         }
         Message::NotificationClicked(Some(id)) => {
             // Show the message: its folder in the list, the message in the reader.
-            state.composer = None;
+            state.composing = false;
             state.settings = None;
             let folder = Task::perform(data::folder_of(store.clone(), id), |folder| match folder {
                 Ok(folder) => Message::Mailbox(mailbox::Message::SelectFolder(folder)),
@@ -925,15 +951,49 @@ fn engine_update(state: &mut State, store: &Store, update: engines::Update) -> T
     }
 }
 
-/// The reader, or the composer or the help overlay in its place.
-fn right_pane(state: &State) -> Element<'_, Message> {
-    if let Some(composer) = &state.composer {
-        composer::view(composer).map(Message::Composer)
-    } else if state.help {
-        chrome::help(state)
-    } else {
-        reader::view(&state.reader).map(Message::Reader)
+/// Opens a composer in its tab, unless one holds unsaved text (then that one stays in front).
+fn open_composer(state: &mut State, screen: composer::State) {
+    if state.composer.as_ref().is_some_and(|c| c.dirty) {
+        state.composing = true;
+        state.status =
+            "Send, save or discard the message you are writing before you start another.".into();
+        return;
     }
+    state.composer = Some(screen);
+    state.composing = true;
+}
+
+/// The reader (or the help overlay), or the composer, under a tab strip when a composer is open.
+fn right_pane(state: &State) -> Element<'_, Message> {
+    let content = match &state.composer {
+        Some(composer) if state.composing => composer::view(composer).map(Message::Composer),
+        _ if state.help => chrome::help(state),
+        _ => reader::view(&state.reader).map(Message::Reader),
+    };
+    let Some(composer) = &state.composer else {
+        return content;
+    };
+    let tab = |label: String, active: bool, composing: bool| {
+        button(text(label).wrapping(text::Wrapping::None))
+            .style(move |t, s| theme::row_button(t, s, active))
+            .padding([4, 10])
+            .on_press(Message::ShowTab(composing))
+    };
+    let title = if composer.subject.trim().is_empty() {
+        "✎ New message".to_owned()
+    } else {
+        format!("✎ {}", composer.subject.trim())
+    };
+    column![
+        row![
+            tab("✉ Message".into(), !state.composing, false),
+            tab(title, state.composing, true),
+        ]
+        .spacing(2),
+        rule::horizontal(1),
+        content,
+    ]
+    .into()
 }
 
 pub fn view(state: &State) -> Element<'_, Message> {
