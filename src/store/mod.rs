@@ -14,6 +14,7 @@ mod message;
 mod migrate;
 mod ops;
 mod outbox;
+mod pages;
 mod sync;
 
 #[cfg(test)]

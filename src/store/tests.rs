@@ -240,37 +240,37 @@ fn view_queries_use_indexes() {
     let cases: Vec<(&str, String, Vec<&dyn rusqlite::ToSql>, &str)> = vec![
         (
             "folder newest first",
-            message::folder_page_sql(SortOrder::DateDesc, false),
+            pages::folder_page_sql(SortOrder::DateDesc, false),
             vec![&1, &50],
             "message_folder_date",
         ),
         (
             "folder newest first, next page",
-            message::folder_page_sql(SortOrder::DateDesc, true),
+            pages::folder_page_sql(SortOrder::DateDesc, true),
             vec![&1, &0, &0, &50],
             "message_folder_date",
         ),
         (
             "folder by sender",
-            message::folder_page_sql(SortOrder::From, false),
+            pages::folder_page_sql(SortOrder::From, false),
             vec![&1, &50],
             "message_folder_from",
         ),
         (
             "folder by sender, next page",
-            message::folder_page_sql(SortOrder::From, true),
+            pages::folder_page_sql(SortOrder::From, true),
             vec![&1, &"a", &0, &0, &50],
             "message_folder_from",
         ),
         (
             "folder by subject",
-            message::folder_page_sql(SortOrder::Subject, false),
+            pages::folder_page_sql(SortOrder::Subject, false),
             vec![&1, &50],
             "message_folder_subject",
         ),
         (
             "folder by subject, next page",
-            message::folder_page_sql(SortOrder::Subject, true),
+            pages::folder_page_sql(SortOrder::Subject, true),
             vec![&1, &"a", &0, &0, &50],
             "message_folder_subject",
         ),
@@ -308,7 +308,7 @@ fn view_queries_use_indexes() {
     }
     // Keyset pages must seek, not walk from the top.
     let p = plan(
-        &message::folder_page_sql(SortOrder::DateDesc, true),
+        &pages::folder_page_sql(SortOrder::DateDesc, true),
         &[&1, &0, &0, &50],
     );
     assert!(
@@ -513,7 +513,7 @@ fn merged_pages_interleave_folders_by_date() {
             let mut stmt = conn
                 .prepare(&format!(
                     "EXPLAIN QUERY PLAN {}",
-                    message::merged_page_sql(SortOrder::DateDesc, 2)
+                    pages::merged_page_sql(SortOrder::DateDesc, 2)
                 ))
                 .unwrap();
             let rows: Vec<String> = stmt

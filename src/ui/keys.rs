@@ -1,12 +1,15 @@
-//! Keyboard shortcuts as a widget around the whole window: a key press that no child widget used
-//! (so typing in the search box or the composer is never a shortcut) is mapped to a message.
+//! Keyboard shortcuts: the Thunderbird-style key map (`shortcut`), and a widget around the whole
+//! window where a key press that no child widget used (so typing in the search box or the composer is never a shortcut) is mapped to a message.
 //! Being part of the widget tree (rather than a `keyboard::listen` subscription) means the
 //! headless `iced_test` emulator delivers keys to it too, so the shortcuts are tested end to end.
 
 use iced::advanced::layout::{self, Layout};
 use iced::advanced::widget::{Operation, Tree};
 use iced::advanced::{Clipboard, Shell, Widget, mouse, overlay, renderer};
+use iced::keyboard::{Key, key::Named};
 use iced::{Element, Event, Length, Rectangle, Size, Vector, keyboard};
+
+use super::Message as AppMessage;
 
 /// Wraps `content`; `map` turns a keyboard event nobody captured into a message.
 pub fn shortcuts<'a, Message: 'a>(
@@ -141,4 +144,54 @@ impl<Message> Widget<Message, iced::Theme, iced::Renderer> for Shortcuts<'_, Mes
             .as_widget_mut()
             .overlay(child, layout, renderer, viewport, translation)
     }
+}
+
+/// Keyboard shortcuts, Thunderbird style.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shortcut {
+    Write,
+    Reply,
+    ReplyAll,
+    Forward,
+    Next,
+    Previous,
+    ToggleRead,
+    ToggleStar,
+    Delete,
+    Search,
+    GetMail,
+    Help,
+}
+
+/// Maps a key press the widgets did not use (so typing in the search box is not a shortcut).
+pub(super) fn shortcut(event: &keyboard::Event) -> Option<AppMessage> {
+    let (key, modifiers) = match event {
+        keyboard::Event::KeyPressed { key, modifiers, .. } => (key, *modifiers),
+        keyboard::Event::ModifiersChanged(modifiers) => {
+            return Some(AppMessage::Modifiers(*modifiers));
+        }
+        keyboard::Event::KeyReleased { .. } => return None,
+    };
+    let action = match key.as_ref() {
+        Key::Character("n" | "N") if modifiers.command() => Shortcut::Write,
+        Key::Character("l" | "L") if modifiers.command() => Shortcut::Forward,
+        Key::Character("r" | "R") if modifiers.shift() && !modifiers.command() => {
+            Shortcut::ReplyAll
+        }
+        Key::Character("r") if modifiers.is_empty() => Shortcut::Reply,
+        Key::Character("n") if modifiers.is_empty() => Shortcut::Next,
+        Key::Character("p") if modifiers.is_empty() => Shortcut::Previous,
+        Key::Character("m") if modifiers.is_empty() => Shortcut::ToggleRead,
+        Key::Character("s") if modifiers.is_empty() => Shortcut::ToggleStar,
+        Key::Character("f") if modifiers.command() => Shortcut::Search,
+        Key::Character("/") => Shortcut::Search,
+        Key::Character("?") => Shortcut::Help,
+        // Backspace too, as in Thunderbird (it is the key labelled "delete" on a Mac).
+        Key::Named(Named::Delete | Named::Backspace) => Shortcut::Delete,
+        Key::Named(Named::F5) => Shortcut::GetMail,
+        Key::Named(Named::F1) => Shortcut::Help,
+        Key::Named(Named::Escape) => Shortcut::Help,
+        _ => return None,
+    };
+    Some(AppMessage::Shortcut(action))
 }

@@ -1,0 +1,211 @@
+//! What the window does for its messages beyond routing them: engine events, flag toggles,
+//! selection moves, opening the composer, saving preferences and startup tracing.
+
+use iced::Task;
+
+use super::{
+    Message, State, Trace, composer, data, engines, mailbox, prefs, refresh_queues, since_start,
+};
+use crate::engine::{Connectivity, Event};
+use crate::mail::folder::FolderRole;
+use crate::store::Store;
+
+/// Startup tracing: reports the first frame, then the first frame that shows the folder's rows.
+pub(super) fn trace_frame(state: &mut State) -> Task<Message> {
+    if !state.traced.0 {
+        state.traced.0 = true;
+        eprintln!("tern: first frame after {} ms", since_start());
+    }
+    if !state.traced.1 && !state.mailbox.window.rows.is_empty() {
+        state.traced.1 = true;
+        eprintln!(
+            "tern: first rows after {} ms ({} messages in the folder)",
+            since_start(),
+            state.mailbox.total
+        );
+        if state.trace == Trace::PrintAndExit {
+            return iced::exit();
+        }
+    }
+    Task::none()
+}
+
+/// Writes the window's preferences in the background, one write at a time: a change while one
+/// is running is written when it ends.
+pub(super) fn save_prefs(state: &mut State) -> Task<Message> {
+    if state.prefs_saving {
+        state.prefs_dirty = true;
+        return Task::none();
+    }
+    state.prefs_saving = true;
+    Task::perform(
+        prefs::save(state.data_dir.clone(), state.prefs.clone()),
+        Message::PrefsSaved,
+    )
+}
+
+/// About how many characters fit across the reader (HTML is laid out to this width).
+pub(super) fn reader_columns(prefs: &prefs::Prefs) -> usize {
+    let width = prefs.width * (1.0 - prefs.folder_ratio) * (1.0 - prefs.list_ratio);
+    ((width - 40.0) / 8.5).clamp(30.0, 200.0) as usize
+}
+
+/// The accounts the composer can send from.
+pub(super) fn senders(state: &State) -> Vec<composer::From> {
+    state
+        .mailbox
+        .tree
+        .iter()
+        .map(|t| composer::From {
+            account: t.account.id,
+            label: format!(
+                "{} <{}>",
+                t.account.settings.display_name, t.account.settings.email
+            ),
+        })
+        .collect()
+}
+
+/// Opens the composer prefilled to answer or forward the selected message.
+pub(super) fn respond(state: &mut State, store: &Store, how: data::Respond) -> Task<Message> {
+    let Some((_, id)) = state.mailbox.selected else {
+        return Task::none();
+    };
+    Task::perform(data::prefill(store.clone(), id, how), |r| {
+        Message::Prefilled(Box::new(r))
+    })
+}
+
+pub(super) fn select_relative(state: &mut State, step: isize) -> Task<Message> {
+    let len = state.mailbox.len();
+    if len == 0 {
+        return Task::none();
+    }
+    let next = match state.mailbox.selected {
+        Some((index, _)) => index.saturating_add_signed(step).min(len - 1),
+        None => 0,
+    };
+    Task::done(Message::Mailbox(mailbox::Message::Select(next)))
+}
+
+pub(super) fn toggle_flag(state: &mut State, store: &Store, bit: i64, name: &str) -> Task<Message> {
+    let targets = state.mailbox.targets();
+    // Set when the first target lacks the flag, clear otherwise (as Thunderbird does).
+    let first = state
+        .mailbox
+        .selected
+        .and_then(|(index, _)| state.mailbox.row(index))
+        .map(|r| r.flags);
+    let Some(first) = first.or_else(|| targets.first().map(|_| 0)) else {
+        return Task::none();
+    };
+    let set = first & bit == 0;
+    for id in &targets {
+        let rows = state
+            .mailbox
+            .window
+            .rows
+            .iter()
+            .chain(state.mailbox.results.iter().flatten());
+        if let Some(flags) = rows.into_iter().find(|r| r.id == *id).map(|r| r.flags) {
+            let flags = if set { flags | bit } else { flags & !bit };
+            state.mailbox.patch_flags(*id, flags);
+        }
+    }
+    let (add, remove) = if set {
+        (vec![name.to_owned()], Vec::new())
+    } else {
+        (Vec::new(), vec![name.to_owned()])
+    };
+    Task::perform(
+        data::set_flags_all(store.clone(), targets, add, remove),
+        Message::Done,
+    )
+}
+
+pub(super) fn engine_update(
+    state: &mut State,
+    store: &Store,
+    update: engines::Update,
+) -> Task<Message> {
+    match update {
+        engines::Update::Ready { account, commands } => {
+            let view = state.engines.entry(account).or_default();
+            view.commands = Some(commands);
+            view.problem = None;
+            Task::none()
+        }
+        engines::Update::Failed { account, reason } => {
+            state.engines.entry(account).or_default().problem = Some(reason);
+            Task::none()
+        }
+        engines::Update::Event(event) => match event {
+            Event::Connectivity { account, state: c } => {
+                let view = state.engines.entry(account).or_default();
+                if !matches!(c, Connectivity::Online) {
+                    view.progress = None;
+                }
+                view.connectivity = Some(c);
+                refresh_queues(store)
+            }
+            Event::SyncProgress {
+                account,
+                done,
+                total,
+                ..
+            } => {
+                state.engines.entry(account).or_default().progress =
+                    (done < total).then_some((done, total));
+                Task::none()
+            }
+            Event::FolderChanged { folder, .. } => {
+                let inbox = state
+                    .mailbox
+                    .tree
+                    .iter()
+                    .flat_map(|t| &t.folders)
+                    .any(|f| f.id == folder && f.role == Some(FolderRole::Inbox));
+                let announce = match state.announced {
+                    Some(after) if inbox && !state.announcing => {
+                        Task::perform(data::new_unread(store.clone(), folder, after), move |r| {
+                            Message::NewMail(folder, r)
+                        })
+                    }
+                    _ => Task::none(),
+                };
+                if inbox && state.announced.is_some() {
+                    state.announcing = true;
+                }
+                Task::batch([
+                    state.mailbox.refresh(store).map(Message::Mailbox),
+                    refresh_queues(store),
+                    announce,
+                ])
+            }
+            Event::FoldersChanged { .. } => Task::batch([
+                state.mailbox.refresh(store).map(Message::Mailbox),
+                refresh_queues(store),
+            ]),
+            Event::MessageChanged { message, .. } => {
+                if state.reader.open == Some(message) {
+                    state.reader.open(store, message).map(Message::Reader)
+                } else {
+                    Task::none()
+                }
+            }
+            Event::OutboxChanged { .. } => refresh_queues(store),
+        },
+    }
+}
+
+/// Opens a composer in its tab, unless one holds unsaved text (then that one stays in front).
+pub(super) fn open_composer(state: &mut State, screen: composer::State) {
+    if state.composer.as_ref().is_some_and(|c| c.dirty) {
+        state.composing = true;
+        state.status =
+            "Send, save or discard the message you are writing before you start another.".into();
+        return;
+    }
+    state.composer = Some(screen);
+    state.composing = true;
+}
