@@ -152,10 +152,13 @@ impl Store {
         self.read(|conn| {
             let mut stmt = conn
                 .prepare_cached(&format!(
+                    // The page is cut from the index alone; only its rows are joined.
                     "SELECT {MESSAGE_COLUMNS}, t.messages, t.unread
-                     FROM folder_thread t JOIN message m ON m.id = t.newest
-                     WHERE t.folder_id = ?1
-                     ORDER BY t.last_date DESC, t.newest DESC LIMIT ?2 OFFSET ?3"
+                     FROM (SELECT newest, last_date, messages, unread FROM folder_thread
+                           WHERE folder_id = ?1
+                           ORDER BY last_date DESC, newest DESC LIMIT ?2 OFFSET ?3) t
+                     JOIN message m ON m.id = t.newest
+                     ORDER BY t.last_date DESC, t.newest DESC"
                 ))
                 .map_err(StoreError::sqlite("Prepare the conversation page"))?;
             let rows = stmt

@@ -1,5 +1,6 @@
 //! Keyboard shortcuts: the Thunderbird-style key map (`shortcut`), and a widget around the whole
-//! window where a key press that no child widget used (so typing in the search box or the composer is never a shortcut) is mapped to a message.
+//! window that maps a key press no child widget used to a message (so typing in the search box
+//! or the composer is never a shortcut).
 //! Being part of the widget tree (rather than a `keyboard::listen` subscription) means the
 //! headless `iced_test` emulator delivers keys to it too, so the shortcuts are tested end to end.
 
