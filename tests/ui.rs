@@ -49,6 +49,13 @@ fn the_three_panes_show_the_synced_mailbox_and_open_a_message() {
         &["\\Seen"],
         now,
     );
+    let sub = format!(
+        "From: Carol <carol@example.test>\r\nTo: {}\r\nSubject: Plans for 2026\r\n\
+         Message-ID: <plans2026@example.test>\r\nDate: {}\r\n\r\nSoon.\r\n",
+        bob.address,
+        rfc2822(now)
+    );
+    corpus::write_message(bob, "Projects/2026", sub.as_bytes(), &["\\Seen"], now);
     let data = servers.dir().join("tern-data");
     add_imap_account(
         &servers,
@@ -136,6 +143,10 @@ fn the_three_panes_show_the_synced_mailbox_and_open_a_message() {
          expect \"Projects — 5 conversations\"\n\
          click \"Threads\"\n\
          expect \"Projects — 5 messages\"\n\
+         expect \"▫ 2026\"\n\
+         click \"▾\"\n\
+         click \"▸\"\n\
+         expect \"▫ 2026\"\n\
          press \"Project note 4\"\n\
          release \"▤ Archive\"\n\
          expect \"Projects — 4 messages\"\n";

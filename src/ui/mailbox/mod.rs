@@ -37,6 +37,8 @@ pub struct Window {
 pub struct State {
     pub tree: Vec<AccountTree>,
     collapsed: HashSet<i64>,
+    /// Folders whose subfolders are hidden.
+    collapsed_folders: HashSet<i64>,
     pub folder: Option<Folder>,
     pub order: SortOrder,
     pub total: usize,
@@ -83,6 +85,8 @@ pub struct State {
 pub enum Message {
     TreeLoaded(Result<Vec<AccountTree>, String>),
     ToggleAccount(i64),
+    /// Show or hide a folder's subfolders.
+    ToggleFolder(i64),
     SelectFolder(i64),
     FolderRefreshed(Result<Folder, String>),
     Scrolled(Viewport),
@@ -387,6 +391,12 @@ pub fn update(state: &mut State, message: Message, store: &Store) -> (Task<Messa
             (Task::none(), Action::None)
         }
         Message::TreeLoaded(Err(e)) => (Task::none(), Action::Error(e)),
+        Message::ToggleFolder(id) => {
+            if !state.collapsed_folders.remove(&id) {
+                state.collapsed_folders.insert(id);
+            }
+            (Task::none(), Action::None)
+        }
         Message::ToggleAccount(id) => {
             if !state.collapsed.remove(&id) {
                 state.collapsed.insert(id);

@@ -33,7 +33,31 @@ pub fn folder_pane(state: &State) -> Element<'_, Message> {
         if !open {
             continue;
         }
+        // Folders with subfolders get a toggle; a collapsed one hides everything below it.
+        let parents: std::collections::HashSet<&str> = account
+            .folders
+            .iter()
+            .filter_map(|f| {
+                let d = f.delimiter.as_deref()?;
+                f.path.rsplit_once(d).map(|(parent, _)| parent)
+            })
+            .collect();
+        let mut hidden: Vec<String> = Vec::new();
         for folder in &account.folders {
+            if hidden
+                .iter()
+                .any(|prefix| folder.path.starts_with(prefix.as_str()))
+            {
+                continue;
+            }
+            let has_children = parents.contains(folder.path.as_str());
+            let folded = state.collapsed_folders.contains(&folder.id);
+            if has_children
+                && folded
+                && let Some(d) = folder.delimiter.as_deref()
+            {
+                hidden.push(format!("{}{d}", folder.path));
+            }
             let depth = folder
                 .delimiter
                 .as_deref()
@@ -66,7 +90,20 @@ pub fn folder_pane(state: &State) -> Element<'_, Message> {
                     .on_enter(Message::DragOver(Some(folder.id)))
                     .on_exit(Message::DragOver(None));
             }
-            tree = tree.push(row![Space::new().width(indent), area]);
+            let toggle: Element<'_, Message> = if has_children {
+                button(text(if folded { "▸" } else { "▾" }).size(13))
+                    .style(button::text)
+                    .padding([0, 2])
+                    .width(14)
+                    .on_press(Message::ToggleFolder(folder.id))
+                    .into()
+            } else {
+                Space::new().width(14).into()
+            };
+            tree = tree.push(
+                row![Space::new().width(indent - 14.0), toggle, area]
+                    .align_y(iced::Alignment::Center),
+            );
             if state.menu == Some(folder.id) {
                 tree = tree.push(row![Space::new().width(indent), folder_menu(state)]);
             }
