@@ -79,6 +79,10 @@ pub struct State {
     /// folder under the pointer.
     pub drag: Option<Vec<i64>>,
     drop_target: Option<i64>,
+    /// The drag that just ended: the release reaches the folder (a widget message) and the
+    /// window (a subscription message) in no fixed order, so a drop shortly after the release
+    /// still counts.
+    released: Option<(Vec<i64>, std::time::Instant)>,
 }
 
 #[derive(Debug, Clone)]
@@ -509,6 +513,7 @@ pub fn update(state: &mut State, message: Message, store: &Store) -> (Task<Messa
             }
         }
         Message::RowPressed(index) => {
+            state.released = None;
             let Some(id) = state.row(index).map(|r| r.id) else {
                 return (Task::none(), Action::None);
             };
@@ -530,7 +535,12 @@ pub fn update(state: &mut State, message: Message, store: &Store) -> (Task<Messa
         }
         Message::DropOn(folder) => {
             state.drop_target = None;
-            match state.drag.take() {
+            let recent = state
+                .released
+                .take()
+                .filter(|(_, at)| at.elapsed() < std::time::Duration::from_millis(500))
+                .map(|(messages, _)| messages);
+            match state.drag.take().or(recent) {
                 Some(messages) if !messages.is_empty() => {
                     (Task::none(), Action::Move { messages, folder })
                 }
@@ -538,7 +548,10 @@ pub fn update(state: &mut State, message: Message, store: &Store) -> (Task<Messa
             }
         }
         Message::DragCancel => {
-            state.drag = None;
+            state.released = state
+                .drag
+                .take()
+                .map(|messages| (messages, std::time::Instant::now()));
             state.drop_target = None;
             (Task::none(), Action::None)
         }
