@@ -276,6 +276,12 @@ fn subscription(state: &State) -> Subscription<Message> {
             }
             _ => None,
         }),
+        if state.reader.is_loading() {
+            iced::time::every(std::time::Duration::from_millis(120))
+                .map(|_| Message::Reader(reader::Message::Tick))
+        } else {
+            Subscription::none()
+        },
         if state.composer.is_some() {
             iced::time::every(composer::AUTOSAVE)
                 .map(|_| Message::Composer(composer::Message::Autosave))

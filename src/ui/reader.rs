@@ -1,5 +1,5 @@
 //! The reader pane: the open message's headers, then its body. A body that is not cached yet is
-//! fetched by the engine (only the part needed) while a "Loading…" line shows; offline it says
+//! fetched by the engine (only the part needed) while a spinner turns; offline it says
 //! so instead of failing.
 //!
 //! HTML is sanitised (ammonia) and drawn as rich text (html2text's rich mode, in `mail::html`);
@@ -55,6 +55,8 @@ pub struct State {
     pub prefer_plain: bool,
     /// The reader's width in characters, for laying out HTML.
     pub columns: usize,
+    /// The spinner's frame while a body is being fetched.
+    spin: usize,
 }
 
 #[derive(Debug, Clone)]
@@ -75,6 +77,8 @@ pub enum Message {
     Picture(i64, usize, Result<Vec<u8>, String>),
     /// Switch between the HTML and the plain text (the parent saves the choice).
     TogglePlain,
+    /// The spinner's next frame (only while loading).
+    Tick,
     ToggleSource,
     Source(i64, Result<String, String>),
     Conversation(i64, Result<Vec<crate::store::MessageRow>, String>),
@@ -124,6 +128,11 @@ impl State {
         ])
     }
 
+    /// Whether a body is being fetched (the spinner turns then).
+    pub fn is_loading(&self) -> bool {
+        self.loading
+    }
+
     /// Closes the reader (e.g. the message was deleted).
     pub fn close(&mut self) {
         *self = State {
@@ -165,6 +174,7 @@ impl State {
 
 pub fn update(state: &mut State, message: Message, store: &Store) -> Task<Message> {
     match message {
+        Message::Tick => state.spin = state.spin.wrapping_add(1),
         Message::Attachments(id, result) => {
             if state.open == Some(id) {
                 state.attachments = result.unwrap_or_default();
@@ -325,9 +335,9 @@ pub fn update(state: &mut State, message: Message, store: &Store) -> Task<Messag
 pub fn view(state: &State) -> Element<'_, Message> {
     let Some(body) = state.body.as_ref().filter(|b| Some(b.row.id) == state.open) else {
         let note = if state.loading {
-            "Loading…"
+            spinner(state)
         } else {
-            "Select a message to read it."
+            "Select a message to read it.".to_owned()
         };
         return container(text(note).style(theme::muted))
             .padding(12)
@@ -521,7 +531,7 @@ pub fn view(state: &State) -> Element<'_, Message> {
             .into(),
     };
     let loading = if state.loading {
-        text("Loading…").style(theme::muted)
+        text(spinner(state)).style(theme::muted)
     } else {
         text("")
     };
@@ -604,4 +614,14 @@ fn open_attachment(state: &mut State, store: &Store, index: usize) -> Task<Messa
         data::open_attachment(store.clone(), id, index),
         Message::Opened,
     )
+}
+
+/// "◐ Loading…", turning while the body is fetched.
+fn spinner(state: &State) -> String {
+    const FRAMES: [char; 4] = ['◐', '◓', '◑', '◒'];
+    let frame = FRAMES
+        .get(state.spin % FRAMES.len())
+        .copied()
+        .unwrap_or('◐');
+    format!("{frame} Loading…")
 }
