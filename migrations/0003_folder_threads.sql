@@ -52,8 +52,19 @@ CREATE TRIGGER folder_thread_delete AFTER DELETE ON message BEGIN
     WHERE folder_id = OLD.folder_id AND thread = OLD.thread_id AND newest = OLD.id;
 END;
 
--- A move, a flag change or a new thread: out of the old (folder, thread), into the new one.
-CREATE TRIGGER folder_thread_update AFTER UPDATE OF folder_id, thread_id, flags, date ON message
+-- Read or unread, nothing else changed: one counter (mark-all-read of a big folder stays cheap).
+CREATE TRIGGER folder_thread_seen AFTER UPDATE OF flags ON message
+WHEN (OLD.flags & 1) <> (NEW.flags & 1) AND OLD.folder_id IS NEW.folder_id
+     AND OLD.thread_id IS NEW.thread_id AND OLD.date IS NEW.date
+BEGIN
+    UPDATE folder_thread SET unread = unread + ((NEW.flags & 1) = 0) - ((OLD.flags & 1) = 0)
+    WHERE folder_id = NEW.folder_id AND thread = coalesce(NEW.thread_id, -NEW.id);
+END;
+
+-- A move, a new thread or a new date: out of the old (folder, thread), into the new one.
+CREATE TRIGGER folder_thread_update AFTER UPDATE OF folder_id, thread_id, date ON message
+WHEN OLD.folder_id IS NOT NEW.folder_id OR OLD.thread_id IS NOT NEW.thread_id
+     OR OLD.date IS NOT NEW.date
 BEGIN
     UPDATE folder_thread SET messages = messages - 1, unread = unread - ((OLD.flags & 1) = 0)
     WHERE folder_id = OLD.folder_id AND thread = coalesce(OLD.thread_id, -OLD.id);
