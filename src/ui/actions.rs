@@ -198,6 +198,19 @@ pub(super) fn engine_update(
     }
 }
 
+/// Opens the composer on a prepared draft (a reply or forward, or a message taken back from the
+/// Outbox), sending from its account.
+pub(super) fn open_prefilled(state: &mut State, prefill: data::Prefill) {
+    let screen = composer::State::new(
+        senders(state),
+        Some(prefill.account),
+        prefill.draft,
+        prefill.in_reply_to,
+        prefill.forwarded,
+    );
+    open_composer(state, screen);
+}
+
 /// Opens a composer in its tab, unless one holds unsaved text (then that one stays in front).
 pub(super) fn open_composer(state: &mut State, screen: composer::State) {
     if state.composer.as_ref().is_some_and(|c| c.dirty) {

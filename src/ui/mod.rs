@@ -31,8 +31,8 @@ use tokio::sync::mpsc;
 use crate::engine::{Command, Connectivity};
 use crate::store::{Store, flag};
 use actions::{
-    engine_update, open_composer, reader_columns, respond, save_prefs, select_relative, senders,
-    toggle_flag, trace_frame,
+    engine_update, open_composer, open_prefilled, reader_columns, respond, save_prefs,
+    select_relative, senders, toggle_flag, trace_frame,
 };
 pub use keys::Shortcut;
 use keys::shortcut;
@@ -502,14 +502,7 @@ pub fn update(state: &mut State, message: Message) -> Task<Message> {
         Message::Shortcut(Shortcut::Forward) => respond(state, &store, data::Respond::Forward),
         Message::Prefilled(result) => match *result {
             Ok(prefill) => {
-                let screen = composer::State::new(
-                    senders(state),
-                    Some(prefill.account),
-                    prefill.draft,
-                    prefill.in_reply_to,
-                    prefill.forwarded,
-                );
-                open_composer(state, screen);
+                open_prefilled(state, prefill);
                 Task::none()
             }
             Err(e) => {
@@ -562,14 +555,7 @@ pub fn update(state: &mut State, message: Message) -> Task<Message> {
                     Task::batch([task, refresh_queues(&store)])
                 }
                 outbox::Action::Edit(prefill) => {
-                    let screen = composer::State::new(
-                        senders(state),
-                        Some(prefill.account),
-                        prefill.draft,
-                        prefill.in_reply_to,
-                        prefill.forwarded,
-                    );
-                    open_composer(state, screen);
+                    open_prefilled(state, *prefill);
                     Task::batch([task, refresh_queues(&store)])
                 }
             }
