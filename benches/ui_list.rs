@@ -69,6 +69,7 @@ fn frame_cost(total: usize) -> Duration {
             backfill_complete: true,
             server_total: None,
             server_unread: None,
+            sync_error: None,
         },
         total,
         mailbox::Window {

@@ -83,7 +83,7 @@ fn account_add_and_list_round_trip() {
     ));
     assert_eq!(
         folders,
-        serde_json::json!([{"path": "INBOX", "role": "inbox", "total": 0, "unread": 0, "cached": 0, "subscribed": true}])
+        serde_json::json!([{"path": "INBOX", "role": "inbox", "total": 0, "unread": 0, "cached": 0, "subscribed": true, "error": null}])
     );
     let list = json(&tern(dir.path(), &["list", "--account", "work", "--json"]));
     assert_eq!(list, serde_json::json!([]));

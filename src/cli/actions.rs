@@ -128,7 +128,16 @@ pub(super) fn folder(store: &Store, command: super::FolderCommand) -> anyhow::Re
             path,
             new_path,
         } => (account, A::Rename(path, new_path)),
-        F::Delete { account, path } => (account, A::Delete(path)),
+        F::Delete { account, path, yes } => {
+            let found = store.find_account(&account)?;
+            if !yes
+                && let Some(why) =
+                    crate::engine::imap::delete_needs_confirmation(store, &found, &path)?
+            {
+                bail!("not deleted: {why}; add --yes to delete it anyway");
+            }
+            (account, A::Delete(path))
+        }
         F::Subscribe { account, path } => (account, A::Subscribe(path)),
         F::Unsubscribe { account, path } => (account, A::Unsubscribe(path)),
     };

@@ -164,11 +164,15 @@ pub enum FolderCommand {
         path: String,
         new_path: String,
     },
-    /// Delete a folder and the mail in it.
+    /// Delete a folder and the mail in it (a folder with mail, or a special one such as Trash
+    /// or Sent, needs --yes).
     Delete {
         #[arg(long, value_name = "N")]
         account: String,
         path: String,
+        /// Delete it even though it holds mail or is a special-use folder.
+        #[arg(long)]
+        yes: bool,
     },
     /// Subscribe to a folder.
     Subscribe {

@@ -76,6 +76,8 @@ struct FolderJson<'a> {
     unread: i64,
     cached: i64,
     subscribed: bool,
+    /// Why the last sync could not sync the folder; null when it did.
+    error: Option<&'a str>,
 }
 
 pub(super) fn folders(folders: &[Folder], json: bool) -> anyhow::Result<()> {
@@ -89,17 +91,22 @@ pub(super) fn folders(folders: &[Folder], json: bool) -> anyhow::Result<()> {
                 unread: f.counts().1,
                 cached: f.total,
                 subscribed: f.subscribed,
+                error: f.sync_error.as_deref(),
             })
             .collect();
         return print_json(&list);
     }
     for f in folders {
         println!(
-            "{}\t{}\t{} unread\t{} total",
+            "{}\t{}\t{} unread\t{} total{}",
             f.path,
             f.role.map(|r| r.as_str()).unwrap_or("-"),
             f.counts().1,
-            f.counts().0
+            f.counts().0,
+            f.sync_error
+                .as_deref()
+                .map(|e| format!("\tnot synced: {e}"))
+                .unwrap_or_default()
         );
     }
     Ok(())

@@ -121,6 +121,12 @@ pub(super) fn run(store: &Store, only: Option<&str>) -> anyhow::Result<()> {
                 for skipped in &report.skipped {
                     eprintln!("{name}: set aside: {skipped}");
                 }
+                for (folder, reason) in &report.failed_folders {
+                    eprintln!("tern: {name}: folder {folder} was not synced: {reason}");
+                }
+                if !report.failed_folders.is_empty() {
+                    failed.push(name.clone());
+                }
             }
             Err(err) => {
                 eprintln!("\rtern: {name}: {err}");

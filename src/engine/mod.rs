@@ -92,6 +92,8 @@ pub enum Kind {
     Tls,
     Network,
     Protocol,
+    /// The server refused a command: that command or folder fails, the rest goes on.
+    Refused,
     Storage,
     /// Bad input from the user: fix it, do not retry.
     Invalid,
@@ -105,6 +107,7 @@ impl EngineError {
                 ErrorKind::Tls => Kind::Tls,
                 ErrorKind::Network => Kind::Network,
                 ErrorKind::Protocol => Kind::Protocol,
+                ErrorKind::Refused => Kind::Refused,
             },
             EngineError::Storage(_) => Kind::Storage,
             EngineError::Credentials(_) => Kind::Auth,

@@ -34,8 +34,11 @@ pub enum ErrorKind {
     Tls,
     /// The connection could not be made or was lost: retry with backoff.
     Network,
-    /// The server said something we could not understand or refused a command.
+    /// The server said something we could not understand.
     Protocol,
+    /// The server understood a command and refused it (IMAP NO or BAD): this command, or this
+    /// folder, fails with the server's reason, and the rest of the work goes on.
+    Refused,
 }
 
 /// A protocol-layer error: its kind, and a message that says what failed, where, and what to do.

@@ -206,6 +206,28 @@ pub async fn handshake(
     let tls = match tls {
         Ok(tls) => tls,
         Err(e) => {
+            // Only a failed certificate check waits for the user. A handshake the network cut
+            // (or a server that does not speak TLS there) is a network error, retried.
+            let text = e.to_string().to_ascii_lowercase();
+            let about_trust = trust.pinned_sha256.is_none()
+                && [
+                    "certif",
+                    "verif",
+                    "trust",
+                    "principal name",
+                    "self signed",
+                    "self-signed",
+                ]
+                .iter()
+                .any(|w| text.contains(w));
+            if !about_trust {
+                return Err(ProtocolError::new(
+                    ErrorKind::Network,
+                    format!(
+                        "the TLS handshake with {where_} failed: {e}; the connection was cut, or the server does not speak TLS on this port (Tern will try again)"
+                    ),
+                ));
+            }
             let hint = match fingerprint_of(host, port).await {
                 Some(fp) => format!(
                     "; if you trust this server, pin its certificate with --cert-sha256 {fp} or trust its CA with --ca-file"

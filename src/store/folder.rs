@@ -28,6 +28,8 @@ pub struct Folder {
     /// The server's counts at the last STATUS, if any.
     pub server_total: Option<i64>,
     pub server_unread: Option<i64>,
+    /// Why the last pass could not sync this folder (the server's words); None when it did.
+    pub sync_error: Option<String>,
 }
 
 impl Folder {
@@ -56,7 +58,7 @@ pub struct NewFolder {
 const FOLDER_COLUMNS: &str =
     "id, account_id, path, server_path, delimiter, role, attributes, subscribed,
     uidvalidity, uidnext, highestmodseq, total, unread, backfill_uid = 1, server_total,
-    server_unread";
+    server_unread, sync_error";
 
 fn folder_from_row(row: &Row<'_>) -> rusqlite::Result<Folder> {
     let role: Option<String> = row.get(5)?;
@@ -77,6 +79,7 @@ fn folder_from_row(row: &Row<'_>) -> rusqlite::Result<Folder> {
         backfill_complete: row.get::<_, Option<bool>>(13)?.unwrap_or(false),
         server_total: row.get(14)?,
         server_unread: row.get(15)?,
+        sync_error: row.get(16)?,
     })
 }
 
@@ -89,6 +92,54 @@ impl Store {
                 params![folder_id, total, unread],
             )
             .map_err(StoreError::sqlite("Record the folder's counts"))?;
+            Ok(())
+        })
+    }
+
+    /// Renames a folder and its subfolders in the cache after the server renamed them, keeping
+    /// their ids, so their messages keep their ids and cached bodies. `to_server` is the new
+    /// name as the server spells it. Returns how many folders were renamed.
+    pub fn rename_folder(
+        &self,
+        account_id: i64,
+        from: &str,
+        to: &str,
+        to_server: &str,
+    ) -> Result<usize> {
+        let folder = self.find_folder(account_id, from)?;
+        self.write(|tx| {
+            let delimiter = folder.delimiter.clone().unwrap_or_default();
+            let children = format!("{}{delimiter}", folder.path);
+            let renamed = tx
+                .execute(
+                    "UPDATE folder SET
+                         path = ?3 || substr(path, length(?2) + 1),
+                         server_path = ?5 || substr(server_path, length(?4) + 1)
+                     WHERE account_id = ?1
+                       AND (path = ?2 OR (?6 <> '' AND substr(path, 1, length(?7)) = ?7))",
+                    params![
+                        account_id,
+                        folder.path,
+                        to,
+                        folder.server_path,
+                        to_server,
+                        delimiter,
+                        children,
+                    ],
+                )
+                .map_err(StoreError::sqlite("Rename the folder"))?;
+            Ok(renamed)
+        })
+    }
+
+    /// Records why a folder could not be synced, or (None) that it was.
+    pub fn set_folder_error(&self, folder_id: i64, error: Option<&str>) -> Result<()> {
+        self.write(|tx| {
+            tx.execute(
+                "UPDATE folder SET sync_error = ?2 WHERE id = ?1 AND sync_error IS NOT ?2",
+                params![folder_id, error],
+            )
+            .map_err(StoreError::sqlite("Record the folder's sync error"))?;
             Ok(())
         })
     }

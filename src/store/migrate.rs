@@ -35,6 +35,16 @@ pub(super) const MIGRATIONS: &[Migration] = &[
         name: "folder_threads",
         sql: include_str!("../../migrations/0003_folder_threads.sql"),
     },
+    Migration {
+        version: 4,
+        name: "folder_sync_errors",
+        sql: include_str!("../../migrations/0004_folder_sync_errors.sql"),
+    },
+    Migration {
+        version: 5,
+        name: "message_ids_never_reused",
+        sql: include_str!("../../migrations/0005_message_ids_never_reused.sql"),
+    },
 ];
 
 /// The schema version this build writes.
@@ -46,7 +56,26 @@ pub(super) fn migrate(conn: &mut Connection, path: &Path) -> Result<()> {
 }
 
 /// Brings `conn` up to `target` (tests use older targets to build old databases).
+///
+/// Foreign keys are off while migrations run (a migration that rebuilds a table must not
+/// cascade its implicit delete into the tables that refer to it; SQLite ignores the pragma
+/// inside a transaction, so it is set around them), and each migration checks them before its
+/// commit.
 pub(super) fn migrate_to(conn: &mut Connection, path: &Path, target: u32) -> Result<()> {
+    let enforced: bool = conn
+        .query_row("PRAGMA foreign_keys", [], |r| r.get(0))
+        .map_err(StoreError::sqlite("Read the foreign key setting"))?;
+    conn.pragma_update(None, "foreign_keys", false)
+        .map_err(StoreError::sqlite(
+            "Turn foreign keys off for the migrations",
+        ))?;
+    let result = run_migrations(conn, path, target);
+    conn.pragma_update(None, "foreign_keys", enforced)
+        .map_err(StoreError::sqlite("Turn foreign keys back on"))?;
+    result
+}
+
+fn run_migrations(conn: &mut Connection, path: &Path, target: u32) -> Result<()> {
     for migration in MIGRATIONS.iter().filter(|m| m.version <= target) {
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
@@ -70,6 +99,18 @@ pub(super) fn migrate_to(conn: &mut Connection, path: &Path, target: u32) -> Res
             source,
         };
         tx.execute_batch(migration.sql).map_err(failed)?;
+        let violations: i64 = tx
+            .query_row("SELECT count(*) FROM pragma_foreign_key_check", [], |r| {
+                r.get(0)
+            })
+            .map_err(failed)?;
+        if violations > 0 {
+            return Err(StoreError::Corrupt(format!(
+                "migration {} of {} would leave {violations} broken references; the database was not changed",
+                migration.version,
+                path.display()
+            )));
+        }
         tx.pragma_update(None, "user_version", migration.version)
             .map_err(failed)?;
         tx.commit().map_err(failed)?;

@@ -31,7 +31,7 @@ pub use error::StoreError;
 pub use folder::{Folder, FolderRole, NewFolder, attr};
 pub use message::{CachedPart, MessageRow, NewMessage, PageCursor, SortOrder, ThreadRow, flag};
 pub use migrate::LATEST_VERSION;
-pub use ops::{Landed, OpArgs, PendingOp};
+pub use ops::{FlagState, Landed, OpArgs, PendingOp};
 pub use outbox::{OutboxRow, Outgoing, SentCopy};
 pub use sync::FlagUpdate;
 

@@ -32,8 +32,14 @@ pub enum OpArgs {
     },
     /// Upload the message row's cached source (`body.raw`) to its folder with these flags.
     Append { flags: Vec<String> },
-    /// Add flags to every message of the folder (Mark all read): one `UID STORE 1:*`.
-    FlagsAll { add: Vec<String> },
+    /// Add flags to the messages of the folder the user saw (Mark all read): one
+    /// `UID STORE 1:through_uid`, so mail that arrived after the click keeps its flags.
+    /// (`None` only in rows queued before this field existed: `1:*`.)
+    FlagsAll {
+        add: Vec<String>,
+        #[serde(default)]
+        through_uid: Option<i64>,
+    },
 }
 
 /// Where a moved, copied or uploaded message landed on the server.
@@ -44,6 +50,15 @@ pub struct Landed {
     pub uid: i64,
     /// The target folder's UIDVALIDITY the UID belongs to, when the server said.
     pub uidvalidity: Option<i64>,
+}
+
+/// A message's flags as the server reported them (after Tern's own STORE, or fetched after a
+/// conflict), with its MODSEQ when the server has CONDSTORE.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FlagState {
+    pub bits: i64,
+    pub keywords: String,
+    pub modseq: Option<i64>,
 }
 
 /// A queued action with the identity of the message it applies to.
@@ -107,26 +122,15 @@ pub(super) fn queue_tx(
     Ok(())
 }
 
-/// Sets and clears flags on a cached message and, when `queue`, records the same change for
-/// the server.
-pub(super) fn set_flags_tx(
-    tx: &rusqlite::Transaction<'_>,
-    message_id: i64,
+/// Flags `bits`/`keywords` after adding `add` and removing `remove` (IMAP names).
+pub(super) fn apply_flag_change(
+    bits: i64,
+    keywords: &str,
     add: &[String],
     remove: &[String],
-    queue: bool,
-) -> Result<()> {
+) -> (i64, String) {
     let (add_bits, add_kw) = flag::from_names(add);
     let (remove_bits, remove_kw) = flag::from_names(remove);
-    let (bits, keywords): (i64, String) = tx
-        .query_row(
-            "SELECT flags, keywords FROM message WHERE id = ?1",
-            [message_id],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .optional()
-        .map_err(StoreError::sqlite("Read the message's flags"))?
-        .ok_or_else(|| StoreError::NotFound(format!("there is no message with id {message_id}")))?;
     let mut words: Vec<&str> = keywords.split_whitespace().collect();
     words.retain(|w| !remove_kw.split_whitespace().any(|r| r == *w));
     words.extend(
@@ -136,10 +140,31 @@ pub(super) fn set_flags_tx(
     );
     words.sort_unstable();
     words.dedup();
-    let new_bits = (bits | add_bits) & !remove_bits;
+    ((bits | add_bits) & !remove_bits, words.join(" "))
+}
+
+/// Sets and clears flags on a cached message and, when `queue`, records the same change for
+/// the server.
+pub(super) fn set_flags_tx(
+    tx: &rusqlite::Transaction<'_>,
+    message_id: i64,
+    add: &[String],
+    remove: &[String],
+    queue: bool,
+) -> Result<()> {
+    let (bits, keywords): (i64, String) = tx
+        .query_row(
+            "SELECT flags, keywords FROM message WHERE id = ?1",
+            [message_id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()
+        .map_err(StoreError::sqlite("Read the message's flags"))?
+        .ok_or_else(|| StoreError::NotFound(format!("there is no message with id {message_id}")))?;
+    let (new_bits, new_keywords) = apply_flag_change(bits, &keywords, add, remove);
     tx.execute(
         "UPDATE message SET flags = ?2, keywords = ?3 WHERE id = ?1",
-        params![message_id, new_bits, words.join(" ")],
+        params![message_id, new_bits, new_keywords],
     )
     .map_err(StoreError::sqlite("Change the message's flags"))?;
     if queue {
@@ -182,6 +207,24 @@ impl Store {
                 })?;
             check_same_account(tx, account, target_folder)?;
             if folder == target_folder {
+                return Ok(());
+            }
+            // A message not uploaded yet (a draft, a Sent copy) moves by uploading it to the
+            // other folder instead: its queued upload follows it (a failed one is tried again).
+            let uploads = tx
+                .execute(
+                    "UPDATE pending_op SET folder_id = ?2, state = 'queued', error = NULL
+                     WHERE message_id = ?1 AND kind = 'append'
+                       AND EXISTS (SELECT 1 FROM message WHERE id = ?1 AND uid IS NULL)",
+                    params![message_id, target_folder],
+                )
+                .map_err(StoreError::sqlite("Move the queued upload"))?;
+            if uploads > 0 {
+                tx.execute(
+                    "UPDATE message SET folder_id = ?2 WHERE id = ?1",
+                    params![message_id, target_folder],
+                )
+                .map_err(StoreError::sqlite("Move the message"))?;
                 return Ok(());
             }
             self.queue(
@@ -330,7 +373,8 @@ impl Store {
     }
 
     /// Marks every message of a folder read now (one statement, served by the unread index) and
-    /// queues one `UID STORE 1:* +FLAGS (\Seen)` for the server. Returns how many changed.
+    /// queues one `UID STORE 1:<highest cached UID> +FLAGS (\Seen)` for the server: the mail the
+    /// user saw, not what arrives after the click. Returns how many changed.
     pub fn queue_mark_folder_read(&self, folder_id: i64) -> Result<usize> {
         self.write(|tx| {
             let changed = tx
@@ -339,8 +383,20 @@ impl Store {
                     [folder_id],
                 )
                 .map_err(StoreError::sqlite("Mark the folder read"))?;
+            let through_uid: Option<i64> = tx
+                .query_row(
+                    "SELECT max(uid) FROM message WHERE folder_id = ?1",
+                    [folder_id],
+                    |r| r.get(0),
+                )
+                .map_err(StoreError::sqlite("Read the folder's highest UID"))?;
+            let Some(through_uid) = through_uid else {
+                // Nothing in the folder is on the server yet: nothing to mark there.
+                return Ok(changed);
+            };
             let json = serde_json::to_string(&OpArgs::FlagsAll {
                 add: vec!["\\Seen".to_owned()],
+                through_uid: Some(through_uid),
             })
             .map_err(|e| StoreError::Corrupt(e.to_string()))?;
             tx.execute(
@@ -448,15 +504,133 @@ impl Store {
         })
     }
 
-    /// Marks an action as failed with the reason; it stays for the user to see.
-    pub fn fail_op(&self, op_id: i64, reason: &str) -> Result<()> {
+    /// Completes a flag change: deletes its row and records the message's flags and MODSEQ as
+    /// the server reported them, with the flag changes still queued after it laid on top (so
+    /// the cache shows the user's latest intent while those wait). `state` is None when the
+    /// server reported nothing for the message (it was expunged meanwhile: the sync removes it).
+    pub fn complete_flags_op(&self, op: &PendingOp, state: Option<&FlagState>) -> Result<()> {
         self.write(|tx| {
-            tx.execute(
-                "UPDATE pending_op SET state = 'failed', error = ?2, attempts = attempts + 1 WHERE id = ?1",
-                params![op_id, reason],
-            )
-            .map_err(StoreError::sqlite("Record the failed action"))?;
+            if let (Some(message_id), Some(state)) = (op.message_id, state) {
+                let (mut bits, mut keywords) = (state.bits, state.keywords.clone());
+                let later: Vec<String> = {
+                    let mut stmt = tx
+                        .prepare_cached(
+                            "SELECT args FROM pending_op
+                             WHERE message_id = ?1 AND id > ?2 AND kind = 'flags' AND state != 'failed'
+                             ORDER BY id",
+                        )
+                        .map_err(StoreError::sqlite("Read the later flag changes"))?;
+                    stmt.query_map(params![message_id, op.id], |r| r.get(0))
+                        .map_err(StoreError::sqlite("Read the later flag changes"))?
+                        .collect::<rusqlite::Result<_>>()
+                        .map_err(StoreError::sqlite("Read a later flag change"))?
+                };
+                for args in later {
+                    if let Ok(OpArgs::Flags { add, remove }) = serde_json::from_str(&args) {
+                        (bits, keywords) = apply_flag_change(bits, &keywords, &add, &remove);
+                    }
+                }
+                tx.execute(
+                    "UPDATE message SET flags = ?2, keywords = ?3, modseq = coalesce(?4, modseq)
+                     WHERE id = ?1 AND (flags != ?2 OR keywords != ?3 OR modseq IS NOT coalesce(?4, modseq))",
+                    params![message_id, bits, keywords, state.modseq],
+                )
+                .map_err(StoreError::sqlite("Record the server's flags"))?;
+            }
+            tx.execute("DELETE FROM pending_op WHERE id = ?1", [op.id])
+                .map_err(StoreError::sqlite("Complete the queued action"))?;
             Ok(())
         })
     }
+
+    /// Marks an action as failed with the reason (it stays for the user to see, retry or
+    /// dismiss) and undoes its effect on the cache, so the cache goes on mirroring the server.
+    pub fn fail_op(&self, op_id: i64, reason: &str) -> Result<()> {
+        self.write(|tx| fail_tx(tx, op_id, reason, &[]))
+    }
+}
+
+/// Marks an action failed and undoes what it did to the cache when it was queued (the server
+/// never saw it): a moved message goes back to its folder with its UID (or, when that folder is
+/// among `gone`, is dropped: the server has it elsewhere now), a copy's row is dropped, and a
+/// folder whose flags or expunges did not reach the server is listed in full at its next pass.
+/// An upload keeps its row: that message exists only here. An action already failed is left.
+pub(super) fn fail_tx(
+    tx: &rusqlite::Transaction<'_>,
+    op_id: i64,
+    reason: &str,
+    gone: &[i64],
+) -> Result<()> {
+    type Row = (Option<i64>, Option<i64>, Option<i64>, String, String);
+    let row: Option<Row> = tx
+        .query_row(
+            "SELECT folder_id, message_id, uid, args, state FROM pending_op WHERE id = ?1",
+            [op_id],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+        )
+        .optional()
+        .map_err(StoreError::sqlite("Read the failed action"))?;
+    let Some((folder, message, uid, args, state)) = row else {
+        return Ok(());
+    };
+    if state == "failed" {
+        return Ok(());
+    }
+    let resync = |folder: Option<i64>| -> Result<()> {
+        if let Some(folder) = folder {
+            tx.execute(
+                "UPDATE folder SET backfill_uid = NULL WHERE id = ?1",
+                [folder],
+            )
+            .map_err(StoreError::sqlite("Ask for a full resync of the folder"))?;
+        }
+        Ok(())
+    };
+    match serde_json::from_str::<OpArgs>(&args) {
+        Ok(OpArgs::Move { target, .. }) => {
+            let source = folder.filter(|f| !gone.contains(f));
+            let back = match (source, uid, message) {
+                (Some(source), Some(uid), Some(_)) => {
+                    let taken: bool = tx
+                        .query_row(
+                            "SELECT EXISTS (SELECT 1 FROM message WHERE folder_id = ?1 AND uid = ?2)",
+                            params![source, uid],
+                            |r| r.get(0),
+                        )
+                        .map_err(StoreError::sqlite("Look for the original"))?;
+                    (!taken).then_some((source, uid))
+                }
+                _ => None,
+            };
+            if let Some(message) = message {
+                match back {
+                    Some((source, uid)) => tx.execute(
+                        "UPDATE message SET folder_id = ?2, uid = ?3, modseq = NULL
+                         WHERE id = ?1 AND folder_id = ?4 AND uid IS NULL",
+                        params![message, source, uid, target],
+                    ),
+                    None => tx.execute(
+                        "DELETE FROM message WHERE id = ?1 AND folder_id = ?2 AND uid IS NULL",
+                        params![message, target],
+                    ),
+                }
+                .map_err(StoreError::sqlite("Put the message back"))?;
+            }
+            resync(source)?;
+        }
+        Ok(OpArgs::Copy { copy, .. }) => {
+            tx.execute("DELETE FROM message WHERE id = ?1 AND uid IS NULL", [copy])
+                .map_err(StoreError::sqlite("Drop the copy"))?;
+        }
+        Ok(OpArgs::Expunge | OpArgs::Flags { .. } | OpArgs::FlagsAll { .. }) => {
+            resync(folder.filter(|f| !gone.contains(f)))?;
+        }
+        Ok(OpArgs::Append { .. }) | Err(_) => {}
+    }
+    tx.execute(
+        "UPDATE pending_op SET state = 'failed', error = ?2, attempts = attempts + 1 WHERE id = ?1",
+        params![op_id, reason],
+    )
+    .map_err(StoreError::sqlite("Record the failed action"))?;
+    Ok(())
 }

@@ -26,13 +26,13 @@ impl Store {
                 .map_err(StoreError::sqlite("List cached folders"))?
                 .collect::<rusqlite::Result<_>>()
                 .map_err(StoreError::sqlite("Read a cached folder"))?;
-            for (id, path) in cached {
-                if path != "INBOX" && !listed.iter().any(|f| f.path == path) {
-                    tx.execute("DELETE FROM folder WHERE id = ?1", [id])
-                        .map_err(StoreError::sqlite(
-                            "Remove a folder the server no longer has",
-                        ))?;
-                }
+            let gone: Vec<(i64, String)> = cached
+                .into_iter()
+                .filter(|(_, path)| path != "INBOX" && !listed.iter().any(|f| f.path == *path))
+                .collect();
+            let gone_ids: Vec<i64> = gone.iter().map(|(id, _)| *id).collect();
+            for (id, path) in &gone {
+                remove_folder_tx(tx, *id, path, &gone_ids)?;
             }
             Ok(())
         })?;
@@ -49,6 +49,71 @@ impl Store {
             )
             .map_err(StoreError::sqlite("Read the cached UID range"))
         })
+    }
+
+    /// Which of `uids` a folder has cached.
+    pub fn cached_uids(
+        &self,
+        folder_id: i64,
+        uids: &[u32],
+    ) -> Result<std::collections::HashSet<i64>> {
+        self.read(|conn| {
+            let mut stmt = conn
+                .prepare_cached("SELECT 1 FROM message WHERE folder_id = ?1 AND uid = ?2")
+                .map_err(StoreError::sqlite("Prepare the UID lookup"))?;
+            let mut found = std::collections::HashSet::new();
+            for uid in uids {
+                if stmt
+                    .exists(params![folder_id, uid])
+                    .map_err(StoreError::sqlite("Look up a cached UID"))?
+                {
+                    found.insert(i64::from(*uid));
+                }
+            }
+            Ok(found)
+        })
+    }
+
+    /// The UIDs of `server_uids` (sorted ascending) that a folder has not cached, ascending:
+    /// the exact difference, read from the cache in slices so a huge folder never sits in
+    /// memory twice.
+    pub fn uncached_uids(&self, folder_id: i64, server_uids: &[u32]) -> Result<Vec<u32>> {
+        const SLICE: i64 = 50_000;
+        let mut missing = Vec::new();
+        let mut rest = server_uids;
+        let mut after = 0i64;
+        while !rest.is_empty() {
+            let cached: Vec<i64> = self.read(|conn| {
+                let mut stmt = conn
+                    .prepare_cached(
+                        "SELECT uid FROM message WHERE folder_id = ?1 AND uid > ?2 ORDER BY uid LIMIT ?3",
+                    )
+                    .map_err(StoreError::sqlite("Prepare the cached UIDs"))?;
+                stmt.query_map(params![folder_id, after, SLICE], |r| r.get(0))
+                    .map_err(StoreError::sqlite("Read the cached UIDs"))?
+                    .collect::<rusqlite::Result<_>>()
+                    .map_err(StoreError::sqlite("Read a cached UID"))
+            })?;
+            // Server UIDs up to the slice's last cached UID are decided by this slice; past a
+            // short (final) slice, everything left is missing.
+            let bound = match cached.last() {
+                Some(last) if cached.len() as i64 == SLICE => *last,
+                _ => i64::MAX,
+            };
+            let split = rest.partition_point(|uid| i64::from(*uid) <= bound);
+            let (now, later) = rest.split_at(split);
+            let mut c = cached.iter().peekable();
+            for uid in now {
+                let uid64 = i64::from(*uid);
+                while c.next_if(|cached| **cached < uid64).is_some() {}
+                if c.peek() != Some(&&uid64) {
+                    missing.push(*uid);
+                }
+            }
+            rest = later;
+            after = bound;
+        }
+        Ok(missing)
     }
 
     /// Up to `limit` cached (uid, flags, keywords) of a folder with UIDs above `after_uid`, by UID.
@@ -88,19 +153,22 @@ impl Store {
         })
     }
 
-    /// Applies flag changes and removes expunged UIDs, in one transaction.
+    /// Applies flag changes and removes expunged UIDs, given as inclusive ranges (a VANISHED
+    /// set is never expanded into single UIDs), in one transaction. Returns how many cached
+    /// messages were removed.
     pub fn apply_server_changes(
         &self,
         folder_id: i64,
         flags: &[FlagUpdate],
-        expunged: &[i64],
-    ) -> Result<()> {
+        expunged: &[(i64, i64)],
+    ) -> Result<usize> {
         self.write(|tx| {
             {
                 let mut update = tx
                     .prepare_cached(
                         "UPDATE message SET flags = ?3, keywords = ?4, modseq = coalesce(?5, modseq)
-                         WHERE folder_id = ?1 AND uid = ?2 AND (flags != ?3 OR keywords != ?4)",
+                         WHERE folder_id = ?1 AND uid = ?2
+                           AND (flags != ?3 OR keywords != ?4 OR modseq IS NOT coalesce(?5, modseq))",
                     )
                     .map_err(StoreError::sqlite("Prepare the flag update"))?;
                 for (uid, bits, keywords, modseq) in flags {
@@ -110,14 +178,17 @@ impl Store {
                 }
             }
             let mut delete = tx
-                .prepare_cached("DELETE FROM message WHERE folder_id = ?1 AND uid = ?2")
+                .prepare_cached(
+                    "DELETE FROM message WHERE folder_id = ?1 AND uid BETWEEN ?2 AND ?3",
+                )
                 .map_err(StoreError::sqlite("Prepare the expunge"))?;
-            for uid in expunged {
-                delete
-                    .execute(params![folder_id, uid])
+            let mut removed = 0;
+            for (low, high) in expunged {
+                removed += delete
+                    .execute(params![folder_id, low, high])
                     .map_err(StoreError::sqlite("Remove an expunged message"))?;
             }
-            Ok(())
+            Ok(removed)
         })
     }
 
@@ -137,13 +208,14 @@ impl Store {
     /// offline actions for the folder are kept, marked failed with the reason.
     pub fn reset_folder(&self, folder_id: i64, uidvalidity: i64) -> Result<()> {
         self.write(|tx| {
-            tx.execute(
-                "UPDATE pending_op SET state = 'failed',
-                     error = 'the folder was recreated on the server (UIDVALIDITY changed); the action no longer applies'
-                 WHERE folder_id = ?1 AND state != 'failed'",
-                [folder_id],
-            )
-            .map_err(StoreError::sqlite("Fail the folder's queued actions"))?;
+            for op in ops_touching(tx, folder_id)? {
+                super::ops::fail_tx(
+                    tx,
+                    op,
+                    "the folder was recreated on the server (UIDVALIDITY changed); the action no longer applies",
+                    &[],
+                )?;
+            }
             tx.execute("DELETE FROM message WHERE folder_id = ?1", [folder_id])
                 .map_err(StoreError::sqlite("Drop the folder's cache"))?;
             tx.execute(
@@ -155,4 +227,60 @@ impl Store {
             Ok(())
         })
     }
+}
+
+/// The not-yet-failed actions that act on a folder's messages or move or copy into it.
+fn ops_touching(tx: &rusqlite::Transaction<'_>, folder_id: i64) -> Result<Vec<i64>> {
+    let mut stmt = tx
+        .prepare_cached(
+            "SELECT id FROM pending_op WHERE state != 'failed'
+               AND (folder_id = ?1 OR (kind IN ('move', 'copy') AND json_extract(args, '$.target') = ?1))
+             ORDER BY id",
+        )
+        .map_err(StoreError::sqlite("Find the folder's queued actions"))?;
+    stmt.query_map([folder_id], |r| r.get(0))
+        .map_err(StoreError::sqlite("Find the folder's queued actions"))?
+        .collect::<rusqlite::Result<_>>()
+        .map_err(StoreError::sqlite("Read a queued action"))
+}
+
+/// Removes a folder the server no longer lists (another client deleted or renamed it). Its
+/// queued actions, and moves and copies into it, fail with the reason and are undone in the
+/// cache (a message waiting to move in goes back where it came from). A folder holding messages
+/// that exist only here (uploads not done yet) is kept, with the reason, so nothing is lost.
+fn remove_folder_tx(
+    tx: &rusqlite::Transaction<'_>,
+    folder_id: i64,
+    path: &str,
+    gone: &[i64],
+) -> Result<()> {
+    let reason = format!(
+        "the folder {path} was deleted or renamed on the server; the action no longer applies"
+    );
+    for op in ops_touching(tx, folder_id)? {
+        super::ops::fail_tx(tx, op, &reason, gone)?;
+    }
+    let local_only: i64 = tx
+        .query_row(
+            "SELECT count(*) FROM message WHERE folder_id = ?1 AND uid IS NULL",
+            [folder_id],
+            |r| r.get(0),
+        )
+        .map_err(StoreError::sqlite("Count the folder's local messages"))?;
+    if local_only > 0 {
+        let error = format!(
+            "the server no longer has this folder; {local_only} message(s) here exist only in Tern: move them to another folder"
+        );
+        tx.execute(
+            "UPDATE folder SET sync_error = ?2 WHERE id = ?1",
+            params![folder_id, error],
+        )
+        .map_err(StoreError::sqlite("Record the folder's sync error"))?;
+        return Ok(());
+    }
+    tx.execute("DELETE FROM folder WHERE id = ?1", [folder_id])
+        .map_err(StoreError::sqlite(
+            "Remove a folder the server no longer has",
+        ))?;
+    Ok(())
 }

@@ -109,6 +109,13 @@ fn upgrades_from_every_older_version() {
                     [],
                 )
                 .unwrap();
+                conn.execute_batch(
+                    "INSERT INTO folder (id, account_id, path) VALUES (70, 1, 'INBOX');
+                     INSERT INTO message (id, account_id, folder_id, uid, subject, date)
+                         VALUES (7, 1, 70, 7, 'kept', 0);
+                     INSERT INTO body (message_id, raw) VALUES (7, x'6869');",
+                )
+                .unwrap();
             }
         }
         let store = Store::open(&path).unwrap();
@@ -136,6 +143,9 @@ fn upgrades_from_every_older_version() {
                 store.find_account("old").unwrap().settings.email,
                 "old@example.test"
             );
+            // Messages keep their ids and their cached sources through every rebuild.
+            assert_eq!(store.message(7).unwrap().subject, "kept");
+            assert_eq!(store.raw_message(7).unwrap().as_deref(), Some(&b"hi"[..]));
         }
     }
 }
@@ -218,6 +228,31 @@ fn accounts_round_trip_and_names_are_unique() {
         store.find_account("work"),
         Err(StoreError::NotFound(_))
     ));
+}
+
+/// A message id is never handed to another message, even after the newest one is deleted
+/// (a script holding an id must not act on the wrong mail).
+#[test]
+fn message_ids_are_never_reused() {
+    let (_dir, store) = temp_store();
+    let account = store.add_account(&settings("jo")).unwrap();
+    let inbox = store.folders(account.id).unwrap()[0].id;
+    let ids = store
+        .insert_messages(
+            account.id,
+            &[
+                message(inbox, 1, 100),
+                message(inbox, 2, 200),
+                message(inbox, 3, 300),
+            ],
+        )
+        .unwrap();
+    let newest = *ids.last().unwrap();
+    store.delete_local(newest).unwrap();
+    let again = store
+        .insert_messages(account.id, &[message(inbox, 4, 400)])
+        .unwrap();
+    assert!(again[0] > newest, "id {newest} was given out again");
 }
 
 /// Every query a view makes must be an index search: no table scan, no sort of a whole folder.

@@ -68,3 +68,25 @@ pub fn add_imap_account(
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// Runs `tern --data-dir DATA ARGS...` with `stdin` as its standard input.
+pub fn tern_with_input(data_dir: &Path, args: &[&str], stdin: &str) -> Output {
+    use std::io::Write as _;
+    use std::process::Stdio;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tern"))
+        .arg("--data-dir")
+        .arg(data_dir)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}

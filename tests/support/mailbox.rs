@@ -71,3 +71,101 @@ pub fn messages(servers: &MailServers, user: &User, folder: &str) -> Vec<(Vec<u8
     c.imap_ok("z", "LOGOUT");
     out
 }
+
+/// Every message of `folder` on the server: UID → its flags (lower-cased, sorted, without
+/// `\Recent`), read with a raw IMAP client.
+pub fn server_flags(
+    servers: &MailServers,
+    user: &User,
+    folder: &str,
+) -> std::collections::BTreeMap<u32, Vec<String>> {
+    let mut c = login(servers, user);
+    c.imap_ok("b", &format!("EXAMINE \"{folder}\""));
+    let lines = c.imap_ok("c", "UID FETCH 1:* (FLAGS)");
+    c.imap_ok("z", "LOGOUT");
+    let mut out = std::collections::BTreeMap::new();
+    for line in lines {
+        let Some(uid) = line
+            .split("UID ")
+            .nth(1)
+            .and_then(|rest| rest.split(|c: char| !c.is_ascii_digit()).next())
+            .and_then(|n| n.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        let flags = line
+            .split("FLAGS (")
+            .nth(1)
+            .and_then(|f| f.split(')').next())
+            .unwrap_or("");
+        out.insert(uid, normalise_flags(flags.split_whitespace()));
+    }
+    out
+}
+
+/// Flag names as `server_flags` gives them: lower-cased, sorted, without `\Recent`.
+pub fn normalise_flags<'a>(flags: impl Iterator<Item = &'a str>) -> Vec<String> {
+    let mut flags: Vec<String> = flags
+        .map(str::to_ascii_lowercase)
+        .filter(|f| f != "\\recent")
+        .collect();
+    flags.sort_unstable();
+    flags.dedup();
+    flags
+}
+
+/// Tern's cache of `folder`: UID → flags, in the form `server_flags` gives. Panics if a cached
+/// row has no UID (an action that never reached the server).
+pub fn cached_flags(
+    store: &tern::store::Store,
+    account: &str,
+    folder: &str,
+) -> std::collections::BTreeMap<u32, Vec<String>> {
+    let account = store.find_account(account).unwrap();
+    let folder = store.find_folder(account.id, folder).unwrap();
+    let rows = store.cached_flags(folder.id, 0, usize::MAX >> 1).unwrap();
+    assert_eq!(
+        rows.len() as i64,
+        folder.total,
+        "{}: rows without a UID are left in the cache",
+        folder.path
+    );
+    rows.into_iter()
+        .map(|(uid, bits, keywords)| {
+            let names = tern::store::flag::names(bits, &keywords);
+            (
+                u32::try_from(uid).unwrap(),
+                normalise_flags(names.iter().map(String::as_str)),
+            )
+        })
+        .collect()
+}
+
+/// Asserts that Tern's cache of each folder equals the server's state, UID by UID (same UIDs,
+/// same flags).
+pub fn assert_mirrors(
+    servers: &MailServers,
+    user: &User,
+    data: &std::path::Path,
+    folders: &[&str],
+    when: &str,
+) {
+    let store = tern::store::Store::open_dir(data).unwrap();
+    let account = user.address.split('@').next().unwrap();
+    for folder in folders {
+        let server = server_flags(servers, user, folder);
+        let cache = cached_flags(&store, account, folder);
+        if server != cache {
+            let only_server: Vec<_> = server.keys().filter(|u| !cache.contains_key(u)).collect();
+            let only_cache: Vec<_> = cache.keys().filter(|u| !server.contains_key(u)).collect();
+            let differ: Vec<_> = server
+                .iter()
+                .filter(|(u, f)| cache.get(u).is_some_and(|c| c != *f))
+                .map(|(u, f)| format!("UID {u}: server {f:?}, cache {:?}", cache[u]))
+                .collect();
+            panic!(
+                "{when}: {folder} differs from the server: only on the server {only_server:?}, only in the cache {only_cache:?}, flags {differ:?}"
+            );
+        }
+    }
+}

@@ -14,6 +14,7 @@ pub mod cli;
 pub mod corpus;
 pub mod fake_smtp;
 pub mod mailbox;
+pub mod proxy;
 pub mod raw;
 pub mod servers;
 

@@ -6,9 +6,9 @@ use std::num::NonZeroU64;
 
 use imap_codec::imap_types::command::{CommandBody, FetchModifier};
 use imap_codec::imap_types::response::Data;
-use imap_codec::imap_types::sequence::SequenceSet;
+use imap_codec::imap_types::sequence::{SeqOrUid, Sequence, SequenceSet};
 
-use super::sync::{FolderSync, expand_uid_set, protocol_error, sequence_set_text};
+use super::sync::{FolderSync, protocol_error};
 use crate::engine::EngineError;
 use crate::protocol::imap::fetch;
 use crate::store::flag;
@@ -21,15 +21,12 @@ impl FolderSync<'_> {
     pub(super) fn apply_select_changes(
         &mut self,
         data: &[Data<'static>],
-        cached_max: i64,
     ) -> Result<(), EngineError> {
         let mut expunged = Vec::new();
         let mut changes = Vec::new();
         for d in data {
             match d {
-                Data::Vanished { known_uids, .. } => {
-                    expunged.extend(expand_uid_set(&sequence_set_text(known_uids), cached_max));
-                }
+                Data::Vanished { known_uids, .. } => expunged.extend(uid_ranges(known_uids)),
                 Data::Fetch { .. } => {
                     if let Some(f) = fetch::from_data(d.clone())
                         && let (Some(uid), Some(flags)) = (f.uid, f.flags)
@@ -43,19 +40,21 @@ impl FolderSync<'_> {
             }
         }
         self.report.flag_changes += changes.len();
-        self.report.expunged += expunged.len();
         if !changes.is_empty() || !expunged.is_empty() {
-            self.store
-                .apply_server_changes(self.folder.id, &changes, &expunged)?;
+            self.report.expunged += self.store.apply_server_changes(
+                self.folder.id,
+                &changes,
+                &merge_ranges(expunged),
+            )?;
         }
         Ok(())
     }
 
     /// CONDSTORE without QRESYNC: the flags changed since `modseq`.
-    pub(super) async fn changed_flags_since(&mut self, modseq: i64) -> Result<(), EngineError> {
-        let Some(since) = u64::try_from(modseq).ok().and_then(NonZeroU64::new) else {
-            return Ok(());
-        };
+    pub(super) async fn changed_flags_since(
+        &mut self,
+        since: NonZeroU64,
+    ) -> Result<(), EngineError> {
         let set = SequenceSet::try_from("1:*")
             .map_err(|e| protocol_error(format!("cannot build a UID set: {e}")))?;
         let body = CommandBody::Fetch {
@@ -134,15 +133,73 @@ impl FolderSync<'_> {
                 }
             }
             self.report.flag_changes += changes.len();
-            self.report.expunged += expunged.len();
             if !changes.is_empty() || !expunged.is_empty() {
-                self.store
-                    .apply_server_changes(folder.id, &changes, &expunged)?;
+                let ranges: Vec<(i64, i64)> = expunged.iter().map(|uid| (*uid, *uid)).collect();
+                self.report.expunged +=
+                    self.store
+                        .apply_server_changes(folder.id, &changes, &merge_ranges(ranges))?;
             }
             if !full_slice {
                 return Ok(());
             }
             after = last;
         }
+    }
+}
+
+/// The inclusive UID ranges of a sequence set as a server sent it (`*` is the largest UID).
+/// Nothing is expanded, so `1:*,1:*,…` costs one pair per range, not one entry per UID.
+pub(super) fn uid_ranges(set: &SequenceSet) -> Vec<(i64, i64)> {
+    let value = |v: &SeqOrUid| match v {
+        SeqOrUid::Value(n) => i64::from(n.get()),
+        SeqOrUid::Asterisk => i64::from(u32::MAX),
+    };
+    set.0
+        .as_ref()
+        .iter()
+        .map(|s| match s {
+            Sequence::Single(v) => (value(v), value(v)),
+            Sequence::Range(a, b) => (value(a).min(value(b)), value(a).max(value(b))),
+        })
+        .collect()
+}
+
+/// Sorts ranges and merges the overlapping and adjacent ones.
+pub(super) fn merge_ranges(mut ranges: Vec<(i64, i64)>) -> Vec<(i64, i64)> {
+    ranges.sort_unstable();
+    let mut merged: Vec<(i64, i64)> = Vec::with_capacity(ranges.len().min(1024));
+    for (low, high) in ranges {
+        match merged.last_mut() {
+            Some(last) if low <= last.1.saturating_add(1) => last.1 = last.1.max(high),
+            _ => merged.push((low, high)),
+        }
+    }
+    merged
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::{merge_ranges, uid_ranges};
+    use imap_codec::imap_types::sequence::SequenceSet;
+
+    #[test]
+    fn vanished_sets_become_merged_ranges_without_expansion() {
+        let set = SequenceSet::try_from("7,1:3,4,9:*,2").unwrap();
+        assert_eq!(
+            merge_ranges(uid_ranges(&set)),
+            vec![(1, 4), (7, 7), (9, i64::from(u32::MAX))]
+        );
+        // A hostile repetition of 1:* is one range, however often it repeats.
+        let hostile = vec!["1:*"; 100_000].join(",");
+        let set = SequenceSet::try_from(hostile.as_str()).unwrap();
+        assert_eq!(
+            merge_ranges(uid_ranges(&set)),
+            vec![(1, i64::from(u32::MAX))]
+        );
+        assert_eq!(
+            merge_ranges(uid_ranges(&SequenceSet::try_from("4294967295").unwrap())),
+            vec![(4_294_967_295, 4_294_967_295)]
+        );
     }
 }

@@ -1,5 +1,6 @@
-//! Header sync for one folder: new mail above the cached range, backfill below it (newest first,
-//! one transaction per batch), and recovery of messages whose FETCH answer could not be parsed.
+//! Header sync for one folder: new mail (UIDs from the UIDNEXT of the last complete pass), the
+//! exact difference between the server's UID list and the cache (newest first, one transaction
+//! per batch), and recovery of messages whose FETCH answer could not be parsed.
 //!
 //! Recovery: a UID the server did not answer for (its response was set aside as unparseable) is
 //! asked again without BODYSTRUCTURE (the item most often malformed); if that fails too, with only
@@ -25,62 +26,75 @@ use crate::store::{NewMessage, flag};
 pub const UNREADABLE_SUBJECT: &str = "(unreadable message: open it to fetch its source)";
 
 impl FolderSync<'_> {
-    /// Fetches the headers of messages above `cached_max` (new mail).
-    pub(super) async fn fetch_new(&mut self, cached_max: i64) -> Result<(), EngineError> {
-        let first = u32::try_from(cached_max + 1).unwrap_or(u32::MAX);
-        let range = format!("{first}:*");
-        let set_aside = self.session.unparsed.len();
-        let fetched = self
-            .fetch_items(&range, fetch::header_items(self.condstore, true))
-            .await?;
-        // "n:*" always includes the last message, even when it is older than n.
-        let mut uids: Vec<u32> = fetched
-            .iter()
-            .filter_map(|f| f.uid)
-            .filter(|uid| *uid >= first)
-            .collect();
-        if self.session.unparsed.len() > set_aside {
-            // An answer was set aside, so its UID is unknown: ask which UIDs exist.
-            uids = self
-                .search(SearchKey::Uid(parse_set(&range)?))
-                .await?
-                .into_iter()
-                .filter(|uid| *uid >= first)
-                .collect();
-        }
-        uids.sort_unstable();
-        let messages = self.rows_with_recovery(fetched, &uids).await?;
-        self.report.new_messages += messages.len();
-        for batch in messages.chunks(BATCH) {
-            self.store.insert_messages(self.folder.account_id, batch)?;
-        }
-        Ok(())
-    }
-
-    /// Fetches headers of every UID not cached: first those above the cached range (new mail),
-    /// then those below it (backfill), newest first, one transaction per batch.
-    pub(super) async fn fetch_missing_headers(&mut self) -> Result<(), EngineError> {
-        let folder = self.folder;
-        // Only the last N days when the account says so (the rest stays on the server).
-        let key = match self.account.sync_days.and_then(since_date) {
+    /// The search key for the account's sync window (`--sync-days`), or all mail.
+    fn window(&self) -> SearchKey<'static> {
+        match self.account.sync_days.and_then(since_date) {
             Some(since) => SearchKey::Since(since),
             None => SearchKey::All,
+        }
+    }
+
+    /// Fetches the headers of every message whose UID is `first` or above: new mail, where
+    /// `first` is the UIDNEXT the server reported at the end of the last complete pass. What is
+    /// new is decided by what the server said, never by what happens to be cached, so a UID
+    /// that Tern itself put into the cache out of order (a move, an upload, a server search)
+    /// cannot hide another client's message below it.
+    pub(super) async fn fetch_new(&mut self, first: u32) -> Result<(), EngineError> {
+        let range = parse_set(&format!("{first}:*"))?;
+        let key = match self.window() {
+            SearchKey::All => SearchKey::Uid(range),
+            window => SearchKey::And(
+                Vec1::try_from(vec![window, SearchKey::Uid(range)])
+                    .map_err(|_| protocol_error("cannot build SEARCH"))?,
+            ),
         };
-        let mut server_uids = self.search(key).await?;
-        server_uids.sort_unstable();
-        let (low, high) = self.store.uid_range(folder.id)?;
-        let missing: Vec<u32> = server_uids
-            .iter()
-            .rev()
-            .copied()
-            .filter(|uid| match (low, high) {
-                (Some(low), Some(high)) => i64::from(*uid) > high || i64::from(*uid) < low,
-                _ => true,
-            })
+        // "n:*" always includes the last message, even when it is older than n.
+        let mut uids: Vec<u32> = self
+            .search(key)
+            .await?
+            .into_iter()
+            .filter(|uid| *uid >= first)
             .collect();
-        let total = missing.len() as u64;
+        self.note_listed(uids.iter().copied().max());
+        // Already cached (Tern's own upload or move, a server search): nothing to fetch.
+        let cached = self.store.cached_uids(self.folder.id, &uids)?;
+        uids.retain(|uid| !cached.contains(&i64::from(*uid)));
+        uids.sort_unstable_by(|a, b| b.cmp(a));
+        self.fetch_headers(&uids).await
+    }
+
+    /// Fetches headers of every UID on the server (in the sync window) that the cache lacks,
+    /// newest first, one transaction per batch. The UIDs to fetch are the exact difference
+    /// between the server's list and the cache, so a pass cut off anywhere, or a cache with
+    /// UIDs inserted out of order, resumes without losing or refetching a message.
+    pub(super) async fn fetch_missing_headers(&mut self) -> Result<(), EngineError> {
+        let window = self.window();
+        let unbounded = matches!(window, SearchKey::All);
+        let mut server_uids = self.search(window).await?;
+        server_uids.sort_unstable();
+        server_uids.dedup();
+        if unbounded {
+            self.note_listed(server_uids.last().copied());
+        }
+        let mut missing = self.store.uncached_uids(self.folder.id, &server_uids)?;
+        missing.reverse();
+        self.fetch_headers(&missing).await
+    }
+
+    /// Records the highest UID a complete listing showed: every UID below it is known.
+    fn note_listed(&mut self, highest: Option<u32>) {
+        if let Some(uid) = highest {
+            self.listed_max = Some(self.listed_max.map_or(uid, |m| m.max(uid)));
+        }
+    }
+
+    /// Fetches and stores the headers of `uids` (newest first), in batches of `BATCH`, each
+    /// one transaction, reporting progress.
+    async fn fetch_headers(&mut self, uids: &[u32]) -> Result<(), EngineError> {
+        let folder = self.folder;
+        let total = uids.len() as u64;
         let mut done_count = 0u64;
-        for batch in missing.chunks(BATCH) {
+        for batch in uids.chunks(BATCH) {
             let mut sorted = batch.to_vec();
             sorted.sort_unstable();
             let fetched = self

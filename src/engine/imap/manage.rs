@@ -32,10 +32,36 @@ fn mailbox(path: &str) -> Result<Mailbox<'static>, EngineError> {
 }
 
 fn refuse(message: String) -> EngineError {
-    EngineError::Protocol(ProtocolError::new(ErrorKind::Protocol, message))
+    EngineError::Protocol(ProtocolError::new(ErrorKind::Refused, message))
 }
 
-/// Applies `action` on the server, then refreshes the account's folder list in the store.
+/// Why deleting `path` should be confirmed first, in words for the user; None when it holds no
+/// mail and has no special role. The window asks with this text; the CLI wants `--yes`.
+pub fn delete_needs_confirmation(
+    store: &Store,
+    account: &Account,
+    path: &str,
+) -> Result<Option<String>, EngineError> {
+    if path.eq_ignore_ascii_case("INBOX") {
+        return Err(refuse("the INBOX cannot be deleted or renamed".to_owned()));
+    }
+    let folder = store.find_folder(account.id, path)?;
+    let messages = folder.counts().0.max(folder.total);
+    let mut why = Vec::new();
+    if let Some(role) = folder.role {
+        why.push(format!("it is the account's {} folder", role.as_str()));
+    }
+    if messages > 0 {
+        why.push(format!(
+            "its {messages} message{} will be deleted from the server for good",
+            if messages == 1 { "" } else { "s" }
+        ));
+    }
+    Ok((!why.is_empty()).then(|| format!("{}: {}", folder.path, why.join(", and "))))
+}
+
+/// Applies `action` on the server, then refreshes the account's folder list in the store. A
+/// renamed folder keeps its id in the store (and its messages their ids and cached bodies).
 pub async fn manage_folder(
     store: &Store,
     account: &Account,
@@ -46,6 +72,29 @@ pub async fn manage_folder(
         && path.eq_ignore_ascii_case("INBOX")
     {
         return Err(refuse("the INBOX cannot be deleted or renamed".to_owned()));
+    }
+    if let FolderAction::Delete(path) = action
+        && let Ok(folder) = store.find_folder(account.id, path)
+        && folder.attributes & crate::mail::folder::attr::NOSELECT != 0
+    {
+        // A name that only holds subfolders: the server deletes it with its last subfolder.
+        let children: Vec<String> = store
+            .folders(account.id)?
+            .into_iter()
+            .filter(|f| {
+                folder
+                    .delimiter
+                    .as_deref()
+                    .is_some_and(|d| f.path.starts_with(&format!("{}{d}", folder.path)))
+            })
+            .map(|f| f.path)
+            .collect();
+        if !children.is_empty() {
+            return Err(refuse(format!(
+                "{path} is not a folder of its own, only the parent of {}; delete those first and {path} goes with them",
+                children.join(", ")
+            )));
+        }
     }
     let mut session = connect(account, password).await?;
     // New top-level folders go inside the personal namespace (e.g. "INBOX." on Courier-style
@@ -102,6 +151,9 @@ pub async fn manage_folder(
             "the server refused {what}: {}",
             done.status.body.text
         )));
+    }
+    if let FolderAction::Rename(from, to) = action {
+        store.rename_folder(account.id, from, to, &encode_utf7(to))?;
     }
     // New folders are subscribed, as users expect to see them.
     if let FolderAction::Create(path) | FolderAction::Rename(_, path) = action {

@@ -1,11 +1,11 @@
 //! The IMAP sync engine. The server is the authority; the store is its cache.
 //!
-//! One pass (`sync_account`): log in, mirror the folder list, then per folder: check
-//! UIDVALIDITY (a change drops that folder's cache), fetch headers of new mail and backfill older
-//! mail newest first in batches (each batch one transaction), then mirror flag changes and
-//! expunges. A pass interrupted at any point resumes without refetching or duplicating: the cache
-//! always holds a contiguous top slice of the server's UIDs, so the next pass fetches what lies
-//! above its highest and below its lowest cached UID.
+//! One pass (`sync_account`): log in, mirror the folder list, replay queued actions, then per
+//! folder: check UIDVALIDITY (a change drops that folder's cache), fetch headers of new mail
+//! (from the UIDNEXT the last complete pass recorded) or of every UID the cache lacks, newest
+//! first in batches (each batch one transaction), then mirror flag changes and expunges. A pass
+//! interrupted at any point resumes without refetching or duplicating, and a folder the server
+//! refuses is marked with the reason while the others sync.
 
 mod body;
 mod flags;
@@ -23,7 +23,7 @@ pub use body::{
     cached_structure, cached_text, display_part, fetch_raw, fetch_text, raw_source,
 };
 pub use headers::UNREADABLE_SUBJECT;
-pub use manage::{FolderAction, manage_folder};
+pub use manage::{FolderAction, delete_needs_confirmation, manage_folder};
 pub use replay::replay;
 pub use runner::{IDLE_LIMIT, MAX_BACKOFF, run};
 pub use search::{MAX_RESULTS, merge_results, server_search};

@@ -24,14 +24,17 @@ use imap_codec::imap_types::response::{Code, Data, StatusKind};
 use imap_codec::imap_types::search::SearchKey;
 use imap_codec::imap_types::sequence::SequenceSet;
 
-use crate::engine::EngineError;
+use crate::engine::{EngineError, Kind};
 use crate::protocol::imap::Session;
+use crate::protocol::imap::fetch;
 use crate::protocol::{ErrorKind, ProtocolError};
-use crate::store::{Folder, Landed, OpArgs, PendingOp, Store, StoreError};
+use crate::store::{FlagState, Folder, Landed, OpArgs, PendingOp, Store, StoreError, flag};
 
 /// Why one action could not be applied.
 enum Outcome {
     Done(Option<Landed>),
+    /// A flag change went through (or lost a conflict); the server's flags now, if it said.
+    Flags(Option<FlagState>),
     Refused(String),
 }
 
@@ -39,7 +42,10 @@ fn build_error(what: impl std::fmt::Display) -> EngineError {
     EngineError::Protocol(ProtocolError::new(ErrorKind::Protocol, what.to_string()))
 }
 
-/// Replays the account's queued actions; returns how many were applied.
+/// Replays the account's queued actions; returns how many were applied. An action the server
+/// refuses (a NO to its SELECT or its command: the folder was deleted, or is not ours to change)
+/// fails with the server's reason and the replay goes on; a network failure stops it with the
+/// queue intact.
 pub async fn replay(
     store: &Store,
     session: &mut Session,
@@ -52,76 +58,111 @@ pub async fn replay(
         .into_iter()
         .filter(|op| op.state != "failed")
     {
-        let Some(folder) = op.folder_id.map(|id| store.folder(id)).transpose()? else {
-            store.fail_op(op.id, "the folder no longer exists")?;
-            continue;
-        };
-        let outcome = match &op.args {
-            // A folder-wide change and an upload need no UID of their own.
-            OpArgs::FlagsAll { add } => {
-                let validity = super::open_folder(session, &folder, false).await?;
-                selected = Some((folder.id, validity));
-                mark_all(session, add).await?
+        let outcome = match replay_one(store, session, &op, &mut selected).await {
+            Ok(Some(outcome)) => outcome,
+            Ok(None) => continue,
+            Err(e) if e.kind() == Kind::Refused => {
+                selected = None;
+                Outcome::Refused(e.to_string())
             }
-            OpArgs::Append { flags } => {
-                selected = None; // a retry may have examined the folder
-                append(store, session, &op, &folder, flags).await?
-            }
-            OpArgs::Flags { add, remove } => {
-                let Some(uid) = checked_uid(store, session, &op, &folder, &mut selected).await?
-                else {
-                    continue;
-                };
-                flags(store, session, &op, uid, add, remove).await?
-            }
-            OpArgs::Expunge => {
-                let Some(uid) = checked_uid(store, session, &op, &folder, &mut selected).await?
-                else {
-                    continue;
-                };
-                expunge(session, uid).await?
-            }
-            OpArgs::Move {
-                target,
-                message_id_header,
-            }
-            | OpArgs::Copy {
-                target,
-                message_id_header,
-                ..
-            } => {
-                let Some(uid) = checked_uid(store, session, &op, &folder, &mut selected).await?
-                else {
-                    continue;
-                };
-                // A move carries its own row over; a copy has a row of its own waiting.
-                let (row, remove_original) = match &op.args {
-                    OpArgs::Copy { copy, .. } => (Some(*copy), false),
-                    _ => (op.message_id, true),
-                };
-                let target = store.folder(*target)?;
-                store.start_op(op.id)?;
-                let to = CopyTo {
-                    source: &folder,
-                    target: &target,
-                    header_id: message_id_header.as_deref(),
-                    row,
-                    retry: op.state == "running",
-                };
-                let outcome = copy_message(session, uid, to, remove_original).await?;
-                selected = None; // the search may have selected the target
-                outcome
-            }
+            Err(e) => return Err(e),
         };
         match outcome {
             Outcome::Done(moved) => {
                 store.complete_op(op.id, moved)?;
                 applied += 1;
             }
+            Outcome::Flags(state) => {
+                store.complete_flags_op(&op, state.as_ref())?;
+                applied += 1;
+            }
             Outcome::Refused(reason) => store.fail_op(op.id, &reason)?,
         }
     }
     Ok(applied)
+}
+
+/// Sends one action. None when it was settled without the server (marked failed: no UID, the
+/// folder is gone or was recreated).
+async fn replay_one(
+    store: &Store,
+    session: &mut Session,
+    op: &PendingOp,
+    selected: &mut Option<(i64, i64)>,
+) -> Result<Option<Outcome>, EngineError> {
+    let folder = match op.folder_id.map(|id| store.folder(id)) {
+        Some(Ok(folder)) => folder,
+        None | Some(Err(StoreError::NotFound(_))) => {
+            store.fail_op(op.id, "the folder no longer exists")?;
+            return Ok(None);
+        }
+        Some(Err(e)) => return Err(e.into()),
+    };
+    let outcome = match &op.args {
+        // A folder-wide change and an upload need no UID of their own.
+        OpArgs::FlagsAll { add, through_uid } => {
+            let validity = super::open_folder(session, &folder, false).await?;
+            *selected = Some((folder.id, validity));
+            if op.uidvalidity.or(folder.uidvalidity) != Some(validity) {
+                store.fail_op(op.id, RECREATED)?;
+                return Ok(None);
+            }
+            mark_all(store, session, &folder, add, *through_uid).await?
+        }
+        OpArgs::Append { flags } => {
+            *selected = None; // a retry may have examined the folder
+            append(store, session, op, &folder, flags).await?
+        }
+        OpArgs::Flags { add, remove } => {
+            let Some(uid) = checked_uid(store, session, op, &folder, selected).await? else {
+                return Ok(None);
+            };
+            flags(store, session, op, uid, add, remove).await?
+        }
+        OpArgs::Expunge => {
+            let Some(uid) = checked_uid(store, session, op, &folder, selected).await? else {
+                return Ok(None);
+            };
+            expunge(session, uid).await?
+        }
+        OpArgs::Move {
+            target,
+            message_id_header,
+        }
+        | OpArgs::Copy {
+            target,
+            message_id_header,
+            ..
+        } => {
+            let target = match store.folder(*target) {
+                Ok(target) => target,
+                Err(StoreError::NotFound(_)) => {
+                    store.fail_op(op.id, "the target folder no longer exists")?;
+                    return Ok(None);
+                }
+                Err(e) => return Err(e.into()),
+            };
+            let Some(uid) = checked_uid(store, session, op, &folder, selected).await? else {
+                return Ok(None);
+            };
+            // A move carries its own row over; a copy has a row of its own waiting.
+            let (row, remove_original) = match &op.args {
+                OpArgs::Copy { copy, .. } => (Some(*copy), false),
+                _ => (op.message_id, true),
+            };
+            store.start_op(op.id)?;
+            let to = CopyTo {
+                source: &folder,
+                target: &target,
+                header_id: message_id_header.as_deref(),
+                row,
+                retry: op.state == "running",
+            };
+            *selected = None; // the search may select the target
+            copy_message(session, uid, to, remove_original).await?
+        }
+    };
+    Ok(Some(outcome))
 }
 
 /// The message's UID for an action, with its folder selected; None (the action marked failed)
@@ -157,29 +198,71 @@ async fn checked_uid(
     // The UIDVALIDITY the UID belongs to: recorded with the action, or, when the folder
     // was not synced then, the one recorded since.
     if op.uidvalidity.or(folder.uidvalidity) != Some(uidvalidity) {
-        store.fail_op(op.id, "the folder was recreated on the server (UIDVALIDITY changed); the action no longer applies")?;
+        store.fail_op(op.id, RECREATED)?;
         return Ok(None);
     }
     Ok(Some(uid))
 }
 
-/// Adds flags to every message of the selected folder (Mark all read).
-async fn mark_all(session: &mut Session, add: &[String]) -> Result<Outcome, EngineError> {
+/// Why an action queued before its folder was recreated on the server fails.
+const RECREATED: &str =
+    "the folder was recreated on the server (UIDVALIDITY changed); the action no longer applies";
+
+/// Flag changes the server reported, applied to the cache this many at a time.
+const APPLY_BATCH: usize = 5_000;
+
+/// Adds flags to the messages of the selected folder up to `through_uid` (Mark all read). The
+/// server's answers (FLAGS and MODSEQ per message) go to the cache as they stream in, so the
+/// cached MODSEQs stay current and later changes do not conflict with this one.
+async fn mark_all(
+    store: &Store,
+    session: &mut Session,
+    folder: &Folder,
+    add: &[String],
+    through_uid: Option<i64>,
+) -> Result<Outcome, EngineError> {
+    let range = match through_uid.and_then(|u| u32::try_from(u).ok()) {
+        Some(last) => format!("1:{}", last.max(1)),
+        None => "1:*".to_owned(),
+    };
     let body = CommandBody::Store {
-        sequence_set: SequenceSet::try_from("1:*").map_err(|e| build_error(format!("{e}")))?,
+        sequence_set: SequenceSet::try_from(range.as_str())
+            .map_err(|e| build_error(format!("{e}")))?,
         kind: StoreType::Add,
-        response: StoreResponse::Silent,
+        response: StoreResponse::Answer,
         flags: parse_flags(add),
         uid: true,
         modifiers: Vec::new(),
     };
-    let done = session.run(body).await?;
-    Ok(if done.is_ok() {
+    let mut changes: Vec<crate::store::FlagUpdate> = Vec::new();
+    let mut failed: Option<StoreError> = None;
+    let (_, status) = session
+        .run_streaming(body, |data| {
+            if let Some(f) = fetch::from_data(data)
+                && let (Some(uid), Some(flags)) = (f.uid, f.flags)
+            {
+                let (bits, keywords) = flag::from_names(&flags);
+                let modseq = f.modseq.and_then(|m| i64::try_from(m).ok());
+                changes.push((i64::from(uid), bits, keywords, modseq));
+            }
+            if changes.len() >= APPLY_BATCH && failed.is_none() {
+                failed = store.apply_server_changes(folder.id, &changes, &[]).err();
+                changes.clear();
+            }
+        })
+        .await?;
+    if let Some(e) = failed {
+        return Err(e.into());
+    }
+    if !changes.is_empty() {
+        store.apply_server_changes(folder.id, &changes, &[])?;
+    }
+    Ok(if status.body.kind == StatusKind::Ok {
         Outcome::Done(None)
     } else {
         Outcome::Refused(format!(
             "the server refused to mark the folder: {}",
-            done.status.body.text
+            status.body.text
         ))
     })
 }
@@ -195,6 +278,13 @@ fn parse_flags(names: &[String]) -> Vec<Flag<'_>> {
         .collect()
 }
 
+/// Sends a flag change and returns the message's flags as the server then holds them.
+///
+/// Under CONDSTORE the STORE is conditional on our last MODSEQ of the message. The STORE is not
+/// `.SILENT`, so the server answers with the message's FLAGS (and MODSEQ): each of Tern's own
+/// changes moves the cached MODSEQ forward, and the next change never conflicts with it. When
+/// the server reports MODIFIED (another client changed the message since), the other client's
+/// state wins and is fetched at once, so cache and server agree after the pass either way.
 async fn flags(
     store: &Store,
     session: &mut Session,
@@ -203,31 +293,32 @@ async fn flags(
     add: &[String],
     remove: &[String],
 ) -> Result<Outcome, EngineError> {
+    let condstore = session.has_capability("CONDSTORE");
     // Our last known MODSEQ of the message, for the conflict rule.
-    let modseq = op
-        .message_id
-        .and_then(|id| store.message_modseq(id).ok().flatten());
-    let modifiers: Vec<StoreModifier> = match modseq
-        .and_then(|m| u64::try_from(m).ok())
-        .and_then(NonZeroU64::new)
-    {
-        Some(m) if session.has_capability("CONDSTORE") => {
-            vec![StoreModifier::UnchangedSince(m.get())]
-        }
-        _ => Vec::new(),
+    let mut modseq = if condstore {
+        op.message_id
+            .and_then(|id| store.message_modseq(id).ok().flatten())
+            .and_then(|m| u64::try_from(m).ok())
+            .and_then(NonZeroU64::new)
+    } else {
+        None
     };
+    let mut state: Option<FlagState> = None;
     for (kind, names) in [(StoreType::Add, add), (StoreType::Remove, remove)] {
         let list = parse_flags(names);
         if list.is_empty() {
             continue;
         }
+        let modifiers: Vec<StoreModifier> = modseq
+            .map(|m| vec![StoreModifier::UnchangedSince(m.get())])
+            .unwrap_or_default();
         let body = CommandBody::Store {
             sequence_set: uid_set(uid)?,
             kind,
-            response: StoreResponse::Silent,
+            response: StoreResponse::Answer,
             flags: list,
             uid: true,
-            modifiers: modifiers.clone(),
+            modifiers,
         };
         let done = session.run(body).await?;
         if done.status.body.kind != StatusKind::Ok {
@@ -236,12 +327,55 @@ async fn flags(
                 done.status.body.text
             )));
         }
-        if matches!(done.status.body.code, Some(Code::Modified(_))) {
-            // Another client changed the message since our last sync: its state wins.
-            return Ok(Outcome::Done(None));
+        if let Some(reported) = reported_state(&done.data, uid) {
+            modseq = reported
+                .modseq
+                .and_then(|m| u64::try_from(m).ok())
+                .and_then(NonZeroU64::new)
+                .or(modseq);
+            state = Some(reported);
+        }
+        if done.all_codes().any(|c| matches!(c, Code::Modified(_))) {
+            // Another client changed the message since our last sync: its state wins, and
+            // is read back now.
+            state = None;
+            break;
         }
     }
-    Ok(Outcome::Done(None))
+    if state.is_none() {
+        state = fetch_state(session, uid, condstore).await?;
+    }
+    Ok(Outcome::Flags(state))
+}
+
+/// The flags (and MODSEQ) an untagged FETCH in `data` reports for `uid`, the last one if several.
+fn reported_state(data: &[Data<'static>], uid: u32) -> Option<FlagState> {
+    data.iter()
+        .rev()
+        .filter_map(|d| fetch::from_data(d.clone()))
+        .filter(|f| f.uid == Some(uid))
+        .filter_map(|f| {
+            let (bits, keywords) = flag::from_names(f.flags.as_deref()?);
+            Some(FlagState {
+                bits,
+                keywords,
+                modseq: f.modseq.and_then(|m| i64::try_from(m).ok()),
+            })
+        })
+        .next()
+}
+
+/// `UID FETCH uid (FLAGS [MODSEQ])`: the message's flags as the server holds them now; None
+/// when the message is gone.
+async fn fetch_state(
+    session: &mut Session,
+    uid: u32,
+    condstore: bool,
+) -> Result<Option<FlagState>, EngineError> {
+    let body = CommandBody::fetch(uid_set(uid)?, fetch::flag_items(condstore), true)
+        .map_err(|e| build_error(format!("cannot build FETCH: {e:?}")))?;
+    let done = session.run(body).await?;
+    Ok(reported_state(&done.data, uid))
 }
 
 async fn expunge(session: &mut Session, uid: u32) -> Result<Outcome, EngineError> {

@@ -80,6 +80,7 @@ pub async fn server_search(
             folder: &folder,
             report: &mut report,
             on_event: &mut quiet,
+            listed_max: None,
         };
         for batch in missing.chunks(BATCH) {
             let fetched = sync

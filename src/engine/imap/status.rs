@@ -82,8 +82,8 @@ pub(super) async fn status_all(
     Ok(answers)
 }
 
-/// Whether a folder can be skipped this pass: the server says nothing changed since our last
-/// pass (same UIDVALIDITY, UIDNEXT and HIGHESTMODSEQ, and as many messages as the last STATUS
+/// Whether a folder can be skipped this pass: the last pass synced it, the server says nothing
+/// changed since (same UIDVALIDITY, UIDNEXT and HIGHESTMODSEQ, and as many messages as the last STATUS
 /// counted, which also catches an expunge on a server whose MODSEQ does not count expunges),
 /// its headers are complete, and it has no bodies left to download.
 pub(super) fn unchanged(
@@ -92,7 +92,9 @@ pub(super) fn unchanged(
     folder: &Folder,
     status: &ServerStatus,
 ) -> Result<bool, EngineError> {
-    let same = folder.backfill_complete
+    // A folder the last pass could not sync is selected again, to find out whether it can now.
+    let same = folder.sync_error.is_none()
+        && folder.backfill_complete
         && folder.uidvalidity.is_some()
         && status.uidvalidity == folder.uidvalidity
         && status.uidnext == folder.uidnext

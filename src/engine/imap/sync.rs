@@ -8,12 +8,12 @@ use imap_codec::imap_types::command::{CommandBody, SelectParameter};
 use imap_codec::imap_types::fetch::MessageDataItemName;
 use imap_codec::imap_types::mailbox::Mailbox;
 use imap_codec::imap_types::response::{Code, Data};
-use imap_codec::imap_types::sequence::{SeqOrUid, Sequence, SequenceSet};
+use imap_codec::imap_types::sequence::SequenceSet;
 
 use super::endpoint;
 use crate::account::Account;
 use crate::account::credentials::Secret;
-use crate::engine::{Connectivity, EngineError, Event};
+use crate::engine::{Connectivity, EngineError, Event, Kind};
 use crate::mail::folder::attr;
 use crate::mail::parse;
 use crate::protocol::imap::Session;
@@ -38,6 +38,8 @@ pub struct SyncReport {
     pub unchanged_folders: usize,
     /// Offline actions replayed at the start of the pass.
     pub replayed: usize,
+    /// Folders the server would not let this pass sync: (path, the reason).
+    pub failed_folders: Vec<(String, String)>,
     pub bytes_received: u64,
     /// Commands sent, by name (e.g. "FETCH": 3).
     pub commands: std::collections::BTreeMap<String, u32>,
@@ -84,13 +86,16 @@ pub async fn sync_session(
     let account_id = account.id;
     let bytes_before = session.bytes_received;
     let commands_before = session.commands.clone();
-    // Queued offline actions go first, so the resync below sees their result.
-    let replayed = super::replay(store, session, account_id).await?;
+    // The folder list first: an action on a folder another client deleted or renamed then
+    // fails with the reason (and is undone in the cache) instead of being retried for ever.
     let listed = list_folders(session).await?;
-    let folders = store.sync_folders(account_id, &listed)?;
+    store.sync_folders(account_id, &listed)?;
     on_event(Event::FoldersChanged {
         account: account_id,
     });
+    // Queued offline actions next, so the resync below sees their result.
+    let replayed = super::replay(store, session, account_id).await?;
+    let folders = store.folders(account_id)?;
 
     let qresync = session.qresync_enabled();
     let condstore = qresync || session.has_capability("CONDSTORE");
@@ -99,9 +104,11 @@ pub async fn sync_session(
         replayed,
         ..SyncReport::default()
     };
+    // A folder kept only because it holds messages not uploaded yet is not on the server.
     let selectable: Vec<&Folder> = folders
         .iter()
         .filter(|f| f.attributes & attr::NOSELECT == 0)
+        .filter(|f| listed.iter().any(|l| l.path == f.path))
         .collect();
     let statuses = super::status::status_all(session, &selectable, condstore).await?;
     for folder in selectable {
@@ -115,7 +122,7 @@ pub async fn sync_session(
                 continue;
             }
         }
-        FolderSync {
+        let synced = FolderSync {
             store,
             account,
             qresync,
@@ -124,9 +131,25 @@ pub async fn sync_session(
             folder,
             report: &mut report,
             on_event: &mut *on_event,
+            listed_max: None,
         }
         .run()
-        .await?;
+        .await;
+        match synced {
+            Ok(()) => store.set_folder_error(folder.id, None)?,
+            // The server refused this folder (or answered it with something unusable): it is
+            // marked with the reason, and the other folders sync.
+            Err(e) if matches!(e.kind(), Kind::Refused | Kind::Protocol) => {
+                let reason = e.to_string();
+                store.set_folder_error(folder.id, Some(&reason))?;
+                report.failed_folders.push((folder.path.clone(), reason));
+                on_event(Event::FolderChanged {
+                    account: account_id,
+                    folder: folder.id,
+                });
+            }
+            Err(e) => return Err(e),
+        }
     }
     report.bytes_received = session.bytes_received - bytes_before;
     report.commands = session
@@ -197,53 +220,17 @@ pub(super) fn since_date(days: i64) -> Option<imap_codec::imap_types::datetime::
     imap_codec::imap_types::datetime::NaiveDate::try_from(date).ok()
 }
 
-/// Writes a parsed sequence set back in IMAP syntax ("1:3,7,9:*").
-pub(super) fn sequence_set_text(set: &SequenceSet) -> String {
-    let value = |v: &SeqOrUid| match v {
-        SeqOrUid::Value(n) => n.to_string(),
-        SeqOrUid::Asterisk => "*".to_owned(),
-    };
-    set.0
-        .as_ref()
-        .iter()
-        .map(|s| match s {
-            Sequence::Single(v) => value(v),
-            Sequence::Range(a, b) => format!("{}:{}", value(a), value(b)),
-        })
-        .collect::<Vec<_>>()
-        .join(",")
-}
-
-/// Expands a UID set ("1:3,7") into UIDs, bounded by `max` (so "1:*" or a huge range from a
-/// server cannot make us allocate more than the cache holds).
-pub fn expand_uid_set(set: &str, max: i64) -> Vec<i64> {
-    let mut out = Vec::new();
-    for part in set.split(',') {
-        let (a, b) = part.split_once(':').unwrap_or((part, part));
-        let parse = |x: &str| {
-            if x == "*" {
-                Some(max)
-            } else {
-                x.parse::<i64>().ok()
-            }
-        };
-        let (Some(a), Some(b)) = (parse(a), parse(b)) else {
-            continue;
-        };
-        let (lo, hi) = (a.min(b).max(1), a.max(b).min(max));
-        out.extend(lo..=hi);
-    }
-    out
-}
-
 /// Compresses sorted UIDs into an IMAP sequence set ("1:5,9,12:13").
 pub fn uid_set(uids: &[u32]) -> String {
     let mut parts = Vec::new();
     let mut iter = uids.iter().copied().peekable();
     while let Some(start) = iter.next() {
         let mut end = start;
-        while iter.peek() == Some(&(end + 1)) {
-            end += 1;
+        // `checked_add`: UID 4294967295 is valid and has no successor.
+        while let Some(next) = end.checked_add(1)
+            && iter.peek() == Some(&next)
+        {
+            end = next;
             iter.next();
         }
         parts.push(if start == end {
@@ -265,6 +252,8 @@ pub(super) struct FolderSync<'a> {
     pub(super) folder: &'a Folder,
     pub(super) report: &'a mut SyncReport,
     pub(super) on_event: &'a mut (dyn FnMut(Event) + Send),
+    /// The highest UID a complete listing of the server's new or all UIDs showed this pass.
+    pub(super) listed_max: Option<u32>,
 }
 
 pub(super) fn protocol_error(what: impl std::fmt::Display) -> ProtocolError {
@@ -274,35 +263,37 @@ pub(super) fn protocol_error(what: impl std::fmt::Display) -> ProtocolError {
 impl FolderSync<'_> {
     async fn run(mut self) -> Result<(), EngineError> {
         let folder = self.folder;
-        let qresync_params = match (
-            self.qresync,
+        // An incremental pass needs the state a complete pass recorded: every header fetched,
+        // and the UIDNEXT and HIGHESTMODSEQ the server reported then.
+        let known = match (
             folder.backfill_complete,
             folder.uidvalidity,
+            folder.uidnext,
             folder.highestmodseq,
         ) {
-            (true, true, Some(v), Some(m)) => {
+            (true, Some(v), Some(next), Some(m)) if self.condstore => {
                 match (
                     u32::try_from(v).ok().and_then(NonZeroU32::new),
+                    u32::try_from(next).ok(),
                     u64::try_from(m).ok().and_then(NonZeroU64::new),
                 ) {
-                    (Some(uid_validity), Some(mod_sequence_value)) => {
-                        Some(SelectParameter::QResync {
-                            uid_validity,
-                            mod_sequence_value,
-                            known_uids: None,
-                            seq_match_data: None,
-                        })
-                    }
+                    (Some(v), Some(next), Some(m)) => Some((v, next, m)),
                     _ => None,
                 }
             }
             _ => None,
         };
-        let used_qresync = qresync_params.is_some();
-        let parameters: Vec<SelectParameter> = match qresync_params {
-            Some(p) => vec![p],
-            None if self.condstore => vec![SelectParameter::CondStore],
-            None => Vec::new(),
+        let parameters: Vec<SelectParameter> = match known {
+            Some((uid_validity, _, mod_sequence_value)) if self.qresync => {
+                vec![SelectParameter::QResync {
+                    uid_validity,
+                    mod_sequence_value,
+                    known_uids: None,
+                    seq_match_data: None,
+                }]
+            }
+            _ if self.condstore => vec![SelectParameter::CondStore],
+            _ => Vec::new(),
         };
         let mailbox = Mailbox::try_from(folder.server_path.as_str())
             .map_err(|e| protocol_error(format!("bad folder name {:?}: {e}", folder.path)))?;
@@ -334,54 +325,62 @@ impl FolderSync<'_> {
                 None
             }
         });
-        let mut reset = false;
+        let mut known = known;
         if let (Some(old), Some(new)) = (folder.uidvalidity, uidvalidity)
             && old != new
         {
             self.store.reset_folder(folder.id, new)?;
-            reset = true;
+            known = None;
         }
 
-        let (_, cached_max) = self.store.uid_range(folder.id)?;
+        // New mail: everything from the UIDNEXT of the last complete pass, when it moved.
         let new_mail =
-            !matches!((folder.uidnext, uidnext), (Some(before), Some(now)) if now <= before);
-        if !reset && used_qresync {
-            // The SELECT answered with what changed since our HIGHESTMODSEQ: VANISHED and FETCH.
-            self.apply_select_changes(&selected.data, cached_max.unwrap_or(0))?;
-            if new_mail {
-                self.fetch_new(cached_max.unwrap_or(0)).await?;
+            |next_known: u32| !matches!(uidnext, Some(now) if now <= i64::from(next_known));
+        match known {
+            Some((_, next_known, _)) if self.qresync => {
+                // The SELECT answered with what changed since our HIGHESTMODSEQ: VANISHED and
+                // FETCH.
+                self.apply_select_changes(&selected.data)?;
+                if new_mail(next_known) {
+                    self.fetch_new(next_known).await?;
+                }
             }
-        } else if !reset
-            && self.condstore
-            && folder.backfill_complete
-            && folder.highestmodseq.is_some()
-        {
-            if new_mail {
-                self.fetch_new(cached_max.unwrap_or(0)).await?;
+            Some((_, next_known, since)) => {
+                if new_mail(next_known) {
+                    self.fetch_new(next_known).await?;
+                }
+                self.changed_flags_since(since).await?;
+                let cached_total = self
+                    .store
+                    .find_folder(folder.account_id, &folder.path)?
+                    .total;
+                if i64::from(exists.unwrap_or(0)) != cached_total {
+                    // Something was expunged: only the full UID list tells what.
+                    self.mirror_flags_and_expunges().await?;
+                }
             }
-            self.changed_flags_since(folder.highestmodseq.unwrap_or(0))
-                .await?;
-            let cached_total = self
-                .store
-                .find_folder(folder.account_id, &folder.path)?
-                .total;
-            if i64::from(exists.unwrap_or(0)) != cached_total {
-                // Something was expunged: only the full UID list tells what.
+            None if exists.unwrap_or(0) > 0 => {
+                self.fetch_missing_headers().await?;
                 self.mirror_flags_and_expunges().await?;
+                self.store.set_backfill_complete(folder.id)?;
             }
-        } else if exists.unwrap_or(0) > 0 {
-            self.fetch_missing_headers().await?;
-            self.mirror_flags_and_expunges().await?;
-            self.store.set_backfill_complete(folder.id)?;
-        } else {
-            // An empty folder: everything cached is gone.
-            self.report.expunged += self.store.expunge_all(folder.id)?;
-            self.store.set_backfill_complete(folder.id)?;
+            None => {
+                // An empty folder: everything cached is gone.
+                self.report.expunged += self.store.expunge_all(folder.id)?;
+                self.store.set_backfill_complete(folder.id)?;
+            }
         }
         if self.account.download_bodies {
             self.download_bodies().await?;
         }
-        // Recorded last: a pass cut short before this point is redone from the old state.
+        // Recorded last: a pass cut short before this point is redone from the old state. The
+        // UIDNEXT recorded is the server's at SELECT, or past the highest UID a complete
+        // listing showed since (UIDs are given out in ascending order, so none below it can
+        // appear later).
+        let uidnext = match (uidnext, self.listed_max) {
+            (Some(next), Some(max)) => Some(next.max(i64::from(max) + 1)),
+            (next, _) => next,
+        };
         self.store
             .set_folder_sync_state(folder.id, uidvalidity, uidnext, highestmodseq)?;
         (self.on_event)(Event::FolderChanged {
@@ -458,19 +457,14 @@ mod tests {
     use super::uid_set;
 
     #[test]
-    fn uid_sets_expand_within_bounds() {
-        assert_eq!(
-            super::expand_uid_set("1:3,7,9:*", 10),
-            vec![1, 2, 3, 7, 9, 10]
-        );
-        assert_eq!(super::expand_uid_set("5:4000000000", 6), vec![5, 6]);
-        assert!(super::expand_uid_set("junk,:,", 6).is_empty());
-    }
-
-    #[test]
     fn uid_sets_compress_runs() {
         assert_eq!(uid_set(&[1, 2, 3, 5, 7, 8]), "1:3,5,7:8");
         assert_eq!(uid_set(&[42]), "42");
         assert_eq!(uid_set(&[]), "");
+        assert_eq!(
+            uid_set(&[4_294_967_294, 4_294_967_295]),
+            "4294967294:4294967295"
+        );
+        assert_eq!(uid_set(&[u32::MAX]), "4294967295");
     }
 }

@@ -428,7 +428,7 @@ impl Session {
             Ok(codes)
         } else {
             Err(self.error(
-                ErrorKind::Protocol,
+                ErrorKind::Refused,
                 format!("{what} failed: {}", status.body.text),
             ))
         }
@@ -456,7 +456,7 @@ impl Session {
             Ok(done)
         } else {
             Err(self.error(
-                ErrorKind::Protocol,
+                ErrorKind::Refused,
                 format!("{what} failed: {}", done.status.body.text),
             ))
         }

@@ -70,6 +70,7 @@ pub fn unified(inboxes: &[&Folder]) -> Folder {
         backfill_complete: inboxes.iter().all(|f| f.backfill_complete),
         server_total: None,
         server_unread: None,
+        sync_error: None,
     }
 }
 
