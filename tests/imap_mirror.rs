@@ -747,3 +747,51 @@ fn renamed_folders_keep_ids_and_deleting_mail_needs_confirmation() {
         "{listed}"
     );
 }
+
+/// Without UIDPLUS, Tern never sends a plain EXPUNGE (which would also remove what another
+/// client marked \Deleted and means to keep until it expunges): its own deletes stay marked
+/// \Deleted, which Tern counts as gone, and the other client's marked message survives.
+#[test]
+fn without_uidplus_another_clients_deleted_mail_is_never_expunged() {
+    let servers = start(Path3::Plain);
+    let bob = &servers.bob;
+    corpus::fill_maildir(bob, "INBOX", 8, 41);
+    let data = servers.dir().join("tern-data");
+    support::cli::add_imap_account(&servers, &data, bob, servers.ports.imaps, &[]);
+    ok(tern(&data, &["sync"]));
+    // The phone marks UID 2 \Deleted and keeps it (it expunges later, or never).
+    let mut phone = other_client(&servers, bob);
+    phone.imap_ok("s", "SELECT INBOX");
+    phone.imap_ok("t", "UID STORE 2 +FLAGS (\\Deleted)");
+    phone.imap_ok("z", "LOGOUT");
+    // Tern deletes UID 5 (to Trash: COPY, then \Deleted on the original, no MOVE here), then
+    // deletes it for good from Trash.
+    ok(tern(&data, &["delete", &id_of(&data, "INBOX", 5)]));
+    let in_trash = id_of(&data, "Trash", 1);
+    ok(tern(&data, &["delete", &in_trash]));
+    ok(tern(&data, &["sync"]));
+    let inbox = mailbox::server_flags(&servers, bob, "INBOX");
+    assert!(
+        inbox
+            .get(&2)
+            .is_some_and(|f| f.contains(&"\\deleted".to_owned())),
+        "the phone's \\Deleted message is still on the server: {inbox:?}"
+    );
+    assert!(
+        inbox
+            .get(&5)
+            .is_some_and(|f| f.contains(&"\\deleted".to_owned()))
+    );
+    assert_eq!(mailbox::count_undeleted(&servers, bob, "Trash"), 0);
+    // Tern shows neither: a message marked \Deleted counts as gone.
+    assert_mirrors(&servers, bob, &data, &["INBOX", "Trash"], "without UIDPLUS");
+    let cached = mailbox::cached_flags(
+        &tern::store::Store::open_dir(&data).unwrap(),
+        "bob",
+        "INBOX",
+    );
+    assert!(
+        !cached.contains_key(&2) && !cached.contains_key(&5),
+        "{cached:?}"
+    );
+}

@@ -145,14 +145,32 @@ pub(super) fn send(store: &Store, args: &SendArgs) -> anyhow::Result<()> {
     flush_and_report(store, &account, Some(id))
 }
 
+/// How long `tern send` waits while another Tern process sends the account's outbox.
+const BUSY_WAIT: std::time::Duration = std::time::Duration::from_secs(120);
+
 /// Flushes the account's outbox now; with `wanted`, succeeds only if that message went out.
 fn flush_and_report(store: &Store, account: &Account, wanted: Option<i64>) -> anyhow::Result<()> {
     let rt = runtime()?;
     let result = rt.block_on(async {
         let password = super::sync::password_for(account).await?;
-        send::flush_outbox(store, account, &password, true)
-            .await
-            .map_err(anyhow::Error::from)
+        // While another Tern process (the window) sends this outbox, wait for it to finish, then
+        // send what is left here; a message it sent is gone from the outbox.
+        let deadline = std::time::Instant::now() + BUSY_WAIT;
+        loop {
+            let report = send::flush_outbox(store, account, &password, true).await?;
+            if !report.busy || std::time::Instant::now() > deadline {
+                return anyhow::Ok(report);
+            }
+            if let Some(id) = wanted
+                && store.outbox_row(id).is_err()
+            {
+                return anyhow::Ok(send::FlushReport {
+                    sent: vec![(id, "sent by another Tern process".to_owned())],
+                    ..report
+                });
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        }
     });
     let report = match result {
         Ok(report) => report,
@@ -219,6 +237,9 @@ pub(super) fn print_report(name: &str, report: &FlushReport) {
     }
     for warning in &report.warnings {
         eprintln!("{name}: {warning}");
+    }
+    if report.busy {
+        eprintln!("{name}: another Tern process is sending this account's outbox");
     }
 }
 

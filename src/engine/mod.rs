@@ -6,6 +6,7 @@
 //! The IMAP, POP3 and SMTP engines arrive with their issues.
 
 pub mod imap;
+pub mod lease;
 pub mod local;
 pub mod send;
 

@@ -16,6 +16,7 @@
 use crate::account::credentials::Secret;
 use crate::account::{Account, Protocol};
 use crate::engine::EngineError;
+use crate::engine::lease::Lease;
 use crate::mail::compose::{self, Draft, Identity};
 use crate::mail::folder::FolderRole;
 use crate::mail::parse;
@@ -23,7 +24,7 @@ use crate::protocol::Endpoint;
 use crate::protocol::smtp::{Envelope, SendError, SmtpClient};
 use crate::protocol::tls::Trust;
 use crate::protocol::{ErrorKind, ProtocolError};
-use crate::store::{NewFolder, Outgoing, SentCopy, Store, flag, now_seconds};
+use crate::store::{LeasePurpose, NewFolder, Outgoing, SentCopy, Store, flag, now_seconds};
 
 /// Longest wait between attempts after temporary failures.
 pub const MAX_RETRY_DELAY: i64 = 3600;
@@ -43,6 +44,8 @@ pub struct FlushReport {
     pub sent_copies: usize,
     /// Things the user should know that are not failures (e.g. no Sent folder).
     pub warnings: Vec<String>,
+    /// Another Tern process is sending this account's outbox; nothing was done here.
+    pub busy: bool,
 }
 
 /// Where the account's submission server is.
@@ -203,13 +206,48 @@ pub fn retry_delay(attempts: i64) -> i64 {
 /// Sends the account's due messages (all queued ones when `force`, as for an explicit
 /// "send now") on one connection. Connection and login failures are returned after the due
 /// messages have been deferred; failures of single messages are in the report.
+///
+/// Only one process at a time works an account's outbox: the flush holds the account's lease
+/// (renewed before each message) and every state change is a compare-and-set, so the window
+/// and `tern sync` on one data directory never send a message twice. When another process
+/// holds the lease, nothing is done and the report says `busy`.
 pub async fn flush_outbox(
     store: &Store,
     account: &Account,
     password: &Secret,
     force: bool,
 ) -> Result<FlushReport, EngineError> {
+    let now = now_seconds();
+    let anything = |state: &str, due: Option<i64>| -> Result<bool, EngineError> {
+        Ok(!store.outbox_in_state(account.id, state, due)?.is_empty())
+    };
+    if !(anything("sending", None)?
+        || anything("sent", None)?
+        || anything("queued", (!force).then_some(now))?)
+    {
+        return Ok(FlushReport::default());
+    }
+    let lease = Lease::new(store, account.id, LeasePurpose::Outbox);
+    if !lease.renew()? {
+        return Ok(FlushReport {
+            busy: true,
+            ..FlushReport::default()
+        });
+    }
+    let result = flush_leased(store, account, password, force, &lease).await;
+    lease.release();
+    result
+}
+
+async fn flush_leased(
+    store: &Store,
+    account: &Account,
+    password: &Secret,
+    force: bool,
+    lease: &Lease<'_>,
+) -> Result<FlushReport, EngineError> {
     let mut report = FlushReport::default();
+    // Under the lease, a row still `sending` belongs to a process that stopped mid-send.
     store.outbox_mark_interrupted(account.id)?;
     let accepted = store.outbox_in_state(account.id, "sent", None)?;
     let now = now_seconds();
@@ -244,16 +282,32 @@ pub async fn flush_outbox(
         let Some(smtp) = client.as_mut() else {
             continue;
         };
+        if !lease.renew()? {
+            // Lost to another process (this one stalled past the lease): it sends the rest.
+            report.busy = true;
+            break;
+        }
         let raw = store.outbox_raw(row.id)?;
         let envelope = Envelope {
             from: row.mail_from.clone(),
             to: row.recipients.clone(),
         };
+        let mut taken = false;
         let outcome = smtp
             .send(&envelope, &raw, || {
-                store.outbox_set_sending(row.id).map_err(|e| e.to_string())
+                store
+                    .outbox_set_sending(row.id, &lease.holder)
+                    .map_err(|e| {
+                        // Not queued any more, or the lease is gone: someone else has it.
+                        taken = true;
+                        e.to_string()
+                    })
             })
             .await;
+        if taken {
+            // Nothing went out for it here, and its state is another process's to change.
+            continue;
+        }
         match outcome {
             Ok(reply) => {
                 // Recorded first and on its own: an accepted message is never sent again.

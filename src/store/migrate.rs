@@ -45,6 +45,11 @@ pub(super) const MIGRATIONS: &[Migration] = &[
         name: "message_ids_never_reused",
         sql: include_str!("../../migrations/0005_message_ids_never_reused.sql"),
     },
+    Migration {
+        version: 6,
+        name: "outbox_lease",
+        sql: include_str!("../../migrations/0006_outbox_lease.sql"),
+    },
 ];
 
 /// The schema version this build writes.

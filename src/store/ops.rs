@@ -423,17 +423,26 @@ impl Store {
         })
     }
 
+    /// One queued action, if it is still there.
+    pub fn pending_op(&self, op_id: i64) -> Result<Option<PendingOp>> {
+        Ok(self.read_ops("WHERE id = ?1", op_id)?.into_iter().next())
+    }
+
     /// An account's actions waiting for the server, oldest first.
     pub fn pending_ops(&self, account_id: i64) -> Result<Vec<PendingOp>> {
+        self.read_ops("WHERE account_id = ?1 ORDER BY id", account_id)
+    }
+
+    fn read_ops(&self, filter: &str, value: i64) -> Result<Vec<PendingOp>> {
         self.read(|conn| {
             let mut stmt = conn
-                .prepare(
+                .prepare_cached(&format!(
                     "SELECT id, account_id, folder_id, message_id, uidvalidity, uid, args, state, error
-                     FROM pending_op WHERE account_id = ?1 ORDER BY id",
-                )
+                     FROM pending_op {filter}"
+                ))
                 .map_err(StoreError::sqlite("Prepare the queued actions"))?;
             let rows = stmt
-                .query_map([account_id], |r| {
+                .query_map([value], |r| {
                     Ok((
                         r.get::<_, i64>(0)?,
                         r.get::<_, i64>(1)?,
@@ -530,12 +539,18 @@ impl Store {
                         (bits, keywords) = apply_flag_change(bits, &keywords, &add, &remove);
                     }
                 }
-                tx.execute(
-                    "UPDATE message SET flags = ?2, keywords = ?3, modseq = coalesce(?4, modseq)
-                     WHERE id = ?1 AND (flags != ?2 OR keywords != ?3 OR modseq IS NOT coalesce(?4, modseq))",
-                    params![message_id, bits, keywords, state.modseq],
-                )
-                .map_err(StoreError::sqlite("Record the server's flags"))?;
+                if bits & flag::DELETED != 0 {
+                    // Marked \Deleted on the server: it counts as gone.
+                    tx.execute("DELETE FROM message WHERE id = ?1", [message_id])
+                        .map_err(StoreError::sqlite("Remove the deleted message"))?;
+                } else {
+                    tx.execute(
+                        "UPDATE message SET flags = ?2, keywords = ?3, modseq = coalesce(?4, modseq)
+                         WHERE id = ?1 AND (flags != ?2 OR keywords != ?3 OR modseq IS NOT coalesce(?4, modseq))",
+                        params![message_id, bits, keywords, state.modseq],
+                    )
+                    .map_err(StoreError::sqlite("Record the server's flags"))?;
+                }
             }
             tx.execute("DELETE FROM pending_op WHERE id = ?1", [op.id])
                 .map_err(StoreError::sqlite("Complete the queued action"))?;

@@ -174,7 +174,8 @@ impl Store {
     }
 
     /// Rows left in `sending` by a stop between the final dot and the reply become `unknown`.
-    /// Returns how many. Call once before an account's outbox is worked on.
+    /// Returns how many. Call only while holding the account's lease (then a row in `sending`
+    /// belongs to a process that stopped, or lost its lease mid-send).
     pub fn outbox_mark_interrupted(&self, account_id: i64) -> Result<usize> {
         self.write(|tx| {
             tx.execute(
@@ -224,12 +225,17 @@ impl Store {
     }
 
     /// Recorded just before the final dot: from now on the outcome may be uncertain.
-    pub fn outbox_set_sending(&self, id: i64) -> Result<()> {
+    /// Compare-and-set: only a `queued` row, and only while `holder` holds the account's lease.
+    pub fn outbox_set_sending(&self, id: i64, holder: &str) -> Result<()> {
         self.outbox_update(
             id,
-            "UPDATE outbox SET state = 'sending', attempts = attempts + 1 WHERE id = ?1 AND state = 'queued'",
+            "UPDATE outbox SET state = 'sending', attempts = attempts + 1
+             WHERE id = ?1 AND state = 'queued'
+               AND EXISTS (SELECT 1 FROM account_lease l
+                           WHERE l.account_id = outbox.account_id AND l.purpose = 'outbox'
+                             AND l.holder = ?2 AND l.expires_at >= ?3)",
             "Record the send",
-            &[],
+            &[&holder, &now()],
         )
     }
 
@@ -237,7 +243,8 @@ impl Store {
     pub fn outbox_set_sent(&self, id: i64) -> Result<()> {
         self.outbox_update(
             id,
-            "UPDATE outbox SET state = 'sent', error = NULL, sent_at = ?2 WHERE id = ?1",
+            "UPDATE outbox SET state = 'sent', error = NULL, sent_at = ?2
+             WHERE id = ?1 AND state IN ('sending', 'unknown')",
             "Record the accepted message",
             &[&now()],
         )
@@ -248,7 +255,7 @@ impl Store {
         self.outbox_update(
             id,
             "UPDATE outbox SET state = 'queued', error = ?2, attempts = attempts + 1,
-                 next_attempt_at = ?3 WHERE id = ?1",
+                 next_attempt_at = ?3 WHERE id = ?1 AND state IN ('queued', 'sending')",
             "Record the temporary failure",
             &[&reason, &next_attempt_at],
         )
@@ -258,7 +265,8 @@ impl Store {
     pub fn outbox_fail(&self, id: i64, state: &str, reason: &str) -> Result<()> {
         self.outbox_update(
             id,
-            "UPDATE outbox SET state = ?2, error = ?3 WHERE id = ?1",
+            "UPDATE outbox SET state = ?2, error = ?3
+             WHERE id = ?1 AND state IN ('queued', 'sending')",
             "Record the failure",
             &[&state, &reason],
         )
@@ -296,9 +304,18 @@ impl Store {
     ) -> Result<Option<i64>> {
         let row = self.outbox_row(id)?;
         self.write(|tx| {
+            // Only an accepted message is finished, and only once.
             let raw: Vec<u8> = tx
-                .query_row("SELECT raw FROM outbox WHERE id = ?1", [id], |r| r.get(0))
-                .map_err(StoreError::sqlite("Read the sent message"))?;
+                .query_row(
+                    "SELECT raw FROM outbox WHERE id = ?1 AND state = 'sent'",
+                    [id],
+                    |r| r.get(0),
+                )
+                .optional()
+                .map_err(StoreError::sqlite("Read the sent message"))?
+                .ok_or_else(|| {
+                    StoreError::NotFound(format!("outbox message {id} was already filed"))
+                })?;
             let copy_id = match copy {
                 Some(copy) => {
                     let mut message = copy.message.clone();

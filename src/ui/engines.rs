@@ -46,15 +46,6 @@ impl Hash for Key {
     }
 }
 
-/// Aborts the engine task when the subscription is dropped (account removed, settings changed).
-struct AbortOnDrop(tokio::task::JoinHandle<()>);
-
-impl Drop for AbortOnDrop {
-    fn drop(&mut self) {
-        self.0.abort();
-    }
-}
-
 /// The engine subscriptions for `accounts`, given as (account id, settings generation) (IMAP
 /// ones; POP3 gets its engine with its issue).
 pub fn subscriptions(data_dir: &std::path::Path, accounts: &[(i64, u64)]) -> Subscription<Update> {
@@ -124,9 +115,13 @@ fn run(key: &Key) -> impl iced::futures::Stream<Item = Update> + use<> {
         {
             return;
         }
-        let _engine = AbortOnDrop(tokio::spawn(crate::engine::imap::run(
+        // The engine is not aborted when the subscription goes (account removed, settings
+        // changed): an abort could fall between a message's final dot and the server's 250.
+        // It stops by itself at its next safe point once the window drops its command sender,
+        // finishing the message it is sending first.
+        let _detached = tokio::spawn(crate::engine::imap::run(
             store, account, password, command_rx, event_tx,
-        )));
+        ));
         while let Some(event) = event_rx.recv().await {
             if output.send(Update::Event(event)).await.is_err() {
                 break;

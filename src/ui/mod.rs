@@ -77,8 +77,9 @@ pub struct State {
     /// so dragging a split does not write the file per pixel).
     prefs_saving: bool,
     prefs_dirty: bool,
-    /// Counts saves in Settings (a new password restarts the engines, like a server change).
-    password_epoch: u64,
+    /// Per account, how often its password was changed in Settings (each change restarts that
+    /// account's engine, like a server change).
+    password_epoch: BTreeMap<i64, u64>,
     /// Startup tracing, and what it has reported: (first frame, first rows).
     trace: Trace,
     traced: (bool, bool),
@@ -234,7 +235,7 @@ fn boot(data_dir: PathBuf, prefs: prefs::Prefs) -> (State, Task<Message>) {
         panes: panes(&state_prefs),
         prefs_saving: false,
         prefs_dirty: false,
-        password_epoch: 0,
+        password_epoch: BTreeMap::new(),
         trace: Trace::from_env(),
         traced: (false, false),
     };
@@ -257,7 +258,7 @@ fn subscription(state: &State) -> Subscription<Message> {
             use std::hash::{Hash as _, Hasher as _};
             let mut hasher = std::collections::hash_map::DefaultHasher::new();
             format!("{:?}", t.account.settings).hash(&mut hasher);
-            state.password_epoch.hash(&mut hasher);
+            state.password_epoch.get(&t.account.id).hash(&mut hasher);
             (t.account.id, hasher.finish())
         })
         .collect();
@@ -486,8 +487,10 @@ pub fn update(state: &mut State, message: Message) -> Task<Message> {
                     state.reader.prefer_plain = global.prefer_plain;
                     Task::batch([task, save_prefs(state)])
                 }
-                settings::Action::Reload => {
-                    state.password_epoch += 1;
+                settings::Action::Reload(new_password) => {
+                    if let Some(account) = new_password {
+                        *state.password_epoch.entry(account).or_default() += 1;
+                    }
                     Task::batch([
                         task,
                         Task::perform(data::tree(store.clone()), |r| {

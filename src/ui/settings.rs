@@ -72,6 +72,8 @@ pub struct State {
     pub form: NewAccount,
     pub global: Global,
     pub notice: Option<String>,
+    /// The account whose new password is on its way to the keyring (its engine restarts).
+    pub new_password: Option<i64>,
 }
 
 #[derive(Debug, Clone)]
@@ -141,8 +143,9 @@ pub enum Field {
 pub enum Action {
     None,
     Global(Global),
-    /// Accounts changed: reload the tree (and the engines).
-    Reload,
+    /// Accounts changed: reload the tree. An engine restarts only when its account's settings
+    /// changed, or (the id here) its password did.
+    Reload(Option<i64>),
     Close,
 }
 
@@ -176,6 +179,7 @@ impl State {
             section: Section::General,
             global,
             notice: None,
+            new_password: None,
         }
     }
 
@@ -285,6 +289,9 @@ pub fn update(state: &mut State, message: Message, store: &Store) -> (Task<Messa
                 }
             };
             // The password is not kept in the form once it is on its way to the keyring.
+            if !options.password.is_empty() {
+                state.new_password = Some(id);
+            }
             if let Some(o) = state.options(id) {
                 o.password.clear();
             }
@@ -333,7 +340,7 @@ pub fn update(state: &mut State, message: Message, store: &Store) -> (Task<Messa
         },
         Message::Done(Ok(notice)) => {
             state.notice = Some(notice);
-            return (Task::none(), Action::Reload);
+            return (Task::none(), Action::Reload(state.new_password.take()));
         }
         Message::Done(Err(e)) => state.notice = Some(e),
         Message::Close => return (Task::none(), Action::Close),

@@ -39,6 +39,20 @@ impl FolderSync<'_> {
                 _ => {}
             }
         }
+        self.apply(changes, expunged)
+    }
+
+    /// Writes flag changes and expunges to the cache. A message now marked \Deleted counts as
+    /// gone (see ARCHITECTURE.md): it leaves the cache like an expunged one.
+    fn apply(
+        &mut self,
+        changes: Vec<crate::store::FlagUpdate>,
+        mut expunged: Vec<(i64, i64)>,
+    ) -> Result<(), EngineError> {
+        let (deleted, changes): (Vec<_>, Vec<_>) = changes
+            .into_iter()
+            .partition(|(_, bits, ..)| bits & flag::DELETED != 0);
+        expunged.extend(deleted.iter().map(|(uid, ..)| (*uid, *uid)));
         self.report.flag_changes += changes.len();
         if !changes.is_empty() || !expunged.is_empty() {
             self.report.expunged += self.store.apply_server_changes(
@@ -83,12 +97,7 @@ impl FolderSync<'_> {
                 },
             )
             .await?;
-        self.report.flag_changes += changes.len();
-        if !changes.is_empty() {
-            self.store
-                .apply_server_changes(self.folder.id, &changes, &[])?;
-        }
-        Ok(())
+        self.apply(changes, Vec::new())
     }
 
     /// Fetches UID and FLAGS of every message and mirrors changes and expunges into the cache,
@@ -132,13 +141,7 @@ impl FolderSync<'_> {
                     Some(_) => {}
                 }
             }
-            self.report.flag_changes += changes.len();
-            if !changes.is_empty() || !expunged.is_empty() {
-                let ranges: Vec<(i64, i64)> = expunged.iter().map(|uid| (*uid, *uid)).collect();
-                self.report.expunged +=
-                    self.store
-                        .apply_server_changes(folder.id, &changes, &merge_ranges(ranges))?;
-            }
+            self.apply(changes, expunged.iter().map(|uid| (*uid, *uid)).collect())?;
             if !full_slice {
                 return Ok(());
             }

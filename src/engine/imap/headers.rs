@@ -26,11 +26,13 @@ use crate::store::{NewMessage, flag};
 pub const UNREADABLE_SUBJECT: &str = "(unreadable message: open it to fetch its source)";
 
 impl FolderSync<'_> {
-    /// The search key for the account's sync window (`--sync-days`), or all mail.
+    /// The search key for the messages Tern mirrors: not marked \Deleted (a message marked
+    /// \Deleted counts as gone, see ARCHITECTURE.md), within the account's sync window
+    /// (`--sync-days`) if it has one.
     fn window(&self) -> SearchKey<'static> {
         match self.account.sync_days.and_then(since_date) {
-            Some(since) => SearchKey::Since(since),
-            None => SearchKey::All,
+            Some(since) => and(SearchKey::Undeleted, SearchKey::Since(since)),
+            None => SearchKey::Undeleted,
         }
     }
 
@@ -41,13 +43,7 @@ impl FolderSync<'_> {
     /// cannot hide another client's message below it.
     pub(super) async fn fetch_new(&mut self, first: u32) -> Result<(), EngineError> {
         let range = parse_set(&format!("{first}:*"))?;
-        let key = match self.window() {
-            SearchKey::All => SearchKey::Uid(range),
-            window => SearchKey::And(
-                Vec1::try_from(vec![window, SearchKey::Uid(range)])
-                    .map_err(|_| protocol_error("cannot build SEARCH"))?,
-            ),
-        };
+        let key = and(self.window(), SearchKey::Uid(range));
         // "n:*" always includes the last message, even when it is older than n.
         let mut uids: Vec<u32> = self
             .search(key)
@@ -68,9 +64,8 @@ impl FolderSync<'_> {
     /// between the server's list and the cache, so a pass cut off anywhere, or a cache with
     /// UIDs inserted out of order, resumes without losing or refetching a message.
     pub(super) async fn fetch_missing_headers(&mut self) -> Result<(), EngineError> {
-        let window = self.window();
-        let unbounded = matches!(window, SearchKey::All);
-        let mut server_uids = self.search(window).await?;
+        let unbounded = self.account.sync_days.is_none();
+        let mut server_uids = self.search(self.window()).await?;
         server_uids.sort_unstable();
         server_uids.dedup();
         if unbounded {
@@ -228,8 +223,12 @@ impl FolderSync<'_> {
                 unanswered.push(*uid);
                 continue;
             };
-            let summary = parse::summarize(header);
             let (bits, keywords) = flag::from_names(f.flags.as_deref().unwrap_or_default());
+            if bits & flag::DELETED != 0 {
+                // Marked \Deleted between the SEARCH and the FETCH: it counts as gone.
+                continue;
+            }
+            let summary = parse::summarize(header);
             let structure = f.structure.as_ref();
             out.push(NewMessage {
                 folder_id: self.folder.id,
@@ -255,6 +254,15 @@ impl FolderSync<'_> {
             });
         }
         (out, unanswered)
+    }
+}
+
+/// Both keys (SEARCH's implicit AND).
+fn and(a: SearchKey<'static>, b: SearchKey<'static>) -> SearchKey<'static> {
+    match Vec1::try_from(vec![a, b]) {
+        Ok(both) => SearchKey::And(both),
+        // Two elements always make a Vec1; keep the narrower key if not.
+        Err(_) => SearchKey::Undeleted,
     }
 }
 

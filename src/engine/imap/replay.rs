@@ -24,11 +24,14 @@ use imap_codec::imap_types::response::{Code, Data, StatusKind};
 use imap_codec::imap_types::search::SearchKey;
 use imap_codec::imap_types::sequence::SequenceSet;
 
+use crate::engine::lease::Lease;
 use crate::engine::{EngineError, Kind};
 use crate::protocol::imap::Session;
 use crate::protocol::imap::fetch;
 use crate::protocol::{ErrorKind, ProtocolError};
-use crate::store::{FlagState, Folder, Landed, OpArgs, PendingOp, Store, StoreError, flag};
+use crate::store::{
+    FlagState, Folder, Landed, LeasePurpose, OpArgs, PendingOp, Store, StoreError, flag,
+};
 
 /// Why one action could not be applied.
 enum Outcome {
@@ -46,10 +49,34 @@ fn build_error(what: impl std::fmt::Display) -> EngineError {
 /// refuses (a NO to its SELECT or its command: the folder was deleted, or is not ours to change)
 /// fails with the server's reason and the replay goes on; a network failure stops it with the
 /// queue intact.
+///
+/// One process at a time replays an account's queue (the window and `tern sync` may share a
+/// data directory): the replay holds the account's replay lease, renewed before each action.
+/// When another process holds it, nothing is replayed here (that process does it).
 pub async fn replay(
     store: &Store,
     session: &mut Session,
     account_id: i64,
+) -> Result<usize, EngineError> {
+    let lease = Lease::new(store, account_id, LeasePurpose::Replay);
+    if store
+        .pending_ops(account_id)?
+        .iter()
+        .all(|op| op.state == "failed")
+        || !lease.renew()?
+    {
+        return Ok(0);
+    }
+    let result = replay_leased(store, session, account_id, &lease).await;
+    lease.release();
+    result
+}
+
+async fn replay_leased(
+    store: &Store,
+    session: &mut Session,
+    account_id: i64,
+    lease: &Lease<'_>,
 ) -> Result<usize, EngineError> {
     let mut applied = 0;
     let mut selected: Option<(i64, i64)> = None; // (folder id, uidvalidity)
@@ -58,6 +85,14 @@ pub async fn replay(
         .into_iter()
         .filter(|op| op.state != "failed")
     {
+        if !lease.renew()? {
+            // Another process took over (this one stalled past the lease): it goes on.
+            break;
+        }
+        // Re-read: another process may have completed or failed it meanwhile.
+        let Some(op) = store.pending_op(op.id)?.filter(|op| op.state != "failed") else {
+            continue;
+        };
         let outcome = match replay_one(store, session, &op, &mut selected).await {
             Ok(Some(outcome)) => outcome,
             Ok(None) => continue,
@@ -394,13 +429,14 @@ async fn expunge(session: &mut Session, uid: u32) -> Result<Outcome, EngineError
             done.status.body.text
         )));
     }
-    let body = if session.has_capability("UIDPLUS") {
-        CommandBody::ExpungeUid {
-            sequence_set: uid_set(uid)?,
-        }
-    } else {
-        // Without UIDPLUS, EXPUNGE also removes other messages marked \Deleted, as RFC 3501 intends.
-        CommandBody::Expunge
+    if !session.has_capability("UIDPLUS") {
+        // Without UIDPLUS, EXPUNGE would also remove the messages other clients marked
+        // \Deleted (and meant to keep until they expunge). The message stays marked \Deleted
+        // on the server, which Tern counts as gone (see ARCHITECTURE.md).
+        return Ok(Outcome::Done(None));
+    }
+    let body = CommandBody::ExpungeUid {
+        sequence_set: uid_set(uid)?,
     };
     let done = session.run(body).await?;
     if done.status.body.kind != StatusKind::Ok {

@@ -22,6 +22,9 @@ use crate::store::Store;
 /// How long one IDLE lasts before it is re-issued.
 pub const IDLE_LIMIT: Duration = Duration::from_secs(28 * 60);
 
+/// How soon to look at the outbox again while another Tern process is sending it.
+const BUSY_RETRY: Duration = Duration::from_secs(15);
+
 /// The longest wait between reconnection attempts.
 pub const MAX_BACKOFF: Duration = Duration::from_secs(300);
 
@@ -149,13 +152,47 @@ async fn serve(
     let mut send_all = true;
     loop {
         let flushed = crate::engine::send::flush_outbox(store, account, password, send_all).await;
+        // While another process holds the outbox, look again in a while, not every second.
+        let send_floor = if matches!(&flushed, Ok(r) if r.busy) {
+            BUSY_RETRY
+        } else {
+            Duration::ZERO
+        };
         if !matches!(&flushed, Ok(r) if r == &crate::engine::send::FlushReport::default()) {
             emit(Event::OutboxChanged {
                 account: account.id,
             });
         }
         send_all = false;
-        sync_session(store, account, session, &mut forward).await?;
+        // The pass listens for commands: a shutdown (or every sender gone) ends it at once,
+        // which is safe (each step of a pass is its own transaction; nothing is being sent).
+        let mut again = false;
+        let synced = {
+            let pass = sync_session(store, account, session, &mut forward);
+            tokio::pin!(pass);
+            loop {
+                tokio::select! {
+                    result = &mut pass => break Some(result),
+                    command = commands.recv() => match command {
+                        Some(Command::Shutdown) | None => break None,
+                        Some(Command::Flush) => {
+                            send_all = true;
+                            again = true;
+                        }
+                        Some(_) => again = true,
+                    },
+                }
+            }
+        };
+        match synced {
+            Some(result) => {
+                result?;
+            }
+            None => return Ok(()),
+        }
+        if again {
+            continue;
+        }
         let wake = if session.has_capability("IDLE") {
             session
                 .run_ok(
@@ -168,7 +205,7 @@ async fn serve(
                     })?,
                 )
                 .await?;
-            let limit = until_next_send(store, account, IDLE_LIMIT);
+            let limit = until_next_send(store, account, IDLE_LIMIT).max(send_floor);
             match session.idle(limit, commands.recv()).await? {
                 IdleEnd::Changed | IdleEnd::Timeout => Wake::Sync,
                 IdleEnd::Interrupted(Some(Command::Shutdown) | None) => Wake::Shutdown,
@@ -182,7 +219,7 @@ async fn serve(
             let poll =
                 Duration::from_secs(u64::try_from(account.poll_seconds).unwrap_or(300).max(30));
             tokio::select! {
-                () = tokio::time::sleep(until_next_send(store, account, poll)) => Wake::Sync,
+                () = tokio::time::sleep(until_next_send(store, account, poll).max(send_floor)) => Wake::Sync,
                 command = commands.recv() => match command {
                     Some(Command::Shutdown) | None => Wake::Shutdown,
                     Some(Command::Flush) => {

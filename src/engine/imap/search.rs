@@ -47,7 +47,10 @@ pub async fn server_search(
     let charset = (!text.is_ascii())
         .then(|| Charset::try_from(b"UTF-8".as_slice()).ok())
         .flatten();
-    let search = CommandBody::search(charset, Vec1::from(SearchKey::Text(key)), true);
+    // A message marked \Deleted counts as gone (see ARCHITECTURE.md).
+    let keys = Vec1::try_from(vec![SearchKey::Undeleted, SearchKey::Text(key)])
+        .map_err(|_| protocol_error("cannot build SEARCH"))?;
+    let search = CommandBody::search(charset, keys, true);
     let done = session.run_ok("UID SEARCH", search).await?;
     let mut uids: Vec<u32> = done
         .data
