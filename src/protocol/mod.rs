@@ -10,6 +10,60 @@ pub mod tls;
 use crate::account::Security;
 use tls::Trust;
 
+/// How long the network may keep Tern waiting. Every read and write has the `stall` limit; a
+/// response must make progress (a whole response, or 64 KiB) within `stall`, so a server that
+/// trickles bytes is cut off; a command must be answered completely within `command`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    pub stall: std::time::Duration,
+    pub command: std::time::Duration,
+}
+
+/// The limits in force: 120 s and 30 min, or, with `TERN_TIMEOUT_SECS=N` (for very slow links,
+/// and for tests), N s and 15 N s.
+pub fn limits() -> Limits {
+    static LIMITS: std::sync::OnceLock<Limits> = std::sync::OnceLock::new();
+    *LIMITS.get_or_init(|| {
+        let stall = std::env::var("TERN_TIMEOUT_SECS")
+            .ok()
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .filter(|s| (1..=3600).contains(s))
+            .unwrap_or(120);
+        Limits {
+            stall: std::time::Duration::from_secs(stall),
+            command: std::time::Duration::from_secs(stall * 15),
+        }
+    })
+}
+
+/// Writes `bytes` in chunks, each within `stall`: a peer that stops reading cannot block a
+/// large APPEND or DATA for ever, while a slow link that keeps taking data is fine.
+pub async fn write_with_timeout<W: tokio::io::AsyncWrite + Unpin>(
+    stream: &mut W,
+    bytes: &[u8],
+    stall: std::time::Duration,
+) -> std::io::Result<()> {
+    use tokio::io::AsyncWriteExt as _;
+    for chunk in bytes.chunks(64 * 1024) {
+        tokio::time::timeout(stall, stream.write_all(chunk))
+            .await
+            .map_err(|_| {
+                std::io::Error::new(
+                    std::io::ErrorKind::TimedOut,
+                    format!(
+                        "the server took no data for {} s (it stopped reading)",
+                        stall.as_secs()
+                    ),
+                )
+            })??;
+    }
+    tokio::time::timeout(stall, stream.flush())
+        .await
+        .map_err(|_| {
+            std::io::Error::new(std::io::ErrorKind::TimedOut, "the server stopped reading")
+        })?
+}
+
 /// Where to connect and how.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Endpoint {

@@ -21,6 +21,11 @@ use super::{ErrorKind, ProtocolError};
 /// How long connecting or a TLS handshake may take.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// Idle time before the first TCP keepalive probe, and the time between probes.
+const KEEPALIVE_IDLE: Duration = Duration::from_secs(60);
+#[cfg(any(target_os = "linux", target_os = "macos", target_os = "windows"))]
+const KEEPALIVE_INTERVAL: Duration = Duration::from_secs(15);
+
 /// What to trust beyond the system's CA store.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Trust {
@@ -146,6 +151,19 @@ pub async fn connect_tcp(host: &str, port: u16) -> Result<TcpStream, ProtocolErr
             format!("cannot set TCP_NODELAY on {where_}: {e}"),
         )
     })?;
+    // Keepalive probes notice a peer that vanished (a laptop that slept, a NAT that forgot
+    // the connection) on a connection that waits in IDLE for many minutes.
+    let keepalive = socket2::TcpKeepalive::new().with_time(KEEPALIVE_IDLE);
+    #[cfg(any(target_os = "linux", target_os = "macos", target_os = "windows"))]
+    let keepalive = keepalive.with_interval(KEEPALIVE_INTERVAL);
+    socket2::SockRef::from(&stream)
+        .set_tcp_keepalive(&keepalive)
+        .map_err(|e| {
+            ProtocolError::new(
+                ErrorKind::Network,
+                format!("cannot set TCP keepalive on {where_}: {e}"),
+            )
+        })?;
     Ok(stream)
 }
 

@@ -192,6 +192,19 @@ impl Store {
         })
     }
 
+    /// Makes the next pass of a folder compare the server's whole UID list with the cache (as
+    /// after a failed action, or when the cache cannot match what the server reported).
+    pub fn request_full_resync(&self, folder_id: i64) -> Result<()> {
+        self.write(|tx| {
+            tx.execute(
+                "UPDATE folder SET backfill_uid = NULL WHERE id = ?1",
+                [folder_id],
+            )
+            .map_err(StoreError::sqlite("Ask for a full resync of the folder"))?;
+            Ok(())
+        })
+    }
+
     /// Records that the headers of every message on the server are cached (backfill done).
     pub fn set_backfill_complete(&self, folder_id: i64) -> Result<()> {
         self.write(|tx| {

@@ -15,6 +15,9 @@ pub enum AfterDot {
     Drop,
     /// Never answer (the client must give up or be killed).
     Stall,
+    /// At DATA, answer 354 and then stop reading: the client's writes block once the socket
+    /// buffers are full (the server holds the connection open for a minute).
+    StopReadingAtData,
 }
 
 /// What the server saw.
@@ -65,7 +68,7 @@ fn serve(stream: TcpStream, log: &Mutex<Log>, script: &Mutex<std::vec::IntoIter<
         }
         let upper = line.to_ascii_uppercase();
         let reply = if upper.starts_with("EHLO") {
-            "250-fake.example.test\r\n250-PIPELINING\r\n250-SIZE 1000000\r\n250-8BITMIME\r\n250 AUTH PLAIN LOGIN\r\n"
+            "250-fake.example.test\r\n250-PIPELINING\r\n250-SIZE 100000000\r\n250-8BITMIME\r\n250 AUTH PLAIN LOGIN\r\n"
         } else if upper.starts_with("AUTH") {
             "235 2.7.0 Authentication successful\r\n"
         } else if upper.starts_with("MAIL")
@@ -78,6 +81,20 @@ fn serve(stream: TcpStream, log: &Mutex<Log>, script: &Mutex<std::vec::IntoIter<
             return;
         } else if upper.starts_with("DATA") {
             if !say(&mut out, "354 End data with <CR><LF>.<CR><LF>\r\n") {
+                return;
+            }
+            let stop = {
+                let mut script = script.lock().unwrap();
+                let peek = script.as_slice().first().copied();
+                if peek == Some(AfterDot::StopReadingAtData) {
+                    script.next();
+                    true
+                } else {
+                    false
+                }
+            };
+            if stop {
+                std::thread::sleep(std::time::Duration::from_secs(60));
                 return;
             }
             let mut message = Vec::new();
@@ -94,7 +111,9 @@ fn serve(stream: TcpStream, log: &Mutex<Log>, script: &Mutex<std::vec::IntoIter<
             log.lock().unwrap().messages.push(message);
             let next = script.lock().unwrap().next().unwrap_or(AfterDot::Accept);
             match next {
-                AfterDot::Accept => "250 2.0.0 Ok: queued as FAKE\r\n",
+                AfterDot::Accept | AfterDot::StopReadingAtData => {
+                    "250 2.0.0 Ok: queued as FAKE\r\n"
+                }
                 AfterDot::Drop => return,
                 AfterDot::Stall => {
                     let mut sink = [0u8; 1024];

@@ -41,3 +41,105 @@ pub fn cutting_proxy(target: u16, budget: std::sync::Arc<std::sync::atomic::Atom
     });
     port
 }
+
+/// A fault that `fault_proxy` injects into a real server's IMAP session once the client has
+/// sent a SELECT (faults no real server produces on demand).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    /// Pass everything through.
+    None,
+    /// From then on, forward the server's bytes one at a time, slowly.
+    Trickle,
+    /// Answer with `* OK` lines for ever instead of the server's reply.
+    EndlessOk,
+    /// Put a `VANISHED (EARLIER)` line of this many `1:*` ranges before the server's reply.
+    HugeVanished(usize),
+    /// Add UID 4294967295 to every `* SEARCH` answer.
+    MaxUidInSearch,
+}
+
+/// A loopback proxy to a plain IMAP port (no COMPRESS, so it sees the protocol) that injects
+/// the fault currently set in `fault`.
+pub fn fault_proxy(target: u16, fault: std::sync::Arc<std::sync::Mutex<Fault>>) -> u16 {
+    use std::io::{BufRead, Write};
+    use std::sync::{Arc, Mutex};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for client in listener.incoming() {
+            let Ok(client) = client else { return };
+            let server = std::net::TcpStream::connect(("127.0.0.1", target)).unwrap();
+            let fault = *fault.lock().unwrap();
+            let to_client = Arc::new(Mutex::new(client.try_clone().unwrap()));
+            let selected = Arc::new(std::sync::atomic::AtomicBool::new(false));
+            // Client to server: watch for the SELECT.
+            {
+                let (client, mut s_write) = (client, server.try_clone().unwrap());
+                let (to_client, selected) = (to_client.clone(), selected.clone());
+                std::thread::spawn(move || {
+                    let mut c_read = std::io::BufReader::new(client);
+                    let mut line = Vec::new();
+                    loop {
+                        line.clear();
+                        match c_read.read_until(b'\n', &mut line) {
+                            Ok(0) | Err(_) => break,
+                            Ok(_) => {}
+                        }
+                        let text = String::from_utf8_lossy(&line).to_ascii_uppercase();
+                        let select = text.split_whitespace().nth(1) == Some("SELECT");
+                        if select && !selected.swap(true, std::sync::atomic::Ordering::SeqCst) {
+                            match fault {
+                                Fault::EndlessOk => {
+                                    let mut c = to_client.lock().unwrap();
+                                    while c.write_all(b"* OK still thinking\r\n").is_ok() {}
+                                    break;
+                                }
+                                Fault::HugeVanished(n) => {
+                                    let mut set = "1:*,".repeat(n);
+                                    set.pop();
+                                    let injected = format!("* VANISHED (EARLIER) {set}\r\n");
+                                    let _ =
+                                        to_client.lock().unwrap().write_all(injected.as_bytes());
+                                }
+                                _ => {}
+                            }
+                        }
+                        if s_write.write_all(&line).is_err() {
+                            break;
+                        }
+                    }
+                });
+            }
+            // Server to client, line by line (literals pass through as lines of bytes).
+            std::thread::spawn(move || {
+                let mut s_read = std::io::BufReader::new(server);
+                let mut line = Vec::new();
+                loop {
+                    line.clear();
+                    match s_read.read_until(b'\n', &mut line) {
+                        Ok(0) | Err(_) => break,
+                        Ok(_) => {}
+                    }
+                    let trickling = fault == Fault::Trickle
+                        && selected.load(std::sync::atomic::Ordering::SeqCst);
+                    if fault == Fault::MaxUidInSearch && line.starts_with(b"* SEARCH") {
+                        let text = String::from_utf8_lossy(&line);
+                        line = format!("{} 4294967295\r\n", text.trim_end()).into_bytes();
+                    }
+                    let mut c = to_client.lock().unwrap();
+                    if trickling {
+                        for byte in &line {
+                            std::thread::sleep(std::time::Duration::from_millis(300));
+                            if c.write_all(&[*byte]).is_err() {
+                                return;
+                            }
+                        }
+                    } else if c.write_all(&line).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    port
+}

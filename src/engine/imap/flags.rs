@@ -5,7 +5,6 @@ use std::collections::HashMap;
 use std::num::NonZeroU64;
 
 use imap_codec::imap_types::command::{CommandBody, FetchModifier};
-use imap_codec::imap_types::response::Data;
 use imap_codec::imap_types::sequence::{SeqOrUid, Sequence, SequenceSet};
 
 use super::sync::{FolderSync, protocol_error};
@@ -17,50 +16,16 @@ use crate::store::flag;
 const MIRROR_SLICE: usize = 50_000;
 
 impl FolderSync<'_> {
-    /// Applies the VANISHED and FETCH responses a QRESYNC SELECT returned.
-    pub(super) fn apply_select_changes(
-        &mut self,
-        data: &[Data<'static>],
-    ) -> Result<(), EngineError> {
-        let mut expunged = Vec::new();
-        let mut changes = Vec::new();
-        for d in data {
-            match d {
-                Data::Vanished { known_uids, .. } => expunged.extend(uid_ranges(known_uids)),
-                Data::Fetch { .. } => {
-                    if let Some(f) = fetch::from_data(d.clone())
-                        && let (Some(uid), Some(flags)) = (f.uid, f.flags)
-                    {
-                        let (bits, keywords) = flag::from_names(&flags);
-                        let modseq = f.modseq.and_then(|m| i64::try_from(m).ok());
-                        changes.push((i64::from(uid), bits, keywords, modseq));
-                    }
-                }
-                _ => {}
-            }
-        }
-        self.apply(changes, expunged)
-    }
-
     /// Writes flag changes and expunges to the cache. A message now marked \Deleted counts as
     /// gone (see ARCHITECTURE.md): it leaves the cache like an expunged one.
-    fn apply(
+    pub(super) fn apply(
         &mut self,
         changes: Vec<crate::store::FlagUpdate>,
-        mut expunged: Vec<(i64, i64)>,
+        expunged: Vec<(i64, i64)>,
     ) -> Result<(), EngineError> {
-        let (deleted, changes): (Vec<_>, Vec<_>) = changes
-            .into_iter()
-            .partition(|(_, bits, ..)| bits & flag::DELETED != 0);
-        expunged.extend(deleted.iter().map(|(uid, ..)| (*uid, *uid)));
-        self.report.flag_changes += changes.len();
-        if !changes.is_empty() || !expunged.is_empty() {
-            self.report.expunged += self.store.apply_server_changes(
-                self.folder.id,
-                &changes,
-                &merge_ranges(expunged),
-            )?;
-        }
+        let (flagged, removed) = apply_changes(self.store, self.folder.id, changes, expunged)?;
+        self.report.flag_changes += flagged;
+        self.report.expunged += removed;
         Ok(())
     }
 
@@ -150,6 +115,26 @@ impl FolderSync<'_> {
     }
 }
 
+/// Writes flag changes and expunges (inclusive UID ranges) to a folder's cache in one
+/// transaction; a message now marked \Deleted leaves the cache like an expunged one. Returns
+/// (flag changes, messages removed).
+pub(super) fn apply_changes(
+    store: &crate::store::Store,
+    folder_id: i64,
+    changes: Vec<crate::store::FlagUpdate>,
+    mut expunged: Vec<(i64, i64)>,
+) -> Result<(usize, usize), EngineError> {
+    let (deleted, changes): (Vec<_>, Vec<_>) = changes
+        .into_iter()
+        .partition(|(_, bits, ..)| bits & flag::DELETED != 0);
+    expunged.extend(deleted.iter().map(|(uid, ..)| (*uid, *uid)));
+    if changes.is_empty() && expunged.is_empty() {
+        return Ok((0, 0));
+    }
+    let removed = store.apply_server_changes(folder_id, &changes, &merge_ranges(expunged))?;
+    Ok((changes.len(), removed))
+}
+
 /// The inclusive UID ranges of a sequence set as a server sent it (`*` is the largest UID).
 /// Nothing is expanded, so `1:*,1:*,…` costs one pair per range, not one entry per UID.
 pub(super) fn uid_ranges(set: &SequenceSet) -> Vec<(i64, i64)> {
@@ -168,16 +153,43 @@ pub(super) fn uid_ranges(set: &SequenceSet) -> Vec<(i64, i64)> {
 }
 
 /// Sorts ranges and merges the overlapping and adjacent ones.
-pub(super) fn merge_ranges(mut ranges: Vec<(i64, i64)>) -> Vec<(i64, i64)> {
-    ranges.sort_unstable();
-    let mut merged: Vec<(i64, i64)> = Vec::with_capacity(ranges.len().min(1024));
+pub(super) fn merge_ranges(ranges: Vec<(i64, i64)>) -> Vec<(i64, i64)> {
+    let mut set = RangeSet::default();
     for (low, high) in ranges {
-        match merged.last_mut() {
-            Some(last) if low <= last.1.saturating_add(1) => last.1 = last.1.max(high),
-            _ => merged.push((low, high)),
-        }
+        set.insert(low, high);
     }
-    merged
+    set.into_vec()
+}
+
+/// Disjoint, non-adjacent inclusive ranges, merged as they are inserted: memory follows the
+/// number of separate ranges, never the number of UIDs or of the ranges a server repeats.
+#[derive(Debug, Default)]
+pub(super) struct RangeSet(std::collections::BTreeMap<i64, i64>);
+
+impl RangeSet {
+    pub(super) fn insert(&mut self, low: i64, high: i64) {
+        let (mut low, mut high) = (low.min(high), low.max(high));
+        // Swallow every range that overlaps or touches [low, high].
+        while let Some((&start, &end)) = self
+            .0
+            .range(..=high.saturating_add(1))
+            .next_back()
+            .filter(|(_, end)| **end >= low.saturating_sub(1))
+        {
+            low = low.min(start);
+            high = high.max(end);
+            self.0.remove(&start);
+        }
+        self.0.insert(low, high);
+    }
+
+    pub(super) fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub(super) fn into_vec(self) -> Vec<(i64, i64)> {
+        self.0.into_iter().collect()
+    }
 }
 
 #[cfg(test)]
@@ -204,5 +216,27 @@ mod tests {
             merge_ranges(uid_ranges(&SequenceSet::try_from("4294967295").unwrap())),
             vec![(4_294_967_295, 4_294_967_295)]
         );
+    }
+}
+
+#[cfg(test)]
+mod range_tests {
+    use super::RangeSet;
+
+    #[test]
+    fn ranges_merge_whatever_the_order() {
+        let mut set = RangeSet::default();
+        for (a, b) in [
+            (10, 12),
+            (1, 3),
+            (5, 5),
+            (4, 4),
+            (13, 20),
+            (30, 25),
+            (2, 11),
+        ] {
+            set.insert(a, b);
+        }
+        assert_eq!(set.into_vec(), vec![(1, 20), (25, 30)]);
     }
 }

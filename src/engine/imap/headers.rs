@@ -51,7 +51,6 @@ impl FolderSync<'_> {
             .into_iter()
             .filter(|uid| *uid >= first)
             .collect();
-        self.note_listed(uids.iter().copied().max());
         // Already cached (Tern's own upload or move, a server search): nothing to fetch.
         let cached = self.store.cached_uids(self.folder.id, &uids)?;
         uids.retain(|uid| !cached.contains(&i64::from(*uid)));
@@ -64,23 +63,12 @@ impl FolderSync<'_> {
     /// between the server's list and the cache, so a pass cut off anywhere, or a cache with
     /// UIDs inserted out of order, resumes without losing or refetching a message.
     pub(super) async fn fetch_missing_headers(&mut self) -> Result<(), EngineError> {
-        let unbounded = self.account.sync_days.is_none();
         let mut server_uids = self.search(self.window()).await?;
         server_uids.sort_unstable();
         server_uids.dedup();
-        if unbounded {
-            self.note_listed(server_uids.last().copied());
-        }
         let mut missing = self.store.uncached_uids(self.folder.id, &server_uids)?;
         missing.reverse();
         self.fetch_headers(&missing).await
-    }
-
-    /// Records the highest UID a complete listing showed: every UID below it is known.
-    fn note_listed(&mut self, highest: Option<u32>) {
-        if let Some(uid) = highest {
-            self.listed_max = Some(self.listed_max.map_or(uid, |m| m.max(uid)));
-        }
     }
 
     /// Fetches and stores the headers of `uids` (newest first), in batches of `BATCH`, each
@@ -93,7 +81,7 @@ impl FolderSync<'_> {
             let mut sorted = batch.to_vec();
             sorted.sort_unstable();
             let fetched = self
-                .fetch_items(&uid_set(&sorted), fetch::header_items(self.condstore, true))
+                .fetch_items(&sorted, fetch::header_items(self.condstore, true))
                 .await?;
             let messages = self.rows_with_recovery(fetched, batch).await?;
             self.report.new_messages += messages.len();
@@ -114,7 +102,7 @@ impl FolderSync<'_> {
     }
 
     /// `UID SEARCH key`, the UIDs found.
-    async fn search(&mut self, key: SearchKey<'_>) -> Result<Vec<u32>, EngineError> {
+    pub(super) async fn search(&mut self, key: SearchKey<'_>) -> Result<Vec<u32>, EngineError> {
         let search = CommandBody::search(None, Vec1::from(key), true);
         let done = self.session.run_ok("UID SEARCH", search).await?;
         Ok(done
@@ -127,18 +115,27 @@ impl FolderSync<'_> {
             .collect())
     }
 
-    /// `UID FETCH set items`, the answers that could be parsed.
+    /// `UID FETCH <sorted UIDs> items`: the answers that could be parsed, one per asked UID
+    /// (answers for UIDs not asked, or repeated, are dropped, so a server cannot make one batch
+    /// hold more than it asked for).
     pub(super) async fn fetch_items(
         &mut self,
-        set: &str,
+        sorted: &[u32],
         items: Vec<MessageDataItemName<'static>>,
     ) -> Result<Vec<Fetched>, EngineError> {
-        let body = CommandBody::fetch(parse_set(set)?, items, true)
+        let body = CommandBody::fetch(parse_set(&uid_set(sorted))?, items, true)
             .map_err(|e| protocol_error(format!("cannot build FETCH: {e:?}")))?;
         let mut fetched = Vec::new();
+        let mut answered = std::collections::HashSet::new();
         self.session
             .run_streaming_ok(&format!("FETCH in {}", self.folder.path), body, |data| {
-                fetched.extend(fetch::from_data(data))
+                if let Some(f) = fetch::from_data(data)
+                    && let Some(uid) = f.uid
+                    && sorted.binary_search(&uid).is_ok()
+                    && answered.insert(uid)
+                {
+                    fetched.push(f);
+                }
             })
             .await?;
         Ok(fetched)
@@ -158,9 +155,8 @@ impl FolderSync<'_> {
         }
         let mut sorted = unanswered.clone();
         sorted.sort_unstable();
-        let set = uid_set(&sorted);
         let fetched = self
-            .fetch_items(&set, fetch::header_items(self.condstore, false))
+            .fetch_items(&sorted, fetch::header_items(self.condstore, false))
             .await?;
         let (recovered, unanswered) = self.rows_from(fetched, &unanswered);
         for row in &recovered {
@@ -181,7 +177,7 @@ impl FolderSync<'_> {
             MessageDataItemName::Rfc822Size,
             MessageDataItemName::InternalDate,
         ];
-        let fetched = self.fetch_items(&uid_set(&sorted), items).await?;
+        let fetched = self.fetch_items(&sorted, items).await?;
         for f in fetched {
             let Some(uid) = f.uid.filter(|uid| unanswered.contains(uid)) else {
                 continue;

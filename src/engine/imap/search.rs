@@ -9,7 +9,7 @@ use imap_codec::imap_types::response::Data;
 use imap_codec::imap_types::search::SearchKey;
 
 use super::open_session;
-use super::sync::{BATCH, FolderSync, SyncReport, protocol_error, uid_set};
+use super::sync::{BATCH, FolderSync, SyncReport, protocol_error};
 use crate::account::Account;
 use crate::account::credentials::Secret;
 use crate::engine::{EngineError, Event};
@@ -83,11 +83,10 @@ pub async fn server_search(
             folder: &folder,
             report: &mut report,
             on_event: &mut quiet,
-            listed_max: None,
         };
         for batch in missing.chunks(BATCH) {
             let fetched = sync
-                .fetch_items(&uid_set(batch), fetch::header_items(condstore, true))
+                .fetch_items(batch, fetch::header_items(condstore, true))
                 .await?;
             let rows = sync.rows_with_recovery(fetched, batch).await?;
             store.insert_messages(folder.account_id, &rows)?;

@@ -8,6 +8,7 @@ use imap_codec::imap_types::command::{CommandBody, SelectParameter};
 use imap_codec::imap_types::fetch::MessageDataItemName;
 use imap_codec::imap_types::mailbox::Mailbox;
 use imap_codec::imap_types::response::{Code, Data};
+use imap_codec::imap_types::search::SearchKey;
 use imap_codec::imap_types::sequence::SequenceSet;
 
 use super::endpoint;
@@ -24,6 +25,9 @@ use crate::store::{Folder, NewFolder, Store};
 
 /// Headers fetched and committed per transaction.
 pub const BATCH: usize = 500;
+
+/// Flag changes from one SELECT or FETCH written to the cache per transaction.
+const CHANGES_BATCH: usize = 5_000;
 
 /// What a pass did.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -131,7 +135,6 @@ pub async fn sync_session(
             folder,
             report: &mut report,
             on_event: &mut *on_event,
-            listed_max: None,
         }
         .run()
         .await;
@@ -252,8 +255,6 @@ pub(super) struct FolderSync<'a> {
     pub(super) folder: &'a Folder,
     pub(super) report: &'a mut SyncReport,
     pub(super) on_event: &'a mut (dyn FnMut(Event) + Send),
-    /// The highest UID a complete listing of the server's new or all UIDs showed this pass.
-    pub(super) listed_max: Option<u32>,
 }
 
 pub(super) fn protocol_error(what: impl std::fmt::Display) -> ProtocolError {
@@ -297,20 +298,70 @@ impl FolderSync<'_> {
         };
         let mailbox = Mailbox::try_from(folder.server_path.as_str())
             .map_err(|e| protocol_error(format!("bad folder name {:?}: {e}", folder.path)))?;
-        let selected = self
-            .session
-            .run_ok(
-                &format!("SELECT {}", folder.path),
-                CommandBody::Select {
-                    mailbox,
-                    parameters,
-                },
+        // The SELECT is streamed: under QRESYNC its answer carries every change since our
+        // HIGHESTMODSEQ (VANISHED and FETCH, possibly for a whole large folder), which goes to
+        // the cache in batches. (The server sends them only when our UIDVALIDITY matches.)
+        let mut changes: Vec<crate::store::FlagUpdate> = Vec::new();
+        let mut vanished = super::flags::RangeSet::default();
+        let mut exists = None;
+        let mut failed: Option<EngineError> = None;
+        let (codes, status) = {
+            let mut flush = |changes: &mut Vec<crate::store::FlagUpdate>,
+                             report: &mut SyncReport| {
+                let batch = std::mem::take(changes);
+                match super::flags::apply_changes(self.store, folder.id, batch, Vec::new()) {
+                    Ok((flagged, removed)) => {
+                        report.flag_changes += flagged;
+                        report.expunged += removed;
+                    }
+                    Err(e) => failed = Some(e),
+                }
+            };
+            let report = &mut *self.report;
+            self.session
+                .run_streaming(
+                    CommandBody::Select {
+                        mailbox,
+                        parameters,
+                    },
+                    |data| match data {
+                        Data::Exists(n) => exists = Some(n),
+                        Data::Vanished { known_uids, .. } => {
+                            for (low, high) in super::flags::uid_ranges(&known_uids) {
+                                vanished.insert(low, high);
+                            }
+                        }
+                        Data::Fetch { .. } => {
+                            if let Some(f) = fetch::from_data(data)
+                                && let (Some(uid), Some(flags)) = (f.uid, f.flags)
+                            {
+                                let (bits, keywords) = crate::store::flag::from_names(&flags);
+                                let modseq = f.modseq.and_then(|m| i64::try_from(m).ok());
+                                changes.push((i64::from(uid), bits, keywords, modseq));
+                                if changes.len() >= CHANGES_BATCH {
+                                    flush(&mut changes, report);
+                                }
+                            }
+                        }
+                        _ => {}
+                    },
+                )
+                .await?
+        };
+        if let Some(e) = failed {
+            return Err(e);
+        }
+        if status.body.kind != imap_codec::imap_types::response::StatusKind::Ok {
+            return Err(ProtocolError::new(
+                ErrorKind::Refused,
+                format!("SELECT {} failed: {}", folder.path, status.body.text),
             )
-            .await?;
+            .into());
+        }
         let mut uidvalidity = None;
         let mut uidnext = None;
         let mut highestmodseq = None;
-        for code in selected.all_codes() {
+        for code in codes.iter().chain(status.body.code.iter()) {
             match code {
                 Code::UidValidity(v) => uidvalidity = Some(i64::from(v.get())),
                 Code::UidNext(v) => uidnext = Some(i64::from(v.get())),
@@ -318,13 +369,6 @@ impl FolderSync<'_> {
                 _ => {}
             }
         }
-        let exists = selected.data.iter().find_map(|d| {
-            if let Data::Exists(n) = d {
-                Some(*n)
-            } else {
-                None
-            }
-        });
         let mut known = known;
         if let (Some(old), Some(new)) = (folder.uidvalidity, uidvalidity)
             && old != new
@@ -338,12 +382,14 @@ impl FolderSync<'_> {
             |next_known: u32| !matches!(uidnext, Some(now) if now <= i64::from(next_known));
         match known {
             Some((_, next_known, _)) if self.qresync => {
-                // The SELECT answered with what changed since our HIGHESTMODSEQ: VANISHED and
-                // FETCH.
-                self.apply_select_changes(&selected.data)?;
+                // The rest of what changed since our HIGHESTMODSEQ, from the SELECT's answer.
+                if !changes.is_empty() || !vanished.is_empty() {
+                    self.apply(std::mem::take(&mut changes), vanished.into_vec())?;
+                }
                 if new_mail(next_known) {
                     self.fetch_new(next_known).await?;
                 }
+                self.check_count(exists).await?;
             }
             Some((_, next_known, since)) => {
                 if new_mail(next_known) {
@@ -358,6 +404,7 @@ impl FolderSync<'_> {
                     // Something was expunged: only the full UID list tells what.
                     self.mirror_flags_and_expunges().await?;
                 }
+                self.check_count(exists).await?;
             }
             None if exists.unwrap_or(0) > 0 => {
                 self.fetch_missing_headers().await?;
@@ -374,19 +421,39 @@ impl FolderSync<'_> {
             self.download_bodies().await?;
         }
         // Recorded last: a pass cut short before this point is redone from the old state. The
-        // UIDNEXT recorded is the server's at SELECT, or past the highest UID a complete
-        // listing showed since (UIDs are given out in ascending order, so none below it can
-        // appear later).
-        let uidnext = match (uidnext, self.listed_max) {
-            (Some(next), Some(max)) => Some(next.max(i64::from(max) + 1)),
-            (next, _) => next,
-        };
+        // UIDNEXT recorded is the server's at SELECT: mail that arrived since is fetched now or
+        // by the next pass (it is recognised by its UID, never stored twice).
         self.store
             .set_folder_sync_state(folder.id, uidvalidity, uidnext, highestmodseq)?;
         (self.on_event)(Event::FolderChanged {
             account: folder.account_id,
             folder: folder.id,
         });
+        Ok(())
+    }
+
+    /// After an incremental pass: the cache must hold every message the SELECT counted except
+    /// those marked \Deleted (which count as gone). When it holds fewer (a server that
+    /// reported a bogus VANISHED, say), the next pass lists the folder in full and heals it.
+    /// Costs one small `UID SEARCH DELETED`, and only when the counts differ.
+    async fn check_count(&mut self, exists: Option<u32>) -> Result<(), EngineError> {
+        let exists = i64::from(exists.unwrap_or(0));
+        let cached = self
+            .store
+            .find_folder(self.folder.account_id, &self.folder.path)?
+            .total;
+        if cached >= exists {
+            return Ok(());
+        }
+        let deleted = self.search(SearchKey::Deleted).await?.len() as i64;
+        if cached + deleted < exists {
+            self.report.skipped.push(format!(
+                "{}: {} of the server's {exists} messages are not cached; the next pass lists the folder in full",
+                self.folder.path,
+                exists - cached - deleted
+            ));
+            self.store.request_full_resync(self.folder.id)?;
+        }
         Ok(())
     }
 

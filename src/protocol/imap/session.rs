@@ -16,7 +16,7 @@ use imap_codec::imap_types::core::{IString, LiteralMode, NString, Tag, Vec1};
 use imap_codec::imap_types::extensions::compress::CompressionAlgorithm;
 use imap_codec::imap_types::extensions::enable::CapabilityEnable;
 use imap_codec::imap_types::response::{
-    Capability, Code, Data, GreetingKind, Response, Status, StatusBody, StatusKind, Tagged,
+    Capability, Code, Data, GreetingKind, Response, Status, StatusKind, Tagged,
 };
 use imap_codec::{CommandCodec, GreetingCodec, ResponseCodec};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
@@ -29,8 +29,24 @@ use crate::protocol::{ErrorKind, ProtocolError};
 /// Largest response kept in memory (bigger bodies are fetched in partial ranges).
 const MAX_MESSAGE: u32 = 64 * 1024 * 1024;
 
-/// How long one read may wait before the connection counts as stalled.
-const READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(120);
+/// Untagged status responses (`* OK`, `* NO`, `* BAD`) one command may draw; a server that
+/// sends more is cut off (a flood of `* OK` would otherwise keep a command alive for ever).
+const MAX_UNTAGGED_STATUS: usize = 10_000;
+
+/// Untagged data responses `run` collects for one command (streaming commands hand them on one
+/// by one instead).
+const MAX_COLLECTED: usize = 100_000;
+
+/// Unparseable responses kept for the log (the rest are only counted).
+const MAX_UNPARSED_KEPT: usize = 100;
+
+/// Bytes that count as progress while a response is read: a response that neither completes
+/// nor brings this much within the stall limit is trickling and is cut off.
+const PROGRESS_BYTES: usize = 64 * 1024;
+
+fn stall() -> std::time::Duration {
+    crate::protocol::limits().stall
+}
 
 pub use crate::protocol::Endpoint;
 
@@ -64,8 +80,10 @@ pub struct Session {
     capabilities: Vec<String>,
     /// Bytes received so far (for tests and statistics).
     pub bytes_received: u64,
-    /// Responses that could not be parsed, kept (truncated) for the log.
+    /// Responses that could not be parsed, kept (truncated) for the log: the first
+    /// `MAX_UNPARSED_KEPT`; `unparsed_count` counts them all.
     pub unparsed: Vec<String>,
+    pub unparsed_count: u64,
     /// Whether QRESYNC was enabled on this connection.
     qresync: bool,
     /// How long one read may wait (longer while idling).
@@ -129,9 +147,10 @@ impl Session {
             capabilities: Vec::new(),
             bytes_received: 0,
             unparsed: Vec::new(),
+            unparsed_count: 0,
             commands: std::collections::BTreeMap::new(),
             qresync: false,
-            read_timeout: READ_TIMEOUT,
+            read_timeout: stall(),
         };
         session.read_greeting().await?;
         if endpoint.security == Security::Starttls {
@@ -162,14 +181,19 @@ impl Session {
             .collect();
     }
 
-    async fn fill(&mut self) -> Result<(), ProtocolError> {
+    /// Reads what the server sent (at most 64 KiB) into the framer; returns how many bytes.
+    async fn fill(&mut self) -> Result<usize, ProtocolError> {
         let mut buf = vec![0u8; 64 * 1024];
-        let n = tokio::time::timeout(self.read_timeout, self.stream.read(&mut buf))
+        let limit = self.read_timeout;
+        let n = tokio::time::timeout(limit, self.stream.read(&mut buf))
             .await
             .map_err(|_| {
                 self.error(
                     ErrorKind::Network,
-                    "no data for 120 s; the connection seems stalled",
+                    format!(
+                        "no data for {} s; the connection seems stalled",
+                        limit.as_secs()
+                    ),
                 )
             })?
             .map_err(|e| self.error(ErrorKind::Network, format!("the connection failed: {e}")))?;
@@ -179,16 +203,34 @@ impl Session {
         self.bytes_received += n as u64;
         self.fragments
             .enqueue_bytes(buf.get(..n).unwrap_or_default());
-        Ok(())
+        Ok(n)
     }
 
-    /// Reads bytes until one whole message (line plus literals) is framed.
+    /// Reads bytes until one whole message (line plus literals) is framed. A message that
+    /// neither completes nor brings `PROGRESS_BYTES` within the read limit is trickling: the
+    /// connection is cut off with an error.
     async fn next_message(&mut self) -> Result<(), ProtocolError> {
+        let mut since = std::time::Instant::now();
+        let mut got = 0usize;
         loop {
             match self.fragments.progress() {
                 Some(_) if self.fragments.is_message_complete() => return Ok(()),
                 Some(_) => continue,
-                None => self.fill().await?,
+                None => {
+                    got += self.fill().await?;
+                    if got >= PROGRESS_BYTES {
+                        since = std::time::Instant::now();
+                        got = 0;
+                    } else if since.elapsed() > self.read_timeout {
+                        return Err(self.error(
+                            ErrorKind::Network,
+                            format!(
+                                "sent only {got} bytes of a response in {} s (the server is trickling data); try again later",
+                                self.read_timeout.as_secs()
+                            ),
+                        ));
+                    }
+                }
             }
         }
     }
@@ -231,8 +273,11 @@ impl Session {
                     return Ok(message.into_static());
                 }
                 Err(_) => {
-                    let raw = printable(self.fragments.message_bytes());
-                    self.unparsed.push(raw);
+                    self.unparsed_count += 1;
+                    if self.unparsed.len() < MAX_UNPARSED_KEPT {
+                        let raw = printable(self.fragments.message_bytes());
+                        self.unparsed.push(raw);
+                    }
                 }
             }
         }
@@ -323,8 +368,21 @@ impl Session {
         self.write_all(&batch).await?;
         let mut done: Vec<Option<Tagged<'static>>> = vec![None; tags.len()];
         let mut open = tags.len();
+        let deadline = std::time::Instant::now() + crate::protocol::limits().command;
+        let mut statuses = 0usize;
         while open > 0 {
-            match self.read_response().await? {
+            let response = self.read_response().await?;
+            self.check_deadline("the pipelined commands", deadline)?;
+            if matches!(response, Response::Status(Status::Untagged(_))) {
+                statuses += 1;
+                if statuses > MAX_UNTAGGED_STATUS {
+                    return Err(self.error(
+                        ErrorKind::Network,
+                        format!("sent more than {MAX_UNTAGGED_STATUS} status lines and no end"),
+                    ));
+                }
+            }
+            match response {
                 Response::Data(data) => on_data(data),
                 Response::Status(Status::Tagged(t)) => {
                     if let Some(slot) = tags
@@ -353,18 +411,13 @@ impl Session {
         if bytes.is_empty() {
             return Ok(());
         }
-        self.stream
-            .write_all(bytes)
-            .await
-            .map_err(|e| self.error(ErrorKind::Network, format!("cannot send: {e}")))?;
-        self.stream
-            .flush()
+        crate::protocol::write_with_timeout(&mut self.stream, bytes, stall())
             .await
             .map_err(|e| self.error(ErrorKind::Network, format!("cannot send: {e}")))
     }
 
     async fn await_continuation(&mut self, tag: &Tag<'_>) -> Result<(), ProtocolError> {
-        loop {
+        for _ in 0..MAX_COLLECTED {
             match self.read_response().await? {
                 Response::CommandContinuationRequest(_) => return Ok(()),
                 Response::Status(Status::Tagged(t)) if t.tag == *tag => {
@@ -382,6 +435,10 @@ impl Session {
                 _ => {}
             }
         }
+        Err(self.error(
+            ErrorKind::Protocol,
+            "never asked for the rest of a command; the connection was closed",
+        ))
     }
 
     /// Runs a command to completion, handing each untagged data response to `on_data` as it
@@ -391,10 +448,15 @@ impl Session {
         body: CommandBody<'_>,
         mut on_data: impl FnMut(Data<'static>),
     ) -> Result<(Vec<Code<'static>>, Tagged<'static>), ProtocolError> {
+        let name = body.name();
         let tag = self.send(body).await?;
+        let deadline = std::time::Instant::now() + crate::protocol::limits().command;
         let mut codes = Vec::new();
+        let mut statuses = 0usize;
         loop {
-            match self.read_response().await? {
+            let response = self.read_response().await?;
+            self.check_deadline(name, deadline)?;
+            match response {
                 Response::Data(data) => on_data(data),
                 Response::Status(Status::Tagged(t)) if t.tag == tag => {
                     if let Some(Code::Capability(caps)) = &t.body.code {
@@ -402,9 +464,24 @@ impl Session {
                     }
                     return Ok((codes, t));
                 }
-                Response::Status(Status::Untagged(StatusBody {
-                    code: Some(code), ..
-                })) => codes.push(code),
+                Response::Status(Status::Untagged(body)) => {
+                    statuses += 1;
+                    if statuses > MAX_UNTAGGED_STATUS {
+                        // The connection is of no further use: the pass ends here.
+                        return Err(self.error(
+                            ErrorKind::Network,
+                            format!(
+                                "answered {name} with more than {MAX_UNTAGGED_STATUS} status lines and no end; the connection was closed"
+                            ),
+                        ));
+                    }
+                    // Response codes are few per command; keep a bounded number.
+                    if let Some(code) = body.code
+                        && codes.len() < 1024
+                    {
+                        codes.push(code);
+                    }
+                }
                 Response::Status(Status::Bye(bye)) => {
                     return Err(self.error(
                         ErrorKind::Network,
@@ -434,15 +511,51 @@ impl Session {
         }
     }
 
-    /// Runs a command to completion, collecting its untagged data.
+    /// Runs a command to completion, collecting its untagged data (at most `MAX_COLLECTED`
+    /// responses; a command whose answer can be larger streams it with `run_streaming`).
     pub async fn run(&mut self, body: CommandBody<'_>) -> Result<Completion, ProtocolError> {
+        let name = body.name();
         let mut data = Vec::new();
-        let (codes, status) = self.run_streaming(body, |d| data.push(d)).await?;
+        let mut overflow = false;
+        let (codes, status) = self
+            .run_streaming(body, |d| {
+                if data.len() < MAX_COLLECTED {
+                    data.push(d);
+                } else {
+                    overflow = true;
+                }
+            })
+            .await?;
+        if overflow {
+            return Err(self.error(
+                ErrorKind::Protocol,
+                format!("answered {name} with more than {MAX_COLLECTED} responses"),
+            ));
+        }
         Ok(Completion {
             data,
             codes,
             status,
         })
+    }
+
+    /// Fails once a command has run past its deadline (a server that keeps a command alive
+    /// with a slow stream of responses).
+    fn check_deadline(
+        &self,
+        name: &str,
+        deadline: std::time::Instant,
+    ) -> Result<(), ProtocolError> {
+        if std::time::Instant::now() > deadline {
+            return Err(self.error(
+                ErrorKind::Network,
+                format!(
+                    "did not finish answering {name} within {} minutes; the connection was closed",
+                    crate::protocol::limits().command.as_secs() / 60
+                ),
+            ));
+        }
+        Ok(())
     }
 
     /// Like `run`, but a NO or BAD completion is an error naming `what`.
@@ -530,6 +643,7 @@ impl Session {
             next_tag,
             bytes_received,
             unparsed,
+            unparsed_count,
             commands,
             ..
         } = self;
@@ -546,9 +660,10 @@ impl Session {
             capabilities: Vec::new(),
             bytes_received,
             unparsed,
+            unparsed_count,
             commands,
             qresync: false,
-            read_timeout: READ_TIMEOUT,
+            read_timeout: stall(),
         };
         session.refresh_capabilities().await?;
         Ok(session)
@@ -705,6 +820,7 @@ impl Session {
         let deadline = tokio::time::sleep(limit);
         tokio::pin!(deadline);
         tokio::pin!(interrupt);
+        let mut chatter = 0usize;
         let end = if changed {
             IdleEnd::Changed
         } else {
@@ -712,13 +828,21 @@ impl Session {
                 tokio::select! {
                     response = self.read_response() => match response {
                         Ok(Response::Data(data)) if is_change(&data) => break IdleEnd::Changed,
+                        // Keep-alive lines are fine; an endless flood of them is not.
+                        Ok(_) if chatter >= MAX_UNTAGGED_STATUS => {
+                            self.read_timeout = stall();
+                            return Err(self.error(ErrorKind::Network, format!("sent more than {MAX_UNTAGGED_STATUS} lines during IDLE without a change")));
+                        }
                         Ok(Response::Status(Status::Bye(bye))) => {
-                            self.read_timeout = READ_TIMEOUT;
+                            self.read_timeout = stall();
                             return Err(self.error(ErrorKind::Network, format!("closed the connection: {}", bye.text)));
                         }
-                        Ok(_) => continue,
+                        Ok(_) => {
+                            chatter += 1;
+                            continue;
+                        }
                         Err(e) => {
-                            self.read_timeout = READ_TIMEOUT;
+                            self.read_timeout = stall();
                             return Err(e);
                         }
                     },
@@ -727,15 +851,19 @@ impl Session {
                 }
             }
         };
-        self.read_timeout = READ_TIMEOUT;
+        self.read_timeout = stall();
         self.write_all(b"DONE\r\n").await?;
-        loop {
+        for _ in 0..MAX_COLLECTED {
             if let Response::Status(Status::Tagged(t)) = self.read_response().await?
                 && t.tag == tag
             {
                 return Ok(end);
             }
         }
+        Err(self.error(
+            ErrorKind::Network,
+            "did not end IDLE after DONE; the connection was closed",
+        ))
     }
 
     /// Sends LOGOUT and closes the connection, ignoring errors (the session is over either way).

@@ -26,10 +26,16 @@ use crate::account::credentials::Secret;
 use crate::protocol::tls::{self, Stream};
 use crate::protocol::{Endpoint, ErrorKind, ProtocolError};
 
-/// How long a reply may take (RFC 5321 4.5.3.2 suggests 5 minutes for most commands).
-const REPLY_TIMEOUT: Duration = Duration::from_secs(300);
-/// How long the reply to the final dot may take (RFC 5321: 10 minutes).
-const FINAL_REPLY_TIMEOUT: Duration = Duration::from_secs(600);
+/// How long a reply may take (RFC 5321 4.5.3.2 suggests 5 minutes for most commands; scaled
+/// with `TERN_TIMEOUT_SECS`, see `protocol::limits`).
+fn reply_timeout() -> Duration {
+    crate::protocol::limits().stall * 5 / 2
+}
+
+/// How long the reply to the final dot may take (RFC 5321: 10 minutes; scaled likewise).
+fn final_reply_timeout() -> Duration {
+    crate::protocol::limits().stall * 5
+}
 /// Longest reply line and most lines in one reply we accept.
 const MAX_LINE: usize = 64 * 1024;
 const MAX_LINES: usize = 1000;
@@ -107,7 +113,7 @@ impl SmtpClient {
             broken: false,
             writes: 0,
         };
-        let greeting = client.read_reply(REPLY_TIMEOUT).await?;
+        let greeting = client.read_reply(reply_timeout()).await?;
         if greeting.code != 220 {
             return Err(client.error(
                 ErrorKind::Network,
@@ -322,7 +328,7 @@ impl SmtpClient {
             batch.push_str("DATA\r\n");
             self.write(batch.as_bytes()).await.map_err(temporary)?;
             for _ in 0..rcpts.len() + 2 {
-                replies.push(self.read_reply(REPLY_TIMEOUT).await.map_err(temporary)?);
+                replies.push(self.read_reply(reply_timeout()).await.map_err(temporary)?);
             }
         } else {
             for command in std::iter::once(&mail).chain(&rcpts) {
@@ -412,7 +418,7 @@ impl SmtpClient {
             self.broken = true;
             return Err(unknown(e));
         }
-        let reply = match self.read_reply(FINAL_REPLY_TIMEOUT).await {
+        let reply = match self.read_reply(final_reply_timeout()).await {
             Ok(reply) => reply,
             Err(e) => {
                 self.broken = true;
@@ -447,8 +453,12 @@ impl SmtpClient {
     async fn write(&mut self, bytes: &[u8]) -> Result<(), ProtocolError> {
         self.writes += 1;
         let result = async {
-            self.stream.write_all(bytes).await?;
-            self.stream.flush().await
+            crate::protocol::write_with_timeout(
+                &mut self.stream,
+                bytes,
+                crate::protocol::limits().stall,
+            )
+            .await
         }
         .await;
         result.map_err(|e| {
@@ -459,7 +469,7 @@ impl SmtpClient {
 
     async fn command(&mut self, line: &str) -> Result<Reply, ProtocolError> {
         self.write(line.as_bytes()).await?;
-        self.read_reply(REPLY_TIMEOUT).await
+        self.read_reply(reply_timeout()).await
     }
 
     /// Like `command`, for a line that carries a secret: errors never quote it.
@@ -467,7 +477,9 @@ impl SmtpClient {
         self.command(line).await
     }
 
-    async fn read_line(&mut self, timeout: Duration) -> Result<String, ProtocolError> {
+    /// One reply line, which must arrive whole by `deadline` (a server that trickles a reply
+    /// byte by byte is cut off like one that sends nothing).
+    async fn read_line(&mut self, deadline: tokio::time::Instant) -> Result<String, ProtocolError> {
         loop {
             if let Some(end) = self.buffer.iter().position(|b| *b == b'\n') {
                 let line: Vec<u8> = self.buffer.drain(..=end).collect();
@@ -478,14 +490,11 @@ impl SmtpClient {
                 return Err(self.error(ErrorKind::Protocol, "sent a reply line longer than 64 KiB"));
             }
             let mut chunk = [0u8; 8192];
-            let read = tokio::time::timeout(timeout, self.stream.read(&mut chunk)).await;
+            let read = tokio::time::timeout_at(deadline, self.stream.read(&mut chunk)).await;
             let n = match read {
                 Err(_) => {
                     self.broken = true;
-                    return Err(self.error(
-                        ErrorKind::Network,
-                        format!("no reply within {} s", timeout.as_secs()),
-                    ));
+                    return Err(self.error(ErrorKind::Network, "no complete reply in time"));
                 }
                 Ok(Err(e)) => {
                     self.broken = true;
@@ -502,10 +511,12 @@ impl SmtpClient {
         }
     }
 
+    /// A whole reply, within `timeout` (the time limit covers all its lines).
     async fn read_reply(&mut self, timeout: Duration) -> Result<Reply, ProtocolError> {
         let mut lines = Vec::new();
+        let deadline = tokio::time::Instant::now() + timeout;
         loop {
-            let line = self.read_line(timeout).await?;
+            let line = self.read_line(deadline).await?;
             let Some((code, more, text)) = reply::parse_line(&line) else {
                 self.broken = true;
                 let shown: String = line.trim_end().chars().take(200).collect();
