@@ -190,3 +190,66 @@ fn bad_input_fails_with_one_line_that_says_what_to_do() {
     let outbox = json(&tern(dir.path(), &["outbox", "--json"]));
     assert_eq!(outbox, serde_json::json!([]));
 }
+
+/// Text output never passes terminal escape sequences from mail through (a subject or body
+/// with ESC or CSI could rewrite the screen or the window title); JSON escapes them.
+/// Removing an account that holds what exists nowhere else needs --yes and says what is lost.
+#[test]
+fn mail_cannot_drive_the_terminal_and_removal_names_what_is_lost() {
+    let dir = tempfile::tempdir().unwrap();
+    assert!(tern(dir.path(), ADD).status.success());
+    {
+        let store = tern::store::Store::open_dir(dir.path()).unwrap();
+        let account = store.find_account("work").unwrap();
+        let inbox = store.folders(account.id).unwrap()[0].id;
+        let raw = b"From: Evil \x1b]0;owned\x07 <e@example.test>\r\nSubject: Hi\x1b[2J\x9b31m there\r\n\r\nbody \x1b[31mred\x1b[0m\r\nline two\r\n";
+        let summary = tern::mail::parse::summarize(raw);
+        let row = tern::store::NewMessage {
+            folder_id: inbox,
+            subject: "Hi\u{1b}[2J\u{9b}31m there \u{202e}txt.exe".into(),
+            from_name: summary.from_name,
+            from_addr: "e@example.test".into(),
+            date: 1_700_000_000,
+            ..Default::default()
+        };
+        store
+            .queue_append(account.id, &row, raw, "body red line two")
+            .unwrap();
+    }
+    let listed = tern(dir.path(), &["list", "--account", "work"]);
+    assert!(listed.status.success(), "{}", stderr(&listed));
+    let shown = tern(dir.path(), &["show", "1", "--offline"]);
+    assert!(shown.status.success(), "{}", stderr(&shown));
+    for out in [&listed.stdout, &shown.stdout] {
+        let text = String::from_utf8_lossy(out);
+        assert!(
+            !text.contains('\u{1b}') && !text.contains('\u{9b}') && !text.contains('\u{7}'),
+            "{text:?}"
+        );
+        assert!(!text.contains('\u{202e}'), "{text:?}");
+    }
+    assert!(String::from_utf8_lossy(&shown.stdout).contains("line two"));
+    let json_list = json(&tern(dir.path(), &["list", "--account", "work", "--json"]));
+    assert!(
+        json_list[0]["subject"].as_str().unwrap().contains('\u{1b}'),
+        "JSON keeps the field as it is, escaped by the encoder"
+    );
+
+    // The message exists only here (never uploaded), and one upload is queued.
+    let out = tern(dir.path(), &["account", "remove", "work"]);
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(
+        err.contains("1 message stored only on this computer")
+            && err.contains("1 change not yet on the server")
+            && err.contains("--yes"),
+        "{err}"
+    );
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    let out = tern(dir.path(), &["account", "remove", "work", "--yes"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        json(&tern(dir.path(), &["account", "list", "--json"])),
+        serde_json::json!([])
+    );
+}

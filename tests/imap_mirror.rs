@@ -469,11 +469,13 @@ fn refused_or_vanished_folders_never_stop_the_account() {
         &data,
         &["copy", &id_of(&data, "INBOX", 2), "Renamed", "--offline"],
     ));
-    // And one that has nothing to do with them.
+    // And one that has nothing to do with them, and one on the folder that will be refused.
     ok(tern(
         &data,
         &["flag", &id_of(&data, "INBOX", 3), "+flagged", "--offline"],
     ));
+    let in_broken = id_of(&data, "Broken", 2);
+    ok(tern(&data, &["flag", &in_broken, "+flagged", "--offline"]));
 
     let mut phone = other_client(&servers, bob);
     phone.imap_ok("d", "DELETE Doomed");
@@ -522,15 +524,35 @@ fn refused_or_vanished_folders_never_stop_the_account() {
     let store = tern::store::Store::open_dir(&data).unwrap();
     let account = store.find_account("bob").unwrap();
     let ops = store.pending_ops(account.id).unwrap();
-    assert_eq!(ops.len(), 4, "{ops:?}");
-    assert!(
-        ops.iter().all(|op| op.state == "failed"
-            && op
-                .error
+    assert_eq!(ops.len(), 5, "{ops:?}");
+    assert!(ops.iter().all(|op| op.state == "failed"), "{ops:?}");
+    let vanished = ops
+        .iter()
+        .filter(|op| {
+            op.error
                 .as_deref()
-                .is_some_and(|e| e.contains("deleted or renamed"))),
-        "{ops:?}"
+                .is_some_and(|e| e.contains("deleted or renamed"))
+        })
+        .count();
+    assert_eq!(vanished, 4, "{ops:?}");
+    // The failed changes are listed with their reasons, and never count as queued.
+    let failed = json(tern(&data, &["queue", "--account", "bob", "--json"]));
+    let failed = failed.as_array().unwrap();
+    assert_eq!(failed.len(), 5, "{failed:?}");
+    let refused = failed
+        .iter()
+        .find(|f| f["message_id"].as_i64() == in_broken.parse().ok())
+        .unwrap();
+    assert!(
+        refused["error"]
+            .as_str()
+            .unwrap()
+            .contains("SELECT Broken failed")
+            && refused["retryable"] == true
+            && refused["what"] == "add \\Flagged",
+        "{refused}"
     );
+    let broken_id = refused["id"].to_string();
     assert!(server_flags_of(&servers, bob, "INBOX", 3).contains(&"\\flagged".to_owned()));
     assert_mirrors(
         &servers,
@@ -558,6 +580,21 @@ fn refused_or_vanished_folders_never_stop_the_account() {
         &data,
         &["INBOX", "Broken"],
         "after the repair",
+    );
+    // The refused change, tried again, now reaches the server; the others are dropped.
+    ok(tern(&data, &["queue", "retry", &broken_id]));
+    ok(tern(&data, &["sync"]));
+    assert!(server_flags_of(&servers, bob, "Broken", 2).contains(&"\\flagged".to_owned()));
+    for f in json(tern(&data, &["queue", "--json"])).as_array().unwrap() {
+        ok(tern(&data, &["queue", "drop", &f["id"].to_string()]));
+    }
+    assert!(store.pending_ops(account.id).unwrap().is_empty());
+    assert_mirrors(
+        &servers,
+        bob,
+        &data,
+        &["INBOX", "Broken", "Archive"],
+        "at the end",
     );
 }
 
@@ -793,5 +830,58 @@ fn without_uidplus_another_clients_deleted_mail_is_never_expunged() {
     assert!(
         !cached.contains_key(&2) && !cached.contains_key(&5),
         "{cached:?}"
+    );
+}
+
+/// Autosaving a draft while offline replaces its queued upload instead of stacking one
+/// upload and one failing delete a minute; online, the last version is the one on the server.
+#[test]
+fn offline_autosaves_replace_the_queued_upload() {
+    let servers = MailServers::start();
+    let bob = &servers.bob;
+    let data = servers.dir().join("tern-data");
+    support::cli::add_imap_account(&servers, &data, bob, servers.ports.imaps, &[]);
+    ok(tern(&data, &["sync"]));
+    let store = tern::store::Store::open_dir(&data).unwrap();
+    let account = store.find_account("bob").unwrap();
+    let mut draft = tern::mail::compose::Draft {
+        to: vec!["alice@example.test".into()],
+        subject: "Plans".into(),
+        text: "first".into(),
+        ..Default::default()
+    };
+    let mut saved = None;
+    for round in 0..5 {
+        draft.text = format!("version {round}");
+        saved = Some(tern::engine::send::save_draft(&store, &account, &draft, saved).unwrap());
+    }
+    let ops = store.pending_ops(account.id).unwrap();
+    assert_eq!(ops.len(), 1, "one upload waits, nothing else: {ops:?}");
+    ok(tern(&data, &["sync"]));
+    assert!(store.pending_ops(account.id).unwrap().is_empty());
+    let drafts = mailbox::messages(&servers, bob, "Drafts");
+    assert_eq!(drafts.len(), 1);
+    assert!(String::from_utf8_lossy(&drafts[0].0).contains("version 4"));
+    // Once it is on the server, the next save replaces it there.
+    draft.text = "version 5".into();
+    tern::engine::send::save_draft(&store, &account, &draft, saved).unwrap();
+    // Meanwhile the phone saves a draft of its own.
+    append(
+        &servers,
+        bob,
+        "Drafts",
+        "phone-draft",
+        "Bob <bob@example.test>",
+    );
+    ok(tern(&data, &["sync"]));
+    assert_mirrors(&servers, bob, &data, &["Drafts"], "after the online save");
+    let texts: Vec<String> = mailbox::messages(&servers, bob, "Drafts")
+        .iter()
+        .map(|(raw, _)| String::from_utf8_lossy(raw).into_owned())
+        .collect();
+    assert_eq!(texts.len(), 2, "{texts:?}");
+    assert!(
+        texts.iter().any(|t| t.contains("version 5"))
+            && !texts.iter().any(|t| t.contains("version 4"))
     );
 }

@@ -147,6 +147,24 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// List the changes that did not reach the server (failed, with the reason), or try one
+    /// again or drop it.
+    Queue {
+        #[command(subcommand)]
+        action: Option<QueueCommand>,
+        #[arg(long, value_name = "N")]
+        account: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum QueueCommand {
+    /// Do a failed change again (it is queued; the next sync sends it).
+    Retry { id: i64 },
+    /// Forget a failed change (a message that was never uploaded is deleted with it).
+    Drop { id: i64 },
 }
 
 #[derive(Debug, Subcommand)]
@@ -197,8 +215,17 @@ pub enum AccountCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Remove an account and everything cached for it.
-    Remove { name: String },
+    /// Remove an account and everything cached for it (needs --yes when that loses mail that
+    /// exists only here, changes not yet on the server, or unsent outbox messages).
+    Remove {
+        name: String,
+        /// Remove it even though something would be lost.
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Keep an account's password in the OS keyring (asked on the terminal, or one line read
+    /// from standard input).
+    Password { name: String },
 }
 
 #[derive(Debug, Args)]
@@ -339,11 +366,18 @@ pub fn run(data_dir: PathBuf, command: Command) -> anyhow::Result<()> {
         Command::Account(AccountCommand::List { json }) => {
             output::accounts(&store.accounts()?, json)
         }
-        Command::Account(AccountCommand::Remove { name }) => {
+        Command::Account(AccountCommand::Remove { name, yes }) => {
             let account = store.find_account(&name)?;
+            if !yes && let Some(why) = crate::engine::removal_warning(&store, account.id)? {
+                bail!("account {name:?} was not removed: {why}; add --yes to remove it anyway");
+            }
             store.remove_account(account.id)?;
             eprintln!("removed account {name:?}");
             Ok(())
+        }
+        Command::Account(AccountCommand::Password { name }) => {
+            let account = store.find_account(&name)?;
+            sync::store_password(&account)
         }
         Command::Folders { account, json } => {
             let account = store.find_account(&account)?;
@@ -409,6 +443,55 @@ pub fn run(data_dir: PathBuf, command: Command) -> anyhow::Result<()> {
             account,
             json,
         } => send::outbox(&store, action, account.as_deref(), json),
+        Command::Queue {
+            action,
+            account,
+            json,
+        } => queue(&store, action, account.as_deref(), json),
+    }
+}
+
+/// `tern queue`: the failed changes, or retry or drop one.
+fn queue(
+    store: &Store,
+    action: Option<QueueCommand>,
+    account: Option<&str>,
+    json: bool,
+) -> anyhow::Result<()> {
+    match action {
+        None => {
+            let account_id = account
+                .map(|name| store.find_account(name).map(|a| a.id))
+                .transpose()?;
+            let failed = store.failed_actions(account_id)?;
+            if json {
+                return output::print_json(&failed);
+            }
+            if failed.is_empty() {
+                eprintln!("no failed changes");
+            }
+            for f in failed {
+                println!(
+                    "{}\t{}\t{}\t{}\t{}",
+                    f.id,
+                    output::safe(&f.what),
+                    output::safe(f.subject.as_deref().unwrap_or("-")),
+                    output::safe(f.folder.as_deref().unwrap_or("-")),
+                    output::safe(&f.error)
+                );
+            }
+            Ok(())
+        }
+        Some(QueueCommand::Retry { id }) => {
+            store.retry_op(id)?;
+            eprintln!("change {id} is queued again; the next `tern sync` sends it");
+            Ok(())
+        }
+        Some(QueueCommand::Drop { id }) => {
+            store.dismiss_op(id)?;
+            eprintln!("dropped change {id}");
+            Ok(())
+        }
     }
 }
 

@@ -99,13 +99,13 @@ pub(super) fn folders(folders: &[Folder], json: bool) -> anyhow::Result<()> {
     for f in folders {
         println!(
             "{}\t{}\t{} unread\t{} total{}",
-            f.path,
+            safe(&f.path),
             f.role.map(|r| r.as_str()).unwrap_or("-"),
             f.counts().1,
             f.counts().0,
             f.sync_error
                 .as_deref()
-                .map(|e| format!("\tnot synced: {e}"))
+                .map(|e| format!("\tnot synced: {}", safe(e)))
                 .unwrap_or_default()
         );
     }
@@ -206,6 +206,31 @@ pub(super) fn rfc3339(seconds: i64) -> String {
         .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
+/// A field from mail or a server made safe for a terminal, on one line: control characters
+/// (ESC and CSI start escape sequences that could rewrite the screen or the title, or
+/// worse), line breaks and tabs become a space, and invisible bidi and format characters go.
+/// (JSON output needs none of this: the encoder escapes them.)
+pub(super) fn safe(text: &str) -> String {
+    text.chars()
+        .filter(|c| !crate::mail::attachment::is_invisible_format(*c))
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
+}
+
+/// Like `safe`, for a body: line breaks and tabs stay.
+pub(super) fn safe_text(text: &str) -> String {
+    text.chars()
+        .filter(|c| *c != '\r' && !crate::mail::attachment::is_invisible_format(*c))
+        .map(|c| {
+            if c.is_control() && c != '\n' && c != '\t' {
+                ' '
+            } else {
+                c
+            }
+        })
+        .collect()
+}
+
 pub(super) fn messages(store: &Store, rows: &[MessageRow], json: bool) -> anyhow::Result<()> {
     let names = Names::load(store)?;
     if json {
@@ -218,8 +243,8 @@ pub(super) fn messages(store: &Store, rows: &[MessageRow], json: bool) -> anyhow
             "{}\t{unread} {}\t{}\t{}",
             m.id,
             rfc3339(m.date),
-            from_display(m),
-            m.subject
+            safe(&from_display(m)),
+            safe(&m.subject)
         );
     }
     Ok(())
@@ -242,22 +267,24 @@ pub(super) fn show(
             attachments,
         });
     }
-    println!("From:    {}", from_display(message));
-    println!("To:      {}", message.to);
+    println!("From:    {}", safe(&from_display(message)));
+    println!("To:      {}", safe(&message.to));
     if !message.cc.is_empty() {
-        println!("Cc:      {}", message.cc);
+        println!("Cc:      {}", safe(&message.cc));
     }
     println!("Date:    {}", rfc3339(message.date));
-    println!("Subject: {}", message.subject);
+    println!("Subject: {}", safe(&message.subject));
     for a in &attachments {
         println!(
             "Attachment: {} ({}, {} bytes)",
-            a.name, a.content_type, a.size
+            safe(&a.name),
+            safe(&a.content_type),
+            a.size
         );
     }
     println!();
     if let Some(text) = text {
-        println!("{text}");
+        println!("{}", safe_text(&text));
     }
     Ok(())
 }
@@ -267,8 +294,7 @@ pub(super) fn attachments(raw: &[u8]) -> Vec<AttachmentJson> {
     let Some(message) = MessageParser::default().parse(raw) else {
         return Vec::new();
     };
-    message
-        .attachments()
+    crate::mail::attachment::attachment_parts(&message)
         .map(|part| AttachmentJson {
             name: part.attachment_name().unwrap_or("unnamed").to_owned(),
             size: part.len(),

@@ -263,10 +263,10 @@ pub(super) fn outbox(
                     "{}\t{}\t{}\t{}\t{}\t{}",
                     row.id,
                     row.state,
-                    row.recipients.join(", "),
-                    row.subject,
+                    super::output::safe(&row.recipients.join(", ")),
+                    super::output::safe(&row.subject),
                     row.attempts,
-                    row.error.unwrap_or_default()
+                    super::output::safe(&row.error.unwrap_or_default())
                 );
             }
             Ok(())

@@ -97,10 +97,7 @@ fn structure_attachments(structure: &imap::MimePart) -> Vec<AttachmentJson> {
     structure
         .leaves()
         .into_iter()
-        .filter(|p| {
-            p.disposition.as_deref() == Some("attachment")
-                || (!p.mime.starts_with("text/") && p.filename.is_some())
-        })
+        .filter(|p| p.is_attachment())
         .map(|p| AttachmentJson {
             name: p
                 .filename

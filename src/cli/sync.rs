@@ -39,6 +39,28 @@ fn prompt_password(account: &Account) -> Result<Secret, CredentialError> {
     Ok(secret)
 }
 
+/// `tern account password N`: asks for the password (or reads one line from standard input
+/// when it is not a terminal) and keeps it in the OS keyring.
+pub(super) fn store_password(account: &Account) -> anyhow::Result<()> {
+    let s = &account.settings;
+    let password = if std::io::stdin().is_terminal() {
+        rpassword::prompt_password(format!("Password for {} at {}: ", s.login, s.incoming.host))?
+    } else {
+        let mut line = String::new();
+        std::io::stdin().read_line(&mut line)?;
+        line.trim_end_matches(['\r', '\n']).to_owned()
+    };
+    if password.is_empty() {
+        bail!("no password given; nothing was stored");
+    }
+    credentials::save_to_keyring(&s.login, &s.incoming.host, &Secret::new(password))?;
+    eprintln!(
+        "{}: the password is in the OS keyring (service tern, user {}@{})",
+        s.name, s.login, s.incoming.host
+    );
+    Ok(())
+}
+
 pub(super) fn run(store: &Store, only: Option<&str>) -> anyhow::Result<()> {
     let accounts = match only {
         Some(name) => vec![store.find_account(name)?],
@@ -120,6 +142,12 @@ pub(super) fn run(store: &Store, only: Option<&str>) -> anyhow::Result<()> {
                 );
                 for skipped in &report.skipped {
                     eprintln!("{name}: set aside: {skipped}");
+                }
+                let failed_changes = store.failed_actions(Some(account.id))?.len();
+                if failed_changes > 0 {
+                    eprintln!(
+                        "{name}: {failed_changes} change(s) did not reach the server; see `tern queue`"
+                    );
                 }
                 for (folder, reason) in &report.failed_folders {
                     eprintln!("tern: {name}: folder {folder} was not synced: {reason}");

@@ -13,6 +13,42 @@ pub mod send;
 use crate::protocol::{ErrorKind, ProtocolError};
 use crate::store::StoreError;
 
+/// What removing `account` would lose for good, in words for the user (the window asks with
+/// them, `tern account remove` wants `--yes`); None when everything it holds is on the server.
+pub fn removal_warning(
+    store: &crate::store::Store,
+    account: i64,
+) -> Result<Option<String>, EngineError> {
+    let (local, queued, outbox) = store.account_losses(account)?;
+    let plural = |n: i64, one: &str, many: &str| {
+        if n == 1 {
+            format!("1 {one}")
+        } else {
+            format!("{n} {many}")
+        }
+    };
+    let mut lost = Vec::new();
+    if local > 0 {
+        lost.push(format!(
+            "{} stored only on this computer",
+            plural(local, "message", "messages")
+        ));
+    }
+    if queued > 0 {
+        lost.push(format!(
+            "{} not yet on the server",
+            plural(queued, "change", "changes")
+        ));
+    }
+    if outbox > 0 {
+        lost.push(format!(
+            "{} in the outbox, not sent",
+            plural(outbox, "message", "messages")
+        ));
+    }
+    Ok((!lost.is_empty()).then(|| format!("this loses {}", lost.join(", "))))
+}
+
 /// What the UI or CLI asks an engine to do.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {

@@ -3,6 +3,49 @@
 
 use mail_parser::MessageParser;
 
+/// The one rule for what a user calls an attachment, used for the list's 📎 column, the
+/// reader's attachment bar, `tern show` and `tern save`, whether the part is described by
+/// IMAP's BODYSTRUCTURE or parsed from the cached source: a part marked `attachment`, an
+/// attached message, or a non-text part with a file name, unless it is shown inline in the
+/// body (it has a Content-ID and is not marked `attachment`: an inline image).
+pub fn is_attachment(
+    mime: &str,
+    disposition: Option<&str>,
+    has_filename: bool,
+    has_content_id: bool,
+) -> bool {
+    let mime = mime.to_ascii_lowercase();
+    let disposition = disposition.map(str::to_ascii_lowercase);
+    if disposition.as_deref() == Some("attachment") || mime == "message/rfc822" {
+        return true;
+    }
+    !mime.starts_with("text/") && !mime.starts_with("multipart/") && has_filename && !has_content_id
+}
+
+/// The parts of a parsed message that `is_attachment` calls attachments, in order.
+pub fn attachment_parts<'a>(
+    message: &'a mail_parser::Message<'a>,
+) -> impl Iterator<Item = &'a mail_parser::MessagePart<'a>> {
+    use mail_parser::MimeHeaders as _;
+    message.attachments().filter(|part| {
+        let mime = part
+            .content_type()
+            .map(|ct| format!("{}/{}", ct.ctype(), ct.subtype().unwrap_or("")))
+            .unwrap_or_else(|| "application/octet-stream".to_owned());
+        let mime = if part.is_message() {
+            "message/rfc822".to_owned()
+        } else {
+            mime
+        };
+        is_attachment(
+            &mime,
+            part.content_disposition().map(|d| d.ctype()),
+            part.attachment_name().is_some(),
+            part.content_id().is_some(),
+        )
+    })
+}
+
 /// Decodes a part's transfer encoding (base64, quoted-printable, or none) to its bytes.
 pub fn decode_part_bytes(mime: &str, encoding: Option<&str>, body: &[u8]) -> Vec<u8> {
     let mut raw = format!("Content-Type: {}\r\n", mime.replace(['\r', '\n'], ""));
@@ -96,12 +139,48 @@ pub fn is_executable(name: &str, content_type: &str) -> bool {
     by_name || by_type
 }
 
-/// Makes a file name safe to save: no directories, no control or reserved characters, no
-/// leading dots (hidden files), no Windows device names, at most 200 bytes; never empty.
+/// Invisible format characters that change how a name reads without being seen: the bidi
+/// embeddings, overrides and isolates (U+202E turns `invoice\u{202E}fdp.exe` into what shows
+/// as `invoiceexe.pdf`), the directional marks, and zero-width characters.
+pub fn is_invisible_format(c: char) -> bool {
+    matches!(
+        c,
+        '\u{061C}'
+            | '\u{180E}'
+            | '\u{200B}'..='\u{200F}'
+            | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'..='\u{2069}'
+            | '\u{FEFF}'
+            | '\u{FFF9}'..='\u{FFFB}'
+    )
+}
+
+/// Device names Windows reserves whatever the extension (`COM5.txt` opens a serial port).
+fn is_reserved_device(stem: &str) -> bool {
+    let upper = stem.trim_end().to_uppercase();
+    if ["CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$"].contains(&upper.as_str()) {
+        return true;
+    }
+    match upper
+        .strip_prefix("COM")
+        .or_else(|| upper.strip_prefix("LPT"))
+    {
+        Some(n) => {
+            let mut chars = n.chars();
+            matches!((chars.next(), chars.next()), (Some(d), None) if d.is_ascii_digit() || "¹²³".contains(d))
+        }
+        None => false,
+    }
+}
+
+/// Makes a file name safe to save: no directories, no control, invisible format or reserved
+/// characters, no leading dots (hidden files), no Windows device names, at most 200 bytes with
+/// the extension kept; never empty.
 pub fn sanitize_filename(name: &str) -> String {
     let last = name.rsplit(['/', '\\']).next().unwrap_or(name);
     let mut clean: String = last
         .chars()
+        .filter(|c| !is_invisible_format(*c))
         .map(|c| {
             if c.is_control() || matches!(c, '<' | '>' | ':' | '"' | '|' | '?' | '*') {
                 '_'
@@ -115,15 +194,20 @@ pub fn sanitize_filename(name: &str) -> String {
         .trim_start_matches('.')
         .trim_end_matches(['.', ' '])
         .to_owned();
-    let stem = clean.split('.').next().unwrap_or("").to_ascii_uppercase();
-    let reserved = [
-        "CON", "PRN", "AUX", "NUL", "COM1", "COM2", "COM3", "COM4", "LPT1", "LPT2", "LPT3",
-    ];
-    if reserved.contains(&stem.as_str()) {
+    let stem = clean.split('.').next().unwrap_or("");
+    if is_reserved_device(stem) {
         clean = format!("_{clean}");
     }
-    while clean.len() > 200 {
-        clean.pop();
+    if clean.len() > 200 {
+        // Shorten the name, not the extension (a cut could hide ".exe").
+        let (mut stem, ext) = match clean.rsplit_once('.') {
+            Some((stem, ext)) if ext.len() <= 16 => (stem.to_owned(), format!(".{ext}")),
+            _ => (clean.clone(), String::new()),
+        };
+        while stem.len() + ext.len() > 200 {
+            stem.pop();
+        }
+        clean = format!("{stem}{ext}");
     }
     if clean.is_empty() {
         "attachment".to_owned()
@@ -134,6 +218,40 @@ pub fn sanitize_filename(name: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    #[test]
+    fn one_rule_decides_what_an_attachment_is() {
+        assert!(is_attachment(
+            "text/plain",
+            Some("attachment"),
+            false,
+            false
+        ));
+        assert!(is_attachment("application/pdf", None, true, false));
+        assert!(is_attachment("message/rfc822", None, false, false));
+        assert!(is_attachment("image/png", Some("ATTACHMENT"), true, true));
+        // An inline image referenced by its Content-ID is part of the body.
+        assert!(!is_attachment("image/png", Some("inline"), true, true));
+        assert!(!is_attachment("text/plain", None, false, false));
+        assert!(!is_attachment("text/html", Some("inline"), true, false));
+        assert!(!is_attachment(
+            "application/octet-stream",
+            None,
+            false,
+            false
+        ));
+        // The parsed-source path agrees with the structure path.
+        let raw = b"From: a@b\r\nSubject: s\r\nMIME-Version: 1.0\r\nContent-Type: multipart/related; boundary=x\r\n\r\n--x\r\nContent-Type: text/html\r\n\r\n<img src=cid:i1>\r\n--x\r\nContent-Type: image/png; name=logo.png\r\nContent-ID: <i1>\r\nContent-Disposition: inline\r\n\r\nPNG\r\n--x\r\nContent-Type: application/pdf; name=r.pdf\r\nContent-Disposition: attachment; filename=r.pdf\r\n\r\nPDF\r\n--x--\r\n";
+        let message = mail_parser::MessageParser::default()
+            .parse(&raw[..])
+            .unwrap();
+        use mail_parser::MimeHeaders as _;
+        let names: Vec<&str> = attachment_parts(&message)
+            .map(|p| p.attachment_name().unwrap_or(""))
+            .collect();
+        assert_eq!(names, ["r.pdf"]);
+    }
 
     #[test]
     fn programs_are_recognised_by_name_or_type() {
@@ -159,6 +277,31 @@ mod tests {
         assert_eq!(sanitize_filename("   "), "attachment");
         assert_eq!(sanitize_filename("..."), "attachment");
         assert!(sanitize_filename(&"x".repeat(500)).len() <= 200);
+        let long = format!("{}.exe", "x".repeat(500));
+        assert!(
+            sanitize_filename(&long).ends_with(".exe") && sanitize_filename(&long).len() <= 200
+        );
+        // Bidi overrides and other invisible characters cannot disguise a program.
+        assert_eq!(
+            sanitize_filename("invoice\u{202E}fdp.exe"),
+            "invoicefdp.exe"
+        );
+        assert_eq!(
+            sanitize_filename("a\u{200B}b\u{2066}c\u{200F}.txt"),
+            "abc.txt"
+        );
+        // Every Windows device name, with any extension.
+        for device in [
+            "COM5", "com9", "LPT4", "lpt9", "COM0", "LPT¹", "CONIN$", "nul",
+        ] {
+            assert_eq!(
+                sanitize_filename(&format!("{device}.txt")),
+                format!("_{device}.txt"),
+                "{device}"
+            );
+        }
+        assert_eq!(sanitize_filename("COM10.txt"), "COM10.txt");
+        assert_eq!(sanitize_filename("compass.txt"), "compass.txt");
     }
 
     #[test]

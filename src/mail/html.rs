@@ -296,8 +296,34 @@ mod tests {
             "\u{0}\u{ffff}<a href=>",
             "&#x110000;",
         ] {
-            let _ = render(input, 80);
+            // Whatever comes out: no link, no image, nothing blocked, no NUL, and the same
+            // every time.
+            let first = render(input, 80);
+            if let Some(r) = &first {
+                assert_eq!(r.blocked, 0, "{input:?}");
+                assert!(r.inline_images.is_empty(), "{input:?}");
+                assert!(
+                    r.spans
+                        .iter()
+                        .all(|s| s.link.is_none() && s.image.is_none()),
+                    "{input:?}"
+                );
+                assert!(r.spans.iter().all(|s| !s.text.contains('\0')), "{input:?}");
+            }
+            assert_eq!(
+                first.map(|r| r.spans.iter().map(|s| s.text.clone()).collect::<String>()),
+                render(input, 80).map(|r| r
+                    .spans
+                    .iter()
+                    .map(|s| s.text.clone())
+                    .collect::<String>()),
+                "{input:?}"
+            );
         }
+        // Markup with no text renders as no text.
+        let empty = render("<table><tr><td>", 80)
+            .map(|r| r.spans.iter().map(|s| s.text.clone()).collect::<String>());
+        assert!(empty.unwrap_or_default().trim().is_empty());
     }
 
     #[test]

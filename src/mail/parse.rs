@@ -62,7 +62,9 @@ pub fn summarize(raw: &[u8]) -> Summary {
         to: message.to().map(format_addresses).unwrap_or_default(),
         cc: message.cc().map(format_addresses).unwrap_or_default(),
         date: message.date().map(mail_parser::DateTime::to_timestamp),
-        has_attachments: message.attachment_count() > 0,
+        has_attachments: crate::mail::attachment::attachment_parts(&message)
+            .next()
+            .is_some(),
         preview,
     }
 }
@@ -209,8 +211,24 @@ Hello   there\r\n";
             b"Subject: =?x?Q?broken",
             b"Content-Type: multipart/mixed; boundary=\"\"\r\n\r\n--\r\n",
         ] {
-            let _ = summarize(raw);
-            let _ = body_text(raw);
+            let summary = summarize(raw);
+            // Nothing is invented: no ids, no addresses, no date, no attachments.
+            assert!(
+                summary.message_id.is_none()
+                    && summary.in_reply_to.is_none()
+                    && summary.references.is_empty()
+                    && summary.from_addr.is_empty()
+                    && summary.to.is_empty()
+                    && summary.date.is_none()
+                    && !summary.has_attachments,
+                "{raw:?}: {summary:?}"
+            );
+            assert!(!summary.subject.chars().any(char::is_control), "{raw:?}");
+            assert!(
+                body_text(raw).is_none_or(|t| !t.contains('\0') || raw.contains(&0)),
+                "{raw:?}"
+            );
         }
+        assert_eq!(summarize(b""), Summary::default());
     }
 }

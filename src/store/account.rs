@@ -192,6 +192,27 @@ impl Store {
     }
 
     /// Removes an account and everything cached for it.
+    /// What removing an account would lose for good: (messages that exist only here, queued
+    /// actions not yet on the server, outbox messages not yet sent). For a POP3 account every
+    /// stored message exists only here.
+    pub fn account_losses(&self, id: i64) -> Result<(i64, i64, i64)> {
+        self.read(|conn| {
+            conn.query_row(
+                "SELECT
+                     (SELECT count(*) FROM message m WHERE m.account_id = a.id
+                        AND (a.protocol = 'pop3' OR m.uid IS NULL)),
+                     (SELECT count(*) FROM pending_op p WHERE p.account_id = a.id),
+                     (SELECT count(*) FROM outbox o WHERE o.account_id = a.id)
+                 FROM account a WHERE a.id = ?1",
+                [id],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .optional()
+            .map_err(StoreError::sqlite("Count what the account holds"))?
+            .ok_or_else(|| StoreError::NotFound(format!("there is no account with id {id}")))
+        })
+    }
+
     pub fn remove_account(&self, id: i64) -> Result<()> {
         self.write(|tx| {
             let n = tx

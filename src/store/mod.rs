@@ -33,7 +33,7 @@ pub use folder::{Folder, FolderRole, NewFolder, attr};
 pub use lease::LeasePurpose;
 pub use message::{CachedPart, MessageRow, NewMessage, PageCursor, SortOrder, ThreadRow, flag};
 pub use migrate::LATEST_VERSION;
-pub use ops::{FlagState, Landed, OpArgs, PendingOp};
+pub use ops::{FailedAction, FlagState, Landed, OpArgs, PendingOp};
 pub use outbox::{OutboxRow, Outgoing, SentCopy};
 pub use sync::FlagUpdate;
 

@@ -193,55 +193,7 @@ impl Store {
     /// Moves a message to another folder of its account now (its UID there is not known yet) and
     /// queues the move for the server.
     pub fn queue_move(&self, message_id: i64, target_folder: i64) -> Result<()> {
-        self.write(|tx| {
-            let (account, folder, header_id): (i64, i64, Option<String>) = tx
-                .query_row(
-                    "SELECT account_id, folder_id, message_id FROM message WHERE id = ?1",
-                    [message_id],
-                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-                )
-                .optional()
-                .map_err(StoreError::sqlite("Read the message"))?
-                .ok_or_else(|| {
-                    StoreError::NotFound(format!("there is no message with id {message_id}"))
-                })?;
-            check_same_account(tx, account, target_folder)?;
-            if folder == target_folder {
-                return Ok(());
-            }
-            // A message not uploaded yet (a draft, a Sent copy) moves by uploading it to the
-            // other folder instead: its queued upload follows it (a failed one is tried again).
-            let uploads = tx
-                .execute(
-                    "UPDATE pending_op SET folder_id = ?2, state = 'queued', error = NULL
-                     WHERE message_id = ?1 AND kind = 'append'
-                       AND EXISTS (SELECT 1 FROM message WHERE id = ?1 AND uid IS NULL)",
-                    params![message_id, target_folder],
-                )
-                .map_err(StoreError::sqlite("Move the queued upload"))?;
-            if uploads > 0 {
-                tx.execute(
-                    "UPDATE message SET folder_id = ?2 WHERE id = ?1",
-                    params![message_id, target_folder],
-                )
-                .map_err(StoreError::sqlite("Move the message"))?;
-                return Ok(());
-            }
-            self.queue(
-                tx,
-                message_id,
-                &OpArgs::Move {
-                    target: target_folder,
-                    message_id_header: header_id,
-                },
-            )?;
-            tx.execute(
-                "UPDATE message SET folder_id = ?2, uid = NULL, modseq = NULL WHERE id = ?1",
-                params![message_id, target_folder],
-            )
-            .map_err(StoreError::sqlite("Move the message"))?;
-            Ok(())
-        })
+        self.write(|tx| queue_move_tx(tx, message_id, target_folder))
     }
 
     /// Deletes a message the way mail clients do: moves it to Trash, or, when it is in Trash
@@ -266,9 +218,22 @@ impl Store {
     }
 
     /// Removes a message for good now (no Trash) and queues \Deleted + EXPUNGE for the server.
+    /// A message not uploaded yet (a draft replaced by its next autosave, say) just goes, with
+    /// its queued upload: nothing is sent for it, so no action can fail. (An upload that may
+    /// already have reached the server, `running`, is not cancelled this way.)
     pub fn queue_expunge(&self, message_id: i64) -> Result<()> {
         self.write(|tx| {
-            self.queue(tx, message_id, &OpArgs::Expunge)?;
+            let cancelled = tx
+                .execute(
+                    "DELETE FROM pending_op WHERE message_id = ?1 AND kind = 'append'
+                       AND state != 'running'
+                       AND EXISTS (SELECT 1 FROM message WHERE id = ?1 AND uid IS NULL)",
+                    [message_id],
+                )
+                .map_err(StoreError::sqlite("Cancel the queued upload"))?;
+            if cancelled == 0 {
+                self.queue(tx, message_id, &OpArgs::Expunge)?;
+            }
             tx.execute("DELETE FROM message WHERE id = ?1", [message_id])
                 .map_err(StoreError::sqlite("Remove the message"))?;
             Ok(())
@@ -302,52 +267,7 @@ impl Store {
     /// Copies a message to another folder of its account now (a new row without a UID, with the
     /// cached source if any) and queues the copy for the server. Returns the new row's id.
     pub fn queue_copy(&self, message_id: i64, target_folder: i64) -> Result<i64> {
-        self.write(|tx| {
-            let (account, header_id): (i64, Option<String>) = tx
-                .query_row(
-                    "SELECT account_id, message_id FROM message WHERE id = ?1",
-                    [message_id],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
-                )
-                .optional()
-                .map_err(StoreError::sqlite("Read the message"))?
-                .ok_or_else(|| {
-                    StoreError::NotFound(format!("there is no message with id {message_id}"))
-                })?;
-            check_same_account(tx, account, target_folder)?;
-            let copy: i64 = tx
-                .query_row(
-                    "INSERT INTO message (account_id, folder_id, message_id, in_reply_to, refs,
-                         thread_id, subject, from_name, from_addr, to_addrs, cc_addrs, date,
-                         internal_date, size, flags, keywords, has_attachments, preview,
-                         body_state, structure, sort_from, sort_subject)
-                     SELECT account_id, ?2, message_id, in_reply_to, refs,
-                         thread_id, subject, from_name, from_addr, to_addrs, cc_addrs, date,
-                         internal_date, size, flags, keywords, has_attachments, preview,
-                         CASE WHEN EXISTS (SELECT 1 FROM body WHERE message_id = ?1) THEN 2 ELSE 0 END,
-                         structure, sort_from, sort_subject
-                     FROM message WHERE id = ?1
-                     RETURNING id",
-                    params![message_id, target_folder],
-                    |r| r.get(0),
-                )
-                .map_err(StoreError::sqlite("Insert the copy"))?;
-            tx.execute(
-                "INSERT INTO body (message_id, raw) SELECT ?2, raw FROM body WHERE message_id = ?1",
-                params![message_id, copy],
-            )
-            .map_err(StoreError::sqlite("Copy the cached source"))?;
-            self.queue(
-                tx,
-                message_id,
-                &OpArgs::Copy {
-                    target: target_folder,
-                    copy,
-                    message_id_header: header_id,
-                },
-            )?;
-            Ok(copy)
-        })
+        self.write(|tx| queue_copy_tx(tx, message_id, target_folder))
     }
 
     /// Stores a new message in a folder now (its source cached, its body text searchable) and
@@ -376,37 +296,7 @@ impl Store {
     /// queues one `UID STORE 1:<highest cached UID> +FLAGS (\Seen)` for the server: the mail the
     /// user saw, not what arrives after the click. Returns how many changed.
     pub fn queue_mark_folder_read(&self, folder_id: i64) -> Result<usize> {
-        self.write(|tx| {
-            let changed = tx
-                .execute(
-                    "UPDATE message SET flags = flags | 1 WHERE folder_id = ?1 AND (flags & 1) = 0",
-                    [folder_id],
-                )
-                .map_err(StoreError::sqlite("Mark the folder read"))?;
-            let through_uid: Option<i64> = tx
-                .query_row(
-                    "SELECT max(uid) FROM message WHERE folder_id = ?1",
-                    [folder_id],
-                    |r| r.get(0),
-                )
-                .map_err(StoreError::sqlite("Read the folder's highest UID"))?;
-            let Some(through_uid) = through_uid else {
-                // Nothing in the folder is on the server yet: nothing to mark there.
-                return Ok(changed);
-            };
-            let json = serde_json::to_string(&OpArgs::FlagsAll {
-                add: vec!["\\Seen".to_owned()],
-                through_uid: Some(through_uid),
-            })
-            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-            tx.execute(
-                "INSERT INTO pending_op (account_id, kind, folder_id, uidvalidity, args, created_at)
-                 SELECT account_id, 'flags', id, uidvalidity, ?2, ?3 FROM folder WHERE id = ?1",
-                params![folder_id, json, now()],
-            )
-            .map_err(StoreError::sqlite("Queue the action"))?;
-            Ok(changed)
-        })
+        self.write(|tx| mark_folder_read_tx(tx, folder_id))
     }
 
     /// Marks an action as started: a replay that finds it still running must first check
@@ -558,11 +448,220 @@ impl Store {
         })
     }
 
+    /// The actions that failed (of one account, or all), oldest first. They are shown until
+    /// the user tries them again or dismisses them, and never count as queued.
+    pub fn failed_actions(&self, account_id: Option<i64>) -> Result<Vec<FailedAction>> {
+        self.read(|conn| {
+            let mut stmt = conn
+                .prepare_cached(
+                    "SELECT p.id, p.account_id, p.kind, p.args, p.message_id, m.subject, f.path,
+                            coalesce(p.error, ''), p.attempts, p.created_at
+                     FROM pending_op p
+                     LEFT JOIN message m ON m.id = p.message_id
+                     LEFT JOIN folder f ON f.id = p.folder_id
+                     WHERE p.state = 'failed' AND (?1 IS NULL OR p.account_id = ?1)
+                     ORDER BY p.id",
+                )
+                .map_err(StoreError::sqlite("Prepare the failed actions"))?;
+            let rows = stmt
+                .query_map([account_id], |r| {
+                    Ok((
+                        r.get::<_, i64>(0)?,
+                        r.get::<_, i64>(1)?,
+                        r.get::<_, String>(2)?,
+                        r.get::<_, String>(3)?,
+                        r.get::<_, Option<i64>>(4)?,
+                        r.get::<_, Option<String>>(5)?,
+                        r.get::<_, Option<String>>(6)?,
+                        r.get::<_, String>(7)?,
+                        r.get::<_, i64>(8)?,
+                        r.get::<_, i64>(9)?,
+                    ))
+                })
+                .map_err(StoreError::sqlite("Read the failed actions"))?;
+            let mut out = Vec::new();
+            for row in rows {
+                let (
+                    id,
+                    account_id,
+                    kind,
+                    args,
+                    message_id,
+                    subject,
+                    folder,
+                    error,
+                    attempts,
+                    created_at,
+                ) = row.map_err(StoreError::sqlite("Read a failed action"))?;
+                let args = serde_json::from_str::<OpArgs>(&args).ok();
+                let target = |id: i64| -> Option<String> {
+                    conn.query_row("SELECT path FROM folder WHERE id = ?1", [id], |r| r.get(0))
+                        .optional()
+                        .ok()
+                        .flatten()
+                };
+                let what = match &args {
+                    Some(OpArgs::Flags { add, remove }) => {
+                        let mut words: Vec<String> =
+                            add.iter().map(|f| format!("add {f}")).collect();
+                        words.extend(remove.iter().map(|f| format!("remove {f}")));
+                        words.join(", ")
+                    }
+                    Some(OpArgs::FlagsAll { .. }) => "mark the folder read".to_owned(),
+                    Some(OpArgs::Move { target: t, .. }) => format!(
+                        "move to {}",
+                        target(*t).unwrap_or_else(|| "a folder that is gone".into())
+                    ),
+                    Some(OpArgs::Copy { target: t, .. }) => format!(
+                        "copy to {}",
+                        target(*t).unwrap_or_else(|| "a folder that is gone".into())
+                    ),
+                    Some(OpArgs::Expunge) => "delete for good".to_owned(),
+                    Some(OpArgs::Append { .. }) => "upload to the server".to_owned(),
+                    None => kind.clone(),
+                };
+                let retryable = match &args {
+                    Some(OpArgs::Expunge) | None => false,
+                    Some(OpArgs::FlagsAll { .. }) => folder.is_some(),
+                    Some(_) => subject.is_some(),
+                };
+                out.push(FailedAction {
+                    id,
+                    account_id,
+                    kind,
+                    what,
+                    message_id: message_id.filter(|_| subject.is_some()),
+                    subject,
+                    folder,
+                    error,
+                    attempts,
+                    created_at,
+                    retryable,
+                });
+            }
+            Ok(out)
+        })
+    }
+
+    /// Tries a failed action again: it is done anew on the cache and queued (in one
+    /// transaction), as if the user had just asked for it.
+    pub fn retry_op(&self, op_id: i64) -> Result<()> {
+        self.write(|tx| {
+            let (message, folder, args, state): (Option<i64>, Option<i64>, String, String) = tx
+                .query_row(
+                    "SELECT message_id, folder_id, args, state FROM pending_op WHERE id = ?1",
+                    [op_id],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+                )
+                .optional()
+                .map_err(StoreError::sqlite("Read the failed action"))?
+                .ok_or_else(|| {
+                    StoreError::NotFound(format!("there is no queued action {op_id}"))
+                })?;
+            if state != "failed" {
+                return Err(StoreError::Conflict(format!(
+                    "action {op_id} has not failed; it is still queued"
+                )));
+            }
+            let args: OpArgs = serde_json::from_str(&args)
+                .map_err(|e| StoreError::Corrupt(format!("queued action {op_id}: {e}")))?;
+            let gone = || {
+                StoreError::NotFound(format!(
+                    "action {op_id} cannot be tried again: its message is no longer here"
+                ))
+            };
+            if let OpArgs::Append { .. } = args {
+                tx.execute(
+                    "UPDATE pending_op SET state = 'queued', error = NULL WHERE id = ?1",
+                    [op_id],
+                )
+                .map_err(StoreError::sqlite("Queue the action again"))?;
+                return Ok(());
+            }
+            tx.execute("DELETE FROM pending_op WHERE id = ?1", [op_id])
+                .map_err(StoreError::sqlite("Remove the failed action"))?;
+            match args {
+                OpArgs::Flags { add, remove } => {
+                    set_flags_tx(tx, message.ok_or_else(gone)?, &add, &remove, true)?
+                }
+                OpArgs::Move { target, .. } => {
+                    queue_move_tx(tx, message.ok_or_else(gone)?, target)?
+                }
+                OpArgs::Copy { target, .. } => {
+                    queue_copy_tx(tx, message.ok_or_else(gone)?, target).map(|_| ())?
+                }
+                OpArgs::FlagsAll { .. } => {
+                    mark_folder_read_tx(tx, folder.ok_or_else(gone)?).map(|_| ())?
+                }
+                OpArgs::Expunge | OpArgs::Append { .. } => {
+                    return Err(StoreError::NotFound(format!(
+                        "action {op_id} cannot be tried again: the message was already deleted here"
+                    )));
+                }
+            }
+            Ok(())
+        })
+    }
+
+    /// Forgets a failed action. For an upload that never reached the server, the message it
+    /// would have uploaded goes too (it exists nowhere else; the window says so first).
+    pub fn dismiss_op(&self, op_id: i64) -> Result<()> {
+        self.write(|tx| {
+            let row: Option<(Option<i64>, String)> = tx
+                .query_row(
+                    "SELECT message_id, kind FROM pending_op WHERE id = ?1 AND state = 'failed'",
+                    [op_id],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()
+                .map_err(StoreError::sqlite("Read the failed action"))?;
+            let Some((message, kind)) = row else {
+                return Err(StoreError::NotFound(format!(
+                    "there is no failed action {op_id}; `tern queue` lists them"
+                )));
+            };
+            tx.execute("DELETE FROM pending_op WHERE id = ?1", [op_id])
+                .map_err(StoreError::sqlite("Remove the failed action"))?;
+            if kind == "append"
+                && let Some(message) = message
+            {
+                tx.execute(
+                    "DELETE FROM message WHERE id = ?1 AND uid IS NULL",
+                    [message],
+                )
+                .map_err(StoreError::sqlite(
+                    "Remove the message that was not uploaded",
+                ))?;
+            }
+            Ok(())
+        })
+    }
+
     /// Marks an action as failed with the reason (it stays for the user to see, retry or
     /// dismiss) and undoes its effect on the cache, so the cache goes on mirroring the server.
     pub fn fail_op(&self, op_id: i64, reason: &str) -> Result<()> {
         self.write(|tx| fail_tx(tx, op_id, reason, &[]))
     }
+}
+
+/// A queued action that failed, as the window's list and `tern queue` show it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FailedAction {
+    pub id: i64,
+    pub account_id: i64,
+    /// `flags`, `move`, `copy`, `expunge` or `append`.
+    pub kind: String,
+    /// What the action would have done, in words ("add \Flagged", "move to Archive").
+    pub what: String,
+    /// Tern's id of the message, while it is still cached.
+    pub message_id: Option<i64>,
+    pub subject: Option<String>,
+    pub folder: Option<String>,
+    pub error: String,
+    pub attempts: i64,
+    pub created_at: i64,
+    /// Whether "try again" can redo it (an expunge cannot: the message is gone here).
+    pub retryable: bool,
 }
 
 /// Marks an action failed and undoes what it did to the cache when it was queued (the server
@@ -648,4 +747,137 @@ pub(super) fn fail_tx(
     )
     .map_err(StoreError::sqlite("Record the failed action"))?;
     Ok(())
+}
+
+pub(super) fn queue_move_tx(
+    tx: &rusqlite::Transaction<'_>,
+    message_id: i64,
+    target_folder: i64,
+) -> Result<()> {
+    let (account, folder, header_id): (i64, i64, Option<String>) = tx
+        .query_row(
+            "SELECT account_id, folder_id, message_id FROM message WHERE id = ?1",
+            [message_id],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .optional()
+        .map_err(StoreError::sqlite("Read the message"))?
+        .ok_or_else(|| StoreError::NotFound(format!("there is no message with id {message_id}")))?;
+    check_same_account(tx, account, target_folder)?;
+    if folder == target_folder {
+        return Ok(());
+    }
+    // A message not uploaded yet (a draft, a Sent copy) moves by uploading it to the
+    // other folder instead: its queued upload follows it (a failed one is tried again).
+    let uploads = tx
+        .execute(
+            "UPDATE pending_op SET folder_id = ?2, state = 'queued', error = NULL
+                 WHERE message_id = ?1 AND kind = 'append'
+                   AND EXISTS (SELECT 1 FROM message WHERE id = ?1 AND uid IS NULL)",
+            params![message_id, target_folder],
+        )
+        .map_err(StoreError::sqlite("Move the queued upload"))?;
+    if uploads > 0 {
+        tx.execute(
+            "UPDATE message SET folder_id = ?2 WHERE id = ?1",
+            params![message_id, target_folder],
+        )
+        .map_err(StoreError::sqlite("Move the message"))?;
+        return Ok(());
+    }
+    queue_tx(
+        tx,
+        message_id,
+        &OpArgs::Move {
+            target: target_folder,
+            message_id_header: header_id,
+        },
+    )?;
+    tx.execute(
+        "UPDATE message SET folder_id = ?2, uid = NULL, modseq = NULL WHERE id = ?1",
+        params![message_id, target_folder],
+    )
+    .map_err(StoreError::sqlite("Move the message"))?;
+    Ok(())
+}
+
+pub(super) fn queue_copy_tx(
+    tx: &rusqlite::Transaction<'_>,
+    message_id: i64,
+    target_folder: i64,
+) -> Result<i64> {
+    let (account, header_id): (i64, Option<String>) = tx
+        .query_row(
+            "SELECT account_id, message_id FROM message WHERE id = ?1",
+            [message_id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()
+        .map_err(StoreError::sqlite("Read the message"))?
+        .ok_or_else(|| StoreError::NotFound(format!("there is no message with id {message_id}")))?;
+    check_same_account(tx, account, target_folder)?;
+    let copy: i64 = tx
+        .query_row(
+            "INSERT INTO message (account_id, folder_id, message_id, in_reply_to, refs,
+                     thread_id, subject, from_name, from_addr, to_addrs, cc_addrs, date,
+                     internal_date, size, flags, keywords, has_attachments, preview,
+                     body_state, structure, sort_from, sort_subject)
+                 SELECT account_id, ?2, message_id, in_reply_to, refs,
+                     thread_id, subject, from_name, from_addr, to_addrs, cc_addrs, date,
+                     internal_date, size, flags, keywords, has_attachments, preview,
+                     CASE WHEN EXISTS (SELECT 1 FROM body WHERE message_id = ?1) THEN 2 ELSE 0 END,
+                     structure, sort_from, sort_subject
+                 FROM message WHERE id = ?1
+                 RETURNING id",
+            params![message_id, target_folder],
+            |r| r.get(0),
+        )
+        .map_err(StoreError::sqlite("Insert the copy"))?;
+    tx.execute(
+        "INSERT INTO body (message_id, raw) SELECT ?2, raw FROM body WHERE message_id = ?1",
+        params![message_id, copy],
+    )
+    .map_err(StoreError::sqlite("Copy the cached source"))?;
+    queue_tx(
+        tx,
+        message_id,
+        &OpArgs::Copy {
+            target: target_folder,
+            copy,
+            message_id_header: header_id,
+        },
+    )?;
+    Ok(copy)
+}
+
+pub(super) fn mark_folder_read_tx(tx: &rusqlite::Transaction<'_>, folder_id: i64) -> Result<usize> {
+    let changed = tx
+        .execute(
+            "UPDATE message SET flags = flags | 1 WHERE folder_id = ?1 AND (flags & 1) = 0",
+            [folder_id],
+        )
+        .map_err(StoreError::sqlite("Mark the folder read"))?;
+    let through_uid: Option<i64> = tx
+        .query_row(
+            "SELECT max(uid) FROM message WHERE folder_id = ?1",
+            [folder_id],
+            |r| r.get(0),
+        )
+        .map_err(StoreError::sqlite("Read the folder's highest UID"))?;
+    let Some(through_uid) = through_uid else {
+        // Nothing in the folder is on the server yet: nothing to mark there.
+        return Ok(changed);
+    };
+    let json = serde_json::to_string(&OpArgs::FlagsAll {
+        add: vec!["\\Seen".to_owned()],
+        through_uid: Some(through_uid),
+    })
+    .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    tx.execute(
+        "INSERT INTO pending_op (account_id, kind, folder_id, uidvalidity, args, created_at)
+             SELECT account_id, 'flags', id, uidvalidity, ?2, ?3 FROM folder WHERE id = ?1",
+        params![folder_id, json, now()],
+    )
+    .map_err(StoreError::sqlite("Queue the action"))?;
+    Ok(changed)
 }

@@ -230,6 +230,27 @@ fn accounts_round_trip_and_names_are_unique() {
     ));
 }
 
+/// A message mail-parser cannot read is stored with an empty summary, and its raw bytes are
+/// kept exactly (so it can still be opened, saved or forwarded).
+#[test]
+fn unreadable_messages_keep_their_raw_bytes() {
+    let (_dir, store) = temp_store();
+    let account = store.add_account(&settings("jo")).unwrap();
+    let inbox = store.folders(account.id).unwrap()[0].id;
+    let garbage: &[u8] = b"\xff\xfe\x00\x1b[2J\r\n\r\n\x00\x00binary";
+    let summary = crate::mail::parse::summarize(garbage);
+    let row = NewMessage {
+        folder_id: inbox,
+        subject: summary.subject.clone(),
+        date: 0,
+        size: garbage.len() as i64,
+        ..NewMessage::default()
+    };
+    let id = store.store_local(account.id, &row, garbage, "").unwrap();
+    assert_eq!(store.raw_message(id).unwrap().as_deref(), Some(garbage));
+    assert_eq!(store.message(id).unwrap().from_addr, "");
+}
+
 /// A message id is never handed to another message, even after the newest one is deleted
 /// (a script holding an id must not act on the wrong mail).
 #[test]

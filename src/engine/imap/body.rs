@@ -309,10 +309,9 @@ pub struct Attachment {
     pub data: Vec<u8>,
 }
 
-/// Whether a structure leaf is an attachment (as opposed to a body or inline part).
+/// Whether a structure leaf is an attachment (the one rule, in `mail::attachment`).
 fn is_attachment(part: &Part) -> bool {
-    part.disposition.as_deref() == Some("attachment")
-        || (!part.mime.starts_with("text/") && part.filename.is_some())
+    part.is_attachment()
 }
 
 /// Which parts `attachments` returns.
@@ -347,8 +346,7 @@ pub fn attachment_list(store: &Store, message_id: i64) -> Result<Vec<AttachmentI
         let Some(message) = MessageParser::default().parse(&raw) else {
             return Ok(Vec::new());
         };
-        return Ok(message
-            .attachments()
+        return Ok(crate::mail::attachment::attachment_parts(&message)
             .map(|part| AttachmentInfo {
                 name: part.attachment_name().unwrap_or("attachment").to_owned(),
                 content_type: part
@@ -393,8 +391,11 @@ pub async fn attachments(
             return Ok(Vec::new());
         };
         let parts: Vec<&mail_parser::MessagePart<'_>> = match pick {
-            Pick::All => message.attachments().collect(),
-            Pick::Nth(n) => message.attachments().nth(*n).into_iter().collect(),
+            Pick::All => crate::mail::attachment::attachment_parts(&message).collect(),
+            Pick::Nth(n) => crate::mail::attachment::attachment_parts(&message)
+                .nth(*n)
+                .into_iter()
+                .collect(),
             Pick::ContentId(cid) => message
                 .parts
                 .iter()

@@ -73,6 +73,8 @@ fn child_section(parent: &str, index: usize) -> String {
     }
 }
 
+/// `top`: `structure` is the body of a message (the whole message, or an attached one) whose
+/// parts are numbered below `section`.
 fn convert(structure: &BodyStructure<'_>, section: &str, top: bool) -> Part {
     match structure {
         BodyStructure::Multi {
@@ -106,9 +108,10 @@ fn convert(structure: &BodyStructure<'_>, section: &str, top: bool) -> Part {
             body,
             extension_data,
         } => {
-            // A single-part message's only part is section "1".
+            // A single-part message's only part is section "1" below the message: "1" at the
+            // top, "N.1" inside an attached message at section N (RFC 3501 6.4.5).
             let section = if top {
-                "1".to_owned()
+                child_section(section, 1)
             } else {
                 section.to_owned()
             };
@@ -124,7 +127,7 @@ fn convert(structure: &BodyStructure<'_>, section: &str, top: bool) -> Part {
                 ),
                 SpecificFields::Message { body_structure, .. } => {
                     // The parts of an attached message are numbered below its own section.
-                    let inner = convert(body_structure, &section, false);
+                    let inner = convert(body_structure, &section, true);
                     let children = if inner.children.is_empty() {
                         vec![inner]
                     } else {
@@ -173,13 +176,62 @@ impl Part {
         out
     }
 
-    /// Whether the message has parts a user would call attachments: anything marked
-    /// `attachment`, or a named non-text part (inline images referenced by Content-ID are not).
+    /// Whether the message has parts a user would call attachments.
     pub fn has_attachments(&self) -> bool {
-        self.leaves().iter().any(|p| {
-            p.disposition.as_deref() == Some("attachment")
-                || (!p.mime.starts_with("text/") && p.content_id.is_none() && p.filename.is_some())
-                || (p.mime == "message/rfc822")
-        })
+        self.leaves().iter().any(|p| p.is_attachment())
+    }
+
+    /// Whether this part is an attachment (`mail::attachment::is_attachment`, the one rule).
+    pub fn is_attachment(&self) -> bool {
+        crate::mail::attachment::is_attachment(
+            &self.mime,
+            self.disposition.as_deref(),
+            self.filename.is_some(),
+            self.content_id.is_some(),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)]
+    use imap_codec::ResponseCodec;
+    use imap_codec::decode::Decoder as _;
+    use imap_codec::imap_types::response::Response;
+
+    fn structure_of(line: &[u8]) -> super::Part {
+        let (_, response) = ResponseCodec::default().decode(line).unwrap();
+        let Response::Data(data) = response else {
+            panic!("not data")
+        };
+        crate::protocol::imap::fetch::from_data(data)
+            .unwrap()
+            .structure
+            .unwrap()
+    }
+
+    /// The body of an attached single-part message is section N.1, not N (which is the whole
+    /// attached message, headers included).
+    #[test]
+    fn an_attached_single_part_message_is_numbered_below_its_part() {
+        let part = structure_of(
+            b"* 1 FETCH (UID 1 BODYSTRUCTURE ((\"TEXT\" \"PLAIN\" (\"CHARSET\" \"us-ascii\") NIL NIL \"7BIT\" 10 1)(\"MESSAGE\" \"RFC822\" NIL NIL NIL \"7BIT\" 300 (\"Mon, 1 Jan 2026 00:00:00 +0000\" \"inner\" NIL NIL NIL NIL NIL NIL NIL \"<i@x>\") (\"TEXT\" \"PLAIN\" (\"CHARSET\" \"us-ascii\") NIL NIL \"7BIT\" 20 2) 10) \"MIXED\"))\r\n",
+        );
+        let attached = &part.children[1];
+        assert_eq!(attached.section, "2");
+        assert_eq!(attached.mime, "message/rfc822");
+        assert_eq!(attached.children[0].section, "2.1");
+        assert_eq!(attached.children[0].mime, "text/plain");
+        // A single-part message on its own: its body is section 1.
+        let single = structure_of(
+            b"* 2 FETCH (UID 2 BODYSTRUCTURE (\"TEXT\" \"PLAIN\" (\"CHARSET\" \"utf-8\") NIL NIL \"8BIT\" 5 1))\r\n",
+        );
+        assert_eq!(single.section, "1");
+        // A multipart attached message keeps N.1, N.2.
+        let nested = structure_of(
+            b"* 3 FETCH (UID 3 BODYSTRUCTURE ((\"TEXT\" \"PLAIN\" NIL NIL NIL \"7BIT\" 1 1)(\"MESSAGE\" \"RFC822\" NIL NIL NIL \"7BIT\" 300 (NIL \"inner\" NIL NIL NIL NIL NIL NIL NIL NIL) ((\"TEXT\" \"PLAIN\" NIL NIL NIL \"7BIT\" 1 1)(\"TEXT\" \"HTML\" NIL NIL NIL \"7BIT\" 1 1) \"ALTERNATIVE\") 10) \"MIXED\"))\r\n",
+        );
+        let sections: Vec<&str> = nested.leaves().iter().map(|p| p.section.as_str()).collect();
+        assert_eq!(sections, ["1", "2.1", "2.2"]);
     }
 }
