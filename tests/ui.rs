@@ -349,11 +349,43 @@ fn the_outbox_shows_waiting_mail_and_gives_it_back_to_edit() {
         String::from_utf8_lossy(&out.stderr)
     );
 
+    // A change that failed (an upload the server refused), and a folder the last sync could
+    // not read.
+    {
+        let store = tern::store::Store::open_dir(&data).unwrap();
+        let account = store.find_account("stuck").unwrap();
+        let inbox = store.folders(account.id).unwrap()[0].id;
+        let raw = b"From: stuck@example.test\r\nSubject: Never uploaded\r\nMessage-ID: <nu@example.test>\r\n\r\nhi\r\n";
+        tern::engine::local::queue_append(&store, inbox, raw, tern::store::flag::SEEN).unwrap();
+        let op = store.pending_ops(account.id).unwrap()[0].id;
+        store
+            .fail_op(
+                op,
+                "cannot store the message in INBOX: the server said: quota exceeded",
+            )
+            .unwrap();
+        store
+            .set_folder_error(inbox, Some("SELECT INBOX failed: permission denied"))
+            .unwrap();
+    }
+
     let tests = dir.path().join("ice");
     std::fs::create_dir_all(&tests).unwrap();
     let ice = "viewport: 1280x800\nmode: Zen\n-----\n\
+               expect \"✉ INBOX ⚠\"\n\
+               expect \"1 failed — see Outbox\"\n\
+               click \"Settings\"\n\
+               click \"stuck\"\n\
+               click \"Remove account\"\n\
+               expect \"Remove stuck? This loses 1 message stored only on this computer, 1 change not yet on the server, 1 message in the outbox, not sent.\"\n\
+               click \"Keep it\"\n\
+               click \"Close\"\n\
                click \"⇪ Outbox\"\n\
                expect \"Stuck in the outbox\"\n\
+               expect \"Changes that did not reach the server\"\n\
+               expect \"Upload to the server: “Never uploaded” in INBOX\"\n\
+               expect \"Failed: cannot store the message in INBOX: the server said: quota exceeded\"\n\
+               click \"Dismiss (delete the message)\"\n\
                click \"Edit\"\n\
                expect \"Send (Ctrl+Enter)\"\n";
     std::fs::write(tests.join("outbox.ice"), ice).unwrap();
@@ -363,5 +395,20 @@ fn the_outbox_shows_waiting_mail_and_gives_it_back_to_edit() {
     assert!(
         store.outbox(None).unwrap().is_empty(),
         "the edited message left the outbox"
+    );
+    let account = store.find_account("stuck").unwrap();
+    assert!(
+        store.failed_actions(Some(account.id)).unwrap().is_empty(),
+        "the failed upload was dismissed"
+    );
+    assert_eq!(
+        store.folders(account.id).unwrap()[0].total,
+        0,
+        "its message went with it"
+    );
+    assert_eq!(
+        store.accounts().unwrap().len(),
+        1,
+        "Keep it kept the account"
     );
 }

@@ -105,6 +105,29 @@ fn move_to(state: &State) -> Element<'_, Message> {
     .into()
 }
 
+/// A status line that stays one short line: the first words of `reason` after `what`, and the
+/// whole reason when the pointer rests on it.
+fn with_reason<'a>(what: String, reason: &str) -> Element<'a, Message> {
+    const SHOWN: usize = 60;
+    let short: String = if reason.chars().count() > SHOWN {
+        let cut: String = reason.chars().take(SHOWN).collect();
+        format!("{}…", cut.trim_end())
+    } else {
+        reason.to_owned()
+    };
+    iced::widget::tooltip(
+        text(format!("{what}: {short}"))
+            .style(theme::danger)
+            .wrapping(iced::widget::text::Wrapping::None),
+        container(text(reason.to_owned()).size(12))
+            .padding(6)
+            .max_width(480)
+            .style(theme::menu),
+        iced::widget::tooltip::Position::Top,
+    )
+    .into()
+}
+
 pub fn status_bar(state: &State) -> Element<'_, Message> {
     let mut items = row![].spacing(16).align_y(iced::Alignment::Center);
     for (id, engine) in &state.engines {
@@ -144,27 +167,47 @@ pub fn status_bar(state: &State) -> Element<'_, Message> {
                     }),
                     None,
                 ) => row![
-                    text(format!(
-                        "{name}: offline, retrying in {retry_in_secs} s ({reason})"
-                    ))
-                    .style(theme::danger),
+                    with_reason(
+                        format!("{name}: offline, retrying in {retry_in_secs} s"),
+                        reason
+                    ),
                     button(text("Retry")).on_press(Message::Retry(*id)),
                 ]
                 .spacing(6)
+                .align_y(iced::Alignment::Center)
                 .into(),
                 (None, Some(Connectivity::Failed { reason }), None) => row![
-                    text(format!("{name}: {reason}")).style(theme::danger),
+                    with_reason(format!("{name}: not connected"), reason),
                     button(text("Retry")).on_press(Message::Retry(*id)),
                 ]
                 .spacing(6)
+                .align_y(iced::Alignment::Center)
                 .into(),
                 (None, None, None) => text(format!("{name}: starting…")).into(),
             };
         items = items.push(item);
     }
-    let (ops, outbox) = state.queues;
+    let queues = state.queues;
     items = items.push(iced::widget::space::horizontal());
-    items = items.push(text(format!("{ops} queued actions · {outbox} in outbox")));
+    items = items.push(
+        text(format!(
+            "{} queued actions · {} in outbox",
+            queues.queued, queues.outbox
+        ))
+        .wrapping(iced::widget::text::Wrapping::None),
+    );
+    if queues.failed > 0 {
+        items = items.push(
+            button(
+                text(format!("{} failed — see Outbox", queues.failed))
+                    .style(theme::danger)
+                    .wrapping(iced::widget::text::Wrapping::None),
+            )
+            .style(button::text)
+            .padding(0)
+            .on_press(Message::Mailbox(crate::ui::mailbox::Message::OpenOutbox)),
+        );
+    }
     if !state.status.is_empty() {
         items = items.push(text(state.status.clone()).style(theme::danger));
     }

@@ -61,7 +61,7 @@ pub struct State {
     pub settings: Option<settings::State>,
     pub engines: BTreeMap<i64, EngineView>,
     /// Queued offline actions and outbox messages.
-    queues: (usize, usize),
+    queues: data::Queues,
     status: String,
     theme_choice: theme::Choice,
     system_mode: iced::theme::Mode,
@@ -133,7 +133,7 @@ pub enum Message {
     Respond(data::Respond),
     Prefilled(Box<Result<data::Prefill, String>>),
     Engine(engines::Update),
-    Queues(Result<(usize, usize), String>),
+    Queues(Result<data::Queues, String>),
     Announced(Result<i64, String>),
     NewMail(i64, Result<Vec<crate::store::MessageRow>, String>),
     NotificationClicked(Option<i64>),
@@ -224,7 +224,7 @@ fn boot(data_dir: PathBuf, prefs: prefs::Prefs) -> (State, Task<Message>) {
         composing: false,
         settings: None,
         engines: BTreeMap::new(),
-        queues: (0, 0),
+        queues: data::Queues::default(),
         status: "Opening the mail store…".into(),
         theme_choice: prefs.theme,
         system_mode: iced::theme::Mode::None,
@@ -604,7 +604,7 @@ pub fn update(state: &mut State, message: Message) -> Task<Message> {
         Message::NotificationClicked(None) => Task::none(),
         Message::Queues(Ok(queues)) => {
             state.queues = queues;
-            state.mailbox.outbox_count = queues.1;
+            state.mailbox.outbox_count = queues.outbox + queues.failed;
             match &state.outbox {
                 Some(_) => outbox::State::load(&store).map(Message::Outbox),
                 None => Task::none(),

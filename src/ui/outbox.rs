@@ -1,16 +1,19 @@
 //! The Outbox (shown in the list pane): messages waiting, being sent, sent but not yet filed, or
 //! failed, with the reason and when the next attempt is due. A message can be sent again now,
-//! taken back into the composer to be edited, or deleted (never while it is being sent).
+//! taken back into the composer to be edited, or deleted (never while it is being sent). Below
+//! them, the changes that did not reach the server (a move into a folder another client
+//! deleted, a flag the server refused), with the reason: each can be tried again or dismissed.
 
 use iced::widget::{button, column, container, row, scrollable, text};
 use iced::{Element, Length, Task};
 
 use super::{data, theme};
-use crate::store::{OutboxRow, Store};
+use crate::store::{FailedAction, OutboxRow, Store};
 
 #[derive(Debug, Default)]
 pub struct State {
     rows: Vec<OutboxRow>,
+    failed: Vec<FailedAction>,
     notice: Option<String>,
     loaded: bool,
 }
@@ -18,6 +21,9 @@ pub struct State {
 #[derive(Debug, Clone)]
 pub enum Message {
     Loaded(Result<Vec<OutboxRow>, String>),
+    FailedLoaded(Result<Vec<FailedAction>, String>),
+    RetryAction(i64, i64),
+    DismissAction(i64),
     Retry(i64),
     Edit(i64),
     Delete(i64),
@@ -36,9 +42,12 @@ pub enum Action {
 }
 
 impl State {
-    /// Reads the outbox (again).
+    /// Reads the outbox and the failed changes (again).
     pub fn load(store: &Store) -> Task<Message> {
-        Task::perform(data::outbox(store.clone()), Message::Loaded)
+        Task::batch([
+            Task::perform(data::outbox(store.clone()), Message::Loaded),
+            Task::perform(data::failed_actions(store.clone()), Message::FailedLoaded),
+        ])
     }
 }
 
@@ -48,7 +57,20 @@ pub fn update(state: &mut State, message: Message, store: &Store) -> (Task<Messa
             state.rows = rows;
             state.loaded = true;
         }
-        Message::Loaded(Err(e)) | Message::Done(Err(e)) => state.notice = Some(e),
+        Message::FailedLoaded(Ok(failed)) => state.failed = failed,
+        Message::Loaded(Err(e)) | Message::FailedLoaded(Err(e)) | Message::Done(Err(e)) => {
+            state.notice = Some(e)
+        }
+        Message::RetryAction(id, account) => {
+            let task = Task::perform(data::retry_action(store.clone(), id), Message::Done);
+            return (task, Action::Flush(account));
+        }
+        Message::DismissAction(id) => {
+            return (
+                Task::perform(data::dismiss_action(store.clone(), id), Message::Done),
+                Action::None,
+            );
+        }
         Message::Retry(id) => {
             let account = state.rows.iter().find(|r| r.id == id).map(|r| r.account_id);
             let task = Task::perform(data::outbox_retry(store.clone(), id), Message::Done);
@@ -116,7 +138,7 @@ pub fn view(state: &State) -> Element<'_, Message> {
         list = list.push(text(notice.clone()).style(theme::danger));
     }
     if state.loaded && state.rows.is_empty() {
-        list = list.push(text("Nothing is waiting to be sent.").style(theme::muted));
+        list = list.push(text("No message is waiting to be sent.").style(theme::muted));
     }
     for r in &state.rows {
         let failed = matches!(r.state.as_str(), "failed" | "unknown");
@@ -163,5 +185,58 @@ pub fn view(state: &State) -> Element<'_, Message> {
             .style(theme::menu),
         );
     }
+    if !state.failed.is_empty() {
+        list = list.push(
+            text("Changes that did not reach the server")
+                .size(16)
+                .font(theme::bold()),
+        );
+    }
+    for f in &state.failed {
+        let title = match (&f.subject, &f.folder) {
+            (Some(subject), Some(folder)) if !subject.is_empty() => {
+                format!("{}: “{subject}” in {folder}", capitalised(&f.what))
+            }
+            (_, Some(folder)) => format!("{} in {folder}", capitalised(&f.what)),
+            _ => capitalised(&f.what),
+        };
+        let dismiss = if f.kind == "append" {
+            "Dismiss (delete the message)"
+        } else {
+            "Dismiss"
+        };
+        list = list.push(
+            container(
+                column![
+                    text(title).font(theme::bold()),
+                    text(format!("Failed: {}", f.error))
+                        .size(13)
+                        .style(theme::danger),
+                    row![
+                        button(text("Try again")).on_press_maybe(
+                            f.retryable
+                                .then_some(Message::RetryAction(f.id, f.account_id))
+                        ),
+                        button(text(dismiss))
+                            .style(button::secondary)
+                            .on_press(Message::DismissAction(f.id)),
+                    ]
+                    .spacing(8),
+                ]
+                .spacing(4),
+            )
+            .padding(8)
+            .width(Length::Fill)
+            .style(theme::menu),
+        );
+    }
     scrollable(list.padding(8)).height(Length::Fill).into()
+}
+
+fn capitalised(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
 }

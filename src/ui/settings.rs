@@ -74,6 +74,8 @@ pub struct State {
     pub notice: Option<String>,
     /// The account whose new password is on its way to the keyring (its engine restarts).
     pub new_password: Option<i64>,
+    /// Asked before removing an account: (account, what would be lost).
+    pub confirm_remove: Option<(i64, String)>,
 }
 
 #[derive(Debug, Clone)]
@@ -90,6 +92,10 @@ pub enum Message {
     ServerSavesSent(i64, bool),
     SaveAccount(i64),
     RemoveAccount(i64),
+    /// What removing the account would lose (None: nothing).
+    RemovalChecked(i64, Result<Option<String>, String>),
+    ConfirmRemove(i64),
+    CancelRemove,
     Form(Field, String),
     Protocol(Protocol),
     IncomingSecurity(Security),
@@ -180,6 +186,7 @@ impl State {
             global,
             notice: None,
             new_password: None,
+            confirm_remove: None,
         }
     }
 
@@ -304,6 +311,17 @@ pub fn update(state: &mut State, message: Message, store: &Store) -> (Task<Messa
             );
         }
         Message::RemoveAccount(id) => {
+            // First find out what would be lost; ask only when something would.
+            return (
+                Task::perform(data::removal_warning(store.clone(), id), move |r| {
+                    Message::RemovalChecked(id, r)
+                }),
+                Action::None,
+            );
+        }
+        Message::RemovalChecked(id, Ok(Some(lost))) => state.confirm_remove = Some((id, lost)),
+        Message::RemovalChecked(id, Ok(None)) | Message::ConfirmRemove(id) => {
+            state.confirm_remove = None;
             state.accounts.retain(|o| o.account != id);
             state.section = Section::General;
             return (
@@ -311,6 +329,8 @@ pub fn update(state: &mut State, message: Message, store: &Store) -> (Task<Messa
                 Action::None,
             );
         }
+        Message::RemovalChecked(_, Err(e)) => state.notice = Some(e),
+        Message::CancelRemove => state.confirm_remove = None,
         Message::Form(field, value) => {
             let form = &mut state.form;
             match field {
@@ -367,11 +387,10 @@ pub fn view(state: &State) -> Element<'_, Message> {
     }
     let content = match state.section {
         Section::General => general(state),
-        Section::Account(id) => state
-            .accounts
-            .iter()
-            .find(|o| o.account == id)
-            .map_or_else(|| text("This account was removed.").into(), account),
+        Section::Account(id) => state.accounts.iter().find(|o| o.account == id).map_or_else(
+            || text("This account was removed.").into(),
+            |o| account(o, state.confirm_remove.as_ref()),
+        ),
         Section::Add => add_form(&state.form),
     };
     page = page.push(content);
@@ -423,8 +442,9 @@ fn general(state: &State) -> Element<'_, Message> {
     .into()
 }
 
-/// One account's identity, servers and options.
-fn account(o: &Options) -> Element<'_, Message> {
+/// One account's identity, servers and options. `confirm` is the pending question before it
+/// is removed: (account, what would be lost).
+fn account<'a>(o: &'a Options, confirm: Option<&'a (i64, String)>) -> Element<'a, Message> {
     let securities = [Security::Tls, Security::Starttls, Security::Plain];
     let id = o.account;
     let field = |label: &'static str, value: &str, which: AccountField| {
@@ -438,7 +458,7 @@ fn account(o: &Options) -> Element<'_, Message> {
             .secure(which == AccountField::Password);
         row![text(label).width(160), input].spacing(8)
     };
-    column![
+    let form = column![
         text(format!("Account {}", o.name))
             .size(18)
             .font(theme::bold()),
@@ -496,8 +516,40 @@ fn account(o: &Options) -> Element<'_, Message> {
         ]
         .spacing(8),
     ]
-    .spacing(6)
-    .into()
+    .spacing(6);
+    match confirm {
+        Some((account, lost)) if *account == id => form
+            .push(
+                container(
+                    column![
+                        text(format!("Remove {}? {}.", o.name, capitalise(lost)))
+                            .style(theme::danger),
+                        row![
+                            button(text("Remove anyway"))
+                                .style(button::danger)
+                                .on_press(Message::ConfirmRemove(id)),
+                            button(text("Keep it"))
+                                .style(button::secondary)
+                                .on_press(Message::CancelRemove),
+                        ]
+                        .spacing(8),
+                    ]
+                    .spacing(6),
+                )
+                .padding(8)
+                .style(theme::menu),
+            )
+            .into(),
+        _ => form.into(),
+    }
+}
+
+fn capitalise(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
 }
 
 /// The manual "Add account" form (the fields of `tern account add`).

@@ -46,6 +46,11 @@ pub fn delete_needs_confirmation(
         return Err(refuse("the INBOX cannot be deleted or renamed".to_owned()));
     }
     let folder = store.find_folder(account.id, path)?;
+    Ok(delete_warning(&folder))
+}
+
+/// `delete_needs_confirmation` for a folder row the caller already has (the window's tree).
+pub fn delete_warning(folder: &crate::store::Folder) -> Option<String> {
     let messages = folder.counts().0.max(folder.total);
     let mut why = Vec::new();
     if let Some(role) = folder.role {
@@ -57,7 +62,7 @@ pub fn delete_needs_confirmation(
             if messages == 1 { "" } else { "s" }
         ));
     }
-    Ok((!why.is_empty()).then(|| format!("{}: {}", folder.path, why.join(", and "))))
+    (!why.is_empty()).then(|| format!("{}: {}", folder.path, why.join(", and ")))
 }
 
 /// Applies `action` on the server, then refreshes the account's folder list in the store. A

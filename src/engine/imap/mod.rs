@@ -23,7 +23,7 @@ pub use body::{
     cached_structure, cached_text, display_part, fetch_raw, fetch_text, raw_source,
 };
 pub use headers::UNREADABLE_SUBJECT;
-pub use manage::{FolderAction, delete_needs_confirmation, manage_folder};
+pub use manage::{FolderAction, delete_needs_confirmation, delete_warning, manage_folder};
 pub use replay::replay;
 pub use runner::{IDLE_LIMIT, MAX_BACKOFF, run};
 pub use search::{MAX_RESULTS, merge_results, server_search};

@@ -292,19 +292,45 @@ pub async fn password(account: &Account) -> Result<Secret, String> {
 }
 
 /// Counts of queued offline actions and outbox messages, for the status bar.
-pub async fn queues(store: Store) -> Result<(usize, usize), String> {
+/// How much waits: changes queued for the servers, changes that failed, outbox messages.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Queues {
+    pub queued: usize,
+    pub failed: usize,
+    pub outbox: usize,
+}
+
+pub async fn queues(store: Store) -> Result<Queues, String> {
     blocking(move || {
-        let mut ops = 0;
+        let mut queues = Queues::default();
         for account in store.accounts().map_err(|e| e.to_string())? {
-            ops += store
-                .pending_ops(account.id)
-                .map_err(|e| e.to_string())?
-                .len();
+            for op in store.pending_ops(account.id).map_err(|e| e.to_string())? {
+                if op.state == "failed" {
+                    queues.failed += 1;
+                } else {
+                    queues.queued += 1;
+                }
+            }
         }
-        let outbox = store.outbox(None).map_err(|e| e.to_string())?.len();
-        Ok((ops, outbox))
+        queues.outbox = store.outbox(None).map_err(|e| e.to_string())?.len();
+        Ok(queues)
     })
     .await
+}
+
+/// The changes that did not reach the servers.
+pub async fn failed_actions(store: Store) -> Result<Vec<crate::store::FailedAction>, String> {
+    blocking(move || store.failed_actions(None).map_err(|e| e.to_string())).await
+}
+
+/// Does a failed change again (queued; the engine is told to replay).
+pub async fn retry_action(store: Store, id: i64) -> Result<(), String> {
+    blocking(move || store.retry_op(id).map_err(|e| e.to_string())).await
+}
+
+/// Forgets a failed change.
+pub async fn dismiss_action(store: Store, id: i64) -> Result<(), String> {
+    blocking(move || store.dismiss_op(id).map_err(|e| e.to_string())).await
 }
 
 /// Builds the draft and puts it in the account's outbox (one transaction); the engine sends it.
@@ -642,6 +668,12 @@ pub async fn save_account_options(
 }
 
 /// Removes an account and everything cached for it (its password stays in the keyring).
+/// What removing an account would lose, in words (None: nothing).
+pub async fn removal_warning(store: Store, account: i64) -> Result<Option<String>, String> {
+    blocking(move || crate::engine::removal_warning(&store, account).map_err(|e| e.to_string()))
+        .await
+}
+
 pub async fn remove_account(store: Store, account: i64) -> Result<String, String> {
     blocking(move || {
         store.remove_account(account).map_err(|e| e.to_string())?;

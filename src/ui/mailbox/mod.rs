@@ -61,6 +61,9 @@ pub struct State {
     /// The folder whose menu (right click) is open, and the name typed in it.
     menu: Option<i64>,
     menu_name: String,
+    /// The warning shown before the folder whose menu is open is deleted (it holds mail, or is
+    /// a special folder); the menu then asks for confirmation.
+    pub(super) confirm_delete: Option<String>,
     /// The folder to open first (the one selected when the window last closed).
     pub preferred_folder: Option<i64>,
     /// Messages marked with Ctrl/Shift+click (by id, so new mail arriving above does not shift
@@ -130,6 +133,8 @@ pub enum FolderCommand {
     NewSubfolder,
     Rename,
     Delete,
+    /// Delete after the warning was shown.
+    ConfirmDelete,
     MarkAllRead,
     Close,
 }
@@ -664,6 +669,7 @@ pub fn update(state: &mut State, message: Message, store: &Store) -> (Task<Messa
                 Some(id)
             };
             state.menu_name.clear();
+            state.confirm_delete = None;
             (Task::none(), Action::None)
         }
         Message::MenuName(name) => {
@@ -701,17 +707,26 @@ fn folder_command(state: &mut State, command: FolderCommand) -> (Task<Message>, 
                 .find(|f| f.id == id)
         })
         .cloned();
-    state.menu = None;
+    let menu = state.menu.take();
+    let confirmed = state.confirm_delete.take().is_some();
     let name = std::mem::take(&mut state.menu_name);
     let name = name.trim();
     let Some(folder) = folder else {
         return (Task::none(), Action::None);
     };
+    if command == FolderCommand::Delete
+        && !confirmed
+        && let Some(warning) = crate::engine::imap::delete_warning(&folder)
+    {
+        state.menu = menu;
+        state.confirm_delete = Some(warning);
+        return (Task::none(), Action::None);
+    }
     let delimiter = folder.delimiter.clone().unwrap_or_else(|| "/".into());
     let action = match command {
         FolderCommand::Close => return (Task::none(), Action::None),
         FolderCommand::MarkAllRead => return (Task::none(), Action::MarkAllRead(folder.id)),
-        FolderCommand::Delete => F::Delete(folder.path.clone()),
+        FolderCommand::Delete | FolderCommand::ConfirmDelete => F::Delete(folder.path.clone()),
         FolderCommand::NewSubfolder | FolderCommand::Rename if name.is_empty() => {
             return (
                 Task::none(),

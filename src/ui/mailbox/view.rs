@@ -2,7 +2,7 @@
 //! and drop targets for dragged messages) and the virtual message list.
 
 use iced::widget::{
-    Space, button, column, container, mouse_area, row, scrollable, text, text_input,
+    Space, button, column, container, mouse_area, row, scrollable, text, text_input, tooltip,
 };
 use iced::{Element, Length};
 
@@ -68,21 +68,33 @@ pub fn folder_pane(state: &State) -> Element<'_, Message> {
                 .and_then(|d| folder.path.rsplit(d).next())
                 .unwrap_or(&folder.path);
             let (_, unread) = folder.counts();
-            let label = folder_label(
-                format!("{} {name}", theme::folder_icon(folder.role)),
-                unread,
-            );
+            let mut title = format!("{} {name}", theme::folder_icon(folder.role));
+            if folder.sync_error.is_some() {
+                title.push_str(" ⚠");
+            }
+            let label = folder_label(title, unread);
             let selected =
                 !state.outbox_open && state.folder.as_ref().is_some_and(|f| f.id == folder.id);
             let indent = 12.0 + 14.0 * depth as f32;
             let target = state.drag.is_some() && state.drop_target == Some(folder.id);
-            let mut area = mouse_area(
-                button(label)
-                    .style(move |t, s| theme::folder_button(t, s, selected || target))
-                    .width(Length::Fill)
-                    .on_press(Message::SelectFolder(folder.id)),
-            )
-            .on_right_press(Message::FolderMenu(folder.id));
+            let folder_button = button(label)
+                .style(move |t, s| theme::folder_button(t, s, selected || target))
+                .width(Length::Fill)
+                .on_press(Message::SelectFolder(folder.id));
+            // A folder the last sync could not sync says why when the pointer rests on it.
+            let folder_button: Element<'_, Message> = match &folder.sync_error {
+                Some(reason) => tooltip(
+                    folder_button,
+                    container(text(format!("Not synced: {reason}")).size(12))
+                        .padding(6)
+                        .max_width(360)
+                        .style(theme::menu),
+                    tooltip::Position::Bottom,
+                )
+                .into(),
+                None => folder_button.into(),
+            };
+            let mut area = mouse_area(folder_button).on_right_press(Message::FolderMenu(folder.id));
             if state.drag.is_some() && folder.attributes & crate::mail::folder::attr::NOSELECT == 0
             {
                 area = area
@@ -149,6 +161,28 @@ fn folder_menu(state: &State) -> Element<'_, Message> {
             .width(Length::Fill)
             .on_press(Message::FolderCommand(command))
     };
+    if let Some(warning) = &state.confirm_delete {
+        // Deleting mail, or a special folder, is asked about first.
+        return container(
+            column![
+                text(format!("Delete {warning}?")).size(13),
+                row![
+                    button(text("Delete"))
+                        .style(button::danger)
+                        .on_press(Message::FolderCommand(FolderCommand::ConfirmDelete)),
+                    button(text("Cancel"))
+                        .style(button::secondary)
+                        .on_press(Message::FolderCommand(FolderCommand::Close)),
+                ]
+                .spacing(6),
+            ]
+            .spacing(6),
+        )
+        .padding(6)
+        .max_width(320)
+        .style(theme::menu)
+        .into();
+    }
     container(
         column![
             text_input("New name", &state.menu_name).on_input(Message::MenuName),
