@@ -54,8 +54,6 @@ pub fn removal_warning(
 pub enum Command {
     /// Run a sync pass now (Get Mail).
     SyncNow,
-    /// Fetch the parts needed to show a message.
-    FetchBody { message: i64 },
     /// Replay queued offline actions and flush the outbox.
     Flush,
     /// Close connections and stop.

@@ -49,8 +49,17 @@ const LINK_SCHEMES: [&str; 3] = ["http", "https", "mailto"];
 
 /// Sanitises HTML for display and counts the remote images removed from it.
 pub fn sanitise(html: &str) -> (String, usize) {
+    let (clean, blocked, _) = sanitise_listing_images(html);
+    (clean, blocked)
+}
+
+/// `sanitise`, and the Content-IDs of the message's own images the HTML shows, in order,
+/// without duplicates (collected from every `<img src="cid:…">`, with or without alt text).
+fn sanitise_listing_images(html: &str) -> (String, usize, Vec<String>) {
     let blocked = Arc::new(AtomicUsize::new(0));
     let counter = Arc::clone(&blocked);
+    let cids: Arc<std::sync::Mutex<Vec<String>>> = Arc::default();
+    let found = Arc::clone(&cids);
     let schemes: HashSet<&str> = LINK_SCHEMES.iter().copied().chain(["cid"]).collect();
     let clean = ammonia::Builder::default()
         .url_schemes(schemes)
@@ -61,7 +70,17 @@ pub fn sanitise(html: &str) -> (String, usize) {
             let lower = value.trim_start().to_ascii_lowercase();
             match (element, attribute) {
                 // Images: only parts of this message (cid:); remote ones are never loaded.
-                ("img", "src") if lower.starts_with("cid:") => Some(value.into()),
+                ("img", "src") if lower.starts_with("cid:") => {
+                    if let Some(cid) = content_id(value) {
+                        let mut list = found
+                            .lock()
+                            .unwrap_or_else(std::sync::PoisonError::into_inner);
+                        if !list.contains(&cid) && list.len() < MAX_LISTED_IMAGES {
+                            list.push(cid);
+                        }
+                    }
+                    Some(value.into())
+                }
                 ("img", "src") => {
                     if !lower.starts_with("data:") {
                         counter.fetch_add(1, Ordering::Relaxed);
@@ -75,20 +94,30 @@ pub fn sanitise(html: &str) -> (String, usize) {
         })
         .clean(html)
         .to_string();
-    (clean, blocked.load(Ordering::Relaxed))
+    let cids = std::mem::take(
+        &mut *cids
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner),
+    );
+    (clean, blocked.load(Ordering::Relaxed), cids)
 }
+
+/// Inline images listed per message at most (the reader shows fewer).
+const MAX_LISTED_IMAGES: usize = 64;
 
 /// Sanitises `html` and lays it out as styled spans, wrapped at `width` columns. `None` when
 /// html2text cannot read it (the caller shows the plain text instead).
 pub fn render(html: &str, width: usize) -> Option<Rendered> {
-    let (clean, blocked) = sanitise(html);
+    let (clean, blocked, listed) = sanitise_listing_images(html);
     let lines = html2text::config::rich()
         .no_table_borders()
         .unicode_strikeout(false)
         .lines_from_read(clean.as_bytes(), width.clamp(20, 400))
         .ok()?;
     let mut spans: Vec<Span> = Vec::new();
-    let mut inline_images = Vec::new();
+    // Every image the sanitiser kept, in document order (one without alt text gives html2text
+    // nothing to annotate, so the spans alone would miss it).
+    let mut inline_images = listed;
     for line in &lines {
         for piece in line.tagged_strings() {
             let mut span = Span {
@@ -324,6 +353,17 @@ mod tests {
         let empty = render("<table><tr><td>", 80)
             .map(|r| r.spans.iter().map(|s| s.text.clone()).collect::<String>());
         assert!(empty.unwrap_or_default().trim().is_empty());
+    }
+
+    #[test]
+    fn inline_images_without_alt_text_are_listed() {
+        let r = render(
+            "<p>Hi</p><img src=\"cid:one@x\"><img src=\"cid:two@x\" alt=\"Two\"><img src=\"cid:one@x\"><img src=\"https://t.example/p.gif\">",
+            80,
+        )
+        .unwrap();
+        assert_eq!(r.inline_images, ["one@x", "two@x"]);
+        assert_eq!(r.blocked, 1);
     }
 
     #[test]

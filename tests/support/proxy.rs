@@ -143,3 +143,55 @@ pub fn fault_proxy(target: u16, fault: std::sync::Arc<std::sync::Mutex<Fault>>) 
     });
     port
 }
+
+/// What `counting_proxy` saw: connections open now, the most open at once, and all so far.
+#[derive(Debug, Default)]
+pub struct Counts {
+    pub open: std::sync::atomic::AtomicUsize,
+    pub most: std::sync::atomic::AtomicUsize,
+    pub total: std::sync::atomic::AtomicUsize,
+}
+
+impl Counts {
+    /// Starts counting afresh (the most at once from what is open now).
+    pub fn reset(&self) {
+        use std::sync::atomic::Ordering;
+        self.most
+            .store(self.open.load(Ordering::SeqCst), Ordering::SeqCst);
+        self.total.store(0, Ordering::SeqCst);
+    }
+}
+
+/// A loopback TCP proxy to `target` that passes everything through (TLS included) and counts
+/// connections: how many are open at once, and how many were made.
+pub fn counting_proxy(target: u16) -> (u16, std::sync::Arc<Counts>) {
+    use std::sync::Arc;
+    use std::sync::atomic::Ordering;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let counts = Arc::new(Counts::default());
+    let shared = counts.clone();
+    std::thread::spawn(move || {
+        for client in listener.incoming() {
+            let Ok(client) = client else { return };
+            let server = std::net::TcpStream::connect(("127.0.0.1", target)).unwrap();
+            let open = shared.open.fetch_add(1, Ordering::SeqCst) + 1;
+            shared.most.fetch_max(open, Ordering::SeqCst);
+            shared.total.fetch_add(1, Ordering::SeqCst);
+            let (mut c_read, mut s_write) =
+                (client.try_clone().unwrap(), server.try_clone().unwrap());
+            let (mut s_read, mut c_write) = (server, client);
+            let counts = shared.clone();
+            std::thread::spawn(move || {
+                let _ = std::io::copy(&mut c_read, &mut s_write);
+                let _ = s_write.shutdown(std::net::Shutdown::Both);
+            });
+            std::thread::spawn(move || {
+                let _ = std::io::copy(&mut s_read, &mut c_write);
+                let _ = c_write.shutdown(std::net::Shutdown::Both);
+                counts.open.fetch_sub(1, Ordering::SeqCst);
+            });
+        }
+    });
+    (port, counts)
+}

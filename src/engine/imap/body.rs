@@ -7,7 +7,7 @@ use imap_codec::imap_types::command::CommandBody;
 use imap_codec::imap_types::fetch::MessageDataItemName;
 use imap_codec::imap_types::sequence::SequenceSet;
 
-use super::open_session;
+use super::pool::{Conn, Connector, Priority};
 use crate::account::Account;
 use crate::account::credentials::Secret;
 use crate::engine::EngineError;
@@ -235,16 +235,20 @@ pub async fn fetch_text(
             complete: true,
         });
     };
-    let mut session = open_session(account, password).await?;
-    let uid = examine(&mut session, store, &message).await?;
+    let mut conn = Connector::for_account(store, account, password, Priority::Now)
+        .session()
+        .await?;
+    let session = conn.get()?;
+    let before = session.bytes_received;
+    let uid = examine(session, store, &message).await?;
     let range = (part.size > TEXT_LIMIT)
         .then(|| NonZeroU32::new(TEXT_LIMIT).map(|len| (0, len)))
         .flatten();
-    let data = fetch_section(&mut session, uid, &part.section, range)
+    let data = fetch_section(session, uid, &part.section, range)
         .await?
         .unwrap_or_default();
-    let bytes_received = session.bytes_received;
-    session.logout().await;
+    let bytes_received = session.bytes_received - before;
+    conn.finish().await;
     let complete = range.is_none();
     store.save_body_part(
         message_id,
@@ -287,11 +291,15 @@ pub async fn fetch_raw(
     message_id: i64,
 ) -> Result<u64, EngineError> {
     let message = store.message(message_id)?;
-    let mut session = open_session(account, password).await?;
-    let uid = examine(&mut session, store, &message).await?;
-    let raw = fetch_section(&mut session, uid, "", None).await?;
-    let bytes_received = session.bytes_received;
-    session.logout().await;
+    let mut conn = Connector::for_account(store, account, password, Priority::Now)
+        .session()
+        .await?;
+    let session = conn.get()?;
+    let before = session.bytes_received;
+    let uid = examine(session, store, &message).await?;
+    let raw = fetch_section(session, uid, "", None).await?;
+    let bytes_received = session.bytes_received - before;
+    conn.finish().await;
     let raw = raw.ok_or_else(|| error(format!("the server sent no body for UID {uid}")))?;
     store.save_raw_message(message_id, &raw)?;
     if let Some(text) = parse::body_text(&raw) {
@@ -437,7 +445,12 @@ pub async fn attachments(
             .take(1)
             .collect(),
     };
-    let mut session = None;
+    // Inline images wait behind the message the user opened.
+    let priority = match pick {
+        Pick::ContentId(_) => Priority::Later,
+        Pick::All | Pick::Nth(_) => Priority::Now,
+    };
+    let mut conn: Option<Conn> = None;
     let mut uid = 0;
     let mut out = Vec::new();
     for part in wanted {
@@ -452,13 +465,15 @@ pub async fn attachments(
                         "the attachments of message {message_id} are not cached; run the command again while online"
                     )));
                 };
-                if session.is_none() {
-                    let mut s = open_session(account, password).await?;
-                    uid = examine(&mut s, store, &store.message(message_id)?).await?;
-                    session = Some(s);
+                if conn.is_none() {
+                    let mut c = Connector::for_account(store, account, password, priority)
+                        .session()
+                        .await?;
+                    uid = examine(c.get()?, store, &store.message(message_id)?).await?;
+                    conn = Some(c);
                 }
-                let Some(s) = session.as_mut() else { continue };
-                let data = fetch_section(s, uid, &part.section, None)
+                let Some(c) = conn.as_mut() else { continue };
+                let data = fetch_section(c.get()?, uid, &part.section, None)
                     .await?
                     .unwrap_or_default();
                 store.save_body_part(
@@ -486,8 +501,8 @@ pub async fn attachments(
             ),
         });
     }
-    if let Some(s) = session {
-        s.logout().await;
+    if let Some(c) = conn {
+        c.finish().await;
     }
     Ok(out)
 }

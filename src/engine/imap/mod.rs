@@ -11,6 +11,7 @@ mod body;
 mod flags;
 mod headers;
 mod manage;
+pub mod pool;
 mod replay;
 mod runner;
 mod search;

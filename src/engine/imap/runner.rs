@@ -43,6 +43,12 @@ pub async fn run(
     events: mpsc::Sender<Event>,
 ) {
     let id = account.id;
+    // On-demand fetches (bodies, attachments, images) for this account share this pool while
+    // the engine runs.
+    let _pool = super::pool::register(
+        store.path(),
+        super::pool::Pool::new(account.clone(), password.clone()),
+    );
     let emit = |event: Event| {
         // A closed event channel only means nobody listens any more.
         let _ = events.try_send(event);
