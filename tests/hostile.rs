@@ -30,10 +30,9 @@ struct Run {
     peak_rss_kib: u64,
 }
 
-/// Runs `tern sync` and samples its peak resident set (VmHWM) until it exits.
+/// Runs `tern sync` with the short stall limit and measures it.
 fn sync_measured(data: &std::path::Path) -> Run {
-    let started = Instant::now();
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_tern"))
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_tern"))
         .arg("--data-dir")
         .arg(data)
         .arg("sync")
@@ -42,6 +41,12 @@ fn sync_measured(data: &std::path::Path) -> Run {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
+    measure(child)
+}
+
+/// Waits for a `tern` process (at most 2 minutes), sampling its peak resident set (VmHWM).
+fn measure(mut child: std::process::Child) -> Run {
+    let started = Instant::now();
     let status_file = format!("/proc/{}/status", child.id());
     let mut peak = 0u64;
     let status = loop {
@@ -56,10 +61,7 @@ fn sync_measured(data: &std::path::Path) -> Run {
         if let Some(status) = child.try_wait().unwrap() {
             break status;
         }
-        assert!(
-            started.elapsed() < Duration::from_secs(120),
-            "tern sync hung"
-        );
+        assert!(started.elapsed() < Duration::from_secs(120), "tern hung");
         std::thread::sleep(Duration::from_millis(5));
     };
     let mut stderr = String::new();
@@ -102,35 +104,7 @@ fn scenario(fault: Fault) -> Run {
     let switch = Arc::new(Mutex::new(Fault::None));
     let proxy = fault_proxy(servers.ports.imap, switch.clone());
     let data = servers.dir().join("tern-data");
-    std::fs::create_dir_all(&data).unwrap();
-    std::fs::write(data.join("password"), &bob.password).unwrap();
-    let cmd = format!("cat {}", data.join("password").display());
-    let incoming = format!("127.0.0.1:{proxy}");
-    let outgoing = format!("127.0.0.1:{}", servers.ports.submissions);
-    let out = support::cli::tern(
-        &data,
-        &[
-            "account",
-            "add",
-            "--name",
-            "bob",
-            "--email",
-            &bob.address,
-            "--protocol",
-            "imap",
-            "--incoming",
-            &incoming,
-            "--incoming-security",
-            "plain",
-            "--outgoing",
-            &outgoing,
-            "--outgoing-security",
-            "tls",
-            "--password-cmd",
-            &cmd,
-        ],
-    );
-    assert!(out.status.success());
+    support::cli::add_plain_imap_account(&servers, &data, bob, proxy);
     ok(&data);
 
     // Another client files a message, so the next pass selects INBOX.
@@ -226,8 +200,7 @@ fn a_server_that_stops_reading_during_data_is_cut_off() {
     // Far more than the loopback socket buffers hold.
     let big = servers.dir().join("big.bin");
     std::fs::write(&big, vec![b'x'; 40 * 1024 * 1024]).unwrap();
-    let started = Instant::now();
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_tern"))
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_tern"))
         .arg("--data-dir")
         .arg(&data)
         .args([
@@ -247,25 +220,14 @@ fn a_server_that_stops_reading_during_data_is_cut_off() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "tern send hung"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    let mut stderr = String::new();
-    use std::io::Read as _;
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut stderr)
-        .unwrap();
-    assert!(!status.success(), "{stderr}");
+    let run = measure(child);
+    let (status_ok, stderr) = (run.ok, run.stderr);
+    assert!(
+        run.elapsed < Duration::from_secs(60),
+        "took {:?}",
+        run.elapsed
+    );
+    assert!(!status_ok, "{stderr}");
     assert!(stderr.contains("stopped reading"), "{stderr}");
     let store = tern::store::Store::open_dir(&data).unwrap();
     let rows = store.outbox(None).unwrap();

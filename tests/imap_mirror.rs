@@ -85,8 +85,9 @@ fn append(servers: &MailServers, user: &User, folder: &str, tag: &str, from: &st
     message_id
 }
 
-/// Tern's id of the message in `folder` whose UID is `uid`.
-fn id_of(data: &Path, folder: &str, uid: u64) -> String {
+/// Tern's id of the message in `folder` whose `field` (as `tern list --json` gives it) is
+/// `value`.
+fn id_where(data: &Path, folder: &str, field: &str, value: serde_json::Value) -> String {
     let rows = json(tern(
         data,
         &[
@@ -103,31 +104,18 @@ fn id_of(data: &Path, folder: &str, uid: u64) -> String {
     rows.as_array()
         .unwrap()
         .iter()
-        .find(|r| r["uid"] == uid)
-        .unwrap_or_else(|| panic!("no UID {uid} in {folder}: {rows}"))["id"]
+        .find(|r| r[field] == value)
+        .unwrap_or_else(|| panic!("no {field} {value} in {folder}: {rows}"))["id"]
         .to_string()
 }
 
+/// Tern's id of the message in `folder` whose UID is `uid`.
+fn id_of(data: &Path, folder: &str, uid: u64) -> String {
+    id_where(data, folder, "uid", uid.into())
+}
+
 fn id_by_message_id(data: &Path, folder: &str, message_id: &str) -> String {
-    let rows = json(tern(
-        data,
-        &[
-            "list",
-            "--account",
-            "bob",
-            "--folder",
-            folder,
-            "--limit",
-            "100000",
-            "--json",
-        ],
-    ));
-    rows.as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["message_id"] == message_id)
-        .unwrap_or_else(|| panic!("no {message_id} in {folder}: {rows}"))["id"]
-        .to_string()
+    id_where(data, folder, "message_id", message_id.into())
 }
 
 fn server_flags_of(servers: &MailServers, user: &User, folder: &str, uid: u32) -> Vec<String> {

@@ -967,45 +967,6 @@ fn folders_are_created_renamed_subscribed_and_deleted_on_the_server() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("INBOX cannot be deleted"));
 }
 
-/// A loopback proxy to a plain IMAP port that rewrites the server's lines with `rewrite` (a
-/// fault no real server produces on demand: malformed FETCH responses).
-fn rewriting_proxy(target: u16, rewrite: fn(&str) -> String) -> u16 {
-    use std::io::{BufRead, Write};
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    std::thread::spawn(move || {
-        for client in listener.incoming() {
-            let Ok(client) = client else { return };
-            let server = std::net::TcpStream::connect(("127.0.0.1", target)).unwrap();
-            let (mut c_read, mut s_write) =
-                (client.try_clone().unwrap(), server.try_clone().unwrap());
-            std::thread::spawn(move || {
-                let _ = std::io::copy(&mut c_read, &mut s_write);
-            });
-            std::thread::spawn(move || {
-                let mut s_read = std::io::BufReader::new(server);
-                let mut c_write = client;
-                let mut line = Vec::new();
-                loop {
-                    line.clear();
-                    match s_read.read_until(b'\n', &mut line) {
-                        Ok(0) | Err(_) => break,
-                        Ok(_) => {}
-                    }
-                    let out = match std::str::from_utf8(&line) {
-                        Ok(text) => rewrite(text).into_bytes(),
-                        Err(_) => line.clone(),
-                    };
-                    if c_write.write_all(&out).is_err() {
-                        break;
-                    }
-                }
-            });
-        }
-    });
-    port
-}
-
 /// Breaks UID 7's BODYSTRUCTURE, and UID 9's FLAGS wherever they appear.
 fn break_two_messages(line: &str) -> String {
     let has_uid = |uid: &str| {
@@ -1035,36 +996,9 @@ fn unparseable_fetch_answers_are_recovered_or_kept_as_placeholders() {
     });
     let bob = &servers.bob;
     let generated = corpus::fill_maildir(bob, "INBOX", 20, 61);
-    let proxy = rewriting_proxy(servers.ports.imap, break_two_messages);
+    let proxy = support::proxy::rewriting_proxy(servers.ports.imap, break_two_messages);
     let data = servers.dir().join("tern-data");
-    std::fs::create_dir_all(&data).unwrap();
-    std::fs::write(data.join("password"), &bob.password).unwrap();
-    let cmd = format!("cat {}", data.join("password").display());
-    let incoming = format!("127.0.0.1:{proxy}");
-    let outgoing = format!("127.0.0.1:{}", servers.ports.submissions);
-    ok(tern(
-        &data,
-        &[
-            "account",
-            "add",
-            "--name",
-            "bob",
-            "--email",
-            &bob.address,
-            "--protocol",
-            "imap",
-            "--incoming",
-            &incoming,
-            "--incoming-security",
-            "plain",
-            "--outgoing",
-            &outgoing,
-            "--outgoing-security",
-            "tls",
-            "--password-cmd",
-            &cmd,
-        ],
-    ));
+    support::cli::add_plain_imap_account(&servers, &data, bob, proxy);
     let out = ok(tern(&data, &["sync"]));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(

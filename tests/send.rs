@@ -9,7 +9,6 @@
 
 mod support;
 
-use std::io::Write as _;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
@@ -19,22 +18,7 @@ use support::{MailServers, mailbox};
 
 /// Runs `tern --data-dir DATA ARGS...` with `stdin` as standard input.
 fn tern_in(data: &Path, args: &[&str], stdin: &str) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_tern"))
-        .arg("--data-dir")
-        .arg(data)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    child.wait_with_output().unwrap()
+    support::cli::tern_with_input(data, args, stdin)
 }
 
 fn tern(data: &Path, args: &[&str]) -> Output {

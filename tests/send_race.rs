@@ -134,3 +134,68 @@ fn the_window_and_tern_sync_never_send_a_message_twice() {
     );
     mailbox::assert_mirrors(&servers, alice, &data, &["Sent", "INBOX"], "after the race");
 }
+
+/// A send that takes longer than the lease lasts (the server is slow to say 250): a second
+/// process in the meantime neither takes the message for uncertain nor sends it again.
+#[test]
+fn a_slow_send_keeps_its_lease_and_no_one_else_touches_it() {
+    let servers = MailServers::start();
+    let alice = &servers.alice;
+    let (smtp, log) = support::fake_smtp::start(vec![support::fake_smtp::AfterDot::Delay(6)]);
+    let data = servers.dir().join("alice-data");
+    add_imap_account(&servers, &data, alice, servers.ports.imaps, &[]);
+    rusqlite::Connection::open(data.join("tern.db"))
+        .unwrap()
+        .execute(
+            "UPDATE account SET outgoing_port = ?1, outgoing_security = 'plain'",
+            [smtp],
+        )
+        .unwrap();
+    let store = tern::store::Store::open_dir(&data).unwrap();
+    let account = store.find_account("alice").unwrap();
+    let draft = tern::mail::compose::Draft {
+        to: vec![servers.bob.address.clone()],
+        subject: "slow".into(),
+        text: "the server takes its time\n".into(),
+        ..Default::default()
+    };
+    let id = tern::engine::send::queue_message(&store, &account, &draft, None, None).unwrap();
+    // Leases last 2 s here (TERN_TIMEOUT_SECS); the server answers after 6.
+    let sync = || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_tern"))
+            .arg("--data-dir")
+            .arg(&data)
+            .arg("sync")
+            .env("TERN_TIMEOUT_SECS", "2")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let first = sync();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while log.lock().unwrap().messages.is_empty() {
+        assert!(
+            Instant::now() < deadline,
+            "the message never reached the server"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_secs(3));
+    let second = sync().wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&second.stderr);
+    assert!(err.contains("another Tern process is sending"), "{err}");
+    assert_eq!(
+        store.outbox_row(id).unwrap().state,
+        "sending",
+        "the other process left it alone"
+    );
+    let first = first.wait_with_output().unwrap();
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    assert!(store.outbox_row(id).is_err(), "sent and filed");
+    assert_eq!(log.lock().unwrap().messages.len(), 1, "sent once");
+}

@@ -1,7 +1,8 @@
-//! The window fetches bodies and inline images through its engine's bounded pool: thirty
-//! uncached messages with inline images, opened in quick succession, cost at most three
-//! connections at once (the IDLE one and two pooled) and fewer than five logins, and every one
-//! of them is fetched and cached.
+//! The window's engines: bodies and inline images come through each engine's bounded pool
+//! (thirty uncached messages with inline images, opened in quick succession, cost at most three
+//! connections at once, the IDLE one and two pooled, and fewer than five logins, and every one
+//! of them is fetched and cached); and saving Settings while a message is being sent restarts
+//! the engine only after that message is through, so it is neither lost nor sent twice.
 
 #![allow(
     clippy::unwrap_used,
@@ -19,6 +20,28 @@ use support::cli::{add_imap_account, tern};
 use support::{MailServers, corpus};
 
 const N: usize = 30;
+
+/// Runs the emulator's work until `until`, or until it is ready for the next instruction
+/// (then true).
+fn pump_until<P: iced_test::program::Program + 'static>(
+    program: &P,
+    emulator: &mut iced_test::Emulator<P>,
+    receiver: &mut iced_test::futures::futures::channel::mpsc::Receiver<
+        iced_test::emulator::Event<P>,
+    >,
+    until: Instant,
+) -> bool {
+    while Instant::now() < until {
+        match receiver.try_recv() {
+            Ok(iced_test::emulator::Event::Action(action)) => emulator.perform(program, action),
+            Ok(iced_test::emulator::Event::Failed(i)) => panic!("{i:?}"),
+            Ok(iced_test::emulator::Event::Ready) => return true,
+            Err(e) if e.is_closed() => panic!("the emulator stopped"),
+            Err(_) => std::thread::sleep(Duration::from_millis(2)),
+        }
+    }
+    false
+}
 
 fn picture_mail(to: &str, n: usize, date: i64) -> Vec<u8> {
     use base64::Engine as _;
@@ -91,18 +114,7 @@ fn thirty_messages_opened_at_once_share_a_bounded_pool() {
         iced::Size::new(1280.0, 1400.0),
     );
     let mut pump = |emulator: &mut iced_test::Emulator<_>, until: Instant| {
-        while Instant::now() < until {
-            match receiver.try_recv() {
-                Ok(iced_test::emulator::Event::Action(action)) => {
-                    emulator.perform(&program, action)
-                }
-                Ok(iced_test::emulator::Event::Failed(i)) => panic!("{i:?}"),
-                Ok(iced_test::emulator::Event::Ready) => return true,
-                Err(e) if e.is_closed() => panic!("the emulator stopped"),
-                Err(_) => std::thread::sleep(Duration::from_millis(2)),
-            }
-        }
-        false
+        pump_until(&program, emulator, &mut receiver, until)
     };
     // Let it boot and its engine connect (the IDLE connection).
     let boot = Instant::now() + Duration::from_secs(30);
@@ -155,5 +167,117 @@ fn thirty_messages_opened_at_once_share_a_bounded_pool() {
     );
     assert!(most <= 3, "{most} connections at once");
     assert!(logins < 5, "{logins} logins (the engine's included)");
+    drop(emulator);
+}
+
+/// Saving Settings while the account's engine waits for the server's 250 restarts that engine
+/// only after the message is through: it is sent once, filed, and never left `sending` or
+/// `unknown` (an engine aborted mid-send would leave it so).
+#[test]
+fn saving_settings_mid_send_lets_the_message_finish() {
+    let servers = MailServers::start();
+    let alice = &servers.alice;
+    let (smtp, log) = support::fake_smtp::start(vec![support::fake_smtp::AfterDot::Delay(4)]);
+    let data = servers.dir().join("alice-data");
+    add_imap_account(&servers, &data, alice, servers.ports.imaps, &[]);
+    rusqlite::Connection::open(data.join("tern.db"))
+        .unwrap()
+        .execute(
+            "UPDATE account SET outgoing_port = ?1, outgoing_security = 'plain'",
+            [smtp],
+        )
+        .unwrap();
+    let out = tern(&data, &["sync"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let store = tern::store::Store::open_dir(&data).unwrap();
+    let account = store.find_account("alice").unwrap();
+    let draft = tern::mail::compose::Draft {
+        to: vec!["bob@example.test".into()],
+        subject: "Sent while settings change".into(),
+        text: "hello\n".into(),
+        ..Default::default()
+    };
+    let id = tern::engine::send::queue_message(&store, &account, &draft, None, None).unwrap();
+
+    let program = tern::ui::application(data.clone());
+    let (sender, mut receiver) = iced_test::futures::futures::channel::mpsc::channel(64);
+    let mut emulator = iced_test::Emulator::new(
+        sender,
+        &program,
+        iced_test::emulator::Mode::Immediate,
+        iced::Size::new(1280.0, 800.0),
+    );
+    // The engine starts and sends; the server takes its time over the 250.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while log.lock().unwrap().messages.is_empty() {
+        assert!(
+            Instant::now() < deadline,
+            "the message never reached the server"
+        );
+        pump_until(
+            &program,
+            &mut emulator,
+            &mut receiver,
+            Instant::now() + Duration::from_millis(50),
+        );
+    }
+    assert_eq!(store.outbox_row(id).unwrap().state, "sending");
+    // Meanwhile the user changes the account's settings and saves.
+    let ice = iced_test::Ice::parse(
+        "viewport: 1280x800\nmode: Immediate\n-----\n\
+         click \"Settings\"\n\
+         click \"alice\"\n\
+         click \"Download all messages for offline reading\"\n\
+         click \"Save\"\n",
+    )
+    .unwrap();
+    for instruction in ice.instructions {
+        emulator.run(&program, instruction);
+        assert!(pump_until(
+            &program,
+            &mut emulator,
+            &mut receiver,
+            Instant::now() + Duration::from_secs(10)
+        ));
+    }
+    let saved = Instant::now() + Duration::from_secs(10);
+    while !store.account(account.id).unwrap().download_bodies {
+        assert!(Instant::now() < saved, "the settings were not saved");
+        pump_until(
+            &program,
+            &mut emulator,
+            &mut receiver,
+            Instant::now() + Duration::from_millis(50),
+        );
+    }
+    // The old engine finishes the message; the new one has nothing left to send.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while store.outbox_row(id).is_ok() {
+        let state = store.outbox_row(id).unwrap().state;
+        assert_ne!(state, "unknown", "the send was cut off by the restart");
+        assert!(Instant::now() < deadline, "the message is still {state}");
+        pump_until(
+            &program,
+            &mut emulator,
+            &mut receiver,
+            Instant::now() + Duration::from_millis(50),
+        );
+    }
+    pump_until(
+        &program,
+        &mut emulator,
+        &mut receiver,
+        Instant::now() + Duration::from_secs(2),
+    );
+    assert_eq!(log.lock().unwrap().messages.len(), 1, "sent exactly once");
+    assert!(
+        store.outbox(Some(account.id)).unwrap().is_empty(),
+        "{:?}",
+        store.outbox(Some(account.id)).unwrap()
+    );
     drop(emulator);
 }

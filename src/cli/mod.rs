@@ -451,6 +451,13 @@ pub fn run(data_dir: PathBuf, command: Command) -> anyhow::Result<()> {
     }
 }
 
+/// The id of the account named by `--account N`, if given.
+pub(super) fn account_id(store: &Store, name: Option<&str>) -> anyhow::Result<Option<i64>> {
+    Ok(name
+        .map(|name| store.find_account(name).map(|a| a.id))
+        .transpose()?)
+}
+
 /// `tern queue`: the failed changes, or retry or drop one.
 fn queue(
     store: &Store,
@@ -460,10 +467,7 @@ fn queue(
 ) -> anyhow::Result<()> {
     match action {
         None => {
-            let account_id = account
-                .map(|name| store.find_account(name).map(|a| a.id))
-                .transpose()?;
-            let failed = store.failed_actions(account_id)?;
+            let failed = store.failed_actions(account_id(store, account)?)?;
             if json {
                 return output::print_json(&failed);
             }

@@ -251,10 +251,7 @@ pub(super) fn outbox(
 ) -> anyhow::Result<()> {
     match action {
         None => {
-            let account_id = account
-                .map(|name| store.find_account(name).map(|a| a.id))
-                .transpose()?;
-            let rows = store.outbox(account_id)?;
+            let rows = store.outbox(super::account_id(store, account)?)?;
             if json {
                 return super::output::print_json(&rows);
             }

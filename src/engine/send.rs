@@ -227,16 +227,14 @@ pub async fn flush_outbox(
     {
         return Ok(FlushReport::default());
     }
-    let lease = Lease::new(store, account.id, LeasePurpose::Outbox);
-    if !lease.renew()? {
+    let Some(lease) = Lease::take(store, account.id, LeasePurpose::Outbox)? else {
         return Ok(FlushReport {
             busy: true,
             ..FlushReport::default()
         });
-    }
-    let result = flush_leased(store, account, password, force, &lease).await;
-    lease.release();
-    result
+    };
+    // The lease is renewed in the background while this runs, and released when it ends.
+    flush_leased(store, account, password, force, &lease).await
 }
 
 async fn flush_leased(
@@ -244,7 +242,7 @@ async fn flush_leased(
     account: &Account,
     password: &Secret,
     force: bool,
-    lease: &Lease<'_>,
+    lease: &Lease,
 ) -> Result<FlushReport, EngineError> {
     let mut report = FlushReport::default();
     // Under the lease, a row still `sending` belongs to a process that stopped mid-send.

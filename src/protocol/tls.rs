@@ -224,10 +224,23 @@ pub async fn handshake(
     let tls = match tls {
         Ok(tls) => tls,
         Err(e) => {
-            // Only a failed certificate check waits for the user. A handshake the network cut
-            // (or a server that does not speak TLS there) is a network error, retried.
+            // Only a failed certificate check waits for the user; a handshake the network cut
+            // (or a server that does not speak TLS there) is a network error, retried. An I/O
+            // error under the TLS error is the network; words about certificates are a
+            // verification failure; otherwise (messages differ by platform and language) a
+            // handshake that completes without verification shows that trust was the problem.
             let text = e.to_string().to_ascii_lowercase();
-            let about_trust = trust.pinned_sha256.is_none()
+            let network = {
+                let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&e);
+                let mut io = false;
+                while let Some(err) = source {
+                    io |= err.is::<io::Error>();
+                    source = err.source();
+                }
+                io
+            };
+            let about_trust = !network
+                && trust.pinned_sha256.is_none()
                 && [
                     "certif",
                     "verif",
@@ -238,7 +251,12 @@ pub async fn handshake(
                 ]
                 .iter()
                 .any(|w| text.contains(w));
-            if !about_trust {
+            let fingerprint = if trust.pinned_sha256.is_none() && !network {
+                fingerprint_of(host, port).await
+            } else {
+                None
+            };
+            if !about_trust && fingerprint.is_none() {
                 return Err(ProtocolError::new(
                     ErrorKind::Network,
                     format!(
@@ -246,7 +264,7 @@ pub async fn handshake(
                     ),
                 ));
             }
-            let hint = match fingerprint_of(host, port).await {
+            let hint = match fingerprint {
                 Some(fp) => format!(
                     "; if you trust this server, pin its certificate with --cert-sha256 {fp} or trust its CA with --ca-file"
                 ),

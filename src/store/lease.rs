@@ -25,8 +25,9 @@ impl LeasePurpose {
 
 impl Store {
     /// Takes (or renews) an account's lease for `holder` until `ttl` seconds from now. Returns
-    /// false when another holder has it: one still alive (`alive(pid)`) whose lease has not
-    /// expired.
+    /// false when another holder has it. A lease is taken over only from a process that is
+    /// gone (`alive(pid)` is `Some(false)`), or, where that cannot be told (None), once it has
+    /// expired; never from a process known to run, which may be in the middle of a send.
     pub fn take_lease(
         &self,
         account_id: i64,
@@ -34,7 +35,7 @@ impl Store {
         holder: &str,
         pid: u32,
         ttl: i64,
-        alive: &dyn Fn(u32) -> bool,
+        alive: &dyn Fn(u32) -> Option<bool>,
     ) -> Result<bool> {
         self.write(|tx| {
             let current: Option<(String, i64, i64)> = tx
@@ -49,9 +50,10 @@ impl Store {
             let free = match current {
                 None => true,
                 Some((other, other_pid, expires_at)) => {
+                    let running = u32::try_from(other_pid).ok().and_then(alive);
                     other == holder
-                        || expires_at < now()
-                        || u32::try_from(other_pid).is_ok_and(|p| !alive(p))
+                        || running == Some(false)
+                        || (expires_at < now() && running.is_none())
                 }
             };
             if free {

@@ -368,6 +368,20 @@ impl Store {
                 uidvalidity,
             }) = landed
             {
+                // The UID belongs to the folder the action put the message in; a row that has
+                // left it since (the user moved it meanwhile) does not take it.
+                let (kind, op_folder, args): (String, Option<i64>, String) = tx
+                    .query_row(
+                        "SELECT kind, folder_id, args FROM pending_op WHERE id = ?1",
+                        [op_id],
+                        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                    )
+                    .map_err(StoreError::sqlite("Read the completed action"))?;
+                let landed_in = match serde_json::from_str::<OpArgs>(&args) {
+                    Ok(OpArgs::Move { target, .. } | OpArgs::Copy { target, .. }) => Some(target),
+                    _ if kind == "append" => op_folder,
+                    _ => None,
+                };
                 // The UID may already be cached if a sync fetched the copy first; keep one row.
                 let folder: Option<i64> = tx
                     .query_row(
@@ -376,7 +390,8 @@ impl Store {
                         |r| r.get(0),
                     )
                     .optional()
-                    .map_err(StoreError::sqlite("Read the moved message"))?;
+                    .map_err(StoreError::sqlite("Read the moved message"))?
+                    .filter(|folder| landed_in.is_none_or(|target| target == *folder));
                 if let Some(folder) = folder {
                     tx.execute(
                         "DELETE FROM message WHERE folder_id = ?1 AND uid = ?2 AND id != ?3",
@@ -766,6 +781,20 @@ pub(super) fn queue_move_tx(
     check_same_account(tx, account, target_folder)?;
     if folder == target_folder {
         return Ok(());
+    }
+    // A message being uploaded right now cannot move: where it lands is not known yet.
+    let uploading: bool = tx
+        .query_row(
+            "SELECT EXISTS (SELECT 1 FROM pending_op
+                            WHERE message_id = ?1 AND kind = 'append' AND state = 'running')",
+            [message_id],
+            |r| r.get(0),
+        )
+        .map_err(StoreError::sqlite("Look for an upload in progress"))?;
+    if uploading {
+        return Err(StoreError::Conflict(
+            "this message is being uploaded to the server right now; move it in a moment".into(),
+        ));
     }
     // A message not uploaded yet (a draft, a Sent copy) moves by uploading it to the
     // other folder instead: its queued upload follows it (a failed one is tried again).

@@ -51,6 +51,18 @@ impl Store {
         })
     }
 
+    /// How many of a folder's cached messages are on the server (have a UID).
+    pub fn cached_count(&self, folder_id: i64) -> Result<i64> {
+        self.read(|conn| {
+            conn.query_row(
+                "SELECT count(*) FROM message WHERE folder_id = ?1 AND uid IS NOT NULL",
+                [folder_id],
+                |r| r.get(0),
+            )
+            .map_err(StoreError::sqlite("Count the cached messages"))
+        })
+    }
+
     /// Which of `uids` a folder has cached.
     pub fn cached_uids(
         &self,
@@ -221,7 +233,10 @@ impl Store {
     /// offline actions for the folder are kept, marked failed with the reason.
     pub fn reset_folder(&self, folder_id: i64, uidvalidity: i64) -> Result<()> {
         self.write(|tx| {
-            for op in ops_touching(tx, folder_id)? {
+            // Only the actions on this folder's UIDs no longer apply; uploads (APPEND) and moves
+            // or copies into it do not depend on its UIDs, and messages that exist only here
+            // stay.
+            for op in ops_touching(tx, folder_id, false)? {
                 super::ops::fail_tx(
                     tx,
                     op,
@@ -229,8 +244,11 @@ impl Store {
                     &[],
                 )?;
             }
-            tx.execute("DELETE FROM message WHERE folder_id = ?1", [folder_id])
-                .map_err(StoreError::sqlite("Drop the folder's cache"))?;
+            tx.execute(
+                "DELETE FROM message WHERE folder_id = ?1 AND uid IS NOT NULL",
+                [folder_id],
+            )
+            .map_err(StoreError::sqlite("Drop the folder's cache"))?;
             tx.execute(
                 "UPDATE folder SET uidvalidity = ?2, uidnext = NULL, highestmodseq = NULL, backfill_uid = NULL
                  WHERE id = ?1",
@@ -242,16 +260,18 @@ impl Store {
     }
 }
 
-/// The not-yet-failed actions that act on a folder's messages or move or copy into it.
-fn ops_touching(tx: &rusqlite::Transaction<'_>, folder_id: i64) -> Result<Vec<i64>> {
+/// The not-yet-failed actions that act on a folder: with `all`, every one on its messages and
+/// every move or copy into it; without, only those that use its UIDs (not uploads into it).
+fn ops_touching(tx: &rusqlite::Transaction<'_>, folder_id: i64, all: bool) -> Result<Vec<i64>> {
     let mut stmt = tx
         .prepare_cached(
             "SELECT id FROM pending_op WHERE state != 'failed'
-               AND (folder_id = ?1 OR (kind IN ('move', 'copy') AND json_extract(args, '$.target') = ?1))
+               AND ((folder_id = ?1 AND (?2 OR kind != 'append'))
+                    OR (?2 AND kind IN ('move', 'copy') AND json_extract(args, '$.target') = ?1))
              ORDER BY id",
         )
         .map_err(StoreError::sqlite("Find the folder's queued actions"))?;
-    stmt.query_map([folder_id], |r| r.get(0))
+    stmt.query_map(params![folder_id, all], |r| r.get(0))
         .map_err(StoreError::sqlite("Find the folder's queued actions"))?
         .collect::<rusqlite::Result<_>>()
         .map_err(StoreError::sqlite("Read a queued action"))
@@ -270,7 +290,7 @@ fn remove_folder_tx(
     let reason = format!(
         "the folder {path} was deleted or renamed on the server; the action no longer applies"
     );
-    for op in ops_touching(tx, folder_id)? {
+    for op in ops_touching(tx, folder_id, true)? {
         super::ops::fail_tx(tx, op, &reason, gone)?;
     }
     let local_only: i64 = tx
@@ -281,6 +301,12 @@ fn remove_folder_tx(
         )
         .map_err(StoreError::sqlite("Count the folder's local messages"))?;
     if local_only > 0 {
+        // What was on the server is gone with the folder; what exists only here stays.
+        tx.execute(
+            "DELETE FROM message WHERE folder_id = ?1 AND uid IS NOT NULL",
+            [folder_id],
+        )
+        .map_err(StoreError::sqlite("Drop the folder's server messages"))?;
         let error = format!(
             "the server no longer has this folder; {local_only} message(s) here exist only in Tern: move them to another folder"
         );

@@ -230,6 +230,91 @@ fn accounts_round_trip_and_names_are_unique() {
     ));
 }
 
+/// A lease is never taken from a process known to run (it may be mid-send, however long that
+/// takes); it is taken from one known to be gone at once, and, where that cannot be told, once
+/// it has expired.
+#[test]
+fn leases_pass_only_from_processes_that_are_gone() {
+    let (_dir, store) = temp_store();
+    let account = store.add_account(&settings("jo")).unwrap().id;
+    let purpose = LeasePurpose::Outbox;
+    let running = |_: u32| Some(true);
+    let gone = |_: u32| Some(false);
+    let unknown = |_: u32| None;
+    assert!(
+        store
+            .take_lease(account, purpose, "a", 10, 60, &running)
+            .unwrap()
+    );
+    assert!(
+        !store
+            .take_lease(account, purpose, "b", 11, 60, &running)
+            .unwrap()
+    );
+    assert!(
+        store
+            .take_lease(account, purpose, "a", 10, 60, &running)
+            .unwrap(),
+        "renewal"
+    );
+    // Expired, but its process runs: still not taken.
+    assert!(
+        store
+            .take_lease(account, purpose, "a", 10, -5, &running)
+            .unwrap()
+    );
+    assert!(
+        !store
+            .take_lease(account, purpose, "b", 11, 60, &running)
+            .unwrap()
+    );
+    // Not expired and nobody can tell: not taken; expired and nobody can tell: taken.
+    assert!(
+        store
+            .take_lease(account, purpose, "a", 10, 60, &running)
+            .unwrap()
+    );
+    assert!(
+        !store
+            .take_lease(account, purpose, "b", 11, 60, &unknown)
+            .unwrap()
+    );
+    assert!(
+        store
+            .take_lease(account, purpose, "a", 10, -5, &running)
+            .unwrap()
+    );
+    assert!(
+        store
+            .take_lease(account, purpose, "b", 11, 60, &unknown)
+            .unwrap()
+    );
+    // Its process is gone: taken at once, even before it expires.
+    assert!(
+        store
+            .take_lease(account, purpose, "c", 12, 60, &gone)
+            .unwrap()
+    );
+    // Release is by holder only; the other purpose is separate.
+    store.release_lease(account, purpose, "b").unwrap();
+    assert!(
+        !store
+            .take_lease(account, purpose, "d", 13, 60, &running)
+            .unwrap()
+    );
+    assert!(
+        store
+            .take_lease(account, LeasePurpose::Replay, "d", 13, 60, &running)
+            .unwrap()
+    );
+    store.release_lease(account, purpose, "c").unwrap();
+    assert!(
+        store
+            .take_lease(account, purpose, "d", 13, 60, &running)
+            .unwrap()
+    );
+}
+
 /// A message mail-parser cannot read is stored with an empty summary, and its raw bytes are
 /// kept exactly (so it can still be opened, saved or forwarded).
 #[test]

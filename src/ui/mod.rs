@@ -257,7 +257,8 @@ fn subscription(state: &State) -> Subscription<Message> {
         .map(|t| {
             use std::hash::{Hash as _, Hasher as _};
             let mut hasher = std::collections::hash_map::DefaultHasher::new();
-            format!("{:?}", t.account.settings).hash(&mut hasher);
+            // Every setting the engine uses (servers, sync window, downloads, sending options).
+            format!("{:?}", t.account).hash(&mut hasher);
             state.password_epoch.get(&t.account.id).hash(&mut hasher);
             (t.account.id, hasher.finish())
         })

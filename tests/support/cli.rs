@@ -90,3 +90,43 @@ pub fn tern_with_input(data_dir: &Path, args: &[&str], stdin: &str) -> Output {
         .unwrap();
     child.wait_with_output().unwrap()
 }
+
+/// Adds `user`'s IMAP account (named after the local part) at 127.0.0.1:`imap_port` without
+/// TLS, for a proxy that must see the protocol in the clear (Dovecot allows plaintext logins
+/// on loopback). The password is read from a file by `--password-cmd`.
+pub fn add_plain_imap_account(servers: &MailServers, data: &Path, user: &User, imap_port: u16) {
+    std::fs::create_dir_all(data).unwrap();
+    std::fs::write(data.join("password"), &user.password).unwrap();
+    let cmd = format!("cat {}", data.join("password").display());
+    let name = user.address.split('@').next().unwrap();
+    let incoming = format!("127.0.0.1:{imap_port}");
+    let outgoing = format!("127.0.0.1:{}", servers.ports.submissions);
+    let out = tern(
+        data,
+        &[
+            "account",
+            "add",
+            "--name",
+            name,
+            "--email",
+            &user.address,
+            "--protocol",
+            "imap",
+            "--incoming",
+            &incoming,
+            "--incoming-security",
+            "plain",
+            "--outgoing",
+            &outgoing,
+            "--outgoing-security",
+            "tls",
+            "--password-cmd",
+            &cmd,
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "account add failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

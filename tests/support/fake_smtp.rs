@@ -18,6 +18,8 @@ pub enum AfterDot {
     /// At DATA, answer 354 and then stop reading: the client's writes block once the socket
     /// buffers are full (the server holds the connection open for a minute).
     StopReadingAtData,
+    /// Take this many seconds before the 250 (a slow server, a slow link).
+    Delay(u64),
 }
 
 /// What the server saw.
@@ -111,6 +113,10 @@ fn serve(stream: TcpStream, log: &Mutex<Log>, script: &Mutex<std::vec::IntoIter<
             log.lock().unwrap().messages.push(message);
             let next = script.lock().unwrap().next().unwrap_or(AfterDot::Accept);
             match next {
+                AfterDot::Delay(seconds) => {
+                    std::thread::sleep(std::time::Duration::from_secs(seconds));
+                    "250 2.0.0 Ok: queued as FAKE\r\n"
+                }
                 AfterDot::Accept | AfterDot::StopReadingAtData => {
                     "250 2.0.0 Ok: queued as FAKE\r\n"
                 }

@@ -235,20 +235,12 @@ pub async fn fetch_text(
             complete: true,
         });
     };
-    let mut conn = Connector::for_account(store, account, password, Priority::Now)
-        .session()
-        .await?;
-    let session = conn.get()?;
-    let before = session.bytes_received;
-    let uid = examine(session, store, &message).await?;
     let range = (part.size > TEXT_LIMIT)
         .then(|| NonZeroU32::new(TEXT_LIMIT).map(|len| (0, len)))
         .flatten();
-    let data = fetch_section(session, uid, &part.section, range)
-        .await?
-        .unwrap_or_default();
-    let bytes_received = session.bytes_received - before;
-    conn.finish().await;
+    let (data, bytes_received, _) =
+        fetch_one(store, account, password, &message, &part.section, range).await?;
+    let data = data.unwrap_or_default();
     let complete = range.is_none();
     store.save_body_part(
         message_id,
@@ -263,6 +255,28 @@ pub async fn fetch_text(
         store.index_body_text(message_id, text)?;
     }
     Ok(fetched)
+}
+
+/// Fetches one section of one message for the user now, on a session from the account's pool
+/// (or one of its own): (the bytes, if the server sent the section; bytes received; the UID).
+async fn fetch_one(
+    store: &Store,
+    account: &Account,
+    password: &Secret,
+    message: &MessageRow,
+    section: &str,
+    range: Option<(u32, NonZeroU32)>,
+) -> Result<(Option<Vec<u8>>, u64, u32), EngineError> {
+    let mut conn = Connector::for_account(store, account, password, Priority::Now)
+        .session()
+        .await?;
+    let session = conn.get()?;
+    let before = session.bytes_received;
+    let uid = examine(session, store, message).await?;
+    let data = fetch_section(session, uid, section, range).await?;
+    let received = session.bytes_received.saturating_sub(before);
+    conn.finish().await;
+    Ok((data, received, uid))
 }
 
 /// The whole raw source of a message: from the cache, else fetched and cached.
@@ -291,15 +305,8 @@ pub async fn fetch_raw(
     message_id: i64,
 ) -> Result<u64, EngineError> {
     let message = store.message(message_id)?;
-    let mut conn = Connector::for_account(store, account, password, Priority::Now)
-        .session()
-        .await?;
-    let session = conn.get()?;
-    let before = session.bytes_received;
-    let uid = examine(session, store, &message).await?;
-    let raw = fetch_section(session, uid, "", None).await?;
-    let bytes_received = session.bytes_received - before;
-    conn.finish().await;
+    let (raw, bytes_received, uid) =
+        fetch_one(store, account, password, &message, "", None).await?;
     let raw = raw.ok_or_else(|| error(format!("the server sent no body for UID {uid}")))?;
     store.save_raw_message(message_id, &raw)?;
     if let Some(text) = parse::body_text(&raw) {

@@ -7,7 +7,7 @@ use std::num::NonZeroU64;
 use imap_codec::imap_types::command::{CommandBody, FetchModifier};
 use imap_codec::imap_types::sequence::{SeqOrUid, Sequence, SequenceSet};
 
-use super::sync::{FolderSync, protocol_error};
+use super::sync::{CHANGES_BATCH, FolderSync, protocol_error};
 use crate::engine::EngineError;
 use crate::protocol::imap::fetch;
 use crate::store::flag;
@@ -42,7 +42,24 @@ impl FolderSync<'_> {
             uid: true,
             modifiers: vec![FetchModifier::ChangedSince(since)],
         };
+        // Written to the cache in batches as the answers stream in: a big change (another
+        // client marked a large folder read) never sits in memory whole.
+        let (store, folder_id) = (self.store, self.folder.id);
         let mut changes = Vec::new();
+        let mut totals = (0usize, 0usize);
+        let mut failed: Option<EngineError> = None;
+        let mut flush = |changes: &mut Vec<crate::store::FlagUpdate>| match apply_changes(
+            store,
+            folder_id,
+            std::mem::take(changes),
+            Vec::new(),
+        ) {
+            Ok((flagged, removed)) => {
+                totals.0 += flagged;
+                totals.1 += removed;
+            }
+            Err(e) => failed = Some(e),
+        };
         self.session
             .run_streaming_ok(
                 &format!("FETCH CHANGEDSINCE in {}", self.folder.path),
@@ -58,11 +75,20 @@ impl FolderSync<'_> {
                             keywords,
                             f.modseq.and_then(|m| i64::try_from(m).ok()),
                         ));
+                        if changes.len() >= CHANGES_BATCH {
+                            flush(&mut changes);
+                        }
                     }
                 },
             )
             .await?;
-        self.apply(changes, Vec::new())
+        flush(&mut changes);
+        if let Some(e) = failed {
+            return Err(e);
+        }
+        self.report.flag_changes += totals.0;
+        self.report.expunged += totals.1;
+        Ok(())
     }
 
     /// Fetches UID and FLAGS of every message and mirrors changes and expunges into the cache,
@@ -79,12 +105,14 @@ impl FolderSync<'_> {
                 .map_err(|e| protocol_error(format!("cannot build a UID set: {e}")))?;
             let body = CommandBody::fetch(set, fetch::flag_items(false), true)
                 .map_err(|e| protocol_error(format!("cannot build FETCH: {e:?}")))?;
-            let set_aside = self.session.unparsed.len();
+            let set_aside = self.session.unparsed_count;
             let mut server: HashMap<i64, (i64, String)> = HashMap::with_capacity(cached.len());
             self.session
                 .run_streaming_ok(&format!("FETCH FLAGS in {}", folder.path), body, |data| {
+                    // Only the slice asked for: at most MIRROR_SLICE answers are kept.
                     if let Some(f) = fetch::from_data(data)
                         && let (Some(uid), Some(flags)) = (f.uid, f.flags)
+                        && (after + 1..=last).contains(&i64::from(uid))
                     {
                         server.insert(i64::from(uid), flag::from_names(&flags));
                     }
@@ -94,7 +122,7 @@ impl FolderSync<'_> {
             let mut expunged = Vec::new();
             // An answer set aside as unparseable would look like an expunge: keep the cache
             // this time.
-            let trust_absence = self.session.unparsed.len() == set_aside;
+            let trust_absence = self.session.unparsed_count == set_aside;
             let full_slice = cached.len() == MIRROR_SLICE;
             for (uid, bits, keywords) in cached {
                 match server.get(&uid) {
@@ -185,6 +213,11 @@ impl RangeSet {
 
     pub(super) fn is_empty(&self) -> bool {
         self.0.is_empty()
+    }
+
+    /// How many separate ranges it holds.
+    pub(super) fn len(&self) -> usize {
+        self.0.len()
     }
 
     pub(super) fn into_vec(self) -> Vec<(i64, i64)> {

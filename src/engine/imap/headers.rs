@@ -51,6 +51,10 @@ impl FolderSync<'_> {
             .into_iter()
             .filter(|uid| *uid >= first)
             .collect();
+        if let Some(next) = self.uidnext_at_select {
+            self.arrived_since_select +=
+                uids.iter().filter(|u| i64::from(**u) >= next).count() as i64;
+        }
         // Already cached (Tern's own upload or move, a server search): nothing to fetch.
         let cached = self.store.cached_uids(self.folder.id, &uids)?;
         uids.retain(|uid| !cached.contains(&i64::from(*uid)));

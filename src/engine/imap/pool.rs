@@ -4,8 +4,9 @@
 //! An account has its IDLE connection (the runner's) plus at most `POOL_SIZE` more sessions,
 //! re-used across fetches. Requests for the message the user has open (`Priority::Now`) go
 //! before background ones (inline images, `Priority::Later`). A session is handed back after
-//! a fetch that went well and closed after one that failed; an idle one is dropped after
-//! `IDLE_FOR`, before servers log it out.
+//! a fetch that went well and closed after one that failed; one left idle longer than
+//! `IDLE_FOR` is not re-used (it is closed when the next session is asked for), before servers
+//! log it out.
 //!
 //! The engine registers its pool while it runs (`register`); fetch functions reach it through
 //! `Connector::for_account`, which falls back to a one-shot connection when no engine runs (the
@@ -51,6 +52,8 @@ struct Inner {
     slots: Arc<Semaphore>,
     idle: Mutex<Vec<(Session, Instant)>>,
     urgent_waiting: AtomicUsize,
+    /// Signalled when an urgent request has its slot (background requests may go again).
+    urgent_served: tokio::sync::Notify,
     /// Connections opened so far (for tests and statistics).
     opened: AtomicUsize,
 }
@@ -77,6 +80,7 @@ impl Pool {
                 slots: Arc::new(Semaphore::new(POOL_SIZE)),
                 idle: Mutex::new(Vec::new()),
                 urgent_waiting: AtomicUsize::new(0),
+                urgent_served: tokio::sync::Notify::new(),
                 opened: AtomicUsize::new(0),
             }),
         }
@@ -120,14 +124,15 @@ impl Pool {
         match priority {
             Priority::Now => {
                 /// Counts an urgent request while it waits, also when its future is dropped.
-                struct Waiting<'a>(&'a AtomicUsize);
+                struct Waiting<'a>(&'a Inner);
                 impl Drop for Waiting<'_> {
                     fn drop(&mut self) {
-                        self.0.fetch_sub(1, Ordering::SeqCst);
+                        self.0.urgent_waiting.fetch_sub(1, Ordering::SeqCst);
+                        self.0.urgent_served.notify_waiters();
                     }
                 }
                 self.inner.urgent_waiting.fetch_add(1, Ordering::SeqCst);
-                let _waiting = Waiting(&self.inner.urgent_waiting);
+                let _waiting = Waiting(&self.inner);
                 self.inner
                     .slots
                     .clone()
@@ -146,9 +151,11 @@ impl Pool {
                 if self.inner.urgent_waiting.load(Ordering::SeqCst) == 0 {
                     return Ok(permit);
                 }
-                // An urgent request waits: let it have the slot.
+                // An urgent request waits: let it have the slot, and wait until it has one
+                // (a short timeout covers a wake-up that came just before this wait).
+                let served = self.inner.urgent_served.notified();
                 drop(permit);
-                tokio::time::sleep(Duration::from_millis(5)).await;
+                let _ = tokio::time::timeout(Duration::from_millis(50), served).await;
             },
         }
     }
@@ -191,17 +198,27 @@ fn registry() -> &'static Mutex<HashMap<(PathBuf, i64), Pool>> {
 /// stops).
 pub fn register(db: &Path, pool: Pool) -> Registered {
     let key = (db.to_owned(), pool.inner.account.id);
-    lock(registry()).insert(key.clone(), pool);
-    Registered(key)
+    lock(registry()).insert(key.clone(), pool.clone());
+    Registered { key, pool }
 }
 
-/// Keeps a pool registered; unregisters it when dropped.
+/// Keeps a pool registered; unregisters it when dropped, unless another engine for the same
+/// account (started after a settings change, before this one stopped) registered its own since.
 #[derive(Debug)]
-pub struct Registered((PathBuf, i64));
+pub struct Registered {
+    key: (PathBuf, i64),
+    pool: Pool,
+}
 
 impl Drop for Registered {
     fn drop(&mut self) {
-        lock(registry()).remove(&self.0);
+        let mut registry = lock(registry());
+        if registry
+            .get(&self.key)
+            .is_some_and(|current| Arc::ptr_eq(&current.inner, &self.pool.inner))
+        {
+            registry.remove(&self.key);
+        }
     }
 }
 

@@ -51,32 +51,32 @@ fn build_error(what: impl std::fmt::Display) -> EngineError {
 /// queue intact.
 ///
 /// One process at a time replays an account's queue (the window and `tern sync` may share a
-/// data directory): the replay holds the account's replay lease, renewed before each action.
+/// data directory): the replay holds the account's replay lease, renewed while it runs.
 /// When another process holds it, nothing is replayed here (that process does it).
 pub async fn replay(
     store: &Store,
     session: &mut Session,
     account_id: i64,
 ) -> Result<usize, EngineError> {
-    let lease = Lease::new(store, account_id, LeasePurpose::Replay);
     if store
         .pending_ops(account_id)?
         .iter()
         .all(|op| op.state == "failed")
-        || !lease.renew()?
     {
         return Ok(0);
     }
-    let result = replay_leased(store, session, account_id, &lease).await;
-    lease.release();
-    result
+    let Some(lease) = Lease::take(store, account_id, LeasePurpose::Replay)? else {
+        return Ok(0);
+    };
+    // Renewed in the background while the replay runs, released when it ends.
+    replay_leased(store, session, account_id, &lease).await
 }
 
 async fn replay_leased(
     store: &Store,
     session: &mut Session,
     account_id: i64,
-    lease: &Lease<'_>,
+    lease: &Lease,
 ) -> Result<usize, EngineError> {
     let mut applied = 0;
     let mut selected: Option<(i64, i64)> = None; // (folder id, uidvalidity)
@@ -96,7 +96,9 @@ async fn replay_leased(
         let outcome = match replay_one(store, session, &op, &mut selected).await {
             Ok(Some(outcome)) => outcome,
             Ok(None) => continue,
-            Err(e) if e.kind() == Kind::Refused => {
+            // Refused, or answered with something unusable: this action fails with the
+            // reason, the others go on (the session read the command's answer to its end).
+            Err(e) if matches!(e.kind(), Kind::Refused | Kind::Protocol) => {
                 selected = None;
                 Outcome::Refused(e.to_string())
             }
@@ -194,7 +196,13 @@ async fn replay_one(
                 retry: op.state == "running",
             };
             *selected = None; // the search may select the target
-            copy_message(session, uid, to, remove_original).await?
+            let (outcome, original_kept) = copy_message(session, uid, to, remove_original).await?;
+            if original_kept {
+                // The message is in both folders on the server: the source's next pass finds
+                // the original again.
+                store.request_full_resync(folder.id)?;
+            }
+            outcome
         }
     };
     Ok(Some(outcome))
@@ -481,12 +489,13 @@ struct CopyTo<'a> {
 /// Copies (or moves, when `remove_original`) one message. Uses MOVE when offered, else COPY then
 /// \Deleted + expunge of the original. The new UID comes from COPYUID, else from a search of the
 /// target by Message-ID; a retried action searches first, so the copy is never made twice.
+/// Also says whether the original stayed although it was to be removed (the server refused).
 async fn copy_message(
     session: &mut Session,
     uid: u32,
     to: CopyTo<'_>,
     remove_original: bool,
-) -> Result<Outcome, EngineError> {
+) -> Result<(Outcome, bool), EngineError> {
     let done = |new_uid: Option<(i64, Option<i64>)>| match (new_uid, to.row) {
         (Some((uid, uidvalidity)), Some(row)) => Outcome::Done(Some(Landed {
             message_id: row,
@@ -501,12 +510,13 @@ async fn copy_message(
         && !use_move
         && let Some(found) = find_by_message_id(session, to.target, to.header_id).await?
     {
+        let mut kept = false;
         if remove_original {
             // The copy exists; only the original may be left to remove.
             super::open_folder(session, to.source, false).await?;
-            expunge(session, uid).await?;
+            kept = matches!(expunge(session, uid).await?, Outcome::Refused(_));
         }
-        return Ok(done(Some(found)));
+        return Ok((done(Some(found)), kept));
     }
     let mailbox = Mailbox::try_from(to.target.server_path.as_str())
         .map_err(|e| build_error(format!("bad folder name {:?}: {e}", to.target.path)))?;
@@ -530,20 +540,25 @@ async fn copy_message(
     };
     if !reply.is_ok() {
         let verb = if remove_original { "move" } else { "copy" };
-        return Ok(Outcome::Refused(format!(
-            "the server refused to {verb} the message to {}: {}",
-            to.target.path, reply.status.body.text
-        )));
+        return Ok((
+            Outcome::Refused(format!(
+                "the server refused to {verb} the message to {}: {}",
+                to.target.path, reply.status.body.text
+            )),
+            false,
+        ));
     }
+    let mut kept = false;
     if remove_original && !use_move {
-        // COPY then remove the original: the fallback for servers without MOVE.
-        expunge(session, uid).await?;
+        // COPY then remove the original: the fallback for servers without MOVE. If the
+        // server refuses to remove it, the message is in both folders now.
+        kept = matches!(expunge(session, uid).await?, Outcome::Refused(_));
     }
     let new_uid = match first_destination_uid(reply.all_codes()) {
         Some(uid) => Some(uid),
         None => find_by_message_id(session, to.target, to.header_id).await?,
     };
-    Ok(done(new_uid))
+    Ok((done(new_uid), kept))
 }
 /// Uploads a stored message (a draft, a sent copy) with APPEND. The UID comes from APPENDUID,
 /// else from a search by Message-ID; a retried upload searches first, so it is never stored twice.

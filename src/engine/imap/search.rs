@@ -83,6 +83,8 @@ pub async fn server_search(
             folder: &folder,
             report: &mut report,
             on_event: &mut quiet,
+            uidnext_at_select: None,
+            arrived_since_select: 0,
         };
         for batch in missing.chunks(BATCH) {
             let fetched = sync

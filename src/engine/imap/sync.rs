@@ -27,7 +27,10 @@ use crate::store::{Folder, NewFolder, Store};
 pub const BATCH: usize = 500;
 
 /// Flag changes from one SELECT or FETCH written to the cache per transaction.
-const CHANGES_BATCH: usize = 5_000;
+pub(super) const CHANGES_BATCH: usize = 5_000;
+
+/// Separate VANISHED ranges held before they are written to the cache.
+const VANISHED_BATCH: usize = 50_000;
 
 /// What a pass did.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -89,6 +92,9 @@ pub async fn sync_session(
 ) -> Result<SyncReport, EngineError> {
     let account_id = account.id;
     let bytes_before = session.bytes_received;
+    let unparsed_before = session
+        .unparsed_count
+        .saturating_sub(session.unparsed.len() as u64);
     let commands_before = session.commands.clone();
     // The folder list first: an action on a folder another client deleted or renamed then
     // fails with the reason (and is undone in the cache) instead of being retried for ever.
@@ -135,6 +141,8 @@ pub async fn sync_session(
             folder,
             report: &mut report,
             on_event: &mut *on_event,
+            uidnext_at_select: None,
+            arrived_since_select: 0,
         }
         .run()
         .await;
@@ -166,12 +174,20 @@ pub async fn sync_session(
         })
         .filter(|(_, n)| *n > 0)
         .collect();
+    let kept = session.unparsed.len() as u64;
     report.skipped.extend(
         session
             .unparsed
             .drain(..)
             .map(|raw| format!("unparseable response: {raw}")),
     );
+    let unparsed = session.unparsed_count.saturating_sub(unparsed_before);
+    if unparsed > kept {
+        report.skipped.push(format!(
+            "and {} more unparseable responses",
+            unparsed - kept
+        ));
+    }
     Ok(report)
 }
 
@@ -255,6 +271,10 @@ pub(super) struct FolderSync<'a> {
     pub(super) folder: &'a Folder,
     pub(super) report: &'a mut SyncReport,
     pub(super) on_event: &'a mut (dyn FnMut(Event) + Send),
+    /// The UIDNEXT the SELECT reported, and how many messages fetched this pass have a UID at
+    /// or above it (they arrived after the SELECT counted the folder).
+    pub(super) uidnext_at_select: Option<i64>,
+    pub(super) arrived_since_select: i64,
 }
 
 pub(super) fn protocol_error(what: impl std::fmt::Display) -> ProtocolError {
@@ -307,9 +327,11 @@ impl FolderSync<'_> {
         let mut failed: Option<EngineError> = None;
         let (codes, status) = {
             let mut flush = |changes: &mut Vec<crate::store::FlagUpdate>,
+                             vanished: &mut super::flags::RangeSet,
                              report: &mut SyncReport| {
                 let batch = std::mem::take(changes);
-                match super::flags::apply_changes(self.store, folder.id, batch, Vec::new()) {
+                let ranges = std::mem::take(vanished).into_vec();
+                match super::flags::apply_changes(self.store, folder.id, batch, ranges) {
                     Ok((flagged, removed)) => {
                         report.flag_changes += flagged;
                         report.expunged += removed;
@@ -330,6 +352,9 @@ impl FolderSync<'_> {
                             for (low, high) in super::flags::uid_ranges(&known_uids) {
                                 vanished.insert(low, high);
                             }
+                            if vanished.len() >= VANISHED_BATCH {
+                                flush(&mut changes, &mut vanished, report);
+                            }
                         }
                         Data::Fetch { .. } => {
                             if let Some(f) = fetch::from_data(data)
@@ -339,7 +364,7 @@ impl FolderSync<'_> {
                                 let modseq = f.modseq.and_then(|m| i64::try_from(m).ok());
                                 changes.push((i64::from(uid), bits, keywords, modseq));
                                 if changes.len() >= CHANGES_BATCH {
-                                    flush(&mut changes, report);
+                                    flush(&mut changes, &mut vanished, report);
                                 }
                             }
                         }
@@ -369,6 +394,7 @@ impl FolderSync<'_> {
                 _ => {}
             }
         }
+        self.uidnext_at_select = uidnext;
         let mut known = known;
         if let (Some(old), Some(new)) = (folder.uidvalidity, uidvalidity)
             && old != new
@@ -389,33 +415,44 @@ impl FolderSync<'_> {
                 if new_mail(next_known) {
                     self.fetch_new(next_known).await?;
                 }
-                self.check_count(exists).await?;
+                if self.account.sync_days.is_none() {
+                    self.check_count(exists).await?;
+                }
             }
             Some((_, next_known, since)) => {
                 if new_mail(next_known) {
                     self.fetch_new(next_known).await?;
                 }
                 self.changed_flags_since(since).await?;
-                let cached_total = self
-                    .store
-                    .find_folder(folder.account_id, &folder.path)?
-                    .total;
-                if i64::from(exists.unwrap_or(0)) != cached_total {
-                    // Something was expunged: only the full UID list tells what.
+                if self.account.sync_days.is_some() {
+                    // Only part of the folder is cached, so counts cannot show an expunge:
+                    // the UID list of what is cached can.
                     self.mirror_flags_and_expunges().await?;
+                } else {
+                    // An expunge shows as more cached than the server counts; the full UID
+                    // list then tells which.
+                    self.check_count(exists).await?;
                 }
-                self.check_count(exists).await?;
             }
-            None if exists.unwrap_or(0) > 0 => {
-                self.fetch_missing_headers().await?;
-                self.mirror_flags_and_expunges().await?;
-                self.store.set_backfill_complete(folder.id)?;
-            }
-            None => {
-                // An empty folder: everything cached is gone.
-                self.report.expunged += self.store.expunge_all(folder.id)?;
-                self.store.set_backfill_complete(folder.id)?;
-            }
+            None => match exists {
+                Some(0) => {
+                    // An empty folder: everything cached is gone.
+                    self.report.expunged += self.store.expunge_all(folder.id)?;
+                    self.store.set_backfill_complete(folder.id)?;
+                }
+                Some(_) => {
+                    self.fetch_missing_headers().await?;
+                    self.mirror_flags_and_expunges().await?;
+                    self.store.set_backfill_complete(folder.id)?;
+                }
+                None => {
+                    return Err(protocol_error(format!(
+                        "the server's answer to SELECT {} did not say how many messages it holds (EXISTS)",
+                        folder.path
+                    ))
+                    .into());
+                }
+            },
         }
         if self.account.download_bodies {
             self.download_bodies().await?;
@@ -432,20 +469,25 @@ impl FolderSync<'_> {
         Ok(())
     }
 
-    /// After an incremental pass: the cache must hold every message the SELECT counted except
-    /// those marked \Deleted (which count as gone). When it holds fewer (a server that
-    /// reported a bogus VANISHED, say), the next pass lists the folder in full and heals it.
-    /// Costs one small `UID SEARCH DELETED`, and only when the counts differ.
+    /// After an incremental pass of a folder cached whole: the cache must hold exactly the
+    /// messages the SELECT counted, less those marked \Deleted (which count as gone). More
+    /// cached means something was expunged that this pass did not hear of: the full UID list
+    /// tells which. Fewer (a server that reported a bogus VANISHED, say) makes the next pass
+    /// list the folder in full and heal it. Costs one small `UID SEARCH DELETED`, only when
+    /// the counts differ.
     async fn check_count(&mut self, exists: Option<u32>) -> Result<(), EngineError> {
-        let exists = i64::from(exists.unwrap_or(0));
-        let cached = self
-            .store
-            .find_folder(self.folder.account_id, &self.folder.path)?
-            .total;
-        if cached >= exists {
+        let Some(exists) = exists.map(|n| i64::from(n) + self.arrived_since_select) else {
+            return Ok(());
+        };
+        let cached = self.store.cached_count(self.folder.id)?;
+        if cached == exists {
             return Ok(());
         }
         let deleted = self.search(SearchKey::Deleted).await?.len() as i64;
+        if cached + deleted > exists {
+            self.mirror_flags_and_expunges().await?;
+        }
+        let cached = self.store.cached_count(self.folder.id)?;
         if cached + deleted < exists {
             self.report.skipped.push(format!(
                 "{}: {} of the server's {exists} messages are not cached; the next pass lists the folder in full",
@@ -488,8 +530,12 @@ impl FolderSync<'_> {
                     &format!("FETCH BODY in {}", self.folder.path),
                     body,
                     |data| {
+                        // Only the UIDs asked for, once each: a server cannot make this
+                        // batch hold more than 25 bodies.
                         if let Some(f) = fetch::from_data(data)
                             && let Some(uid) = f.uid
+                            && uids.binary_search(&uid).is_ok()
+                            && !bodies.contains_key(&i64::from(uid))
                             && let Some((_, _, raw)) =
                                 f.sections.into_iter().find(|(s, ..)| s.is_empty())
                         {

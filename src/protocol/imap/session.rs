@@ -8,7 +8,7 @@
 use std::borrow::Cow;
 
 use imap_codec::encode::{Encoder as _, Fragment};
-use imap_codec::fragmentizer::{DecodeMessageError, Fragmentizer};
+use imap_codec::fragmentizer::{DecodeMessageError, FragmentInfo, Fragmentizer};
 use imap_codec::imap_types::IntoStatic as _;
 use imap_codec::imap_types::auth::AuthMechanism;
 use imap_codec::imap_types::command::{Command, CommandBody};
@@ -36,6 +36,14 @@ const MAX_UNTAGGED_STATUS: usize = 10_000;
 /// Untagged data responses `run` collects for one command (streaming commands hand them on one
 /// by one instead).
 const MAX_COLLECTED: usize = 100_000;
+
+/// Bytes of untagged data `run` collects for one command, at most.
+const MAX_COLLECTED_BYTES: usize = 64 * 1024 * 1024;
+
+/// The longest response line (literals aside) that is decoded: a longer one (a VANISHED or
+/// SEARCH set of millions of ranges) is set aside unread, so its parse cannot take hundreds of
+/// megabytes. A SEARCH of a million UIDs is about 8 MB.
+const MAX_LINE_BYTES: usize = 16 * 1024 * 1024;
 
 /// Unparseable responses kept for the log (the rest are only counted).
 const MAX_UNPARSED_KEPT: usize = 100;
@@ -90,6 +98,11 @@ pub struct Session {
     read_timeout: std::time::Duration,
     /// How many commands of each kind were sent (e.g. "FETCH": 3), for statistics and tests.
     pub commands: std::collections::BTreeMap<&'static str, u32>,
+    /// The size of the last response read, and the bytes of its lines (literals aside).
+    last_size: usize,
+    last_line_bytes: usize,
+    /// While `run` collects: how many more bytes of data it may hold.
+    collect_budget: Option<usize>,
 }
 
 /// Why an IDLE ended.
@@ -151,6 +164,9 @@ impl Session {
             commands: std::collections::BTreeMap::new(),
             qresync: false,
             read_timeout: stall(),
+            last_size: 0,
+            last_line_bytes: 0,
+            collect_budget: None,
         };
         session.read_greeting().await?;
         if endpoint.security == Security::Starttls {
@@ -212,9 +228,18 @@ impl Session {
     async fn next_message(&mut self) -> Result<(), ProtocolError> {
         let mut since = std::time::Instant::now();
         let mut got = 0usize;
+        let mut line_bytes = 0usize;
         loop {
-            match self.fragments.progress() {
-                Some(_) if self.fragments.is_message_complete() => return Ok(()),
+            let fragment = self.fragments.progress();
+            if let Some(FragmentInfo::Line { start, end, .. }) = fragment {
+                line_bytes = line_bytes.saturating_add(end.saturating_sub(start));
+            }
+            match fragment {
+                Some(_) if self.fragments.is_message_complete() => {
+                    self.last_size = self.fragments.message_bytes().len();
+                    self.last_line_bytes = line_bytes;
+                    return Ok(());
+                }
                 Some(_) => continue,
                 None => {
                     got += self.fill().await?;
@@ -267,6 +292,16 @@ impl Session {
     pub async fn read_response(&mut self) -> Result<Response<'static>, ProtocolError> {
         loop {
             self.next_message().await?;
+            if self.last_line_bytes > MAX_LINE_BYTES {
+                self.unparsed_count += 1;
+                if self.unparsed.len() < MAX_UNPARSED_KEPT {
+                    self.unparsed.push(format!(
+                        "a response line of {} MB, set aside unread",
+                        self.last_line_bytes / (1024 * 1024)
+                    ));
+                }
+                continue;
+            }
             match self.fragments.decode_message(&ResponseCodec::default()) {
                 Ok(response) => return Ok(response.into_static()),
                 Err(DecodeMessageError::DecodingRemainder { message, .. }) => {
@@ -370,6 +405,7 @@ impl Session {
         let mut open = tags.len();
         let deadline = std::time::Instant::now() + crate::protocol::limits().command;
         let mut statuses = 0usize;
+        let mut answers = 0usize;
         while open > 0 {
             let response = self.read_response().await?;
             self.check_deadline("the pipelined commands", deadline)?;
@@ -383,7 +419,18 @@ impl Session {
                 }
             }
             match response {
-                Response::Data(data) => on_data(data),
+                Response::Data(data) => {
+                    answers += 1;
+                    if answers > MAX_COLLECTED {
+                        return Err(self.error(
+                            ErrorKind::Network,
+                            format!(
+                                "sent more than {MAX_COLLECTED} answers to the pipelined commands"
+                            ),
+                        ));
+                    }
+                    on_data(data)
+                }
                 Response::Status(Status::Tagged(t)) => {
                     if let Some(slot) = tags
                         .iter()
@@ -457,7 +504,21 @@ impl Session {
             let response = self.read_response().await?;
             self.check_deadline(name, deadline)?;
             match response {
-                Response::Data(data) => on_data(data),
+                Response::Data(data) => {
+                    if let Some(budget) = self.collect_budget {
+                        let Some(left) = budget.checked_sub(self.last_size) else {
+                            return Err(self.error(
+                                ErrorKind::Network,
+                                format!(
+                                    "answered {name} with more than {} MB; the connection was closed",
+                                    MAX_COLLECTED_BYTES / (1024 * 1024)
+                                ),
+                            ));
+                        };
+                        self.collect_budget = Some(left);
+                    }
+                    on_data(data)
+                }
                 Response::Status(Status::Tagged(t)) if t.tag == tag => {
                     if let Some(Code::Capability(caps)) = &t.body.code {
                         self.set_capabilities(caps.as_ref());
@@ -517,7 +578,8 @@ impl Session {
         let name = body.name();
         let mut data = Vec::new();
         let mut overflow = false;
-        let (codes, status) = self
+        self.collect_budget = Some(MAX_COLLECTED_BYTES);
+        let result = self
             .run_streaming(body, |d| {
                 if data.len() < MAX_COLLECTED {
                     data.push(d);
@@ -525,7 +587,9 @@ impl Session {
                     overflow = true;
                 }
             })
-            .await?;
+            .await;
+        self.collect_budget = None;
+        let (codes, status) = result?;
         if overflow {
             return Err(self.error(
                 ErrorKind::Protocol,
@@ -664,6 +728,9 @@ impl Session {
             commands,
             qresync: false,
             read_timeout: stall(),
+            last_size: 0,
+            last_line_bytes: 0,
+            collect_budget: None,
         };
         session.refresh_capabilities().await?;
         Ok(session)
