@@ -237,20 +237,20 @@ pub async fn handshake(
                     io |= err.is::<io::Error>();
                     source = err.source();
                 }
-                io
-            };
-            let about_trust = !network
-                && trust.pinned_sha256.is_none()
-                && [
-                    "certif",
-                    "verif",
-                    "trust",
-                    "principal name",
-                    "self signed",
-                    "self-signed",
+                // OpenSSL reports a peer that hung up mid-handshake without an I/O error.
+                let hung_up = [
+                    "eof",
+                    "reset",
+                    "broken pipe",
+                    "connection",
+                    "timed out",
+                    "closed",
                 ]
                 .iter()
                 .any(|w| text.contains(w));
+                io || (hung_up && !trust_words(&text))
+            };
+            let about_trust = !network && trust.pinned_sha256.is_none() && trust_words(&text);
             let fingerprint = if trust.pinned_sha256.is_none() && !network {
                 fingerprint_of(host, port).await
             } else {
@@ -288,6 +288,20 @@ pub async fn handshake(
         }
     }
     Ok(Stream::Tls(Box::new(tls)))
+}
+
+/// Whether a (lower-cased) TLS error message speaks of certificates and trust.
+fn trust_words(text: &str) -> bool {
+    [
+        "certif",
+        "verif",
+        "trust",
+        "principal name",
+        "self signed",
+        "self-signed",
+    ]
+    .iter()
+    .any(|w| text.contains(w))
 }
 
 /// Connects with implicit TLS.

@@ -24,10 +24,10 @@ impl LeasePurpose {
 }
 
 impl Store {
-    /// Takes (or renews) an account's lease for `holder` until `ttl` seconds from now. Returns
-    /// false when another holder has it. A lease is taken over only from a process that is
-    /// gone (`alive(pid)` is `Some(false)`), or, where that cannot be told (None), once it has
-    /// expired; never from a process known to run, which may be in the middle of a send.
+    /// Takes an account's lease for `holder` until `ttl` seconds from now. Returns false when
+    /// another holder has it. A lease is taken over only from a holder that is gone
+    /// (`alive(pid, holder)` is `Some(false)`), or, where that cannot be told (None), once it
+    /// has expired; never from one known to run, which may be in the middle of a send.
     pub fn take_lease(
         &self,
         account_id: i64,
@@ -35,7 +35,7 @@ impl Store {
         holder: &str,
         pid: u32,
         ttl: i64,
-        alive: &dyn Fn(u32) -> Option<bool>,
+        alive: &dyn Fn(u32, &str) -> Option<bool>,
     ) -> Result<bool> {
         self.write(|tx| {
             let current: Option<(String, i64, i64)> = tx
@@ -50,7 +50,9 @@ impl Store {
             let free = match current {
                 None => true,
                 Some((other, other_pid, expires_at)) => {
-                    let running = u32::try_from(other_pid).ok().and_then(alive);
+                    let running = u32::try_from(other_pid)
+                        .ok()
+                        .and_then(|pid| alive(pid, &other));
                     other == holder
                         || running == Some(false)
                         || (expires_at < now() && running.is_none())
@@ -68,6 +70,27 @@ impl Store {
                 .map_err(StoreError::sqlite("Take the lease"))?;
             }
             Ok(free)
+        })
+    }
+
+    /// Extends the lease `holder` has; false when it is not (or no longer) theirs. Never
+    /// creates one: a renewal that comes after the release must not bring the lease back.
+    pub fn renew_lease(
+        &self,
+        account_id: i64,
+        purpose: LeasePurpose,
+        holder: &str,
+        ttl: i64,
+    ) -> Result<bool> {
+        self.write(|tx| {
+            let renewed = tx
+                .execute(
+                    "UPDATE account_lease SET expires_at = ?4
+                     WHERE account_id = ?1 AND purpose = ?2 AND holder = ?3",
+                    params![account_id, purpose.as_str(), holder, now() + ttl],
+                )
+                .map_err(StoreError::sqlite("Renew the lease"))?;
+            Ok(renewed == 1)
         })
     }
 

@@ -390,8 +390,21 @@ impl Store {
                         |r| r.get(0),
                     )
                     .optional()
-                    .map_err(StoreError::sqlite("Read the moved message"))?
-                    .filter(|folder| landed_in.is_none_or(|target| target == *folder));
+                    .map_err(StoreError::sqlite("Read the moved message"))?;
+                if let (Some(now_in), Some(landed_in)) = (folder, landed_in)
+                    && now_in != landed_in
+                {
+                    // The user moved it on meanwhile (archived, then deleted): the next action
+                    // takes it from where this one put it, under this UID.
+                    tx.execute(
+                        "UPDATE pending_op SET uid = ?3, uidvalidity = coalesce(uidvalidity, ?4)
+                         WHERE message_id = ?1 AND folder_id = ?2 AND uid IS NULL
+                           AND state != 'failed'",
+                        params![message_id, landed_in, new_uid, uidvalidity],
+                    )
+                    .map_err(StoreError::sqlite("Give the UID to the next action"))?;
+                }
+                let folder = folder.filter(|folder| landed_in.is_none_or(|target| target == *folder));
                 if let Some(folder) = folder {
                     tx.execute(
                         "DELETE FROM message WHERE folder_id = ?1 AND uid = ?2 AND id != ?3",
@@ -586,8 +599,12 @@ impl Store {
                 ))
             };
             if let OpArgs::Append { .. } = args {
+                // An upload that was started may have reached the server: `running` makes the
+                // replay look for it there before uploading again.
                 tx.execute(
-                    "UPDATE pending_op SET state = 'queued', error = NULL WHERE id = ?1",
+                    "UPDATE pending_op SET state = CASE WHEN attempts > 0 THEN 'running' ELSE 'queued' END,
+                         error = NULL
+                     WHERE id = ?1",
                     [op_id],
                 )
                 .map_err(StoreError::sqlite("Queue the action again"))?;

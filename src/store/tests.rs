@@ -238,9 +238,9 @@ fn leases_pass_only_from_processes_that_are_gone() {
     let (_dir, store) = temp_store();
     let account = store.add_account(&settings("jo")).unwrap().id;
     let purpose = LeasePurpose::Outbox;
-    let running = |_: u32| Some(true);
-    let gone = |_: u32| Some(false);
-    let unknown = |_: u32| None;
+    let running = |_: u32, _: &str| Some(true);
+    let gone = |_: u32, _: &str| Some(false);
+    let unknown = |_: u32, _: &str| None;
     assert!(
         store
             .take_lease(account, purpose, "a", 10, 60, &running)
@@ -313,6 +313,16 @@ fn leases_pass_only_from_processes_that_are_gone() {
             .take_lease(account, purpose, "d", 13, 60, &running)
             .unwrap()
     );
+    // A renewal never brings back a lease that was released or taken by another.
+    assert!(store.renew_lease(account, purpose, "d", 60).unwrap());
+    store.release_lease(account, purpose, "d").unwrap();
+    assert!(!store.renew_lease(account, purpose, "d", 60).unwrap());
+    assert!(
+        store
+            .take_lease(account, purpose, "e", 14, 60, &running)
+            .unwrap()
+    );
+    assert!(!store.renew_lease(account, purpose, "d", 60).unwrap());
 }
 
 /// A message mail-parser cannot read is stored with an empty summary, and its raw bytes are

@@ -101,7 +101,21 @@ impl FolderSync<'_> {
             let Some(last) = cached.last().map(|(uid, ..)| *uid) else {
                 return Ok(());
             };
-            let set = SequenceSet::try_from(format!("{}:{last}", after + 1).as_str())
+            // The cached UIDs of this slice: with a sync window the range between them can hold
+            // many messages that are not cached, and need not be asked for.
+            let uids: Vec<u32> = cached
+                .iter()
+                .filter_map(|(uid, ..)| u32::try_from(*uid).ok())
+                .collect();
+            // (A scattered set would make a command line longer than servers take: then the
+            // range, filtered below.)
+            let listed = super::sync::uid_set(&uids);
+            let listed = if listed.len() <= 8 * 1024 {
+                listed
+            } else {
+                format!("{}:{last}", after + 1)
+            };
+            let set = SequenceSet::try_from(listed.as_str())
                 .map_err(|e| protocol_error(format!("cannot build a UID set: {e}")))?;
             let body = CommandBody::fetch(set, fetch::flag_items(false), true)
                 .map_err(|e| protocol_error(format!("cannot build FETCH: {e:?}")))?;
@@ -109,10 +123,10 @@ impl FolderSync<'_> {
             let mut server: HashMap<i64, (i64, String)> = HashMap::with_capacity(cached.len());
             self.session
                 .run_streaming_ok(&format!("FETCH FLAGS in {}", folder.path), body, |data| {
-                    // Only the slice asked for: at most MIRROR_SLICE answers are kept.
+                    // Only the UIDs asked for: at most MIRROR_SLICE answers are kept.
                     if let Some(f) = fetch::from_data(data)
                         && let (Some(uid), Some(flags)) = (f.uid, f.flags)
-                        && (after + 1..=last).contains(&i64::from(uid))
+                        && uids.binary_search(&uid).is_ok()
                     {
                         server.insert(i64::from(uid), flag::from_names(&flags));
                     }

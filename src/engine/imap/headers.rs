@@ -106,9 +106,19 @@ impl FolderSync<'_> {
     }
 
     /// `UID SEARCH key`, the UIDs found.
+    /// An answer that could not be read (too long, or malformed) is an error: taken for "no
+    /// such UIDs", it would make the folder look empty or complete.
     pub(super) async fn search(&mut self, key: SearchKey<'_>) -> Result<Vec<u32>, EngineError> {
         let search = CommandBody::search(None, Vec1::from(key), true);
+        let set_aside = self.session.unparsed_count;
         let done = self.session.run_ok("UID SEARCH", search).await?;
+        if self.session.unparsed_count > set_aside {
+            return Err(protocol_error(format!(
+                "the server's answer to UID SEARCH in {} could not be read",
+                self.folder.path
+            ))
+            .into());
+        }
         Ok(done
             .data
             .iter()

@@ -325,6 +325,7 @@ impl FolderSync<'_> {
         let mut vanished = super::flags::RangeSet::default();
         let mut exists = None;
         let mut failed: Option<EngineError> = None;
+        let set_aside = self.session.unparsed_count;
         let (codes, status) = {
             let mut flush = |changes: &mut Vec<crate::store::FlagUpdate>,
                              vanished: &mut super::flags::RangeSet,
@@ -351,9 +352,9 @@ impl FolderSync<'_> {
                         Data::Vanished { known_uids, .. } => {
                             for (low, high) in super::flags::uid_ranges(&known_uids) {
                                 vanished.insert(low, high);
-                            }
-                            if vanished.len() >= VANISHED_BATCH {
-                                flush(&mut changes, &mut vanished, report);
+                                if vanished.len() >= VANISHED_BATCH {
+                                    flush(&mut changes, &mut vanished, report);
+                                }
                             }
                         }
                         Data::Fetch { .. } => {
@@ -375,6 +376,15 @@ impl FolderSync<'_> {
         };
         if let Some(e) = failed {
             return Err(e);
+        }
+        if known.is_some() && self.qresync && self.session.unparsed_count > set_aside {
+            // A change the server reported could not be read: recording this HIGHESTMODSEQ
+            // would lose it for good, so the folder fails this pass and is asked again.
+            return Err(protocol_error(format!(
+                "part of the server's answer to SELECT {} could not be read",
+                folder.path
+            ))
+            .into());
         }
         if status.body.kind != imap_codec::imap_types::response::StatusKind::Ok {
             return Err(ProtocolError::new(
@@ -416,7 +426,7 @@ impl FolderSync<'_> {
                     self.fetch_new(next_known).await?;
                 }
                 if self.account.sync_days.is_none() {
-                    self.check_count(exists).await?;
+                    self.check_count(exists, false).await?;
                 }
             }
             Some((_, next_known, since)) => {
@@ -431,7 +441,7 @@ impl FolderSync<'_> {
                 } else {
                     // An expunge shows as more cached than the server counts; the full UID
                     // list then tells which.
-                    self.check_count(exists).await?;
+                    self.check_count(exists, true).await?;
                 }
             }
             None => match exists {
@@ -475,12 +485,19 @@ impl FolderSync<'_> {
     /// tells which. Fewer (a server that reported a bogus VANISHED, say) makes the next pass
     /// list the folder in full and heal it. Costs one small `UID SEARCH DELETED`, only when
     /// the counts differ.
-    async fn check_count(&mut self, exists: Option<u32>) -> Result<(), EngineError> {
+    ///
+    /// `thorough`: count the \Deleted ones even when the totals agree (the CONDSTORE-only path,
+    /// which has no VANISHED: an expunge and a message marked \Deleted could cancel out).
+    async fn check_count(
+        &mut self,
+        exists: Option<u32>,
+        thorough: bool,
+    ) -> Result<(), EngineError> {
         let Some(exists) = exists.map(|n| i64::from(n) + self.arrived_since_select) else {
             return Ok(());
         };
         let cached = self.store.cached_count(self.folder.id)?;
-        if cached == exists {
+        if cached == exists && !thorough {
             return Ok(());
         }
         let deleted = self.search(SearchKey::Deleted).await?.len() as i64;

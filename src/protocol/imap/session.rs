@@ -40,10 +40,10 @@ const MAX_COLLECTED: usize = 100_000;
 /// Bytes of untagged data `run` collects for one command, at most.
 const MAX_COLLECTED_BYTES: usize = 64 * 1024 * 1024;
 
-/// The longest response line (literals aside) that is decoded: a longer one (a VANISHED or
-/// SEARCH set of millions of ranges) is set aside unread, so its parse cannot take hundreds of
-/// megabytes. A SEARCH of a million UIDs is about 8 MB.
-const MAX_LINE_BYTES: usize = 16 * 1024 * 1024;
+/// The longest response line (literals aside) that is decoded: a longer one (a VANISHED set of
+/// millions of ranges) is set aside unread, so its parse cannot take hundreds of megabytes. A
+/// SEARCH of a million UIDs is about 8 MB, so folders of about 3.5 million messages fit.
+const MAX_LINE_BYTES: usize = 32 * 1024 * 1024;
 
 /// Unparseable responses kept for the log (the rest are only counted).
 const MAX_UNPARSED_KEPT: usize = 100;
@@ -468,8 +468,9 @@ impl Session {
             match self.read_response().await? {
                 Response::CommandContinuationRequest(_) => return Ok(()),
                 Response::Status(Status::Tagged(t)) if t.tag == *tag => {
+                    // The command is over (the rest was never sent): the session is in step.
                     return Err(self.error(
-                        ErrorKind::Protocol,
+                        ErrorKind::Refused,
                         format!("refused a command: {}", t.body.text),
                     ));
                 }
@@ -483,7 +484,7 @@ impl Session {
             }
         }
         Err(self.error(
-            ErrorKind::Protocol,
+            ErrorKind::Network,
             "never asked for the rest of a command; the connection was closed",
         ))
     }
