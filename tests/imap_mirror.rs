@@ -873,3 +873,41 @@ fn offline_autosaves_replace_the_queued_upload() {
             && !texts.iter().any(|t| t.contains("version 4"))
     );
 }
+
+/// Moved to Trash and then deleted for good there before the move reached the server: the
+/// original is deleted for good where it still is, and nothing fails.
+#[test]
+fn a_move_then_a_delete_for_good_while_offline_deletes_the_original() {
+    let servers = MailServers::start();
+    let bob = &servers.bob;
+    corpus::fill_maildir(bob, "INBOX", 6, 51);
+    let data = servers.dir().join("tern-data");
+    support::cli::add_imap_account(&servers, &data, bob, servers.ports.imaps, &[]);
+    ok(tern(&data, &["sync"]));
+    let id = id_of(&data, "INBOX", 2);
+    ok(tern(&data, &["delete", &id, "--offline"]));
+    ok(tern(&data, &["delete", &id, "--offline"]));
+    append(
+        &servers,
+        bob,
+        "Trash",
+        "phone-trash",
+        "Carol <carol@example.test>",
+    );
+    ok(tern(&data, &["sync"]));
+    let store = tern::store::Store::open_dir(&data).unwrap();
+    let account = store.find_account("bob").unwrap();
+    assert!(
+        store.pending_ops(account.id).unwrap().is_empty(),
+        "{:?}",
+        store.pending_ops(account.id).unwrap()
+    );
+    assert!(!mailbox::server_flags(&servers, bob, "INBOX").contains_key(&2));
+    assert_mirrors(
+        &servers,
+        bob,
+        &data,
+        &["INBOX", "Trash"],
+        "after move and delete",
+    );
+}

@@ -34,43 +34,70 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-/// Who process `pid` is, on Linux: the boot id and its start time (so a pid reused after a
-/// crash or a reboot is not taken for the holder). None elsewhere, or when it has exited (or
-/// is a zombie).
-fn process_identity(pid: u32) -> Option<String> {
+/// What `/proc` says of a process.
+enum Proc {
+    /// It has exited (or is a zombie).
+    Gone,
+    /// It runs: its boot id and start time (fixed for its life, so a pid reused after a crash
+    /// or a reboot is not taken for it).
+    Runs(String),
+    /// Cannot tell (not Linux, or /proc could not be read).
+    Unknown,
+}
+
+fn proc_state(pid: u32) -> Proc {
     if !cfg!(target_os = "linux") {
-        return None;
+        return Proc::Unknown;
     }
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // After the command name, in parentheses (which may itself hold spaces and parentheses).
-    let rest = stat.rsplit_once(')')?.1;
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    // Field 3 is the state, field 22 the start time (the first after ")" is field 3).
-    let state = *fields.first()?;
-    if state == "Z" || state == "X" {
-        return None;
+    let stat = match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(stat) => stat,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Proc::Gone,
+        Err(_) => return Proc::Unknown,
+    };
+    match parse_stat(&stat) {
+        Some((state, _)) if state == "Z" || state == "X" => Proc::Gone,
+        Some((_, start)) => match std::fs::read_to_string("/proc/sys/kernel/random/boot_id") {
+            Ok(boot) => Proc::Runs(format!("{}.{start}", boot.trim())),
+            Err(_) => Proc::Unknown,
+        },
+        None => Proc::Unknown,
     }
-    let start = *fields.get(19)?;
-    let boot = std::fs::read_to_string("/proc/sys/kernel/random/boot_id").ok()?;
-    Some(format!("{}.{start}", boot.trim()))
+}
+
+/// The state (field 3) and start time (field 22) of a `/proc/<pid>/stat` line. They follow the
+/// command name in parentheses, which may itself hold spaces and parentheses.
+fn parse_stat(stat: &str) -> Option<(&str, &str)> {
+    let (_, rest) = stat.rsplit_once(')')?;
+    let mut fields = rest.split_whitespace();
+    let state = fields.next()?;
+    let start = fields.nth(18)?;
+    Some((state, start))
+}
+
+/// This process's identity, as holder names carry it ("" where it cannot be told).
+fn own_identity() -> &'static str {
+    static OWN: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    OWN.get_or_init(|| match proc_state(std::process::id()) {
+        Proc::Runs(identity) => identity,
+        Proc::Gone | Proc::Unknown => String::new(),
+    })
 }
 
 /// Whether the holder `holder` (of process `pid`) still runs: `Some` where Tern can tell.
 fn holder_alive(pid: u32, holder: &str) -> Option<bool> {
     if pid == std::process::id() {
-        return Some(lock(live()).contains(holder));
+        // This process, if the name says so (the same pid in another container is not).
+        let ours =
+            !own_identity().is_empty() && holder.starts_with(&format!("{pid}-{}-", own_identity()));
+        return ours.then(|| lock(live()).contains(holder));
     }
-    if !cfg!(target_os = "linux") {
-        return None;
-    }
-    match process_identity(pid) {
-        // Gone (or a zombie).
-        None => Some(false),
+    match proc_state(pid) {
+        Proc::Gone => Some(false),
         // The same process as the one that took it: it runs.
-        Some(identity) if holder.starts_with(&format!("{pid}-{identity}-")) => Some(true),
-        // The pid belongs to another process now, or the holder recorded no identity (another
-        // pid namespace, say): only the expiry can tell.
-        Some(_) => None,
+        Proc::Runs(identity) if holder.starts_with(&format!("{pid}-{identity}-")) => Some(true),
+        // The pid belongs to another process now, the holder recorded no identity (another
+        // pid namespace, another system), or /proc cannot tell: only the expiry can.
+        Proc::Runs(_) | Proc::Unknown => None,
     }
 }
 
@@ -83,9 +110,7 @@ fn unique_holder() -> String {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.subsec_nanos())
         .unwrap_or(0);
-    let pid = std::process::id();
-    let identity = process_identity(pid).unwrap_or_default();
-    format!("{pid}-{identity}-{nanos}.{n}")
+    format!("{}-{}-{nanos}.{n}", std::process::id(), own_identity())
 }
 
 /// One account's lease for one purpose, held by this process until dropped.
@@ -161,10 +186,41 @@ impl Drop for Lease {
             keeper.abort();
         }
         // No longer live: even a lease left behind (a failed release) passes at once to the
-        // next holder of this process, and, by its expiry or pid, to other processes.
+        // next holder of this process, and to other processes once it is long expired.
         lock(live()).remove(&self.holder);
         let _ = self
             .store
             .release_lease(self.account, self.purpose, &self.holder);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stat_lines_are_read_after_the_command_name() {
+        let line = "4242 (odd) (name) S 1 4242 4242 0 -1 4194560 100 0 0 0 5 3 0 0 20 0 1 0 987654 1000 10";
+        assert_eq!(parse_stat(line), Some(("S", "987654")));
+        assert_eq!(parse_stat("1 (x) Z"), None);
+        assert_eq!(parse_stat("garbage"), None);
+    }
+
+    #[test]
+    fn holders_of_this_process_are_known_by_name() {
+        let pid = std::process::id();
+        let holder = unique_holder();
+        if cfg!(target_os = "linux") {
+            assert_eq!(holder_alive(pid, &holder), Some(false), "not live yet");
+            lock(live()).insert(holder.clone());
+            assert_eq!(holder_alive(pid, &holder), Some(true));
+            lock(live()).remove(&holder);
+            // The same pid with another identity (another container): cannot tell.
+            assert_eq!(holder_alive(pid, &format!("{pid}-other.1-0.0")), None);
+            // A process that does not exist.
+            assert_eq!(holder_alive(u32::MAX - 7, "x"), Some(false));
+        } else {
+            assert_eq!(holder_alive(pid, &holder), None);
+        }
     }
 }

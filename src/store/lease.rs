@@ -27,7 +27,8 @@ impl Store {
     /// Takes an account's lease for `holder` until `ttl` seconds from now. Returns false when
     /// another holder has it. A lease is taken over only from a holder that is gone
     /// (`alive(pid, holder)` is `Some(false)`), or, where that cannot be told (None), once it
-    /// has expired; never from one known to run, which may be in the middle of a send.
+    /// has expired; from one known to run (which may be in the middle of a send, renewing the
+    /// lease as it goes) only once it is three lifetimes past its expiry: left behind.
     pub fn take_lease(
         &self,
         account_id: i64,
@@ -53,9 +54,14 @@ impl Store {
                     let running = u32::try_from(other_pid)
                         .ok()
                         .and_then(|pid| alive(pid, &other));
+                    // Its holder renews it every quarter of its life while it works: long
+                    // past its expiry it was left behind (a release that failed), whatever the
+                    // process is doing now.
+                    let abandoned = expires_at + 3 * ttl.max(1) < now();
                     other == holder
                         || running == Some(false)
                         || (expires_at < now() && running.is_none())
+                        || abandoned
                 }
             };
             if free {

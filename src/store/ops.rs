@@ -223,15 +223,44 @@ impl Store {
     /// already have reached the server, `running`, is not cancelled this way.)
     pub fn queue_expunge(&self, message_id: i64) -> Result<()> {
         self.write(|tx| {
+            // A message waiting to reach this folder (uid NULL) is not here on the server yet:
+            // deleting it for good cancels or redirects what was queued for it.
+            let waiting = "EXISTS (SELECT 1 FROM message WHERE id = ?1 AND uid IS NULL)";
+            // An upload not sent yet: nothing to delete on the server.
             let cancelled = tx
                 .execute(
-                    "DELETE FROM pending_op WHERE message_id = ?1 AND kind = 'append'
-                       AND state != 'running'
-                       AND EXISTS (SELECT 1 FROM message WHERE id = ?1 AND uid IS NULL)",
+                    &format!(
+                        "DELETE FROM pending_op WHERE message_id = ?1 AND kind = 'append'
+                           AND state = 'queued' AND {waiting}"
+                    ),
                     [message_id],
                 )
                 .map_err(StoreError::sqlite("Cancel the queued upload"))?;
-            if cancelled == 0 {
+            // A copy not made yet: it is not made.
+            let cancelled = cancelled
+                + tx.execute(
+                    &format!(
+                        "DELETE FROM pending_op WHERE kind = 'copy' AND state = 'queued'
+                           AND json_extract(args, '$.copy') = ?1 AND {waiting}"
+                    ),
+                    [message_id],
+                )
+                .map_err(StoreError::sqlite("Cancel the queued copy"))?;
+            // A move not made yet (archived, then deleted for good): the original is deleted
+            // for good where it still is.
+            let expunge = serde_json::to_string(&OpArgs::Expunge)
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            let redirected = tx
+                .execute(
+                    &format!(
+                        "UPDATE pending_op SET kind = 'expunge', args = ?2
+                         WHERE message_id = ?1 AND kind = 'move' AND state = 'queued'
+                           AND uid IS NOT NULL AND {waiting}"
+                    ),
+                    params![message_id, expunge],
+                )
+                .map_err(StoreError::sqlite("Turn the move into a delete"))?;
+            if cancelled + redirected == 0 {
                 self.queue(tx, message_id, &OpArgs::Expunge)?;
             }
             tx.execute("DELETE FROM message WHERE id = ?1", [message_id])
@@ -599,12 +628,10 @@ impl Store {
                 ))
             };
             if let OpArgs::Append { .. } = args {
-                // An upload that was started may have reached the server: `running` makes the
-                // replay look for it there before uploading again.
+                // An upload fails only when the server refused it (a crash mid-upload leaves it
+                // `running`, not failed): it is not on the server, and goes again.
                 tx.execute(
-                    "UPDATE pending_op SET state = CASE WHEN attempts > 0 THEN 'running' ELSE 'queued' END,
-                         error = NULL
-                     WHERE id = ?1",
+                    "UPDATE pending_op SET state = 'queued', error = NULL WHERE id = ?1",
                     [op_id],
                 )
                 .map_err(StoreError::sqlite("Queue the action again"))?;

@@ -230,9 +230,9 @@ fn accounts_round_trip_and_names_are_unique() {
     ));
 }
 
-/// A lease is never taken from a process known to run (it may be mid-send, however long that
-/// takes); it is taken from one known to be gone at once, and, where that cannot be told, once
-/// it has expired.
+/// A lease is never taken from a holder known to run (it may be mid-send, however long that
+/// takes) unless it was left behind long ago; it is taken from one known to be gone at once,
+/// and, where that cannot be told, once it has expired. A renewal never brings one back.
 #[test]
 fn leases_pass_only_from_processes_that_are_gone() {
     let (_dir, store) = temp_store();
@@ -323,6 +323,27 @@ fn leases_pass_only_from_processes_that_are_gone() {
             .unwrap()
     );
     assert!(!store.renew_lease(account, purpose, "d", 60).unwrap());
+    // Expired, but its holder runs: not taken; three lifetimes past it (left behind): taken.
+    assert!(
+        store
+            .take_lease(account, purpose, "f", 15, -5, &gone)
+            .unwrap()
+    );
+    assert!(
+        !store
+            .take_lease(account, purpose, "g", 16, 60, &running)
+            .unwrap()
+    );
+    assert!(
+        store
+            .take_lease(account, purpose, "f", 15, -200, &running)
+            .unwrap()
+    );
+    assert!(
+        store
+            .take_lease(account, purpose, "g", 16, 60, &running)
+            .unwrap()
+    );
 }
 
 /// A message mail-parser cannot read is stored with an empty summary, and its raw bytes are

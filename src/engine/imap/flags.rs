@@ -60,6 +60,7 @@ impl FolderSync<'_> {
             }
             Err(e) => failed = Some(e),
         };
+        let set_aside = self.session.unparsed_count;
         self.session
             .run_streaming_ok(
                 &format!("FETCH CHANGEDSINCE in {}", self.folder.path),
@@ -85,6 +86,16 @@ impl FolderSync<'_> {
         flush(&mut changes);
         if let Some(e) = failed {
             return Err(e);
+        }
+        if self.session.unparsed_count > set_aside {
+            // A change that could not be read would be lost once this HIGHESTMODSEQ is
+            // recorded: the next pass compares the whole folder instead.
+            self.store.request_full_resync(folder_id)?;
+            return Err(protocol_error(format!(
+                "part of the server's answer to FETCH CHANGEDSINCE in {} could not be read; the next pass compares the whole folder",
+                self.folder.path
+            ))
+            .into());
         }
         self.report.flag_changes += totals.0;
         self.report.expunged += totals.1;

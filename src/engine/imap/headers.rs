@@ -109,24 +109,35 @@ impl FolderSync<'_> {
     /// An answer that could not be read (too long, or malformed) is an error: taken for "no
     /// such UIDs", it would make the folder look empty or complete.
     pub(super) async fn search(&mut self, key: SearchKey<'_>) -> Result<Vec<u32>, EngineError> {
+        self.search_lenient(key).await?.ok_or_else(|| {
+            protocol_error(format!(
+                "the server's answer to UID SEARCH in {} could not be read",
+                self.folder.path
+            ))
+            .into()
+        })
+    }
+
+    /// `UID SEARCH key`; None when an answer was set aside as unreadable meanwhile.
+    pub(super) async fn search_lenient(
+        &mut self,
+        key: SearchKey<'_>,
+    ) -> Result<Option<Vec<u32>>, EngineError> {
         let search = CommandBody::search(None, Vec1::from(key), true);
         let set_aside = self.session.unparsed_count;
         let done = self.session.run_ok("UID SEARCH", search).await?;
         if self.session.unparsed_count > set_aside {
-            return Err(protocol_error(format!(
-                "the server's answer to UID SEARCH in {} could not be read",
-                self.folder.path
-            ))
-            .into());
+            return Ok(None);
         }
-        Ok(done
-            .data
-            .iter()
-            .flat_map(|d| match d {
-                Data::Search(uids, ..) => uids.iter().map(|u| u.get()).collect(),
-                _ => Vec::new(),
-            })
-            .collect())
+        Ok(Some(
+            done.data
+                .iter()
+                .flat_map(|d| match d {
+                    Data::Search(uids, ..) => uids.iter().map(|u| u.get()).collect(),
+                    _ => Vec::new(),
+                })
+                .collect(),
+        ))
     }
 
     /// `UID FETCH <sorted UIDs> items`: the answers that could be parsed, one per asked UID

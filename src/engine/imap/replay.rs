@@ -642,9 +642,14 @@ async fn append(
         }
         _ => None,
     });
+    // The message is on the server now: a failure to learn its UID must not fail the upload
+    // (tried again, it would be stored twice); the folder's next pass adopts the row.
     let uid = match uid {
         Some(uid) => Some(uid),
-        None => find_by_message_id(session, folder, header_id).await?,
+        None => find_by_message_id(session, folder, header_id)
+            .await
+            .ok()
+            .flatten(),
     };
     Ok(Outcome::Done(uid.map(|(uid, uidvalidity)| Landed {
         message_id: row,

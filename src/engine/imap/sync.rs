@@ -379,9 +379,11 @@ impl FolderSync<'_> {
         }
         if known.is_some() && self.qresync && self.session.unparsed_count > set_aside {
             // A change the server reported could not be read: recording this HIGHESTMODSEQ
-            // would lose it for good, so the folder fails this pass and is asked again.
+            // would lose it for good. The folder fails this pass, and the next one compares
+            // the whole folder instead (which copes with lines it cannot read).
+            self.store.request_full_resync(folder.id)?;
             return Err(protocol_error(format!(
-                "part of the server's answer to SELECT {} could not be read",
+                "part of the server's answer to SELECT {} could not be read; the next pass compares the whole folder",
                 folder.path
             ))
             .into());
@@ -500,7 +502,15 @@ impl FolderSync<'_> {
         if cached == exists && !thorough {
             return Ok(());
         }
-        let deleted = self.search(SearchKey::Deleted).await?.len() as i64;
+        // Advisory: an answer that cannot be read only skips the check this pass.
+        let Some(deleted) = self.search_lenient(SearchKey::Deleted).await? else {
+            self.report.skipped.push(format!(
+                "{}: the count check was skipped (the server's answer could not be read)",
+                self.folder.path
+            ));
+            return Ok(());
+        };
+        let deleted = deleted.len() as i64;
         if cached + deleted > exists {
             self.mirror_flags_and_expunges().await?;
         }
