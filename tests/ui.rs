@@ -149,7 +149,13 @@ fn the_three_panes_show_the_synced_mailbox_and_open_a_message() {
          expect \"▫ 2026\"\n\
          press \"Project note 4\"\n\
          release \"▤ Archive\"\n\
-         expect \"Projects — 4 messages\"\n";
+         expect \"Projects — 4 messages\"\n\
+         click \"⚠ Junk\"\n\
+         click right \"⚠ Junk\"\n\
+         click \"Delete folder\"\n\
+         expect \"Delete Junk: it is the account's junk folder?\"\n\
+         click \"Cancel\"\n\
+         expect \"⚠ Junk\"\n";
     std::fs::write(flows.join("flows.ice"), flow).unwrap();
     iced_test::run(tern::ui::application(data.clone()), &flows)
         .unwrap_or_else(|e| panic!("{e:?}\n{flow}"));

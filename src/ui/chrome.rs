@@ -211,9 +211,11 @@ pub fn status_bar(state: &State) -> Element<'_, Message> {
     if !state.status.is_empty() {
         items = items.push(text(state.status.clone()).style(theme::danger));
     }
-    container(items)
+    // One line high, whatever the panes above do.
+    container(items.height(Length::Shrink))
         .padding([4, 8])
         .width(Length::Fill)
+        .height(Length::Shrink)
         .style(theme::status_bar)
         .into()
 }

@@ -785,7 +785,9 @@ fn screen(state: &State) -> Element<'_, Message> {
     .spacing(1)
     .style(theme::panes)
     .height(Length::Fill);
-    let panes = container(panes).style(theme::pane_gaps);
+    let panes = container(panes)
+        .style(theme::pane_gaps)
+        .height(Length::Fill);
     column![
         chrome::toolbar(state),
         rule::horizontal(1),

@@ -188,7 +188,7 @@ fn folder_menu(state: &State) -> Element<'_, Message> {
             text_input("New name", &state.menu_name).on_input(Message::MenuName),
             item("New subfolder", FolderCommand::NewSubfolder),
             item("Rename", FolderCommand::Rename),
-            item("Delete", FolderCommand::Delete),
+            item("Delete folder", FolderCommand::Delete),
             item("Mark all read", FolderCommand::MarkAllRead),
             item("Close", FolderCommand::Close),
         ]
