@@ -235,6 +235,24 @@ fn mail_cannot_drive_the_terminal_and_removal_names_what_is_lost() {
         "JSON keeps the field as it is, escaped by the encoder"
     );
 
+    // The command the keyring error names exists, and refuses an empty password.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tern"))
+        .arg("--data-dir")
+        .arg(dir.path())
+        .args(["account", "password", "work"])
+        .stdin(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdin.take());
+    let out = child.wait_with_output().unwrap();
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("no password given"),
+        "{}",
+        stderr(&out)
+    );
+
     // The message exists only here (never uploaded), and one upload is queued.
     let out = tern(dir.path(), &["account", "remove", "work"]);
     assert!(!out.status.success());
