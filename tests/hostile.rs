@@ -190,13 +190,7 @@ fn a_server_that_stops_reading_during_data_is_cut_off() {
         support::fake_smtp::start(vec![support::fake_smtp::AfterDot::StopReadingAtData]);
     let data = servers.dir().join("alice-data");
     support::cli::add_imap_account(&servers, &data, &servers.alice, servers.ports.imaps, &[]);
-    rusqlite::Connection::open(data.join("tern.db"))
-        .unwrap()
-        .execute(
-            "UPDATE account SET outgoing_port = ?1, outgoing_security = 'plain'",
-            [port],
-        )
-        .unwrap();
+    support::cli::use_plain_smtp(&data, port);
     // Far more than the loopback socket buffers hold.
     let big = servers.dir().join("big.bin");
     std::fs::write(&big, vec![b'x'; 40 * 1024 * 1024]).unwrap();

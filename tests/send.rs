@@ -418,12 +418,7 @@ fn with_the_server_down_the_message_waits_and_goes_out_when_it_is_back() {
 fn alice_with_fake_smtp(servers: &MailServers, port: u16) -> std::path::PathBuf {
     let data = servers.dir().join("alice-data");
     add_imap_account(servers, &data, &servers.alice, servers.ports.imaps, &[]);
-    let db = rusqlite::Connection::open(data.join("tern.db")).unwrap();
-    db.execute(
-        "UPDATE account SET outgoing_port = ?1, outgoing_security = 'plain'",
-        [port],
-    )
-    .unwrap();
+    support::cli::use_plain_smtp(&data, port);
     data
 }
 
@@ -891,13 +886,7 @@ fn forwards_mark_the_original_and_relaying_without_login_is_refused_clearly() {
     assert_eq!(mailbox::count(&servers, bob, "Sent"), 0);
 
     // The MX port offers no AUTH: a recipient elsewhere is refused as relaying, clearly.
-    rusqlite::Connection::open(alice_data.join("tern.db"))
-        .unwrap()
-        .execute(
-            "UPDATE account SET outgoing_port = ?1, outgoing_security = 'plain'",
-            [servers.ports.smtp],
-        )
-        .unwrap();
+    support::cli::use_plain_smtp(&alice_data, servers.ports.smtp);
     let out = tern_in(
         &alice_data,
         &[

@@ -144,13 +144,7 @@ fn a_slow_send_keeps_its_lease_and_no_one_else_touches_it() {
     let (smtp, log) = support::fake_smtp::start(vec![support::fake_smtp::AfterDot::Delay(6)]);
     let data = servers.dir().join("alice-data");
     add_imap_account(&servers, &data, alice, servers.ports.imaps, &[]);
-    rusqlite::Connection::open(data.join("tern.db"))
-        .unwrap()
-        .execute(
-            "UPDATE account SET outgoing_port = ?1, outgoing_security = 'plain'",
-            [smtp],
-        )
-        .unwrap();
+    support::cli::use_plain_smtp(&data, smtp);
     let store = tern::store::Store::open_dir(&data).unwrap();
     let account = store.find_account("alice").unwrap();
     let draft = tern::mail::compose::Draft {

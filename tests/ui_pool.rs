@@ -180,13 +180,7 @@ fn saving_settings_mid_send_lets_the_message_finish() {
     let (smtp, log) = support::fake_smtp::start(vec![support::fake_smtp::AfterDot::Delay(4)]);
     let data = servers.dir().join("alice-data");
     add_imap_account(&servers, &data, alice, servers.ports.imaps, &[]);
-    rusqlite::Connection::open(data.join("tern.db"))
-        .unwrap()
-        .execute(
-            "UPDATE account SET outgoing_port = ?1, outgoing_security = 'plain'",
-            [smtp],
-        )
-        .unwrap();
+    support::cli::use_plain_smtp(&data, smtp);
     let out = tern(&data, &["sync"]);
     assert!(
         out.status.success(),

@@ -130,3 +130,15 @@ pub fn add_plain_imap_account(servers: &MailServers, data: &Path, user: &User, i
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// Points the (only) account in `data` at a plain SMTP server on 127.0.0.1:`port` (a scripted
+/// one, or Postfix's MX-style port).
+pub fn use_plain_smtp(data: &Path, port: u16) {
+    rusqlite::Connection::open(data.join("tern.db"))
+        .unwrap()
+        .execute(
+            "UPDATE account SET outgoing_port = ?1, outgoing_security = 'plain'",
+            [port],
+        )
+        .unwrap();
+}
