@@ -4,6 +4,7 @@
 //! whose kinds the engine branches on.
 
 pub mod imap;
+pub mod pop3;
 pub mod smtp;
 pub mod tls;
 

@@ -1,0 +1,458 @@
+//! POP3 client: RFC 1939 (USER/PASS, APOP, STAT, LIST, UIDL, TOP, RETR, DELE, NOOP, RSET, QUIT),
+//! RFC 2449 (CAPA, PIPELINING), RFC 2595 (STLS) and RFC 5034 (AUTH PLAIN), over implicit TLS,
+//! STLS or plain TCP. Written here rather than taken from crates.io: the crates there buffer
+//! whole responses as strings (not byte-exact for 8-bit mail), have no size or time limits,
+//! and do not pipeline.
+//!
+//! Multi-line responses are read byte-exact and dot-unstuffed as they stream (`reply::Unstuffer`),
+//! so a large message is held once, by whoever receives it. Every read and write has the stall
+//! limit (`protocol::limits`), every response a size limit and a deadline. A STLS the server
+//! does not offer is an error, never a plaintext fallback; certificates are checked as for IMAP.
+//! DELE takes effect only when QUIT succeeds (the UPDATE state): `quit` says whether it did.
+
+pub mod reply;
+
+use std::time::Instant;
+
+use base64::Engine as _;
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+
+use crate::account::Security;
+use crate::account::credentials::Secret;
+use crate::protocol::tls::{self, Stream};
+use crate::protocol::{Endpoint, ErrorKind, ProtocolError, limits};
+pub use reply::Status;
+
+/// Longest status line or LIST/UIDL/CAPA entry accepted.
+const MAX_LINE: usize = 64 * 1024;
+
+/// Most entries in one LIST or UIDL (a mailbox of ten million messages).
+const MAX_ENTRIES: usize = 10_000_000;
+
+/// Largest message read when the caller gives no limit.
+pub const MAX_MESSAGE: u64 = 512 * 1024 * 1024;
+
+/// A connection to a POP3 server, before or after login.
+#[derive(Debug)]
+pub struct Pop3Client {
+    stream: Stream,
+    /// Bytes read but not yet consumed.
+    buffer: Vec<u8>,
+    endpoint: String,
+    greeting: String,
+    capabilities: Vec<String>,
+    /// Writes made (tests check that pipelined commands go out in one).
+    pub writes: u32,
+    /// Bytes received so far.
+    pub bytes_received: u64,
+}
+
+impl Pop3Client {
+    /// Connects, reads the greeting, and for STLS upgrades the connection (an error when the
+    /// server does not offer it). Does not log in.
+    pub async fn connect(endpoint: &Endpoint) -> Result<Pop3Client, ProtocolError> {
+        let stream = match endpoint.security {
+            Security::Tls => {
+                tls::connect_tls(&endpoint.host, endpoint.port, &endpoint.trust).await?
+            }
+            Security::Starttls | Security::Plain => {
+                Stream::Plain(tls::connect_tcp(&endpoint.host, endpoint.port).await?)
+            }
+        };
+        let mut client = Pop3Client {
+            stream,
+            buffer: Vec::new(),
+            endpoint: endpoint.to_string(),
+            greeting: String::new(),
+            capabilities: Vec::new(),
+            writes: 0,
+            bytes_received: 0,
+        };
+        let greeting = client.status_line().await?;
+        if !greeting.ok {
+            return Err(client.error(
+                ErrorKind::Network,
+                format!("refused the connection: {}", greeting.text),
+            ));
+        }
+        client.greeting = greeting.text;
+        client.capa().await?;
+        if endpoint.security == Security::Starttls {
+            client = client.starttls(endpoint).await?;
+        }
+        Ok(client)
+    }
+
+    fn error(&self, kind: ErrorKind, what: impl std::fmt::Display) -> ProtocolError {
+        ProtocolError::new(kind, format!("POP3 server {}: {what}", self.endpoint))
+    }
+
+    /// The capabilities from CAPA, upper-cased (`UIDL`, `PIPELINING`, `SASL PLAIN`, …).
+    pub fn capabilities(&self) -> &[String] {
+        &self.capabilities
+    }
+
+    /// Whether CAPA listed `name` (its first word, e.g. `STLS`, `PIPELINING`).
+    pub fn has_capability(&self, name: &str) -> bool {
+        self.capabilities
+            .iter()
+            .any(|c| c.split_whitespace().next() == Some(name))
+    }
+
+    /// Whether CAPA's SASL line offers `mechanism`.
+    fn offers_sasl(&self, mechanism: &str) -> bool {
+        self.capabilities.iter().any(|c| {
+            let mut words = c.split_whitespace();
+            words.next() == Some("SASL") && words.any(|m| m == mechanism)
+        })
+    }
+
+    /// Reads more bytes (at most 64 KiB) within the stall limit.
+    async fn fill(&mut self) -> Result<usize, ProtocolError> {
+        let mut chunk = vec![0u8; 64 * 1024];
+        let stall = limits().stall;
+        let n = tokio::time::timeout(stall, self.stream.read(&mut chunk))
+            .await
+            .map_err(|_| {
+                self.error(
+                    ErrorKind::Network,
+                    format!(
+                        "no data for {} s; the connection seems stalled",
+                        stall.as_secs()
+                    ),
+                )
+            })?
+            .map_err(|e| self.error(ErrorKind::Network, format!("the connection failed: {e}")))?;
+        if n == 0 {
+            return Err(self.error(ErrorKind::Network, "the server closed the connection"));
+        }
+        self.bytes_received += n as u64;
+        self.buffer
+            .extend_from_slice(chunk.get(..n).unwrap_or_default());
+        Ok(n)
+    }
+
+    /// One line (CRLF included), at most `MAX_LINE` bytes, by `deadline`.
+    async fn line(&mut self, deadline: Instant) -> Result<Vec<u8>, ProtocolError> {
+        loop {
+            if let Some(end) = self.buffer.iter().position(|b| *b == b'\n') {
+                return Ok(self.buffer.drain(..=end).collect());
+            }
+            if self.buffer.len() > MAX_LINE {
+                return Err(self.error(ErrorKind::Protocol, "sent a line longer than 64 KiB"));
+            }
+            self.check(deadline)?;
+            self.fill().await?;
+        }
+    }
+
+    fn check(&self, deadline: Instant) -> Result<(), ProtocolError> {
+        if Instant::now() > deadline {
+            return Err(self.error(
+                ErrorKind::Network,
+                format!(
+                    "did not finish its answer within {} minutes; the connection was closed",
+                    limits().command.as_secs() / 60
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    fn deadline() -> Instant {
+        Instant::now() + limits().command
+    }
+
+    /// Reads a status line.
+    async fn status_line(&mut self) -> Result<Status, ProtocolError> {
+        let line = self.line(Self::deadline()).await?;
+        reply::status(&line).ok_or_else(|| {
+            self.error(
+                ErrorKind::Protocol,
+                format!(
+                    "sent something that is not a POP3 reply: {:?}",
+                    reply::printable(&line)
+                ),
+            )
+        })
+    }
+
+    async fn write(&mut self, bytes: &[u8]) -> Result<(), ProtocolError> {
+        self.writes += 1;
+        crate::protocol::write_with_timeout(&mut self.stream, bytes, limits().stall)
+            .await
+            .map_err(|e| self.error(ErrorKind::Network, format!("cannot send: {e}")))
+    }
+
+    /// Sends one command line and reads its status.
+    async fn command(&mut self, line: &str) -> Result<Status, ProtocolError> {
+        self.write(format!("{line}\r\n").as_bytes()).await?;
+        self.status_line().await
+    }
+
+    /// Like `command`; -ERR is a Refused error naming `what`.
+    async fn command_ok(&mut self, what: &str, line: &str) -> Result<String, ProtocolError> {
+        let status = self.command(line).await?;
+        if status.ok {
+            Ok(status.text)
+        } else {
+            Err(self.error(
+                ErrorKind::Refused,
+                format!("{what} failed: {}", status.text),
+            ))
+        }
+    }
+
+    /// The lines of a multi-line response (after its +OK), dot-unstuffed, without their line
+    /// ends, each handed to `keep` as it arrives (so a ten-million-line UIDL is held once, as
+    /// what `keep` makes of it); what `keep` turns down is skipped. At most `MAX_ENTRIES`.
+    async fn entries<T>(
+        &mut self,
+        mut keep: impl FnMut(&[u8]) -> Option<T>,
+    ) -> Result<Vec<T>, ProtocolError> {
+        let deadline = Self::deadline();
+        let mut kept = Vec::new();
+        let mut seen = 0usize;
+        loop {
+            let line = self.line(deadline).await?;
+            let line = reply::trim_eol(&line);
+            if line == b"." {
+                return Ok(kept);
+            }
+            seen += 1;
+            if seen > MAX_ENTRIES {
+                return Err(self.error(
+                    ErrorKind::Protocol,
+                    "sent a list of over ten million entries",
+                ));
+            }
+            if let Some(entry) = keep(line.strip_prefix(b".").unwrap_or(line)) {
+                kept.push(entry);
+            }
+        }
+    }
+
+    /// CAPA (RFC 2449): the capabilities, or none when the server does not know CAPA.
+    pub async fn capa(&mut self) -> Result<(), ProtocolError> {
+        let status = self.command("CAPA").await?;
+        self.capabilities = if status.ok {
+            self.entries(|l| Some(String::from_utf8_lossy(l).trim().to_ascii_uppercase()))
+                .await?
+        } else {
+            Vec::new()
+        };
+        Ok(())
+    }
+
+    async fn starttls(mut self, endpoint: &Endpoint) -> Result<Pop3Client, ProtocolError> {
+        if !self.has_capability("STLS") {
+            return Err(self.error(
+                ErrorKind::Tls,
+                "does not offer STLS, so Tern will not send the password; choose security tls (usually port 995), or plain only if you accept an unencrypted connection",
+            ));
+        }
+        let status = self.command("STLS").await?;
+        if !status.ok {
+            return Err(self.error(ErrorKind::Tls, format!("refused STLS: {}", status.text)));
+        }
+        // Anything after the +OK would have been injected before encryption.
+        if !self.buffer.is_empty() {
+            return Err(self.error(
+                ErrorKind::Tls,
+                "sent data after STLS before the TLS handshake (possible injection)",
+            ));
+        }
+        let Stream::Plain(tcp) = std::mem::replace(&mut self.stream, Stream::Closed) else {
+            return Err(self.error(
+                ErrorKind::Tls,
+                "STLS on a connection that is already encrypted",
+            ));
+        };
+        self.stream = tls::handshake(tcp, &endpoint.host, endpoint.port, &endpoint.trust).await?;
+        // What was said before TLS counts for nothing (RFC 2595): ask again.
+        self.capa().await?;
+        Ok(self)
+    }
+
+    /// Logs in: AUTH PLAIN when offered, else APOP when the greeting has a timestamp, else
+    /// USER/PASS. The password is never part of an error.
+    pub async fn login(&mut self, user: &str, password: &Secret) -> Result<(), ProtocolError> {
+        let rejected = |client: &Self, text: &str| {
+            ProtocolError::new(
+                ErrorKind::Auth,
+                format!(
+                    "cannot log in to {} as {user}: the server rejected the user name or password ({text}); check them in the account settings",
+                    client.endpoint
+                ),
+            )
+        };
+        if self.offers_sasl("PLAIN") {
+            let token = base64::engine::general_purpose::STANDARD
+                .encode(format!("\0{user}\0{}", password.expose()));
+            let status = self.command(&format!("AUTH PLAIN {token}")).await?;
+            return if status.ok {
+                Ok(())
+            } else {
+                Err(rejected(self, &status.text))
+            };
+        }
+        if user.chars().any(|c| c.is_control() || c == ' ') {
+            return Err(self.error(
+                ErrorKind::Auth,
+                "the user name cannot be sent (it holds a space or a control character)",
+            ));
+        }
+        if let Some(stamp) = reply::apop_timestamp(&self.greeting) {
+            let digest = reply::apop_digest(stamp, password.expose());
+            let status = self.command(&format!("APOP {user} {digest}")).await?;
+            return if status.ok {
+                Ok(())
+            } else {
+                Err(rejected(self, &status.text))
+            };
+        }
+        if password.expose().chars().any(|c| c == '\r' || c == '\n') {
+            return Err(self.error(
+                ErrorKind::Auth,
+                "the password cannot be sent with PASS (it holds a line break)",
+            ));
+        }
+        let status = self.command(&format!("USER {user}")).await?;
+        if !status.ok {
+            return Err(rejected(self, &status.text));
+        }
+        let status = self.command(&format!("PASS {}", password.expose())).await?;
+        if status.ok {
+            Ok(())
+        } else {
+            Err(rejected(self, &status.text))
+        }
+    }
+
+    /// STAT: (messages, octets).
+    pub async fn stat(&mut self) -> Result<(u32, u64), ProtocolError> {
+        let text = self.command_ok("STAT", "STAT").await?;
+        let mut parts = text.split_ascii_whitespace();
+        match (
+            parts.next().and_then(|n| n.parse().ok()),
+            parts.next().and_then(|n| n.parse().ok()),
+        ) {
+            (Some(count), Some(size)) => Ok((count, size)),
+            _ => Err(self.error(ErrorKind::Protocol, format!("answered STAT with {text:?}"))),
+        }
+    }
+
+    /// LIST: every message's number and size. Lines that cannot be read are skipped.
+    pub async fn list(&mut self) -> Result<Vec<(u32, u64)>, ProtocolError> {
+        self.command_ok("LIST", "LIST").await?;
+        self.entries(reply::list_entry).await
+    }
+
+    /// UIDL: every message's number and unique id. Lines that cannot be read, or ids that
+    /// break RFC 1939's rule, are skipped (their messages are left alone).
+    pub async fn uidl(&mut self) -> Result<Vec<(u32, String)>, ProtocolError> {
+        self.command_ok("UIDL", "UIDL").await?;
+        self.entries(reply::uidl_entry).await
+    }
+
+    /// Reads a multi-line message body (after its +OK) into `out`, at most `max` bytes.
+    async fn body(&mut self, max: u64, out: &mut Vec<u8>) -> Result<(), ProtocolError> {
+        let deadline = Self::deadline();
+        let mut unstuffer = reply::Unstuffer::new();
+        loop {
+            let used = unstuffer.feed(&self.buffer, out);
+            self.buffer.drain(..used);
+            if unstuffer.is_done() {
+                return Ok(());
+            }
+            if out.len() as u64 > max {
+                return Err(self.error(
+                    ErrorKind::Protocol,
+                    format!("sent a message larger than the limit of {max} bytes"),
+                ));
+            }
+            self.check(deadline)?;
+            self.fill().await?;
+        }
+    }
+
+    /// RETR: message `number`, byte-exact (dot-unstuffed), at most `max` bytes.
+    pub async fn retr(&mut self, number: u32, max: u64) -> Result<Vec<u8>, ProtocolError> {
+        self.command_ok(&format!("RETR {number}"), &format!("RETR {number}"))
+            .await?;
+        let mut out = Vec::new();
+        self.body(max, &mut out).await?;
+        Ok(out)
+    }
+
+    /// TOP: the headers of message `number` and its first `lines` body lines.
+    pub async fn top(
+        &mut self,
+        number: u32,
+        lines: u32,
+        max: u64,
+    ) -> Result<Vec<u8>, ProtocolError> {
+        self.command_ok(&format!("TOP {number}"), &format!("TOP {number} {lines}"))
+            .await?;
+        let mut out = Vec::new();
+        self.body(max, &mut out).await?;
+        Ok(out)
+    }
+
+    /// RETR of several messages. With PIPELINING the commands go out in one write per batch
+    /// and the answers are read as they stream in; each message is handed to `on_message` as
+    /// soon as it is complete. A -ERR for one message (deleted meanwhile) is passed on as
+    /// `Err` text, and the others go on.
+    pub async fn retr_many(
+        &mut self,
+        numbers: &[u32],
+        max: u64,
+        mut on_message: impl FnMut(u32, Result<Vec<u8>, String>) -> Result<(), ProtocolError>,
+    ) -> Result<(), ProtocolError> {
+        // Batches keep the unanswered commands few enough for any server's input buffer.
+        let batch = if self.has_capability("PIPELINING") {
+            50
+        } else {
+            1
+        };
+        for chunk in numbers.chunks(batch) {
+            let commands: String = chunk.iter().map(|n| format!("RETR {n}\r\n")).collect();
+            self.write(commands.as_bytes()).await?;
+            for number in chunk {
+                let status = self.status_line().await?;
+                if !status.ok {
+                    on_message(*number, Err(status.text))?;
+                    continue;
+                }
+                let mut out = Vec::new();
+                self.body(max, &mut out).await?;
+                on_message(*number, Ok(out))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// DELE: marks message `number` for deletion (done only when QUIT succeeds).
+    pub async fn dele(&mut self, number: u32) -> Result<(), ProtocolError> {
+        self.command_ok(&format!("DELE {number}"), &format!("DELE {number}"))
+            .await
+            .map(|_| ())
+    }
+
+    pub async fn noop(&mut self) -> Result<(), ProtocolError> {
+        self.command_ok("NOOP", "NOOP").await.map(|_| ())
+    }
+
+    /// RSET: unmarks every message marked for deletion.
+    pub async fn rset(&mut self) -> Result<(), ProtocolError> {
+        self.command_ok("RSET", "RSET").await.map(|_| ())
+    }
+
+    /// QUIT: ends the session; the server removes the messages marked for deletion. Ok only
+    /// when the server confirmed it (then, and only then, they are gone).
+    pub async fn quit(mut self) -> Result<(), ProtocolError> {
+        let result = self.command_ok("QUIT", "QUIT").await.map(|_| ());
+        let _ = self.stream.shutdown().await;
+        result
+    }
+}
