@@ -112,7 +112,7 @@ async fn pop3_against_dovecot_is_byte_exact_pipelined_and_deletes_only_at_quit()
         client
             .retr_many(&numbers, u64::MAX, |n, m| {
                 got.push((n, m.unwrap()));
-                Ok(())
+                Ok::<(), tern::protocol::ProtocolError>(())
             })
             .await
             .unwrap();

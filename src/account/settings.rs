@@ -283,6 +283,37 @@ pub struct Account {
     pub pop3_leave_on_server: bool,
     pub pop3_delete_after_days: Option<i64>,
     pub pop3_delete_when_deleted: bool,
+    /// POP3: messages larger than this (bytes) come as headers only, the rest when opened.
+    pub pop3_max_message_size: Option<i64>,
+}
+
+impl Account {
+    /// The POP3 options as one value (what `Store::set_pop3_options` takes).
+    pub fn pop3_options(&self) -> Pop3Options {
+        Pop3Options {
+            leave_on_server: self.pop3_leave_on_server,
+            delete_after_days: self.pop3_delete_after_days,
+            delete_when_deleted: self.pop3_delete_when_deleted,
+            max_message_size: self.pop3_max_message_size,
+            poll_seconds: self.poll_seconds,
+        }
+    }
+}
+
+/// How a POP3 account treats the server's copies (as Thunderbird and classic Outlook offer),
+/// and how often it checks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Pop3Options {
+    /// Leave messages on the server after downloading them (default yes).
+    pub leave_on_server: bool,
+    /// With `leave_on_server`: delete them from the server after this many days.
+    pub delete_after_days: Option<i64>,
+    /// With `leave_on_server`: delete a message from the server when it is deleted here.
+    pub delete_when_deleted: bool,
+    /// Messages larger than this (bytes) come as headers only, the rest when opened.
+    pub max_message_size: Option<i64>,
+    /// Seconds between checks for new mail.
+    pub poll_seconds: i64,
 }
 
 #[cfg(test)]

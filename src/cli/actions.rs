@@ -48,6 +48,13 @@ fn account_name(store: &Store, message_id: i64) -> anyhow::Result<String> {
 }
 
 fn after_queue(store: &Store, account: &str, offline: bool, what: &str) -> anyhow::Result<()> {
+    let found = store.find_account(account)?;
+    if found.settings.protocol == crate::account::Protocol::Pop3 {
+        // Local folders: done. A deletion reaches the server at the next check, when the
+        // account deletes there what is deleted here.
+        eprintln!("{what}");
+        return Ok(());
+    }
     if offline {
         eprintln!("{what}; queued for {account}'s server (the next `tern sync` sends it)");
         return Ok(());
@@ -114,6 +121,15 @@ pub(super) fn delete(store: &Store, id: i64, offline: bool) -> anyhow::Result<()
     } else {
         format!("deleted message {id}")
     };
+    let found = store.find_account(&account)?;
+    if found.settings.protocol == crate::account::Protocol::Pop3
+        && !offline
+        && (found.pop3_delete_when_deleted || !found.pop3_leave_on_server)
+    {
+        // The account deletes on the server what is deleted here: do it now.
+        eprintln!("{what}");
+        return super::sync::run(store, Some(&account));
+    }
     after_queue(store, &account, offline, &what)
 }
 
@@ -142,16 +158,16 @@ pub(super) fn folder(store: &Store, command: super::FolderCommand) -> anyhow::Re
         F::Unsubscribe { account, path } => (account, A::Unsubscribe(path)),
     };
     let account = store.find_account(&name)?;
-    if account.settings.protocol != crate::account::Protocol::Imap {
-        bail!(
-            "folders of POP3 account {name:?} are local; server folder commands are for IMAP accounts"
-        );
-    }
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
     runtime.block_on(async {
-        let password = super::sync::password_for(&account).await?;
+        // A POP3 account's folders are local: no password, no server.
+        let password = if account.settings.protocol == crate::account::Protocol::Pop3 {
+            crate::account::credentials::Secret::new(String::new())
+        } else {
+            super::sync::password_for(&account).await?
+        };
         crate::engine::imap::manage_folder(store, &account, &password, &action).await?;
         anyhow::Ok(())
     })?;

@@ -1,6 +1,7 @@
 //! The headless command line (`tern account|sync|folders|list|show|search|send`): argument
 //! parsing and dispatch. Output formats are a contract documented in README.md.
 
+mod account;
 mod actions;
 mod output;
 mod search;
@@ -226,6 +227,12 @@ pub enum AccountCommand {
     /// Keep an account's password in the OS keyring (asked on the terminal, or one line read
     /// from standard input).
     Password { name: String },
+    /// Change an account's options (POP3 retention, check interval).
+    Set {
+        name: String,
+        #[command(flatten)]
+        options: account::MailOptions,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -277,6 +284,8 @@ pub struct AddAccount {
     /// The server files sent mail in Sent itself (e.g. Gmail): Tern uploads no copy.
     #[arg(long)]
     server_saves_sent: bool,
+    #[command(flatten)]
+    options: account::MailOptions,
 }
 
 #[derive(Debug, Args)]
@@ -373,6 +382,12 @@ pub fn run(data_dir: PathBuf, command: Command) -> anyhow::Result<()> {
             }
             store.remove_account(account.id)?;
             eprintln!("removed account {name:?}");
+            Ok(())
+        }
+        Command::Account(AccountCommand::Set { name, options }) => {
+            let found = store.find_account(&name)?;
+            account::apply(&store, &found, &options)?;
+            eprintln!("{}", account::describe(&store.account(found.id)?));
             Ok(())
         }
         Command::Account(AccountCommand::Password { name }) => {
@@ -541,7 +556,13 @@ fn account_add(store: &Store, add: AddAccount) -> anyhow::Result<()> {
     if add.signature.chars().any(|c| c.is_control() && c != '\n') {
         bail!("the signature must not contain control characters other than line breaks");
     }
+    account::check_protocol(settings.protocol, &settings.name, &add.options)?;
     let account = store.add_account(&settings)?;
+    if let Err(e) = account::apply(store, &account, &add.options) {
+        // The account is not half made: its options are part of adding it.
+        let _ = store.remove_account(account.id);
+        return Err(e);
+    }
     if add.sync_days.is_some() || add.download_bodies || add.download_days.is_some() {
         store.set_sync_options(
             account.id,

@@ -29,6 +29,16 @@ struct AccountJson<'a> {
     incoming_security: &'a str,
     outgoing: String,
     outgoing_security: &'a str,
+    check_minutes: i64,
+    /// POP3 only (null for IMAP), as `account add|set` takes them.
+    leave_on_server: Option<bool>,
+    delete_after_days: Option<i64>,
+    delete_on_server_when_deleted: Option<bool>,
+    headers_only_over_kb: Option<i64>,
+}
+
+fn pop3(account: &Account) -> bool {
+    account.settings.protocol == crate::account::Protocol::Pop3
 }
 
 pub(super) fn accounts(accounts: &[Account], json: bool) -> anyhow::Result<()> {
@@ -45,6 +55,13 @@ pub(super) fn accounts(accounts: &[Account], json: bool) -> anyhow::Result<()> {
                 incoming_security: a.settings.incoming_security.as_str(),
                 outgoing: a.settings.outgoing.to_string(),
                 outgoing_security: a.settings.outgoing_security.as_str(),
+                check_minutes: a.poll_seconds / 60,
+                leave_on_server: pop3(a).then_some(a.pop3_leave_on_server),
+                delete_after_days: pop3(a).then_some(a.pop3_delete_after_days).flatten(),
+                delete_on_server_when_deleted: pop3(a).then_some(a.pop3_delete_when_deleted),
+                headers_only_over_kb: pop3(a)
+                    .then_some(a.pop3_max_message_size.map(|b| b / 1024))
+                    .flatten(),
             })
             .collect();
         return print_json(&list);

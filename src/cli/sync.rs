@@ -1,5 +1,6 @@
-//! `tern sync`: per account, send the outbox, then one sync pass (which also uploads the Sent
-//! copies); progress on stderr, non-zero exit if anything failed.
+//! `tern sync`: per account, send the outbox, then one sync pass (IMAP: which also uploads the
+//! Sent copies; POP3: download, then delete on the server what the account's options say);
+//! progress on stderr, non-zero exit if anything failed.
 
 use std::io::{IsTerminal as _, Write as _};
 
@@ -120,8 +121,12 @@ pub(super) fn run(store: &Store, only: Option<&str>) -> anyhow::Result<()> {
             }
         }
         if account.settings.protocol == Protocol::Pop3 {
-            eprintln!("tern: {name}: POP3 sync is not yet implemented in this build");
-            failed.push(name);
+            if let Err(err) = runtime.block_on(sync_pop3(store, account, &password)) {
+                eprintln!("\rtern: {name}: {err}");
+                if !failed.contains(&name) {
+                    failed.push(name);
+                }
+            }
             continue;
         }
         let result = runtime.block_on(async {
@@ -170,6 +175,34 @@ pub(super) fn run(store: &Store, only: Option<&str>) -> anyhow::Result<()> {
             "sync failed for {}; see the messages above",
             failed.join(", ")
         );
+    }
+    Ok(())
+}
+
+/// One POP3 pass for `tern sync`, with progress and a summary on stderr.
+async fn sync_pop3(
+    store: &Store,
+    account: &Account,
+    password: &Secret,
+) -> Result<(), engine::EngineError> {
+    let name = account.settings.name.clone();
+    let label = name.clone();
+    let mut progress = move |event: Event| {
+        if let Event::SyncProgress { done, total, .. } = event {
+            eprint!("\r{label}: {done} / {total} messages");
+            let _ = std::io::stderr().flush();
+        }
+    };
+    let report = engine::pop3::sync_account(store, account, password, &mut progress).await?;
+    eprintln!(
+        "\r{name}: {} on the server, {} new messages ({} headers only), {} deleted from the server",
+        report.on_server, report.new_messages, report.headers_only, report.deleted_on_server
+    );
+    for note in &report.notes {
+        eprintln!("{name}: {note}");
+    }
+    for skipped in &report.set_aside {
+        eprintln!("{name}: set aside: {skipped}");
     }
     Ok(())
 }

@@ -3,15 +3,30 @@
 //! An engine owns one account's connections and its state machine
 //! (`Disconnected{retry} → Connecting → Syncing → Idle`). It receives `Command`s and emits
 //! `Event`s that say *what* changed; the UI then re-reads what it shows from the store.
-//! The IMAP, POP3 and SMTP engines arrive with their issues.
+//! `imap` and `pop3` sync an account's incoming mail; `send` works its outbox.
 
 pub mod imap;
 pub mod lease;
 pub mod local;
+pub mod pop3;
 pub mod send;
 
 use crate::protocol::{ErrorKind, ProtocolError};
 use crate::store::StoreError;
+
+/// Where an account's incoming (IMAP or POP3) server is and how to trust it.
+pub fn incoming_endpoint(account: &crate::account::Account) -> crate::protocol::Endpoint {
+    let s = &account.settings;
+    crate::protocol::Endpoint {
+        host: s.incoming.host.clone(),
+        port: s.incoming.port,
+        security: s.incoming_security,
+        trust: crate::protocol::tls::Trust {
+            ca_file: s.ca_file.clone(),
+            pinned_sha256: s.cert_sha256.clone(),
+        },
+    }
+}
 
 /// What removing `account` would lose for good, in words for the user (the window asks with
 /// them, `tern account remove` wants `--yes`); None when everything it holds is on the server.

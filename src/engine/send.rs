@@ -92,6 +92,24 @@ pub fn queue_message(
     })?)
 }
 
+/// How soon to look at the outbox again while another Tern process is sending it.
+pub const BUSY_RETRY: std::time::Duration = std::time::Duration::from_secs(15);
+
+/// How long until the next queued outbox message is due (at most `limit`, at least 1 s).
+pub fn until_next_send(
+    store: &Store,
+    account: &Account,
+    limit: std::time::Duration,
+) -> std::time::Duration {
+    let now = crate::store::now_seconds();
+    store
+        .outbox_in_state(account.id, "queued", None)
+        .ok()
+        .and_then(|rows| rows.iter().map(|r| r.next_attempt_at).min())
+        .map(|at| std::time::Duration::from_secs(u64::try_from(at - now).unwrap_or(0).max(1)))
+        .map_or(limit, |due| due.min(limit))
+}
+
 /// The folder with `role` of an account, created locally when the account is POP3 (whose
 /// folders are all local).
 fn role_folder(

@@ -5,18 +5,33 @@ use std::path::PathBuf;
 use rusqlite::{OptionalExtension, Row, params};
 
 use super::{Result, Store, StoreError, now};
-use crate::account::settings::{Account, AccountSettings, ServerAddr};
+use crate::account::settings::{Account, AccountSettings, Pop3Options, Protocol, ServerAddr};
 
 const ACCOUNT_COLUMNS: &str = "id, name, display_name, email, protocol,
     incoming_host, incoming_port, incoming_security,
     outgoing_host, outgoing_port, outgoing_security,
     login, password_cmd, ca_file, cert_sha256, signature,
     sync_days, download_bodies, download_days, poll_seconds, server_saves_sent,
-    pop3_leave_on_server, pop3_delete_after_days, pop3_delete_when_deleted";
+    pop3_leave_on_server, pop3_delete_after_days, pop3_delete_when_deleted,
+    pop3_max_message_size";
+
+/// The local folders every POP3 account has (path, role), as migration 0007 creates them.
+pub const POP3_FOLDERS: [(&str, &str); 6] = [
+    ("INBOX", "inbox"),
+    ("Sent", "sent"),
+    ("Drafts", "drafts"),
+    ("Trash", "trash"),
+    ("Archive", "archive"),
+    ("Junk", "junk"),
+];
+
+/// How often a POP3 account checks for mail unless the user says otherwise.
+pub const POP3_POLL_SECONDS: i64 = 600;
 
 impl Store {
-    /// Stores a new account with default options and creates its INBOX. Fails with
-    /// `Conflict` when the name is taken.
+    /// Stores a new account with default options and creates its INBOX (for POP3, all its
+    /// local folders, and a 10-minute check interval). Fails with `Conflict` when the name is
+    /// taken.
     pub fn add_account(&self, settings: &AccountSettings) -> Result<Account> {
         settings
             .validate()
@@ -57,12 +72,24 @@ impl Store {
             )
             .map_err(StoreError::sqlite("Insert the account"))?;
             let id = tx.last_insert_rowid();
-            tx.execute(
-                "INSERT INTO folder (account_id, path, server_path, delimiter, role)
-                 VALUES (?1, 'INBOX', 'INBOX', '/', 'inbox')",
-                [id],
-            )
-            .map_err(StoreError::sqlite("Create the account's INBOX"))?;
+            let folders: &[(&str, &str)] = if settings.protocol == Protocol::Pop3 {
+                tx.execute(
+                    "UPDATE account SET poll_seconds = ?2 WHERE id = ?1",
+                    params![id, POP3_POLL_SECONDS],
+                )
+                .map_err(StoreError::sqlite("Set the check interval"))?;
+                &POP3_FOLDERS
+            } else {
+                &[("INBOX", "inbox")]
+            };
+            for (path, role) in folders {
+                tx.execute(
+                    "INSERT INTO folder (account_id, path, server_path, delimiter, role)
+                     VALUES (?1, ?2, ?2, '/', ?3)",
+                    params![id, path, role],
+                )
+                .map_err(StoreError::sqlite("Create the account's folders"))?;
+            }
             Ok(id)
         })?;
         self.account(id)
@@ -139,6 +166,30 @@ impl Store {
                 params![account_id, sync_days, download_bodies, download_days],
             )
             .map_err(StoreError::sqlite("Save the sync options"))?;
+            Ok(())
+        })
+    }
+
+    /// Sets the POP3 options of an account: whether to leave messages on the server, delete
+    /// them from it after some days, or when they are deleted here; the size over which only
+    /// headers are downloaded; and how often to check (seconds).
+    pub fn set_pop3_options(&self, account_id: i64, options: &Pop3Options) -> Result<()> {
+        self.write(|tx| {
+            tx.execute(
+                "UPDATE account SET pop3_leave_on_server = ?2, pop3_delete_after_days = ?3,
+                     pop3_delete_when_deleted = ?4, pop3_max_message_size = ?5,
+                     poll_seconds = ?6
+                 WHERE id = ?1",
+                params![
+                    account_id,
+                    options.leave_on_server,
+                    options.delete_after_days,
+                    options.delete_when_deleted,
+                    options.max_message_size,
+                    options.poll_seconds,
+                ],
+            )
+            .map_err(StoreError::sqlite("Save the POP3 options"))?;
             Ok(())
         })
     }
@@ -278,5 +329,6 @@ fn account_from_row(row: &Row<'_>) -> rusqlite::Result<Result<Account>> {
         pop3_leave_on_server: row.get(21)?,
         pop3_delete_after_days: row.get(22)?,
         pop3_delete_when_deleted: row.get(23)?,
+        pop3_max_message_size: row.get(24)?,
     }))
 }

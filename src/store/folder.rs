@@ -203,6 +203,110 @@ impl Store {
         })
     }
 
+    /// Creates a local folder (POP3 accounts), and its missing parents, with `/` between
+    /// levels. Returns its id. Fails with `Conflict` when it exists.
+    pub fn create_local_folder(&self, account_id: i64, path: &str) -> Result<i64> {
+        let path = path.trim_matches('/');
+        if path.is_empty()
+            || path.split('/').any(|part| part.trim().is_empty())
+            || path.chars().any(char::is_control)
+        {
+            return Err(StoreError::Conflict(format!(
+                "bad folder name {path:?}: give a name without control characters (use / between levels)"
+            )));
+        }
+        if path.eq_ignore_ascii_case("INBOX") {
+            return Err(StoreError::Conflict("the Inbox exists already".into()));
+        }
+        self.write(|tx| {
+            let exists: bool = tx
+                .query_row(
+                    "SELECT EXISTS (SELECT 1 FROM folder WHERE account_id = ?1 AND path = ?2)",
+                    params![account_id, path],
+                    |r| r.get(0),
+                )
+                .map_err(StoreError::sqlite("Look for the folder"))?;
+            if exists {
+                return Err(StoreError::Conflict(format!(
+                    "there is a folder {path:?} already"
+                )));
+            }
+            let mut id = 0;
+            let mut prefix = String::new();
+            for part in path.split('/') {
+                if !prefix.is_empty() {
+                    prefix.push('/');
+                }
+                prefix.push_str(part);
+                id = tx
+                    .query_row(
+                        "INSERT INTO folder (account_id, path, server_path, delimiter)
+                         VALUES (?1, ?2, ?2, '/')
+                         ON CONFLICT (account_id, path) DO UPDATE SET path = path
+                         RETURNING id",
+                        params![account_id, prefix],
+                        |r| r.get(0),
+                    )
+                    .map_err(StoreError::sqlite("Create the folder"))?;
+            }
+            Ok(id)
+        })
+    }
+
+    /// Deletes a local folder (POP3 accounts) with its subfolders and the mail in them (for
+    /// good: their UIDLs are marked deleted here, as deleting a message does). Folders with a
+    /// role (Inbox, Sent, Drafts, Trash, Archive, Junk) stay: Tern files mail in them. Returns
+    /// how many messages went.
+    pub fn delete_local_folder(&self, account_id: i64, path: &str) -> Result<usize> {
+        let folder = self.find_folder(account_id, path)?;
+        if let Some(role) = folder.role {
+            return Err(StoreError::Conflict(format!(
+                "{} is the account's {} folder, which Tern needs; it cannot be deleted",
+                folder.path,
+                role.as_str()
+            )));
+        }
+        let children = format!("{}/", folder.path);
+        self.write(|tx| {
+            let within = "account_id = ?1 AND (path = ?2 OR substr(path, 1, length(?3)) = ?3)";
+            let roles: i64 = tx
+                .query_row(
+                    &format!("SELECT count(*) FROM folder WHERE {within} AND role IS NOT NULL"),
+                    params![account_id, folder.path, children],
+                    |r| r.get(0),
+                )
+                .map_err(StoreError::sqlite("Look for special subfolders"))?;
+            if roles > 0 {
+                return Err(StoreError::Conflict(format!(
+                    "{} holds a folder Tern needs (Sent, Drafts, Trash, ...); move that out first",
+                    folder.path
+                )));
+            }
+            let folders = format!("SELECT id FROM folder WHERE {within}");
+            tx.execute(
+                &format!(
+                    "UPDATE pop3_uidl SET deleted_here = 1
+                     WHERE account_id = ?1 AND uidl IN
+                         (SELECT uidl FROM message WHERE uidl IS NOT NULL AND folder_id IN ({folders}))"
+                ),
+                params![account_id, folder.path, children],
+            )
+            .map_err(StoreError::sqlite("Mark the folder's mail as deleted here"))?;
+            let messages = tx
+                .execute(
+                    &format!("DELETE FROM message WHERE folder_id IN ({folders})"),
+                    params![account_id, folder.path, children],
+                )
+                .map_err(StoreError::sqlite("Delete the folder's mail"))?;
+            tx.execute(
+                &format!("DELETE FROM folder WHERE {within}"),
+                params![account_id, folder.path, children],
+            )
+            .map_err(StoreError::sqlite("Delete the folder"))?;
+            Ok(messages)
+        })
+    }
+
     /// Records the server's sync state of a folder.
     pub fn set_folder_sync_state(
         &self,

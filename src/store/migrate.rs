@@ -50,6 +50,11 @@ pub(super) const MIGRATIONS: &[Migration] = &[
         name: "outbox_lease",
         sql: include_str!("../../migrations/0006_outbox_lease.sql"),
     },
+    Migration {
+        version: 7,
+        name: "pop3",
+        sql: include_str!("../../migrations/0007_pop3.sql"),
+    },
 ];
 
 /// The schema version this build writes.

@@ -16,6 +16,7 @@ mod migrate;
 mod ops;
 mod outbox;
 mod pages;
+mod pop3;
 mod sync;
 
 #[cfg(test)]
@@ -27,6 +28,7 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 
+pub use account::{POP3_FOLDERS, POP3_POLL_SECONDS};
 pub use contact::Contact;
 pub use error::StoreError;
 pub use folder::{Folder, FolderRole, NewFolder, attr};
@@ -35,6 +37,7 @@ pub use message::{CachedPart, MessageRow, NewMessage, PageCursor, SortOrder, Thr
 pub use migrate::LATEST_VERSION;
 pub use ops::{FailedAction, FlagState, Landed, OpArgs, PendingOp};
 pub use outbox::{OutboxRow, Outgoing, SentCopy};
+pub use pop3::{Pop3Download, Pop3Seen, Pop3Stored};
 pub use sync::FlagUpdate;
 
 /// Result type of the store layer.

@@ -106,11 +106,29 @@ fn check_same_account(tx: &rusqlite::Transaction<'_>, account: i64, folder: i64)
 }
 
 /// Records a queued action for `message_id` (its account, folder, UIDVALIDITY and UID).
+///
+/// A POP3 account's folders are local (the store is the authority): nothing is queued for a
+/// server, except that deleting a message (to Trash, or for good) marks its UIDL
+/// `deleted_here`, which the next connection carries out when the account deletes from the
+/// server what is deleted here; taking it back out of Trash clears the mark.
 pub(super) fn queue_tx(
     tx: &rusqlite::Transaction<'_>,
     message_id: i64,
     args: &OpArgs,
 ) -> Result<()> {
+    let pop3: bool = tx
+        .query_row(
+            "SELECT a.protocol = 'pop3' FROM message m JOIN account a ON a.id = m.account_id
+             WHERE m.id = ?1",
+            [message_id],
+            |r| r.get(0),
+        )
+        .optional()
+        .map_err(StoreError::sqlite("Read the message's account"))?
+        .unwrap_or(false);
+    if pop3 {
+        return mark_pop3_deletion(tx, message_id, args);
+    }
     let json = serde_json::to_string(args).map_err(|e| StoreError::Corrupt(e.to_string()))?;
     tx.execute(
         "INSERT INTO pending_op (account_id, kind, folder_id, message_id, uidvalidity, uid, args, created_at)
@@ -119,6 +137,53 @@ pub(super) fn queue_tx(
         params![message_id, kind(args), json, now()],
     )
     .map_err(StoreError::sqlite("Queue the action"))?;
+    Ok(())
+}
+
+/// For a POP3 account: deleting a message (into Trash or for good) marks its UIDL deleted here;
+/// moving it from Trash to another folder takes the mark back (unless it left the server).
+fn mark_pop3_deletion(
+    tx: &rusqlite::Transaction<'_>,
+    message_id: i64,
+    args: &OpArgs,
+) -> Result<()> {
+    let is_trash = |folder: i64| -> Result<bool> {
+        tx.query_row(
+            "SELECT coalesce(role = 'trash', 0) FROM folder WHERE id = ?1",
+            [folder],
+            |r| r.get(0),
+        )
+        .optional()
+        .map_err(StoreError::sqlite("Read the folder's role"))
+        .map(|trash| trash.unwrap_or(false))
+    };
+    let deleted = match args {
+        OpArgs::Expunge => Some(true),
+        OpArgs::Move { target, .. } => {
+            let from: i64 = tx
+                .query_row(
+                    "SELECT folder_id FROM message WHERE id = ?1",
+                    [message_id],
+                    |r| r.get(0),
+                )
+                .map_err(StoreError::sqlite("Read the message's folder"))?;
+            match (is_trash(from)?, is_trash(*target)?) {
+                (false, true) => Some(true),
+                (true, false) => Some(false),
+                _ => None,
+            }
+        }
+        _ => None,
+    };
+    if let Some(deleted) = deleted {
+        tx.execute(
+            "UPDATE pop3_uidl SET deleted_here = ?2
+             WHERE (account_id, uidl) = (SELECT account_id, uidl FROM message WHERE id = ?1)
+               AND (?2 OR removed_at IS NULL)",
+            params![message_id, deleted],
+        )
+        .map_err(StoreError::sqlite("Mark the message as deleted here"))?;
+    }
     Ok(())
 }
 

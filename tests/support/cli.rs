@@ -142,3 +142,53 @@ pub fn use_plain_smtp(data: &Path, port: u16) {
         )
         .unwrap();
 }
+
+/// Adds `user`'s POP3 account (named after the local part) at 127.0.0.1:`port` with
+/// `security` (tls, starttls or plain), trusting the harness CA, the password read from a file
+/// by `--password-cmd`. `extra` is appended to `tern account add`.
+pub fn add_pop3_account(
+    servers: &MailServers,
+    data: &Path,
+    user: &User,
+    port: u16,
+    security: &str,
+    extra: &[&str],
+) {
+    std::fs::create_dir_all(data).unwrap();
+    let password_file = data.join("password");
+    std::fs::write(&password_file, format!("{}\n", user.password)).unwrap();
+    let name = user.address.split('@').next().unwrap();
+    let incoming = format!("127.0.0.1:{port}");
+    let outgoing = format!("127.0.0.1:{}", servers.ports.submissions);
+    let cmd = format!("cat {}", password_file.display());
+    let ca = servers.certs.ca_pem.to_str().unwrap();
+    let mut args = vec![
+        "account",
+        "add",
+        "--name",
+        name,
+        "--email",
+        &user.address,
+        "--protocol",
+        "pop3",
+        "--incoming",
+        &incoming,
+        "--incoming-security",
+        security,
+        "--outgoing",
+        &outgoing,
+        "--outgoing-security",
+        "tls",
+        "--password-cmd",
+        &cmd,
+        "--ca-file",
+        ca,
+    ];
+    args.extend_from_slice(extra);
+    let out = tern(data, &args);
+    assert!(
+        out.status.success(),
+        "account add failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

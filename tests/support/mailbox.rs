@@ -182,3 +182,49 @@ pub fn assert_mirrors(
         }
     }
 }
+
+/// The server's POP3 view of `user`'s maildrop: (UIDL, Message-ID) of every message, in
+/// message-number order, read with a raw POP3 client over POP3S.
+pub fn pop3_listing(servers: &MailServers, user: &User) -> Vec<(String, String)> {
+    let mut c = LineClient::tls(servers.ports.pop3s, &servers.certs.ca_pem);
+    c.line();
+    assert!(c.pop(&format!("USER {}", user.address)).starts_with("+OK"));
+    assert!(c.pop(&format!("PASS {}", user.password)).starts_with("+OK"));
+    assert!(c.pop("UIDL").starts_with("+OK"));
+    let uidls: Vec<(String, String)> = c
+        .pop_multiline()
+        .iter()
+        .map(|l| {
+            let (n, id) = l.split_once(' ').unwrap();
+            (n.to_owned(), id.to_owned())
+        })
+        .collect();
+    let mut out = Vec::new();
+    for (n, uidl) in uidls {
+        assert!(c.pop(&format!("TOP {n} 0")).starts_with("+OK"));
+        let message_id = c
+            .pop_multiline()
+            .iter()
+            .find_map(|l| {
+                l.split_once(':')
+                    .filter(|(name, _)| name.eq_ignore_ascii_case("message-id"))
+                    .map(|(_, v)| v.trim().trim_matches(['<', '>']).to_owned())
+            })
+            .unwrap_or_default();
+        out.push((uidl, message_id));
+    }
+    c.pop("QUIT");
+    out
+}
+
+/// Delivers `raw` to `user` over LMTP (as Postfix does), like new mail arriving.
+pub fn deliver_lmtp(servers: &MailServers, user: &User, raw: &str) {
+    let mut c = LineClient::plain(servers.ports.lmtp);
+    c.smtp_reply();
+    assert_eq!(c.smtp("LHLO localhost").0, 250);
+    assert_eq!(c.smtp("MAIL FROM:<sender@example.test>").0, 250);
+    assert_eq!(c.smtp(&format!("RCPT TO:<{}>", user.address)).0, 250);
+    let (code, lines) = c.smtp_data(raw);
+    assert_eq!(code, 250, "LMTP delivery refused: {lines:?}");
+    c.smtp("QUIT");
+}

@@ -304,6 +304,10 @@ pub async fn fetch_raw(
     password: &Secret,
     message_id: i64,
 ) -> Result<u64, EngineError> {
+    if account.settings.protocol == crate::account::Protocol::Pop3 {
+        // Only the headers of a large message are here: the rest comes by RETR.
+        return crate::engine::pop3::fetch_rest(store, account, password, message_id).await;
+    }
     let message = store.message(message_id)?;
     let (raw, bytes_received, uid) =
         fetch_one(store, account, password, &message, "", None).await?;
@@ -429,6 +433,28 @@ pub async fn attachments(
                 data: part.contents().to_vec(),
             })
             .collect());
+    }
+    if account.settings.protocol == crate::account::Protocol::Pop3 {
+        // A POP3 message is here whole, or only its headers are: then the rest comes first.
+        let Some(password) = password else {
+            return Err(error(format!(
+                "only the headers of message {message_id} are here; open it while online to download the rest"
+            )));
+        };
+        crate::engine::pop3::fetch_rest(store, account, password, message_id).await?;
+        if store.raw_message(message_id)?.is_none() {
+            return Err(error(format!(
+                "the server sent no source for message {message_id}"
+            )));
+        }
+        return Box::pin(attachments(
+            store,
+            account,
+            Some(password),
+            message_id,
+            pick,
+        ))
+        .await;
     }
     let Some(structure) = cached_structure(store, message_id)? else {
         return Err(error(format!(

@@ -1,5 +1,6 @@
 //! Folder management on the server: create, rename, delete, subscribe, unsubscribe. Each runs
-//! online and then mirrors the folder list into the store.
+//! online and then mirrors the folder list into the store. A POP3 account's folders are local:
+//! the same actions change only the store.
 
 use imap_codec::imap_types::command::CommandBody;
 use imap_codec::imap_types::mailbox::Mailbox;
@@ -101,6 +102,9 @@ pub async fn manage_folder(
             )));
         }
     }
+    if account.settings.protocol == crate::account::Protocol::Pop3 {
+        return manage_local_folder(store, account, action);
+    }
     let mut session = connect(account, password).await?;
     // New top-level folders go inside the personal namespace (e.g. "INBOX." on Courier-style
     // servers), as the server expects; a path already inside it is left alone.
@@ -171,5 +175,37 @@ pub async fn manage_folder(
     let listed = list_folders(&mut session).await?;
     store.sync_folders(account.id, &listed)?;
     session.logout().await;
+    Ok(())
+}
+
+/// `manage_folder` for a POP3 account, whose folders are local: no server is involved.
+fn manage_local_folder(
+    store: &Store,
+    account: &Account,
+    action: &FolderAction,
+) -> Result<(), EngineError> {
+    match action {
+        FolderAction::Create(path) => {
+            store.create_local_folder(account.id, path)?;
+        }
+        FolderAction::Rename(from, to) => {
+            let to = to.trim_matches('/');
+            if to.is_empty() || to.chars().any(char::is_control) {
+                return Err(refuse(format!("bad folder name {to:?}")));
+            }
+            if store.find_folder(account.id, to).is_ok() {
+                return Err(refuse(format!("there is a folder {to:?} already")));
+            }
+            store.rename_folder(account.id, from, to, to)?;
+        }
+        FolderAction::Delete(path) => {
+            store.delete_local_folder(account.id, path)?;
+        }
+        FolderAction::Subscribe(_) | FolderAction::Unsubscribe(_) => {
+            return Err(refuse(
+                "a POP3 account's folders are local; subscriptions are for IMAP folders".into(),
+            ));
+        }
+    }
     Ok(())
 }

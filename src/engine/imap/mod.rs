@@ -35,21 +35,11 @@ use crate::account::credentials::Secret;
 use crate::protocol::ProtocolError;
 use crate::protocol::imap::Endpoint;
 use crate::protocol::imap::Session;
-use crate::protocol::tls::Trust;
 use crate::store::Store;
 
 /// Where an account's IMAP server is and how to trust it.
 pub fn endpoint(account: &Account) -> Endpoint {
-    let s = &account.settings;
-    Endpoint {
-        host: s.incoming.host.clone(),
-        port: s.incoming.port,
-        security: s.incoming_security,
-        trust: Trust {
-            ca_file: s.ca_file.clone(),
-            pinned_sha256: s.cert_sha256.clone(),
-        },
-    }
+    crate::engine::incoming_endpoint(account)
 }
 
 /// Connects to the account's IMAP server and logs in.

@@ -22,8 +22,7 @@ use crate::store::Store;
 /// How long one IDLE lasts before it is re-issued.
 pub const IDLE_LIMIT: Duration = Duration::from_secs(28 * 60);
 
-/// How soon to look at the outbox again while another Tern process is sending it.
-const BUSY_RETRY: Duration = Duration::from_secs(15);
+use crate::engine::send::BUSY_RETRY;
 
 /// The longest wait between reconnection attempts.
 pub const MAX_BACKOFF: Duration = Duration::from_secs(300);
@@ -131,17 +130,6 @@ pub async fn run(
     }
 }
 
-/// How long until the next queued outbox message is due (at most `limit`, at least 1 s).
-fn until_next_send(store: &Store, account: &Account, limit: Duration) -> Duration {
-    let now = crate::store::now_seconds();
-    store
-        .outbox_in_state(account.id, "queued", None)
-        .ok()
-        .and_then(|rows| rows.iter().map(|r| r.next_attempt_at).min())
-        .map(|at| Duration::from_secs(u64::try_from(at - now).unwrap_or(0).max(1)))
-        .map_or(limit, |due| due.min(limit))
-}
-
 /// Sends the outbox, then syncs, then waits for changes on an open session, until shutdown (Ok)
 /// or a failure (Err). A failure to send never stops the sync: the outbox keeps the message and
 /// the reason, and the next pass (or the backoff timer) tries again.
@@ -211,7 +199,8 @@ async fn serve(
                     })?,
                 )
                 .await?;
-            let limit = until_next_send(store, account, IDLE_LIMIT).max(send_floor);
+            let limit =
+                crate::engine::send::until_next_send(store, account, IDLE_LIMIT).max(send_floor);
             match session.idle(limit, commands.recv()).await? {
                 IdleEnd::Changed | IdleEnd::Timeout => Wake::Sync,
                 IdleEnd::Interrupted(Some(Command::Shutdown) | None) => Wake::Shutdown,
@@ -225,7 +214,7 @@ async fn serve(
             let poll =
                 Duration::from_secs(u64::try_from(account.poll_seconds).unwrap_or(300).max(30));
             tokio::select! {
-                () = tokio::time::sleep(until_next_send(store, account, poll).max(send_floor)) => Wake::Sync,
+                () = tokio::time::sleep(crate::engine::send::until_next_send(store, account, poll).max(send_floor)) => Wake::Sync,
                 command = commands.recv() => match command {
                     Some(Command::Shutdown) | None => Wake::Shutdown,
                     Some(Command::Flush) => {

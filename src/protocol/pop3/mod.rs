@@ -32,6 +32,30 @@ const MAX_ENTRIES: usize = 10_000_000;
 /// Largest message read when the caller gives no limit.
 pub const MAX_MESSAGE: u64 = 512 * 1024 * 1024;
 
+/// One message to read in `fetch_many`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fetch {
+    /// RETR: the whole message.
+    Retr(u32),
+    /// TOP: the headers and this many body lines.
+    Top(u32, u32),
+}
+
+impl Fetch {
+    fn number(&self) -> u32 {
+        match self {
+            Fetch::Retr(n) | Fetch::Top(n, _) => *n,
+        }
+    }
+
+    fn command(&self) -> String {
+        match self {
+            Fetch::Retr(n) => format!("RETR {n}\r\n"),
+            Fetch::Top(n, lines) => format!("TOP {n} {lines}\r\n"),
+        }
+    }
+}
+
 /// A connection to a POP3 server, before or after login.
 #[derive(Debug)]
 pub struct Pop3Client {
@@ -399,37 +423,109 @@ impl Pop3Client {
         Ok(out)
     }
 
-    /// RETR of several messages. With PIPELINING the commands go out in one write per batch
-    /// and the answers are read as they stream in; each message is handed to `on_message` as
-    /// soon as it is complete. A -ERR for one message (deleted meanwhile) is passed on as
-    /// `Err` text, and the others go on.
-    pub async fn retr_many(
+    /// RETR of several messages (see `fetch_many`).
+    pub async fn retr_many<E: From<ProtocolError>>(
         &mut self,
         numbers: &[u32],
         max: u64,
-        mut on_message: impl FnMut(u32, Result<Vec<u8>, String>) -> Result<(), ProtocolError>,
-    ) -> Result<(), ProtocolError> {
+        on_message: impl FnMut(u32, Result<Vec<u8>, String>) -> Result<(), E>,
+    ) -> Result<(), E> {
+        let requests: Vec<Fetch> = numbers.iter().map(|n| Fetch::Retr(*n)).collect();
+        self.fetch_many(&requests, max, on_message).await
+    }
+
+    /// RETR or TOP of several messages. With PIPELINING the commands go out in one write per
+    /// batch of 50 and the answers are read as they stream in; each message is handed to
+    /// `on_message` as soon as it is complete (an error it returns ends the exchange). A -ERR
+    /// for one message (deleted meanwhile) is passed on as `Err` text, and the others go on.
+    pub async fn fetch_many<E: From<ProtocolError>>(
+        &mut self,
+        requests: &[Fetch],
+        max: u64,
+        mut on_message: impl FnMut(u32, Result<Vec<u8>, String>) -> Result<(), E>,
+    ) -> Result<(), E> {
         // Batches keep the unanswered commands few enough for any server's input buffer.
         let batch = if self.has_capability("PIPELINING") {
             50
         } else {
             1
         };
-        for chunk in numbers.chunks(batch) {
-            let commands: String = chunk.iter().map(|n| format!("RETR {n}\r\n")).collect();
+        for chunk in requests.chunks(batch) {
+            let commands: String = chunk.iter().map(Fetch::command).collect();
             self.write(commands.as_bytes()).await?;
-            for number in chunk {
+            for request in chunk {
                 let status = self.status_line().await?;
                 if !status.ok {
-                    on_message(*number, Err(status.text))?;
+                    on_message(request.number(), Err(status.text))?;
                     continue;
                 }
                 let mut out = Vec::new();
                 self.body(max, &mut out).await?;
-                on_message(*number, Ok(out))?;
+                on_message(request.number(), Ok(out))?;
             }
         }
         Ok(())
+    }
+
+    /// DELE of several messages, pipelined like `fetch_many` (batches of 500: the answers are
+    /// one line each). Returns, for each number, whether the server accepted it (an -ERR is a
+    /// message that is already gone). Nothing is deleted until QUIT succeeds.
+    pub async fn dele_many(&mut self, numbers: &[u32]) -> Result<Vec<(u32, bool)>, ProtocolError> {
+        let batch = if self.has_capability("PIPELINING") {
+            500
+        } else {
+            1
+        };
+        let mut answers = Vec::with_capacity(numbers.len());
+        for chunk in numbers.chunks(batch) {
+            let commands: String = chunk.iter().map(|n| format!("DELE {n}\r\n")).collect();
+            self.write(commands.as_bytes()).await?;
+            for number in chunk {
+                answers.push((*number, self.status_line().await?.ok));
+            }
+        }
+        Ok(answers)
+    }
+
+    /// UIDL and LIST together (one write when the server pipelines): every message's number,
+    /// unique id and size, in the server's order. Messages LIST leaves out have no size.
+    pub async fn listing(&mut self) -> Result<Vec<(u32, String, Option<u64>)>, ProtocolError> {
+        let pipelined = self.has_capability("PIPELINING");
+        if pipelined {
+            self.write(b"UIDL\r\nLIST\r\n").await?;
+        } else {
+            self.write(b"UIDL\r\n").await?;
+        }
+        let status = self.status_line().await?;
+        let uidl = if status.ok {
+            Ok(self.entries(reply::uidl_entry).await?)
+        } else {
+            Err(status.text)
+        };
+        if !pipelined {
+            self.write(b"LIST\r\n").await?;
+        }
+        let status = self.status_line().await?;
+        if !status.ok {
+            return Err(self.error(ErrorKind::Refused, format!("LIST failed: {}", status.text)));
+        }
+        let list = self.entries(reply::list_entry).await?;
+        let uidl = uidl.map_err(|text| {
+            self.error(
+                ErrorKind::Protocol,
+                format!(
+                    "does not support UIDL ({text}); Tern needs it to tell new mail from mail it already has"
+                ),
+            )
+        })?;
+        let sizes: std::collections::HashMap<u32, u64> = list.into_iter().collect();
+        Ok(uidl
+            .into_iter()
+            .map(|(number, id)| {
+                let size = sizes.get(&number).copied();
+                (number, id, size)
+            })
+            .collect())
     }
 
     /// DELE: marks message `number` for deletion (done only when QUIT succeeds).

@@ -1,0 +1,125 @@
+//! `tern account add|set` options beyond the servers: the POP3 retention options (as
+//! Thunderbird and classic Outlook offer them) and the check interval.
+
+use anyhow::bail;
+use clap::Args;
+
+use crate::account::{Account, Protocol};
+use crate::store::Store;
+
+/// Options `account add` and `account set` share.
+#[derive(Debug, Args, Default)]
+pub struct MailOptions {
+    /// POP3: leave messages on the server after downloading them (default yes).
+    #[arg(long, value_name = "yes|no", value_parser = parse_yes_no)]
+    pub leave_on_server: Option<bool>,
+    /// POP3: delete messages from the server N days after downloading them (0: never).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(i64).range(0..=36500))]
+    pub delete_after_days: Option<i64>,
+    /// POP3: delete a message from the server when it is deleted here (default no).
+    #[arg(long, value_name = "yes|no", value_parser = parse_yes_no)]
+    pub delete_on_server_when_deleted: Option<bool>,
+    /// POP3: download only the headers of messages over N KB; the rest comes when opened
+    /// (0: download every message whole, the default).
+    #[arg(long, value_name = "KB", value_parser = clap::value_parser!(i64).range(0..=4_000_000))]
+    pub headers_only_over_kb: Option<i64>,
+    /// How often to check for new mail, in minutes (POP3 default 10; IMAP accounts without IDLE
+    /// default 5).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(i64).range(1..=1440))]
+    pub check_minutes: Option<i64>,
+}
+
+fn parse_yes_no(s: &str) -> Result<bool, String> {
+    match s.to_ascii_lowercase().as_str() {
+        "yes" | "y" | "true" | "on" => Ok(true),
+        "no" | "n" | "false" | "off" => Ok(false),
+        _ => Err(format!("{s:?}: write yes or no")),
+    }
+}
+
+impl MailOptions {
+    fn any_pop3(&self) -> bool {
+        self.leave_on_server.is_some()
+            || self.delete_after_days.is_some()
+            || self.delete_on_server_when_deleted.is_some()
+            || self.headers_only_over_kb.is_some()
+    }
+
+    fn is_empty(&self) -> bool {
+        !self.any_pop3() && self.check_minutes.is_none()
+    }
+}
+
+/// Refuses POP3 options for an IMAP account.
+pub(super) fn check_protocol(
+    protocol: Protocol,
+    name: &str,
+    options: &MailOptions,
+) -> anyhow::Result<()> {
+    if options.any_pop3() && protocol != Protocol::Pop3 {
+        bail!(
+            "--leave-on-server, --delete-after-days, --delete-on-server-when-deleted and --headers-only-over-kb are for POP3 accounts; {name:?} is IMAP (the server keeps its mail)"
+        );
+    }
+    Ok(())
+}
+
+/// Applies `options` to `account` (nothing given: nothing changes). POP3 options on an IMAP
+/// account, or an age limit while messages are not left on the server, are refused.
+pub(super) fn apply(store: &Store, account: &Account, options: &MailOptions) -> anyhow::Result<()> {
+    if options.is_empty() {
+        return Ok(());
+    }
+    check_protocol(account.settings.protocol, &account.settings.name, options)?;
+    let mut pop3 = account.pop3_options();
+    if let Some(leave) = options.leave_on_server {
+        pop3.leave_on_server = leave;
+    }
+    if let Some(days) = options.delete_after_days {
+        pop3.delete_after_days = (days > 0).then_some(days);
+    }
+    if let Some(delete) = options.delete_on_server_when_deleted {
+        pop3.delete_when_deleted = delete;
+    }
+    if let Some(kb) = options.headers_only_over_kb {
+        pop3.max_message_size = (kb > 0).then_some(kb.saturating_mul(1024));
+    }
+    if let Some(minutes) = options.check_minutes {
+        pop3.poll_seconds = minutes.saturating_mul(60);
+    }
+    if !pop3.leave_on_server && options.delete_after_days.is_some_and(|d| d > 0) {
+        bail!(
+            "--delete-after-days needs --leave-on-server yes: with no, messages leave the server as soon as they are here"
+        );
+    }
+    store.set_pop3_options(account.id, &pop3)?;
+    Ok(())
+}
+
+/// What `account set` prints: the options now in force.
+pub(super) fn describe(account: &Account) -> String {
+    let minutes = account.poll_seconds / 60;
+    if account.settings.protocol != Protocol::Pop3 {
+        return format!("{}: checks every {minutes} min", account.settings.name);
+    }
+    let kept = if !account.pop3_leave_on_server {
+        "messages are deleted from the server once downloaded".to_owned()
+    } else {
+        let mut kept = "messages stay on the server".to_owned();
+        if let Some(days) = account.pop3_delete_after_days {
+            kept.push_str(&format!(" for {days} days"));
+        }
+        if account.pop3_delete_when_deleted {
+            kept.push_str(" until deleted here");
+        }
+        kept
+    };
+    let limit = account
+        .pop3_max_message_size
+        .map(|b| format!("; headers only over {} KB", b / 1024))
+        .unwrap_or_default();
+    format!(
+        "{}: {kept}{limit}; checks every {minutes} min",
+        account.settings.name
+    )
+}

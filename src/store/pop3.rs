@@ -1,0 +1,532 @@
+//! POP3 state: a `pop3_uidl` row per UIDL ever downloaded (with its LIST size, Message-ID,
+//! SHA-256 and whether only its headers are here), written in the transaction that stores the
+//! message. A message may be marked for deletion on the server only after that commit; a row
+//! records the removal (`removed_at`) only after QUIT succeeded or the server stopped listing it.
+
+use std::collections::HashMap;
+
+use rusqlite::{OptionalExtension, Row, params};
+
+use super::{NewMessage, Result, Store, StoreError};
+
+/// What the store knows of one UIDL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pop3Seen {
+    pub uidl: String,
+    /// The LIST size when it was downloaded (None: not known).
+    pub size: Option<i64>,
+    pub message_id: Option<String>,
+    pub digest: Option<String>,
+    /// Only its headers are here (TOP); the rest comes when the message is opened.
+    pub partial: bool,
+    /// The user deleted it here (for "delete from the server when deleted here").
+    pub deleted_here: bool,
+    pub downloaded_at: i64,
+    pub first_seen_at: i64,
+    /// It has left the server (after a successful QUIT, or it was no longer listed).
+    pub removed: bool,
+}
+
+const SEEN_COLUMNS: &str = "uidl, size, message_id, digest, partial, deleted_here,
+    downloaded_at, first_seen_at, removed_at IS NOT NULL";
+
+fn seen_from_row(row: &Row<'_>) -> rusqlite::Result<Pop3Seen> {
+    Ok(Pop3Seen {
+        uidl: row.get(0)?,
+        size: row.get(1)?,
+        message_id: row.get(2)?,
+        digest: row.get(3)?,
+        partial: row.get(4)?,
+        deleted_here: row.get(5)?,
+        downloaded_at: row.get(6)?,
+        first_seen_at: row.get(7)?,
+        removed: row.get(8)?,
+    })
+}
+
+/// A message downloaded in a pass, ready to be stored.
+#[derive(Debug, Clone)]
+pub struct Pop3Download {
+    pub uidl: String,
+    /// Its LIST size.
+    pub list_size: i64,
+    /// What RETR returned (when `partial`, what TOP returned: only read for the summary).
+    pub raw: Vec<u8>,
+    /// SHA-256 (hex) of `raw`.
+    pub digest: String,
+    pub partial: bool,
+    /// Its summary, for the Inbox (`folder_id` is the Inbox, `uidl` set).
+    pub message: NewMessage,
+    pub body_text: String,
+}
+
+/// What storing a downloaded message did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Pop3Stored {
+    /// A new message, with this id.
+    New(i64),
+    /// The same mail as what this (other, or the same) UIDL brought before: no second copy.
+    Same { earlier_uidl: String },
+    /// The server reused the UIDL of other mail: the new mail is kept as new, with this id,
+    /// and the old copy keeps its place (no longer linked to the server).
+    Reused(i64),
+}
+
+impl Store {
+    /// The UIDL rows of `account` that are on the server as far as the store knows, together
+    /// with the rows (in any state) of every UIDL in `listed`: what a pass compares with the
+    /// server's list. (Rows of mail that left the server long ago are not read.)
+    pub fn pop3_known(
+        &self,
+        account_id: i64,
+        listed: &[&str],
+    ) -> Result<HashMap<String, Pop3Seen>> {
+        self.read(|conn| {
+            let mut known = HashMap::new();
+            let mut on_server = conn
+                .prepare(&format!(
+                    "SELECT {SEEN_COLUMNS} FROM pop3_uidl
+                     WHERE account_id = ?1 AND removed_at IS NULL"
+                ))
+                .map_err(StoreError::sqlite("Prepare the UIDL list"))?;
+            let rows = on_server
+                .query_map([account_id], seen_from_row)
+                .map_err(StoreError::sqlite("Read the UIDL list"))?;
+            for row in rows {
+                let row = row.map_err(StoreError::sqlite("Read a UIDL"))?;
+                known.insert(row.uidl.clone(), row);
+            }
+            let mut one = conn
+                .prepare(&format!(
+                    "SELECT {SEEN_COLUMNS} FROM pop3_uidl WHERE account_id = ?1 AND uidl = ?2"
+                ))
+                .map_err(StoreError::sqlite("Prepare a UIDL lookup"))?;
+            for uidl in listed {
+                if known.contains_key(*uidl) {
+                    continue;
+                }
+                if let Some(row) = one
+                    .query_row(params![account_id, uidl], seen_from_row)
+                    .optional()
+                    .map_err(StoreError::sqlite("Look up a UIDL"))?
+                {
+                    known.insert(row.uidl.clone(), row);
+                }
+            }
+            Ok(known)
+        })
+    }
+
+    /// One UIDL's row.
+    pub fn pop3_seen(&self, account_id: i64, uidl: &str) -> Result<Option<Pop3Seen>> {
+        self.read(|conn| {
+            conn.query_row(
+                &format!(
+                    "SELECT {SEEN_COLUMNS} FROM pop3_uidl WHERE account_id = ?1 AND uidl = ?2"
+                ),
+                params![account_id, uidl],
+                seen_from_row,
+            )
+            .optional()
+            .map_err(StoreError::sqlite("Look up a UIDL"))
+        })
+    }
+
+    /// Stores downloaded messages in one transaction, each with its UIDL row, and says for
+    /// each what happened. `listed(uidl)` says whether the server lists that UIDL in this
+    /// session: the same mail under a new UIDL (same SHA-256; or same Message-ID and size while
+    /// the old UIDL is gone) gets no second copy, and its local copy follows the new UIDL.
+    pub fn pop3_store(
+        &self,
+        account_id: i64,
+        items: &[Pop3Download],
+        listed: &dyn Fn(&str) -> bool,
+        now: i64,
+    ) -> Result<Vec<Pop3Stored>> {
+        self.write(|tx| {
+            items
+                .iter()
+                .map(|item| store_one(tx, account_id, item, listed, now))
+                .collect()
+        })
+    }
+
+    /// Records, after a successful QUIT or a listing without them, that these UIDLs have left
+    /// the server; and that `back` (listed again, with the size they had) are on it.
+    pub fn pop3_reconcile(
+        &self,
+        account_id: i64,
+        removed: &[String],
+        back: &[String],
+        now: i64,
+    ) -> Result<()> {
+        if removed.is_empty() && back.is_empty() {
+            return Ok(());
+        }
+        self.write(|tx| {
+            for uidl in removed {
+                tx.execute(
+                    "UPDATE pop3_uidl SET removed_at = ?3
+                     WHERE account_id = ?1 AND uidl = ?2 AND removed_at IS NULL",
+                    params![account_id, uidl, now],
+                )
+                .map_err(StoreError::sqlite(
+                    "Record a message as gone from the server",
+                ))?;
+            }
+            for uidl in back {
+                tx.execute(
+                    "UPDATE pop3_uidl SET removed_at = NULL WHERE account_id = ?1 AND uidl = ?2",
+                    params![account_id, uidl],
+                )
+                .map_err(StoreError::sqlite("Record a message as back on the server"))?;
+            }
+            Ok(())
+        })
+    }
+
+    /// The local copies of a UIDL's message (ids), in any folder.
+    pub fn pop3_copies(&self, account_id: i64, uidl: &str) -> Result<Vec<i64>> {
+        self.read(|conn| {
+            let mut statement = conn
+                .prepare("SELECT id FROM message WHERE account_id = ?1 AND uidl = ?2 ORDER BY id")
+                .map_err(StoreError::sqlite("Prepare the copy lookup"))?;
+            let rows = statement
+                .query_map(params![account_id, uidl], |r| r.get(0))
+                .map_err(StoreError::sqlite("Find the message's copies"))?;
+            rows.collect::<rusqlite::Result<Vec<i64>>>()
+                .map_err(StoreError::sqlite("Read a copy"))
+        })
+    }
+
+    /// Completes a message that had only its headers: its whole source replaces them in every
+    /// local copy, and its UIDL row is no longer partial. Returns how many copies it filled.
+    pub fn pop3_complete(
+        &self,
+        account_id: i64,
+        uidl: &str,
+        raw: &[u8],
+        digest: &str,
+        body_text: &str,
+    ) -> Result<usize> {
+        self.write(|tx| {
+            let filled = fill_copies(tx, account_id, uidl, raw, body_text)?;
+            tx.execute(
+                "UPDATE pop3_uidl SET partial = 0, digest = ?3 WHERE account_id = ?1 AND uidl = ?2",
+                params![account_id, uidl, digest],
+            )
+            .map_err(StoreError::sqlite("Record the message as whole"))?;
+            Ok(filled)
+        })
+    }
+}
+
+/// Puts the whole source `raw` into every local copy of `uidl`'s message (which had only its
+/// headers). Returns how many copies there are.
+fn fill_copies(
+    tx: &rusqlite::Transaction<'_>,
+    account_id: i64,
+    uidl: &str,
+    raw: &[u8],
+    body_text: &str,
+) -> Result<usize> {
+    let copies: Vec<i64> = {
+        let mut statement = tx
+            .prepare("SELECT id FROM message WHERE account_id = ?1 AND uidl = ?2")
+            .map_err(StoreError::sqlite("Prepare the copy lookup"))?;
+        let rows = statement
+            .query_map(params![account_id, uidl], |r| r.get(0))
+            .map_err(StoreError::sqlite("Find the message's copies"))?;
+        rows.collect::<rusqlite::Result<Vec<i64>>>()
+            .map_err(StoreError::sqlite("Read a copy"))?
+    };
+    let summary = crate::mail::parse::summarize(raw);
+    for id in &copies {
+        tx.execute(
+            "INSERT INTO body (message_id, raw) VALUES (?1, ?2)
+             ON CONFLICT (message_id) DO UPDATE SET raw = excluded.raw",
+            params![id, raw],
+        )
+        .map_err(StoreError::sqlite("Save the message source"))?;
+        tx.execute(
+            "UPDATE message SET body_state = 2, size = ?2, has_attachments = ?3, preview = ?4
+             WHERE id = ?1",
+            params![
+                id,
+                i64::try_from(raw.len()).unwrap_or(i64::MAX),
+                summary.has_attachments,
+                summary.preview
+            ],
+        )
+        .map_err(StoreError::sqlite("Mark the body as cached"))?;
+        super::message::index_body(tx, *id, body_text)?;
+    }
+    Ok(copies.len())
+}
+
+/// Stores one downloaded message (see `Store::pop3_store`).
+///
+/// The rows describe content under a UIDL. When a UIDL now names other content (the server
+/// reused or renumbered its ids), its old row is retired: its local copies follow that content
+/// to the UIDL that now carries it, or, until one does, to a retired key (a UIDL with a space,
+/// which no server can send) that a later match picks up. So the outcome does not depend on
+/// the order the messages are stored in, and no content is stored twice or dropped.
+fn store_one(
+    tx: &rusqlite::Transaction<'_>,
+    account_id: i64,
+    item: &Pop3Download,
+    listed: &dyn Fn(&str) -> bool,
+    now: i64,
+) -> Result<Pop3Stored> {
+    let message_id = item.message.message_id.as_deref().filter(|m| !m.is_empty());
+    let mut reused = false;
+    if let Some(row) = seen(tx, account_id, &item.uidl)? {
+        if same_content(&row, item, message_id) {
+            // Known UIDL read again because its size changed: the same mail.
+            tx.execute(
+                "UPDATE pop3_uidl SET size = ?3, digest = coalesce(?4, digest), removed_at = NULL
+                 WHERE account_id = ?1 AND uidl = ?2",
+                params![
+                    account_id,
+                    item.uidl,
+                    item.list_size,
+                    (!item.partial).then_some(item.digest.as_str())
+                ],
+            )
+            .map_err(StoreError::sqlite("Update the UIDL"))?;
+            if row.partial && !item.partial {
+                fill_copies(tx, account_id, &item.uidl, &item.raw, &item.body_text)?;
+                tx.execute(
+                    "UPDATE pop3_uidl SET partial = 0 WHERE account_id = ?1 AND uidl = ?2",
+                    params![account_id, item.uidl],
+                )
+                .map_err(StoreError::sqlite("Record the message as whole"))?;
+            }
+            return Ok(Pop3Stored::Same {
+                earlier_uidl: row.uidl,
+            });
+        }
+        retire(tx, account_id, &row, listed, now)?;
+        reused = true;
+    }
+    if let Some(twin) = twin(tx, account_id, item, message_id, listed)? {
+        // The same mail under another UIDL (the server lost or renumbered its ids, or holds
+        // two identical copies): recorded under this UIDL too, not stored twice.
+        tx.execute(
+            "INSERT INTO pop3_uidl (account_id, uidl, downloaded_at, first_seen_at, size,
+                 message_id, digest, partial, deleted_here)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            params![
+                account_id,
+                item.uidl,
+                twin.downloaded_at,
+                twin.first_seen_at,
+                item.list_size,
+                twin.message_id,
+                if item.partial {
+                    twin.digest.clone()
+                } else {
+                    Some(item.digest.clone())
+                },
+                twin.partial && item.partial,
+                twin.deleted_here
+            ],
+        )
+        .map_err(StoreError::sqlite("Record the UIDL"))?;
+        if !listed(&twin.uidl) {
+            // The old UIDL is gone (or retired): the local copy now stands for this one.
+            relink(tx, account_id, &twin.uidl, &item.uidl)?;
+            tx.execute(
+                "UPDATE pop3_uidl SET removed_at = coalesce(removed_at, ?3)
+                 WHERE account_id = ?1 AND uidl = ?2",
+                params![account_id, twin.uidl, now],
+            )
+            .map_err(StoreError::sqlite("Record the old UIDL as gone"))?;
+            if twin.partial && !item.partial {
+                // Only the headers were here: now the whole message is.
+                fill_copies(tx, account_id, &item.uidl, &item.raw, &item.body_text)?;
+            }
+        }
+        return Ok(Pop3Stored::Same {
+            earlier_uidl: twin.uidl,
+        });
+    }
+    let id = if item.partial {
+        // Only the headers came (TOP): the row is in the list, the source comes when opened.
+        super::message::insert_message(tx, account_id, &item.message)?
+    } else {
+        super::message::insert_with_source(
+            tx,
+            account_id,
+            &item.message,
+            &item.raw,
+            &item.body_text,
+        )?
+    };
+    tx.execute(
+        "INSERT INTO pop3_uidl (account_id, uidl, downloaded_at, first_seen_at, size, message_id,
+             digest, partial)
+         VALUES (?1, ?2, ?3, ?3, ?4, ?5, ?6, ?7)",
+        params![
+            account_id,
+            item.uidl,
+            now,
+            item.list_size,
+            message_id,
+            (!item.partial).then_some(item.digest.as_str()),
+            item.partial
+        ],
+    )
+    .map_err(StoreError::sqlite("Record the UIDL"))?;
+    Ok(if reused {
+        Pop3Stored::Reused(id)
+    } else {
+        Pop3Stored::New(id)
+    })
+}
+
+fn seen(tx: &rusqlite::Transaction<'_>, account_id: i64, uidl: &str) -> Result<Option<Pop3Seen>> {
+    tx.query_row(
+        &format!("SELECT {SEEN_COLUMNS} FROM pop3_uidl WHERE account_id = ?1 AND uidl = ?2"),
+        params![account_id, uidl],
+        seen_from_row,
+    )
+    .optional()
+    .map_err(StoreError::sqlite("Look up the UIDL"))
+}
+
+/// Whether `row` describes the content of `item`: the same bytes, or (one of them only
+/// headers, or re-rendered by the server) the same Message-ID. Unsure is "no": a second copy
+/// is better than a message that is never stored.
+fn same_content(row: &Pop3Seen, item: &Pop3Download, message_id: Option<&str>) -> bool {
+    (!item.partial && row.digest.as_deref() == Some(item.digest.as_str()))
+        || (message_id.is_some() && row.message_id.as_deref() == message_id)
+}
+
+/// Points the local copies of `from`'s message at `to`.
+fn relink(tx: &rusqlite::Transaction<'_>, account_id: i64, from: &str, to: &str) -> Result<()> {
+    tx.execute(
+        // OR IGNORE: a folder that holds two copies of the mail keeps the second one's link.
+        "UPDATE OR IGNORE message SET uidl = ?3 WHERE account_id = ?1 AND uidl = ?2",
+        params![account_id, from, to],
+    )
+    .map_err(StoreError::sqlite("Relink the local copy"))?;
+    Ok(())
+}
+
+/// Frees `row`'s UIDL, which now names other content: its local copies follow their content to
+/// the listed UIDL that carries it already, else to a retired key until one does.
+fn retire(
+    tx: &rusqlite::Transaction<'_>,
+    account_id: i64,
+    row: &Pop3Seen,
+    listed: &dyn Fn(&str) -> bool,
+    now: i64,
+) -> Result<()> {
+    let home = rows_like(tx, account_id, row)?
+        .into_iter()
+        .find(|other| other.uidl != row.uidl && listed(&other.uidl));
+    if let Some(home) = home {
+        relink(tx, account_id, &row.uidl, &home.uidl)?;
+        tx.execute(
+            "DELETE FROM pop3_uidl WHERE account_id = ?1 AND uidl = ?2",
+            params![account_id, row.uidl],
+        )
+        .map_err(StoreError::sqlite("Drop the reused UIDL's old row"))?;
+        return Ok(());
+    }
+    // A space never occurs in a UIDL (RFC 1939: 0x21 to 0x7E), so no server can send this.
+    let mut n: i64 = 0;
+    let retired = loop {
+        let key = format!("{} retired {now}.{n}", row.uidl);
+        if seen(tx, account_id, &key)?.is_none() {
+            break key;
+        }
+        n += 1;
+    };
+    tx.execute(
+        "UPDATE pop3_uidl SET uidl = ?3, removed_at = coalesce(removed_at, ?4)
+         WHERE account_id = ?1 AND uidl = ?2",
+        params![account_id, row.uidl, retired, now],
+    )
+    .map_err(StoreError::sqlite("Retire the reused UIDL's old row"))?;
+    relink(tx, account_id, &row.uidl, &retired)
+}
+
+/// Other rows for the same content as `row` (same SHA-256, or same Message-ID and size).
+fn rows_like(
+    tx: &rusqlite::Transaction<'_>,
+    account_id: i64,
+    row: &Pop3Seen,
+) -> Result<Vec<Pop3Seen>> {
+    let mut statement = tx
+        .prepare(&format!(
+            "SELECT {SEEN_COLUMNS} FROM pop3_uidl
+             WHERE account_id = ?1 AND uidl != ?2
+               AND ((?3 IS NOT NULL AND digest = ?3)
+                    OR (?4 IS NOT NULL AND message_id = ?4 AND size IS ?5))"
+        ))
+        .map_err(StoreError::sqlite("Prepare the content lookup"))?;
+    let rows = statement
+        .query_map(
+            params![account_id, row.uidl, row.digest, row.message_id, row.size],
+            seen_from_row,
+        )
+        .map_err(StoreError::sqlite("Look for the same content"))?;
+    rows.collect::<rusqlite::Result<Vec<_>>>()
+        .map_err(StoreError::sqlite("Read a UIDL"))
+}
+
+/// An earlier UIDL row for the same mail as `item`: the same bytes (under any UIDL), or the
+/// same Message-ID and size under a UIDL the server no longer lists (or a retired one).
+fn twin(
+    tx: &rusqlite::Transaction<'_>,
+    account_id: i64,
+    item: &Pop3Download,
+    message_id: Option<&str>,
+    listed: &dyn Fn(&str) -> bool,
+) -> Result<Option<Pop3Seen>> {
+    if !item.partial {
+        let mut statement = tx
+            .prepare(&format!(
+                "SELECT {SEEN_COLUMNS} FROM pop3_uidl
+                 WHERE account_id = ?1 AND digest = ?2 AND uidl != ?3"
+            ))
+            .map_err(StoreError::sqlite("Prepare the digest lookup"))?;
+        let rows = statement
+            .query_map(params![account_id, item.digest, item.uidl], seen_from_row)
+            .map_err(StoreError::sqlite("Look for the same message"))?
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(StoreError::sqlite("Read a UIDL"))?;
+        // Prefer a row whose UIDL is gone: its local copy is free to follow this UIDL.
+        if let Some(row) = rows
+            .iter()
+            .find(|r| !listed(&r.uidl))
+            .or_else(|| rows.first())
+        {
+            return Ok(Some(row.clone()));
+        }
+    }
+    let Some(message_id) = message_id else {
+        return Ok(None);
+    };
+    let mut statement = tx
+        .prepare(&format!(
+            "SELECT {SEEN_COLUMNS} FROM pop3_uidl
+             WHERE account_id = ?1 AND message_id = ?2 AND size = ?3 AND uidl != ?4"
+        ))
+        .map_err(StoreError::sqlite("Prepare the Message-ID lookup"))?;
+    let rows = statement
+        .query_map(
+            params![account_id, message_id, item.list_size, item.uidl],
+            seen_from_row,
+        )
+        .map_err(StoreError::sqlite("Look for the same Message-ID"))?;
+    for row in rows {
+        let row = row.map_err(StoreError::sqlite("Read a UIDL"))?;
+        if !listed(&row.uidl) {
+            return Ok(Some(row));
+        }
+    }
+    Ok(None)
+}
