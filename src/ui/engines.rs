@@ -46,8 +46,8 @@ impl Hash for Key {
     }
 }
 
-/// The engine subscriptions for `accounts`, given as (account id, settings generation) (IMAP
-/// ones; POP3 gets its engine with its issue).
+/// The engine subscriptions for `accounts` (IMAP and POP3), given as (account id, settings
+/// generation).
 pub fn subscriptions(data_dir: &std::path::Path, accounts: &[(i64, u64)]) -> Subscription<Update> {
     Subscription::batch(accounts.iter().map(|&(account, generation)| {
         Subscription::run_with(
@@ -83,14 +83,6 @@ fn run(key: &Key) -> impl iced::futures::Stream<Item = Update> + use<> {
                 return;
             }
         };
-        if account.settings.protocol != crate::account::Protocol::Imap {
-            let _ = output
-                .send(fail(
-                    "POP3 accounts are not synced by this build yet".into(),
-                ))
-                .await;
-            return;
-        }
         let password = match super::data::password(&account).await {
             Ok(password) => password,
             Err(e) => {
@@ -119,9 +111,14 @@ fn run(key: &Key) -> impl iced::futures::Stream<Item = Update> + use<> {
         // changed): an abort could fall between a message's final dot and the server's 250.
         // It stops by itself at its next safe point once the window drops its command sender,
         // finishing the message it is sending first.
-        let _detached = tokio::spawn(crate::engine::imap::run(
-            store, account, password, command_rx, event_tx,
-        ));
+        let _detached = match account.settings.protocol {
+            crate::account::Protocol::Imap => tokio::spawn(crate::engine::imap::run(
+                store, account, password, command_rx, event_tx,
+            )),
+            crate::account::Protocol::Pop3 => tokio::spawn(crate::engine::pop3::run(
+                store, account, password, command_rx, event_tx,
+            )),
+        };
         while let Some(event) = event_rx.recv().await {
             if output.send(Update::Event(event)).await.is_err() {
                 break;

@@ -253,7 +253,6 @@ fn subscription(state: &State) -> Subscription<Message> {
         .mailbox
         .tree
         .iter()
-        .filter(|t| t.account.settings.protocol == crate::account::Protocol::Imap)
         .map(|t| {
             use std::hash::{Hash as _, Hasher as _};
             let mut hasher = std::collections::hash_map::DefaultHasher::new();

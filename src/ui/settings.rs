@@ -1,8 +1,9 @@
 //! Settings: the global choices (theme, notifications, plain text or HTML), each account's
 //! identity and servers (display name, address, login, incoming and outgoing server, a new
 //! password), its sending and sync options (signature, days to sync, bodies for offline use,
-//! whether the server files sent mail) and its removal, and a manual "Add account" form with the
-//! fields of `tern account add`. Passwords typed here go to the OS keyring only.
+//! whether the server files sent mail; for POP3 the retention options and for every account how
+//! often to check for mail) and its removal, and a manual "Add account" form with the fields of
+//! `tern account add`. Passwords typed here go to the OS keyring only.
 
 use iced::widget::{
     button, checkbox, column, container, pick_list, row, scrollable, text, text_input,
@@ -46,6 +47,27 @@ pub struct Options {
     pub sync_days: String,
     pub download_bodies: bool,
     pub server_saves_sent: bool,
+    pub protocol: Protocol,
+    /// POP3: leave messages on the server.
+    pub leave_on_server: bool,
+    /// POP3: delete from the server after this many days (empty: never).
+    pub delete_after_days: String,
+    /// POP3: delete from the server when deleted here.
+    pub delete_when_deleted: bool,
+    /// POP3: download only the headers of messages over this many KB (empty: no limit).
+    pub headers_only_kb: String,
+    /// Minutes between checks for new mail.
+    pub check_minutes: String,
+}
+
+/// A POP3 or mail-check option being edited.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MailCheck {
+    LeaveOnServer(bool),
+    DeleteAfterDays(String),
+    DeleteWhenDeleted(bool),
+    HeadersOnlyKb(String),
+    CheckMinutes(String),
 }
 
 /// The choices that are not per account.
@@ -90,6 +112,7 @@ pub enum Message {
     SyncDays(i64, String),
     DownloadBodies(i64, bool),
     ServerSavesSent(i64, bool),
+    MailCheck(i64, MailCheck),
     SaveAccount(i64),
     RemoveAccount(i64),
     /// What removing the account would lose (None: nothing).
@@ -179,6 +202,20 @@ impl State {
                         .unwrap_or_default(),
                     download_bodies: t.account.download_bodies,
                     server_saves_sent: t.account.server_saves_sent,
+                    protocol: t.account.settings.protocol,
+                    leave_on_server: t.account.pop3_leave_on_server,
+                    delete_after_days: t
+                        .account
+                        .pop3_delete_after_days
+                        .map(|d| d.to_string())
+                        .unwrap_or_default(),
+                    delete_when_deleted: t.account.pop3_delete_when_deleted,
+                    headers_only_kb: t
+                        .account
+                        .pop3_max_message_size
+                        .map(|b| (b / 1024).to_string())
+                        .unwrap_or_default(),
+                    check_minutes: (t.account.poll_seconds / 60).max(1).to_string(),
                 })
                 .collect(),
             form: NewAccount::default(),
@@ -193,6 +230,40 @@ impl State {
     fn options(&mut self, account: i64) -> Option<&mut Options> {
         self.accounts.iter_mut().find(|o| o.account == account)
     }
+}
+
+/// A number from `range` typed in a field, or None when it is empty.
+fn number(
+    text: &str,
+    range: std::ops::RangeInclusive<i64>,
+    what: &str,
+) -> Result<Option<i64>, String> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    match text.parse::<i64>() {
+        Ok(n) if range.contains(&n) => Ok(Some(n)),
+        _ => Err(format!(
+            "{what}: a number from {} to {}, or empty.",
+            range.start(),
+            range.end()
+        )),
+    }
+}
+
+/// The POP3 and mail-check options as typed, checked.
+fn mail_checks(o: &Options) -> Result<crate::account::settings::Pop3Options, String> {
+    let minutes = number(&o.check_minutes, 1..=1440, "Check for new mail every")?
+        .ok_or("Check for new mail every: give a number of minutes.")?;
+    Ok(crate::account::settings::Pop3Options {
+        leave_on_server: o.leave_on_server,
+        delete_after_days: number(&o.delete_after_days, 1..=36_500, "Delete after")?,
+        delete_when_deleted: o.delete_when_deleted,
+        max_message_size: number(&o.headers_only_kb, 1..=4_000_000, "Headers only over")?
+            .map(|kb| kb * 1024),
+        poll_seconds: minutes * 60,
+    })
 }
 
 /// Checks the form into account settings (the same rules as `tern account add`).
@@ -278,9 +349,27 @@ pub fn update(state: &mut State, message: Message, store: &Store) -> (Task<Messa
                 .into_iter()
                 .for_each(|o| o.server_saves_sent = v);
         }
+        Message::MailCheck(id, change) => {
+            if let Some(o) = state.options(id) {
+                match change {
+                    MailCheck::LeaveOnServer(v) => o.leave_on_server = v,
+                    MailCheck::DeleteAfterDays(v) => o.delete_after_days = v,
+                    MailCheck::DeleteWhenDeleted(v) => o.delete_when_deleted = v,
+                    MailCheck::HeadersOnlyKb(v) => o.headers_only_kb = v,
+                    MailCheck::CheckMinutes(v) => o.check_minutes = v,
+                }
+            }
+        }
         Message::SaveAccount(id) => {
             let Some(options) = state.accounts.iter().find(|o| o.account == id).cloned() else {
                 return (Task::none(), Action::None);
+            };
+            let checks = match mail_checks(&options) {
+                Ok(checks) => checks,
+                Err(e) => {
+                    state.notice = Some(e);
+                    return (Task::none(), Action::None);
+                }
             };
             let days = if options.sync_days.trim().is_empty() {
                 None
@@ -304,7 +393,7 @@ pub fn update(state: &mut State, message: Message, store: &Store) -> (Task<Messa
             }
             return (
                 Task::perform(
-                    data::save_account_options(store.clone(), options, days),
+                    data::save_account_options(store.clone(), options, days, checks),
                     Message::Done,
                 ),
                 Action::None,
@@ -495,19 +584,13 @@ fn account<'a>(o: &'a Options, confirm: Option<&'a (i64, String)>) -> Element<'a
             text_input("", &o.signature).on_input(move |v| Message::Signature(id, v)),
         ]
         .spacing(8),
-        row![
-            text("Days to sync").width(160),
-            text_input("all mail", &o.sync_days)
-                .on_input(move |v| Message::SyncDays(id, v))
-                .width(120),
-        ]
-        .spacing(8),
-        checkbox(o.download_bodies)
-            .label("Download all messages for offline reading")
-            .on_toggle(move |v| Message::DownloadBodies(id, v)),
-        checkbox(o.server_saves_sent)
-            .label("The server files sent mail itself (no copy to Sent)")
-            .on_toggle(move |v| Message::ServerSavesSent(id, v)),
+        mail_options(o),
+        // A POP3 account's Sent folder is local: there is no server copy to rely on.
+        (o.protocol == Protocol::Imap).then(|| {
+            checkbox(o.server_saves_sent)
+                .label("The server files sent mail itself (no copy to Sent)")
+                .on_toggle(move |v| Message::ServerSavesSent(id, v))
+        }),
         row![
             button(text("Save")).on_press(Message::SaveAccount(id)),
             button(text("Remove account"))
@@ -542,6 +625,80 @@ fn account<'a>(o: &'a Options, confirm: Option<&'a (i64, String)>) -> Element<'a
             .into(),
         _ => form.into(),
     }
+}
+
+/// What is fetched and kept: for IMAP, the days to sync and offline bodies; for POP3, whether
+/// and how long mail stays on the server and the size over which only headers come; for both,
+/// how often to check.
+fn mail_options(o: &Options) -> Element<'_, Message> {
+    let id = o.account;
+    let check = move |c: MailCheck| Message::MailCheck(id, c);
+    let every = row![
+        text("Check mail every").width(160),
+        text_input("10", &o.check_minutes)
+            .on_input(move |v| check(MailCheck::CheckMinutes(v)))
+            .width(80),
+        text("minutes"),
+    ]
+    .spacing(8)
+    .align_y(iced::Alignment::Center);
+    if o.protocol == Protocol::Imap {
+        return column![
+            row![
+                text("Days to sync").width(160),
+                text_input("all mail", &o.sync_days)
+                    .on_input(move |v| Message::SyncDays(id, v))
+                    .width(120),
+            ]
+            .spacing(8),
+            checkbox(o.download_bodies)
+                .label("Download all messages for offline reading")
+                .on_toggle(move |v| Message::DownloadBodies(id, v)),
+            every,
+        ]
+        .spacing(6)
+        .into();
+    }
+    let leave = o.leave_on_server;
+    let days = text_input("never", &o.delete_after_days).width(80);
+    let days = if leave {
+        days.on_input(move |v| check(MailCheck::DeleteAfterDays(v)))
+    } else {
+        days
+    };
+    let when_deleted = checkbox(o.delete_when_deleted && leave)
+        .label("Delete them from the server when I delete them here");
+    let when_deleted = if leave {
+        when_deleted.on_toggle(move |v| check(MailCheck::DeleteWhenDeleted(v)))
+    } else {
+        when_deleted
+    };
+    column![
+        checkbox(leave)
+            .label("Leave messages on the server (the copy here is kept either way)")
+            .on_toggle(move |v| check(MailCheck::LeaveOnServer(v))),
+        row![
+            text("").width(16),
+            text("Delete them from the server after"),
+            days,
+            text("days"),
+        ]
+        .spacing(8)
+        .align_y(iced::Alignment::Center),
+        row![text("").width(16), when_deleted].spacing(8),
+        row![
+            text("Headers only over").width(160),
+            text_input("no limit", &o.headers_only_kb)
+                .on_input(move |v| check(MailCheck::HeadersOnlyKb(v)))
+                .width(80),
+            text("KB (the rest comes when you open the message)"),
+        ]
+        .spacing(8)
+        .align_y(iced::Alignment::Center),
+        every,
+    ]
+    .spacing(6)
+    .into()
 }
 
 fn capitalise(text: &str) -> String {

@@ -29,7 +29,11 @@ pub async fn server_search(
     text: &str,
 ) -> Result<Vec<MessageRow>, EngineError> {
     let text = text.trim();
-    if text.is_empty() || text.chars().any(char::is_control) {
+    // A POP3 account's mail is all here: the local search has found everything there is.
+    if text.is_empty()
+        || text.chars().any(char::is_control)
+        || account.settings.protocol == crate::account::Protocol::Pop3
+    {
         return Ok(Vec::new());
     }
     let folder = store.folder(folder_id)?;

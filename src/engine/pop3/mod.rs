@@ -91,7 +91,7 @@ pub async fn sync_account_at(
     now: i64,
     progress: &mut (dyn FnMut(Event) + Send),
 ) -> Result<Pop3Report, EngineError> {
-    let inbox = inbox(store, account)?;
+    let (inbox, first_pass) = inbox(store, account)?;
     let mut client = connect(account, password).await?;
     let mut report = Pop3Report::default();
     let result = pass(
@@ -113,29 +113,35 @@ pub async fn sync_account_at(
     if deletions.is_empty() {
         // Nothing to delete: whether QUIT is answered changes nothing.
         let _ = client.quit().await;
-        return Ok(report);
+    } else {
+        client.quit().await?;
+        // QUIT succeeded: the server has removed them (RFC 1939's UPDATE state).
+        store.pop3_reconcile(account.id, &deletions, &[], now)?;
+        report.deleted_on_server = deletions.len();
     }
-    client.quit().await?;
-    // QUIT succeeded: the server has removed them (RFC 1939's UPDATE state).
-    store.pop3_reconcile(account.id, &deletions, &[], now)?;
-    report.deleted_on_server = deletions.len();
-    progress(Event::FolderChanged {
-        account: account.id,
-        folder: inbox,
-    });
+    if first_pass {
+        // Everything the server had is here: from now on, new mail is news (notifications).
+        store.set_backfill_complete(inbox)?;
+    }
+    if first_pass || !deletions.is_empty() {
+        progress(Event::FolderChanged {
+            account: account.id,
+            folder: inbox,
+        });
+    }
     Ok(report)
 }
 
-/// The account's Inbox (created if it is missing).
-fn inbox(store: &Store, account: &Account) -> Result<i64, EngineError> {
+/// The account's Inbox (created if it is missing), and whether no pass has completed yet.
+fn inbox(store: &Store, account: &Account) -> Result<(i64, bool), EngineError> {
     if let Some(folder) = store
         .folders(account.id)?
         .into_iter()
         .find(|f| f.role == Some(FolderRole::Inbox))
     {
-        return Ok(folder.id);
+        return Ok((folder.id, !folder.backfill_complete));
     }
-    Ok(store.upsert_folder(
+    let id = store.upsert_folder(
         account.id,
         &crate::store::NewFolder {
             path: "INBOX".to_owned(),
@@ -145,7 +151,8 @@ fn inbox(store: &Store, account: &Account) -> Result<i64, EngineError> {
             attributes: 0,
             subscribed: true,
         },
-    )?)
+    )?;
+    Ok((id, true))
 }
 
 /// One message the server lists.

@@ -622,6 +622,7 @@ pub async fn save_account_options(
     store: Store,
     options: super::settings::Options,
     sync_days: Option<i64>,
+    checks: crate::account::settings::Pop3Options,
 ) -> Result<String, String> {
     blocking(move || {
         let account = store.account(options.account).map_err(|e| e.to_string())?;
@@ -656,6 +657,19 @@ pub async fn save_account_options(
                 options.download_bodies,
                 account.download_days,
             )
+            .map_err(|e| e.to_string())?;
+        // POP3 accounts keep their retention options as they were typed; IMAP ones only
+        // take the check interval.
+        let checks = if account.settings.protocol == crate::account::Protocol::Pop3 {
+            checks
+        } else {
+            crate::account::settings::Pop3Options {
+                poll_seconds: checks.poll_seconds,
+                ..account.pop3_options()
+            }
+        };
+        store
+            .set_pop3_options(account.id, &checks)
             .map_err(|e| e.to_string())?;
         if !options.password.is_empty() {
             let secret = Secret::new(options.password);
