@@ -7,7 +7,16 @@ use crate::store::{NewMessage, Store};
 
 /// A row for `raw` in `folder_id`, from its own headers, with the flag bits `flags`.
 pub fn new_message_row(folder_id: i64, raw: &[u8], flags: i64) -> NewMessage {
-    let summary = parse::summarize(raw);
+    row_from_summary(folder_id, parse::summarize(raw), raw.len(), flags)
+}
+
+/// A row for a message of `size` bytes in `folder_id` from its `summary`.
+pub fn row_from_summary(
+    folder_id: i64,
+    summary: parse::Summary,
+    size: usize,
+    flags: i64,
+) -> NewMessage {
     let now = crate::store::now_seconds();
     NewMessage {
         folder_id,
@@ -21,7 +30,7 @@ pub fn new_message_row(folder_id: i64, raw: &[u8], flags: i64) -> NewMessage {
         cc: summary.cc,
         date: summary.date.unwrap_or(now),
         internal_date: Some(now),
-        size: i64::try_from(raw.len()).unwrap_or(i64::MAX),
+        size: i64::try_from(size).unwrap_or(i64::MAX),
         flags,
         has_attachments: summary.has_attachments,
         preview: summary.preview,

@@ -27,9 +27,24 @@ pub const PREVIEW_CHARS: usize = 200;
 /// Summarises a raw message. Never fails: a message mail-parser cannot read at all gives an
 /// empty summary, so the caller can still keep (and show the source of) what it received.
 pub fn summarize(raw: &[u8]) -> Summary {
-    let Some(message) = MessageParser::default().parse(raw) else {
-        return Summary::default();
-    };
+    MessageParser::default()
+        .parse(raw)
+        .map(|message| summary_of(&message))
+        .unwrap_or_default()
+}
+
+/// `summarize` and `body_text` from one parse (a large message is decoded once, not twice).
+pub fn summarize_with_text(raw: &[u8]) -> (Summary, Option<String>) {
+    match MessageParser::default().parse(raw) {
+        Some(message) => (
+            summary_of(&message),
+            message.body_text(0).map(|t| t.into_owned()),
+        ),
+        None => (Summary::default(), None),
+    }
+}
+
+fn summary_of(message: &mail_parser::Message<'_>) -> Summary {
     let (from_name, from_addr) = message
         .from()
         .and_then(Address::first)
@@ -62,7 +77,7 @@ pub fn summarize(raw: &[u8]) -> Summary {
         to: message.to().map(format_addresses).unwrap_or_default(),
         cc: message.cc().map(format_addresses).unwrap_or_default(),
         date: message.date().map(mail_parser::DateTime::to_timestamp),
-        has_attachments: crate::mail::attachment::attachment_parts(&message)
+        has_attachments: crate::mail::attachment::attachment_parts(message)
             .next()
             .is_some(),
         preview,

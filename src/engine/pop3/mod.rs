@@ -317,7 +317,7 @@ async fn download(
     let mut batch_bytes = 0usize;
     let max = MAX_MESSAGE.max(MAX_HEADERS);
     let fetched = client
-        .fetch_many(&requests, max, |number, answer| -> Result<(), EngineError> {
+        .fetch_many(&requests, max, &|n| by_number.get(&n).and_then(|e| e.size), |number, answer| -> Result<(), EngineError> {
             done += 1;
             let Some(entry) = by_number.get(&number) else {
                 return Ok(());
@@ -364,7 +364,8 @@ async fn download(
 
 /// A downloaded message, summarised for the Inbox.
 fn prepare(entry: &Listed, raw: Vec<u8>, partial: bool, inbox: i64) -> Pop3Download {
-    let mut message = crate::engine::local::new_message_row(inbox, &raw, 0);
+    let (summary, text) = parse::summarize_with_text(&raw);
+    let mut message = crate::engine::local::row_from_summary(inbox, summary, raw.len(), 0);
     message.uidl = Some(entry.uidl.clone());
     let list_size = entry
         .size
@@ -377,7 +378,7 @@ fn prepare(entry: &Listed, raw: Vec<u8>, partial: bool, inbox: i64) -> Pop3Downl
     let body_text = if partial {
         String::new()
     } else {
-        parse::body_text(&raw).unwrap_or_default()
+        text.unwrap_or_default()
     };
     Pop3Download {
         uidl: entry.uidl.clone(),

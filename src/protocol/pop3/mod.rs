@@ -381,6 +381,23 @@ impl Pop3Client {
 
     /// Reads a multi-line message body (after its +OK) into `out`, at most `max` bytes.
     async fn body(&mut self, max: u64, out: &mut Vec<u8>) -> Result<(), ProtocolError> {
+        self.body_sized(max, None, out).await
+    }
+
+    /// `body`, with room made at once for `expected` bytes (LIST's size), so a large message
+    /// is not copied as its buffer grows.
+    async fn body_sized(
+        &mut self,
+        max: u64,
+        expected: Option<u64>,
+        out: &mut Vec<u8>,
+    ) -> Result<(), ProtocolError> {
+        if let Some(expected) = expected {
+            // A server's claim is not trusted beyond 128 MiB up front; past that, the buffer
+            // grows as bytes actually arrive.
+            let room = expected.min(max).min(128 * 1024 * 1024);
+            out.reserve(usize::try_from(room).unwrap_or(0).saturating_add(2));
+        }
         let deadline = Self::deadline();
         let mut unstuffer = reply::Unstuffer::new();
         loop {
@@ -431,17 +448,19 @@ impl Pop3Client {
         on_message: impl FnMut(u32, Result<Vec<u8>, String>) -> Result<(), E>,
     ) -> Result<(), E> {
         let requests: Vec<Fetch> = numbers.iter().map(|n| Fetch::Retr(*n)).collect();
-        self.fetch_many(&requests, max, on_message).await
+        self.fetch_many(&requests, max, &|_| None, on_message).await
     }
 
     /// RETR or TOP of several messages. With PIPELINING the commands go out in one write per
     /// batch of 50 and the answers are read as they stream in; each message is handed to
     /// `on_message` as soon as it is complete (an error it returns ends the exchange). A -ERR
     /// for one message (deleted meanwhile) is passed on as `Err` text, and the others go on.
+    /// `expected(number)` is the size LIST gave, if known (room is made for it at once).
     pub async fn fetch_many<E: From<ProtocolError>>(
         &mut self,
         requests: &[Fetch],
         max: u64,
+        expected: &(dyn Fn(u32) -> Option<u64> + Sync),
         mut on_message: impl FnMut(u32, Result<Vec<u8>, String>) -> Result<(), E>,
     ) -> Result<(), E> {
         // Batches keep the unanswered commands few enough for any server's input buffer.
@@ -460,7 +479,11 @@ impl Pop3Client {
                     continue;
                 }
                 let mut out = Vec::new();
-                self.body(max, &mut out).await?;
+                let hint = match request {
+                    Fetch::Retr(n) => expected(*n),
+                    Fetch::Top(..) => None,
+                };
+                self.body_sized(max, hint, &mut out).await?;
                 on_message(request.number(), Ok(out))?;
             }
         }
