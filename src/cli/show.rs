@@ -7,7 +7,6 @@ use anyhow::{Context as _, bail};
 
 use super::output::{self, AttachmentJson};
 use super::sync::password_for;
-use crate::account::Protocol;
 use crate::engine::imap;
 use crate::mail::parse;
 use crate::store::Store;
@@ -33,10 +32,12 @@ pub(super) fn run(
 ) -> anyhow::Result<()> {
     let message = store.message(id)?;
     let account = store.account(message.account_id)?;
-    let online_imap = !offline && account.settings.protocol == Protocol::Imap;
+    // Online, a body not cached is fetched (IMAP: the part; POP3: the rest of a message of
+    // which only the headers were downloaded).
+    let online = !offline;
     if raw {
         if store.raw_message(id)?.is_none() {
-            if !online_imap {
+            if !online {
                 bail!(not_cached(id, "--offline was given"));
             }
             let rt = runtime()?;
@@ -55,7 +56,7 @@ pub(super) fn run(
     let mut problem = None;
     let text = match imap::cached_text(store, id, imap::Prefer::Text)? {
         Some(cached) => cached.text,
-        None if !online_imap => {
+        None if !online => {
             problem = Some(not_cached(id, "--offline was given"));
             None
         }
@@ -127,7 +128,7 @@ pub(super) fn save(
     let account = store.account(message.account_id)?;
     let rt = runtime()?;
     let cached_whole = store.raw_message(id)?.is_some();
-    let password = if offline || cached_whole || account.settings.protocol != Protocol::Imap {
+    let password = if offline || cached_whole {
         None
     } else {
         Some(rt.block_on(password_for(&account))?)

@@ -174,6 +174,12 @@ impl Store {
     /// them from it after some days, or when they are deleted here; the size over which only
     /// headers are downloaded; and how often to check (seconds).
     pub fn set_pop3_options(&self, account_id: i64, options: &Pop3Options) -> Result<()> {
+        if options.delete_after_days.is_some_and(|days| days < 1) {
+            // Zero days would put the cutoff at now: every message would leave the server.
+            return Err(StoreError::Conflict(
+                "delete from the server after how many days: give at least 1".to_owned(),
+            ));
+        }
         self.write(|tx| {
             tx.execute(
                 "UPDATE account SET pop3_leave_on_server = ?2, pop3_delete_after_days = ?3,

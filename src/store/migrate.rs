@@ -55,6 +55,11 @@ pub(super) const MIGRATIONS: &[Migration] = &[
         name: "pop3",
         sql: include_str!("../../migrations/0007_pop3.sql"),
     },
+    Migration {
+        version: 8,
+        name: "pop3_failures",
+        sql: include_str!("../../migrations/0008_pop3_failures.sql"),
+    },
 ];
 
 /// The schema version this build writes.

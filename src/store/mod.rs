@@ -37,7 +37,7 @@ pub use message::{CachedPart, MessageRow, NewMessage, PageCursor, SortOrder, Thr
 pub use migrate::LATEST_VERSION;
 pub use ops::{FailedAction, FlagState, Landed, OpArgs, PendingOp};
 pub use outbox::{OutboxRow, Outgoing, SentCopy};
-pub use pop3::{Pop3Download, Pop3Seen, Pop3Stored};
+pub use pop3::{Pop3Download, Pop3Failure, Pop3Seen, Pop3Stored};
 pub use sync::FlagUpdate;
 
 /// Result type of the store layer.

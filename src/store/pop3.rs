@@ -25,10 +25,15 @@ pub struct Pop3Seen {
     pub first_seen_at: i64,
     /// It has left the server (after a successful QUIT, or it was no longer listed).
     pub removed: bool,
+    /// A local copy of it exists, in any folder (none: the user purged it, or its copy now
+    /// stands for another UIDL).
+    pub has_copy: bool,
 }
 
 const SEEN_COLUMNS: &str = "uidl, size, message_id, digest, partial, deleted_here,
-    downloaded_at, first_seen_at, removed_at IS NOT NULL";
+    downloaded_at, first_seen_at, removed_at IS NOT NULL,
+    EXISTS (SELECT 1 FROM message m
+            WHERE m.account_id = pop3_uidl.account_id AND m.uidl = pop3_uidl.uidl)";
 
 fn seen_from_row(row: &Row<'_>) -> rusqlite::Result<Pop3Seen> {
     Ok(Pop3Seen {
@@ -41,7 +46,16 @@ fn seen_from_row(row: &Row<'_>) -> rusqlite::Result<Pop3Seen> {
         downloaded_at: row.get(6)?,
         first_seen_at: row.get(7)?,
         removed: row.get(8)?,
+        has_copy: row.get(9)?,
     })
+}
+
+/// A message the server failed to send (its answer stalled, was cut, or was too large).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pop3Failure {
+    pub failures: i64,
+    pub last_failed_at: i64,
+    pub last_error: String,
 }
 
 /// A message downloaded in a pass, ready to be stored.
@@ -152,15 +166,10 @@ impl Store {
     }
 
     /// Records, after a successful QUIT or a listing without them, that these UIDLs have left
-    /// the server; and that `back` (listed again, with the size they had) are on it.
-    pub fn pop3_reconcile(
-        &self,
-        account_id: i64,
-        removed: &[String],
-        back: &[String],
-        now: i64,
-    ) -> Result<()> {
-        if removed.is_empty() && back.is_empty() {
+    /// the server. (One listed again is downloaded again and compared: a server may give a
+    /// freed UIDL to other mail.)
+    pub fn pop3_reconcile(&self, account_id: i64, removed: &[String], now: i64) -> Result<()> {
+        if removed.is_empty() {
             return Ok(());
         }
         self.write(|tx| {
@@ -174,13 +183,70 @@ impl Store {
                     "Record a message as gone from the server",
                 ))?;
             }
-            for uidl in back {
-                tx.execute(
-                    "UPDATE pop3_uidl SET removed_at = NULL WHERE account_id = ?1 AND uidl = ?2",
-                    params![account_id, uidl],
+            Ok(())
+        })
+    }
+
+    /// Marks a known UIDL as naming other mail than the copy here (the server's Message-ID for
+    /// it differs): it is no longer deleted from the server, and the next pass downloads it
+    /// again (its recorded size can match no LIST size), to be stored as new.
+    pub fn pop3_suspect(&self, account_id: i64, uidl: &str) -> Result<()> {
+        self.write(|tx| {
+            tx.execute(
+                "UPDATE pop3_uidl SET size = -1 WHERE account_id = ?1 AND uidl = ?2",
+                params![account_id, uidl],
+            )
+            .map_err(StoreError::sqlite("Mark a UIDL for a second look"))?;
+            Ok(())
+        })
+    }
+
+    /// The messages the server failed to send, by UIDL.
+    pub fn pop3_failures(&self, account_id: i64) -> Result<HashMap<String, Pop3Failure>> {
+        self.read(|conn| {
+            let mut statement = conn
+                .prepare(
+                    "SELECT uidl, failures, last_failed_at, last_error FROM pop3_failure
+                     WHERE account_id = ?1",
                 )
-                .map_err(StoreError::sqlite("Record a message as back on the server"))?;
-            }
+                .map_err(StoreError::sqlite("Prepare the failure list"))?;
+            let rows = statement
+                .query_map([account_id], |r| {
+                    Ok((
+                        r.get(0)?,
+                        Pop3Failure {
+                            failures: r.get(1)?,
+                            last_failed_at: r.get(2)?,
+                            last_error: r.get(3)?,
+                        },
+                    ))
+                })
+                .map_err(StoreError::sqlite("Read the failure list"))?;
+            rows.collect::<rusqlite::Result<HashMap<String, Pop3Failure>>>()
+                .map_err(StoreError::sqlite("Read a failure"))
+        })
+    }
+
+    /// Records that the server failed to send `uidl`'s message, and how.
+    pub fn pop3_record_failure(
+        &self,
+        account_id: i64,
+        uidl: &str,
+        error: &str,
+        now: i64,
+    ) -> Result<()> {
+        let error: String = error.chars().take(500).collect();
+        self.write(|tx| {
+            tx.execute(
+                "INSERT INTO pop3_failure (account_id, uidl, failures, last_failed_at, last_error)
+                 VALUES (?1, ?2, 1, ?3, ?4)
+                 ON CONFLICT (account_id, uidl) DO UPDATE
+                 SET failures = failures + 1, last_failed_at = ?3, last_error = ?4",
+                params![account_id, uidl, now, error],
+            )
+            .map_err(StoreError::sqlite(
+                "Record a message the server failed to send",
+            ))?;
             Ok(())
         })
     }
@@ -279,6 +345,11 @@ fn store_one(
     now: i64,
 ) -> Result<Pop3Stored> {
     let message_id = item.message.message_id.as_deref().filter(|m| !m.is_empty());
+    tx.execute(
+        "DELETE FROM pop3_failure WHERE account_id = ?1 AND uidl = ?2",
+        params![account_id, item.uidl],
+    )
+    .map_err(StoreError::sqlite("Clear a message's failures"))?;
     let mut reused = false;
     if let Some(row) = seen(tx, account_id, &item.uidl)? {
         if same_content(&row, item, message_id) {
@@ -328,7 +399,9 @@ fn store_one(
                 } else {
                     Some(item.digest.clone())
                 },
-                twin.partial && item.partial,
+                // Headers only: it may leave the server only once it has been read whole (and so
+                // compared byte for byte), even if the copy it matched is whole.
+                item.partial,
                 twin.deleted_here
             ],
         )
@@ -395,12 +468,19 @@ fn seen(tx: &rusqlite::Transaction<'_>, account_id: i64, uidl: &str) -> Result<O
     .map_err(StoreError::sqlite("Look up the UIDL"))
 }
 
-/// Whether `row` describes the content of `item`: the same bytes, or (one of them only
-/// headers, or re-rendered by the server) the same Message-ID. Unsure is "no": a second copy
-/// is better than a message that is never stored.
+/// Whether `row` describes the content of `item`. When both are whole, only the same bytes
+/// are; otherwise (one of them only headers) the same Message-ID and size. Unsure is "no": a
+/// second copy is better than a message that is never stored (senders that reuse one
+/// Message-ID for every mail exist).
 fn same_content(row: &Pop3Seen, item: &Pop3Download, message_id: Option<&str>) -> bool {
-    (!item.partial && row.digest.as_deref() == Some(item.digest.as_str()))
-        || (message_id.is_some() && row.message_id.as_deref() == message_id)
+    match (item.partial, row.digest.as_deref()) {
+        (false, Some(digest)) => digest == item.digest,
+        _ => {
+            message_id.is_some()
+                && row.message_id.as_deref() == message_id
+                && row.size == Some(item.list_size)
+        }
+    }
 }
 
 /// Points the local copies of `from`'s message at `to`.
@@ -428,12 +508,23 @@ fn retire(
         .find(|other| other.uidl != row.uidl && listed(&other.uidl));
     if let Some(home) = home {
         relink(tx, account_id, &row.uidl, &home.uidl)?;
-        tx.execute(
-            "DELETE FROM pop3_uidl WHERE account_id = ?1 AND uidl = ?2",
-            params![account_id, row.uidl],
-        )
-        .map_err(StoreError::sqlite("Drop the reused UIDL's old row"))?;
-        return Ok(());
+        let left: i64 = tx
+            .query_row(
+                "SELECT count(*) FROM message WHERE account_id = ?1 AND uidl = ?2",
+                params![account_id, row.uidl],
+                |r| r.get(0),
+            )
+            .map_err(StoreError::sqlite("Count the copies left"))?;
+        if left == 0 {
+            tx.execute(
+                "DELETE FROM pop3_uidl WHERE account_id = ?1 AND uidl = ?2",
+                params![account_id, row.uidl],
+            )
+            .map_err(StoreError::sqlite("Drop the reused UIDL's old row"))?;
+            return Ok(());
+        }
+        // A folder held a copy under both UIDLs: the one left must not stay under the UIDL
+        // that now names other mail, so it goes with the row to a retired key.
     }
     // A space never occurs in a UIDL (RFC 1939: 0x21 to 0x7E), so no server can send this.
     let mut n: i64 = 0;
@@ -459,26 +550,46 @@ fn rows_like(
     account_id: i64,
     row: &Pop3Seen,
 ) -> Result<Vec<Pop3Seen>> {
+    let mut found = Vec::new();
+    if let Some(digest) = &row.digest {
+        let mut statement = tx
+            .prepare(&format!(
+                "SELECT {SEEN_COLUMNS} FROM pop3_uidl INDEXED BY pop3_uidl_digest
+                 WHERE account_id = ?1 AND digest = ?2 AND uidl != ?3"
+            ))
+            .map_err(StoreError::sqlite("Prepare the content lookup"))?;
+        let rows = statement
+            .query_map(params![account_id, digest, row.uidl], seen_from_row)
+            .map_err(StoreError::sqlite("Look for the same content"))?;
+        for other in rows {
+            found.push(other.map_err(StoreError::sqlite("Read a UIDL"))?);
+        }
+        return Ok(found);
+    }
+    let Some(message_id) = &row.message_id else {
+        return Ok(found);
+    };
     let mut statement = tx
         .prepare(&format!(
-            "SELECT {SEEN_COLUMNS} FROM pop3_uidl
-             WHERE account_id = ?1 AND uidl != ?2
-               AND ((?3 IS NOT NULL AND digest = ?3)
-                    OR (?4 IS NOT NULL AND message_id = ?4 AND size IS ?5))"
+            "SELECT {SEEN_COLUMNS} FROM pop3_uidl INDEXED BY pop3_uidl_message_id
+             WHERE account_id = ?1 AND message_id = ?2 AND size IS ?3 AND uidl != ?4"
         ))
         .map_err(StoreError::sqlite("Prepare the content lookup"))?;
     let rows = statement
         .query_map(
-            params![account_id, row.uidl, row.digest, row.message_id, row.size],
+            params![account_id, message_id, row.size, row.uidl],
             seen_from_row,
         )
         .map_err(StoreError::sqlite("Look for the same content"))?;
-    rows.collect::<rusqlite::Result<Vec<_>>>()
-        .map_err(StoreError::sqlite("Read a UIDL"))
+    for other in rows {
+        found.push(other.map_err(StoreError::sqlite("Read a UIDL"))?);
+    }
+    Ok(found)
 }
 
-/// An earlier UIDL row for the same mail as `item`: the same bytes (under any UIDL), or the
-/// same Message-ID and size under a UIDL the server no longer lists (or a retired one).
+/// An earlier UIDL row for the same mail as `item`: the same bytes (under any UIDL), or, when
+/// one of the two is headers only, the same Message-ID and size under a UIDL the server no
+/// longer lists (or a retired one).
 fn twin(
     tx: &rusqlite::Transaction<'_>,
     account_id: i64,
@@ -489,7 +600,8 @@ fn twin(
     if !item.partial {
         let mut statement = tx
             .prepare(&format!(
-                "SELECT {SEEN_COLUMNS} FROM pop3_uidl
+                // INDEXED BY: without statistics the planner walks the whole account instead.
+                "SELECT {SEEN_COLUMNS} FROM pop3_uidl INDEXED BY pop3_uidl_digest
                  WHERE account_id = ?1 AND digest = ?2 AND uidl != ?3"
             ))
             .map_err(StoreError::sqlite("Prepare the digest lookup"))?;
@@ -512,7 +624,7 @@ fn twin(
     };
     let mut statement = tx
         .prepare(&format!(
-            "SELECT {SEEN_COLUMNS} FROM pop3_uidl
+            "SELECT {SEEN_COLUMNS} FROM pop3_uidl INDEXED BY pop3_uidl_message_id
              WHERE account_id = ?1 AND message_id = ?2 AND size = ?3 AND uidl != ?4"
         ))
         .map_err(StoreError::sqlite("Prepare the Message-ID lookup"))?;
@@ -524,7 +636,9 @@ fn twin(
         .map_err(StoreError::sqlite("Look for the same Message-ID"))?;
     for row in rows {
         let row = row.map_err(StoreError::sqlite("Read a UIDL"))?;
-        if !listed(&row.uidl) {
+        // Both whole with different bytes: other mail under a reused Message-ID.
+        let comparable = item.partial || row.digest.is_none();
+        if comparable && !listed(&row.uidl) {
             return Ok(Some(row));
         }
     }

@@ -1,5 +1,6 @@
 //! A scripted POP3 server for faults Dovecot will not produce: garbled UIDL lines, a RETR cut
-//! off mid-message, a QUIT that is never answered, a stall. It keeps a maildrop in memory,
+//! off mid-message, a QUIT that is never answered, a stall, a trickle, a locked maildrop, no
+//! TOP; and, through `messages`, UIDLs that are reused or given to two messages. It keeps a maildrop in memory,
 //! deletes only at a QUIT it answers (as RFC 1939 says), and logs every command.
 
 use std::io::{BufRead as _, BufReader, Write as _};
@@ -19,6 +20,12 @@ pub struct Faults {
     pub garbage_retr: bool,
     /// RETR of this message number never answers (a stall).
     pub stall_retr: Option<u32>,
+    /// RETR of this message number sends one byte every 200 ms.
+    pub trickle_retr: Option<u32>,
+    /// PASS is refused with `[IN-USE]`: another session holds the maildrop.
+    pub in_use: bool,
+    /// CAPA leaves out TOP, and TOP is an unknown command.
+    pub no_top: bool,
 }
 
 /// The maildrop and what the server was asked.
@@ -103,7 +110,12 @@ fn session(stream: std::net::TcpStream, maildrop: &Mutex<Maildrop>) {
             .and_then(|n| n.checked_sub(1))
             .filter(|i| *i < view.len());
         let reply: Vec<u8> = match verb.as_str() {
+            "CAPA" if faults.no_top => b"+OK\r\nUSER\r\nUIDL\r\nPIPELINING\r\n.\r\n".to_vec(),
             "CAPA" => b"+OK\r\nUSER\r\nUIDL\r\nTOP\r\nPIPELINING\r\n.\r\n".to_vec(),
+            "TOP" if faults.no_top => b"-ERR unknown command TOP\r\n".to_vec(),
+            "PASS" if faults.in_use => {
+                b"-ERR [IN-USE] Mailbox is locked by another POP3 session\r\n".to_vec()
+            }
             "USER" => b"+OK\r\n".to_vec(),
             "PASS" => {
                 view = maildrop.lock().unwrap().messages.clone();
@@ -144,6 +156,16 @@ fn session(stream: std::net::TcpStream, maildrop: &Mutex<Maildrop>) {
                     if faults.stall_retr == Some(number) {
                         std::thread::sleep(std::time::Duration::from_secs(60));
                         return;
+                    }
+                    if faults.trickle_retr == Some(number) && verb == "RETR" {
+                        let _ = out.write_all(b"+OK\r\n");
+                        for byte in stuffed(&view[i].1) {
+                            std::thread::sleep(std::time::Duration::from_millis(200));
+                            if out.write_all(&[byte]).is_err() {
+                                return;
+                            }
+                        }
+                        continue;
                     }
                     if faults.garbage_retr && verb == "RETR" {
                         b"* OK this is IMAP, not POP3\r\n".to_vec()

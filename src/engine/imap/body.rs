@@ -220,7 +220,12 @@ pub async fn fetch_text(
         return Ok(cached);
     }
     let message = store.message(message_id)?;
-    let structure = cached_structure(store, message_id)?;
+    // POP3 has no parts to fetch: the rest of a headers-only message comes whole.
+    let structure = if account.settings.protocol == crate::account::Protocol::Pop3 {
+        None
+    } else {
+        cached_structure(store, message_id)?
+    };
     let Some(structure) = structure else {
         // No structure to go by: fetch the whole message.
         let received = fetch_raw(store, account, password, message_id).await?;

@@ -12,6 +12,7 @@
 //! nothing (the server deletes only at QUIT) and the next pass resumes: what was committed is
 //! known, the rest is downloaded again.
 
+mod download;
 mod runner;
 
 use std::collections::{HashMap, HashSet};
@@ -26,18 +27,9 @@ use crate::account::credentials::Secret;
 use crate::engine::{EngineError, Event};
 use crate::mail::folder::FolderRole;
 use crate::mail::parse;
-use crate::protocol::pop3::{Fetch, MAX_MESSAGE, Pop3Client};
+use crate::protocol::pop3::{Fetch, MAX_MESSAGE, MAX_TOP, Pop3Client};
 use crate::protocol::{ErrorKind, ProtocolError};
-use crate::store::{Pop3Download, Pop3Seen, Pop3Stored, Store};
-
-/// Most messages stored in one transaction.
-const BATCH_MESSAGES: usize = 200;
-
-/// Most bytes of mail held before they are stored (a larger message is stored on its own).
-const BATCH_BYTES: usize = 16 * 1024 * 1024;
-
-/// Largest header block TOP may return.
-const MAX_HEADERS: u64 = 16 * 1024 * 1024;
+use crate::store::{Pop3Failure, Pop3Seen, Store};
 
 /// What a pass did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -116,7 +108,7 @@ pub async fn sync_account_at(
     } else {
         client.quit().await?;
         // QUIT succeeded: the server has removed them (RFC 1939's UPDATE state).
-        store.pop3_reconcile(account.id, &deletions, &[], now)?;
+        store.pop3_reconcile(account.id, &deletions, now)?;
         report.deleted_on_server = deletions.len();
     }
     if first_pass {
@@ -159,8 +151,46 @@ fn inbox(store: &Store, account: &Account) -> Result<(i64, bool), EngineError> {
 #[derive(Debug, Clone)]
 struct Listed {
     number: u32,
-    uidl: String,
+    /// Its UIDL; for a UIDL the server gave to several messages, `"<uidl> #<number>"` (with a
+    /// space, which no server can send), so that each of them is downloaded and kept (once, by
+    /// its bytes), and none is deleted from the server.
+    key: String,
     size: Option<u64>,
+    ambiguous: bool,
+}
+
+/// The listing as `Listed` entries, noting what a broken server did.
+fn entries_of(listing: Vec<(u32, String, Option<u64>)>, report: &mut Pop3Report) -> Vec<Listed> {
+    let mut count: HashMap<&str, usize> = HashMap::new();
+    for (_, uidl, _) in &listing {
+        *count.entry(uidl.as_str()).or_default() += 1;
+    }
+    let ambiguous: HashSet<String> = count
+        .iter()
+        .filter(|(_, n)| **n > 1)
+        .map(|(uidl, _)| (*uidl).to_owned())
+        .collect();
+    for uidl in &ambiguous {
+        report.notes.push(format!(
+            "the server gave UIDL {uidl:?} to several messages: each is read at every check and kept once, and none is deleted from the server"
+        ));
+    }
+    listing
+        .into_iter()
+        .map(|(number, uidl, size)| {
+            let ambiguous = ambiguous.contains(&uidl);
+            Listed {
+                number,
+                key: if ambiguous {
+                    format!("{uidl} #{number}")
+                } else {
+                    uidl
+                },
+                size,
+                ambiguous,
+            }
+        })
+        .collect()
 }
 
 /// Whether the server's size for a known UIDL differs from the one recorded (then the UIDL may
@@ -172,6 +202,12 @@ fn size_changed(row: &Pop3Seen, size: Option<u64>) -> bool {
     }
 }
 
+/// Failures after which a message is asked for with headers only (and last).
+const FAILURES_BEFORE_HEADERS_ONLY: i64 = 2;
+
+/// Failures after which a message is set aside for a day.
+const FAILURES_BEFORE_SET_ASIDE: i64 = 4;
+
 /// The pass up to QUIT: returns the UIDLs it marked for deletion (DELE accepted).
 async fn pass(
     store: &Store,
@@ -182,76 +218,49 @@ async fn pass(
     report: &mut Pop3Report,
     progress: &mut (dyn FnMut(Event) + Send),
 ) -> Result<Vec<String>, EngineError> {
+    client.unreadable_lines = 0;
     let listing = client.listing().await?;
+    if client.unreadable_lines > 0 {
+        report.set_aside.push(format!(
+            "{} lines of the server's UIDL or LIST answer could not be read; their messages stay on the server",
+            client.unreadable_lines
+        ));
+    }
     report.on_server = listing.len();
-    // A UIDL given to two messages (a broken server) identifies neither: both stay on the
-    // server, and only the first is downloaded.
-    let mut count: HashMap<&str, usize> = HashMap::new();
-    for (_, uidl, _) in &listing {
-        *count.entry(uidl.as_str()).or_default() += 1;
-    }
-    let ambiguous: HashSet<String> = count
-        .iter()
-        .filter(|(_, n)| **n > 1)
-        .map(|(uidl, _)| (*uidl).to_owned())
-        .collect();
-    let mut seen = HashSet::new();
-    let mut entries = Vec::with_capacity(listing.len());
-    for (number, uidl, size) in listing {
-        if !seen.insert(uidl.clone()) {
-            report.set_aside.push(format!(
-                "message {number}: the server gave its UIDL {uidl:?} to another message too; it stays on the server"
-            ));
-            continue;
-        }
-        entries.push(Listed { number, uidl, size });
-    }
-    drop(seen);
-    let uidls: Vec<&str> = entries.iter().map(|e| e.uidl.as_str()).collect();
-    let listed: HashSet<&str> = uidls.iter().copied().collect();
-    let known = store.pop3_known(account.id, &uidls)?;
+    let entries = entries_of(listing, report);
+    let keys: Vec<&str> = entries.iter().map(|e| e.key.as_str()).collect();
+    let listed: HashSet<&str> = keys.iter().copied().collect();
+    let known = store.pop3_known(account.id, &keys)?;
     let gone: Vec<String> = known
         .values()
         .filter(|r| !r.removed && !listed.contains(r.uidl.as_str()))
         .map(|r| r.uidl.clone())
         .collect();
-    let back: Vec<String> = entries
-        .iter()
-        .filter(|e| {
-            known
-                .get(&e.uidl)
-                .is_some_and(|r| r.removed && !size_changed(r, e.size))
-        })
-        .map(|e| e.uidl.clone())
-        .collect();
-    store.pop3_reconcile(account.id, &gone, &back, now)?;
+    store.pop3_reconcile(account.id, &gone, now)?;
 
-    // New mail (and known UIDLs whose size changed), newest first.
-    let mut wanted: Vec<&Listed> = entries
-        .iter()
-        .filter(|e| known.get(&e.uidl).is_none_or(|r| size_changed(r, e.size)))
-        .collect();
-    wanted.sort_by_key(|e| std::cmp::Reverse(e.number));
-    download(
-        store, account, client, inbox, now, &wanted, &listed, report, progress,
+    let failures = store.pop3_failures(account.id)?;
+    let plan = plan(account, client, &entries, &known, &failures, now, report);
+    let downloaded = download::run(
+        store, account, client, inbox, now, &plan, &listed, report, progress,
     )
     .await?;
 
     pause_for_tests("stored").await;
     // Only now, with every download committed, may anything be marked for deletion.
-    let fresh = store.pop3_known(account.id, &uidls)?;
+    let fresh = store.pop3_known(account.id, &keys)?;
     let cutoff = account
         .pop3_delete_after_days
         .map(|days| now.saturating_sub(days.saturating_mul(86_400)));
     let doomed: Vec<&Listed> = entries
         .iter()
-        .filter(|e| !ambiguous.contains(&e.uidl))
+        .filter(|e| !e.ambiguous)
         .filter(|e| {
-            fresh.get(&e.uidl).is_some_and(|row| {
+            fresh.get(&e.key).is_some_and(|row| {
                 !row.removed && !size_changed(row, e.size) && should_delete(account, row, cutoff)
             })
         })
         .collect();
+    let doomed = verify(store, account, client, doomed, &fresh, &downloaded, report).await?;
     if doomed.is_empty() {
         return Ok(Vec::new());
     }
@@ -261,178 +270,145 @@ async fn pass(
     Ok(doomed
         .iter()
         .filter(|e| answers.get(&e.number).copied().unwrap_or(false))
-        .map(|e| e.uidl.clone())
+        .map(|e| e.key.clone())
         .collect())
 }
 
-/// Whether the account's options say a stored message should leave the server now.
-fn should_delete(account: &Account, row: &Pop3Seen, cutoff: Option<i64>) -> bool {
-    if !account.pop3_leave_on_server {
-        // Headers-only messages stay until they are whole here (or deleted here).
-        return !row.partial || row.deleted_here;
-    }
-    (row.deleted_here && account.pop3_delete_when_deleted)
-        || (!row.partial && cutoff.is_some_and(|cutoff| row.first_seen_at <= cutoff))
-}
-
-/// Downloads `wanted` (pipelined) and stores them in batches.
-#[allow(clippy::too_many_arguments)]
-async fn download(
-    store: &Store,
+/// What to download, in order: new mail (and known UIDLs whose size changed, or that left the
+/// server and are listed again), newest first, whole or (over the account's size limit)
+/// headers only; a message the server failed to send before comes last, with headers only,
+/// and after repeated failures is set aside for a day.
+fn plan<'a>(
     account: &Account,
-    client: &mut Pop3Client,
-    inbox: i64,
+    client: &Pop3Client,
+    entries: &'a [Listed],
+    known: &HashMap<String, Pop3Seen>,
+    failures: &HashMap<String, Pop3Failure>,
     now: i64,
-    wanted: &[&Listed],
-    listed: &HashSet<&str>,
     report: &mut Pop3Report,
-    progress: &mut (dyn FnMut(Event) + Send),
-) -> Result<(), EngineError> {
-    if wanted.is_empty() {
-        return Ok(());
-    }
+) -> Vec<(&'a Listed, Fetch)> {
     let limit = account
         .pop3_max_message_size
         .and_then(|n| u64::try_from(n).ok())
         .unwrap_or(MAX_MESSAGE)
         .min(MAX_MESSAGE);
-    let by_number: HashMap<u32, &Listed> = wanted.iter().map(|e| (e.number, *e)).collect();
-    let requests: Vec<Fetch> = wanted
-        .iter()
-        .map(|e| match e.size {
-            Some(size) if size > limit => Fetch::Top(e.number, 0),
-            _ => Fetch::Retr(e.number),
-        })
-        .collect();
-    let partial: HashSet<u32> = requests
-        .iter()
-        .filter_map(|r| match r {
-            Fetch::Top(n, _) => Some(*n),
-            Fetch::Retr(_) => None,
-        })
-        .collect();
-    let total = wanted.len() as u64;
-    let mut done = 0u64;
-    let mut batch: Vec<Pop3Download> = Vec::new();
-    let mut batch_bytes = 0usize;
-    let max = MAX_MESSAGE.max(MAX_HEADERS);
-    let fetched = client
-        .fetch_many(&requests, max, &|n| by_number.get(&n).and_then(|e| e.size), |number, answer| -> Result<(), EngineError> {
-            done += 1;
-            let Some(entry) = by_number.get(&number) else {
-                return Ok(());
+    // RFC 1939 makes TOP optional: a server whose CAPA leaves it out gets RETR.
+    let top = client.capabilities().is_empty() || client.has_capability("TOP");
+    let mut wanted: Vec<(&Listed, i64)> = Vec::new();
+    for entry in entries {
+        let new = entry.ambiguous
+            || known
+                .get(&entry.key)
+                .is_none_or(|r| r.removed || size_changed(r, entry.size));
+        if !new {
+            continue;
+        }
+        let failed = failures.get(&entry.key);
+        let times = failed.map_or(0, |f| f.failures);
+        if let Some(failed) = failed.filter(|f| {
+            f.failures >= FAILURES_BEFORE_SET_ASIDE && now.saturating_sub(f.last_failed_at) < 86_400
+        }) {
+            report.set_aside.push(format!(
+                "message {} (UIDL {}): the server failed to send it {} times (last: {}); it stays on the server, and Tern tries again in a day",
+                entry.number, entry.key, failed.failures, failed.last_error
+            ));
+            continue;
+        }
+        wanted.push((entry, times));
+    }
+    // Newest first; what failed before goes last.
+    wanted.sort_by_key(|(e, times)| (*times > 0, std::cmp::Reverse(e.number)));
+    wanted
+        .into_iter()
+        .map(|(entry, times)| {
+            let big = entry.size.is_some_and(|size| size > limit);
+            let headers_only =
+                !entry.ambiguous && top && (big || times >= FAILURES_BEFORE_HEADERS_ONLY);
+            let fetch = if headers_only {
+                Fetch::Top(entry.number, 0)
+            } else {
+                Fetch::Retr(entry.number)
             };
-            match answer {
-                Err(text) => report.set_aside.push(format!(
-                    "message {number} (UIDL {}): the server did not send it ({text}); it stays on the server",
-                    entry.uidl
-                )),
-                Ok(raw) => {
-                    report.downloaded += 1;
-                    let item = prepare(entry, raw, partial.contains(&number), inbox);
-                    batch_bytes += item.raw.len();
-                    batch.push(item);
-                }
-            }
-            if batch.len() >= BATCH_MESSAGES || batch_bytes >= BATCH_BYTES {
-                store_batch(store, account, &mut batch, listed, now, report)?;
-                batch_bytes = 0;
-                progress(Event::FolderChanged {
-                    account: account.id,
-                    folder: inbox,
-                });
-            }
-            progress(Event::SyncProgress {
-                account: account.id,
-                folder: inbox,
-                done,
-                total,
-            });
-            Ok(())
+            (entry, fetch)
         })
-        .await;
-    // What arrived whole before a failure is kept (nothing has been deleted on the server).
-    if !batch.is_empty() {
-        store_batch(store, account, &mut batch, listed, now, report)?;
-        progress(Event::FolderChanged {
-            account: account.id,
-            folder: inbox,
-        });
-    }
-    fetched
+        .collect()
 }
 
-/// A downloaded message, summarised for the Inbox.
-fn prepare(entry: &Listed, raw: Vec<u8>, partial: bool, inbox: i64) -> Pop3Download {
-    let (summary, text) = parse::summarize_with_text(&raw);
-    let mut message = crate::engine::local::row_from_summary(inbox, summary, raw.len(), 0);
-    message.uidl = Some(entry.uidl.clone());
-    let list_size = entry
-        .size
-        .and_then(|s| i64::try_from(s).ok())
-        .unwrap_or(message.size);
-    if partial {
-        // The list shows the whole message's size, not that of its headers.
-        message.size = list_size;
+/// Whether the account's options say a stored message should leave the server now.
+fn should_delete(account: &Account, row: &Pop3Seen, cutoff: Option<i64>) -> bool {
+    if row.partial && row.has_copy {
+        // Only its headers are here: the server holds the only whole copy. (Moved to Trash
+        // is not gone: it can be restored and opened. Purged, it may go.)
+        return false;
     }
-    let body_text = if partial {
-        String::new()
-    } else {
-        text.unwrap_or_default()
-    };
-    Pop3Download {
-        uidl: entry.uidl.clone(),
-        list_size,
-        digest: hex(&Sha256::digest(&raw)),
-        raw,
-        partial,
-        message,
-        body_text,
-    }
+    !account.pop3_leave_on_server
+        || (row.deleted_here && account.pop3_delete_when_deleted)
+        || cutoff.is_some_and(|cutoff| row.first_seen_at <= cutoff)
 }
 
-/// Lower-case hex of `bytes`.
-fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write as _;
-    bytes.iter().fold(String::new(), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    })
-}
-
-/// Stores and empties `batch` (one transaction), noting what was not new.
-fn store_batch(
+/// Before DELE, the messages not read in this session are checked (TOP 0, pipelined) to be
+/// the mail stored under their UIDL: a server may give a freed UIDL to new mail of the same
+/// size. One whose Message-ID differs stays on the server and is downloaded again next time.
+async fn verify<'a>(
     store: &Store,
     account: &Account,
-    batch: &mut Vec<Pop3Download>,
-    listed: &HashSet<&str>,
-    now: i64,
+    client: &mut Pop3Client,
+    doomed: Vec<&'a Listed>,
+    fresh: &HashMap<String, Pop3Seen>,
+    downloaded: &HashSet<u32>,
     report: &mut Pop3Report,
-) -> Result<(), EngineError> {
-    let outcomes = store.pop3_store(account.id, batch, &|uidl| listed.contains(uidl), now)?;
-    for (item, outcome) in batch.iter().zip(outcomes) {
-        match outcome {
-            Pop3Stored::New(_) => {
-                report.new_messages += 1;
-                report.headers_only += usize::from(item.partial);
-            }
-            Pop3Stored::Same { earlier_uidl } if earlier_uidl == item.uidl => {}
-            Pop3Stored::Same { earlier_uidl } => report.notes.push(format!(
-                "UIDL {} is mail Tern already has (as UIDL {earlier_uidl}): the server changed its ids; no second copy was stored",
-                item.uidl
-            )),
-            Pop3Stored::Reused(_) => {
-                report.new_messages += 1;
-                report.headers_only += usize::from(item.partial);
-                report.notes.push(format!(
-                    "the server reused UIDL {} for other mail: the new message was stored, the old one kept",
-                    item.uidl
-                ));
-            }
-        }
+) -> Result<Vec<&'a Listed>, EngineError> {
+    let check: Vec<&Listed> = doomed
+        .iter()
+        .copied()
+        .filter(|e| !downloaded.contains(&e.number))
+        .collect();
+    if check.is_empty() || (!client.capabilities().is_empty() && !client.has_capability("TOP")) {
+        return Ok(doomed);
     }
-    batch.clear();
-    Ok(())
+    let by_number: HashMap<u32, &Listed> = check.iter().map(|e| (e.number, *e)).collect();
+    let requests: Vec<Fetch> = check.iter().map(|e| Fetch::Top(e.number, 0)).collect();
+    let mut keep: HashSet<u32> = HashSet::new();
+    let mut suspects: Vec<String> = Vec::new();
+    client
+        .fetch_many(
+            &requests,
+            MAX_TOP,
+            &|_| None,
+            |number, answer| -> Result<(), EngineError> {
+                let Some(entry) = by_number.get(&number) else {
+                    return Ok(());
+                };
+                let stored = fresh.get(&entry.key).and_then(|r| r.message_id.as_deref());
+                match answer {
+                    Ok(headers) => {
+                        let summary = parse::summarize(&headers);
+                        let id = summary.message_id.as_deref().filter(|m| !m.is_empty());
+                        if id != stored {
+                            keep.insert(number);
+                            suspects.push(entry.key.clone());
+                            report.notes.push(format!(
+                                "message {number} (UIDL {}) is not the mail Tern stored under that UIDL (its Message-ID differs): it stays on the server and is downloaded as new at the next check",
+                                entry.key
+                            ));
+                        }
+                    }
+                    // Gone meanwhile, or TOP refused: nothing is deleted unchecked.
+                    Err(_) => {
+                        keep.insert(number);
+                    }
+                }
+                Ok(())
+            },
+        )
+        .await?;
+    for key in &suspects {
+        store.pop3_suspect(account.id, key)?;
+    }
+    Ok(doomed
+        .into_iter()
+        .filter(|e| !keep.contains(&e.number))
+        .collect())
 }
 
 /// Downloads the rest of a message of which only the headers are here, and stores it in
@@ -469,6 +445,14 @@ pub async fn fetch_rest(
     let raw = client.retr(number, MAX_MESSAGE).await?;
     let received = client.bytes_received;
     let _ = client.quit().await;
+    let fetched_id = parse::summarize(&raw).message_id.filter(|m| !m.is_empty());
+    if fetched_id != message.message_id.clone().filter(|m| !m.is_empty()) {
+        // Same size, other mail (a reused UIDL): its body must not be glued to these headers.
+        store.pop3_suspect(account.id, &uidl)?;
+        return Err(missing(format!(
+            "the server's message with UIDL {uidl} is no longer the one whose headers are here (its Message-ID differs); the next check for mail will download it as new"
+        )));
+    }
     let text = parse::body_text(&raw).unwrap_or_default();
     store.pop3_complete(account.id, &uidl, &raw, &hex(&Sha256::digest(&raw)), &text)?;
     Ok(received)
@@ -488,4 +472,13 @@ async fn pause_for_tests(point: &str) {
 
 fn missing(text: String) -> EngineError {
     EngineError::Protocol(ProtocolError::new(ErrorKind::Refused, text))
+}
+
+/// Lower-case hex of `bytes`.
+fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write as _;
+    bytes.iter().fold(String::new(), |mut s, b| {
+        let _ = write!(s, "{b:02x}");
+        s
+    })
 }

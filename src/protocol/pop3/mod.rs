@@ -32,6 +32,32 @@ const MAX_ENTRIES: usize = 10_000_000;
 /// Largest message read when the caller gives no limit.
 pub const MAX_MESSAGE: u64 = 512 * 1024 * 1024;
 
+/// Largest answer to TOP (headers and a few lines) accepted.
+pub const MAX_TOP: u64 = 16 * 1024 * 1024;
+
+/// What a response must bring (unless it completes) within every stall period.
+const PROGRESS_BYTES: usize = 64 * 1024;
+
+/// How one response is coming along: it must be complete by `deadline`, and bring
+/// `PROGRESS_BYTES` (or complete) within every stall period, so a server that trickles a byte
+/// at a time is cut off as surely as one that stops.
+struct Pace {
+    deadline: Instant,
+    since: Instant,
+    got: usize,
+}
+
+impl Pace {
+    fn new() -> Pace {
+        let now = Instant::now();
+        Pace {
+            deadline: now + limits().command,
+            since: now,
+            got: 0,
+        }
+    }
+}
+
 /// One message to read in `fetch_many`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Fetch {
@@ -63,8 +89,11 @@ pub struct Pop3Client {
     /// Bytes read but not yet consumed.
     buffer: Vec<u8>,
     endpoint: String,
-    greeting: String,
+    /// The greeting as sent (APOP's digest covers its timestamp byte for byte).
+    greeting: Vec<u8>,
     capabilities: Vec<String>,
+    /// Lines of LIST or UIDL answers that could not be read (their messages are left alone).
+    pub unreadable_lines: usize,
     /// Writes made (tests check that pipelined commands go out in one).
     pub writes: u32,
     /// Bytes received so far.
@@ -87,19 +116,21 @@ impl Pop3Client {
             stream,
             buffer: Vec::new(),
             endpoint: endpoint.to_string(),
-            greeting: String::new(),
+            greeting: Vec::new(),
             capabilities: Vec::new(),
+            unreadable_lines: 0,
             writes: 0,
             bytes_received: 0,
         };
-        let greeting = client.status_line().await?;
+        let raw = client.line(&mut Pace::new()).await?;
+        let greeting = client.parse_status(&raw)?;
         if !greeting.ok {
             return Err(client.error(
                 ErrorKind::Network,
                 format!("refused the connection: {}", greeting.text),
             ));
         }
-        client.greeting = greeting.text;
+        client.greeting = reply::trim_eol(&raw).to_vec();
         client.capa().await?;
         if endpoint.security == Security::Starttls {
             client = client.starttls(endpoint).await?;
@@ -156,8 +187,8 @@ impl Pop3Client {
         Ok(n)
     }
 
-    /// One line (CRLF included), at most `MAX_LINE` bytes, by `deadline`.
-    async fn line(&mut self, deadline: Instant) -> Result<Vec<u8>, ProtocolError> {
+    /// One line (CRLF included), at most `MAX_LINE` bytes, at `pace`.
+    async fn line(&mut self, pace: &mut Pace) -> Result<Vec<u8>, ProtocolError> {
         loop {
             if let Some(end) = self.buffer.iter().position(|b| *b == b'\n') {
                 return Ok(self.buffer.drain(..=end).collect());
@@ -165,13 +196,13 @@ impl Pop3Client {
             if self.buffer.len() > MAX_LINE {
                 return Err(self.error(ErrorKind::Protocol, "sent a line longer than 64 KiB"));
             }
-            self.check(deadline)?;
-            self.fill().await?;
+            self.fill_paced(pace).await?;
         }
     }
 
-    fn check(&self, deadline: Instant) -> Result<(), ProtocolError> {
-        if Instant::now() > deadline {
+    /// `fill`, for a response that must keep `pace`.
+    async fn fill_paced(&mut self, pace: &mut Pace) -> Result<(), ProtocolError> {
+        if Instant::now() > pace.deadline {
             return Err(self.error(
                 ErrorKind::Network,
                 format!(
@@ -180,22 +211,37 @@ impl Pop3Client {
                 ),
             ));
         }
+        pace.got = pace.got.saturating_add(self.fill().await?);
+        let stall = limits().stall;
+        if pace.got >= PROGRESS_BYTES {
+            pace.since = Instant::now();
+            pace.got = 0;
+        } else if pace.since.elapsed() > stall {
+            return Err(self.error(
+                ErrorKind::Network,
+                format!(
+                    "sent only {} bytes of an answer in {} s (the server is trickling data); try again later",
+                    pace.got,
+                    stall.as_secs()
+                ),
+            ));
+        }
         Ok(())
-    }
-
-    fn deadline() -> Instant {
-        Instant::now() + limits().command
     }
 
     /// Reads a status line.
     async fn status_line(&mut self) -> Result<Status, ProtocolError> {
-        let line = self.line(Self::deadline()).await?;
-        reply::status(&line).ok_or_else(|| {
+        let line = self.line(&mut Pace::new()).await?;
+        self.parse_status(&line)
+    }
+
+    fn parse_status(&self, line: &[u8]) -> Result<Status, ProtocolError> {
+        reply::status(line).ok_or_else(|| {
             self.error(
                 ErrorKind::Protocol,
                 format!(
                     "sent something that is not a POP3 reply: {:?}",
-                    reply::printable(&line)
+                    reply::printable(line)
                 ),
             )
         })
@@ -234,11 +280,11 @@ impl Pop3Client {
         &mut self,
         mut keep: impl FnMut(&[u8]) -> Option<T>,
     ) -> Result<Vec<T>, ProtocolError> {
-        let deadline = Self::deadline();
+        let mut pace = Pace::new();
         let mut kept = Vec::new();
         let mut seen = 0usize;
         loop {
-            let line = self.line(deadline).await?;
+            let line = self.line(&mut pace).await?;
             let line = reply::trim_eol(&line);
             if line == b"." {
                 return Ok(kept);
@@ -250,8 +296,9 @@ impl Pop3Client {
                     "sent a list of over ten million entries",
                 ));
             }
-            if let Some(entry) = keep(line.strip_prefix(b".").unwrap_or(line)) {
-                kept.push(entry);
+            match keep(line.strip_prefix(b".").unwrap_or(line)) {
+                Some(entry) => kept.push(entry),
+                None => self.unreadable_lines = self.unreadable_lines.saturating_add(1),
             }
         }
     }
@@ -299,14 +346,26 @@ impl Pop3Client {
     }
 
     /// Logs in: AUTH PLAIN when offered, else APOP when the greeting has a timestamp, else
-    /// USER/PASS. The password is never part of an error.
+    /// USER/PASS (also when APOP is refused over TLS). A refusal with a temporary response
+    /// code (`IN-USE`: another session holds the maildrop) is a Network error, retried later,
+    /// not a wrong password. The password is never part of an error.
     pub async fn login(&mut self, user: &str, password: &Secret) -> Result<(), ProtocolError> {
-        let rejected = |client: &Self, text: &str| {
+        let rejected = |client: &Self, status: &Status| {
+            if status.is_temporary() {
+                // A locked maildrop (another client is checking it) is no wrong password.
+                return ProtocolError::new(
+                    ErrorKind::Network,
+                    format!(
+                        "cannot log in to {} as {user} just now: {}; Tern tries again later",
+                        client.endpoint, status.text
+                    ),
+                );
+            }
             ProtocolError::new(
                 ErrorKind::Auth,
                 format!(
-                    "cannot log in to {} as {user}: the server rejected the user name or password ({text}); check them in the account settings",
-                    client.endpoint
+                    "cannot log in to {} as {user}: the server rejected the user name or password ({}); check them in the account settings",
+                    client.endpoint, status.text
                 ),
             )
         };
@@ -317,7 +376,7 @@ impl Pop3Client {
             return if status.ok {
                 Ok(())
             } else {
-                Err(rejected(self, &status.text))
+                Err(rejected(self, &status))
             };
         }
         if user.chars().any(|c| c.is_control() || c == ' ') {
@@ -329,11 +388,14 @@ impl Pop3Client {
         if let Some(stamp) = reply::apop_timestamp(&self.greeting) {
             let digest = reply::apop_digest(stamp, password.expose());
             let status = self.command(&format!("APOP {user} {digest}")).await?;
-            return if status.ok {
-                Ok(())
-            } else {
-                Err(rejected(self, &status.text))
-            };
+            if status.ok {
+                return Ok(());
+            }
+            // Servers that announce APOP but keep no APOP secret for the user refuse it; over
+            // TLS, USER/PASS is as safe, so it is tried. In the clear it is not.
+            if status.is_temporary() || !matches!(self.stream, Stream::Tls(_)) {
+                return Err(rejected(self, &status));
+            }
         }
         if password.expose().chars().any(|c| c == '\r' || c == '\n') {
             return Err(self.error(
@@ -343,13 +405,13 @@ impl Pop3Client {
         }
         let status = self.command(&format!("USER {user}")).await?;
         if !status.ok {
-            return Err(rejected(self, &status.text));
+            return Err(rejected(self, &status));
         }
         let status = self.command(&format!("PASS {}", password.expose())).await?;
         if status.ok {
             Ok(())
         } else {
-            Err(rejected(self, &status.text))
+            Err(rejected(self, &status))
         }
     }
 
@@ -398,7 +460,7 @@ impl Pop3Client {
             let room = expected.min(max).min(128 * 1024 * 1024);
             out.reserve(usize::try_from(room).unwrap_or(0).saturating_add(2));
         }
-        let deadline = Self::deadline();
+        let mut pace = Pace::new();
         let mut unstuffer = reply::Unstuffer::new();
         loop {
             let used = unstuffer.feed(&self.buffer, out);
@@ -412,8 +474,7 @@ impl Pop3Client {
                     format!("sent a message larger than the limit of {max} bytes"),
                 ));
             }
-            self.check(deadline)?;
-            self.fill().await?;
+            self.fill_paced(&mut pace).await?;
         }
     }
 
@@ -479,11 +540,11 @@ impl Pop3Client {
                     continue;
                 }
                 let mut out = Vec::new();
-                let hint = match request {
-                    Fetch::Retr(n) => expected(*n),
-                    Fetch::Top(..) => None,
+                let (hint, limit) = match request {
+                    Fetch::Retr(n) => (expected(*n), max),
+                    Fetch::Top(..) => (None, max.min(MAX_TOP)),
                 };
-                self.body_sized(max, hint, &mut out).await?;
+                self.body_sized(limit, hint, &mut out).await?;
                 on_message(request.number(), Ok(out))?;
             }
         }

@@ -8,6 +8,21 @@ use md5::{Digest as _, Md5};
 pub struct Status {
     pub ok: bool,
     pub text: String,
+    /// The RFC 2449 response code in brackets at the start of the text (`IN-USE`,
+    /// `LOGIN-DELAY`, `SYS/TEMP`, `SYS/PERM`, `AUTH`), upper-cased, if there is one.
+    pub code: Option<String>,
+}
+
+impl Status {
+    /// Whether the code says the refusal is for now only (the maildrop is locked by another
+    /// session, logins come too often, a passing server fault: RFC 2449, RFC 3206), so trying
+    /// again later is the answer, not a new password.
+    pub fn is_temporary(&self) -> bool {
+        matches!(
+            self.code.as_deref(),
+            Some("IN-USE" | "LOGIN-DELAY" | "SYS/TEMP")
+        )
+    }
 }
 
 /// Parses a status line (with or without its CRLF). None when it is neither +OK nor -ERR.
@@ -23,10 +38,13 @@ pub fn status(line: &[u8]) -> Option<Status> {
     if !rest.is_empty() && !rest.starts_with(b" ") {
         return None;
     }
-    Some(Status {
-        ok,
-        text: printable(rest.strip_prefix(b" ").unwrap_or(rest)),
-    })
+    let text = printable(rest.strip_prefix(b" ").unwrap_or(rest));
+    let code = text
+        .strip_prefix('[')
+        .and_then(|t| t.split_once(']'))
+        .map(|(code, _)| code.trim().to_ascii_uppercase())
+        .filter(|c| !c.is_empty() && c.len() <= 40);
+    Some(Status { ok, text, code })
 }
 
 /// A line without its CRLF (or LF).
@@ -71,17 +89,18 @@ pub fn uidl_entry(line: &[u8]) -> Option<(u32, String)> {
 }
 
 /// The `+OK …` greeting's APOP timestamp (`<…@…>`), if it has one.
-pub fn apop_timestamp(greeting: &str) -> Option<&str> {
-    let start = greeting.find('<')?;
-    let end = start + greeting.get(start..)?.find('>')?;
-    let stamp = greeting.get(start..=end)?;
-    stamp.contains('@').then_some(stamp)
+/// Read from the greeting's raw bytes: the digest covers the timestamp exactly as sent.
+pub fn apop_timestamp(greeting: &[u8]) -> Option<&[u8]> {
+    let start = greeting.iter().position(|b| *b == b'<')?;
+    let length = greeting.get(start..)?.iter().position(|b| *b == b'>')?;
+    let stamp = greeting.get(start..=start.checked_add(length)?)?;
+    stamp.contains(&b'@').then_some(stamp)
 }
 
 /// The APOP digest: MD5 of the timestamp and the password, in lower-case hex.
-pub fn apop_digest(timestamp: &str, password: &str) -> String {
+pub fn apop_digest(timestamp: &[u8], password: &str) -> String {
     let mut hasher = Md5::new();
-    hasher.update(timestamp.as_bytes());
+    hasher.update(timestamp);
     hasher.update(password.as_bytes());
     hasher
         .finalize()
@@ -221,7 +240,8 @@ mod tests {
             status(b"+OK 2 320\r\n"),
             Some(Status {
                 ok: true,
-                text: "2 320".into()
+                text: "2 320".into(),
+                code: None,
             })
         );
         assert!(!status(b"-ERR no such message\r\n").unwrap().ok);
@@ -242,13 +262,28 @@ mod tests {
     fn apop_follows_rfc_1939() {
         // The example of RFC 1939 section 7.
         let stamp =
-            apop_timestamp("+OK POP3 server ready <1896.697170952@dbc.mtview.ca.us>").unwrap();
-        assert_eq!(stamp, "<1896.697170952@dbc.mtview.ca.us>");
+            apop_timestamp(b"+OK POP3 server ready <1896.697170952@dbc.mtview.ca.us>").unwrap();
+        assert_eq!(stamp, b"<1896.697170952@dbc.mtview.ca.us>");
         assert_eq!(
             apop_digest(stamp, "tanstaaf"),
             "c4c9334bac560ecc979e58001b3e22fb"
         );
-        assert_eq!(apop_timestamp("+OK ready"), None);
-        assert_eq!(apop_timestamp("+OK <no-at-sign>"), None);
+        assert_eq!(apop_timestamp(b"+OK ready"), None);
+        assert_eq!(apop_timestamp(b"+OK <no-at-sign>"), None);
+        // Past 200 characters, and with 8-bit bytes: taken as sent.
+        let long = [b"+OK ".as_slice(), &[b'x'; 300], b" <1.\xff2@host>\r\n"].concat();
+        assert_eq!(apop_timestamp(&long), Some(b"<1.\xff2@host>".as_slice()));
+    }
+
+    #[test]
+    fn response_codes_tell_a_locked_maildrop_from_a_wrong_password() {
+        let locked =
+            status(b"-ERR [IN-USE] Mailbox is locked by another POP3 session\r\n").unwrap();
+        assert_eq!(locked.code.as_deref(), Some("IN-USE"));
+        assert!(locked.is_temporary());
+        assert!(status(b"-ERR [sys/temp] try later").unwrap().is_temporary());
+        let wrong = status(b"-ERR [AUTH] Authentication failed.").unwrap();
+        assert!(!wrong.is_temporary());
+        assert_eq!(status(b"-ERR Authentication failed.").unwrap().code, None);
     }
 }
