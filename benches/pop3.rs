@@ -5,7 +5,8 @@
 //! file. Medians of 5 runs.
 //!
 //! Needs root, the harness packages and fetchmail: `cargo bench --bench pop3`
-//! (TERN_BENCH_MESSAGES changes N).
+//! (TERN_BENCH_MESSAGES changes N; TERN_BENCH_PERF=<file> instead records one fresh sync with
+//! `perf record` into that file).
 
 #![allow(
     clippy::unwrap_used,
@@ -164,7 +165,7 @@ fn main() {
         "POP3 download of {n} messages ({:.1} MB) from Dovecot (median of {RUNS})",
         total as f64 / 1e6
     );
-    if std::env::var("TERN_BENCH_PERF").is_ok() {
+    if let Ok(perf_data) = std::env::var("TERN_BENCH_PERF") {
         retr_loop(&servers);
         let data = work.join("perf");
         support::cli::add_pop3_account(

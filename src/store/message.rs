@@ -375,13 +375,14 @@ pub(super) fn insert_with_source(
     body_text: &str,
 ) -> Result<i64> {
     let id = insert_message(tx, account_id, message)?;
-    tx.execute(
+    tx.prepare_cached(
         "INSERT INTO body (message_id, raw) VALUES (?1, ?2)
          ON CONFLICT (message_id) DO UPDATE SET raw = excluded.raw",
-        params![id, raw],
     )
+    .and_then(|mut s| s.execute(params![id, raw]))
     .map_err(StoreError::sqlite("Save the message source"))?;
-    tx.execute("UPDATE message SET body_state = 2 WHERE id = ?1", [id])
+    tx.prepare_cached("UPDATE message SET body_state = 2 WHERE id = ?1")
+        .and_then(|mut s| s.execute([id]))
         .map_err(StoreError::sqlite("Mark the body as cached"))?;
     index_body(tx, id, body_text)?;
     Ok(id)
@@ -389,25 +390,23 @@ pub(super) fn insert_with_source(
 
 /// Replaces a message's search entry with one that includes its body text.
 pub(super) fn index_body(tx: &Transaction<'_>, message_id: i64, text: &str) -> Result<()> {
-    tx.execute("DELETE FROM message_fts WHERE rowid = ?1", [message_id])
+    tx.prepare_cached("DELETE FROM message_fts WHERE rowid = ?1")
+        .and_then(|mut s| s.execute([message_id]))
         .map_err(StoreError::sqlite("Drop the old search entry"))?;
-    tx.execute(
+    tx.prepare_cached(
         "INSERT INTO message_fts (rowid, subject, sender, recipients, body)
          SELECT id, subject, from_name || ' ' || from_addr, to_addrs || ' ' || cc_addrs, ?2
          FROM message WHERE id = ?1",
-        params![message_id, text],
     )
+    .and_then(|mut s| s.execute(params![message_id, text]))
     .map_err(StoreError::sqlite("Index the body text"))?;
     Ok(())
 }
 
 pub(super) fn insert_message(tx: &Transaction<'_>, account_id: i64, m: &NewMessage) -> Result<i64> {
     let existing: Option<i64> = tx
-        .query_row(
-            "SELECT id FROM message WHERE folder_id = ?1 AND (uid = ?2 OR uidl = ?3)",
-            params![m.folder_id, m.uid, m.uidl],
-            |r| r.get(0),
-        )
+        .prepare_cached("SELECT id FROM message WHERE folder_id = ?1 AND (uid = ?2 OR uidl = ?3)")
+        .and_then(|mut s| s.query_row(params![m.folder_id, m.uid, m.uidl], |r| r.get(0)))
         .optional()
         .map_err(StoreError::sqlite("Look for a cached copy"))?;
     if let Some(id) = existing {
@@ -415,32 +414,26 @@ pub(super) fn insert_message(tx: &Transaction<'_>, account_id: i64, m: &NewMessa
     }
     // A message moved here offline waits without a UID; the server's copy adopts that row.
     if let (Some(uid), Some(header_id)) = (m.uid, &m.message_id) {
-        let waiting: Option<i64> = tx
-            .query_row(
-                "SELECT id FROM message WHERE folder_id = ?1 AND uid IS NULL AND message_id = ?2 LIMIT 1",
-                params![m.folder_id, header_id],
-                |r| r.get(0),
-            )
+        let waiting: Option<i64> = tx.prepare_cached("SELECT id FROM message WHERE folder_id = ?1 AND uid IS NULL AND message_id = ?2 LIMIT 1")
+        .and_then(|mut s| s.query_row(params![m.folder_id, header_id],
+                |r| r.get(0)))
             .optional()
             .map_err(StoreError::sqlite("Look for a moved copy"))?;
         if let Some(id) = waiting {
-            tx.execute(
-                "UPDATE message SET uid = ?2, modseq = ?3, size = ?4, structure = coalesce(?5, structure) WHERE id = ?1",
-                params![id, uid, m.modseq, m.size, m.structure],
-            )
+            tx.prepare_cached("UPDATE message SET uid = ?2, modseq = ?3, size = ?4, structure = coalesce(?5, structure) WHERE id = ?1")
+        .and_then(|mut s| s.execute(params![id, uid, m.modseq, m.size, m.structure]))
             .map_err(StoreError::sqlite("Adopt the moved copy"))?;
             return Ok(id);
         }
     }
     let thread_id = thread_for(tx, account_id, m)?;
-    tx.query_row(
-        "INSERT INTO message (account_id, folder_id, uid, uidl, modseq, message_id, in_reply_to, refs,
+    tx.prepare_cached("INSERT INTO message (account_id, folder_id, uid, uidl, modseq, message_id, in_reply_to, refs,
              thread_id, subject, from_name, from_addr, to_addrs, cc_addrs, date, internal_date, size,
              flags, keywords, has_attachments, preview, sort_from, sort_subject, structure)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19,
                  ?20, ?21, ?22, ?23, ?24)
-         RETURNING id",
-        params![
+         RETURNING id")
+        .and_then(|mut s| s.query_row(params![
             account_id,
             m.folder_id,
             m.uid,
@@ -466,8 +459,7 @@ pub(super) fn insert_message(tx: &Transaction<'_>, account_id: i64, m: &NewMessa
             sort_subject(&m.subject),
             m.structure,
         ],
-        |r| r.get(0),
-    )
+        |r| r.get(0)))
     .map_err(StoreError::sqlite("Insert the message"))
 }
 
@@ -480,11 +472,10 @@ fn thread_for(tx: &Transaction<'_>, account_id: i64, m: &NewMessage) -> Result<O
         .or(m.references.last().map(String::as_str))
     {
         let parent_thread: Option<Option<i64>> = tx
-            .query_row(
+            .prepare_cached(
                 "SELECT thread_id FROM message WHERE message_id = ?1 AND account_id = ?2 LIMIT 1",
-                params![parent, account_id],
-                |r| r.get(0),
             )
+            .and_then(|mut s| s.query_row(params![parent, account_id], |r| r.get(0)))
             .optional()
             .map_err(StoreError::sqlite("Look up the parent's thread"))?;
         if let Some(Some(thread)) = parent_thread {
@@ -497,12 +488,11 @@ fn thread_for(tx: &Transaction<'_>, account_id: i64, m: &NewMessage) -> Result<O
         let base = sort_subject(&m.subject);
         if !base.is_empty() && base != m.subject.trim().to_lowercase() {
             let same: Option<Option<i64>> = tx
-                .query_row(
+                .prepare_cached(
                     "SELECT thread_id FROM message WHERE folder_id = ?1 AND sort_subject = ?2
                      ORDER BY date DESC LIMIT 1",
-                    params![m.folder_id, base],
-                    |r| r.get(0),
                 )
+                .and_then(|mut s| s.query_row(params![m.folder_id, base], |r| r.get(0)))
                 .optional()
                 .map_err(StoreError::sqlite("Look for the conversation by subject"))?;
             if let Some(Some(thread)) = same {
@@ -517,13 +507,12 @@ fn thread_for(tx: &Transaction<'_>, account_id: i64, m: &NewMessage) -> Result<O
         .or(m.message_id.as_ref());
     let Some(root) = root else { return Ok(None) };
     let id = tx
-        .query_row(
+        .prepare_cached(
             "INSERT INTO thread (account_id, root) VALUES (?1, ?2)
              ON CONFLICT (account_id, root) DO UPDATE SET root = excluded.root
              RETURNING id",
-            params![account_id, root],
-            |r| r.get(0),
         )
+        .and_then(|mut s| s.query_row(params![account_id, root], |r| r.get(0)))
         .map_err(StoreError::sqlite("Find or create the thread"))?;
     Ok(Some(id))
 }

@@ -98,7 +98,7 @@ impl Store {
         self.read(|conn| {
             let mut known = HashMap::new();
             let mut on_server = conn
-                .prepare(&format!(
+                .prepare_cached(&format!(
                     "SELECT {SEEN_COLUMNS} FROM pop3_uidl
                      WHERE account_id = ?1 AND removed_at IS NULL"
                 ))
@@ -111,7 +111,7 @@ impl Store {
                 known.insert(row.uidl.clone(), row);
             }
             let mut one = conn
-                .prepare(&format!(
+                .prepare_cached(&format!(
                     "SELECT {SEEN_COLUMNS} FROM pop3_uidl WHERE account_id = ?1 AND uidl = ?2"
                 ))
                 .map_err(StoreError::sqlite("Prepare a UIDL lookup"))?;
@@ -308,22 +308,24 @@ fn fill_copies(
     };
     let summary = crate::mail::parse::summarize(raw);
     for id in &copies {
-        tx.execute(
+        tx.prepare_cached(
             "INSERT INTO body (message_id, raw) VALUES (?1, ?2)
              ON CONFLICT (message_id) DO UPDATE SET raw = excluded.raw",
-            params![id, raw],
         )
+        .and_then(|mut s| s.execute(params![id, raw]))
         .map_err(StoreError::sqlite("Save the message source"))?;
-        tx.execute(
+        tx.prepare_cached(
             "UPDATE message SET body_state = 2, size = ?2, has_attachments = ?3, preview = ?4
              WHERE id = ?1",
-            params![
+        )
+        .and_then(|mut s| {
+            s.execute(params![
                 id,
                 i64::try_from(raw.len()).unwrap_or(i64::MAX),
                 summary.has_attachments,
                 summary.preview
-            ],
-        )
+            ])
+        })
         .map_err(StoreError::sqlite("Mark the body as cached"))?;
         super::message::index_body(tx, *id, body_text)?;
     }
@@ -345,32 +347,32 @@ fn store_one(
     now: i64,
 ) -> Result<Pop3Stored> {
     let message_id = item.message.message_id.as_deref().filter(|m| !m.is_empty());
-    tx.execute(
-        "DELETE FROM pop3_failure WHERE account_id = ?1 AND uidl = ?2",
-        params![account_id, item.uidl],
-    )
-    .map_err(StoreError::sqlite("Clear a message's failures"))?;
+    tx.prepare_cached("DELETE FROM pop3_failure WHERE account_id = ?1 AND uidl = ?2")
+        .and_then(|mut s| s.execute(params![account_id, item.uidl]))
+        .map_err(StoreError::sqlite("Clear a message's failures"))?;
     let mut reused = false;
     if let Some(row) = seen(tx, account_id, &item.uidl)? {
         if same_content(&row, item, message_id) {
             // Known UIDL read again because its size changed: the same mail.
-            tx.execute(
+            tx.prepare_cached(
                 "UPDATE pop3_uidl SET size = ?3, digest = coalesce(?4, digest), removed_at = NULL
                  WHERE account_id = ?1 AND uidl = ?2",
-                params![
+            )
+            .and_then(|mut s| {
+                s.execute(params![
                     account_id,
                     item.uidl,
                     item.list_size,
                     (!item.partial).then_some(item.digest.as_str())
-                ],
-            )
+                ])
+            })
             .map_err(StoreError::sqlite("Update the UIDL"))?;
             if row.partial && !item.partial {
                 fill_copies(tx, account_id, &item.uidl, &item.raw, &item.body_text)?;
-                tx.execute(
+                tx.prepare_cached(
                     "UPDATE pop3_uidl SET partial = 0 WHERE account_id = ?1 AND uidl = ?2",
-                    params![account_id, item.uidl],
                 )
+                .and_then(|mut s| s.execute(params![account_id, item.uidl]))
                 .map_err(StoreError::sqlite("Record the message as whole"))?;
             }
             return Ok(Pop3Stored::Same {
@@ -383,11 +385,13 @@ fn store_one(
     if let Some(twin) = twin(tx, account_id, item, message_id, listed)? {
         // The same mail under another UIDL (the server lost or renumbered its ids, or holds
         // two identical copies): recorded under this UIDL too, not stored twice.
-        tx.execute(
+        tx.prepare_cached(
             "INSERT INTO pop3_uidl (account_id, uidl, downloaded_at, first_seen_at, size,
                  message_id, digest, partial, deleted_here)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-            params![
+        )
+        .and_then(|mut s| {
+            s.execute(params![
                 account_id,
                 item.uidl,
                 twin.downloaded_at,
@@ -403,17 +407,17 @@ fn store_one(
                 // compared byte for byte), even if the copy it matched is whole.
                 item.partial,
                 twin.deleted_here
-            ],
-        )
+            ])
+        })
         .map_err(StoreError::sqlite("Record the UIDL"))?;
         if !listed(&twin.uidl) {
             // The old UIDL is gone (or retired): the local copy now stands for this one.
             relink(tx, account_id, &twin.uidl, &item.uidl)?;
-            tx.execute(
+            tx.prepare_cached(
                 "UPDATE pop3_uidl SET removed_at = coalesce(removed_at, ?3)
                  WHERE account_id = ?1 AND uidl = ?2",
-                params![account_id, twin.uidl, now],
             )
+            .and_then(|mut s| s.execute(params![account_id, twin.uidl, now]))
             .map_err(StoreError::sqlite("Record the old UIDL as gone"))?;
             if twin.partial && !item.partial {
                 // Only the headers were here: now the whole message is.
@@ -436,11 +440,13 @@ fn store_one(
             &item.body_text,
         )?
     };
-    tx.execute(
+    tx.prepare_cached(
         "INSERT INTO pop3_uidl (account_id, uidl, downloaded_at, first_seen_at, size, message_id,
              digest, partial)
          VALUES (?1, ?2, ?3, ?3, ?4, ?5, ?6, ?7)",
-        params![
+    )
+    .and_then(|mut s| {
+        s.execute(params![
             account_id,
             item.uidl,
             now,
@@ -448,8 +454,8 @@ fn store_one(
             message_id,
             (!item.partial).then_some(item.digest.as_str()),
             item.partial
-        ],
-    )
+        ])
+    })
     .map_err(StoreError::sqlite("Record the UIDL"))?;
     Ok(if reused {
         Pop3Stored::Reused(id)
@@ -459,11 +465,10 @@ fn store_one(
 }
 
 fn seen(tx: &rusqlite::Transaction<'_>, account_id: i64, uidl: &str) -> Result<Option<Pop3Seen>> {
-    tx.query_row(
-        &format!("SELECT {SEEN_COLUMNS} FROM pop3_uidl WHERE account_id = ?1 AND uidl = ?2"),
-        params![account_id, uidl],
-        seen_from_row,
-    )
+    tx.prepare_cached(&format!(
+        "SELECT {SEEN_COLUMNS} FROM pop3_uidl WHERE account_id = ?1 AND uidl = ?2"
+    ))
+    .and_then(|mut s| s.query_row(params![account_id, uidl], seen_from_row))
     .optional()
     .map_err(StoreError::sqlite("Look up the UIDL"))
 }
@@ -509,18 +514,13 @@ fn retire(
     if let Some(home) = home {
         relink(tx, account_id, &row.uidl, &home.uidl)?;
         let left: i64 = tx
-            .query_row(
-                "SELECT count(*) FROM message WHERE account_id = ?1 AND uidl = ?2",
-                params![account_id, row.uidl],
-                |r| r.get(0),
-            )
+            .prepare_cached("SELECT count(*) FROM message WHERE account_id = ?1 AND uidl = ?2")
+            .and_then(|mut s| s.query_row(params![account_id, row.uidl], |r| r.get(0)))
             .map_err(StoreError::sqlite("Count the copies left"))?;
         if left == 0 {
-            tx.execute(
-                "DELETE FROM pop3_uidl WHERE account_id = ?1 AND uidl = ?2",
-                params![account_id, row.uidl],
-            )
-            .map_err(StoreError::sqlite("Drop the reused UIDL's old row"))?;
+            tx.prepare_cached("DELETE FROM pop3_uidl WHERE account_id = ?1 AND uidl = ?2")
+                .and_then(|mut s| s.execute(params![account_id, row.uidl]))
+                .map_err(StoreError::sqlite("Drop the reused UIDL's old row"))?;
             return Ok(());
         }
         // A folder held a copy under both UIDLs: the one left must not stay under the UIDL
@@ -535,11 +535,11 @@ fn retire(
         }
         n += 1;
     };
-    tx.execute(
+    tx.prepare_cached(
         "UPDATE pop3_uidl SET uidl = ?3, removed_at = coalesce(removed_at, ?4)
          WHERE account_id = ?1 AND uidl = ?2",
-        params![account_id, row.uidl, retired, now],
     )
+    .and_then(|mut s| s.execute(params![account_id, row.uidl, retired, now]))
     .map_err(StoreError::sqlite("Retire the reused UIDL's old row"))?;
     relink(tx, account_id, &row.uidl, &retired)
 }
@@ -553,7 +553,7 @@ fn rows_like(
     let mut found = Vec::new();
     if let Some(digest) = &row.digest {
         let mut statement = tx
-            .prepare(&format!(
+            .prepare_cached(&format!(
                 "SELECT {SEEN_COLUMNS} FROM pop3_uidl INDEXED BY pop3_uidl_digest
                  WHERE account_id = ?1 AND digest = ?2 AND uidl != ?3"
             ))
@@ -570,7 +570,7 @@ fn rows_like(
         return Ok(found);
     };
     let mut statement = tx
-        .prepare(&format!(
+        .prepare_cached(&format!(
             "SELECT {SEEN_COLUMNS} FROM pop3_uidl INDEXED BY pop3_uidl_message_id
              WHERE account_id = ?1 AND message_id = ?2 AND size IS ?3 AND uidl != ?4"
         ))
@@ -599,7 +599,7 @@ fn twin(
 ) -> Result<Option<Pop3Seen>> {
     if !item.partial {
         let mut statement = tx
-            .prepare(&format!(
+            .prepare_cached(&format!(
                 // INDEXED BY: without statistics the planner walks the whole account instead.
                 "SELECT {SEEN_COLUMNS} FROM pop3_uidl INDEXED BY pop3_uidl_digest
                  WHERE account_id = ?1 AND digest = ?2 AND uidl != ?3"
@@ -623,7 +623,7 @@ fn twin(
         return Ok(None);
     };
     let mut statement = tx
-        .prepare(&format!(
+        .prepare_cached(&format!(
             "SELECT {SEEN_COLUMNS} FROM pop3_uidl INDEXED BY pop3_uidl_message_id
              WHERE account_id = ?1 AND message_id = ?2 AND size = ?3 AND uidl != ?4"
         ))
