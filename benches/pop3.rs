@@ -185,7 +185,7 @@ fn main() {
                 "-F",
                 "500",
                 "-o",
-                "/tmp/perf.data",
+                &perf_data,
             ])
             .arg(&tern)
             .args(["--data-dir", data.to_str().unwrap(), "sync"])
