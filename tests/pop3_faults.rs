@@ -214,10 +214,11 @@ fn a_50_mb_message_comes_through_byte_exact_with_bounded_memory() {
     let stored = store.raw_message(rows[0].id).unwrap().unwrap();
     assert!(stored == raw, "the 50 MB message is not byte-exact");
     assert!(rows[0].has_attachments);
-    // The message is held a few times over at most (received, parsed, stored), never
-    // growing with the mailbox.
+    // The message is held once as received and, while mail-parser reads it, once more as its
+    // decoded attachment; the source goes to SQLite by incremental blob I/O (115 MiB measured;
+    // bound as a parameter it was 195).
     assert!(
-        peak < 320 * 1024,
+        peak < 180 * 1024,
         "peak RSS {} MiB for one 50 MB message",
         peak / 1024
     );

@@ -375,12 +375,7 @@ pub(super) fn insert_with_source(
     body_text: &str,
 ) -> Result<i64> {
     let id = insert_message(tx, account_id, message)?;
-    tx.prepare_cached(
-        "INSERT INTO body (message_id, raw) VALUES (?1, ?2)
-         ON CONFLICT (message_id) DO UPDATE SET raw = excluded.raw",
-    )
-    .and_then(|mut s| s.execute(params![id, raw]))
-    .map_err(StoreError::sqlite("Save the message source"))?;
+    save_source(tx, id, raw)?;
     tx.prepare_cached("UPDATE message SET body_state = 2 WHERE id = ?1")
         .and_then(|mut s| s.execute([id]))
         .map_err(StoreError::sqlite("Mark the body as cached"))?;
@@ -388,8 +383,51 @@ pub(super) fn insert_with_source(
     Ok(id)
 }
 
+/// Sources above this size are written with incremental blob I/O: bound as a parameter, SQLite
+/// would copy the bytes twice more (the binding and the record), so a 50 MB message would sit
+/// in memory three times.
+const STREAMED_SOURCE: usize = 1024 * 1024;
+
+/// Most body text indexed for search per message (a text body larger than this is searched by
+/// its beginning; the message itself is kept whole).
+pub const MAX_INDEXED_TEXT: usize = 4 * 1024 * 1024;
+
+/// Stores (or replaces) a message's whole source.
+pub(super) fn save_source(tx: &Transaction<'_>, message_id: i64, raw: &[u8]) -> Result<()> {
+    if raw.len() <= STREAMED_SOURCE {
+        tx.prepare_cached(
+            "INSERT INTO body (message_id, raw) VALUES (?1, ?2)
+             ON CONFLICT (message_id) DO UPDATE SET raw = excluded.raw",
+        )
+        .and_then(|mut s| s.execute(params![message_id, raw]))
+        .map_err(StoreError::sqlite("Save the message source"))?;
+        return Ok(());
+    }
+    let length = i64::try_from(raw.len())
+        .map_err(|_| StoreError::Unsupported("a message source larger than 2^63 bytes".into()))?;
+    tx.prepare_cached(
+        "INSERT INTO body (message_id, raw) VALUES (?1, zeroblob(?2))
+         ON CONFLICT (message_id) DO UPDATE SET raw = excluded.raw",
+    )
+    .and_then(|mut s| s.execute(params![message_id, length]))
+    .map_err(StoreError::sqlite("Make room for the message source"))?;
+    let mut blob = tx
+        .blob_open(rusqlite::MAIN_DB, "body", "raw", message_id, false)
+        .map_err(StoreError::sqlite("Open the message source for writing"))?;
+    blob.write_all_at(raw, 0)
+        .map_err(StoreError::sqlite("Write the message source"))?;
+    blob.close()
+        .map_err(StoreError::sqlite("Finish writing the message source"))?;
+    Ok(())
+}
+
 /// Replaces a message's search entry with one that includes its body text.
 pub(super) fn index_body(tx: &Transaction<'_>, message_id: i64, text: &str) -> Result<()> {
+    let mut end = text.len().min(MAX_INDEXED_TEXT);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    let text = text.get(..end).unwrap_or_default();
     tx.prepare_cached("DELETE FROM message_fts WHERE rowid = ?1")
         .and_then(|mut s| s.execute([message_id]))
         .map_err(StoreError::sqlite("Drop the old search entry"))?;
@@ -548,12 +586,7 @@ impl Store {
     /// Caches the whole raw source of a message and marks its body as fully present.
     pub fn save_raw_message(&self, message_id: i64, raw: &[u8]) -> Result<()> {
         self.write(|tx| {
-            tx.execute(
-                "INSERT INTO body (message_id, raw) VALUES (?1, ?2)
-                 ON CONFLICT (message_id) DO UPDATE SET raw = excluded.raw",
-                params![message_id, raw],
-            )
-            .map_err(StoreError::sqlite("Save the message source"))?;
+            save_source(tx, message_id, raw)?;
             tx.execute(
                 "UPDATE message SET body_state = 2 WHERE id = ?1",
                 [message_id],

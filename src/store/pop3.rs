@@ -308,12 +308,7 @@ fn fill_copies(
     };
     let summary = crate::mail::parse::summarize(raw);
     for id in &copies {
-        tx.prepare_cached(
-            "INSERT INTO body (message_id, raw) VALUES (?1, ?2)
-             ON CONFLICT (message_id) DO UPDATE SET raw = excluded.raw",
-        )
-        .and_then(|mut s| s.execute(params![id, raw]))
-        .map_err(StoreError::sqlite("Save the message source"))?;
+        super::message::save_source(tx, *id, raw)?;
         tx.prepare_cached(
             "UPDATE message SET body_state = 2, size = ?2, has_attachments = ?3, preview = ?4
              WHERE id = ?1",
