@@ -84,6 +84,19 @@ fn summary_of(message: &mail_parser::Message<'_>) -> Summary {
     }
 }
 
+/// The bytes of a message after its header block (after the first empty line; CRLF or LF).
+/// A message with no empty line has no body.
+pub fn body_bytes(raw: &[u8]) -> &[u8] {
+    let crlf = raw.windows(4).position(|w| w == b"\r\n\r\n").map(|p| p + 4);
+    let lf = raw.windows(2).position(|w| w == b"\n\n").map(|p| p + 2);
+    let start = match (crlf, lf) {
+        (Some(a), Some(b)) => a.min(b),
+        (Some(a), None) | (None, Some(a)) => a,
+        (None, None) => raw.len(),
+    };
+    raw.get(start..).unwrap_or_default()
+}
+
 /// The readable text of a message: its first text/plain body (mail-parser converts HTML-only
 /// mail to text).
 pub fn body_text(raw: &[u8]) -> Option<String> {
@@ -192,6 +205,17 @@ pub fn decode_filename(raw: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_body_starts_after_the_first_empty_line() {
+        assert_eq!(
+            body_bytes(b"A: 1\r\nB: 2\r\n\r\nbody\r\n\r\nmore"),
+            b"body\r\n\r\nmore"
+        );
+        assert_eq!(body_bytes(b"A: 1\n\nbody"), b"body");
+        assert_eq!(body_bytes(b"A: 1\r\n"), b"");
+        assert_eq!(body_bytes(b""), b"");
+    }
 
     #[test]
     fn summary_decodes_encoded_words_and_threading_headers() {

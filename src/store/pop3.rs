@@ -28,12 +28,29 @@ pub struct Pop3Seen {
     /// A local copy of it exists, in any folder (none: the user purged it, or its copy now
     /// stands for another UIDL).
     pub has_copy: bool,
+    /// Bytes RETR returned for the whole message (None: headers only, or not recorded).
+    pub received: Option<i64>,
+}
+
+impl Pop3Seen {
+    /// Whether the whole download came shorter than the server's LIST size: a server that
+    /// broke its framing may have cut it, so the server's copy must stay.
+    pub fn maybe_cut(&self) -> bool {
+        matches!((self.received, self.size), (Some(received), Some(size)) if received < size)
+    }
+
+    /// Headers only here, matched to a whole copy of the same mail under an older UIDL (its
+    /// digest is that copy's): to leave the server it is first read whole and compared.
+    pub fn matched_whole(&self) -> bool {
+        self.partial && self.digest.is_some()
+    }
 }
 
 const SEEN_COLUMNS: &str = "uidl, size, message_id, digest, partial, deleted_here,
     downloaded_at, first_seen_at, removed_at IS NOT NULL,
     EXISTS (SELECT 1 FROM message m
-            WHERE m.account_id = pop3_uidl.account_id AND m.uidl = pop3_uidl.uidl)";
+            WHERE m.account_id = pop3_uidl.account_id AND m.uidl = pop3_uidl.uidl),
+    received";
 
 fn seen_from_row(row: &Row<'_>) -> rusqlite::Result<Pop3Seen> {
     Ok(Pop3Seen {
@@ -47,6 +64,7 @@ fn seen_from_row(row: &Row<'_>) -> rusqlite::Result<Pop3Seen> {
         first_seen_at: row.get(7)?,
         removed: row.get(8)?,
         has_copy: row.get(9)?,
+        received: row.get(10)?,
     })
 }
 
@@ -251,6 +269,23 @@ impl Store {
         })
     }
 
+    /// Forgets the failures of these UIDLs (no longer listed, or answered well since).
+    pub fn pop3_forget_failures(&self, account_id: i64, uidls: &[String]) -> Result<()> {
+        if uidls.is_empty() {
+            return Ok(());
+        }
+        self.write(|tx| {
+            for uidl in uidls {
+                tx.execute(
+                    "DELETE FROM pop3_failure WHERE account_id = ?1 AND uidl = ?2",
+                    params![account_id, uidl],
+                )
+                .map_err(StoreError::sqlite("Forget a message's failures"))?;
+            }
+            Ok(())
+        })
+    }
+
     /// The local copies of a UIDL's message (ids), in any folder.
     pub fn pop3_copies(&self, account_id: i64, uidl: &str) -> Result<Vec<i64>> {
         self.read(|conn| {
@@ -278,8 +313,14 @@ impl Store {
         self.write(|tx| {
             let filled = fill_copies(tx, account_id, uidl, raw, body_text)?;
             tx.execute(
-                "UPDATE pop3_uidl SET partial = 0, digest = ?3 WHERE account_id = ?1 AND uidl = ?2",
-                params![account_id, uidl, digest],
+                "UPDATE pop3_uidl SET partial = 0, digest = ?3, received = ?4
+                 WHERE account_id = ?1 AND uidl = ?2",
+                params![
+                    account_id,
+                    uidl,
+                    digest,
+                    i64::try_from(raw.len()).unwrap_or(i64::MAX)
+                ],
             )
             .map_err(StoreError::sqlite("Record the message as whole"))?;
             Ok(filled)
@@ -345,31 +386,11 @@ fn store_one(
     tx.prepare_cached("DELETE FROM pop3_failure WHERE account_id = ?1 AND uidl = ?2")
         .and_then(|mut s| s.execute(params![account_id, item.uidl]))
         .map_err(StoreError::sqlite("Clear a message's failures"))?;
+    let received = (!item.partial).then(|| i64::try_from(item.raw.len()).unwrap_or(i64::MAX));
     let mut reused = false;
     if let Some(row) = seen(tx, account_id, &item.uidl)? {
-        if same_content(&row, item, message_id) {
-            // Known UIDL read again because its size changed: the same mail.
-            tx.prepare_cached(
-                "UPDATE pop3_uidl SET size = ?3, digest = coalesce(?4, digest), removed_at = NULL
-                 WHERE account_id = ?1 AND uidl = ?2",
-            )
-            .and_then(|mut s| {
-                s.execute(params![
-                    account_id,
-                    item.uidl,
-                    item.list_size,
-                    (!item.partial).then_some(item.digest.as_str())
-                ])
-            })
-            .map_err(StoreError::sqlite("Update the UIDL"))?;
-            if row.partial && !item.partial {
-                fill_copies(tx, account_id, &item.uidl, &item.raw, &item.body_text)?;
-                tx.prepare_cached(
-                    "UPDATE pop3_uidl SET partial = 0 WHERE account_id = ?1 AND uidl = ?2",
-                )
-                .and_then(|mut s| s.execute(params![account_id, item.uidl]))
-                .map_err(StoreError::sqlite("Record the message as whole"))?;
-            }
+        if same_content(tx, account_id, &row, item, message_id)? {
+            update_same(tx, account_id, &row, item, received)?;
             return Ok(Pop3Stored::Same {
                 earlier_uidl: row.uidl,
             });
@@ -378,47 +399,7 @@ fn store_one(
         reused = true;
     }
     if let Some(twin) = twin(tx, account_id, item, message_id, listed)? {
-        // The same mail under another UIDL (the server lost or renumbered its ids, or holds
-        // two identical copies): recorded under this UIDL too, not stored twice.
-        tx.prepare_cached(
-            "INSERT INTO pop3_uidl (account_id, uidl, downloaded_at, first_seen_at, size,
-                 message_id, digest, partial, deleted_here)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-        )
-        .and_then(|mut s| {
-            s.execute(params![
-                account_id,
-                item.uidl,
-                twin.downloaded_at,
-                twin.first_seen_at,
-                item.list_size,
-                twin.message_id,
-                if item.partial {
-                    twin.digest.clone()
-                } else {
-                    Some(item.digest.clone())
-                },
-                // Headers only: it may leave the server only once it has been read whole (and so
-                // compared byte for byte), even if the copy it matched is whole.
-                item.partial,
-                twin.deleted_here
-            ])
-        })
-        .map_err(StoreError::sqlite("Record the UIDL"))?;
-        if !listed(&twin.uidl) {
-            // The old UIDL is gone (or retired): the local copy now stands for this one.
-            relink(tx, account_id, &twin.uidl, &item.uidl)?;
-            tx.prepare_cached(
-                "UPDATE pop3_uidl SET removed_at = coalesce(removed_at, ?3)
-                 WHERE account_id = ?1 AND uidl = ?2",
-            )
-            .and_then(|mut s| s.execute(params![account_id, twin.uidl, now]))
-            .map_err(StoreError::sqlite("Record the old UIDL as gone"))?;
-            if twin.partial && !item.partial {
-                // Only the headers were here: now the whole message is.
-                fill_copies(tx, account_id, &item.uidl, &item.raw, &item.body_text)?;
-            }
-        }
+        record_twin(tx, account_id, item, &twin, received, listed, now)?;
         return Ok(Pop3Stored::Same {
             earlier_uidl: twin.uidl,
         });
@@ -437,8 +418,8 @@ fn store_one(
     };
     tx.prepare_cached(
         "INSERT INTO pop3_uidl (account_id, uidl, downloaded_at, first_seen_at, size, message_id,
-             digest, partial)
-         VALUES (?1, ?2, ?3, ?3, ?4, ?5, ?6, ?7)",
+             digest, partial, received)
+         VALUES (?1, ?2, ?3, ?3, ?4, ?5, ?6, ?7, ?8)",
     )
     .and_then(|mut s| {
         s.execute(params![
@@ -448,7 +429,8 @@ fn store_one(
             item.list_size,
             message_id,
             (!item.partial).then_some(item.digest.as_str()),
-            item.partial
+            item.partial,
+            received
         ])
     })
     .map_err(StoreError::sqlite("Record the UIDL"))?;
@@ -457,6 +439,93 @@ fn store_one(
     } else {
         Pop3Stored::New(id)
     })
+}
+
+/// A known UIDL read again (its size changed, it was listed again, or it was in doubt) brought
+/// the same mail: its row takes the new size and bytes; headers only become whole.
+fn update_same(
+    tx: &rusqlite::Transaction<'_>,
+    account_id: i64,
+    row: &Pop3Seen,
+    item: &Pop3Download,
+    received: Option<i64>,
+) -> Result<()> {
+    tx.prepare_cached(
+        "UPDATE pop3_uidl SET size = ?3, digest = coalesce(?4, digest), removed_at = NULL,
+             received = coalesce(?5, received)
+         WHERE account_id = ?1 AND uidl = ?2",
+    )
+    .and_then(|mut s| {
+        s.execute(params![
+            account_id,
+            item.uidl,
+            item.list_size,
+            (!item.partial).then_some(item.digest.as_str()),
+            received
+        ])
+    })
+    .map_err(StoreError::sqlite("Update the UIDL"))?;
+    if row.partial && !item.partial {
+        fill_copies(tx, account_id, &item.uidl, &item.raw, &item.body_text)?;
+        tx.prepare_cached("UPDATE pop3_uidl SET partial = 0 WHERE account_id = ?1 AND uidl = ?2")
+            .and_then(|mut s| s.execute(params![account_id, item.uidl]))
+            .map_err(StoreError::sqlite("Record the message as whole"))?;
+    }
+    Ok(())
+}
+
+/// The same mail as `twin`'s under another UIDL (the server lost or renumbered its ids, or
+/// holds two identical copies): recorded under this UIDL too, not stored twice.
+fn record_twin(
+    tx: &rusqlite::Transaction<'_>,
+    account_id: i64,
+    item: &Pop3Download,
+    twin: &Pop3Seen,
+    received: Option<i64>,
+    listed: &dyn Fn(&str) -> bool,
+    now: i64,
+) -> Result<()> {
+    tx.prepare_cached(
+        "INSERT INTO pop3_uidl (account_id, uidl, downloaded_at, first_seen_at, size,
+             message_id, digest, partial, deleted_here, received)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+    )
+    .and_then(|mut s| {
+        s.execute(params![
+            account_id,
+            item.uidl,
+            twin.downloaded_at,
+            twin.first_seen_at,
+            item.list_size,
+            twin.message_id,
+            // Headers only matched to a whole copy: the digest says so, and the next pass
+            // that wants it off the server reads it whole to compare (`Pop3Seen::matched_whole`).
+            if item.partial {
+                twin.digest.clone()
+            } else {
+                Some(item.digest.clone())
+            },
+            item.partial,
+            twin.deleted_here,
+            received
+        ])
+    })
+    .map_err(StoreError::sqlite("Record the UIDL"))?;
+    if !listed(&twin.uidl) {
+        // The old UIDL is gone (or retired): the local copy now stands for this one.
+        relink(tx, account_id, &twin.uidl, &item.uidl)?;
+        tx.prepare_cached(
+            "UPDATE pop3_uidl SET removed_at = coalesce(removed_at, ?3)
+             WHERE account_id = ?1 AND uidl = ?2",
+        )
+        .and_then(|mut s| s.execute(params![account_id, twin.uidl, now]))
+        .map_err(StoreError::sqlite("Record the old UIDL as gone"))?;
+        if twin.partial && !item.partial {
+            // Only the headers were here: now the whole message is.
+            fill_copies(tx, account_id, &item.uidl, &item.raw, &item.body_text)?;
+        }
+    }
+    Ok(())
 }
 
 fn seen(tx: &rusqlite::Transaction<'_>, account_id: i64, uidl: &str) -> Result<Option<Pop3Seen>> {
@@ -468,19 +537,58 @@ fn seen(tx: &rusqlite::Transaction<'_>, account_id: i64, uidl: &str) -> Result<O
     .map_err(StoreError::sqlite("Look up the UIDL"))
 }
 
-/// Whether `row` describes the content of `item`. When both are whole, only the same bytes
-/// are; otherwise (one of them only headers) the same Message-ID and size. Unsure is "no": a
-/// second copy is better than a message that is never stored (senders that reuse one
-/// Message-ID for every mail exist).
-fn same_content(row: &Pop3Seen, item: &Pop3Download, message_id: Option<&str>) -> bool {
+/// Whether `row` (of the same UIDL) describes the content of `item`. When both are whole:
+/// the same bytes, or the same Message-ID and the same body (a server that rewrote the
+/// headers, e.g. added `Status:`). With one of them headers only: the same Message-ID. Unsure
+/// is "no": a second copy is better than a message that is never stored (senders that reuse
+/// one Message-ID for every mail exist).
+fn same_content(
+    tx: &rusqlite::Transaction<'_>,
+    account_id: i64,
+    row: &Pop3Seen,
+    item: &Pop3Download,
+    message_id: Option<&str>,
+) -> Result<bool> {
+    let same_id = message_id.is_some() && row.message_id.as_deref() == message_id;
     match (item.partial, row.digest.as_deref()) {
-        (false, Some(digest)) => digest == item.digest,
-        _ => {
-            message_id.is_some()
-                && row.message_id.as_deref() == message_id
-                && row.size == Some(item.list_size)
+        (false, Some(digest)) if digest == item.digest => Ok(true),
+        (false, Some(_)) if same_id => {
+            let stored = stored_body_digest(tx, account_id, &row.uidl)?;
+            Ok(stored.is_some_and(|d| d == body_digest(&item.raw)))
         }
+        (false, Some(_)) => Ok(false),
+        _ => Ok(same_id),
     }
+}
+
+/// SHA-256 (hex) of a message's body: the bytes after its header block.
+fn body_digest(raw: &[u8]) -> String {
+    use sha2::{Digest as _, Sha256};
+    let body = crate::mail::parse::body_bytes(raw);
+    Sha256::digest(body)
+        .iter()
+        .fold(String::with_capacity(64), |mut s, b| {
+            use std::fmt::Write as _;
+            let _ = write!(s, "{b:02x}");
+            s
+        })
+}
+
+/// `body_digest` of a stored local copy of `uidl`'s message, if one has its source.
+fn stored_body_digest(
+    tx: &rusqlite::Transaction<'_>,
+    account_id: i64,
+    uidl: &str,
+) -> Result<Option<String>> {
+    let raw: Option<Vec<u8>> = tx
+        .prepare_cached(
+            "SELECT b.raw FROM message m JOIN body b ON b.message_id = m.id
+             WHERE m.account_id = ?1 AND m.uidl = ?2 LIMIT 1",
+        )
+        .and_then(|mut s| s.query_row(params![account_id, uidl], |r| r.get(0)))
+        .optional()
+        .map_err(StoreError::sqlite("Read the stored copy"))?;
+    Ok(raw.map(|raw| body_digest(&raw)))
 }
 
 /// Points the local copies of `from`'s message at `to`.

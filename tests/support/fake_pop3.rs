@@ -26,6 +26,11 @@ pub struct Faults {
     pub in_use: bool,
     /// CAPA leaves out TOP, and TOP is an unknown command.
     pub no_top: bool,
+    /// CAPA lists TOP, but TOP is refused.
+    pub refuse_top: bool,
+    /// RETR of this message number sends only its first half, properly ended (a server that
+    /// broke its framing, e.g. did not dot-stuff a line of a lone dot).
+    pub short_retr: Option<u32>,
 }
 
 /// The maildrop and what the server was asked.
@@ -112,7 +117,7 @@ fn session(stream: std::net::TcpStream, maildrop: &Mutex<Maildrop>) {
         let reply: Vec<u8> = match verb.as_str() {
             "CAPA" if faults.no_top => b"+OK\r\nUSER\r\nUIDL\r\nPIPELINING\r\n.\r\n".to_vec(),
             "CAPA" => b"+OK\r\nUSER\r\nUIDL\r\nTOP\r\nPIPELINING\r\n.\r\n".to_vec(),
-            "TOP" if faults.no_top => b"-ERR unknown command TOP\r\n".to_vec(),
+            "TOP" if faults.no_top || faults.refuse_top => b"-ERR unknown command TOP\r\n".to_vec(),
             "PASS" if faults.in_use => {
                 b"-ERR [IN-USE] Mailbox is locked by another POP3 session\r\n".to_vec()
             }
@@ -165,6 +170,13 @@ fn session(stream: std::net::TcpStream, maildrop: &Mutex<Maildrop>) {
                                 return;
                             }
                         }
+                        continue;
+                    }
+                    if faults.short_retr == Some(number) && verb == "RETR" {
+                        let half = &view[i].1[..view[i].1.len() / 2];
+                        let mut r = b"+OK\r\n".to_vec();
+                        r.extend_from_slice(&stuffed(half));
+                        let _ = out.write_all(&r);
                         continue;
                     }
                     if faults.garbage_retr && verb == "RETR" {

@@ -15,6 +15,7 @@ pub mod corpus;
 pub mod fake_pop3;
 pub mod fake_smtp;
 pub mod mailbox;
+pub mod pop3_cli;
 pub mod proxy;
 pub mod raw;
 pub mod servers;

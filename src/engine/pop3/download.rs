@@ -7,7 +7,7 @@ use std::collections::{HashMap, HashSet};
 
 use sha2::{Digest as _, Sha256};
 
-use super::{Listed, Pop3Report, hex};
+use super::{Listed, Pop3Report, blamed, hex};
 use crate::account::Account;
 use crate::engine::{EngineError, Event};
 use crate::mail::parse;
@@ -96,14 +96,12 @@ async fn fetch<'a>(
     let mut refused_top = Vec::new();
     let mut batch: Vec<Pop3Download> = Vec::new();
     let mut batch_bytes = 0usize;
-    let mut answered = 0usize;
     let fetched = client
         .fetch_many(
             &fetches,
             MAX_MESSAGE,
             &|n| sizes.get(&n).copied().flatten(),
             |number, answer| -> Result<(), EngineError> {
-                answered += 1;
                 let Some((entry, request)) = by_number.get(&number).copied() else {
                     return Ok(());
                 };
@@ -153,10 +151,11 @@ async fn fetch<'a>(
     }
     if let Err(EngineError::Protocol(error)) = &fetched
         && matches!(error.kind, ErrorKind::Network | ErrorKind::Protocol)
-        && let Some((entry, _)) = requests.get(answered)
+        && let Some((entry, _)) = blamed(client).and_then(|n| by_number.get(&n))
     {
-        // The answer that failed was this message's: the next pass takes it last, and after
-        // another failure with headers only, so it cannot stop every pass.
+        // The answer that failed, after its +OK, was this message's: the next pass takes it
+        // last, and after another failure with headers only, so it cannot stop every pass. (A
+        // cut between answers blames no message.)
         target.store.pop3_record_failure(
             target.account.id,
             &entry.key,

@@ -12,6 +12,8 @@
 //! nothing (the server deletes only at QUIT) and the next pass resumes: what was committed is
 //! known, the rest is downloaded again.
 
+mod check;
+mod decide;
 mod download;
 mod runner;
 
@@ -27,9 +29,9 @@ use crate::account::credentials::Secret;
 use crate::engine::{EngineError, Event};
 use crate::mail::folder::FolderRole;
 use crate::mail::parse;
-use crate::protocol::pop3::{Fetch, MAX_MESSAGE, MAX_TOP, Pop3Client};
+use crate::protocol::pop3::{MAX_MESSAGE, Pop3Client};
 use crate::protocol::{ErrorKind, ProtocolError};
-use crate::store::{Pop3Failure, Pop3Seen, Store};
+use crate::store::{Pop3Seen, Store};
 
 /// What a pass did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -202,12 +204,6 @@ fn size_changed(row: &Pop3Seen, size: Option<u64>) -> bool {
     }
 }
 
-/// Failures after which a message is asked for with headers only (and last).
-const FAILURES_BEFORE_HEADERS_ONLY: i64 = 2;
-
-/// Failures after which a message is set aside for a day.
-const FAILURES_BEFORE_SET_ASIDE: i64 = 4;
-
 /// The pass up to QUIT: returns the UIDLs it marked for deletion (DELE accepted).
 async fn pass(
     store: &Store,
@@ -237,9 +233,18 @@ async fn pass(
         .map(|r| r.uidl.clone())
         .collect();
     store.pop3_reconcile(account.id, &gone, now)?;
-
     let failures = store.pop3_failures(account.id)?;
-    let plan = plan(account, client, &entries, &known, &failures, now, report);
+    let stale: Vec<String> = failures
+        .keys()
+        .filter(|k| !listed.contains(k.as_str()))
+        .cloned()
+        .collect();
+    store.pop3_forget_failures(account.id, &stale)?;
+
+    let cutoff = decide::cutoff(account, now);
+    let plan = decide::plan(
+        account, client, &entries, &known, &failures, cutoff, now, report,
+    );
     let downloaded = download::run(
         store, account, client, inbox, now, &plan, &listed, report, progress,
     )
@@ -248,19 +253,41 @@ async fn pass(
     pause_for_tests("stored").await;
     // Only now, with every download committed, may anything be marked for deletion.
     let fresh = store.pop3_known(account.id, &keys)?;
-    let cutoff = account
-        .pop3_delete_after_days
-        .map(|days| now.saturating_sub(days.saturating_mul(86_400)));
-    let doomed: Vec<&Listed> = entries
-        .iter()
-        .filter(|e| !e.ambiguous)
-        .filter(|e| {
-            fresh.get(&e.key).is_some_and(|row| {
-                !row.removed && !size_changed(row, e.size) && should_delete(account, row, cutoff)
-            })
-        })
-        .collect();
-    let doomed = verify(store, account, client, doomed, &fresh, &downloaded, report).await?;
+    let mut doomed: Vec<&Listed> = Vec::new();
+    for entry in entries.iter().filter(|e| !e.ambiguous) {
+        let Some(row) = fresh.get(&entry.key) else {
+            continue;
+        };
+        if row.removed
+            || size_changed(row, entry.size)
+            || !decide::wants_off_server(account, row, cutoff)
+        {
+            continue;
+        }
+        if decide::may_delete(row) {
+            doomed.push(entry);
+        } else if row.maybe_cut() {
+            report.notes.push(format!(
+                "message {} (UIDL {}) came shorter than the server said ({} of {} bytes), so it may be cut: it stays on the server",
+                entry.number,
+                entry.key,
+                row.received.unwrap_or_default(),
+                row.size.unwrap_or_default()
+            ));
+        }
+    }
+    let doomed = check::verify(
+        store,
+        account,
+        client,
+        doomed,
+        &fresh,
+        &downloaded,
+        &failures,
+        now,
+        report,
+    )
+    .await?;
     if doomed.is_empty() {
         return Ok(Vec::new());
     }
@@ -271,143 +298,6 @@ async fn pass(
         .iter()
         .filter(|e| answers.get(&e.number).copied().unwrap_or(false))
         .map(|e| e.key.clone())
-        .collect())
-}
-
-/// What to download, in order: new mail (and known UIDLs whose size changed, or that left the
-/// server and are listed again), newest first, whole or (over the account's size limit)
-/// headers only; a message the server failed to send before comes last, with headers only,
-/// and after repeated failures is set aside for a day.
-fn plan<'a>(
-    account: &Account,
-    client: &Pop3Client,
-    entries: &'a [Listed],
-    known: &HashMap<String, Pop3Seen>,
-    failures: &HashMap<String, Pop3Failure>,
-    now: i64,
-    report: &mut Pop3Report,
-) -> Vec<(&'a Listed, Fetch)> {
-    let limit = account
-        .pop3_max_message_size
-        .and_then(|n| u64::try_from(n).ok())
-        .unwrap_or(MAX_MESSAGE)
-        .min(MAX_MESSAGE);
-    // RFC 1939 makes TOP optional: a server whose CAPA leaves it out gets RETR.
-    let top = client.capabilities().is_empty() || client.has_capability("TOP");
-    let mut wanted: Vec<(&Listed, i64)> = Vec::new();
-    for entry in entries {
-        let new = entry.ambiguous
-            || known
-                .get(&entry.key)
-                .is_none_or(|r| r.removed || size_changed(r, entry.size));
-        if !new {
-            continue;
-        }
-        let failed = failures.get(&entry.key);
-        let times = failed.map_or(0, |f| f.failures);
-        if let Some(failed) = failed.filter(|f| {
-            f.failures >= FAILURES_BEFORE_SET_ASIDE && now.saturating_sub(f.last_failed_at) < 86_400
-        }) {
-            report.set_aside.push(format!(
-                "message {} (UIDL {}): the server failed to send it {} times (last: {}); it stays on the server, and Tern tries again in a day",
-                entry.number, entry.key, failed.failures, failed.last_error
-            ));
-            continue;
-        }
-        wanted.push((entry, times));
-    }
-    // Newest first; what failed before goes last.
-    wanted.sort_by_key(|(e, times)| (*times > 0, std::cmp::Reverse(e.number)));
-    wanted
-        .into_iter()
-        .map(|(entry, times)| {
-            let big = entry.size.is_some_and(|size| size > limit);
-            let headers_only =
-                !entry.ambiguous && top && (big || times >= FAILURES_BEFORE_HEADERS_ONLY);
-            let fetch = if headers_only {
-                Fetch::Top(entry.number, 0)
-            } else {
-                Fetch::Retr(entry.number)
-            };
-            (entry, fetch)
-        })
-        .collect()
-}
-
-/// Whether the account's options say a stored message should leave the server now.
-fn should_delete(account: &Account, row: &Pop3Seen, cutoff: Option<i64>) -> bool {
-    if row.partial && row.has_copy {
-        // Only its headers are here: the server holds the only whole copy. (Moved to Trash
-        // is not gone: it can be restored and opened. Purged, it may go.)
-        return false;
-    }
-    !account.pop3_leave_on_server
-        || (row.deleted_here && account.pop3_delete_when_deleted)
-        || cutoff.is_some_and(|cutoff| row.first_seen_at <= cutoff)
-}
-
-/// Before DELE, the messages not read in this session are checked (TOP 0, pipelined) to be
-/// the mail stored under their UIDL: a server may give a freed UIDL to new mail of the same
-/// size. One whose Message-ID differs stays on the server and is downloaded again next time.
-async fn verify<'a>(
-    store: &Store,
-    account: &Account,
-    client: &mut Pop3Client,
-    doomed: Vec<&'a Listed>,
-    fresh: &HashMap<String, Pop3Seen>,
-    downloaded: &HashSet<u32>,
-    report: &mut Pop3Report,
-) -> Result<Vec<&'a Listed>, EngineError> {
-    let check: Vec<&Listed> = doomed
-        .iter()
-        .copied()
-        .filter(|e| !downloaded.contains(&e.number))
-        .collect();
-    if check.is_empty() || (!client.capabilities().is_empty() && !client.has_capability("TOP")) {
-        return Ok(doomed);
-    }
-    let by_number: HashMap<u32, &Listed> = check.iter().map(|e| (e.number, *e)).collect();
-    let requests: Vec<Fetch> = check.iter().map(|e| Fetch::Top(e.number, 0)).collect();
-    let mut keep: HashSet<u32> = HashSet::new();
-    let mut suspects: Vec<String> = Vec::new();
-    client
-        .fetch_many(
-            &requests,
-            MAX_TOP,
-            &|_| None,
-            |number, answer| -> Result<(), EngineError> {
-                let Some(entry) = by_number.get(&number) else {
-                    return Ok(());
-                };
-                let stored = fresh.get(&entry.key).and_then(|r| r.message_id.as_deref());
-                match answer {
-                    Ok(headers) => {
-                        let summary = parse::summarize(&headers);
-                        let id = summary.message_id.as_deref().filter(|m| !m.is_empty());
-                        if id != stored {
-                            keep.insert(number);
-                            suspects.push(entry.key.clone());
-                            report.notes.push(format!(
-                                "message {number} (UIDL {}) is not the mail Tern stored under that UIDL (its Message-ID differs): it stays on the server and is downloaded as new at the next check",
-                                entry.key
-                            ));
-                        }
-                    }
-                    // Gone meanwhile, or TOP refused: nothing is deleted unchecked.
-                    Err(_) => {
-                        keep.insert(number);
-                    }
-                }
-                Ok(())
-            },
-        )
-        .await?;
-    for key in &suspects {
-        store.pop3_suspect(account.id, key)?;
-    }
-    Ok(doomed
-        .into_iter()
-        .filter(|e| !keep.contains(&e.number))
         .collect())
 }
 
@@ -445,8 +335,14 @@ pub async fn fetch_rest(
     let raw = client.retr(number, MAX_MESSAGE).await?;
     let received = client.bytes_received;
     let _ = client.quit().await;
-    let fetched_id = parse::summarize(&raw).message_id.filter(|m| !m.is_empty());
-    if fetched_id != message.message_id.clone().filter(|m| !m.is_empty()) {
+    let fetched = parse::summarize(&raw);
+    let fetched_id = fetched.message_id.as_deref().filter(|m| !m.is_empty());
+    let stored_id = message.message_id.as_deref().filter(|m| !m.is_empty());
+    // Without a Message-ID, the sender and subject must agree at least.
+    let same = fetched_id == stored_id
+        && (stored_id.is_some()
+            || (fetched.subject == message.subject && fetched.from_addr == message.from_addr));
+    if !same {
         // Same size, other mail (a reused UIDL): its body must not be glued to these headers.
         store.pop3_suspect(account.id, &uidl)?;
         return Err(missing(format!(
@@ -472,6 +368,17 @@ async fn pause_for_tests(point: &str) {
 
 fn missing(text: String) -> EngineError {
     EngineError::Protocol(ProtocolError::new(ErrorKind::Refused, text))
+}
+
+/// After `fetch_many` failed: the message whose answer it was, if the failure is the
+/// message's (in its body, or a stall or trickle waiting for its answer). A cut between
+/// answers blames no message: on a flaky link it says nothing about the next one.
+fn blamed(client: &Pop3Client) -> Option<u32> {
+    match client.answering {
+        Some((number, true)) => Some(number),
+        Some((number, false)) if client.timed_out => Some(number),
+        _ => None,
+    }
 }
 
 /// Lower-case hex of `bytes`.

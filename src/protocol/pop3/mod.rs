@@ -94,6 +94,11 @@ pub struct Pop3Client {
     capabilities: Vec<String>,
     /// Lines of LIST or UIDL answers that could not be read (their messages are left alone).
     pub unreadable_lines: usize,
+    /// In `fetch_many`, the message whose answer is awaited, and whether its +OK has come:
+    /// when an error ends the exchange, it names the message whose answer failed.
+    pub answering: Option<(u32, bool)>,
+    /// The last error was one of time (a stall, a trickle, the answer deadline), not a cut.
+    pub timed_out: bool,
     /// Writes made (tests check that pipelined commands go out in one).
     pub writes: u32,
     /// Bytes received so far.
@@ -119,6 +124,8 @@ impl Pop3Client {
             greeting: Vec::new(),
             capabilities: Vec::new(),
             unreadable_lines: 0,
+            answering: None,
+            timed_out: false,
             writes: 0,
             bytes_received: 0,
         };
@@ -166,8 +173,10 @@ impl Pop3Client {
     async fn fill(&mut self) -> Result<usize, ProtocolError> {
         let mut chunk = vec![0u8; 64 * 1024];
         let stall = limits().stall;
-        let n = tokio::time::timeout(stall, self.stream.read(&mut chunk))
-            .await
+        self.timed_out = false;
+        let read = tokio::time::timeout(stall, self.stream.read(&mut chunk)).await;
+        self.timed_out = read.is_err();
+        let n = read
             .map_err(|_| {
                 self.error(
                     ErrorKind::Network,
@@ -202,6 +211,8 @@ impl Pop3Client {
 
     /// `fill`, for a response that must keep `pace`.
     async fn fill_paced(&mut self, pace: &mut Pace) -> Result<(), ProtocolError> {
+        let late = Instant::now() > pace.deadline || pace.since.elapsed() > limits().stall;
+        self.timed_out = late;
         if Instant::now() > pace.deadline {
             return Err(self.error(
                 ErrorKind::Network,
@@ -211,12 +222,10 @@ impl Pop3Client {
                 ),
             ));
         }
-        pace.got = pace.got.saturating_add(self.fill().await?);
+        // Checked before reading on: an answer that completes with the next read is never
+        // refused for being slow.
         let stall = limits().stall;
-        if pace.got >= PROGRESS_BYTES {
-            pace.since = Instant::now();
-            pace.got = 0;
-        } else if pace.since.elapsed() > stall {
+        if pace.since.elapsed() > stall {
             return Err(self.error(
                 ErrorKind::Network,
                 format!(
@@ -225,6 +234,11 @@ impl Pop3Client {
                     stall.as_secs()
                 ),
             ));
+        }
+        pace.got = pace.got.saturating_add(self.fill().await?);
+        if pace.got >= PROGRESS_BYTES {
+            pace.since = Instant::now();
+            pace.got = 0;
         }
         Ok(())
     }
@@ -351,6 +365,15 @@ impl Pop3Client {
     /// not a wrong password. The password is never part of an error.
     pub async fn login(&mut self, user: &str, password: &Secret) -> Result<(), ProtocolError> {
         let rejected = |client: &Self, status: &Status| {
+            if status.code.as_deref() == Some("SYS/PERM") {
+                return ProtocolError::new(
+                    ErrorKind::Refused,
+                    format!(
+                        "{} refused the login of {user} for a reason of its own: {}",
+                        client.endpoint, status.text
+                    ),
+                );
+            }
             if status.is_temporary() {
                 // A locked maildrop (another client is checking it) is no wrong password.
                 return ProtocolError::new(
@@ -524,6 +547,7 @@ impl Pop3Client {
         expected: &(dyn Fn(u32) -> Option<u64> + Sync),
         mut on_message: impl FnMut(u32, Result<Vec<u8>, String>) -> Result<(), E>,
     ) -> Result<(), E> {
+        self.answering = None;
         // Batches keep the unanswered commands few enough for any server's input buffer.
         let batch = if self.has_capability("PIPELINING") {
             50
@@ -534,6 +558,7 @@ impl Pop3Client {
             let commands: String = chunk.iter().map(Fetch::command).collect();
             self.write(commands.as_bytes()).await?;
             for request in chunk {
+                self.answering = Some((request.number(), false));
                 let status = self.status_line().await?;
                 if !status.ok {
                     on_message(request.number(), Err(status.text))?;
@@ -544,7 +569,9 @@ impl Pop3Client {
                     Fetch::Retr(n) => (expected(*n), max),
                     Fetch::Top(..) => (None, max.min(MAX_TOP)),
                 };
+                self.answering = Some((request.number(), true));
                 self.body_sized(limit, hint, &mut out).await?;
+                self.answering = None;
                 on_message(request.number(), Ok(out))?;
             }
         }
