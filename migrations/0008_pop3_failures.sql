@@ -11,8 +11,3 @@ CREATE TABLE pop3_failure (
     last_error      TEXT    NOT NULL,
     PRIMARY KEY (account_id, uidl)
 ) STRICT, WITHOUT ROWID;
-
--- How many bytes RETR returned for a whole download (NULL: headers only, or downloaded before
--- this column). A message that came shorter than its LIST size may have been cut by a server
--- that broke its framing: it is never deleted from the server.
-ALTER TABLE pop3_uidl ADD COLUMN received INTEGER;

@@ -60,6 +60,11 @@ pub(super) const MIGRATIONS: &[Migration] = &[
         name: "pop3_failures",
         sql: include_str!("../../migrations/0008_pop3_failures.sql"),
     },
+    Migration {
+        version: 9,
+        name: "pop3_doubtful",
+        sql: include_str!("../../migrations/0009_pop3_doubtful.sql"),
+    },
 ];
 
 /// The schema version this build writes.

@@ -28,15 +28,15 @@ pub struct Pop3Seen {
     /// A local copy of it exists, in any folder (none: the user purged it, or its copy now
     /// stands for another UIDL).
     pub has_copy: bool,
-    /// Bytes RETR returned for the whole message (None: headers only, or not recorded).
-    pub received: Option<i64>,
+    /// What the server sent after this message's answer was not POP3: the stored copy may be
+    /// cut short, so the server's copy stays.
+    pub doubtful: bool,
 }
 
 impl Pop3Seen {
-    /// Whether the whole download came shorter than the server's LIST size: a server that
-    /// broke its framing may have cut it, so the server's copy must stay.
+    /// Whether the stored copy may be cut short (`doubtful`), so the server's copy must stay.
     pub fn maybe_cut(&self) -> bool {
-        matches!((self.received, self.size), (Some(received), Some(size)) if received < size)
+        self.doubtful
     }
 
     /// Headers only here, matched to a whole copy of the same mail under an older UIDL (its
@@ -50,7 +50,7 @@ const SEEN_COLUMNS: &str = "uidl, size, message_id, digest, partial, deleted_her
     downloaded_at, first_seen_at, removed_at IS NOT NULL,
     EXISTS (SELECT 1 FROM message m
             WHERE m.account_id = pop3_uidl.account_id AND m.uidl = pop3_uidl.uidl),
-    received";
+    doubtful";
 
 fn seen_from_row(row: &Row<'_>) -> rusqlite::Result<Pop3Seen> {
     Ok(Pop3Seen {
@@ -64,7 +64,7 @@ fn seen_from_row(row: &Row<'_>) -> rusqlite::Result<Pop3Seen> {
         first_seen_at: row.get(7)?,
         removed: row.get(8)?,
         has_copy: row.get(9)?,
-        received: row.get(10)?,
+        doubtful: row.get(10)?,
     })
 }
 
@@ -219,6 +219,19 @@ impl Store {
         })
     }
 
+    /// Records that what the server sent after `uidl`'s message was not POP3: the stored copy
+    /// may be cut short, so it never leaves the server.
+    pub fn pop3_doubt(&self, account_id: i64, uidl: &str) -> Result<()> {
+        self.write(|tx| {
+            tx.execute(
+                "UPDATE pop3_uidl SET doubtful = 1 WHERE account_id = ?1 AND uidl = ?2",
+                params![account_id, uidl],
+            )
+            .map_err(StoreError::sqlite("Mark a message as possibly cut"))?;
+            Ok(())
+        })
+    }
+
     /// The messages the server failed to send, by UIDL.
     pub fn pop3_failures(&self, account_id: i64) -> Result<HashMap<String, Pop3Failure>> {
         self.read(|conn| {
@@ -313,14 +326,8 @@ impl Store {
         self.write(|tx| {
             let filled = fill_copies(tx, account_id, uidl, raw, body_text)?;
             tx.execute(
-                "UPDATE pop3_uidl SET partial = 0, digest = ?3, received = ?4
-                 WHERE account_id = ?1 AND uidl = ?2",
-                params![
-                    account_id,
-                    uidl,
-                    digest,
-                    i64::try_from(raw.len()).unwrap_or(i64::MAX)
-                ],
+                "UPDATE pop3_uidl SET partial = 0, digest = ?3 WHERE account_id = ?1 AND uidl = ?2",
+                params![account_id, uidl, digest],
             )
             .map_err(StoreError::sqlite("Record the message as whole"))?;
             Ok(filled)
@@ -386,11 +393,10 @@ fn store_one(
     tx.prepare_cached("DELETE FROM pop3_failure WHERE account_id = ?1 AND uidl = ?2")
         .and_then(|mut s| s.execute(params![account_id, item.uidl]))
         .map_err(StoreError::sqlite("Clear a message's failures"))?;
-    let received = (!item.partial).then(|| i64::try_from(item.raw.len()).unwrap_or(i64::MAX));
     let mut reused = false;
     if let Some(row) = seen(tx, account_id, &item.uidl)? {
         if same_content(tx, account_id, &row, item, message_id)? {
-            update_same(tx, account_id, &row, item, received)?;
+            update_same(tx, account_id, &row, item)?;
             return Ok(Pop3Stored::Same {
                 earlier_uidl: row.uidl,
             });
@@ -399,7 +405,7 @@ fn store_one(
         reused = true;
     }
     if let Some(twin) = twin(tx, account_id, item, message_id, listed)? {
-        record_twin(tx, account_id, item, &twin, received, listed, now)?;
+        record_twin(tx, account_id, item, &twin, listed, now)?;
         return Ok(Pop3Stored::Same {
             earlier_uidl: twin.uidl,
         });
@@ -418,8 +424,8 @@ fn store_one(
     };
     tx.prepare_cached(
         "INSERT INTO pop3_uidl (account_id, uidl, downloaded_at, first_seen_at, size, message_id,
-             digest, partial, received)
-         VALUES (?1, ?2, ?3, ?3, ?4, ?5, ?6, ?7, ?8)",
+             digest, partial)
+         VALUES (?1, ?2, ?3, ?3, ?4, ?5, ?6, ?7)",
     )
     .and_then(|mut s| {
         s.execute(params![
@@ -429,8 +435,7 @@ fn store_one(
             item.list_size,
             message_id,
             (!item.partial).then_some(item.digest.as_str()),
-            item.partial,
-            received
+            item.partial
         ])
     })
     .map_err(StoreError::sqlite("Record the UIDL"))?;
@@ -448,11 +453,9 @@ fn update_same(
     account_id: i64,
     row: &Pop3Seen,
     item: &Pop3Download,
-    received: Option<i64>,
 ) -> Result<()> {
     tx.prepare_cached(
-        "UPDATE pop3_uidl SET size = ?3, digest = coalesce(?4, digest), removed_at = NULL,
-             received = coalesce(?5, received)
+        "UPDATE pop3_uidl SET size = ?3, digest = coalesce(?4, digest), removed_at = NULL
          WHERE account_id = ?1 AND uidl = ?2",
     )
     .and_then(|mut s| {
@@ -460,8 +463,7 @@ fn update_same(
             account_id,
             item.uidl,
             item.list_size,
-            (!item.partial).then_some(item.digest.as_str()),
-            received
+            (!item.partial).then_some(item.digest.as_str())
         ])
     })
     .map_err(StoreError::sqlite("Update the UIDL"))?;
@@ -481,14 +483,13 @@ fn record_twin(
     account_id: i64,
     item: &Pop3Download,
     twin: &Pop3Seen,
-    received: Option<i64>,
     listed: &dyn Fn(&str) -> bool,
     now: i64,
 ) -> Result<()> {
     tx.prepare_cached(
         "INSERT INTO pop3_uidl (account_id, uidl, downloaded_at, first_seen_at, size,
-             message_id, digest, partial, deleted_here, received)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+             message_id, digest, partial, deleted_here)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
     )
     .and_then(|mut s| {
         s.execute(params![
@@ -506,8 +507,7 @@ fn record_twin(
                 Some(item.digest.clone())
             },
             item.partial,
-            twin.deleted_here,
-            received
+            twin.deleted_here
         ])
     })
     .map_err(StoreError::sqlite("Record the UIDL"))?;
@@ -538,10 +538,10 @@ fn seen(tx: &rusqlite::Transaction<'_>, account_id: i64, uidl: &str) -> Result<O
 }
 
 /// Whether `row` (of the same UIDL) describes the content of `item`. When both are whole:
-/// the same bytes, or the same Message-ID and the same body (a server that rewrote the
-/// headers, e.g. added `Status:`). With one of them headers only: the same Message-ID. Unsure
-/// is "no": a second copy is better than a message that is never stored (senders that reuse
-/// one Message-ID for every mail exist).
+/// the same bytes, or the same body and the same Message-ID (with none on either side, the
+/// same sender and subject): a server that rewrote the headers, e.g. added `Status:`. With one
+/// of them headers only: the same Message-ID and size. Unsure is "no": a second copy is
+/// better than a message that is never stored (senders that reuse one Message-ID exist).
 fn same_content(
     tx: &rusqlite::Transaction<'_>,
     account_id: i64,
@@ -550,14 +550,21 @@ fn same_content(
     message_id: Option<&str>,
 ) -> Result<bool> {
     let same_id = message_id.is_some() && row.message_id.as_deref() == message_id;
+    let no_ids = message_id.is_none() && row.message_id.is_none();
     match (item.partial, row.digest.as_deref()) {
         (false, Some(digest)) if digest == item.digest => Ok(true),
-        (false, Some(_)) if same_id => {
-            let stored = stored_body_digest(tx, account_id, &row.uidl)?;
-            Ok(stored.is_some_and(|d| d == body_digest(&item.raw)))
+        (false, Some(_)) if same_id || no_ids => {
+            let Some(stored) = stored_copy(tx, account_id, &row.uidl)? else {
+                return Ok(false);
+            };
+            let same_sender = stored.subject == item.message.subject
+                && stored.from_addr == item.message.from_addr;
+            Ok(stored.body_digest == body_digest(&item.raw) && (same_id || same_sender))
         }
         (false, Some(_)) => Ok(false),
-        _ => Ok(same_id),
+        // One of them headers only: the same Message-ID, and the size it had (a size that
+        // changed means other content, or a rewrite; unsure is "no").
+        _ => Ok(same_id && row.size == Some(item.list_size)),
     }
 }
 
@@ -574,21 +581,36 @@ fn body_digest(raw: &[u8]) -> String {
         })
 }
 
-/// `body_digest` of a stored local copy of `uidl`'s message, if one has its source.
-fn stored_body_digest(
+/// What a stored local copy says about its content.
+struct StoredCopy {
+    body_digest: String,
+    subject: String,
+    from_addr: String,
+}
+
+/// A stored local copy of `uidl`'s message, if one has its source.
+fn stored_copy(
     tx: &rusqlite::Transaction<'_>,
     account_id: i64,
     uidl: &str,
-) -> Result<Option<String>> {
-    let raw: Option<Vec<u8>> = tx
+) -> Result<Option<StoredCopy>> {
+    let found: Option<(Vec<u8>, String, String)> = tx
         .prepare_cached(
-            "SELECT b.raw FROM message m JOIN body b ON b.message_id = m.id
+            "SELECT b.raw, m.subject, m.from_addr FROM message m JOIN body b ON b.message_id = m.id
              WHERE m.account_id = ?1 AND m.uidl = ?2 LIMIT 1",
         )
-        .and_then(|mut s| s.query_row(params![account_id, uidl], |r| r.get(0)))
+        .and_then(|mut s| {
+            s.query_row(params![account_id, uidl], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })
+        })
         .optional()
         .map_err(StoreError::sqlite("Read the stored copy"))?;
-    Ok(raw.map(|raw| body_digest(&raw)))
+    Ok(found.map(|(raw, subject, from_addr)| StoredCopy {
+        body_digest: body_digest(&raw),
+        subject,
+        from_addr,
+    }))
 }
 
 /// Points the local copies of `from`'s message at `to`.

@@ -28,8 +28,8 @@ pub struct Faults {
     pub no_top: bool,
     /// CAPA lists TOP, but TOP is refused.
     pub refuse_top: bool,
-    /// RETR of this message number sends only its first half, properly ended (a server that
-    /// broke its framing, e.g. did not dot-stuff a line of a lone dot).
+    /// RETR of this message number ends after its first half and sends the rest after the
+    /// end (a server that broke its framing: a line of a lone dot it did not dot-stuff).
     pub short_retr: Option<u32>,
 }
 
@@ -173,9 +173,19 @@ fn session(stream: std::net::TcpStream, maildrop: &Mutex<Maildrop>) {
                         continue;
                     }
                     if faults.short_retr == Some(number) && verb == "RETR" {
-                        let half = &view[i].1[..view[i].1.len() / 2];
+                        // A lone dot in the middle that was not stuffed: the rest follows
+                        // as if it were the answers to the next commands.
+                        let m = &view[i].1;
+                        let cut = m.len() / 2;
+                        let cut = m[..cut]
+                            .iter()
+                            .rposition(|b| *b == b'\n')
+                            .map_or(0, |p| p + 1);
                         let mut r = b"+OK\r\n".to_vec();
-                        r.extend_from_slice(&stuffed(half));
+                        r.extend_from_slice(&m[..cut]);
+                        r.extend_from_slice(b".\r\n");
+                        r.extend_from_slice(&m[cut..]);
+                        r.extend_from_slice(b".\r\n");
                         let _ = out.write_all(&r);
                         continue;
                     }

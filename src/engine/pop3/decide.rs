@@ -34,9 +34,10 @@ pub(super) fn wants_off_server(account: &Account, row: &Pop3Seen, cutoff: Option
 
 /// Whether the server's copy may go, whatever the options: not while only the headers are
 /// here and a local copy exists (moved to Trash is not gone: it can be restored and opened;
-/// purged, it may go), and not when the download came shorter than the server said.
+/// purged, it may go), and not when what was stored may be cut short.
 pub(super) fn may_delete(row: &Pop3Seen) -> bool {
-    !(row.maybe_cut() || (row.partial && row.has_copy))
+    // A headers-only row matched to a whole copy (`matched_whole`) is read whole first.
+    !(row.maybe_cut() || (row.partial && (row.has_copy || row.digest.is_some())))
 }
 
 /// Whether a server lets Tern use TOP (RFC 1939 makes it optional; without CAPA, it is tried).
@@ -90,7 +91,10 @@ pub(super) fn plan<'a>(
             ));
             continue;
         }
-        wanted.push((entry, times, whole || entry.ambiguous));
+        // A whole copy read again is compared byte for byte (TOP could not tell new mail
+        // under a reused UIDL and Message-ID from the old).
+        let compare = row.is_some_and(|r| !r.partial && r.digest.is_some());
+        wanted.push((entry, times, whole || compare || entry.ambiguous));
     }
     // Newest first; what failed before goes last.
     wanted.sort_by_key(|(e, times, _)| (*times > 0, std::cmp::Reverse(e.number)));

@@ -99,16 +99,9 @@ pub async fn sync_account_at(
     )
     .await;
     report.bytes_received = client.bytes_received;
-    let deletions = match result {
-        Ok(deletions) => deletions,
-        // Dropping the connection without QUIT: the server deletes nothing.
-        Err(e) => return Err(e),
-    };
-    if deletions.is_empty() {
-        // Nothing to delete: whether QUIT is answered changes nothing.
-        let _ = client.quit().await;
-    } else {
-        client.quit().await?;
+    // An error dropped the connection without QUIT: the server deleted nothing.
+    let deletions = result?;
+    if !deletions.is_empty() {
         // QUIT succeeded: the server has removed them (RFC 1939's UPDATE state).
         store.pop3_reconcile(account.id, &deletions, now)?;
         report.deleted_on_server = deletions.len();
@@ -204,7 +197,8 @@ fn size_changed(row: &Pop3Seen, size: Option<u64>) -> bool {
     }
 }
 
-/// The pass up to QUIT: returns the UIDLs it marked for deletion (DELE accepted).
+/// The pass up to and with QUIT: returns the UIDLs the server removed (DELE accepted, and
+/// QUIT answered).
 async fn pass(
     store: &Store,
     account: &Account,
@@ -224,6 +218,48 @@ async fn pass(
     }
     report.on_server = listing.len();
     let entries = entries_of(listing, report);
+    let result = match steps(
+        store, account, client, inbox, now, &entries, report, progress,
+    )
+    .await
+    {
+        // Nothing to delete: whether QUIT is answered changes nothing.
+        Ok(deletions) if deletions.is_empty() => {
+            let _ = client.finish().await;
+            Ok(deletions)
+        }
+        Ok(deletions) => client
+            .finish()
+            .await
+            .map(|()| deletions)
+            .map_err(Into::into),
+        Err(e) => Err(e),
+    };
+    if let Some(number) = client.framing_suspect.take()
+        && let Some(entry) = entries.iter().find(|e| e.number == number)
+    {
+        // What followed this message's answer was not POP3: its end may have come early.
+        store.pop3_doubt(account.id, &entry.key)?;
+        report.notes.push(format!(
+            "message {number} (UIDL {}) may be cut short (the server sent something that is not POP3 after it): it stays on the server",
+            entry.key
+        ));
+    }
+    result
+}
+
+/// The pass after the listing: download, check, DELE.
+#[allow(clippy::too_many_arguments)]
+async fn steps(
+    store: &Store,
+    account: &Account,
+    client: &mut Pop3Client,
+    inbox: i64,
+    now: i64,
+    entries: &[Listed],
+    report: &mut Pop3Report,
+    progress: &mut (dyn FnMut(Event) + Send),
+) -> Result<Vec<String>, EngineError> {
     let keys: Vec<&str> = entries.iter().map(|e| e.key.as_str()).collect();
     let listed: HashSet<&str> = keys.iter().copied().collect();
     let known = store.pop3_known(account.id, &keys)?;
@@ -243,7 +279,7 @@ async fn pass(
 
     let cutoff = decide::cutoff(account, now);
     let plan = decide::plan(
-        account, client, &entries, &known, &failures, cutoff, now, report,
+        account, client, entries, &known, &failures, cutoff, now, report,
     );
     let downloaded = download::run(
         store, account, client, inbox, now, &plan, &listed, report, progress,
@@ -268,11 +304,8 @@ async fn pass(
             doomed.push(entry);
         } else if row.maybe_cut() {
             report.notes.push(format!(
-                "message {} (UIDL {}) came shorter than the server said ({} of {} bytes), so it may be cut: it stays on the server",
-                entry.number,
-                entry.key,
-                row.received.unwrap_or_default(),
-                row.size.unwrap_or_default()
+                "message {} (UIDL {}) may be cut short (the server sent something that is not POP3 after it): it stays on the server",
+                entry.number, entry.key
             ));
         }
     }
@@ -370,15 +403,12 @@ fn missing(text: String) -> EngineError {
     EngineError::Protocol(ProtocolError::new(ErrorKind::Refused, text))
 }
 
-/// After `fetch_many` failed: the message whose answer it was, if the failure is the
-/// message's (in its body, or a stall or trickle waiting for its answer). A cut between
-/// answers blames no message: on a flaky link it says nothing about the next one.
+/// After `fetch_many` failed: the message whose answer it was awaiting or reading. (On a
+/// flaky link this may blame an innocent message; it then only comes last, and after a second
+/// failure with headers only, the rest when opened. Blaming none would let one message that
+/// makes the server drop the connection stop every pass.)
 fn blamed(client: &Pop3Client) -> Option<u32> {
-    match client.answering {
-        Some((number, true)) => Some(number),
-        Some((number, false)) if client.timed_out => Some(number),
-        _ => None,
-    }
+    client.answering.map(|(number, _)| number)
 }
 
 /// Lower-case hex of `bytes`.

@@ -97,8 +97,12 @@ pub struct Pop3Client {
     /// In `fetch_many`, the message whose answer is awaited, and whether its +OK has come:
     /// when an error ends the exchange, it names the message whose answer failed.
     pub answering: Option<(u32, bool)>,
-    /// The last error was one of time (a stall, a trickle, the answer deadline), not a cut.
-    pub timed_out: bool,
+    /// The last multi-line answer read whole (its message number, for RETR and TOP).
+    last_body: Option<u32>,
+    /// Set when a status line after `last_body` was not POP3: that message's answer may have
+    /// ended early (a server that did not dot-stuff a line of a lone dot), its tail read as
+    /// the next status line. What was stored of it may be cut short.
+    pub framing_suspect: Option<u32>,
     /// Writes made (tests check that pipelined commands go out in one).
     pub writes: u32,
     /// Bytes received so far.
@@ -125,7 +129,8 @@ impl Pop3Client {
             capabilities: Vec::new(),
             unreadable_lines: 0,
             answering: None,
-            timed_out: false,
+            last_body: None,
+            framing_suspect: None,
             writes: 0,
             bytes_received: 0,
         };
@@ -173,10 +178,8 @@ impl Pop3Client {
     async fn fill(&mut self) -> Result<usize, ProtocolError> {
         let mut chunk = vec![0u8; 64 * 1024];
         let stall = limits().stall;
-        self.timed_out = false;
-        let read = tokio::time::timeout(stall, self.stream.read(&mut chunk)).await;
-        self.timed_out = read.is_err();
-        let n = read
+        let n = tokio::time::timeout(stall, self.stream.read(&mut chunk))
+            .await
             .map_err(|_| {
                 self.error(
                     ErrorKind::Network,
@@ -211,9 +214,8 @@ impl Pop3Client {
 
     /// `fill`, for a response that must keep `pace`.
     async fn fill_paced(&mut self, pace: &mut Pace) -> Result<(), ProtocolError> {
-        let late = Instant::now() > pace.deadline || pace.since.elapsed() > limits().stall;
-        self.timed_out = late;
-        if Instant::now() > pace.deadline {
+        let now = Instant::now();
+        if now > pace.deadline {
             return Err(self.error(
                 ErrorKind::Network,
                 format!(
@@ -225,7 +227,7 @@ impl Pop3Client {
         // Checked before reading on: an answer that completes with the next read is never
         // refused for being slow.
         let stall = limits().stall;
-        if pace.since.elapsed() > stall {
+        if now.saturating_duration_since(pace.since) > stall {
             return Err(self.error(
                 ErrorKind::Network,
                 format!(
@@ -249,8 +251,12 @@ impl Pop3Client {
         self.parse_status(&line)
     }
 
-    fn parse_status(&self, line: &[u8]) -> Result<Status, ProtocolError> {
-        reply::status(line).ok_or_else(|| {
+    fn parse_status(&mut self, line: &[u8]) -> Result<Status, ProtocolError> {
+        let status = reply::status(line);
+        if status.is_none() {
+            self.framing_suspect = self.last_body;
+        }
+        status.ok_or_else(|| {
             self.error(
                 ErrorKind::Protocol,
                 format!(
@@ -572,6 +578,7 @@ impl Pop3Client {
                 self.answering = Some((request.number(), true));
                 self.body_sized(limit, hint, &mut out).await?;
                 self.answering = None;
+                self.last_body = Some(request.number());
                 on_message(request.number(), Ok(out))?;
             }
         }
@@ -658,8 +665,15 @@ impl Pop3Client {
     /// QUIT: ends the session; the server removes the messages marked for deletion. Ok only
     /// when the server confirmed it (then, and only then, they are gone).
     pub async fn quit(mut self) -> Result<(), ProtocolError> {
+        self.finish().await
+    }
+
+    /// `quit` for a client that is still looked at afterwards (`framing_suspect`); it can
+    /// send nothing more.
+    pub async fn finish(&mut self) -> Result<(), ProtocolError> {
         let result = self.command_ok("QUIT", "QUIT").await.map(|_| ());
         let _ = self.stream.shutdown().await;
+        self.stream = Stream::Closed;
         result
     }
 }
