@@ -408,3 +408,39 @@ fn a_server_that_rewrites_or_cuts_mail_causes_no_duplicate_and_no_loss() {
     assert_eq!(maildrop.lock().unwrap().uidls(), vec!["u2".to_owned()]);
     assert_eq!(local_ids(&data).values().sum::<usize>(), 3);
 }
+
+#[test]
+fn a_message_the_server_never_sends_is_set_aside_and_shown_not_retried_for_ever() {
+    let dir = tempfile::tempdir().unwrap();
+    let maildrop = Arc::new(Mutex::new(Maildrop::default()));
+    let port = support::fake_pop3::start(maildrop.clone());
+    let data = fake_account(dir.path(), port, &["--leave-on-server", "no"]);
+    add(&maildrop, 0..3);
+    faults(
+        &maildrop,
+        Faults {
+            stall_retr: Some(2),
+            ..Faults::default()
+        },
+    );
+    // Twice whole, twice headers only: each pass fails at message 2, after storing the rest.
+    for _ in 0..4 {
+        let (ok, stderr) = sync(&data);
+        assert!(!ok, "{stderr}");
+        assert!(stderr.contains("stalled"), "{stderr}");
+    }
+    let (ok, stderr) = sync(&data);
+    assert!(ok, "{stderr}");
+    assert!(stderr.contains("set aside"), "{stderr}");
+    // The others are here and gone from the server; message 2 stays there, and the Inbox
+    // says why.
+    assert_eq!(maildrop.lock().unwrap().uidls(), vec!["u1".to_owned()]);
+    let local = local_ids(&data);
+    assert_eq!(local.len(), 2, "{local:?}");
+    assert!(!local.contains_key("fake1@example.test"));
+    let store = Store::open_dir(&data).unwrap();
+    let account = store.accounts().unwrap()[0].id;
+    let inbox = store.find_folder(account, "INBOX").unwrap();
+    let error = inbox.sync_error.unwrap_or_default();
+    assert!(error.contains("only on the server"), "{error}");
+}

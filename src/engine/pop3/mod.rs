@@ -106,6 +106,25 @@ pub async fn sync_account_at(
         store.pop3_reconcile(account.id, &deletions, now)?;
         report.deleted_on_server = deletions.len();
     }
+    // Mail left on the server without a copy here is shown on the Inbox (the window's ⚠ and
+    // `tern folders`), like a folder IMAP could not sync; a clean pass clears it.
+    let problem = report
+        .set_aside
+        .first()
+        .map(|first| match report.set_aside.len() {
+            1 => format!("a message is only on the server: {first}"),
+            n => format!("{n} messages are only on the server; the first: {first}"),
+        });
+    let had = store
+        .folder(inbox)
+        .map(|f| f.sync_error)
+        .unwrap_or_default();
+    if had != problem {
+        store.set_folder_error(inbox, problem.as_deref())?;
+        progress(Event::FoldersChanged {
+            account: account.id,
+        });
+    }
     if first_pass {
         // Everything the server had is here: from now on, new mail is news (notifications).
         store.set_backfill_complete(inbox)?;
