@@ -442,5 +442,77 @@ fn a_message_the_server_never_sends_is_set_aside_and_shown_not_retried_for_ever(
     let account = store.accounts().unwrap()[0].id;
     let inbox = store.find_folder(account, "INBOX").unwrap();
     let error = inbox.sync_error.unwrap_or_default();
-    assert!(error.contains("only on the server"), "{error}");
+    assert!(
+        error.contains("not downloaded") && error.contains("failed to send it"),
+        "{error}"
+    );
+}
+
+#[test]
+fn the_rest_of_a_message_is_not_completed_from_a_broken_answer() {
+    let dir = tempfile::tempdir().unwrap();
+    let maildrop = Arc::new(Mutex::new(Maildrop::default()));
+    let port = support::fake_pop3::start(maildrop.clone());
+    let data = fake_account(
+        dir.path(),
+        port,
+        &["--leave-on-server", "no", "--headers-only-over-kb", "1"],
+    );
+    let count = || maildrop.lock().unwrap().messages.len();
+    let mut big = variant("big@example.test", "big");
+    big.extend(std::iter::repeat_n(b"0123456789abcdef\r\n".as_slice(), 200).flatten());
+    maildrop
+        .lock()
+        .unwrap()
+        .messages
+        .push(("big".into(), big.clone()));
+    let (ok, stderr) = sync(&data);
+    assert!(ok, "{stderr}");
+    assert_eq!(
+        count(),
+        1,
+        "headers only: the whole copy stays on the server"
+    );
+
+    // Opened while the server breaks its framing: refused, and still only headers here.
+    faults(
+        &maildrop,
+        Faults {
+            short_retr: Some(1),
+            ..Faults::default()
+        },
+    );
+    let id = local_id(&data, "big@example.test");
+    let show = |data: &std::path::Path| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_tern"))
+            .arg("--data-dir")
+            .arg(data)
+            .args(["show", "--raw", &id.to_string()])
+            .env("TERN_TIMEOUT_SECS", "2")
+            .output()
+            .unwrap()
+    };
+    let out = show(&data);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("cut short"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    faults(&maildrop, Faults::default());
+    let (ok, stderr) = sync(&data);
+    assert!(ok, "{stderr}");
+    assert_eq!(count(), 1, "{stderr}");
+
+    // Opened again from a good server: whole, and then it may leave the server.
+    let out = show(&data);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(out.stdout, big);
+    let (ok, stderr) = sync(&data);
+    assert!(ok, "{stderr}");
+    assert_eq!(count(), 0, "{stderr}");
 }

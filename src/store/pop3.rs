@@ -90,6 +90,9 @@ pub struct Pop3Download {
     /// Its summary, for the Inbox (`folder_id` is the Inbox, `uidl` set).
     pub message: NewMessage,
     pub body_text: String,
+    /// It came whole but far shorter than its LIST size: the server may have cut it (the
+    /// row is `doubtful`, so it never leaves the server).
+    pub doubtful: bool,
 }
 
 /// What storing a downloaded message did.
@@ -424,8 +427,8 @@ fn store_one(
     };
     tx.prepare_cached(
         "INSERT INTO pop3_uidl (account_id, uidl, downloaded_at, first_seen_at, size, message_id,
-             digest, partial)
-         VALUES (?1, ?2, ?3, ?3, ?4, ?5, ?6, ?7)",
+             digest, partial, doubtful)
+         VALUES (?1, ?2, ?3, ?3, ?4, ?5, ?6, ?7, ?8)",
     )
     .and_then(|mut s| {
         s.execute(params![
@@ -435,7 +438,8 @@ fn store_one(
             item.list_size,
             message_id,
             (!item.partial).then_some(item.digest.as_str()),
-            item.partial
+            item.partial,
+            item.doubtful
         ])
     })
     .map_err(StoreError::sqlite("Record the UIDL"))?;
@@ -455,7 +459,8 @@ fn update_same(
     item: &Pop3Download,
 ) -> Result<()> {
     tx.prepare_cached(
-        "UPDATE pop3_uidl SET size = ?3, digest = coalesce(?4, digest), removed_at = NULL
+        "UPDATE pop3_uidl SET size = ?3, digest = coalesce(?4, digest), removed_at = NULL,
+             doubtful = doubtful OR ?5
          WHERE account_id = ?1 AND uidl = ?2",
     )
     .and_then(|mut s| {
@@ -463,7 +468,8 @@ fn update_same(
             account_id,
             item.uidl,
             item.list_size,
-            (!item.partial).then_some(item.digest.as_str())
+            (!item.partial).then_some(item.digest.as_str()),
+            item.doubtful
         ])
     })
     .map_err(StoreError::sqlite("Update the UIDL"))?;
@@ -488,8 +494,8 @@ fn record_twin(
 ) -> Result<()> {
     tx.prepare_cached(
         "INSERT INTO pop3_uidl (account_id, uidl, downloaded_at, first_seen_at, size,
-             message_id, digest, partial, deleted_here)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+             message_id, digest, partial, deleted_here, doubtful)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
     )
     .and_then(|mut s| {
         s.execute(params![
@@ -507,7 +513,8 @@ fn record_twin(
                 Some(item.digest.clone())
             },
             item.partial,
-            twin.deleted_here
+            twin.deleted_here,
+            item.doubtful || twin.doubtful
         ])
     })
     .map_err(StoreError::sqlite("Record the UIDL"))?;

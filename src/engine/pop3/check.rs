@@ -54,7 +54,7 @@ pub(super) async fn verify<'a>(
             f.failures >= FAILURES_BEFORE_HEADERS_ONLY && now.saturating_sub(f.last_failed_at) < DAY
         }) {
             keep.insert(entry.number);
-            report.set_aside.push(format!(
+            report.notes.push(format!(
                 "message {} (UIDL {}): the server failed to answer the check before deleting it ({}); it stays on the server for a day",
                 entry.number, entry.key, failed.last_error
             ));

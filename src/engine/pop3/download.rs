@@ -185,7 +185,10 @@ fn prepare(entry: &Listed, raw: Vec<u8>, partial: bool, inbox: i64) -> Pop3Downl
     } else {
         text.unwrap_or_default()
     };
+    // LIST sizes may be estimates (some servers count differently), but not by half.
+    let doubtful = !partial && (raw.len() as u64).saturating_mul(2) < entry.size.unwrap_or(0);
     Pop3Download {
+        doubtful,
         uidl: entry.key.clone(),
         list_size,
         digest: hex(&Sha256::digest(&raw)),

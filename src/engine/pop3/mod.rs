@@ -112,8 +112,11 @@ pub async fn sync_account_at(
         .set_aside
         .first()
         .map(|first| match report.set_aside.len() {
-            1 => format!("a message is only on the server: {first}"),
-            n => format!("{n} messages are only on the server; the first: {first}"),
+            1 => format!("not downloaded: {first}"),
+            n => format!(
+                "not downloaded: {first} (and {} more; `tern sync` lists them)",
+                n - 1
+            ),
         });
     let had = store
         .folder(inbox)
@@ -386,7 +389,15 @@ pub async fn fetch_rest(
     }
     let raw = client.retr(number, MAX_MESSAGE).await?;
     let received = client.bytes_received;
-    let _ = client.quit().await;
+    let _ = client.finish().await;
+    let short = size.is_some_and(|size| (raw.len() as u64).saturating_mul(2) < size);
+    if client.framing_suspect.is_some() || short {
+        // The answer may have ended early: the message stays headers only here (and so on
+        // the server), rather than being completed with a cut body.
+        return Err(missing(format!(
+            "the server's answer for message {message_id} looks cut short (it broke POP3's framing or sent far less than it listed); the message stays on the server, try again later"
+        )));
+    }
     let fetched = parse::summarize(&raw);
     let fetched_id = fetched.message_id.as_deref().filter(|m| !m.is_empty());
     let stored_id = message.message_id.as_deref().filter(|m| !m.is_empty());

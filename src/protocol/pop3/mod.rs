@@ -253,8 +253,10 @@ impl Pop3Client {
 
     fn parse_status(&mut self, line: &[u8]) -> Result<Status, ProtocolError> {
         let status = reply::status(line);
-        if status.is_none() {
-            self.framing_suspect = self.last_body;
+        match status {
+            None => self.framing_suspect = self.last_body,
+            // Only the line right after a body can tell that the body ended early.
+            Some(_) => self.last_body = None,
         }
         status.ok_or_else(|| {
             self.error(
@@ -513,6 +515,7 @@ impl Pop3Client {
             .await?;
         let mut out = Vec::new();
         self.body(max, &mut out).await?;
+        self.last_body = Some(number);
         Ok(out)
     }
 
@@ -527,6 +530,7 @@ impl Pop3Client {
             .await?;
         let mut out = Vec::new();
         self.body(max, &mut out).await?;
+        self.last_body = Some(number);
         Ok(out)
     }
 
@@ -561,6 +565,7 @@ impl Pop3Client {
             1
         };
         for chunk in requests.chunks(batch) {
+            self.answering = None;
             let commands: String = chunk.iter().map(Fetch::command).collect();
             self.write(commands.as_bytes()).await?;
             for request in chunk {
