@@ -1,5 +1,6 @@
 //! Accounts: validated settings, where the password comes from, and server discovery.
 
+pub mod autoconfig;
 pub mod credentials;
 pub mod settings;
 
