@@ -304,10 +304,108 @@ fn trust_words(text: &str) -> bool {
     .any(|w| text.contains(w))
 }
 
-/// Connects with implicit TLS.
+/// How long a plain connection waits for the server's first bytes before asking whether the
+/// port wants TLS (every IMAP, POP3 and submission server greets at once).
+pub const GREETING_TIMEOUT: Duration = Duration::from_secs(8);
+
+/// Connects with implicit TLS. A port that answers in plain text (a greeting, where TLS
+/// expects a handshake) is named as such: the security mode does not match the port.
 pub async fn connect_tls(host: &str, port: u16, trust: &Trust) -> Result<Stream, ProtocolError> {
     let tcp = connect_tcp(host, port).await?;
-    handshake(tcp, host, port, trust).await
+    handshake_implicit(tcp, host, port, trust).await
+}
+
+/// `handshake` on a fresh connection for implicit TLS (see `connect_tls`).
+pub async fn handshake_implicit(
+    tcp: TcpStream,
+    host: &str,
+    port: u16,
+    trust: &Trust,
+) -> Result<Stream, ProtocolError> {
+    match handshake(tcp, host, port, trust).await {
+        Err(error) if error.kind == ErrorKind::Network => match plain_greeting(host, port).await {
+            Some(greeting) => Err(ProtocolError::new(
+                ErrorKind::Tls,
+                format!(
+                    "the server on {host}:{port} did not answer with TLS but in plain text ({greeting:?}): this port wants starttls (or plain); use security starttls, or the server's TLS port (993, 995, 465)"
+                ),
+            )),
+            None => Err(error),
+        },
+        other => other,
+    }
+}
+
+/// Connects for a protocol that starts in plain text (STARTTLS, or plain), and waits until
+/// the server has sent its first bytes. A server silent for `GREETING_TIMEOUT` that answers a
+/// TLS handshake wants TLS from the first byte: that is said at once, instead of a stall
+/// minutes later.
+pub async fn connect_plain(host: &str, port: u16) -> Result<TcpStream, ProtocolError> {
+    let tcp = connect_tcp(host, port).await?;
+    let mut first = [0u8; 1];
+    match tokio::time::timeout(GREETING_TIMEOUT, tcp.peek(&mut first)).await {
+        Ok(_) => Ok(tcp),
+        Err(_) if speaks_tls(host, port).await => Err(ProtocolError::new(
+            ErrorKind::Tls,
+            format!(
+                "{host}:{port} expects TLS from the first byte (it sent no greeting and answers a TLS handshake); use security tls"
+            ),
+        )),
+        Err(_) => Err(ProtocolError::new(
+            ErrorKind::Network,
+            format!(
+                "{host}:{port} sent no greeting within {} s; check the server name and port",
+                GREETING_TIMEOUT.as_secs()
+            ),
+        )),
+    }
+}
+
+/// The first line a server sends on a fresh plain connection, if it sends one at once that
+/// reads like a mail protocol's greeting (`* OK`, `+OK`, `220`, …). Only to word an error.
+async fn plain_greeting(host: &str, port: u16) -> Option<String> {
+    use tokio::io::AsyncReadExt as _;
+    let mut tcp = connect_tcp(host, port).await.ok()?;
+    let mut buffer = [0u8; 256];
+    let n = tokio::time::timeout(Duration::from_secs(3), tcp.read(&mut buffer))
+        .await
+        .ok()?
+        .ok()?;
+    let text = String::from_utf8_lossy(buffer.get(..n)?);
+    let line = text.lines().next()?.trim();
+    let greets = [
+        "* OK",
+        "* PREAUTH",
+        "* BYE",
+        "+OK",
+        "-ERR",
+        "220",
+        "421",
+        "554",
+    ]
+    .iter()
+    .any(|start| line.starts_with(start));
+    greets.then(|| line.chars().filter(|c| !c.is_control()).take(80).collect())
+}
+
+/// Whether the port completes a TLS handshake (certificates not checked: only to word an
+/// error, nothing is sent).
+async fn speaks_tls(host: &str, port: u16) -> bool {
+    let Ok(tcp) = connect_tcp(host, port).await else {
+        return false;
+    };
+    let mut builder = native_tls::TlsConnector::builder();
+    builder
+        .danger_accept_invalid_certs(true)
+        .danger_accept_invalid_hostnames(true);
+    let Ok(connector) = builder.build() else {
+        return false;
+    };
+    let connector = TlsConnector::from(connector);
+    matches!(
+        tokio::time::timeout(Duration::from_secs(4), connector.connect(host, tcp)).await,
+        Ok(Ok(_))
+    )
 }
 
 /// The SHA-256 fingerprint (lower-case hex) of the certificate a TLS stream's peer presented.

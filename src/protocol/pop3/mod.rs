@@ -118,7 +118,7 @@ impl Pop3Client {
                 tls::connect_tls(&endpoint.host, endpoint.port, &endpoint.trust).await?
             }
             Security::Starttls | Security::Plain => {
-                Stream::Plain(tls::connect_tcp(&endpoint.host, endpoint.port).await?)
+                Stream::Plain(tls::connect_plain(&endpoint.host, endpoint.port).await?)
             }
         };
         let mut client = Pop3Client {

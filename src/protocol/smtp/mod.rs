@@ -92,7 +92,12 @@ impl SmtpClient {
     /// Connects, reads the greeting, says EHLO and, for `starttls`, upgrades the connection. A
     /// server that does not offer STARTTLS when it is required is an error: no plaintext.
     pub async fn connect(endpoint: &Endpoint) -> Result<SmtpClient, ProtocolError> {
-        let tcp = tls::connect_tcp(&endpoint.host, endpoint.port).await?;
+        let tcp = match endpoint.security {
+            Security::Tls => tls::connect_tcp(&endpoint.host, endpoint.port).await?,
+            Security::Starttls | Security::Plain => {
+                tls::connect_plain(&endpoint.host, endpoint.port).await?
+            }
+        };
         let helo = match tcp.local_addr() {
             Ok(std::net::SocketAddr::V4(a)) => format!("[{}]", a.ip()),
             Ok(std::net::SocketAddr::V6(a)) => format!("[IPv6:{}]", a.ip()),
@@ -100,7 +105,7 @@ impl SmtpClient {
         };
         let stream = match endpoint.security {
             Security::Tls => {
-                tls::handshake(tcp, &endpoint.host, endpoint.port, &endpoint.trust).await?
+                tls::handshake_implicit(tcp, &endpoint.host, endpoint.port, &endpoint.trust).await?
             }
             Security::Starttls | Security::Plain => Stream::Plain(tcp),
         };
