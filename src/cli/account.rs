@@ -123,3 +123,53 @@ pub(super) fn describe(account: &Account) -> String {
         account.settings.name
     )
 }
+
+/// `tern account verify`: logs in to both servers and says how each went.
+pub(super) fn verify(account: &Account, json: bool) -> anyhow::Result<()> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let password = rt.block_on(super::sync::password_for(account))?;
+    let result = rt.block_on(crate::engine::verify::verify_account(account, &password));
+    let s = &account.settings;
+    let incoming = format!(
+        "incoming ({} {}:{}, {})",
+        s.protocol.as_str().to_ascii_uppercase(),
+        s.incoming.host,
+        s.incoming.port,
+        s.incoming_security.as_str()
+    );
+    let outgoing = format!(
+        "outgoing (SMTP {}:{}, {})",
+        s.outgoing.host,
+        s.outgoing.port,
+        s.outgoing_security.as_str()
+    );
+    if json {
+        let side = |r: &Result<(), crate::engine::EngineError>| {
+            serde_json::json!({
+                "ok": r.is_ok(),
+                "error": r.as_ref().err().map(ToString::to_string),
+            })
+        };
+        println!(
+            "{}",
+            serde_json::json!({
+                "incoming": side(&result.incoming),
+                "outgoing": side(&result.outgoing),
+            })
+        );
+    }
+    let mut failed = Vec::new();
+    for (what, outcome) in [(&incoming, &result.incoming), (&outgoing, &result.outgoing)] {
+        match outcome {
+            Ok(()) => eprintln!("{}: {what}: logged in", s.name),
+            Err(e) => failed.push(format!("{what}: {e}")),
+        }
+    }
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        anyhow::bail!("{}: {}", s.name, failed.join("; "))
+    }
+}

@@ -227,6 +227,13 @@ pub enum AccountCommand {
     /// Keep an account's password in the OS keyring (asked on the terminal, or one line read
     /// from standard input).
     Password { name: String },
+    /// Check an account's settings: log in to its incoming server and authenticate to its
+    /// outgoing one (nothing is sent or changed); exits 1 naming what failed and why.
+    Verify {
+        name: String,
+        #[arg(long)]
+        json: bool,
+    },
     /// Change an account's options (POP3 retention, check interval).
     Set {
         name: String,
@@ -389,6 +396,10 @@ pub fn run(data_dir: PathBuf, command: Command) -> anyhow::Result<()> {
             account::apply(&store, &found, &options)?;
             eprintln!("{}", account::describe(&store.account(found.id)?));
             Ok(())
+        }
+        Command::Account(AccountCommand::Verify { name, json }) => {
+            let account = store.find_account(&name)?;
+            account::verify(&account, json)
         }
         Command::Account(AccountCommand::Password { name }) => {
             let account = store.find_account(&name)?;

@@ -10,6 +10,7 @@ pub mod lease;
 pub mod local;
 pub mod pop3;
 pub mod send;
+pub mod verify;
 
 use crate::protocol::{ErrorKind, ProtocolError};
 use crate::store::StoreError;

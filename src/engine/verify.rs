@@ -1,0 +1,53 @@
+//! Verifying an account's settings without changing anything: log in to the incoming server
+//! (IMAP or POP3) and authenticate to the outgoing one (no mail is sent), each on its own, so
+//! the report says exactly which failed and why (the protocol layer words the cause: refused
+//! or timed-out connection, certificate with its fingerprint, wrong password, missing STARTTLS,
+//! a security mode that does not match the port). Used by `tern account verify` and, later,
+//! the setup wizard.
+
+use crate::account::credentials::Secret;
+use crate::account::{Account, Protocol};
+use crate::engine::EngineError;
+
+/// What logging in to each server gave.
+#[derive(Debug)]
+pub struct Verification {
+    pub incoming: Result<(), EngineError>,
+    pub outgoing: Result<(), EngineError>,
+}
+
+impl Verification {
+    pub fn is_ok(&self) -> bool {
+        self.incoming.is_ok() && self.outgoing.is_ok()
+    }
+}
+
+/// Logs in to both servers of `account` with `password`, at the same time.
+pub async fn verify_account(account: &Account, password: &Secret) -> Verification {
+    let (incoming, outgoing) =
+        tokio::join!(incoming(account, password), outgoing(account, password));
+    Verification { incoming, outgoing }
+}
+
+async fn incoming(account: &Account, password: &Secret) -> Result<(), EngineError> {
+    match account.settings.protocol {
+        Protocol::Imap => {
+            let session = crate::engine::imap::connect(account, password).await?;
+            session.logout().await;
+        }
+        Protocol::Pop3 => {
+            let client = crate::engine::pop3::connect(account, password).await?;
+            // Nothing was marked for deletion: whether QUIT is answered changes nothing.
+            let _ = client.quit().await;
+        }
+    }
+    Ok(())
+}
+
+async fn outgoing(account: &Account, password: &Secret) -> Result<(), EngineError> {
+    let endpoint = crate::engine::send::smtp_endpoint(account);
+    let mut client = crate::protocol::smtp::SmtpClient::connect(&endpoint).await?;
+    client.login(&account.settings.login, password).await?;
+    client.quit().await;
+    Ok(())
+}
