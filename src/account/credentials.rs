@@ -33,8 +33,17 @@ pub enum CredentialError {
         account: String,
         source: std::io::Error,
     },
-    #[error("the password command for {account} failed ({status}); run it by hand to see why")]
-    CommandFailed { account: String, status: String },
+    #[error("the password command for {account} failed ({status}){said}; check --password-cmd")]
+    CommandFailed {
+        account: String,
+        status: String,
+        /// What it printed on stderr (its last line, shortened), as `: …`, or empty.
+        said: String,
+    },
+    #[error(
+        "the password command for {account} did not finish within {seconds} s (is it waiting for input nobody can give?); check --password-cmd"
+    )]
+    CommandTimedOut { account: String, seconds: u64 },
     #[error("the password command for {account} printed no password")]
     CommandEmpty { account: String },
     #[error(
@@ -61,12 +70,29 @@ pub async fn password_for(account: &super::Account) -> Result<Secret, Credential
     }
 }
 
+/// How long a password command may take (a prompt that nobody answers would hang for ever).
+pub const PASSWORD_COMMAND_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Most bytes read from a password command's stdout or stderr.
+const MAX_COMMAND_OUTPUT: u64 = 64 * 1024;
+
 /// Runs `command` through the shell and returns the first line it prints (like msmtp's
-/// passwordeval). `account` names the account in errors; the output never appears in one.
+/// passwordeval). `account` names the account in errors; its stdout never appears in one,
+/// its stderr does (what went wrong, in its own words). At most `PASSWORD_COMMAND_TIMEOUT`.
 pub async fn password_from_command(
     account: &str,
     command: &str,
 ) -> Result<Secret, CredentialError> {
+    password_from_command_within(account, command, PASSWORD_COMMAND_TIMEOUT).await
+}
+
+/// `password_from_command` with another time limit.
+pub async fn password_from_command_within(
+    account: &str,
+    command: &str,
+    limit: std::time::Duration,
+) -> Result<Secret, CredentialError> {
+    use tokio::io::AsyncReadExt as _;
     #[cfg(windows)]
     let mut cmd = {
         let mut c = tokio::process::Command::new("cmd");
@@ -79,22 +105,70 @@ pub async fn password_from_command(
         c.arg("-c").arg(command);
         c
     };
-    let output = cmd
+    let mut child = cmd
         .stdin(Stdio::null())
-        .stderr(Stdio::inherit())
-        .output()
-        .await
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
         .map_err(|source| CredentialError::CommandStart {
             account: account.to_owned(),
             source,
         })?;
-    if !output.status.success() {
+    let stdout = child.stdout.take();
+    let stderr = child.stderr.take();
+    // The child moves into the future: a timeout drops it, and that kills the command.
+    let run = async move {
+        let mut out = Vec::new();
+        let mut err = Vec::new();
+        // Both at once: a command that fills one pipe while Tern waits on the other would
+        // never finish.
+        let read_out = async {
+            if let Some(stdout) = stdout {
+                let _ = stdout.take(MAX_COMMAND_OUTPUT).read_to_end(&mut out).await;
+            }
+        };
+        let read_err = async {
+            if let Some(stderr) = stderr {
+                let _ = stderr.take(MAX_COMMAND_OUTPUT).read_to_end(&mut err).await;
+            }
+        };
+        tokio::join!(read_out, read_err);
+        let status = child.wait().await;
+        (status, out, err)
+    };
+    let Ok((status, stdout, stderr)) = tokio::time::timeout(limit, run).await else {
+        return Err(CredentialError::CommandTimedOut {
+            account: account.to_owned(),
+            seconds: limit.as_secs(),
+        });
+    };
+    let status = status.map_err(|source| CredentialError::CommandStart {
+        account: account.to_owned(),
+        source,
+    })?;
+    if !status.success() {
+        let text = String::from_utf8_lossy(&stderr);
+        let last: String = text
+            .lines()
+            .rev()
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or_default()
+            .chars()
+            .filter(|c| !c.is_control())
+            .take(300)
+            .collect();
         return Err(CredentialError::CommandFailed {
             account: account.to_owned(),
-            status: output.status.to_string(),
+            status: status.to_string(),
+            said: if last.trim().is_empty() {
+                String::new()
+            } else {
+                format!(": {}", last.trim())
+            },
         });
     }
-    let text = String::from_utf8_lossy(&output.stdout);
+    let text = String::from_utf8_lossy(&stdout);
     let line = text.lines().next().unwrap_or("").trim_end_matches('\r');
     if line.is_empty() {
         return Err(CredentialError::CommandEmpty {
@@ -140,6 +214,30 @@ mod tests {
         assert_eq!(format!("{secret:?}"), "Secret(***)");
         let err = password_from_command("jo", "exit 3").await.unwrap_err();
         assert!(err.to_string().contains("failed"), "{err}");
+        // Its own words on stderr are shown; its stdout never is.
+        let err = password_from_command(
+            "jo",
+            "echo hunter2; echo 'gpg: decryption failed: No secret key' >&2; exit 2",
+        )
+        .await
+        .unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.contains("gpg: decryption failed: No secret key"),
+            "{text}"
+        );
+        assert!(!text.contains("hunter2"), "{text}");
+        // A command that waits for ever is cut off.
+        let started = std::time::Instant::now();
+        let err =
+            password_from_command_within("jo", "sleep 30", std::time::Duration::from_millis(300))
+                .await
+                .unwrap_err();
+        assert!(
+            matches!(err, CredentialError::CommandTimedOut { .. }),
+            "{err}"
+        );
+        assert!(started.elapsed() < std::time::Duration::from_secs(5));
         let err = password_from_command("jo", "true").await.unwrap_err();
         assert!(matches!(err, CredentialError::CommandEmpty { .. }), "{err}");
     }
