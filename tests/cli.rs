@@ -124,6 +124,21 @@ fn bad_input_fails_with_one_line_that_says_what_to_do() {
             "email address",
         ),
     ];
+    // What can be checked at once is: a CA file that holds no certificate, IMAP-only options
+    // on a POP3 account.
+    let not_pem = dir.path().join("not.pem");
+    std::fs::write(&not_pem, "this is not a certificate\n").unwrap();
+    let mut with_ca = replace("jo@example.test", "jo@example.test");
+    with_ca.extend(["--ca-file".to_owned(), not_pem.display().to_string()]);
+    let mut pop3_sync_days = replace("imap", "pop3");
+    pop3_sync_days.extend(["--sync-days".to_owned(), "30".to_owned()]);
+    let cases = cases
+        .into_iter()
+        .chain([
+            (with_ca, "holds no PEM certificate"),
+            (pop3_sync_days, "are for IMAP accounts"),
+        ])
+        .collect::<Vec<_>>();
     for (args, hint) in cases {
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         let out = tern(dir.path(), &args);

@@ -531,15 +531,28 @@ fn account_add(store: &Store, add: AddAccount) -> anyhow::Result<()> {
         .as_deref()
         .map(normalize_fingerprint)
         .transpose()?;
-    if let Some(ca) = &add.ca_file
-        && !ca.is_file()
-    {
-        {
+    if let Some(ca) = &add.ca_file {
+        if !ca.is_file() {
             bail!(
                 "--ca-file {}: no such file; give the path of a PEM certificate",
                 ca.display()
             );
         }
+        // Checked now, not at the first connection: a wrong file is found while it is fixed.
+        let pem = std::fs::read(ca).with_context(|| format!("--ca-file {}", ca.display()))?;
+        if crate::protocol::tls::pem_certificates(&pem).is_empty() {
+            bail!(
+                "--ca-file {}: holds no PEM certificate (-----BEGIN CERTIFICATE-----); give the CA's certificate in PEM form",
+                ca.display()
+            );
+        }
+    }
+    if add.protocol == Protocol::Pop3
+        && (add.sync_days.is_some() || add.download_bodies || add.download_days.is_some())
+    {
+        bail!(
+            "--sync-days, --download-bodies and --download-days are for IMAP accounts; a POP3 account downloads every message"
+        );
     }
     let settings = AccountSettings {
         display_name: add.display_name.unwrap_or_else(|| add.name.clone()),

@@ -440,7 +440,7 @@ async fn fingerprint_of(host: &str, port: u16) -> Option<String> {
 }
 
 /// Splits a PEM file into its CERTIFICATE blocks.
-fn pem_certificates(pem: &[u8]) -> Vec<Vec<u8>> {
+pub fn pem_certificates(pem: &[u8]) -> Vec<Vec<u8>> {
     const BEGIN: &str = "-----BEGIN CERTIFICATE-----";
     const END: &str = "-----END CERTIFICATE-----";
     let text = String::from_utf8_lossy(pem);
