@@ -417,10 +417,13 @@ pub fn peer_fingerprint(tls: &TlsStream<TcpStream>) -> Option<String> {
 
 /// Lower-case hex SHA-256.
 pub fn sha256_hex(bytes: &[u8]) -> String {
+    use std::fmt::Write as _;
     Sha256::digest(bytes)
         .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+        .fold(String::with_capacity(64), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
 }
 
 /// Reads the fingerprint of a server's certificate without trusting it, to tell the user what to

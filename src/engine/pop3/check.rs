@@ -5,15 +5,14 @@
 
 use std::collections::{HashMap, HashSet};
 
-use sha2::{Digest as _, Sha256};
-
 use super::decide::{DAY, FAILURES_BEFORE_HEADERS_ONLY, has_top};
-use super::{Listed, Pop3Report, blamed, hex};
+use super::{Listed, Pop3Report, blamed};
 use crate::account::Account;
 use crate::engine::EngineError;
 use crate::mail::parse;
 use crate::protocol::ErrorKind;
 use crate::protocol::pop3::{Fetch, MAX_MESSAGE, Pop3Client};
+use crate::protocol::tls::sha256_hex;
 use crate::store::{Pop3Failure, Pop3Seen, Store};
 
 /// How one message is checked.
@@ -150,7 +149,7 @@ async fn run<'a>(
                     }
                     (Ok(bytes), By::Digest) => {
                         row.and_then(|r| r.digest.as_deref())
-                            == Some(hex(&Sha256::digest(bytes)).as_str())
+                            == Some(sha256_hex(bytes).as_str())
                     }
                     (Err(_), By::MessageId) => {
                         // TOP refused: `verify` tries RETR, or keeps the message.

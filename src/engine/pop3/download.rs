@@ -5,14 +5,13 @@
 
 use std::collections::{HashMap, HashSet};
 
-use sha2::{Digest as _, Sha256};
-
-use super::{Listed, Pop3Report, blamed, hex};
+use super::{Listed, Pop3Report, blamed};
 use crate::account::Account;
 use crate::engine::{EngineError, Event};
 use crate::mail::parse;
 use crate::protocol::ErrorKind;
 use crate::protocol::pop3::{Fetch, MAX_MESSAGE, Pop3Client};
+use crate::protocol::tls::sha256_hex;
 use crate::store::{Pop3Download, Pop3Stored, Store};
 
 /// Most messages stored in one transaction.
@@ -191,7 +190,7 @@ fn prepare(entry: &Listed, raw: Vec<u8>, partial: bool, inbox: i64) -> Pop3Downl
         doubtful,
         uidl: entry.key.clone(),
         list_size,
-        digest: hex(&Sha256::digest(&raw)),
+        digest: sha256_hex(&raw),
         raw,
         partial,
         message,

@@ -20,7 +20,6 @@ mod runner;
 use std::collections::{HashMap, HashSet};
 
 use serde::Serialize;
-use sha2::{Digest as _, Sha256};
 
 pub use runner::run;
 
@@ -30,6 +29,7 @@ use crate::engine::{EngineError, Event};
 use crate::mail::folder::FolderRole;
 use crate::mail::parse;
 use crate::protocol::pop3::{MAX_MESSAGE, Pop3Client};
+use crate::protocol::tls::sha256_hex;
 use crate::protocol::{ErrorKind, ProtocolError};
 use crate::store::{Pop3Seen, Store};
 
@@ -413,7 +413,7 @@ pub async fn fetch_rest(
         )));
     }
     let text = parse::body_text(&raw).unwrap_or_default();
-    store.pop3_complete(account.id, &uidl, &raw, &hex(&Sha256::digest(&raw)), &text)?;
+    store.pop3_complete(account.id, &uidl, &raw, &sha256_hex(&raw), &text)?;
     Ok(received)
 }
 
@@ -439,13 +439,4 @@ fn missing(text: String) -> EngineError {
 /// makes the server drop the connection stop every pass.)
 fn blamed(client: &Pop3Client) -> Option<u32> {
     client.answering.map(|(number, _)| number)
-}
-
-/// Lower-case hex of `bytes`.
-fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write as _;
-    bytes.iter().fold(String::new(), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    })
 }
