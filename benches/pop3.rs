@@ -18,46 +18,16 @@
 #[path = "../tests/support/mod.rs"]
 mod support;
 
+#[path = "common/process.rs"]
+mod process;
+
+use process::{measure, median};
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
 const RUNS: usize = 5;
-
-/// Runs a command under /usr/bin/time; returns (seconds, peak RSS in KiB).
-fn measure(program: &Path, args: &[&str]) -> (f64, u64) {
-    let out = Command::new("/usr/bin/time")
-        .arg("-f")
-        .arg("TIME %e %M")
-        .arg(program)
-        .args(args)
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        out.status.success(),
-        "{} failed: {stderr}",
-        program.display()
-    );
-    let line = stderr
-        .lines()
-        .rev()
-        .find(|l| l.starts_with("TIME "))
-        .unwrap();
-    let mut parts = line.split_whitespace().skip(1);
-    (
-        parts.next().unwrap().parse().unwrap(),
-        parts.next().unwrap().parse().unwrap(),
-    )
-}
-
-fn median(mut values: Vec<(f64, u64)>) -> (f64, u64) {
-    values.sort_by(|a, b| a.0.total_cmp(&b.0));
-    let time = values[values.len() / 2].0;
-    let mut rss: Vec<u64> = values.iter().map(|v| v.1).collect();
-    rss.sort_unstable();
-    (time, rss[rss.len() / 2])
-}
 
 /// The simplest client: log in, RETR every message one round trip at a time, keep nothing.
 fn retr_loop(servers: &support::MailServers) -> f64 {
