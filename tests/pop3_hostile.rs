@@ -17,7 +17,9 @@ use std::time::{Duration, Instant};
 
 use support::cli;
 use support::fake_pop3::{Faults, Maildrop};
-use support::pop3_cli::{add, fake_account, faults, local_id, local_ids, sync, variant};
+use support::pop3_cli::{
+    add, delete_here, fake_account, faults, local_id, local_ids, sync, variant,
+};
 use tern::store::Store;
 
 #[test]
@@ -85,12 +87,7 @@ fn a_uidl_that_names_other_mail_is_checked_before_dele() {
     // the copy of the old u1 here. The DELE this queues must not hit the new mail.
     maildrop.lock().unwrap().messages[1].1 = variant("fakeB@example.test", "fake1@example.test");
     let id = local_id(&data, "fake1@example.test");
-    let out = cli::tern(&data, &["delete", &id.to_string()]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    delete_here(&data, id);
     let (ok, stderr) = sync(&data);
     assert!(ok, "{stderr}");
     assert_eq!(
@@ -142,22 +139,12 @@ fn headers_only_stays_on_the_server_until_purged_and_top_is_optional() {
     // Moved to Trash, a headers-only message can still be restored and opened: its only
     // whole copy stays on the server. Purged, it may go.
     let id = local_id(&data, "big1@example.test");
-    let out = cli::tern(&data, &["delete", &id.to_string()]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    delete_here(&data, id);
     let (ok, stderr) = sync(&data);
     assert!(ok, "{stderr}");
     assert_eq!(count(), 1, "{stderr}");
     let id = local_id(&data, "big1@example.test");
-    let out = cli::tern(&data, &["delete", &id.to_string()]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    delete_here(&data, id);
     let (ok, stderr) = sync(&data);
     assert!(ok, "{stderr}");
     assert_eq!(count(), 0, "{stderr}");
@@ -287,12 +274,7 @@ fn every_check_before_dele_holds_without_top_or_message_id() {
     );
     maildrop.lock().unwrap().messages[1].1 = variant("fakeC@example.test", "fake1@example.test");
     let id = local_id(&data, "fake1@example.test");
-    let out = cli::tern(&data, &["delete", &id.to_string()]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    delete_here(&data, id);
     let (ok, stderr) = sync(&data);
     assert!(ok, "{stderr}");
     assert_eq!(count(), 3, "{stderr}");
@@ -319,12 +301,7 @@ fn every_check_before_dele_holds_without_top_or_message_id() {
         .unwrap()
         .id;
     drop(store);
-    let out = cli::tern(&data, &["delete", &anon.to_string()]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    delete_here(&data, anon);
     let (ok, stderr) = sync(&data);
     assert!(ok, "{stderr}");
     assert_eq!(count(), 3, "{stderr}");
@@ -339,12 +316,7 @@ fn every_check_before_dele_holds_without_top_or_message_id() {
         },
     );
     let id = local_id(&data, "fake0@example.test");
-    let out = cli::tern(&data, &["delete", &id.to_string()]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    delete_here(&data, id);
     let (ok, stderr) = sync(&data);
     assert!(ok, "{stderr}");
     assert!(

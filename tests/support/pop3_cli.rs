@@ -122,3 +122,13 @@ pub fn local_id(data: &Path, message_id: &str) -> i64 {
     }
     panic!("{message_id} is not here")
 }
+
+/// `tern delete ID` (the user deletes a message here); it must succeed.
+pub fn delete_here(data: &Path, id: i64) {
+    let out = cli::tern(data, &["delete", &id.to_string()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
