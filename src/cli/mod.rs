@@ -6,6 +6,7 @@ mod actions;
 mod output;
 mod search;
 mod send;
+mod setup;
 mod show;
 mod sync;
 
@@ -234,6 +235,15 @@ pub enum AccountCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Look up the servers of an address (the domain's autoconfig, the Thunderbird ISPDB,
+    /// MX and SRV records, common names probed) and say what each source gave; nothing is
+    /// stored. Exits 1 when nothing usable was found.
+    Discover {
+        /// The email address, e.g. jo@example.com.
+        address: String,
+        #[arg(long)]
+        json: bool,
+    },
     /// Change an account's options (POP3 retention, check interval).
     Set {
         name: String,
@@ -376,6 +386,10 @@ pub fn data_dir(explicit: Option<PathBuf>) -> anyhow::Result<PathBuf> {
 
 /// Runs a headless command.
 pub fn run(data_dir: PathBuf, command: Command) -> anyhow::Result<()> {
+    // Discovery stores nothing: it needs no data directory.
+    if let Command::Account(AccountCommand::Discover { address, json }) = &command {
+        return setup::discover_command(address, *json);
+    }
     let store = Store::open_dir(&data_dir)?;
     match command {
         Command::Account(AccountCommand::Add(add)) => account_add(&store, *add),
@@ -396,6 +410,9 @@ pub fn run(data_dir: PathBuf, command: Command) -> anyhow::Result<()> {
             account::apply(&store, &found, &options)?;
             eprintln!("{}", account::describe(&store.account(found.id)?));
             Ok(())
+        }
+        Command::Account(AccountCommand::Discover { address, json }) => {
+            setup::discover_command(&address, json)
         }
         Command::Account(AccountCommand::Verify { name, json }) => {
             let account = store.find_account(&name)?;

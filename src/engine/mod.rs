@@ -5,6 +5,7 @@
 //! `Event`s that say *what* changed; the UI then re-reads what it shows from the store.
 //! `imap` and `pop3` sync an account's incoming mail; `send` works its outbox.
 
+pub mod discover;
 pub mod imap;
 pub mod lease;
 pub mod local;

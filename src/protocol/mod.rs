@@ -5,6 +5,7 @@
 
 pub mod imap;
 pub mod pop3;
+pub mod probe;
 pub mod smtp;
 pub mod tls;
 

@@ -12,6 +12,7 @@
 pub mod certs;
 pub mod cli;
 pub mod corpus;
+pub mod discovery;
 pub mod fake_pop3;
 pub mod fake_smtp;
 pub mod mailbox;
