@@ -288,6 +288,26 @@ pub struct Account {
 }
 
 impl Account {
+    /// An account not (yet) in the store, with the store's defaults: what the setup wizard
+    /// verifies before saving.
+    pub fn unsaved(settings: AccountSettings) -> Account {
+        let pop3 = settings.protocol == Protocol::Pop3;
+        Account {
+            id: 0,
+            settings,
+            signature: String::new(),
+            sync_days: None,
+            download_bodies: false,
+            download_days: None,
+            poll_seconds: if pop3 { 600 } else { 300 },
+            server_saves_sent: false,
+            pop3_leave_on_server: true,
+            pop3_delete_after_days: None,
+            pop3_delete_when_deleted: false,
+            pop3_max_message_size: None,
+        }
+    }
+
     /// The POP3 options as one value (what `Store::set_pop3_options` takes).
     pub fn pop3_options(&self) -> Pop3Options {
         Pop3Options {

@@ -235,6 +235,9 @@ pub enum AccountCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Set up an account from its address: find its servers (as `discover`), log in to both
+    /// with the password, and store it only when both logins work.
+    Setup(Box<setup::SetupAccount>),
     /// Look up the servers of an address (the domain's autoconfig, the Thunderbird ISPDB,
     /// MX and SRV records, common names probed) and say what each source gave; nothing is
     /// stored. Exits 1 when nothing usable was found.
@@ -414,6 +417,7 @@ pub fn run(data_dir: PathBuf, command: Command) -> anyhow::Result<()> {
         Command::Account(AccountCommand::Discover { address, json }) => {
             setup::discover_command(&address, json)
         }
+        Command::Account(AccountCommand::Setup(args)) => setup::setup(&store, *args),
         Command::Account(AccountCommand::Verify { name, json }) => {
             let account = store.find_account(&name)?;
             account::verify(&account, json)
@@ -542,6 +546,25 @@ fn queue(
     }
 }
 
+/// A `--ca-file` is checked when it is given, not at the first connection: a wrong file is found
+/// while it is being fixed.
+fn check_ca_file(ca: &std::path::Path) -> anyhow::Result<()> {
+    if !ca.is_file() {
+        bail!(
+            "--ca-file {}: no such file; give the path of a PEM certificate",
+            ca.display()
+        );
+    }
+    let pem = std::fs::read(ca).with_context(|| format!("--ca-file {}", ca.display()))?;
+    if crate::protocol::tls::pem_certificates(&pem).is_empty() {
+        bail!(
+            "--ca-file {}: holds no PEM certificate (-----BEGIN CERTIFICATE-----); give the CA's certificate in PEM form",
+            ca.display()
+        );
+    }
+    Ok(())
+}
+
 fn account_add(store: &Store, add: AddAccount) -> anyhow::Result<()> {
     let cert_sha256 = add
         .cert_sha256
@@ -549,20 +572,7 @@ fn account_add(store: &Store, add: AddAccount) -> anyhow::Result<()> {
         .map(normalize_fingerprint)
         .transpose()?;
     if let Some(ca) = &add.ca_file {
-        if !ca.is_file() {
-            bail!(
-                "--ca-file {}: no such file; give the path of a PEM certificate",
-                ca.display()
-            );
-        }
-        // Checked now, not at the first connection: a wrong file is found while it is fixed.
-        let pem = std::fs::read(ca).with_context(|| format!("--ca-file {}", ca.display()))?;
-        if crate::protocol::tls::pem_certificates(&pem).is_empty() {
-            bail!(
-                "--ca-file {}: holds no PEM certificate (-----BEGIN CERTIFICATE-----); give the CA's certificate in PEM form",
-                ca.display()
-            );
-        }
+        check_ca_file(ca)?;
     }
     if add.protocol == Protocol::Pop3
         && (add.sync_days.is_some() || add.download_bodies || add.download_days.is_some())

@@ -1,8 +1,19 @@
 //! `tern account discover ADDRESS`: what each discovery source found for an address, which one
-//! is used, and why the others failed.
+//! is used, and why the others failed; `tern account setup ADDRESS`: discovery, verification
+//! (with the offer to trust a certificate) and saving in one step.
+
+use std::io::IsTerminal as _;
+use std::path::PathBuf;
+
+use anyhow::bail;
 
 use crate::account::autoconfig::{Attempt, ProviderConfig, ServerConfig, ServerKind, Sources};
+use crate::account::credentials::{self, Secret};
+use crate::account::settings::normalize_fingerprint;
+use crate::account::{Account, AccountSettings, Protocol, ServerAddr};
 use crate::engine::discover::{Discovery, discover};
+use crate::engine::verify::verify_account;
+use crate::store::Store;
 
 /// Runs discovery for `address` with the environment's overrides.
 pub(super) fn find(address: &str) -> anyhow::Result<Discovery> {
@@ -145,4 +156,253 @@ pub(super) fn discovery_json(discovery: &Discovery) -> serde_json::Value {
         "found": found,
         "sources": discovery.attempts.iter().map(attempt_json).collect::<Vec<_>>(),
     })
+}
+
+/// `tern account setup ADDRESS --name N …`: discovery, verification and saving in one step.
+#[derive(Debug, clap::Args)]
+pub struct SetupAccount {
+    /// The email address, e.g. jo@example.com.
+    address: String,
+    /// Account name, used with --account.
+    #[arg(long)]
+    name: String,
+    /// Your name as shown in From: (defaults to the account name).
+    #[arg(long)]
+    display_name: Option<String>,
+    /// imap or pop3 (default: IMAP when the provider offers it).
+    #[arg(long, value_name = "imap|pop3", value_parser = super::parse_protocol)]
+    protocol: Option<Protocol>,
+    /// Login name (default: what the provider's settings say, usually the address).
+    #[arg(long)]
+    login: Option<String>,
+    /// Command whose first output line is the password (otherwise it is asked on the terminal,
+    /// or one line is read from standard input, and kept in the OS keyring).
+    #[arg(long, value_name = "CMD")]
+    password_cmd: Option<String>,
+    /// Extra CA or self-signed certificate (PEM) to trust for this account.
+    #[arg(long, value_name = "PEM")]
+    ca_file: Option<PathBuf>,
+    /// Trust exactly the server certificate with this SHA-256 fingerprint (hex).
+    #[arg(long, value_name = "HEX")]
+    cert_sha256: Option<String>,
+    /// Accept servers without encryption when nothing else is offered.
+    #[arg(long)]
+    allow_plain: bool,
+}
+
+/// Runs `tern account setup`.
+pub(super) fn setup(store: &Store, args: SetupAccount) -> anyhow::Result<()> {
+    if let Some(ca) = &args.ca_file {
+        super::check_ca_file(ca)?;
+    }
+    let cert_sha256 = args
+        .cert_sha256
+        .as_deref()
+        .map(normalize_fingerprint)
+        .transpose()?;
+    if store.find_account(&args.name).is_ok() {
+        bail!(
+            "there is already an account named {:?}; choose another --name",
+            args.name
+        );
+    }
+    let discovery = find(&args.address)?;
+    print!("{}", describe(&discovery));
+    let Some((attempt, config)) = discovery.found() else {
+        bail!(
+            "no settings found for {} (the report gives each source's reason); add the account with `tern account add` and the servers your provider names",
+            discovery.domain
+        );
+    };
+    let offered = config.protocols();
+    let protocol = match args.protocol {
+        Some(p) if offered.contains(&p) => p,
+        Some(p) => bail!(
+            "{} offers no {} server (only {}); leave out --protocol",
+            discovery.domain,
+            p.as_str().to_ascii_uppercase(),
+            offered
+                .iter()
+                .map(|p| p.as_str().to_ascii_uppercase())
+                .collect::<Vec<_>>()
+                .join(" and ")
+        ),
+        None if offered.contains(&Protocol::Imap) => {
+            if offered.contains(&Protocol::Pop3) {
+                eprintln!("{}", protocol_choice());
+            }
+            Protocol::Imap
+        }
+        None => Protocol::Pop3,
+    };
+    let plain_hint = if args.allow_plain {
+        ""
+    } else {
+        " with encryption (add --allow-plain to accept one without)"
+    };
+    let incoming = config
+        .best_incoming(protocol, args.allow_plain)
+        .ok_or_else(|| {
+            anyhow::anyhow!(
+                "{} offers no {} server{plain_hint}",
+                discovery.domain,
+                protocol.as_str().to_ascii_uppercase()
+            )
+        })?;
+    let outgoing = config.best_outgoing(args.allow_plain).ok_or_else(|| {
+        anyhow::anyhow!("{} offers no outgoing server{plain_hint}", discovery.domain)
+    })?;
+    for server in [incoming, outgoing] {
+        if !server.takes_password() {
+            bail!(
+                "{}:{} signs in only through the provider's web page (OAuth2), which Tern cannot do yet; use an app password with `tern account add` if the provider offers one",
+                server.host,
+                server.port
+            );
+        }
+    }
+    let settings = AccountSettings {
+        display_name: args.display_name.unwrap_or_else(|| args.name.clone()),
+        login: args.login.unwrap_or_else(|| incoming.username.clone()),
+        name: args.name,
+        email: args.address.trim().to_owned(),
+        protocol,
+        incoming: ServerAddr {
+            host: incoming.host.clone(),
+            port: incoming.port,
+        },
+        incoming_security: incoming.security,
+        outgoing: ServerAddr {
+            host: outgoing.host.clone(),
+            port: outgoing.port,
+        },
+        outgoing_security: outgoing.security,
+        password_cmd: args.password_cmd,
+        ca_file: args.ca_file.map(|p| std::path::absolute(&p).unwrap_or(p)),
+        cert_sha256,
+    };
+    settings.validate()?;
+    let source = attempt.source.describe();
+    let password = ask_password(&settings)?;
+    let account = verified(Account::unsaved(settings), &password)?;
+    let saved = store.add_account(&account.settings)?;
+    let s = &saved.settings;
+    if s.password_cmd.is_none()
+        && let Err(e) = credentials::save_to_keyring(&s.login, &s.incoming.host, &password)
+    {
+        eprintln!(
+            "tern: {}: the password could not be kept in the OS keyring ({e}); Tern will ask for it when it needs it, or remove the account and set it up again with --password-cmd",
+            s.name
+        );
+    }
+    eprintln!(
+        "added account {:?} ({}, {} {}:{} and SMTP {}:{}, found by {source}); `tern sync --account {}` fetches its mail",
+        s.name,
+        s.email,
+        s.protocol.as_str().to_ascii_uppercase(),
+        s.incoming.host,
+        s.incoming.port,
+        s.outgoing.host,
+        s.outgoing.port,
+        s.name
+    );
+    Ok(())
+}
+
+/// The one line on each protocol, shown when a provider offers both.
+pub(super) fn protocol_choice() -> &'static str {
+    "the provider offers IMAP and POP3; using IMAP (give --protocol pop3 for the other):\n  IMAP: mail stays on the server and is the same on every device, and it is cached here for offline reading.\n  POP3: mail is downloaded to this computer, which then holds the authoritative copy, and it can be left on the server for a time."
+}
+
+/// The password: the command's, or asked on the terminal, or one line of standard input.
+fn ask_password(settings: &AccountSettings) -> anyhow::Result<Secret> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    if let Some(cmd) = &settings.password_cmd {
+        return Ok(runtime.block_on(credentials::password_from_command(&settings.name, cmd))?);
+    }
+    let password = if std::io::stdin().is_terminal() {
+        rpassword::prompt_password(format!(
+            "Password for {} at {}: ",
+            settings.login, settings.incoming.host
+        ))?
+    } else {
+        let mut line = String::new();
+        std::io::stdin().read_line(&mut line)?;
+        line.trim_end_matches(['\r', '\n']).to_owned()
+    };
+    if password.is_empty() {
+        bail!("no password given; give it on standard input, or use --password-cmd");
+    }
+    Ok(Secret::new(password))
+}
+
+/// Logs in to both servers; on a terminal, offers to trust a certificate that could not be
+/// verified (then tries again with it pinned). Returns the account as verified.
+fn verified(mut account: Account, password: &Secret) -> anyhow::Result<Account> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    loop {
+        let result = runtime.block_on(verify_account(&account, password));
+        let s = &account.settings;
+        let sides = [
+            (
+                format!(
+                    "incoming ({} {}:{}, {})",
+                    s.protocol.as_str().to_ascii_uppercase(),
+                    s.incoming.host,
+                    s.incoming.port,
+                    s.incoming_security.as_str()
+                ),
+                &result.incoming,
+            ),
+            (
+                format!(
+                    "outgoing (SMTP {}:{}, {})",
+                    s.outgoing.host,
+                    s.outgoing.port,
+                    s.outgoing_security.as_str()
+                ),
+                &result.outgoing,
+            ),
+        ];
+        let mut failed = Vec::new();
+        let mut untrusted = None;
+        for (what, outcome) in &sides {
+            match outcome {
+                Ok(()) => eprintln!("{}: {what}: logged in", s.name),
+                Err(e) => {
+                    if untrusted.is_none() {
+                        untrusted = e.certificate().cloned();
+                    }
+                    failed.push(format!("{what}: {e}"));
+                }
+            }
+        }
+        if failed.is_empty() {
+            return Ok(account);
+        }
+        let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
+        if let Some(cert) = untrusted.filter(|_| interactive && s.cert_sha256.is_none()) {
+            eprintln!(
+                "the certificate of {} could not be verified:\n  subject  {}\n  issuer   {}\n  SHA-256  {}",
+                cert.server, cert.subject, cert.issuer, cert.sha256
+            );
+            eprint!("Trust exactly this certificate for this account? [y/N] ");
+            let mut answer = String::new();
+            std::io::stdin().read_line(&mut answer)?;
+            if answer.trim().eq_ignore_ascii_case("y") || answer.trim().eq_ignore_ascii_case("yes")
+            {
+                account.settings.cert_sha256 = Some(cert.sha256);
+                continue;
+            }
+        }
+        bail!(
+            "{}: the account was not added: {}",
+            s.name,
+            failed.join("; ")
+        );
+    }
 }

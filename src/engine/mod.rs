@@ -166,4 +166,12 @@ impl EngineError {
             EngineError::Invalid(_) => Kind::Invalid,
         }
     }
+
+    /// The certificate that could not be verified, when that is the error.
+    pub fn certificate(&self) -> Option<&crate::protocol::tls::CertificateInfo> {
+        match self {
+            EngineError::Protocol(e) => e.certificate.as_deref(),
+            _ => None,
+        }
+    }
 }

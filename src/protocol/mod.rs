@@ -103,6 +103,9 @@ pub enum ErrorKind {
 pub struct ProtocolError {
     pub kind: ErrorKind,
     pub message: String,
+    /// For a certificate that could not be verified: the certificate, for the user to decide
+    /// whether to trust exactly it.
+    pub certificate: Option<Box<tls::CertificateInfo>>,
 }
 
 impl ProtocolError {
@@ -110,6 +113,7 @@ impl ProtocolError {
         ProtocolError {
             kind,
             message: message.into(),
+            certificate: None,
         }
     }
 }

@@ -251,12 +251,12 @@ pub async fn handshake(
                 io || (hung_up && !trust_words(&text))
             };
             let about_trust = !network && trust.pinned_sha256.is_none() && trust_words(&text);
-            let fingerprint = if trust.pinned_sha256.is_none() && !network {
-                fingerprint_of(host, port).await
+            let certificate = if trust.pinned_sha256.is_none() && !network {
+                certificate_of(host, port).await
             } else {
                 None
             };
-            if !about_trust && fingerprint.is_none() {
+            if !about_trust && certificate.is_none() {
                 return Err(ProtocolError::new(
                     ErrorKind::Network,
                     format!(
@@ -264,15 +264,18 @@ pub async fn handshake(
                     ),
                 ));
             }
-            let hint = match fingerprint {
-                Some(fp) => format!(
-                    "; if you trust this server, pin its certificate with --cert-sha256 {fp} or trust its CA with --ca-file"
+            let hint = match &certificate {
+                Some(cert) => format!(
+                    "; it names {} and was issued by {}; if you trust this server, pin its certificate with --cert-sha256 {} or trust its CA with --ca-file",
+                    cert.subject, cert.issuer, cert.sha256
                 ),
                 None => "; if the server uses a self-signed certificate, pass --ca-file or pin it with --cert-sha256".to_owned(),
             };
-            return Err(tls_error(format!(
+            let mut error = tls_error(format!(
                 "cannot verify the TLS certificate of {where_}: {e}{hint}"
-            )));
+            ));
+            error.certificate = certificate.map(Box::new);
+            return Err(error);
         }
     };
     if let Some(pin) = &trust.pinned_sha256 {
@@ -426,9 +429,43 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
         })
 }
 
-/// Reads the fingerprint of a server's certificate without trusting it, to tell the user what to
-/// pin. Only used to word an error message.
-async fn fingerprint_of(host: &str, port: u16) -> Option<String> {
+/// A server certificate as the user is shown it before trusting it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CertificateInfo {
+    /// `host:port` it came from.
+    pub server: String,
+    /// SHA-256 of the DER, lower-case hex (what `--cert-sha256` pins).
+    pub sha256: String,
+    /// The subject's distinguished name (`CN=mail.example.com, O=…`).
+    pub subject: String,
+    /// The issuer's distinguished name.
+    pub issuer: String,
+    /// When it stops being valid (Unix seconds), if it could be read.
+    pub not_after: Option<i64>,
+}
+
+impl CertificateInfo {
+    /// Reads `der`; the names are "(unreadable)" when it is not a certificate.
+    pub fn from_der(server: &str, der: &[u8]) -> CertificateInfo {
+        let parsed = x509_parser::parse_x509_certificate(der).ok();
+        let name = |text: Option<String>| {
+            text.filter(|t| !t.is_empty())
+                .map(|t| t.chars().filter(|c| !c.is_control()).take(300).collect())
+                .unwrap_or_else(|| "(unreadable)".to_owned())
+        };
+        CertificateInfo {
+            server: server.to_owned(),
+            sha256: sha256_hex(der),
+            subject: name(parsed.as_ref().map(|(_, c)| c.subject().to_string())),
+            issuer: name(parsed.as_ref().map(|(_, c)| c.issuer().to_string())),
+            not_after: parsed.map(|(_, c)| c.validity().not_after.timestamp()),
+        }
+    }
+}
+
+/// Reads a server's certificate without trusting it, to show the user what to trust. Only used
+/// for an error message and the trust dialog.
+async fn certificate_of(host: &str, port: u16) -> Option<CertificateInfo> {
     let tcp = connect_tcp(host, port).await.ok()?;
     let mut builder = native_tls::TlsConnector::builder();
     builder
@@ -439,7 +476,8 @@ async fn fingerprint_of(host: &str, port: u16) -> Option<String> {
         .await
         .ok()?
         .ok()?;
-    peer_fingerprint(&tls)
+    let der = tls.get_ref().peer_certificate().ok()??.to_der().ok()?;
+    Some(CertificateInfo::from_der(&format!("{host}:{port}"), &der))
 }
 
 /// Splits a PEM file into its CERTIFICATE blocks.
