@@ -54,10 +54,38 @@ pub enum CredentialError {
     Keyring(String),
 }
 
-/// The keyring entry of an account: service "tern", user "login@host".
-fn keyring_entry(login: &str, host: &str) -> Result<keyring::Entry, CredentialError> {
-    keyring::Entry::new("tern", &format!("{login}@{host}"))
+/// The keyring service every Tern entry is under.
+const SERVICE: &str = "tern";
+
+/// The keyring entry of an account: service "tern", user "account-<id>". The id never changes,
+/// so renaming the account or changing its address, login or server keeps the entry.
+fn keyring_entry(account_id: i64) -> Result<keyring::Entry, CredentialError> {
+    keyring::Entry::new(SERVICE, &format!("account-{account_id}"))
         .map_err(|e| CredentialError::Keyring(e.to_string()))
+}
+
+/// The entry earlier versions used ("login@host"), read once and moved to `keyring_entry`.
+fn legacy_entry(login: &str, host: &str) -> Result<keyring::Entry, CredentialError> {
+    keyring::Entry::new(SERVICE, &format!("{login}@{host}"))
+        .map_err(|e| CredentialError::Keyring(e.to_string()))
+}
+
+/// Whether the OS keyring can keep a password, found once per process by writing and deleting a
+/// probe entry (a read is not enough: a keyring with no login collection answers reads with
+/// "no entry" but refuses writes). `Err` says why not, in words.
+pub fn keyring_available() -> Result<(), String> {
+    static AVAILABLE: std::sync::OnceLock<Result<(), String>> = std::sync::OnceLock::new();
+    AVAILABLE.get_or_init(probe_keyring).clone()
+}
+
+fn probe_keyring() -> Result<(), String> {
+    let entry = keyring::Entry::new(SERVICE, &format!("probe-{}", std::process::id()))
+        .map_err(|e| e.to_string())?;
+    entry.set_password("probe").map_err(|e| e.to_string())?;
+    match entry.delete_credential() {
+        Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
+        Err(e) => Err(e.to_string()),
+    }
 }
 
 /// An account's password without asking anyone: its password command, else the OS keyring.
@@ -66,7 +94,7 @@ pub async fn password_for(account: &super::Account) -> Result<Secret, Credential
     let s = &account.settings;
     match &s.password_cmd {
         Some(cmd) => password_from_command(&s.name, cmd).await,
-        None => password_from_keyring(&s.name, &s.login, &s.incoming.host),
+        None => password_from_keyring(account),
     }
 }
 
@@ -178,26 +206,51 @@ pub async fn password_from_command_within(
     Ok(Secret(line.to_owned()))
 }
 
-/// Reads the password for `login` at `host` from the OS keyring.
-pub fn password_from_keyring(
-    account: &str,
-    login: &str,
-    host: &str,
-) -> Result<Secret, CredentialError> {
-    match keyring_entry(login, host)?.get_password() {
-        Ok(p) => Ok(Secret(p)),
+/// Reads an account's password from the OS keyring. An entry under the old key (login@host)
+/// is moved to the account's own.
+pub fn password_from_keyring(account: &super::Account) -> Result<Secret, CredentialError> {
+    let s = &account.settings;
+    match keyring_entry(account.id)?.get_password() {
+        Ok(p) => return Ok(Secret(p)),
+        Err(keyring::Error::NoEntry) => {}
+        Err(e) => return Err(CredentialError::Keyring(e.to_string())),
+    }
+    let legacy = legacy_entry(&s.login, &s.incoming.host)?;
+    match legacy.get_password() {
+        Ok(p) => {
+            let secret = Secret(p);
+            if save_to_keyring(account, &secret).is_ok() {
+                let _ = legacy.delete_credential();
+            }
+            Ok(secret)
+        }
         Err(keyring::Error::NoEntry) => Err(CredentialError::NotInKeyring {
-            account: account.to_owned(),
+            account: s.name.clone(),
         }),
         Err(e) => Err(CredentialError::Keyring(e.to_string())),
     }
 }
 
-/// Stores the password for `login` at `host` in the OS keyring.
-pub fn save_to_keyring(login: &str, host: &str, password: &Secret) -> Result<(), CredentialError> {
-    keyring_entry(login, host)?
+/// Keeps an account's password in the OS keyring.
+pub fn save_to_keyring(account: &super::Account, password: &Secret) -> Result<(), CredentialError> {
+    keyring_entry(account.id)?
         .set_password(password.expose())
         .map_err(|e| CredentialError::Keyring(e.to_string()))
+}
+
+/// Removes an account's password from the OS keyring (both keys; none there is fine).
+pub fn delete_from_keyring(account: &super::Account) -> Result<(), CredentialError> {
+    let s = &account.settings;
+    for entry in [
+        keyring_entry(account.id)?,
+        legacy_entry(&s.login, &s.incoming.host)?,
+    ] {
+        match entry.delete_credential() {
+            Ok(()) | Err(keyring::Error::NoEntry) => {}
+            Err(e) => return Err(CredentialError::Keyring(e.to_string())),
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -240,5 +293,146 @@ mod tests {
         assert!(started.elapsed() < std::time::Duration::from_secs(5));
         let err = password_from_command("jo", "true").await.unwrap_err();
         assert!(matches!(err, CredentialError::CommandEmpty { .. }), "{err}");
+    }
+
+    /// A keyring in memory, through keyring's own credential-builder interface (keyring's
+    /// mock store keeps nothing between entries, so it cannot show a password surviving a
+    /// rename). `refuse_writes` behaves like gnome-keyring with no login collection: reads
+    /// say "no entry", writes fail.
+    mod memory {
+        use std::collections::HashMap;
+        use std::sync::{Arc, Mutex};
+
+        use keyring::credential::{Credential, CredentialApi, CredentialBuilderApi};
+
+        #[derive(Debug, Default, Clone)]
+        pub struct Keyring {
+            pub entries: Arc<Mutex<HashMap<String, Vec<u8>>>>,
+            pub refuse_writes: Arc<Mutex<bool>>,
+        }
+
+        #[derive(Debug)]
+        struct Entry {
+            key: String,
+            keyring: Keyring,
+        }
+
+        impl CredentialApi for Entry {
+            fn set_secret(&self, secret: &[u8]) -> keyring::Result<()> {
+                if *self.keyring.refuse_writes.lock().unwrap() {
+                    return Err(keyring::Error::NoStorageAccess(
+                        "no login collection".into(),
+                    ));
+                }
+                self.keyring
+                    .entries
+                    .lock()
+                    .unwrap()
+                    .insert(self.key.clone(), secret.to_vec());
+                Ok(())
+            }
+            fn get_secret(&self) -> keyring::Result<Vec<u8>> {
+                let entries = self.keyring.entries.lock().unwrap();
+                entries
+                    .get(&self.key)
+                    .cloned()
+                    .ok_or(keyring::Error::NoEntry)
+            }
+            fn delete_credential(&self) -> keyring::Result<()> {
+                let mut entries = self.keyring.entries.lock().unwrap();
+                entries
+                    .remove(&self.key)
+                    .map(|_| ())
+                    .ok_or(keyring::Error::NoEntry)
+            }
+            fn as_any(&self) -> &dyn std::any::Any {
+                self
+            }
+        }
+
+        impl CredentialBuilderApi for Keyring {
+            fn build(
+                &self,
+                _target: Option<&str>,
+                service: &str,
+                user: &str,
+            ) -> keyring::Result<Box<Credential>> {
+                Ok(Box::new(Entry {
+                    key: format!("{service}/{user}"),
+                    keyring: self.clone(),
+                }))
+            }
+            fn as_any(&self) -> &dyn std::any::Any {
+                self
+            }
+        }
+    }
+
+    // The only test that touches the keyring (the default store is global to the process).
+    #[test]
+    fn keyring_entries_follow_the_account_id_and_a_refusing_keyring_is_detected() {
+        let keyring = memory::Keyring::default();
+        keyring::set_default_credential_builder(Box::new(keyring.clone()));
+        let mut account = crate::account::Account::unsaved(crate::account::AccountSettings {
+            name: "jo".into(),
+            display_name: "Jo".into(),
+            email: "jo@example.com".into(),
+            protocol: crate::account::Protocol::Imap,
+            incoming: crate::account::ServerAddr::parse("imap.example.com:993").unwrap(),
+            incoming_security: crate::account::Security::Tls,
+            outgoing: crate::account::ServerAddr::parse("smtp.example.com:465").unwrap(),
+            outgoing_security: crate::account::Security::Tls,
+            login: "jo@example.com".into(),
+            password_cmd: None,
+            ca_file: None,
+            cert_sha256: None,
+        });
+        account.id = 7;
+        assert!(matches!(
+            password_from_keyring(&account),
+            Err(CredentialError::NotInKeyring { .. })
+        ));
+
+        // An entry of an earlier version (login@host) is read and moved to the account's id.
+        keyring.entries.lock().unwrap().insert(
+            "tern/jo@example.com@imap.example.com".into(),
+            b"old".to_vec(),
+        );
+        assert_eq!(password_from_keyring(&account).unwrap().expose(), "old");
+        {
+            let entries = keyring.entries.lock().unwrap();
+            assert_eq!(
+                entries.get("tern/account-7").map(Vec::as_slice),
+                Some(&b"old"[..])
+            );
+            assert!(!entries.contains_key("tern/jo@example.com@imap.example.com"));
+        }
+
+        // Renaming the account or changing its login and server keeps its password.
+        save_to_keyring(&account, &Secret::new("new".into())).unwrap();
+        account.settings.name = "work".into();
+        account.settings.login = "jo".into();
+        account.settings.incoming =
+            crate::account::ServerAddr::parse("mail.example.org:993").unwrap();
+        assert_eq!(password_from_keyring(&account).unwrap().expose(), "new");
+
+        // Removing the account removes its entry.
+        delete_from_keyring(&account).unwrap();
+        assert!(keyring.entries.lock().unwrap().is_empty());
+        delete_from_keyring(&account).unwrap();
+
+        // The probe writes and deletes: it leaves nothing, and it sees a keyring that reads
+        // ("no entry") but refuses writes.
+        assert_eq!(probe_keyring(), Ok(()));
+        assert!(keyring.entries.lock().unwrap().is_empty());
+        *keyring.refuse_writes.lock().unwrap() = true;
+        assert!(matches!(
+            password_from_keyring(&account),
+            Err(CredentialError::NotInKeyring { .. })
+        ));
+        let refused = probe_keyring().unwrap_err();
+        assert!(refused.contains("no login collection"), "{refused}");
+        let err = save_to_keyring(&account, &Secret::new("x".into())).unwrap_err();
+        assert!(err.to_string().contains("--password-cmd"), "{err}");
     }
 }

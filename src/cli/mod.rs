@@ -406,6 +406,7 @@ pub fn run(data_dir: PathBuf, command: Command) -> anyhow::Result<()> {
             }
             store.remove_account(account.id)?;
             eprintln!("removed account {name:?}");
+            forget_password(&account);
             Ok(())
         }
         Command::Account(AccountCommand::Set { name, options }) => {
@@ -543,6 +544,20 @@ fn queue(
             eprintln!("dropped change {id}");
             Ok(())
         }
+    }
+}
+
+/// Removes a removed account's password from the OS keyring (an account with a password
+/// command never put one there).
+fn forget_password(account: &crate::account::Account) {
+    if account.settings.password_cmd.is_some() {
+        return;
+    }
+    if let Err(e) = crate::account::credentials::delete_from_keyring(account) {
+        eprintln!(
+            "tern: the password of {:?} may still be in the OS keyring (service tern, user account-{}): {e}",
+            account.settings.name, account.id
+        );
     }
 }
 

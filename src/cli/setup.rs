@@ -288,7 +288,7 @@ pub(super) fn setup(store: &Store, args: SetupAccount) -> anyhow::Result<()> {
     let saved = store.add_account(&account.settings)?;
     let s = &saved.settings;
     if s.password_cmd.is_none()
-        && let Err(e) = credentials::save_to_keyring(&s.login, &s.incoming.host, &password)
+        && let Err(e) = credentials::save_to_keyring(&saved, &password)
     {
         eprintln!(
             "tern: {}: the password could not be kept in the OS keyring ({e}); Tern will ask for it when it needs it, or remove the account and set it up again with --password-cmd",

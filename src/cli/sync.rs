@@ -34,7 +34,7 @@ fn prompt_password(account: &Account) -> Result<Secret, CredentialError> {
         CredentialError::Keyring(format!("cannot read the password from the terminal: {e}"))
     })?;
     let secret = Secret::new(password);
-    if let Err(e) = credentials::save_to_keyring(&s.login, &s.incoming.host, &secret) {
+    if let Err(e) = credentials::save_to_keyring(account, &secret) {
         eprintln!("tern: the password was not saved in the keyring ({e}); you will be asked again");
     }
     Ok(secret)
@@ -54,10 +54,10 @@ pub(super) fn store_password(account: &Account) -> anyhow::Result<()> {
     if password.is_empty() {
         bail!("no password given; nothing was stored");
     }
-    credentials::save_to_keyring(&s.login, &s.incoming.host, &Secret::new(password))?;
+    credentials::save_to_keyring(account, &Secret::new(password))?;
     eprintln!(
-        "{}: the password is in the OS keyring (service tern, user {}@{})",
-        s.name, s.login, s.incoming.host
+        "{}: the password is in the OS keyring (service tern, user account-{})",
+        s.name, account.id
     );
     Ok(())
 }

@@ -673,7 +673,7 @@ pub async fn save_account_options(
             .map_err(|e| e.to_string())?;
         if !options.password.is_empty() {
             let secret = Secret::new(options.password);
-            credentials::save_to_keyring(&settings.login, &settings.incoming.host, &secret)
+            credentials::save_to_keyring(&account, &secret)
                 .map_err(|e| format!("Saved the settings, but not the password: {e}"))?;
         }
         Ok(format!("Saved the settings of {}.", account.settings.name))
@@ -681,16 +681,24 @@ pub async fn save_account_options(
     .await
 }
 
-/// Removes an account and everything cached for it (its password stays in the keyring).
 /// What removing an account would lose, in words (None: nothing).
 pub async fn removal_warning(store: Store, account: i64) -> Result<Option<String>, String> {
     blocking(move || crate::engine::removal_warning(&store, account).map_err(|e| e.to_string()))
         .await
 }
 
+/// Removes an account, everything cached for it, and its password in the OS keyring.
 pub async fn remove_account(store: Store, account: i64) -> Result<String, String> {
     blocking(move || {
+        let removed = store.account(account).map_err(|e| e.to_string())?;
         store.remove_account(account).map_err(|e| e.to_string())?;
+        if removed.settings.password_cmd.is_none()
+            && let Err(e) = credentials::delete_from_keyring(&removed)
+        {
+            return Ok(format!(
+                "The account was removed, but its password may still be in the OS keyring: {e}"
+            ));
+        }
         Ok("The account was removed.".to_owned())
     })
     .await
@@ -707,9 +715,7 @@ pub async fn add_account(
         let mut notice = format!("Added {}.", account.settings.name);
         if !password.is_empty() {
             let secret = Secret::new(password);
-            if let Err(e) =
-                credentials::save_to_keyring(&settings.login, &settings.incoming.host, &secret)
-            {
+            if let Err(e) = credentials::save_to_keyring(&account, &secret) {
                 notice = format!(
                     "Added {}, but the password could not be kept: {e}",
                     account.settings.name
