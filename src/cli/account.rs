@@ -1,11 +1,161 @@
-//! `tern account add|set` options beyond the servers: the POP3 retention options (as
-//! Thunderbird and classic Outlook offer them) and the check interval.
+//! `tern account add|set` options: the servers, login and trust `set` changes (keeping the
+//! cache, or resetting it when asked), the POP3 retention options (as Thunderbird and classic
+//! Outlook offer them) and the check interval.
+
+use std::path::PathBuf;
 
 use anyhow::bail;
 use clap::Args;
 
-use crate::account::{Account, Protocol};
+use crate::account::settings::normalize_fingerprint;
+use crate::account::{Account, Protocol, Security, ServerAddr};
 use crate::store::Store;
+
+/// What `account set` can change beyond the mail options; each one left out stays as it is.
+#[derive(Debug, Args, Default)]
+pub struct ServerOptions {
+    /// Incoming server as HOST:PORT, e.g. imap.example.com:993.
+    #[arg(long, value_name = "HOST:PORT", value_parser = super::parse_addr)]
+    incoming: Option<ServerAddr>,
+    #[arg(long, value_name = "tls|starttls|plain", value_parser = super::parse_security)]
+    incoming_security: Option<Security>,
+    /// Outgoing (submission) server as HOST:PORT, e.g. smtp.example.com:465.
+    #[arg(long, value_name = "HOST:PORT", value_parser = super::parse_addr)]
+    outgoing: Option<ServerAddr>,
+    #[arg(long, value_name = "tls|starttls|plain", value_parser = super::parse_security)]
+    outgoing_security: Option<Security>,
+    /// Login name for both servers.
+    #[arg(long)]
+    login: Option<String>,
+    /// The email address sent from.
+    #[arg(long)]
+    email: Option<String>,
+    /// Your name as shown in From:.
+    #[arg(long)]
+    display_name: Option<String>,
+    /// Command whose first output line is the password ("" to use the OS keyring again).
+    #[arg(long, value_name = "CMD")]
+    password_cmd: Option<String>,
+    /// Extra CA or self-signed certificate (PEM) to trust ("" for the system's CAs only).
+    #[arg(long, value_name = "PEM")]
+    ca_file: Option<PathBuf>,
+    /// Pin the server certificate by its SHA-256 fingerprint, hex ("" to remove the pin).
+    #[arg(long, value_name = "HEX")]
+    cert_sha256: Option<String>,
+    /// Text appended to messages sent from this account (after a "-- " line; "" for none).
+    #[arg(long, value_name = "TEXT")]
+    signature: Option<String>,
+    /// With a new incoming server or login that is another mailbox: drop the cached copies
+    /// (IMAP) or forget which of the old server's messages are here (POP3; the messages stay).
+    #[arg(long, conflicts_with = "keep_cache")]
+    reset_cache: bool,
+    /// With a new incoming server or login that is the same mailbox under a new name: keep
+    /// the cache as it is.
+    #[arg(long)]
+    keep_cache: bool,
+}
+
+/// Applies `changes` to `account`, with the checks of `account add`; a new incoming server or
+/// login needs `--reset-cache` or `--keep-cache` (the cache may belong to another mailbox).
+pub(super) fn apply_servers(
+    store: &Store,
+    account: &Account,
+    changes: &ServerOptions,
+) -> anyhow::Result<()> {
+    let old = &account.settings;
+    let mut new = old.clone();
+    if let Some(addr) = &changes.incoming {
+        new.incoming = addr.clone();
+    }
+    if let Some(security) = changes.incoming_security {
+        new.incoming_security = security;
+    }
+    if let Some(addr) = &changes.outgoing {
+        new.outgoing = addr.clone();
+    }
+    if let Some(security) = changes.outgoing_security {
+        new.outgoing_security = security;
+    }
+    if let Some(login) = &changes.login {
+        new.login = login.clone();
+    }
+    if let Some(email) = &changes.email {
+        new.email = email.trim().to_owned();
+    }
+    if let Some(name) = &changes.display_name {
+        new.display_name = name.clone();
+    }
+    if let Some(cmd) = &changes.password_cmd {
+        new.password_cmd = (!cmd.is_empty()).then(|| cmd.clone());
+    }
+    if let Some(ca) = &changes.ca_file {
+        new.ca_file = if ca.as_os_str().is_empty() {
+            None
+        } else {
+            super::check_ca_file(ca)?;
+            Some(std::path::absolute(ca).unwrap_or_else(|_| ca.clone()))
+        };
+    }
+    if let Some(pin) = &changes.cert_sha256 {
+        new.cert_sha256 = if pin.is_empty() {
+            None
+        } else {
+            Some(normalize_fingerprint(pin)?)
+        };
+    }
+    if let Some(signature) = &changes.signature
+        && signature.chars().any(|c| c.is_control() && c != '\n')
+    {
+        bail!("the signature must not contain control characters other than line breaks");
+    }
+    new.validate()?;
+    let moved =
+        !new.incoming.host.eq_ignore_ascii_case(&old.incoming.host) || new.login != old.login;
+    if moved && !changes.reset_cache && !changes.keep_cache {
+        let kept = match old.protocol {
+            Protocol::Imap => {
+                "--reset-cache drops the cached copies and downloads the new mailbox (the outbox is kept)"
+            }
+            Protocol::Pop3 => {
+                "--reset-cache makes Tern forget which of the old server's messages it has and download the new server's (the messages here are kept either way)"
+            }
+        };
+        bail!(
+            "a new incoming server or login may point {:?} at another mailbox, and its cache belongs to the old one: nothing was changed; add --keep-cache if it is the same mailbox under a new name, or {kept}",
+            old.name
+        );
+    }
+    if new != *old {
+        if (new.incoming_security == Security::Plain && old.incoming_security != Security::Plain)
+            || (new.outgoing_security == Security::Plain
+                && old.outgoing_security != Security::Plain)
+        {
+            eprintln!(
+                "warning: account {:?} sends its password without encryption (security plain)",
+                old.name
+            );
+        }
+        if moved && changes.reset_cache {
+            // Refused (and nothing changed) when queued changes or unsent uploads would go.
+            let dropped = store.reset_account_cache(account.id)?;
+            if dropped > 0 {
+                eprintln!(
+                    "{}: dropped {dropped} cached messages of the old mailbox",
+                    old.name
+                );
+            }
+        }
+        store.set_server_settings(account.id, &new)?;
+        if old.password_cmd.is_none() && new.password_cmd.is_some() {
+            // The keyring entry is no longer used.
+            super::forget_password(account);
+        }
+    }
+    if let Some(signature) = &changes.signature {
+        store.set_sending_options(account.id, signature, account.server_saves_sent)?;
+    }
+    Ok(())
+}
 
 /// Options `account add` and `account set` share.
 #[derive(Debug, Args, Default)]
@@ -99,8 +249,20 @@ pub(super) fn apply(store: &Store, account: &Account, options: &MailOptions) -> 
 /// What `account set` prints: the options now in force.
 pub(super) fn describe(account: &Account) -> String {
     let minutes = account.poll_seconds / 60;
+    let s = &account.settings;
+    let servers = format!(
+        "{} {}:{} {}, SMTP {}:{} {}, login {}",
+        s.protocol.as_str().to_ascii_uppercase(),
+        s.incoming.host,
+        s.incoming.port,
+        s.incoming_security.as_str(),
+        s.outgoing.host,
+        s.outgoing.port,
+        s.outgoing_security.as_str(),
+        s.login
+    );
     if account.settings.protocol != Protocol::Pop3 {
-        return format!("{}: checks every {minutes} min", account.settings.name);
+        return format!("{}: {servers}; checks every {minutes} min", s.name);
     }
     let kept = if !account.pop3_leave_on_server {
         "messages are deleted from the server once downloaded".to_owned()
@@ -119,8 +281,8 @@ pub(super) fn describe(account: &Account) -> String {
         .map(|b| format!("; headers only over {} KB", b / 1024))
         .unwrap_or_default();
     format!(
-        "{}: {kept}{limit}; checks every {minutes} min",
-        account.settings.name
+        "{}: {servers}; {kept}{limit}; checks every {minutes} min",
+        s.name
     )
 }
 

@@ -247,9 +247,12 @@ pub enum AccountCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Change an account's options (POP3 retention, check interval).
+    /// Change an account: its servers, login, password command, trust, identity and options,
+    /// keeping its cache, outbox and queued changes (checked as `add` checks them).
     Set {
         name: String,
+        #[command(flatten)]
+        servers: Box<account::ServerOptions>,
         #[command(flatten)]
         options: account::MailOptions,
     },
@@ -409,8 +412,15 @@ pub fn run(data_dir: PathBuf, command: Command) -> anyhow::Result<()> {
             forget_password(&account);
             Ok(())
         }
-        Command::Account(AccountCommand::Set { name, options }) => {
+        Command::Account(AccountCommand::Set {
+            name,
+            servers,
+            options,
+        }) => {
             let found = store.find_account(&name)?;
+            account::check_protocol(found.settings.protocol, &found.settings.name, &options)?;
+            account::apply_servers(&store, &found, &servers)?;
+            let found = store.account(found.id)?;
             account::apply(&store, &found, &options)?;
             eprintln!("{}", account::describe(&store.account(found.id)?));
             Ok(())
@@ -549,7 +559,7 @@ fn queue(
 
 /// Removes a removed account's password from the OS keyring (an account with a password
 /// command never put one there).
-fn forget_password(account: &crate::account::Account) {
+pub(super) fn forget_password(account: &crate::account::Account) {
     if account.settings.password_cmd.is_some() {
         return;
     }
@@ -563,7 +573,7 @@ fn forget_password(account: &crate::account::Account) {
 
 /// A `--ca-file` is checked when it is given, not at the first connection: a wrong file is found
 /// while it is being fixed.
-fn check_ca_file(ca: &std::path::Path) -> anyhow::Result<()> {
+pub(super) fn check_ca_file(ca: &std::path::Path) -> anyhow::Result<()> {
     if !ca.is_file() {
         bail!(
             "--ca-file {}: no such file; give the path of a PEM certificate",

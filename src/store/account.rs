@@ -218,8 +218,9 @@ impl Store {
         })
     }
 
-    /// Changes an account's identity and servers (display name, address, login, incoming and
-    /// outgoing server and security). The name and protocol stay: the cache belongs to them.
+    /// Changes an account's identity, servers and trust (display name, address, login, incoming
+    /// and outgoing server and security, password command, CA file, pinned certificate). The
+    /// name and protocol stay: the cache belongs to them.
     pub fn set_server_settings(&self, account_id: i64, settings: &AccountSettings) -> Result<()> {
         settings
             .validate()
@@ -228,7 +229,8 @@ impl Store {
             tx.execute(
                 "UPDATE account SET display_name = ?2, email = ?3, login = ?4,
                      incoming_host = ?5, incoming_port = ?6, incoming_security = ?7,
-                     outgoing_host = ?8, outgoing_port = ?9, outgoing_security = ?10
+                     outgoing_host = ?8, outgoing_port = ?9, outgoing_security = ?10,
+                     password_cmd = ?11, ca_file = ?12, cert_sha256 = ?13
                  WHERE id = ?1",
                 params![
                     account_id,
@@ -241,10 +243,67 @@ impl Store {
                     settings.outgoing.host,
                     settings.outgoing.port,
                     settings.outgoing_security.as_str(),
+                    settings.password_cmd,
+                    settings
+                        .ca_file
+                        .as_ref()
+                        .map(|p| p.to_string_lossy().into_owned()),
+                    settings.cert_sha256,
                 ],
             )
             .map_err(StoreError::sqlite("Save the server settings"))?;
             Ok(())
+        })
+    }
+
+    /// Forgets what the account knew of its old incoming server, in one transaction: for IMAP,
+    /// every cached folder and message (refused while changes wait for the server or messages
+    /// exist only here: they would be lost); for POP3, the list of the server's messages
+    /// already downloaded (the messages themselves stay: this store holds them). The outbox,
+    /// drafts and contacts stay. Returns how many cached messages were dropped.
+    pub fn reset_account_cache(&self, account_id: i64) -> Result<i64> {
+        self.write(|tx| {
+            let (protocol, pending, local): (String, i64, i64) = tx
+                .query_row(
+                    "SELECT a.protocol,
+                         (SELECT count(*) FROM pending_op p WHERE p.account_id = a.id),
+                         (SELECT count(*) FROM message m WHERE m.account_id = a.id AND m.uid IS NULL)
+                     FROM account a WHERE a.id = ?1",
+                    [account_id],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                )
+                .optional()
+                .map_err(StoreError::sqlite("Read the account"))?
+                .ok_or_else(|| {
+                    StoreError::NotFound(format!("there is no account with id {account_id}"))
+                })?;
+            if protocol == "pop3" {
+                for table in ["pop3_uidl", "pop3_failure"] {
+                    tx.execute(
+                        &format!("DELETE FROM {table} WHERE account_id = ?1"),
+                        [account_id],
+                    )
+                    .map_err(StoreError::sqlite("Forget the old server's messages"))?;
+                }
+                return Ok(0);
+            }
+            if pending > 0 || local > 0 {
+                return Err(StoreError::Conflict(format!(
+                    "the cache holds {pending} changes not yet on the server and {local} messages not yet uploaded; sync them first (or drop them with `tern queue drop`)"
+                )));
+            }
+            let dropped = tx
+                .query_row(
+                    "SELECT count(*) FROM message WHERE account_id = ?1",
+                    [account_id],
+                    |r| r.get(0),
+                )
+                .map_err(StoreError::sqlite("Count the cached messages"))?;
+            tx.execute("DELETE FROM folder WHERE account_id = ?1", [account_id])
+                .map_err(StoreError::sqlite("Drop the cached folders"))?;
+            tx.execute("DELETE FROM thread WHERE account_id = ?1", [account_id])
+                .map_err(StoreError::sqlite("Drop the cached threads"))?;
+            Ok(dropped)
         })
     }
 
