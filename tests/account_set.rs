@@ -37,6 +37,30 @@ fn account(data: &Path) -> serde_json::Value {
     serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()[0].clone()
 }
 
+/// `field` of every message `tern list` shows for the account, sorted.
+fn listed(data: &Path, field: &str) -> Vec<String> {
+    let out = cli::tern(data, &["list", "--account", "bob", "--json"]);
+    let rows: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let mut values: Vec<String> = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r[field].to_string())
+        .collect();
+    values.sort();
+    values
+}
+
+/// Three messages for bob and two for alice.
+fn fill(servers: &MailServers) {
+    for n in 0..3 {
+        deliver_lmtp(servers, &servers.bob, &message(n, &servers.bob.address));
+    }
+    for n in 0..2 {
+        deliver_lmtp(servers, &servers.alice, &message(n, &servers.alice.address));
+    }
+}
+
 fn message(n: usize, to: &str) -> String {
     format!(
         "From: sender@example.test\r\nTo: {to}\r\nSubject: set test {n}\r\nMessage-ID: <set-{n}-{to}>\r\nDate: Tue, 1 Dec 2026 10:00:00 +0000\r\n\r\nbody {n}\r\n"
@@ -47,28 +71,12 @@ fn message(n: usize, to: &str) -> String {
 fn set_changes_servers_and_trust_and_keeps_or_resets_the_cache_as_told() {
     let servers = MailServers::start();
     let (bob, alice) = (&servers.bob, &servers.alice);
-    for n in 0..3 {
-        deliver_lmtp(&servers, bob, &message(n, &bob.address));
-    }
-    for n in 0..2 {
-        deliver_lmtp(&servers, alice, &message(n, &alice.address));
-    }
+    fill(&servers);
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     cli::add_imap_account(&servers, &data, bob, servers.ports.imaps, &[]);
     ok(&data, &["sync", "--account", "bob"]);
-    let ids = |data: &Path| {
-        let out = cli::tern(data, &["list", "--account", "bob", "--json"]);
-        let rows: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-        let mut ids: Vec<i64> = rows
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|r| r["id"].as_i64().unwrap())
-            .collect();
-        ids.sort();
-        ids
-    };
+    let ids = |data: &Path| listed(data, "id");
     let before = ids(&data);
     assert_eq!(before.len(), 3);
 
@@ -191,4 +199,69 @@ fn set_changes_servers_and_trust_and_keeps_or_resets_the_cache_as_told() {
     assert_eq!(cache, server, "the cache does not mirror alice's INBOX");
     assert_eq!(cache.len(), 3);
     assert!(ids(&data).iter().all(|id| !before.contains(id)));
+}
+
+#[test]
+fn a_pop3_reset_downloads_the_new_mailbox_and_keeps_every_message_here_once() {
+    let servers = MailServers::start();
+    let (bob, alice) = (&servers.bob, &servers.alice);
+    fill(&servers);
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    cli::add_pop3_account(&servers, &data, bob, servers.ports.pop3s, "tls", &[]);
+    ok(&data, &["sync", "--account", "bob"]);
+    let subjects = |data: &Path| listed(data, "subject");
+    assert_eq!(subjects(&data).len(), 3);
+
+    // Another mailbox (alice's, whose UIDLs may well equal bob's: same server, same scheme):
+    // its messages all come, bob's stay here.
+    std::fs::write(dir.path().join("alice-password"), &alice.password).unwrap();
+    let alice_cmd = format!("cat {}", dir.path().join("alice-password").display());
+    let to_alice = [
+        "account",
+        "set",
+        "bob",
+        "--login",
+        &alice.address,
+        "--password-cmd",
+        &alice_cmd,
+    ];
+    let why = refused(&data, &to_alice);
+    assert!(
+        why.contains("the messages here are kept either way"),
+        "{why}"
+    );
+    let mut reset = to_alice.to_vec();
+    reset.push("--reset-cache");
+    ok(&data, &reset);
+    ok(&data, &["sync", "--account", "bob"]);
+    // Another client delivers between Tern's passes.
+    deliver_lmtp(&servers, alice, &message(9, &alice.address));
+    ok(&data, &["sync", "--account", "bob"]);
+    let after = subjects(&data);
+    assert_eq!(after.len(), 6, "{after:?}");
+    for n in [0, 1, 2] {
+        assert!(after.contains(&format!("\"set test {n}\"")), "{after:?}");
+    }
+
+    // Back to bob's mailbox, reset again: what is already here is recognised, not stored twice.
+    let bob_cmd = format!("cat {}", data.join("password").display());
+    ok(
+        &data,
+        &[
+            "account",
+            "set",
+            "bob",
+            "--login",
+            &bob.address,
+            "--password-cmd",
+            &bob_cmd,
+            "--reset-cache",
+        ],
+    );
+    ok(&data, &["sync", "--account", "bob"]);
+    assert_eq!(subjects(&data), after, "a message was stored twice or lost");
+    // Every message of bob's maildrop is here exactly once.
+    let listing = mailbox::pop3_listing(&servers, bob);
+    assert_eq!(listing.len(), 3);
 }

@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 use support::cli;
 use support::fake_pop3::{Faults, Maildrop};
 use support::pop3_cli::{
-    add, delete_here, fake_account, faults, local_id, local_ids, sync, variant,
+    add, delete_here, fake_account, faults, local_id, local_ids, note, sync, variant,
 };
 use tern::store::Store;
 
@@ -487,4 +487,62 @@ fn the_rest_of_a_message_is_not_completed_from_a_broken_answer() {
     let (ok, stderr) = sync(&data);
     assert!(ok, "{stderr}");
     assert_eq!(count(), 0, "{stderr}");
+}
+
+#[test]
+fn a_new_server_with_the_same_uidls_gets_every_message_downloaded_after_a_reset() {
+    let dir = tempfile::tempdir().unwrap();
+    let old = Arc::new(Mutex::new(Maildrop::default()));
+    let old_port = support::fake_pop3::start(old.clone());
+    let data = fake_account(dir.path(), old_port, &[]);
+    add(&old, 0..3);
+    let (ok, stderr) = sync(&data);
+    assert!(ok, "{stderr}");
+    assert_eq!(local_ids(&data).len(), 3);
+
+    // Another server whose UIDLs are u0, u1, u2 too, for other mail (and one message the old
+    // server also had, which must not be stored twice).
+    let new = Arc::new(Mutex::new(Maildrop::default()));
+    let new_port = support::fake_pop3::start(new.clone());
+    {
+        let mut m = new.lock().unwrap();
+        m.messages = vec![
+            ("u0".into(), note("other0@example.test").into_bytes()),
+            ("u1".into(), note("other1@example.test").into_bytes()),
+            ("u2".into(), note("fake2@example.test").into_bytes()),
+        ];
+    }
+    let incoming = format!("localhost:{new_port}");
+    let out = support::cli::tern(
+        &data,
+        &[
+            "account",
+            "set",
+            "fake",
+            "--incoming",
+            &incoming,
+            "--reset-cache",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (ok, stderr) = sync(&data);
+    assert!(ok, "{stderr}");
+    let local = local_ids(&data);
+    for id in [
+        "fake0@example.test",
+        "fake1@example.test",
+        "fake2@example.test",
+        "other0@example.test",
+        "other1@example.test",
+    ] {
+        assert_eq!(local.get(id), Some(&1), "{id}: {local:?}");
+    }
+    assert_eq!(local.values().sum::<usize>(), 5, "{local:?}");
+    // Nothing was deleted from either server (leave on server is the default).
+    assert_eq!(old.lock().unwrap().messages.len(), 3);
+    assert_eq!(new.lock().unwrap().messages.len(), 3);
 }

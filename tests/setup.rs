@@ -16,7 +16,8 @@ mod support;
 use std::io::{BufRead as _, BufReader, Write as _};
 use std::net::TcpListener;
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
+use std::sync::{Arc, Mutex};
 
 use support::discovery::{DnsServer, Reply, WebServer, autoconfig_xml};
 use support::{MailServers, cli};
@@ -27,36 +28,26 @@ struct Net {
 }
 
 fn setup(net: &Net, data: &Path, args: &[&str], stdin: &str) -> Output {
-    use std::process::Stdio;
-    let mut child = Command::new(env!("CARGO_BIN_EXE_tern"))
-        .arg("--data-dir")
-        .arg(data)
-        .args(["account", "setup"])
-        .args(args)
-        .env(
+    let mut all = vec!["account", "setup"];
+    all.extend_from_slice(args);
+    let env = [
+        (
             "TERN_AUTOCONFIG_ISPDB",
             format!("http://{}/none/", net.web.addr),
-        )
-        .env("TERN_AUTOCONFIG_CONNECT_TO", net.web.addr.to_string())
-        .env("TERN_AUTOCONFIG_CA_FILE", net.web.ca_pem.as_ref().unwrap())
-        .env("TERN_DNS_SERVER", net.dns.addr.to_string())
-        .env("TERN_AUTOCONFIG_TIMEOUT_SECS", "5")
-        .env(
+        ),
+        ("TERN_AUTOCONFIG_CONNECT_TO", net.web.addr.to_string()),
+        (
+            "TERN_AUTOCONFIG_CA_FILE",
+            net.web.ca_pem.as_ref().unwrap().display().to_string(),
+        ),
+        ("TERN_DNS_SERVER", net.dns.addr.to_string()),
+        ("TERN_AUTOCONFIG_TIMEOUT_SECS", "5".to_owned()),
+        (
             "TERN_AUTOCONFIG_GUESS_PORTS",
-            "imaps=9,imap=9,pop3s=9,pop3=9,submissions=9,submission=9",
-        )
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    child.wait_with_output().unwrap()
+            "imaps=9,imap=9,pop3s=9,pop3=9,submissions=9,submission=9".to_owned(),
+        ),
+    ];
+    cli::tern_with(data, &all, &env, stdin)
 }
 
 fn accounts(data: &Path) -> serde_json::Value {
@@ -233,14 +224,18 @@ fn a_server_that_strips_starttls_is_refused() {
     // middle would), and that would take a plaintext LOGIN.
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
+    let heard: Arc<Mutex<Vec<String>>> = Arc::default();
+    let log = Arc::clone(&heard);
     std::thread::spawn(move || {
         for stream in listener.incoming() {
             let Ok(mut stream) = stream else { continue };
+            let log = Arc::clone(&log);
             std::thread::spawn(move || {
                 let _ = stream.write_all(b"* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN] hi\r\n");
                 let mut reader = BufReader::new(stream.try_clone().unwrap());
                 let mut line = String::new();
                 while reader.read_line(&mut line).unwrap_or(0) > 0 {
+                    log.lock().unwrap().push(line.clone());
                     let tag = line.split_whitespace().next().unwrap_or("*").to_owned();
                     let reply = if line.to_ascii_uppercase().contains("CAPABILITY") {
                         format!("* CAPABILITY IMAP4rev1 AUTH=PLAIN\r\n{tag} OK done\r\n")
@@ -281,4 +276,65 @@ fn a_server_that_strips_starttls_is_refused() {
     assert!(stderr.contains("STARTTLS"), "{stderr}");
     assert!(stderr.contains("was not added"), "{stderr}");
     assert_eq!(accounts(&data), serde_json::json!([]));
+    let heard = heard.lock().unwrap();
+    assert!(
+        heard.iter().all(|l| {
+            let l = l.to_ascii_uppercase();
+            !l.contains("LOGIN") && !l.contains("AUTHENTICATE") && !l.contains("SECRET")
+        }),
+        "the password went out in the clear: {heard:?}"
+    );
+}
+
+#[test]
+fn servers_outside_the_domain_named_only_by_srv_records_need_consent() {
+    let servers = MailServers::start();
+    let net = Net {
+        web: WebServer::https(servers.dir(), &["autoconfig.srv.test", "srv.test"]),
+        dns: DnsServer::start(),
+    };
+    net.dns
+        .srv("_imaps._tcp.srv.test", 0, servers.ports.imaps, "127.0.0.1");
+    net.dns.srv(
+        "_submissions._tcp.srv.test",
+        0,
+        servers.ports.submissions,
+        "127.0.0.1",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let secret = dir.path().join("secret");
+    std::fs::write(&secret, &servers.bob.password).unwrap();
+    let cmd = format!("cat {}", secret.display());
+    let ca = servers.certs.ca_pem.to_str().unwrap();
+    let mut args = vec![
+        "bob@srv.test",
+        "--name",
+        "bob",
+        "--login",
+        &servers.bob.address,
+        "--password-cmd",
+        &cmd,
+        "--ca-file",
+        ca,
+    ];
+    let out = setup(&net, &data, &args, "");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("outside srv.test") && stderr.contains("--yes"),
+        "{stderr}"
+    );
+    assert_eq!(accounts(&data), serde_json::json!([]));
+    args.push("--yes");
+    let out = setup(&net, &data, &args, "");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        accounts(&data)[0]["incoming"],
+        format!("127.0.0.1:{}", servers.ports.imaps)
+    );
 }

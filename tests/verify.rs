@@ -107,4 +107,36 @@ fn verify_logs_in_to_both_servers_and_names_each_failure() {
     assert!(stderr.contains("--cert-sha256"), "{stderr}");
     // ... and the outgoing side, TLS on the STARTTLS port, says so.
     assert!(stderr.contains("wants starttls"), "{stderr}");
+
+    // Over STARTTLS on both sides, the untrusted certificate is still shown (read after a
+    // STARTTLS of its own): its subject, issuer and fingerprint, for IMAP and for SMTP.
+    let out = cli::tern(
+        &untrusted,
+        &[
+            "account",
+            "set",
+            "bob",
+            "--incoming",
+            &format!("127.0.0.1:{}", servers.ports.imap),
+            "--incoming-security",
+            "starttls",
+            "--outgoing-security",
+            "starttls",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (ok, stdout, stderr) = verify(&untrusted, "bob", true);
+    assert!(!ok);
+    let doc: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    for side in ["incoming", "outgoing"] {
+        let error = doc[side]["error"].as_str().unwrap();
+        assert!(error.contains("CN=localhost"), "{side}: {error}");
+        assert!(error.contains("Tern Test CA"), "{side}: {error}");
+        assert!(error.contains("--cert-sha256 "), "{side}: {error}");
+    }
+    assert!(stderr.contains("CN=localhost"), "{stderr}");
 }

@@ -57,11 +57,22 @@ pub enum CredentialError {
 /// The keyring service every Tern entry is under.
 const SERVICE: &str = "tern";
 
-/// The keyring entry of an account: service "tern", user "account-<id>". The id never changes,
-/// so renaming the account or changing its address, login or server keeps the entry.
-fn keyring_entry(account_id: i64) -> Result<keyring::Entry, CredentialError> {
-    keyring::Entry::new(SERVICE, &format!("account-{account_id}"))
+/// The keyring entry of an account: service "tern", user "account-<key>", where the key is
+/// random and stored with the account (never reused, unlike the id). Renaming the account or
+/// changing its address, login or server keeps the entry.
+fn keyring_entry(account: &super::Account) -> Result<keyring::Entry, CredentialError> {
+    if account.keyring_key.is_empty() {
+        return Err(CredentialError::Keyring(
+            "the account is not saved yet, so it has no keyring entry".into(),
+        ));
+    }
+    keyring::Entry::new(SERVICE, &keyring_user(account))
         .map_err(|e| CredentialError::Keyring(e.to_string()))
+}
+
+/// The keyring user name of an account's entry (service "tern").
+pub fn keyring_user(account: &super::Account) -> String {
+    format!("account-{}", account.keyring_key)
 }
 
 /// The entry earlier versions used ("login@host"), read once and moved to `keyring_entry`.
@@ -207,10 +218,10 @@ pub async fn password_from_command_within(
 }
 
 /// Reads an account's password from the OS keyring. An entry under the old key (login@host)
-/// is moved to the account's own.
+/// is copied to the account's own.
 pub fn password_from_keyring(account: &super::Account) -> Result<Secret, CredentialError> {
     let s = &account.settings;
-    match keyring_entry(account.id)?.get_password() {
+    match keyring_entry(account)?.get_password() {
         Ok(p) => return Ok(Secret(p)),
         Err(keyring::Error::NoEntry) => {}
         Err(e) => return Err(CredentialError::Keyring(e.to_string())),
@@ -218,10 +229,10 @@ pub fn password_from_keyring(account: &super::Account) -> Result<Secret, Credent
     let legacy = legacy_entry(&s.login, &s.incoming.host)?;
     match legacy.get_password() {
         Ok(p) => {
+            // Copied, not moved: another account (or data directory) with the same login and
+            // server may still read it there. It goes when the last of them is removed.
             let secret = Secret(p);
-            if save_to_keyring(account, &secret).is_ok() {
-                let _ = legacy.delete_credential();
-            }
+            let _ = save_to_keyring(account, &secret);
             Ok(secret)
         }
         Err(keyring::Error::NoEntry) => Err(CredentialError::NotInKeyring {
@@ -233,18 +244,23 @@ pub fn password_from_keyring(account: &super::Account) -> Result<Secret, Credent
 
 /// Keeps an account's password in the OS keyring.
 pub fn save_to_keyring(account: &super::Account, password: &Secret) -> Result<(), CredentialError> {
-    keyring_entry(account.id)?
+    keyring_entry(account)?
         .set_password(password.expose())
         .map_err(|e| CredentialError::Keyring(e.to_string()))
 }
 
-/// Removes an account's password from the OS keyring (both keys; none there is fine).
-pub fn delete_from_keyring(account: &super::Account) -> Result<(), CredentialError> {
+/// Removes an account's password from the OS keyring (none there is fine), and the entry under
+/// the old login@host key too when `with_legacy` (no other account uses that login and server).
+pub fn delete_from_keyring(
+    account: &super::Account,
+    with_legacy: bool,
+) -> Result<(), CredentialError> {
     let s = &account.settings;
-    for entry in [
-        keyring_entry(account.id)?,
-        legacy_entry(&s.login, &s.incoming.host)?,
-    ] {
+    let mut entries = vec![keyring_entry(account)?];
+    if with_legacy {
+        entries.push(legacy_entry(&s.login, &s.incoming.host)?);
+    }
+    for entry in entries {
         match entry.delete_credential() {
             Ok(()) | Err(keyring::Error::NoEntry) => {}
             Err(e) => return Err(CredentialError::Keyring(e.to_string())),
@@ -388,12 +404,13 @@ mod tests {
             cert_sha256: None,
         });
         account.id = 7;
+        account.keyring_key = "k7".into();
         assert!(matches!(
             password_from_keyring(&account),
             Err(CredentialError::NotInKeyring { .. })
         ));
 
-        // An entry of an earlier version (login@host) is read and moved to the account's id.
+        // An entry of an earlier version (login@host) is read and copied to the account's key.
         keyring.entries.lock().unwrap().insert(
             "tern/jo@example.com@imap.example.com".into(),
             b"old".to_vec(),
@@ -402,10 +419,10 @@ mod tests {
         {
             let entries = keyring.entries.lock().unwrap();
             assert_eq!(
-                entries.get("tern/account-7").map(Vec::as_slice),
+                entries.get("tern/account-k7").map(Vec::as_slice),
                 Some(&b"old"[..])
             );
-            assert!(!entries.contains_key("tern/jo@example.com@imap.example.com"));
+            assert!(entries.contains_key("tern/jo@example.com@imap.example.com"));
         }
 
         // Renaming the account or changing its login and server keeps its password.
@@ -416,10 +433,15 @@ mod tests {
             crate::account::ServerAddr::parse("mail.example.org:993").unwrap();
         assert_eq!(password_from_keyring(&account).unwrap().expose(), "new");
 
-        // Removing the account removes its entry.
-        delete_from_keyring(&account).unwrap();
+        // Removing the account removes its entry, and the old one when no other account uses it.
+        delete_from_keyring(&account, false).unwrap();
+        assert_eq!(keyring.entries.lock().unwrap().len(), 1);
+        account.settings.login = "jo@example.com".into();
+        account.settings.incoming =
+            crate::account::ServerAddr::parse("imap.example.com:993").unwrap();
+        delete_from_keyring(&account, true).unwrap();
         assert!(keyring.entries.lock().unwrap().is_empty());
-        delete_from_keyring(&account).unwrap();
+        delete_from_keyring(&account, true).unwrap();
 
         // The probe writes and deletes: it leaves nothing, and it sees a keyring that reads
         // ("no entry") but refuses writes.

@@ -285,6 +285,10 @@ pub struct Account {
     pub pop3_delete_when_deleted: bool,
     /// POP3: messages larger than this (bytes) come as headers only, the rest when opened.
     pub pop3_max_message_size: Option<i64>,
+    /// Random, set when the account is stored: names its OS keyring entry (the id is reused
+    /// after a removal, and every data directory counts from 1). Empty for an unsaved account.
+    #[serde(skip)]
+    pub keyring_key: String,
 }
 
 impl Account {
@@ -305,6 +309,7 @@ impl Account {
             pop3_delete_after_days: None,
             pop3_delete_when_deleted: false,
             pop3_max_message_size: None,
+            keyring_key: String::new(),
         }
     }
 

@@ -125,34 +125,31 @@ pub(super) fn apply_servers(
             old.name
         );
     }
-    if new != *old {
-        if (new.incoming_security == Security::Plain && old.incoming_security != Security::Plain)
-            || (new.outgoing_security == Security::Plain
-                && old.outgoing_security != Security::Plain)
-        {
+    let plain = |new: Security, old: Security| new == Security::Plain && old != Security::Plain;
+    if plain(new.incoming_security, old.incoming_security)
+        || plain(new.outgoing_security, old.outgoing_security)
+    {
+        eprintln!(
+            "warning: account {:?} sends its password without encryption (security plain)",
+            old.name
+        );
+    }
+    let signature = changes.signature.as_deref();
+    if new != *old || signature.is_some() {
+        // One transaction: a crash leaves the old settings and cache, or the new ones. A reset
+        // is refused (and nothing changes) while changes wait for the server.
+        let dropped =
+            store.change_account(account.id, &new, moved && changes.reset_cache, signature)?;
+        if dropped > 0 {
             eprintln!(
-                "warning: account {:?} sends its password without encryption (security plain)",
+                "{}: dropped {dropped} cached messages of the old mailbox",
                 old.name
             );
         }
-        if moved && changes.reset_cache {
-            // Refused (and nothing changed) when queued changes or unsent uploads would go.
-            let dropped = store.reset_account_cache(account.id)?;
-            if dropped > 0 {
-                eprintln!(
-                    "{}: dropped {dropped} cached messages of the old mailbox",
-                    old.name
-                );
-            }
-        }
-        store.set_server_settings(account.id, &new)?;
         if old.password_cmd.is_none() && new.password_cmd.is_some() {
             // The keyring entry is no longer used.
-            super::forget_password(account);
+            super::forget_password(store, account);
         }
-    }
-    if let Some(signature) = &changes.signature {
-        store.set_sending_options(account.id, signature, account.server_saves_sent)?;
     }
     Ok(())
 }
@@ -217,8 +214,20 @@ pub(super) fn check_protocol(
 /// Applies `options` to `account` (nothing given: nothing changes). POP3 options on an IMAP
 /// account, or an age limit while messages are not left on the server, are refused.
 pub(super) fn apply(store: &Store, account: &Account, options: &MailOptions) -> anyhow::Result<()> {
+    if let Some(pop3) = options_after(account, options)? {
+        store.set_pop3_options(account.id, &pop3)?;
+    }
+    Ok(())
+}
+
+/// What `options` make of `account`'s options (None: nothing given), refusing what does not
+/// fit, without writing anything.
+pub(super) fn options_after(
+    account: &Account,
+    options: &MailOptions,
+) -> anyhow::Result<Option<crate::account::settings::Pop3Options>> {
     if options.is_empty() {
-        return Ok(());
+        return Ok(None);
     }
     check_protocol(account.settings.protocol, &account.settings.name, options)?;
     let mut pop3 = account.pop3_options();
@@ -242,8 +251,7 @@ pub(super) fn apply(store: &Store, account: &Account, options: &MailOptions) -> 
             "--delete-after-days needs --leave-on-server yes: with no, messages leave the server as soon as they are here"
         );
     }
-    store.set_pop3_options(account.id, &pop3)?;
-    Ok(())
+    Ok(Some(pop3))
 }
 
 /// What `account set` prints: the options now in force.
@@ -286,6 +294,25 @@ pub(super) fn describe(account: &Account) -> String {
     )
 }
 
+/// How a report names the two servers: "incoming (IMAP host:993, tls)", "outgoing (SMTP …)".
+pub(super) fn server_labels(s: &crate::account::AccountSettings) -> (String, String) {
+    (
+        format!(
+            "incoming ({} {}:{}, {})",
+            s.protocol.as_str().to_ascii_uppercase(),
+            s.incoming.host,
+            s.incoming.port,
+            s.incoming_security.as_str()
+        ),
+        format!(
+            "outgoing (SMTP {}:{}, {})",
+            s.outgoing.host,
+            s.outgoing.port,
+            s.outgoing_security.as_str()
+        ),
+    )
+}
+
 /// `tern account verify`: logs in to both servers and says how each went.
 pub(super) fn verify(account: &Account, json: bool) -> anyhow::Result<()> {
     let rt = tokio::runtime::Builder::new_current_thread()
@@ -294,19 +321,7 @@ pub(super) fn verify(account: &Account, json: bool) -> anyhow::Result<()> {
     let password = rt.block_on(super::sync::password_for(account))?;
     let result = rt.block_on(crate::engine::verify::verify_account(account, &password));
     let s = &account.settings;
-    let incoming = format!(
-        "incoming ({} {}:{}, {})",
-        s.protocol.as_str().to_ascii_uppercase(),
-        s.incoming.host,
-        s.incoming.port,
-        s.incoming_security.as_str()
-    );
-    let outgoing = format!(
-        "outgoing (SMTP {}:{}, {})",
-        s.outgoing.host,
-        s.outgoing.port,
-        s.outgoing_security.as_str()
-    );
+    let (incoming, outgoing) = server_labels(s);
     if json {
         let side = |r: &Result<(), crate::engine::EngineError>| {
             serde_json::json!({

@@ -409,7 +409,7 @@ pub fn run(data_dir: PathBuf, command: Command) -> anyhow::Result<()> {
             }
             store.remove_account(account.id)?;
             eprintln!("removed account {name:?}");
-            forget_password(&account);
+            forget_password(&store, &account);
             Ok(())
         }
         Command::Account(AccountCommand::Set {
@@ -418,7 +418,8 @@ pub fn run(data_dir: PathBuf, command: Command) -> anyhow::Result<()> {
             options,
         }) => {
             let found = store.find_account(&name)?;
-            account::check_protocol(found.settings.protocol, &found.settings.name, &options)?;
+            // Everything is checked before anything is written.
+            account::options_after(&found, &options)?;
             account::apply_servers(&store, &found, &servers)?;
             let found = store.account(found.id)?;
             account::apply(&store, &found, &options)?;
@@ -557,16 +558,14 @@ fn queue(
     }
 }
 
-/// Removes a removed account's password from the OS keyring (an account with a password
-/// command never put one there).
-pub(super) fn forget_password(account: &crate::account::Account) {
-    if account.settings.password_cmd.is_some() {
-        return;
-    }
-    if let Err(e) = crate::account::credentials::delete_from_keyring(account) {
+/// Removes the password of an account (removed, or now using a password command) from the OS
+/// keyring (`engine::forget_password`), warning when that fails.
+pub(super) fn forget_password(store: &Store, account: &crate::account::Account) {
+    if let Err(e) = crate::engine::forget_password(store, account) {
         eprintln!(
-            "tern: the password of {:?} may still be in the OS keyring (service tern, user account-{}): {e}",
-            account.settings.name, account.id
+            "tern: the password of {:?} may still be in the OS keyring (service tern, user {}): {e}",
+            account.settings.name,
+            crate::account::credentials::keyring_user(account)
         );
     }
 }

@@ -188,6 +188,10 @@ pub struct SetupAccount {
     /// Accept servers without encryption when nothing else is offered.
     #[arg(long)]
     allow_plain: bool,
+    /// Use servers outside the address's domain that only DNS (SRV records, which anyone on
+    /// the path can forge) named, without asking.
+    #[arg(long)]
+    yes: bool,
 }
 
 /// Runs `tern account setup`.
@@ -255,12 +259,14 @@ pub(super) fn setup(store: &Store, args: SetupAccount) -> anyhow::Result<()> {
     for server in [incoming, outgoing] {
         if !server.takes_password() {
             bail!(
-                "{}:{} signs in only through the provider's web page (OAuth2), which Tern cannot do yet; use an app password with `tern account add` if the provider offers one",
+                "{}:{} does not take a password ({}), which is all Tern can sign in with yet; use an app password with `tern account add` if the provider offers one",
                 server.host,
-                server.port
+                server.port,
+                auth_words(&server.auth)
             );
         }
     }
+    confirm_outside_domain(&discovery, attempt.source, [incoming, outgoing], args.yes)?;
     let settings = AccountSettings {
         display_name: args.display_name.unwrap_or_else(|| args.name.clone()),
         login: args.login.unwrap_or_else(|| incoming.username.clone()),
@@ -283,6 +289,14 @@ pub(super) fn setup(store: &Store, args: SetupAccount) -> anyhow::Result<()> {
     };
     settings.validate()?;
     let source = attempt.source.describe();
+    if settings.password_cmd.is_none()
+        && let Err(why) = credentials::keyring_available()
+    {
+        eprintln!(
+            "tern: no OS keyring can keep the password here ({why}): it is used for this check, and Tern asks for it again when it needs it; `tern account set {} --password-cmd CMD` keeps the account working in scripts",
+            settings.name
+        );
+    }
     let password = ask_password(&settings)?;
     let account = verified(Account::unsaved(settings), &password)?;
     let saved = store.add_account(&account.settings)?;
@@ -291,8 +305,8 @@ pub(super) fn setup(store: &Store, args: SetupAccount) -> anyhow::Result<()> {
         && let Err(e) = credentials::save_to_keyring(&saved, &password)
     {
         eprintln!(
-            "tern: {}: the password could not be kept in the OS keyring ({e}); Tern will ask for it when it needs it, or remove the account and set it up again with --password-cmd",
-            s.name
+            "tern: {}: the password could not be kept in the OS keyring ({e}); Tern will ask for it when it needs it, or give a command that prints it with `tern account set {} --password-cmd CMD`",
+            s.name, s.name
         );
     }
     eprintln!(
@@ -309,6 +323,68 @@ pub(super) fn setup(store: &Store, args: SetupAccount) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The authentication methods, in words.
+fn auth_words(auth: &[crate::account::autoconfig::Auth]) -> String {
+    use crate::account::autoconfig::Auth;
+    let words: Vec<String> = auth
+        .iter()
+        .map(|a| match a {
+            Auth::OAuth2 => "only a sign-in at the provider's web page (OAuth2)".to_owned(),
+            Auth::None => "no sign-in at all".to_owned(),
+            Auth::PasswordCleartext | Auth::PasswordEncrypted => "a password".to_owned(),
+            Auth::Other(name) => name.clone(),
+        })
+        .collect();
+    if words.is_empty() {
+        "no method named".to_owned()
+    } else {
+        words.join(", ")
+    }
+}
+
+/// SRV records are unsigned DNS answers: a server they name outside the address's domain is
+/// used only when the user agrees (asked on a terminal, or `--yes`), as RFC 6186 section 6
+/// advises. Autoconfig documents come over HTTPS from the domain or the ISPDB, and guesses are
+/// inside the domain.
+fn confirm_outside_domain(
+    discovery: &Discovery,
+    source: crate::account::autoconfig::Source,
+    servers: [&ServerConfig; 2],
+    yes: bool,
+) -> anyhow::Result<()> {
+    if source != crate::account::autoconfig::Source::Srv || yes {
+        return Ok(());
+    }
+    let domain = discovery.domain.as_str();
+    let outside: Vec<&str> = servers
+        .iter()
+        .map(|s| s.host.as_str())
+        .filter(|host| {
+            let host = host.to_ascii_lowercase();
+            host != domain && !host.ends_with(&format!(".{domain}"))
+        })
+        .collect();
+    if outside.is_empty() {
+        return Ok(());
+    }
+    let what = format!(
+        "{domain}'s SRV records name {}, outside {domain}; DNS answers are not signed, so check that this is your provider",
+        outside.join(" and ")
+    );
+    if std::io::stdin().is_terminal() && std::io::stderr().is_terminal() {
+        eprint!("{what}. Use it? [y/N] ");
+        let mut answer = String::new();
+        std::io::stdin().read_line(&mut answer)?;
+        if matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes") {
+            return Ok(());
+        }
+        bail!(
+            "nothing was added; add the account with `tern account add` and the servers your provider names"
+        );
+    }
+    bail!("{what}; add --yes to use it, or add the account with `tern account add`")
+}
+
 /// The one line on each protocol, shown when a provider offers both.
 pub(super) fn protocol_choice() -> &'static str {
     "the provider offers IMAP and POP3; using IMAP (give --protocol pop3 for the other):\n  IMAP: mail stays on the server and is the same on every device, and it is cached here for offline reading.\n  POP3: mail is downloaded to this computer, which then holds the authoritative copy, and it can be left on the server for a time."
@@ -322,16 +398,7 @@ fn ask_password(settings: &AccountSettings) -> anyhow::Result<Secret> {
     if let Some(cmd) = &settings.password_cmd {
         return Ok(runtime.block_on(credentials::password_from_command(&settings.name, cmd))?);
     }
-    let password = if std::io::stdin().is_terminal() {
-        rpassword::prompt_password(format!(
-            "Password for {} at {}: ",
-            settings.login, settings.incoming.host
-        ))?
-    } else {
-        let mut line = String::new();
-        std::io::stdin().read_line(&mut line)?;
-        line.trim_end_matches(['\r', '\n']).to_owned()
-    };
+    let password = super::sync::read_password(settings)?;
     if password.is_empty() {
         bail!("no password given; give it on standard input, or use --password-cmd");
     }
@@ -347,36 +414,15 @@ fn verified(mut account: Account, password: &Secret) -> anyhow::Result<Account> 
     loop {
         let result = runtime.block_on(verify_account(&account, password));
         let s = &account.settings;
-        let sides = [
-            (
-                format!(
-                    "incoming ({} {}:{}, {})",
-                    s.protocol.as_str().to_ascii_uppercase(),
-                    s.incoming.host,
-                    s.incoming.port,
-                    s.incoming_security.as_str()
-                ),
-                &result.incoming,
-            ),
-            (
-                format!(
-                    "outgoing (SMTP {}:{}, {})",
-                    s.outgoing.host,
-                    s.outgoing.port,
-                    s.outgoing_security.as_str()
-                ),
-                &result.outgoing,
-            ),
-        ];
+        let (incoming, outgoing) = super::account::server_labels(s);
+        let sides = [(incoming, &result.incoming), (outgoing, &result.outgoing)];
         let mut failed = Vec::new();
-        let mut untrusted = None;
+        let mut untrusted = Vec::new();
         for (what, outcome) in &sides {
             match outcome {
                 Ok(()) => eprintln!("{}: {what}: logged in", s.name),
                 Err(e) => {
-                    if untrusted.is_none() {
-                        untrusted = e.certificate().cloned();
-                    }
+                    untrusted.extend(e.certificate().cloned());
                     failed.push(format!("{what}: {e}"));
                 }
             }
@@ -384,8 +430,18 @@ fn verified(mut account: Account, password: &Secret) -> anyhow::Result<Account> 
         if failed.is_empty() {
             return Ok(account);
         }
+        // One pin covers both servers: it can only be offered when they show one certificate.
+        let differ = untrusted
+            .windows(2)
+            .any(|pair| pair.first().map(|c| &c.sha256) != pair.get(1).map(|c| &c.sha256));
+        if differ {
+            failed.push(
+                "the two servers present different certificates, and a pin (--cert-sha256) covers both: trust the CA that issued them with --ca-file instead".into(),
+            );
+        }
         let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
-        if let Some(cert) = untrusted.filter(|_| interactive && s.cert_sha256.is_none()) {
+        let offer = untrusted.into_iter().next().filter(|_| !differ);
+        if let Some(cert) = offer.filter(|_| interactive && s.cert_sha256.is_none()) {
             eprintln!(
                 "the certificate of {} could not be verified:\n  subject  {}\n  issuer   {}\n  SHA-256  {}",
                 cert.server, cert.subject, cert.issuer, cert.sha256

@@ -40,24 +40,31 @@ fn prompt_password(account: &Account) -> Result<Secret, CredentialError> {
     Ok(secret)
 }
 
-/// `tern account password N`: asks for the password (or reads one line from standard input
-/// when it is not a terminal) and keeps it in the OS keyring.
-pub(super) fn store_password(account: &Account) -> anyhow::Result<()> {
-    let s = &account.settings;
-    let password = if std::io::stdin().is_terminal() {
+/// The password, asked on the terminal without echo, or one line of standard input when it is
+/// not a terminal (for scripts).
+pub(super) fn read_password(s: &crate::account::AccountSettings) -> anyhow::Result<String> {
+    Ok(if std::io::stdin().is_terminal() {
         rpassword::prompt_password(format!("Password for {} at {}: ", s.login, s.incoming.host))?
     } else {
         let mut line = String::new();
         std::io::stdin().read_line(&mut line)?;
         line.trim_end_matches(['\r', '\n']).to_owned()
-    };
+    })
+}
+
+/// `tern account password N`: asks for the password (or reads one line from standard input
+/// when it is not a terminal) and keeps it in the OS keyring.
+pub(super) fn store_password(account: &Account) -> anyhow::Result<()> {
+    let s = &account.settings;
+    let password = read_password(s)?;
     if password.is_empty() {
         bail!("no password given; nothing was stored");
     }
     credentials::save_to_keyring(account, &Secret::new(password))?;
     eprintln!(
-        "{}: the password is in the OS keyring (service tern, user account-{})",
-        s.name, account.id
+        "{}: the password is in the OS keyring (service tern, user {})",
+        s.name,
+        credentials::keyring_user(account)
     );
     Ok(())
 }

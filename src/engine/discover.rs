@@ -56,6 +56,11 @@ pub async fn discover(address: &str, sources: &Sources) -> Result<Discovery, Dis
     let dns = Dns::new(sources.dns_server).map_err(DiscoverError)?;
     let client = autoconfig::http_client(sources, &domain, &dns).map_err(DiscoverError)?;
 
+    let deadline = tokio::time::Instant::now() + sources.timeout;
+    // The guess reports what answered a little before the end, rather than being cut off.
+    let guess_deadline = deadline
+        .checked_sub(Duration::from_millis(500))
+        .unwrap_or(deadline);
     let mut set = JoinSet::new();
     for (index, source) in Source::ALL.into_iter().enumerate() {
         let (client, dns, sources) = (client.clone(), dns.clone(), sources.clone());
@@ -67,13 +72,14 @@ pub async fn discover(address: &str, sources: &Sources) -> Result<Discovery, Dis
                 Source::Ispdb => autoconfig::from_ispdb(&client, &sources, &domain, &address).await,
                 Source::Mx => autoconfig::from_mx(&client, &dns, &sources, &domain, &address).await,
                 Source::Srv => autoconfig::from_srv(&dns, &domain, &address).await,
-                Source::Guess => guess(&dns, &domain, &address, sources.guess_ports).await,
+                Source::Guess => {
+                    guess(&dns, &domain, &address, sources.guess_ports, guess_deadline).await
+                }
             };
             (index, attempt)
         });
     }
 
-    let deadline = tokio::time::Instant::now() + sources.timeout;
     let mut done: Vec<Option<Attempt>> = vec![None; Source::ALL.len()];
     let mut timed_out = false;
     while decided(&done).is_none() && done.iter().any(Option::is_none) {
@@ -134,7 +140,13 @@ fn decided(done: &[Option<Attempt>]) -> Option<usize> {
 
 /// Source 5: `imap.`, `mail.`, `pop3.`, `pop.` and `smtp.` the domain on the standard ports,
 /// each probed for its service, implicit TLS before STARTTLS.
-async fn guess(dns: &Dns, domain: &str, address: &str, ports: GuessPorts) -> Attempt {
+async fn guess(
+    dns: &Dns,
+    domain: &str,
+    address: &str,
+    ports: GuessPorts,
+    deadline: tokio::time::Instant,
+) -> Attempt {
     let candidates: Vec<(ServerKind, String, u16, Security)> = [
         (ServerKind::Imap, "imap", ports.imaps, Security::Tls),
         (ServerKind::Imap, "mail", ports.imaps, Security::Tls),
@@ -179,7 +191,7 @@ async fn guess(dns: &Dns, domain: &str, address: &str, ports: GuessPorts) -> Att
     }
     let mut addresses = std::collections::HashMap::new();
     let mut lookup_errors = Vec::new();
-    while let Some(joined) = lookups.join_next().await {
+    while let Ok(Some(joined)) = tokio::time::timeout_at(deadline, lookups.join_next()).await {
         if let Ok((name, found)) = joined {
             match found {
                 Ok(ips) if !ips.is_empty() => {
@@ -193,7 +205,13 @@ async fn guess(dns: &Dns, domain: &str, address: &str, ports: GuessPorts) -> Att
 
     let mut probes = JoinSet::new();
     for (index, (kind, host, port, security)) in candidates.iter().enumerate() {
-        let Some(ip) = addresses.get(host).and_then(|ips| ips.first()).copied() else {
+        // IPv4 first: a host with both is reachable on more networks that way.
+        let Some(ip) = addresses.get(host).and_then(|ips| {
+            ips.iter()
+                .find(|ip| ip.is_ipv4())
+                .or_else(|| ips.first())
+                .copied()
+        }) else {
             continue;
         };
         let (kind, host, port, security) = (*kind, host.clone(), *port, *security);
@@ -220,7 +238,7 @@ async fn guess(dns: &Dns, domain: &str, address: &str, ports: GuessPorts) -> Att
     }
     let mut answered = vec![false; candidates.len()];
     let mut probe_errors = Vec::new();
-    while let Some(joined) = probes.join_next().await {
+    while let Ok(Some(joined)) = tokio::time::timeout_at(deadline, probes.join_next()).await {
         if let Ok((index, result)) = joined {
             match result {
                 Ok(()) => {

@@ -66,6 +66,31 @@ pub fn removal_warning(
     Ok((!lost.is_empty()).then(|| format!("this loses {}", lost.join(", "))))
 }
 
+/// Removes the OS keyring entry of `account` (removed, or switched to a password command):
+/// its own, and the one of earlier versions (login@host) unless another account still uses that
+/// login and server. An account with a password command never put one there.
+pub fn forget_password(
+    store: &crate::store::Store,
+    account: &crate::account::Account,
+) -> Result<(), crate::account::credentials::CredentialError> {
+    if account.settings.password_cmd.is_some() {
+        return Ok(());
+    }
+    let s = &account.settings;
+    let shared = store.accounts().map_or(true, |all| {
+        all.iter().any(|other| {
+            other.id != account.id
+                && other.settings.login == s.login
+                && other
+                    .settings
+                    .incoming
+                    .host
+                    .eq_ignore_ascii_case(&s.incoming.host)
+        })
+    });
+    crate::account::credentials::delete_from_keyring(account, !shared)
+}
+
 /// What the UI or CLI asks an engine to do.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {

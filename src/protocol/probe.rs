@@ -167,6 +167,69 @@ async fn converse<S: AsyncRead + AsyncWrite + Unpin>(
     }
 }
 
+/// Takes a fresh plain connection through the greeting and the STARTTLS command (STLS for
+/// POP3, after EHLO for SMTP) so that it is ready for the TLS handshake, all within `timeout`:
+/// how a certificate offered only after STARTTLS is read to show it to the user.
+pub async fn starttls(
+    tcp: TcpStream,
+    service: Service,
+    timeout: Duration,
+) -> Result<TcpStream, String> {
+    match tokio::time::timeout(timeout, starttls_inner(tcp, service)).await {
+        Ok(result) => result,
+        Err(_) => Err(format!("no answer within {} s", timeout.as_secs())),
+    }
+}
+
+async fn starttls_inner(tcp: TcpStream, service: Service) -> Result<TcpStream, String> {
+    let mut reader = BufReader::new(tcp);
+    let mut budget = MAX_READ;
+    let refused = |line: &str| format!("STARTTLS was refused ({:?})", printable(line));
+    match service {
+        Service::Imap => {
+            read_line(&mut reader, &mut budget).await?;
+            send(reader.get_mut(), b"t1 STARTTLS\r\n").await?;
+            loop {
+                let line = read_line(&mut reader, &mut budget).await?;
+                if line.starts_with("t1 ") {
+                    if !line.get(3..).is_some_and(|rest| rest.starts_with("OK")) {
+                        return Err(refused(&line));
+                    }
+                    break;
+                }
+            }
+        }
+        Service::Pop3 => {
+            read_line(&mut reader, &mut budget).await?;
+            send(reader.get_mut(), b"STLS\r\n").await?;
+            let line = read_line(&mut reader, &mut budget).await?;
+            if !line.starts_with("+OK") {
+                return Err(refused(&line));
+            }
+        }
+        Service::Submission => {
+            while read_line(&mut reader, &mut budget)
+                .await?
+                .starts_with("220-")
+            {}
+            send(reader.get_mut(), b"EHLO tern\r\n").await?;
+            while read_line(&mut reader, &mut budget)
+                .await?
+                .starts_with("250-")
+            {}
+            send(reader.get_mut(), b"STARTTLS\r\n").await?;
+            let line = read_line(&mut reader, &mut budget).await?;
+            if !line.starts_with("220") {
+                return Err(refused(&line));
+            }
+        }
+    }
+    if !reader.buffer().is_empty() {
+        return Err("the server sent data before the TLS handshake".into());
+    }
+    Ok(reader.into_inner())
+}
+
 async fn quit<S: AsyncWrite + Unpin>(stream: &mut S, service: Service) -> Result<(), String> {
     let command: &[u8] = match service {
         Service::Imap => b"p2 LOGOUT\r\n",
@@ -200,7 +263,11 @@ async fn read_line<R: AsyncBufRead + Unpin>(
         .map_err(|e| format!("the connection failed: {e}"))?;
     *budget = budget.saturating_sub(n as u64);
     if n == 0 {
-        return Err("the server closed the connection".into());
+        return Err(if *budget == 0 {
+            "the server sent more than a probe reads".into()
+        } else {
+            "the server closed the connection".into()
+        });
     }
     if !line.ends_with(b"\n") {
         return Err("the server sent more than a probe reads".into());

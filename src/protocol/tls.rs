@@ -167,6 +167,14 @@ pub async fn connect_tcp(host: &str, port: u16) -> Result<TcpStream, ProtocolErr
     Ok(stream)
 }
 
+/// How a connection came to its TLS handshake: from the first byte, or after a protocol's
+/// STARTTLS (which a second connection repeats to show the user a certificate that failed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Upgrade {
+    Implicit,
+    Starttls(super::probe::Service),
+}
+
 /// Runs the TLS handshake on `stream`, verifying the certificate for `host` against the system
 /// store plus `trust`.
 pub async fn handshake(
@@ -174,6 +182,7 @@ pub async fn handshake(
     host: &str,
     port: u16,
     trust: &Trust,
+    upgrade: Upgrade,
 ) -> Result<Stream, ProtocolError> {
     let where_ = format!("{host}:{port}");
     let tls_error = |message: String| ProtocolError::new(ErrorKind::Tls, message);
@@ -252,7 +261,7 @@ pub async fn handshake(
             };
             let about_trust = !network && trust.pinned_sha256.is_none() && trust_words(&text);
             let certificate = if trust.pinned_sha256.is_none() && !network {
-                certificate_of(host, port).await
+                certificate_of(host, port, upgrade).await
             } else {
                 None
             };
@@ -325,7 +334,7 @@ pub async fn handshake_implicit(
     port: u16,
     trust: &Trust,
 ) -> Result<Stream, ProtocolError> {
-    match handshake(tcp, host, port, trust).await {
+    match handshake(tcp, host, port, trust, Upgrade::Implicit).await {
         Err(error) if error.kind == ErrorKind::Network => match plain_greeting(host, port).await {
             Some(greeting) => Err(ProtocolError::new(
                 ErrorKind::Tls,
@@ -450,7 +459,7 @@ impl CertificateInfo {
         let parsed = x509_parser::parse_x509_certificate(der).ok();
         let name = |text: Option<String>| {
             text.filter(|t| !t.is_empty())
-                .map(|t| t.chars().filter(|c| !c.is_control()).take(300).collect())
+                .map(|t| t.chars().filter(|c| !hidden(*c)).take(300).collect())
                 .unwrap_or_else(|| "(unreadable)".to_owned())
         };
         CertificateInfo {
@@ -463,10 +472,24 @@ impl CertificateInfo {
     }
 }
 
+/// Characters that must not reach a trust prompt: control characters, and the invisible and
+/// direction-changing ones that could make a name read as another.
+fn hidden(c: char) -> bool {
+    c.is_control()
+        || matches!(c,
+            '\u{061c}' | '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}'
+            | '\u{2060}'..='\u{2069}' | '\u{feff}')
+}
+
 /// Reads a server's certificate without trusting it, to show the user what to trust. Only used
 /// for an error message and the trust dialog.
-async fn certificate_of(host: &str, port: u16) -> Option<CertificateInfo> {
-    let tcp = connect_tcp(host, port).await.ok()?;
+async fn certificate_of(host: &str, port: u16, upgrade: Upgrade) -> Option<CertificateInfo> {
+    let mut tcp = connect_tcp(host, port).await.ok()?;
+    if let Upgrade::Starttls(service) = upgrade {
+        tcp = super::probe::starttls(tcp, service, CONNECT_TIMEOUT)
+            .await
+            .ok()?;
+    }
     let mut builder = native_tls::TlsConnector::builder();
     builder
         .danger_accept_invalid_certs(true)

@@ -13,7 +13,7 @@ const ACCOUNT_COLUMNS: &str = "id, name, display_name, email, protocol,
     login, password_cmd, ca_file, cert_sha256, signature,
     sync_days, download_bodies, download_days, poll_seconds, server_saves_sent,
     pop3_leave_on_server, pop3_delete_after_days, pop3_delete_when_deleted,
-    pop3_max_message_size";
+    pop3_max_message_size, keyring_key";
 
 /// The local folders every POP3 account has (path, role), as migration 0007 creates them.
 pub const POP3_FOLDERS: [(&str, &str); 6] = [
@@ -50,8 +50,9 @@ impl Store {
                 "INSERT INTO account (name, display_name, email, protocol,
                      incoming_host, incoming_port, incoming_security,
                      outgoing_host, outgoing_port, outgoing_security,
-                     login, password_cmd, ca_file, cert_sha256, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+                     login, password_cmd, ca_file, cert_sha256, created_at, keyring_key)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15,
+                         lower(hex(randomblob(16))))",
                 params![
                     settings.name,
                     settings.display_name,
@@ -225,84 +226,37 @@ impl Store {
         settings
             .validate()
             .map_err(|e| StoreError::Conflict(e.to_string()))?;
-        self.write(|tx| {
-            tx.execute(
-                "UPDATE account SET display_name = ?2, email = ?3, login = ?4,
-                     incoming_host = ?5, incoming_port = ?6, incoming_security = ?7,
-                     outgoing_host = ?8, outgoing_port = ?9, outgoing_security = ?10,
-                     password_cmd = ?11, ca_file = ?12, cert_sha256 = ?13
-                 WHERE id = ?1",
-                params![
-                    account_id,
-                    settings.display_name,
-                    settings.email,
-                    settings.login,
-                    settings.incoming.host,
-                    settings.incoming.port,
-                    settings.incoming_security.as_str(),
-                    settings.outgoing.host,
-                    settings.outgoing.port,
-                    settings.outgoing_security.as_str(),
-                    settings.password_cmd,
-                    settings
-                        .ca_file
-                        .as_ref()
-                        .map(|p| p.to_string_lossy().into_owned()),
-                    settings.cert_sha256,
-                ],
-            )
-            .map_err(StoreError::sqlite("Save the server settings"))?;
-            Ok(())
-        })
+        self.write(|tx| write_server_settings(tx, account_id, settings))
     }
 
-    /// Forgets what the account knew of its old incoming server, in one transaction: for IMAP,
-    /// every cached folder and message (refused while changes wait for the server or messages
-    /// exist only here: they would be lost); for POP3, the list of the server's messages
-    /// already downloaded (the messages themselves stay: this store holds them). The outbox,
-    /// drafts and contacts stay. Returns how many cached messages were dropped.
-    pub fn reset_account_cache(&self, account_id: i64) -> Result<i64> {
+    /// Changes an account's identity, servers and trust (as `set_server_settings`), and its
+    /// signature when given, in one transaction; with `reset_cache`, first forgets what the
+    /// account knew of its old incoming server (see `reset_cache`). Returns how many cached
+    /// messages were dropped.
+    pub fn change_account(
+        &self,
+        account_id: i64,
+        settings: &AccountSettings,
+        reset_cache: bool,
+        signature: Option<&str>,
+    ) -> Result<i64> {
+        settings
+            .validate()
+            .map_err(|e| StoreError::Conflict(e.to_string()))?;
         self.write(|tx| {
-            let (protocol, pending, local): (String, i64, i64) = tx
-                .query_row(
-                    "SELECT a.protocol,
-                         (SELECT count(*) FROM pending_op p WHERE p.account_id = a.id),
-                         (SELECT count(*) FROM message m WHERE m.account_id = a.id AND m.uid IS NULL)
-                     FROM account a WHERE a.id = ?1",
-                    [account_id],
-                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            let dropped = if reset_cache {
+                reset_cache_in(tx, account_id)?
+            } else {
+                0
+            };
+            write_server_settings(tx, account_id, settings)?;
+            if let Some(signature) = signature {
+                tx.execute(
+                    "UPDATE account SET signature = ?2 WHERE id = ?1",
+                    params![account_id, signature],
                 )
-                .optional()
-                .map_err(StoreError::sqlite("Read the account"))?
-                .ok_or_else(|| {
-                    StoreError::NotFound(format!("there is no account with id {account_id}"))
-                })?;
-            if protocol == "pop3" {
-                for table in ["pop3_uidl", "pop3_failure"] {
-                    tx.execute(
-                        &format!("DELETE FROM {table} WHERE account_id = ?1"),
-                        [account_id],
-                    )
-                    .map_err(StoreError::sqlite("Forget the old server's messages"))?;
-                }
-                return Ok(0);
+                .map_err(StoreError::sqlite("Save the signature"))?;
             }
-            if pending > 0 || local > 0 {
-                return Err(StoreError::Conflict(format!(
-                    "the cache holds {pending} changes not yet on the server and {local} messages not yet uploaded; sync them first (or drop them with `tern queue drop`)"
-                )));
-            }
-            let dropped = tx
-                .query_row(
-                    "SELECT count(*) FROM message WHERE account_id = ?1",
-                    [account_id],
-                    |r| r.get(0),
-                )
-                .map_err(StoreError::sqlite("Count the cached messages"))?;
-            tx.execute("DELETE FROM folder WHERE account_id = ?1", [account_id])
-                .map_err(StoreError::sqlite("Drop the cached folders"))?;
-            tx.execute("DELETE FROM thread WHERE account_id = ?1", [account_id])
-                .map_err(StoreError::sqlite("Drop the cached threads"))?;
             Ok(dropped)
         })
     }
@@ -342,6 +296,119 @@ impl Store {
             Ok(())
         })
     }
+}
+
+fn write_server_settings(
+    tx: &rusqlite::Transaction<'_>,
+    account_id: i64,
+    settings: &AccountSettings,
+) -> Result<()> {
+    tx.execute(
+        "UPDATE account SET display_name = ?2, email = ?3, login = ?4,
+             incoming_host = ?5, incoming_port = ?6, incoming_security = ?7,
+             outgoing_host = ?8, outgoing_port = ?9, outgoing_security = ?10,
+             password_cmd = ?11, ca_file = ?12, cert_sha256 = ?13
+         WHERE id = ?1",
+        params![
+            account_id,
+            settings.display_name,
+            settings.email,
+            settings.login,
+            settings.incoming.host,
+            settings.incoming.port,
+            settings.incoming_security.as_str(),
+            settings.outgoing.host,
+            settings.outgoing.port,
+            settings.outgoing_security.as_str(),
+            settings.password_cmd,
+            settings
+                .ca_file
+                .as_ref()
+                .map(|p| p.to_string_lossy().into_owned()),
+            settings.cert_sha256,
+        ],
+    )
+    .map_err(StoreError::sqlite("Save the server settings"))?;
+    Ok(())
+}
+
+/// Forgets what an account knew of its old incoming server (another mailbox now):
+/// - IMAP: every cached folder and message goes (refused while changes wait for the server or
+///   messages were never uploaded: they would be lost);
+/// - POP3: the messages stay (this store holds them), but every UIDL row and each message's
+///   UIDL move to a retired key (a UIDL with a space, which no server sends), so the new
+///   server's messages are all downloaded while content already here is still recognised (no
+///   duplicates); refused while messages are here as headers only (they could no longer be
+///   completed).
+///
+/// The outbox, local drafts and contacts stay. Returns how many cached messages were dropped.
+fn reset_cache_in(tx: &rusqlite::Transaction<'_>, account_id: i64) -> Result<i64> {
+    let (protocol, pending, local): (String, i64, i64) = tx
+        .query_row(
+            "SELECT a.protocol,
+                 (SELECT count(*) FROM pending_op p WHERE p.account_id = a.id),
+                 (SELECT count(*) FROM message m WHERE m.account_id = a.id AND m.uid IS NULL)
+             FROM account a WHERE a.id = ?1",
+            [account_id],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .optional()
+        .map_err(StoreError::sqlite("Read the account"))?
+        .ok_or_else(|| StoreError::NotFound(format!("there is no account with id {account_id}")))?;
+    if protocol == "pop3" {
+        let partial: i64 = tx
+            .query_row(
+                "SELECT count(*) FROM pop3_uidl
+                 WHERE account_id = ?1 AND partial = 1 AND removed_at IS NULL",
+                [account_id],
+                |r| r.get(0),
+            )
+            .map_err(StoreError::sqlite(
+                "Count the messages here as headers only",
+            ))?;
+        if partial > 0 {
+            return Err(StoreError::Conflict(format!(
+                "{partial} messages are here as headers only and could not be completed from another server; open them (or `tern show ID`) first, or use --keep-cache"
+            )));
+        }
+        let now = now();
+        tx.execute(
+            "UPDATE message SET uidl = uidl || ' reset ' || ?2
+             WHERE account_id = ?1 AND uidl IS NOT NULL AND instr(uidl, ' ') = 0",
+            params![account_id, now],
+        )
+        .map_err(StoreError::sqlite("Retire the old server's UIDLs"))?;
+        tx.execute(
+            "UPDATE pop3_uidl SET uidl = uidl || ' reset ' || ?2,
+                 removed_at = coalesce(removed_at, ?2)
+             WHERE account_id = ?1 AND instr(uidl, ' ') = 0",
+            params![account_id, now],
+        )
+        .map_err(StoreError::sqlite("Retire the old server's UIDLs"))?;
+        tx.execute(
+            "DELETE FROM pop3_failure WHERE account_id = ?1",
+            [account_id],
+        )
+        .map_err(StoreError::sqlite("Forget the old server's failures"))?;
+        return Ok(0);
+    }
+    if pending > 0 || local > 0 {
+        return Err(StoreError::Conflict(format!(
+            "the cache holds {pending} changes not yet on the server and {local} messages not yet uploaded; sync them first (or drop them with `tern queue drop`)"
+        )));
+    }
+    let dropped = tx
+        .query_row(
+            "SELECT count(*) FROM message WHERE account_id = ?1",
+            [account_id],
+            |r| r.get(0),
+        )
+        .map_err(StoreError::sqlite("Count the cached messages"))?;
+    tx.execute("DELETE FROM folder WHERE account_id = ?1", [account_id])
+        .map_err(StoreError::sqlite("Drop the cached folders"))?;
+    tx.execute("DELETE FROM thread WHERE account_id = ?1", [account_id])
+        .map_err(StoreError::sqlite("Drop the cached threads"))?;
+    Ok(dropped)
 }
 
 /// Maps a row to an account; the inner result reports values no Tern would have written.
@@ -395,5 +462,6 @@ fn account_from_row(row: &Row<'_>) -> rusqlite::Result<Result<Account>> {
         pop3_delete_after_days: row.get(22)?,
         pop3_delete_when_deleted: row.get(23)?,
         pop3_max_message_size: row.get(24)?,
+        keyring_key: row.get(25)?,
     }))
 }

@@ -65,6 +65,11 @@ pub(super) const MIGRATIONS: &[Migration] = &[
         name: "pop3_doubtful",
         sql: include_str!("../../migrations/0009_pop3_doubtful.sql"),
     },
+    Migration {
+        version: 10,
+        name: "account_keyring_key",
+        sql: include_str!("../../migrations/0010_account_keyring_key.sql"),
+    },
 ];
 
 /// The schema version this build writes.

@@ -71,12 +71,19 @@ pub fn add_imap_account(
 
 /// Runs `tern --data-dir DATA ARGS...` with `stdin` as its standard input.
 pub fn tern_with_input(data_dir: &Path, args: &[&str], stdin: &str) -> Output {
+    tern_with(data_dir, args, &[], stdin)
+}
+
+/// Runs `tern --data-dir DATA ARGS...` with the variables `env` set and `stdin` as its
+/// standard input.
+pub fn tern_with(data_dir: &Path, args: &[&str], env: &[(&str, String)], stdin: &str) -> Output {
     use std::io::Write as _;
     use std::process::Stdio;
     let mut child = Command::new(env!("CARGO_BIN_EXE_tern"))
         .arg("--data-dir")
         .arg(data_dir)
         .args(args)
+        .envs(env.iter().map(|(k, v)| (k, v)))
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -21,7 +21,8 @@ use crate::account::Security;
 /// How long one DNS question may take (then it is asked once more).
 const QUERY_TIMEOUT: Duration = Duration::from_secs(3);
 
-/// Most SRV targets or MX hosts looked at per name (a zone can hold thousands).
+/// Most SRV targets or MX hosts kept per name, the best ones (an answer is bounded by the DNS
+/// message size: 64 KiB at most).
 const MAX_RECORDS: usize = 16;
 
 /// A resolver for discovery.
@@ -84,9 +85,9 @@ impl Dns {
                 _ => None,
             })
             .filter(|(_, host)| !host.is_empty())
-            .take(MAX_RECORDS)
             .collect();
         found.sort();
+        found.truncate(MAX_RECORDS);
         Ok(found.into_iter().map(|(_, host)| host).collect())
     }
 
@@ -130,9 +131,9 @@ impl Dns {
                     _ => None,
                 })
                 .filter(|(_, _, host, port)| !host.is_empty() && *port != 0)
-                .take(MAX_RECORDS)
                 .collect();
             found.sort();
+            found.truncate(MAX_RECORDS);
             servers.extend(found.into_iter().map(|(_, _, host, port)| ServerConfig {
                 kind,
                 host,

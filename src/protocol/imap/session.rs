@@ -715,7 +715,14 @@ impl Session {
         let Stream::Plain(tcp) = stream else {
             return Err(already);
         };
-        let stream = tls::handshake(tcp, &endpoint.host, endpoint.port, &endpoint.trust).await?;
+        let stream = tls::handshake(
+            tcp,
+            &endpoint.host,
+            endpoint.port,
+            &endpoint.trust,
+            tls::Upgrade::Starttls(crate::protocol::probe::Service::Imap),
+        )
+        .await?;
         // A fresh framer, and no capabilities from before TLS (RFC 3501 6.2.1): they are re-read.
         let mut session = Session {
             stream,

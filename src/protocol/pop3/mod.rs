@@ -361,7 +361,14 @@ impl Pop3Client {
                 "STLS on a connection that is already encrypted",
             ));
         };
-        self.stream = tls::handshake(tcp, &endpoint.host, endpoint.port, &endpoint.trust).await?;
+        self.stream = tls::handshake(
+            tcp,
+            &endpoint.host,
+            endpoint.port,
+            &endpoint.trust,
+            tls::Upgrade::Starttls(crate::protocol::probe::Service::Pop3),
+        )
+        .await?;
         // What was said before TLS counts for nothing (RFC 2595): ask again.
         self.capa().await?;
         Ok(self)

@@ -186,6 +186,7 @@ impl SmtpClient {
             &self.endpoint.host,
             self.endpoint.port,
             &self.endpoint.trust,
+            tls::Upgrade::Starttls(crate::protocol::probe::Service::Submission),
         )
         .await?;
         // Everything learnt before TLS is forgotten (RFC 3207 4.2).

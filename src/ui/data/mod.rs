@@ -692,9 +692,7 @@ pub async fn remove_account(store: Store, account: i64) -> Result<String, String
     blocking(move || {
         let removed = store.account(account).map_err(|e| e.to_string())?;
         store.remove_account(account).map_err(|e| e.to_string())?;
-        if removed.settings.password_cmd.is_none()
-            && let Err(e) = credentials::delete_from_keyring(&removed)
-        {
+        if let Err(e) = crate::engine::forget_password(&store, &removed) {
             return Ok(format!(
                 "The account was removed, but its password may still be in the OS keyring: {e}"
             ));
