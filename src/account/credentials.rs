@@ -105,8 +105,46 @@ pub async fn password_for(account: &super::Account) -> Result<Secret, Credential
     let s = &account.settings;
     match &s.password_cmd {
         Some(cmd) => password_from_command(&s.name, cmd).await,
-        None => password_from_keyring(account),
+        None => match password_from_keyring(account) {
+            Ok(secret) => Ok(secret),
+            Err(e) => session_password(account).ok_or(e),
+        },
     }
+}
+
+/// Passwords given this run for accounts whose keyring could not keep them, by keyring key:
+/// in memory only, gone when the process ends (then asked again).
+static SESSION: std::sync::Mutex<Vec<(String, Secret)>> = std::sync::Mutex::new(Vec::new());
+
+/// Keeps `password` for `account` in memory until the process ends (when no keyring can keep
+/// it). It is never written anywhere.
+pub fn remember_for_session(account: &super::Account, password: Secret) {
+    let mut session = SESSION
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    session.retain(|(key, _)| *key != account.keyring_key);
+    session.push((account.keyring_key.clone(), password));
+}
+
+/// Forgets every password given this run (as at the end of the process).
+pub fn forget_session_passwords() {
+    SESSION
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .clear();
+}
+
+fn session_password(account: &super::Account) -> Option<Secret> {
+    if account.keyring_key.is_empty() {
+        return None;
+    }
+    let session = SESSION
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    session
+        .iter()
+        .find(|(key, _)| *key == account.keyring_key)
+        .map(|(_, secret)| secret.clone())
 }
 
 /// How long a password command may take (a prompt that nobody answers would hang for ever).

@@ -139,6 +139,29 @@ pub(super) fn engine_update(
             state.engines.entry(account).or_default().problem = Some(reason);
             Task::none()
         }
+        engines::Update::NeedsPassword {
+            account,
+            no_keyring,
+        } => {
+            let view = state.engines.entry(account).or_default();
+            view.problem = Some("waiting for its password".into());
+            let reason = if no_keyring {
+                "No system keyring can keep it here, so Tern asks each time it starts, and keeps it only while it runs."
+            } else {
+                "It is not in the system keyring; Tern keeps it there once you sign in."
+            }
+            .to_owned();
+            if state.password_prompt.is_none() {
+                state.password_prompt = Some(super::PasswordPrompt {
+                    account,
+                    name: view.name.clone(),
+                    reason,
+                    keep: !no_keyring,
+                    typed: String::new(),
+                });
+            }
+            Task::none()
+        }
         engines::Update::Event(event) => match event {
             Event::Connectivity { account, state: c } => {
                 let view = state.engines.entry(account).or_default();
@@ -221,4 +244,75 @@ pub(super) fn open_composer(state: &mut State, screen: composer::State) {
     }
     state.composer = Some(screen);
     state.composing = true;
+}
+
+/// Opens the setup wizard (from Settings, or at a first start).
+pub(super) fn open_wizard(state: &mut State) -> Task<Message> {
+    state.wizard = Some(super::wizard::State::new(
+        state.sources.clone(),
+        state.mailbox.tree.is_empty(),
+    ));
+    iced::widget::operation::focus_next()
+}
+
+/// Runs a wizard message; a new account reloads the tree, which starts its engine.
+pub(super) fn wizard_update(
+    state: &mut State,
+    store: &Store,
+    message: super::wizard::Message,
+) -> Task<Message> {
+    use super::wizard;
+    let Some(screen) = state.wizard.as_mut() else {
+        return Task::none();
+    };
+    let (task, action) = wizard::update(screen, message, store);
+    let task = task.map(Message::Wizard);
+    match action {
+        wizard::Action::None => task,
+        wizard::Action::Close => {
+            state.wizard = None;
+            task
+        }
+        wizard::Action::Added => {
+            // The new account joins the tree; its engine starts and syncs.
+            state.settings = None;
+            Task::batch([
+                task,
+                Task::perform(data::tree(store.clone()), |r| {
+                    Message::Mailbox(mailbox::Message::TreeLoaded(r))
+                }),
+            ])
+        }
+    }
+}
+
+/// Keeps the typed password for this run and restarts the account's engine with it.
+pub(super) fn submit_password(state: &mut State) -> Task<Message> {
+    let Some(prompt) = state.password_prompt.take() else {
+        return Task::none();
+    };
+    if prompt.typed.is_empty() {
+        state.password_prompt = Some(prompt);
+        return Task::none();
+    }
+    if let Some(tree) = state
+        .mailbox
+        .tree
+        .iter()
+        .find(|t| t.account.id == prompt.account)
+    {
+        let secret = crate::account::credentials::Secret::new(prompt.typed);
+        crate::account::credentials::remember_for_session(&tree.account, secret.clone());
+        *state.password_epoch.entry(prompt.account).or_default() += 1;
+        if let Some(view) = state.engines.get_mut(&prompt.account) {
+            view.problem = None;
+        }
+        if prompt.keep {
+            return Task::perform(
+                data::setup::keep_password(tree.account.clone(), secret),
+                Message::Done,
+            );
+        }
+    }
+    Task::none()
 }

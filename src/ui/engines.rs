@@ -22,10 +22,16 @@ pub enum Update {
         commands: mpsc::Sender<Command>,
     },
     Event(Event),
-    /// The engine could not start (no password, store error).
+    /// The engine could not start (store error).
     Failed {
         account: i64,
         reason: String,
+    },
+    /// The engine has no password (none in the keyring, or no keyring: `no_keyring`): the
+    /// window asks.
+    NeedsPassword {
+        account: i64,
+        no_keyring: bool,
     },
 }
 
@@ -83,13 +89,30 @@ fn run(key: &Key) -> impl iced::futures::Stream<Item = Update> + use<> {
                 return;
             }
         };
-        let password = match super::data::password(&account).await {
+        let password = match crate::account::credentials::password_for(&account).await {
             Ok(password) => password,
+            // Nothing to read it from: the window asks (once per run).
+            Err(
+                e @ (crate::account::credentials::CredentialError::NotInKeyring { .. }
+                | crate::account::credentials::CredentialError::Keyring(_)),
+            ) => {
+                let no_keyring =
+                    matches!(e, crate::account::credentials::CredentialError::Keyring(_));
+                let _ = output
+                    .send(Update::NeedsPassword {
+                        account: account_id,
+                        no_keyring,
+                    })
+                    .await;
+                return;
+            }
             Err(e) => {
                 let _ = output
                     .send(Update::Event(Event::Connectivity {
                         account: account_id,
-                        state: Connectivity::Failed { reason: e },
+                        state: Connectivity::Failed {
+                            reason: e.to_string(),
+                        },
                     }))
                     .await;
                 return;

@@ -162,6 +162,11 @@ pub enum Shortcut {
     Search,
     GetMail,
     Help,
+    /// Tab and Shift+Tab: the next or previous field.
+    FocusNext,
+    FocusPrevious,
+    /// Enter where no field took it.
+    Confirm,
 }
 
 /// Maps a key press the widgets did not use (so typing in the search box is not a shortcut).
@@ -192,6 +197,9 @@ pub(super) fn shortcut(event: &keyboard::Event) -> Option<AppMessage> {
         Key::Named(Named::F5) => Shortcut::GetMail,
         Key::Named(Named::F1) => Shortcut::Help,
         Key::Named(Named::Escape) => Shortcut::Help,
+        Key::Named(Named::Tab) if modifiers.shift() => Shortcut::FocusPrevious,
+        Key::Named(Named::Tab) => Shortcut::FocusNext,
+        Key::Named(Named::Enter) => Shortcut::Confirm,
         _ => return None,
     };
     Some(AppMessage::Shortcut(action))

@@ -19,6 +19,7 @@ pub mod prefs;
 pub mod reader;
 pub mod settings;
 pub mod theme;
+pub mod wizard;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -59,6 +60,15 @@ pub struct State {
     /// The right pane shows the composer's tab (else the message's), when one is open.
     composing: bool,
     pub settings: Option<settings::State>,
+    /// The account setup wizard, when open (over everything else).
+    pub wizard: Option<wizard::State>,
+    /// Where the wizard's discovery looks (the environment's overrides, or why they are bad).
+    sources: Result<crate::account::autoconfig::Sources, String>,
+    /// The wizard was opened because the first tree had no account (once per run).
+    wizard_offered: bool,
+    /// An account whose engine has no password (no keyring entry, or no keyring at all): asked
+    /// once per run and kept in memory.
+    pub password_prompt: Option<PasswordPrompt>,
     pub engines: BTreeMap<i64, EngineView>,
     /// Queued offline actions and outbox messages.
     queues: data::Queues,
@@ -83,6 +93,18 @@ pub struct State {
     /// Startup tracing, and what it has reported: (first frame, first rows).
     trace: Trace,
     traced: (bool, bool),
+}
+
+/// The password asked for an account in the main window.
+#[derive(Debug, Clone)]
+pub struct PasswordPrompt {
+    pub account: i64,
+    pub name: String,
+    /// Why it is asked (no keyring, nothing in it).
+    pub reason: String,
+    /// A keyring exists: the password goes there too.
+    pub keep: bool,
+    pub typed: String,
 }
 
 /// The panes of the main window.
@@ -129,6 +151,12 @@ pub enum Message {
     Outbox(outbox::Message),
     Settings(settings::Message),
     OpenSettings,
+    Wizard(wizard::Message),
+    OpenWizard,
+    /// The password asked for an account whose keyring cannot keep it.
+    PasswordTyped(String),
+    PasswordSubmit,
+    PasswordLater,
     Write,
     Respond(data::Respond),
     Prefilled(Box<Result<data::Prefill, String>>),
@@ -163,13 +191,25 @@ pub enum Message {
 pub fn application(
     data_dir: PathBuf,
 ) -> iced::Application<impl iced::Program<State = State, Message = Message, Theme = iced::Theme>> {
+    application_with(data_dir, crate::account::autoconfig::Sources::from_env())
+}
+
+/// `application` with discovery looking where `sources` say (tests point it at 127.0.0.1).
+pub fn application_with(
+    data_dir: PathBuf,
+    sources: Result<crate::account::autoconfig::Sources, String>,
+) -> iced::Application<impl iced::Program<State = State, Message = Message, Theme = iced::Theme>> {
     let saved = prefs::load(&data_dir);
     let size = (saved.width, saved.height);
-    iced::application(move || boot(data_dir.clone(), saved.clone()), update, view)
-        .title("Tern")
-        .theme(|state: &State| theme::theme(state.theme_choice, state.system_mode))
-        .subscription(subscription)
-        .window_size(size)
+    iced::application(
+        move || boot(data_dir.clone(), saved.clone(), sources.clone()),
+        update,
+        view,
+    )
+    .title("Tern")
+    .theme(|state: &State| theme::theme(state.theme_choice, state.system_mode))
+    .subscription(subscription)
+    .window_size(size)
 }
 
 /// When the process started (for `TERN_STARTUP_TRACE`).
@@ -212,7 +252,11 @@ fn since_start() -> u128 {
         .as_millis()
 }
 
-fn boot(data_dir: PathBuf, prefs: prefs::Prefs) -> (State, Task<Message>) {
+fn boot(
+    data_dir: PathBuf,
+    prefs: prefs::Prefs,
+    sources: Result<crate::account::autoconfig::Sources, String>,
+) -> (State, Task<Message>) {
     let state_prefs = prefs.clone();
     let state = State {
         data_dir: data_dir.clone(),
@@ -223,6 +267,10 @@ fn boot(data_dir: PathBuf, prefs: prefs::Prefs) -> (State, Task<Message>) {
         outbox: None,
         composing: false,
         settings: None,
+        wizard: None,
+        sources,
+        wizard_offered: false,
+        password_prompt: None,
         engines: BTreeMap::new(),
         queues: data::Queues::default(),
         status: "Opening the mail store…".into(),
@@ -339,9 +387,32 @@ pub fn update(state: &mut State, message: Message) -> Task<Message> {
             _ => Task::none(),
         };
     };
+    if let Message::Shortcut(key) = message {
+        match key {
+            Shortcut::FocusNext => return iced::widget::operation::focus_next(),
+            Shortcut::FocusPrevious => return iced::widget::operation::focus_previous(),
+            _ => {}
+        }
+        // The wizard is modal: Escape goes back, Enter goes on, nothing else is a shortcut.
+        if state.wizard.is_some() {
+            return match key {
+                Shortcut::Help => update(state, Message::Wizard(wizard::Message::Back)),
+                Shortcut::Confirm => update(state, Message::Wizard(wizard::Message::Continue)),
+                _ => Task::none(),
+            };
+        }
+    }
     match message {
         Message::Opened(_) => Task::none(),
         Message::Mailbox(message) => {
+            // The first start (no account yet) opens the wizard, once per run.
+            if let mailbox::Message::TreeLoaded(Ok(tree)) = &message
+                && tree.is_empty()
+                && !state.wizard_offered
+            {
+                state.wizard_offered = true;
+                state.wizard = Some(wizard::State::new(state.sources.clone(), true));
+            }
             if matches!(message, mailbox::Message::SelectFolder(_)) {
                 state.outbox = None;
                 state.mailbox.outbox_open = false;
@@ -467,6 +538,19 @@ pub fn update(state: &mut State, message: Message) -> Task<Message> {
             ));
             Task::none()
         }
+        Message::OpenWizard => actions::open_wizard(state),
+        Message::Wizard(message) => actions::wizard_update(state, &store, message),
+        Message::PasswordTyped(typed) => {
+            if let Some(prompt) = state.password_prompt.as_mut() {
+                prompt.typed = typed;
+            }
+            Task::none()
+        }
+        Message::PasswordSubmit => actions::submit_password(state),
+        Message::PasswordLater => {
+            state.password_prompt = None;
+            Task::none()
+        }
         Message::Settings(message) => {
             let Some(screen) = state.settings.as_mut() else {
                 return Task::none();
@@ -479,6 +563,7 @@ pub fn update(state: &mut State, message: Message) -> Task<Message> {
                     state.settings = None;
                     task
                 }
+                settings::Action::Wizard => Task::batch([task, update(state, Message::OpenWizard)]),
                 settings::Action::Global(global) => {
                     state.theme_choice = global.theme;
                     state.prefs.theme = global.theme;
@@ -711,6 +796,10 @@ pub fn update(state: &mut State, message: Message) -> Task<Message> {
         Message::Shortcut(Shortcut::Previous) => select_relative(state, -1),
         Message::Shortcut(Shortcut::Search) => iced::widget::operation::focus(mailbox::search_id()),
         Message::Shortcut(Shortcut::GetMail) => update(state, Message::GetMail),
+        // Handled above.
+        Message::Shortcut(Shortcut::FocusNext | Shortcut::FocusPrevious | Shortcut::Confirm) => {
+            Task::none()
+        }
         Message::Shortcut(Shortcut::Help) | Message::ToggleHelp => {
             state.help = !state.help;
             Task::none()
@@ -755,8 +844,15 @@ pub fn view(state: &State) -> Element<'_, Message> {
     keys::shortcuts(screen(state), shortcut)
 }
 
-/// The settings screen, or the main window.
+/// The wizard, the settings screen, or the main window.
 fn screen(state: &State) -> Element<'_, Message> {
+    if let Some(wizard) = &state.wizard {
+        return column![
+            wizard::view(wizard).map(Message::Wizard),
+            chrome::status_bar(state)
+        ]
+        .into();
+    }
     if let Some(screen) = &state.settings {
         return column![
             settings::view(screen).map(Message::Settings),
@@ -787,11 +883,9 @@ fn screen(state: &State) -> Element<'_, Message> {
     let panes = container(panes)
         .style(theme::pane_gaps)
         .height(Length::Fill);
-    column![
-        chrome::toolbar(state),
-        rule::horizontal(1),
-        panes,
-        chrome::status_bar(state)
-    ]
-    .into()
+    let mut window = column![chrome::toolbar(state), rule::horizontal(1)];
+    if let Some(prompt) = &state.password_prompt {
+        window = window.push(chrome::password_prompt(prompt));
+    }
+    window.push(panes).push(chrome::status_bar(state)).into()
 }

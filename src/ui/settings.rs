@@ -103,6 +103,8 @@ pub struct State {
 #[derive(Debug, Clone)]
 pub enum Message {
     Show(Section),
+    /// Set up an account with the wizard (discovery and verification).
+    Wizard,
     Theme(ThemeChoice),
     Notifications(bool),
     PreferPlain(bool),
@@ -176,6 +178,8 @@ pub enum Action {
     /// changed, or (the id here) its password did.
     Reload(Option<i64>),
     Close,
+    /// Open the setup wizard.
+    Wizard,
 }
 
 impl State {
@@ -453,6 +457,7 @@ pub fn update(state: &mut State, message: Message, store: &Store) -> (Task<Messa
         }
         Message::Done(Err(e)) => state.notice = Some(e),
         Message::Close => return (Task::none(), Action::Close),
+        Message::Wizard => return (Task::none(), Action::Wizard),
     }
     (Task::none(), Action::None)
 }
@@ -721,6 +726,13 @@ fn add_form(f: &NewAccount) -> Element<'_, Message> {
     };
     column![
         text("Add an account").size(18).font(theme::bold()),
+        row![
+            button(text("Set up with the assistant…")).on_press(Message::Wizard),
+            text("finds the servers from your address and checks them").style(theme::muted),
+        ]
+        .spacing(8)
+        .align_y(iced::Alignment::Center),
+        text("Or enter every setting here:").style(theme::muted),
         input("Account name", "work", &f.name, Field::Name),
         input("Email address", "jo@example.com", &f.email, Field::Email),
         input(

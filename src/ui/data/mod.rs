@@ -3,6 +3,7 @@
 //! through `Task::perform` and get plain values back.
 
 mod files;
+pub mod setup;
 
 pub use files::{
     MAX_ATTACHMENT, attachment_list, image, open_attachment, open_link, pick_attachments,
@@ -284,7 +285,7 @@ pub struct BodyText {
 }
 
 /// The account's password without asking (the desktop app never prompts on a terminal): its
-/// password command, else the OS keyring.
+/// password command, else the OS keyring, else the one given this run.
 pub async fn password(account: &Account) -> Result<Secret, String> {
     credentials::password_for(account)
         .await
