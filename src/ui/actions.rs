@@ -3,9 +3,8 @@
 
 use iced::Task;
 
-use super::{
-    Message, State, Trace, composer, data, engines, mailbox, prefs, refresh_queues, since_start,
-};
+use super::trace::{Trace, since_start};
+use super::{Message, State, composer, data, engines, mailbox, prefs, refresh_queues};
 use crate::engine::{Connectivity, Event};
 use crate::mail::folder::FolderRole;
 use crate::store::Store;
@@ -315,4 +314,46 @@ pub(super) fn submit_password(state: &mut State) -> Task<Message> {
         }
     }
     Task::none()
+}
+
+/// Runs a Settings message: global choices are saved, account changes reload the tree (the
+/// engines whose settings changed restart), "+ New account" opens the wizard.
+pub(super) fn settings_update(
+    state: &mut State,
+    store: &Store,
+    message: super::settings::Message,
+) -> Task<Message> {
+    use super::settings;
+    let Some(screen) = state.settings.as_mut() else {
+        return Task::none();
+    };
+    let (task, action) = settings::update(screen, message, store);
+    let task = task.map(Message::Settings);
+    match action {
+        settings::Action::None => task,
+        settings::Action::Close => {
+            state.settings = None;
+            task
+        }
+        settings::Action::Wizard => Task::batch([task, open_wizard(state)]),
+        settings::Action::Global(global) => {
+            state.theme_choice = global.theme;
+            state.prefs.theme = global.theme;
+            state.prefs.notifications = global.notifications;
+            state.prefs.prefer_plain = global.prefer_plain;
+            state.reader.prefer_plain = global.prefer_plain;
+            Task::batch([task, save_prefs(state)])
+        }
+        settings::Action::Reload(new_password) => {
+            if let Some(account) = new_password {
+                *state.password_epoch.entry(account).or_default() += 1;
+            }
+            Task::batch([
+                task,
+                Task::perform(data::tree(store.clone()), |r| {
+                    Message::Mailbox(mailbox::Message::TreeLoaded(r))
+                }),
+            ])
+        }
+    }
 }

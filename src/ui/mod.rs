@@ -12,6 +12,7 @@ pub mod composer;
 pub mod data;
 pub mod engines;
 pub mod keys;
+mod layout;
 pub mod mailbox;
 pub mod notify;
 pub mod outbox;
@@ -19,6 +20,7 @@ pub mod prefs;
 pub mod reader;
 pub mod settings;
 pub mod theme;
+mod trace;
 pub mod wizard;
 
 use std::collections::BTreeMap;
@@ -37,6 +39,9 @@ use actions::{
 };
 pub use keys::Shortcut;
 use keys::shortcut;
+pub use layout::Pane;
+use layout::{panes, ratios};
+use trace::{STARTED, Trace};
 
 /// One account's engine as the status bar sees it.
 #[derive(Debug, Clone, Default)]
@@ -105,41 +110,6 @@ pub struct PasswordPrompt {
     /// A keyring exists: the password goes there too.
     pub keep: bool,
     pub typed: String,
-}
-
-/// The panes of the main window.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Pane {
-    Folders,
-    List,
-    Reader,
-}
-
-/// The pane layout with the saved split ratios.
-fn panes(prefs: &prefs::Prefs) -> pane_grid::State<Pane> {
-    use pane_grid::{Axis, Configuration};
-    pane_grid::State::with_configuration(Configuration::Split {
-        axis: Axis::Vertical,
-        ratio: prefs.folder_ratio,
-        a: Box::new(Configuration::Pane(Pane::Folders)),
-        b: Box::new(Configuration::Split {
-            axis: Axis::Vertical,
-            ratio: prefs.list_ratio,
-            a: Box::new(Configuration::Pane(Pane::List)),
-            b: Box::new(Configuration::Pane(Pane::Reader)),
-        }),
-    })
-}
-
-/// The split ratios now (folder pane, then list), read back from the layout.
-fn ratios(panes: &pane_grid::State<Pane>) -> Option<(f32, f32)> {
-    match panes.layout() {
-        pane_grid::Node::Split { ratio, b, .. } => match b.as_ref() {
-            pane_grid::Node::Split { ratio: inner, .. } => Some((*ratio, *inner)),
-            pane_grid::Node::Pane(_) => None,
-        },
-        pane_grid::Node::Pane(_) => None,
-    }
 }
 
 #[derive(Debug, Clone)]
@@ -212,9 +182,6 @@ pub fn application_with(
     .window_size(size)
 }
 
-/// When the process started (for `TERN_STARTUP_TRACE`).
-static STARTED: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
-
 /// Starts the desktop app with its data in `data_dir`.
 ///
 /// With `TERN_STARTUP_TRACE` set, it prints to stderr when the first frame was presented and when
@@ -223,33 +190,6 @@ static STARTED: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::n
 pub fn run(data_dir: PathBuf) -> iced::Result {
     STARTED.get_or_init(std::time::Instant::now);
     application(data_dir).run()
-}
-
-/// What `TERN_STARTUP_TRACE` asks for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-enum Trace {
-    #[default]
-    Off,
-    Print,
-    PrintAndExit,
-}
-
-impl Trace {
-    fn from_env() -> Trace {
-        match std::env::var("TERN_STARTUP_TRACE").as_deref() {
-            Ok("exit") => Trace::PrintAndExit,
-            Ok(_) => Trace::Print,
-            Err(_) => Trace::Off,
-        }
-    }
-}
-
-/// Milliseconds since the process started (since the program was built, in tests).
-fn since_start() -> u128 {
-    STARTED
-        .get_or_init(std::time::Instant::now)
-        .elapsed()
-        .as_millis()
 }
 
 fn boot(
@@ -551,40 +491,7 @@ pub fn update(state: &mut State, message: Message) -> Task<Message> {
             state.password_prompt = None;
             Task::none()
         }
-        Message::Settings(message) => {
-            let Some(screen) = state.settings.as_mut() else {
-                return Task::none();
-            };
-            let (task, action) = settings::update(screen, message, &store);
-            let task = task.map(Message::Settings);
-            match action {
-                settings::Action::None => task,
-                settings::Action::Close => {
-                    state.settings = None;
-                    task
-                }
-                settings::Action::Wizard => Task::batch([task, update(state, Message::OpenWizard)]),
-                settings::Action::Global(global) => {
-                    state.theme_choice = global.theme;
-                    state.prefs.theme = global.theme;
-                    state.prefs.notifications = global.notifications;
-                    state.prefs.prefer_plain = global.prefer_plain;
-                    state.reader.prefer_plain = global.prefer_plain;
-                    Task::batch([task, save_prefs(state)])
-                }
-                settings::Action::Reload(new_password) => {
-                    if let Some(account) = new_password {
-                        *state.password_epoch.entry(account).or_default() += 1;
-                    }
-                    Task::batch([
-                        task,
-                        Task::perform(data::tree(store.clone()), |r| {
-                            Message::Mailbox(mailbox::Message::TreeLoaded(r))
-                        }),
-                    ])
-                }
-            }
-        }
+        Message::Settings(message) => actions::settings_update(state, &store, message),
         Message::Shortcut(Shortcut::Reply) => respond(state, &store, data::Respond::Reply),
         Message::Shortcut(Shortcut::ReplyAll) => respond(state, &store, data::Respond::ReplyAll),
         Message::Shortcut(Shortcut::Forward) => respond(state, &store, data::Respond::Forward),

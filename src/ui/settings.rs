@@ -2,8 +2,9 @@
 //! identity and servers (display name, address, login, incoming and outgoing server, a new
 //! password), its sending and sync options (signature, days to sync, bodies for offline use,
 //! whether the server files sent mail; for POP3 the retention options and for every account how
-//! often to check for mail) and its removal, and a manual "Add account" form with the fields of
-//! `tern account add`. Passwords typed here go to the OS keyring only.
+//! often to check for mail) and its removal. "+ New account" opens the setup wizard
+//! (`ui::wizard`, which also has the manual form). Passwords typed here go to the OS keyring
+//! only.
 
 use iced::widget::{
     button, checkbox, column, container, pick_list, row, scrollable, text, text_input,
@@ -12,22 +13,8 @@ use iced::{Element, Length, Task};
 
 use super::data::{self, AccountTree};
 use super::theme;
-use crate::account::{AccountSettings, Protocol, Security, ServerAddr};
+use crate::account::{Protocol, Security};
 use crate::store::Store;
-
-/// The add-account form, as typed.
-#[derive(Debug, Clone, Default)]
-pub struct NewAccount {
-    pub name: String,
-    pub email: String,
-    pub display_name: String,
-    pub protocol: Option<Protocol>,
-    pub incoming: String,
-    pub incoming_security: Option<Security>,
-    pub outgoing: String,
-    pub outgoing_security: Option<Security>,
-    pub password: String,
-}
 
 /// One account's editable options.
 #[derive(Debug, Clone)]
@@ -84,14 +71,12 @@ pub enum Section {
     #[default]
     General,
     Account(i64),
-    Add,
 }
 
 #[derive(Debug, Default)]
 pub struct State {
     pub section: Section,
     pub accounts: Vec<Options>,
-    pub form: NewAccount,
     pub global: Global,
     pub notice: Option<String>,
     /// The account whose new password is on its way to the keyring (its engine restarts).
@@ -121,11 +106,6 @@ pub enum Message {
     RemovalChecked(i64, Result<Option<String>, String>),
     ConfirmRemove(i64),
     CancelRemove,
-    Form(Field, String),
-    Protocol(Protocol),
-    IncomingSecurity(Security),
-    OutgoingSecurity(Security),
-    Add,
     Done(Result<String, String>),
     Close,
 }
@@ -156,17 +136,6 @@ pub enum AccountField {
 pub enum Direction {
     Incoming,
     Outgoing,
-}
-
-/// A text field of the add-account form.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Field {
-    Name,
-    Email,
-    DisplayName,
-    Incoming,
-    Outgoing,
-    Password,
 }
 
 /// What the window does after an update.
@@ -222,7 +191,6 @@ impl State {
                     check_minutes: (t.account.poll_seconds / 60).max(1).to_string(),
                 })
                 .collect(),
-            form: NewAccount::default(),
             section: Section::General,
             global,
             notice: None,
@@ -268,31 +236,6 @@ fn mail_checks(o: &Options) -> Result<crate::account::settings::Pop3Options, Str
             .map(|kb| kb * 1024),
         poll_seconds: minutes * 60,
     })
-}
-
-/// Checks the form into account settings (the same rules as `tern account add`).
-fn settings(form: &NewAccount) -> Result<AccountSettings, String> {
-    let protocol = form.protocol.ok_or("choose IMAP or POP3")?;
-    let settings = AccountSettings {
-        name: form.name.trim().to_owned(),
-        display_name: if form.display_name.trim().is_empty() {
-            form.name.trim().to_owned()
-        } else {
-            form.display_name.trim().to_owned()
-        },
-        email: form.email.trim().to_owned(),
-        protocol,
-        incoming: ServerAddr::parse(form.incoming.trim()).map_err(|e| e.to_string())?,
-        incoming_security: form.incoming_security.unwrap_or(Security::Tls),
-        outgoing: ServerAddr::parse(form.outgoing.trim()).map_err(|e| e.to_string())?,
-        outgoing_security: form.outgoing_security.unwrap_or(Security::Tls),
-        login: form.email.trim().to_owned(),
-        password_cmd: None,
-        ca_file: None,
-        cert_sha256: None,
-    };
-    settings.validate().map_err(|e| e.to_string())?;
-    Ok(settings)
 }
 
 pub fn update(state: &mut State, message: Message, store: &Store) -> (Task<Message>, Action) {
@@ -424,33 +367,6 @@ pub fn update(state: &mut State, message: Message, store: &Store) -> (Task<Messa
         }
         Message::RemovalChecked(_, Err(e)) => state.notice = Some(e),
         Message::CancelRemove => state.confirm_remove = None,
-        Message::Form(field, value) => {
-            let form = &mut state.form;
-            match field {
-                Field::Name => form.name = value,
-                Field::Email => form.email = value,
-                Field::DisplayName => form.display_name = value,
-                Field::Incoming => form.incoming = value,
-                Field::Outgoing => form.outgoing = value,
-                Field::Password => form.password = value,
-            }
-        }
-        Message::Protocol(p) => state.form.protocol = Some(p),
-        Message::IncomingSecurity(s) => state.form.incoming_security = Some(s),
-        Message::OutgoingSecurity(s) => state.form.outgoing_security = Some(s),
-        Message::Add => match settings(&state.form) {
-            Ok(settings) => {
-                let password = std::mem::take(&mut state.form.password);
-                return (
-                    Task::perform(
-                        data::add_account(store.clone(), settings, password),
-                        Message::Done,
-                    ),
-                    Action::None,
-                );
-            }
-            Err(e) => state.notice = Some(format!("Cannot add the account: {e}")),
-        },
         Message::Done(Ok(notice)) => {
             state.notice = Some(notice);
             return (Task::none(), Action::Reload(state.new_password.take()));
@@ -474,7 +390,12 @@ pub fn view(state: &State) -> Element<'_, Message> {
     for o in &state.accounts {
         sections = sections.push(item(o.name.clone(), Section::Account(o.account)));
     }
-    sections = sections.push(item("+ New account".into(), Section::Add));
+    sections = sections.push(
+        button(text("+ New account"))
+            .style(|t, s| theme::folder_button(t, s, false))
+            .width(Length::Fill)
+            .on_press(Message::Wizard),
+    );
     let mut page = column![].spacing(12);
     if let Some(notice) = &state.notice {
         page = page.push(text(notice.clone()).style(theme::muted));
@@ -485,7 +406,6 @@ pub fn view(state: &State) -> Element<'_, Message> {
             || text("This account was removed.").into(),
             |o| account(o, state.confirm_remove.as_ref()),
         ),
-        Section::Add => add_form(&state.form),
     };
     page = page.push(content);
     column![
@@ -712,74 +632,4 @@ fn capitalise(text: &str) -> String {
         Some(first) => first.to_uppercase().chain(chars).collect(),
         None => String::new(),
     }
-}
-
-/// The manual "Add account" form (the fields of `tern account add`).
-fn add_form(f: &NewAccount) -> Element<'_, Message> {
-    let securities = [Security::Tls, Security::Starttls, Security::Plain];
-    let input = |label: &'static str, hint: &'static str, value: &str, field: Field| {
-        let mut input = text_input(hint, value).on_input(move |v| Message::Form(field, v));
-        if field == Field::Password {
-            input = input.secure(true);
-        }
-        row![text(label).width(160), input].spacing(8)
-    };
-    column![
-        text("Add an account").size(18).font(theme::bold()),
-        row![
-            button(text("Set up with the assistant…")).on_press(Message::Wizard),
-            text("finds the servers from your address and checks them").style(theme::muted),
-        ]
-        .spacing(8)
-        .align_y(iced::Alignment::Center),
-        text("Or enter every setting here:").style(theme::muted),
-        input("Account name", "work", &f.name, Field::Name),
-        input("Email address", "jo@example.com", &f.email, Field::Email),
-        input(
-            "Your name",
-            "Jo Example",
-            &f.display_name,
-            Field::DisplayName
-        ),
-        row![
-            text("Protocol").width(160),
-            pick_list(
-                [Protocol::Imap, Protocol::Pop3],
-                f.protocol,
-                Message::Protocol
-            ),
-        ]
-        .spacing(8),
-        input(
-            "Incoming server",
-            "imap.example.com:993",
-            &f.incoming,
-            Field::Incoming
-        ),
-        row![
-            text("Incoming security").width(160),
-            pick_list(securities, f.incoming_security, Message::IncomingSecurity),
-        ]
-        .spacing(8),
-        input(
-            "Outgoing server",
-            "smtp.example.com:465",
-            &f.outgoing,
-            Field::Outgoing
-        ),
-        row![
-            text("Outgoing security").width(160),
-            pick_list(securities, f.outgoing_security, Message::OutgoingSecurity),
-        ]
-        .spacing(8),
-        input(
-            "Password",
-            "kept in the system keyring",
-            &f.password,
-            Field::Password
-        ),
-        button(text("Add account")).on_press(Message::Add),
-    ]
-    .spacing(6)
-    .into()
 }

@@ -703,29 +703,6 @@ pub async fn remove_account(store: Store, account: i64) -> Result<String, String
     .await
 }
 
-/// Adds an account from the form, keeping its password in the OS keyring.
-pub async fn add_account(
-    store: Store,
-    settings: crate::account::AccountSettings,
-    password: String,
-) -> Result<String, String> {
-    blocking(move || {
-        let account = store.add_account(&settings).map_err(|e| e.to_string())?;
-        let mut notice = format!("Added {}.", account.settings.name);
-        if !password.is_empty() {
-            let secret = Secret::new(password);
-            if let Err(e) = credentials::save_to_keyring(&account, &secret) {
-                notice = format!(
-                    "Added {}, but the password could not be kept: {e}",
-                    account.settings.name
-                );
-            }
-        }
-        Ok(notice)
-    })
-    .await
-}
-
 /// New unread messages of a folder stored after message `after` (newest first, at most 20).
 pub async fn new_unread(store: Store, folder: i64, after: i64) -> Result<Vec<MessageRow>, String> {
     blocking(move || {
