@@ -107,8 +107,50 @@ fn step<P: iced_test::program::Program<Theme = iced::Theme> + 'static>(
     }
 }
 
+/// A keyring that is not there (as on a Linux machine without Secret Service): every read and
+/// write fails. Installed for the whole test process, so the test never touches a real one.
+#[derive(Debug)]
+struct NoKeyring;
+
+#[derive(Debug)]
+struct NoEntry;
+
+fn refused() -> keyring::Error {
+    keyring::Error::NoStorageAccess("no Secret Service here (test)".into())
+}
+
+impl keyring::credential::CredentialApi for NoEntry {
+    fn set_secret(&self, _: &[u8]) -> keyring::Result<()> {
+        Err(refused())
+    }
+    fn get_secret(&self) -> keyring::Result<Vec<u8>> {
+        Err(refused())
+    }
+    fn delete_credential(&self) -> keyring::Result<()> {
+        Err(refused())
+    }
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+}
+
+impl keyring::credential::CredentialBuilderApi for NoKeyring {
+    fn build(
+        &self,
+        _: Option<&str>,
+        _: &str,
+        _: &str,
+    ) -> keyring::Result<Box<keyring::credential::Credential>> {
+        Ok(Box::new(NoEntry))
+    }
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+}
+
 #[test]
 fn a_first_start_sets_up_an_account_with_the_wizard_and_syncs_it() {
+    keyring::set_default_credential_builder(Box::new(NoKeyring));
     let servers = MailServers::start();
     let bob = &servers.bob;
     for n in 0..3 {

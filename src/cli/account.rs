@@ -55,12 +55,14 @@ pub struct ServerOptions {
     keep_cache: bool,
 }
 
-/// Applies `changes` to `account`, with the checks of `account add`; a new incoming server or
-/// login needs `--reset-cache` or `--keep-cache` (the cache may belong to another mailbox).
+/// Applies `changes` (and the mail options `pop3`, already checked) to `account` in one
+/// transaction, with the checks of `account add`; a new incoming server or login needs
+/// `--reset-cache` or `--keep-cache` (the cache may belong to another mailbox).
 pub(super) fn apply_servers(
     store: &Store,
     account: &Account,
     changes: &ServerOptions,
+    pop3: Option<&crate::account::settings::Pop3Options>,
 ) -> anyhow::Result<()> {
     let old = &account.settings;
     let mut new = old.clone();
@@ -111,6 +113,11 @@ pub(super) fn apply_servers(
     new.validate()?;
     let moved =
         !new.incoming.host.eq_ignore_ascii_case(&old.incoming.host) || new.login != old.login;
+    if changes.reset_cache && !moved {
+        bail!(
+            "--reset-cache is for a new incoming server or login, and neither changes here: nothing was changed"
+        );
+    }
     if moved && !changes.reset_cache && !changes.keep_cache {
         let kept = match old.protocol {
             Protocol::Imap => {
@@ -135,11 +142,16 @@ pub(super) fn apply_servers(
         );
     }
     let signature = changes.signature.as_deref();
-    if new != *old || signature.is_some() {
+    if new != *old || signature.is_some() || pop3.is_some() {
         // One transaction: a crash leaves the old settings and cache, or the new ones. A reset
         // is refused (and nothing changes) while changes wait for the server.
-        let dropped =
-            store.change_account(account.id, &new, moved && changes.reset_cache, signature)?;
+        let dropped = store.change_account(
+            account.id,
+            &new,
+            moved && changes.reset_cache,
+            signature,
+            pop3,
+        )?;
         if dropped > 0 {
             eprintln!(
                 "{}: dropped {dropped} cached messages of the old mailbox",

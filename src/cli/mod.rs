@@ -418,11 +418,9 @@ pub fn run(data_dir: PathBuf, command: Command) -> anyhow::Result<()> {
             options,
         }) => {
             let found = store.find_account(&name)?;
-            // Everything is checked before anything is written.
-            account::options_after(&found, &options)?;
-            account::apply_servers(&store, &found, &servers)?;
-            let found = store.account(found.id)?;
-            account::apply(&store, &found, &options)?;
+            // Everything is checked before anything is written, and written in one go.
+            let pop3 = account::options_after(&found, &options)?;
+            account::apply_servers(&store, &found, &servers, pop3.as_ref())?;
             eprintln!("{}", account::describe(&store.account(found.id)?));
             Ok(())
         }

@@ -266,7 +266,7 @@ pub(super) fn setup(store: &Store, args: SetupAccount) -> anyhow::Result<()> {
             );
         }
     }
-    confirm_outside_domain(&discovery, attempt.source, [incoming, outgoing], args.yes)?;
+    confirm_outside_domain(&discovery, [incoming, outgoing], args.yes)?;
     let settings = AccountSettings {
         display_name: args.display_name.unwrap_or_else(|| args.name.clone()),
         login: args.login.unwrap_or_else(|| incoming.username.clone()),
@@ -342,35 +342,20 @@ fn auth_words(auth: &[crate::account::autoconfig::Auth]) -> String {
     }
 }
 
-/// SRV records are unsigned DNS answers: a server they name outside the address's domain is
-/// used only when the user agrees (asked on a terminal, or `--yes`), as RFC 6186 section 6
-/// advises. Autoconfig documents come over HTTPS from the domain or the ISPDB, and guesses are
-/// inside the domain.
+/// A server that only SRV records named outside the address's domain is used only when the
+/// user agrees (asked on a terminal, or `--yes`); see `engine::discover::outside_domain`.
 fn confirm_outside_domain(
     discovery: &Discovery,
-    source: crate::account::autoconfig::Source,
     servers: [&ServerConfig; 2],
     yes: bool,
 ) -> anyhow::Result<()> {
-    if source != crate::account::autoconfig::Source::Srv || yes {
+    if yes {
         return Ok(());
     }
-    let domain = discovery.domain.as_str();
-    let outside: Vec<&str> = servers
-        .iter()
-        .map(|s| s.host.as_str())
-        .filter(|host| {
-            let host = host.to_ascii_lowercase();
-            host != domain && !host.ends_with(&format!(".{domain}"))
-        })
-        .collect();
-    if outside.is_empty() {
+    let hosts = servers.iter().map(|s| s.host.as_str());
+    let Some(what) = crate::engine::discover::outside_domain(discovery, hosts) else {
         return Ok(());
-    }
-    let what = format!(
-        "{domain}'s SRV records name {}, outside {domain}; DNS answers are not signed, so check that this is your provider",
-        outside.join(" and ")
-    );
+    };
     if std::io::stdin().is_terminal() && std::io::stderr().is_terminal() {
         eprint!("{what}. Use it? [y/N] ");
         let mut answer = String::new();
@@ -430,17 +415,19 @@ fn verified(mut account: Account, password: &Secret) -> anyhow::Result<Account> 
         if failed.is_empty() {
             return Ok(account);
         }
-        // One pin covers both servers: it can only be offered when they show one certificate.
-        let differ = untrusted
-            .windows(2)
-            .any(|pair| pair.first().map(|c| &c.sha256) != pair.get(1).map(|c| &c.sha256));
-        if differ {
-            failed.push(
-                "the two servers present different certificates, and a pin (--cert-sha256) covers both: trust the CA that issued them with --ca-file instead".into(),
-            );
-        }
+        // One pin covers both servers: it can only be offered when both showed this one
+        // certificate (pinning one server's would break the other's).
+        let offer = match untrusted.as_slice() {
+            [first, second] if first.sha256 == second.sha256 => Some(first.clone()),
+            [] => None,
+            _ => {
+                failed.push(
+                    "a pin (--cert-sha256) covers both servers, and they do not show the same certificate: trust the CA that issued it with --ca-file instead".into(),
+                );
+                None
+            }
+        };
         let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
-        let offer = untrusted.into_iter().next().filter(|_| !differ);
         if let Some(cert) = offer.filter(|_| interactive && s.cert_sha256.is_none()) {
             eprintln!(
                 "the certificate of {} could not be verified:\n  subject  {}\n  issuer   {}\n  SHA-256  {}",

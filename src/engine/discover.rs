@@ -17,6 +17,8 @@ use crate::account::autoconfig::{
 };
 use crate::protocol::probe::{self, Mode, Service};
 
+pub use crate::protocol::tls::CertificateInfo;
+
 /// How long one guess probe may take.
 const PROBE_TIMEOUT: Duration = Duration::from_secs(6);
 
@@ -124,6 +126,36 @@ pub async fn discover(address: &str, sources: &Sources) -> Result<Discovery, Dis
         attempts,
         chosen,
     })
+}
+
+/// SRV records are unsigned DNS answers (anyone on the path can forge them): when the found
+/// settings came from them and name `hosts` outside the address's domain, the caution to show
+/// the user before the password goes there (RFC 6186 section 6). Autoconfig documents come over
+/// HTTPS from the domain or the ISPDB, and guesses are inside the domain.
+pub fn outside_domain<'a>(
+    discovery: &Discovery,
+    hosts: impl IntoIterator<Item = &'a str>,
+) -> Option<String> {
+    let (attempt, _) = discovery.found()?;
+    if attempt.source != Source::Srv {
+        return None;
+    }
+    let domain = discovery.domain.as_str();
+    let suffix = format!(".{domain}");
+    let outside: Vec<&str> = hosts
+        .into_iter()
+        .filter(|host| {
+            let host = host.to_ascii_lowercase();
+            host != domain && !host.ends_with(&suffix)
+        })
+        .collect();
+    if outside.is_empty() {
+        return None;
+    }
+    Some(format!(
+        "{domain}'s SRV records name {}, outside {domain}; DNS answers are not signed, so check that this is your provider",
+        outside.join(" and ")
+    ))
 }
 
 /// The first source with a usable answer, once every more preferred source has finished.

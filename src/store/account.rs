@@ -175,30 +175,7 @@ impl Store {
     /// them from it after some days, or when they are deleted here; the size over which only
     /// headers are downloaded; and how often to check (seconds).
     pub fn set_pop3_options(&self, account_id: i64, options: &Pop3Options) -> Result<()> {
-        if options.delete_after_days.is_some_and(|days| days < 1) {
-            // Zero days would put the cutoff at now: every message would leave the server.
-            return Err(StoreError::Conflict(
-                "delete from the server after how many days: give at least 1".to_owned(),
-            ));
-        }
-        self.write(|tx| {
-            tx.execute(
-                "UPDATE account SET pop3_leave_on_server = ?2, pop3_delete_after_days = ?3,
-                     pop3_delete_when_deleted = ?4, pop3_max_message_size = ?5,
-                     poll_seconds = ?6
-                 WHERE id = ?1",
-                params![
-                    account_id,
-                    options.leave_on_server,
-                    options.delete_after_days,
-                    options.delete_when_deleted,
-                    options.max_message_size,
-                    options.poll_seconds,
-                ],
-            )
-            .map_err(StoreError::sqlite("Save the POP3 options"))?;
-            Ok(())
-        })
+        self.write(|tx| write_pop3_options(tx, account_id, options))
     }
 
     /// Sets the sending options of an account: its signature, and whether its server files sent
@@ -230,7 +207,7 @@ impl Store {
     }
 
     /// Changes an account's identity, servers and trust (as `set_server_settings`), and its
-    /// signature when given, in one transaction; with `reset_cache`, first forgets what the
+    /// signature and mail options when given, in one transaction; with `reset_cache`, first forgets what the
     /// account knew of its old incoming server (see `reset_cache`). Returns how many cached
     /// messages were dropped.
     pub fn change_account(
@@ -239,6 +216,7 @@ impl Store {
         settings: &AccountSettings,
         reset_cache: bool,
         signature: Option<&str>,
+        pop3: Option<&Pop3Options>,
     ) -> Result<i64> {
         settings
             .validate()
@@ -256,6 +234,9 @@ impl Store {
                     params![account_id, signature],
                 )
                 .map_err(StoreError::sqlite("Save the signature"))?;
+            }
+            if let Some(pop3) = pop3 {
+                write_pop3_options(tx, account_id, pop3)?;
             }
             Ok(dropped)
         })
@@ -296,6 +277,35 @@ impl Store {
             Ok(())
         })
     }
+}
+
+fn write_pop3_options(
+    tx: &rusqlite::Transaction<'_>,
+    account_id: i64,
+    options: &Pop3Options,
+) -> Result<()> {
+    if options.delete_after_days.is_some_and(|days| days < 1) {
+        // Zero days would put the cutoff at now: every message would leave the server.
+        return Err(StoreError::Conflict(
+            "delete from the server after how many days: give at least 1".to_owned(),
+        ));
+    }
+    tx.execute(
+        "UPDATE account SET pop3_leave_on_server = ?2, pop3_delete_after_days = ?3,
+             pop3_delete_when_deleted = ?4, pop3_max_message_size = ?5,
+             poll_seconds = ?6
+         WHERE id = ?1",
+        params![
+            account_id,
+            options.leave_on_server,
+            options.delete_after_days,
+            options.delete_when_deleted,
+            options.max_message_size,
+            options.poll_seconds,
+        ],
+    )
+    .map_err(StoreError::sqlite("Save the POP3 options"))?;
+    Ok(())
 }
 
 fn write_server_settings(
@@ -371,18 +381,24 @@ fn reset_cache_in(tx: &rusqlite::Transaction<'_>, account_id: i64) -> Result<i64
                 "{partial} messages are here as headers only and could not be completed from another server; open them (or `tern show ID`) first, or use --keep-cache"
             )));
         }
+        // One key suffix for this reset (the time and a random part, so that two resets in one
+        // second differ), the same for a message and its UIDL row, which must stay linked.
         let now = now();
+        let nonce: String = tx
+            .query_row("SELECT lower(hex(randomblob(4)))", [], |r| r.get(0))
+            .map_err(StoreError::sqlite("Make a retired key"))?;
+        let suffix = format!("{now}.{nonce}");
         tx.execute(
             "UPDATE message SET uidl = uidl || ' reset ' || ?2
              WHERE account_id = ?1 AND uidl IS NOT NULL AND instr(uidl, ' ') = 0",
-            params![account_id, now],
+            params![account_id, suffix],
         )
         .map_err(StoreError::sqlite("Retire the old server's UIDLs"))?;
         tx.execute(
             "UPDATE pop3_uidl SET uidl = uidl || ' reset ' || ?2,
-                 removed_at = coalesce(removed_at, ?2)
+                 removed_at = coalesce(removed_at, ?3)
              WHERE account_id = ?1 AND instr(uidl, ' ') = 0",
-            params![account_id, now],
+            params![account_id, suffix, now],
         )
         .map_err(StoreError::sqlite("Retire the old server's UIDLs"))?;
         tx.execute(

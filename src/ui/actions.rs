@@ -144,21 +144,8 @@ pub(super) fn engine_update(
         } => {
             let view = state.engines.entry(account).or_default();
             view.problem = Some("waiting for its password".into());
-            let reason = if no_keyring {
-                "No system keyring can keep it here, so Tern asks each time it starts, and keeps it only while it runs."
-            } else {
-                "It is not in the system keyring; Tern keeps it there once you sign in."
-            }
-            .to_owned();
-            if state.password_prompt.is_none() {
-                state.password_prompt = Some(super::PasswordPrompt {
-                    account,
-                    name: view.name.clone(),
-                    reason,
-                    keep: !no_keyring,
-                    typed: String::new(),
-                });
-            }
+            let name = view.name.clone();
+            state.passwords.need(account, &name, no_keyring);
             Task::none()
         }
         engines::Update::Event(event) => match event {
@@ -251,7 +238,7 @@ pub(super) fn open_wizard(state: &mut State) -> Task<Message> {
         state.sources.clone(),
         state.mailbox.tree.is_empty(),
     ));
-    iced::widget::operation::focus_next()
+    iced::widget::operation::focus(super::wizard::first_field())
 }
 
 /// Runs a wizard message; a new account reloads the tree, which starts its engine.
@@ -272,8 +259,11 @@ pub(super) fn wizard_update(
             state.wizard = None;
             task
         }
-        wizard::Action::Added => {
-            // The new account joins the tree; its engine starts and syncs.
+        wizard::Action::Added(account) => {
+            // The new account joins the tree; its engine starts and syncs. Its engine may have
+            // started already (another account's change reloaded the tree) before the password
+            // was kept: a new generation starts it again with it.
+            *state.password_epoch.entry(account).or_default() += 1;
             state.settings = None;
             Task::batch([
                 task,
@@ -283,37 +273,6 @@ pub(super) fn wizard_update(
             ])
         }
     }
-}
-
-/// Keeps the typed password for this run and restarts the account's engine with it.
-pub(super) fn submit_password(state: &mut State) -> Task<Message> {
-    let Some(prompt) = state.password_prompt.take() else {
-        return Task::none();
-    };
-    if prompt.typed.is_empty() {
-        state.password_prompt = Some(prompt);
-        return Task::none();
-    }
-    if let Some(tree) = state
-        .mailbox
-        .tree
-        .iter()
-        .find(|t| t.account.id == prompt.account)
-    {
-        let secret = crate::account::credentials::Secret::new(prompt.typed);
-        crate::account::credentials::remember_for_session(&tree.account, secret.clone());
-        *state.password_epoch.entry(prompt.account).or_default() += 1;
-        if let Some(view) = state.engines.get_mut(&prompt.account) {
-            view.problem = None;
-        }
-        if prompt.keep {
-            return Task::perform(
-                data::setup::keep_password(tree.account.clone(), secret),
-                Message::Done,
-            );
-        }
-    }
-    Task::none()
 }
 
 /// Runs a Settings message: global choices are saved, account changes reload the tree (the

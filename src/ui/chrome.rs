@@ -128,30 +128,6 @@ fn with_reason<'a>(what: String, reason: &str) -> Element<'a, Message> {
     .into()
 }
 
-/// The banner asking for an account's password (no keyring can keep it, or it is not there):
-/// kept in memory for this run only.
-pub fn password_prompt(prompt: &super::PasswordPrompt) -> Element<'_, Message> {
-    container(
-        row![
-            text(format!("Password for {}:", prompt.name)),
-            iced::widget::text_input("password", &prompt.typed)
-                .secure(true)
-                .on_input(Message::PasswordTyped)
-                .on_submit(Message::PasswordSubmit)
-                .width(240),
-            button(text("Sign in")).on_press(Message::PasswordSubmit),
-            button(text("Later")).on_press(Message::PasswordLater),
-            text(prompt.reason.clone()).size(13),
-        ]
-        .spacing(8)
-        .align_y(iced::Alignment::Center),
-    )
-    .padding([6, 10])
-    .width(Length::Fill)
-    .style(theme::banner)
-    .into()
-}
-
 pub fn status_bar(state: &State) -> Element<'_, Message> {
     let mut items = row![].spacing(16).align_y(iced::Alignment::Center);
     for (id, engine) in &state.engines {

@@ -96,8 +96,15 @@ fn run(key: &Key) -> impl iced::futures::Stream<Item = Update> + use<> {
                 e @ (crate::account::credentials::CredentialError::NotInKeyring { .. }
                 | crate::account::credentials::CredentialError::Keyring(_)),
             ) => {
+                // Found once per process by a write-then-delete probe (a keyring that is there
+                // but locked or empty is not "no keyring").
                 let no_keyring =
-                    matches!(e, crate::account::credentials::CredentialError::Keyring(_));
+                    matches!(e, crate::account::credentials::CredentialError::Keyring(_))
+                        && tokio::task::spawn_blocking(
+                            crate::account::credentials::keyring_available,
+                        )
+                        .await
+                        .map_or(true, |r| r.is_err());
                 let _ = output
                     .send(Update::NeedsPassword {
                         account: account_id,

@@ -187,6 +187,8 @@ pub(super) fn shortcut(event: &keyboard::Event) -> Option<AppMessage> {
         Key::Character("r") if modifiers.is_empty() => Shortcut::Reply,
         Key::Character("n") if modifiers.is_empty() => Shortcut::Next,
         Key::Character("p") if modifiers.is_empty() => Shortcut::Previous,
+        Key::Named(Named::ArrowDown) if modifiers.is_empty() => Shortcut::Next,
+        Key::Named(Named::ArrowUp) if modifiers.is_empty() => Shortcut::Previous,
         Key::Character("m") if modifiers.is_empty() => Shortcut::ToggleRead,
         Key::Character("s") if modifiers.is_empty() => Shortcut::ToggleStar,
         Key::Character("f") if modifiers.command() => Shortcut::Search,

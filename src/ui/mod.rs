@@ -16,6 +16,7 @@ mod layout;
 pub mod mailbox;
 pub mod notify;
 pub mod outbox;
+pub mod password;
 pub mod prefs;
 pub mod reader;
 pub mod settings;
@@ -71,9 +72,9 @@ pub struct State {
     sources: Result<crate::account::autoconfig::Sources, String>,
     /// The wizard was opened because the first tree had no account (once per run).
     wizard_offered: bool,
-    /// An account whose engine has no password (no keyring entry, or no keyring at all): asked
-    /// once per run and kept in memory.
-    pub password_prompt: Option<PasswordPrompt>,
+    /// Accounts whose engine has no password (none in the keyring, or no keyring): asked in a
+    /// banner, one at a time, and kept in memory for the run.
+    pub passwords: password::State,
     pub engines: BTreeMap<i64, EngineView>,
     /// Queued offline actions and outbox messages.
     queues: data::Queues,
@@ -100,18 +101,6 @@ pub struct State {
     traced: (bool, bool),
 }
 
-/// The password asked for an account in the main window.
-#[derive(Debug, Clone)]
-pub struct PasswordPrompt {
-    pub account: i64,
-    pub name: String,
-    /// Why it is asked (no keyring, nothing in it).
-    pub reason: String,
-    /// A keyring exists: the password goes there too.
-    pub keep: bool,
-    pub typed: String,
-}
-
 #[derive(Debug, Clone)]
 pub enum Message {
     Opened(Result<Store, String>),
@@ -123,10 +112,8 @@ pub enum Message {
     OpenSettings,
     Wizard(wizard::Message),
     OpenWizard,
-    /// The password asked for an account whose keyring cannot keep it.
-    PasswordTyped(String),
-    PasswordSubmit,
-    PasswordLater,
+    /// The password banner.
+    Password(password::Message),
     Write,
     Respond(data::Respond),
     Prefilled(Box<Result<data::Prefill, String>>),
@@ -210,7 +197,7 @@ fn boot(
         wizard: None,
         sources,
         wizard_offered: false,
-        password_prompt: None,
+        passwords: password::State::default(),
         engines: BTreeMap::new(),
         queues: data::Queues::default(),
         status: "Opening the mail store…".into(),
@@ -338,6 +325,10 @@ pub fn update(state: &mut State, message: Message) -> Task<Message> {
             return match key {
                 Shortcut::Help => update(state, Message::Wizard(wizard::Message::Back)),
                 Shortcut::Confirm => update(state, Message::Wizard(wizard::Message::Continue)),
+                // Up and Down (or p and n) choose between IMAP and POP3.
+                Shortcut::Next | Shortcut::Previous => {
+                    update(state, Message::Wizard(wizard::Message::OtherProtocol))
+                }
                 _ => Task::none(),
             };
         }
@@ -346,12 +337,13 @@ pub fn update(state: &mut State, message: Message) -> Task<Message> {
         Message::Opened(_) => Task::none(),
         Message::Mailbox(message) => {
             // The first start (no account yet) opens the wizard, once per run.
+            let mut focus = Task::none();
             if let mailbox::Message::TreeLoaded(Ok(tree)) = &message
+                && !std::mem::replace(&mut state.wizard_offered, true)
                 && tree.is_empty()
-                && !state.wizard_offered
             {
-                state.wizard_offered = true;
                 state.wizard = Some(wizard::State::new(state.sources.clone(), true));
+                focus = iced::widget::operation::focus(wizard::first_field());
             }
             if matches!(message, mailbox::Message::SelectFolder(_)) {
                 state.outbox = None;
@@ -380,7 +372,7 @@ pub fn update(state: &mut State, message: Message) -> Task<Message> {
                     .name
                     .clone_from(&tree.account.settings.name);
             }
-            let task = Task::batch([task.map(Message::Mailbox), remember]);
+            let task = Task::batch([task.map(Message::Mailbox), remember, focus]);
             match action {
                 mailbox::Action::None => task,
                 mailbox::Action::Error(e) => {
@@ -480,16 +472,16 @@ pub fn update(state: &mut State, message: Message) -> Task<Message> {
         }
         Message::OpenWizard => actions::open_wizard(state),
         Message::Wizard(message) => actions::wizard_update(state, &store, message),
-        Message::PasswordTyped(typed) => {
-            if let Some(prompt) = state.password_prompt.as_mut() {
-                prompt.typed = typed;
+        Message::Password(message) => {
+            let (task, action) =
+                password::update(&mut state.passwords, message, &state.mailbox.tree);
+            if let password::Action::Restart(account) = action {
+                *state.password_epoch.entry(account).or_default() += 1;
+                if let Some(view) = state.engines.get_mut(&account) {
+                    view.problem = None;
+                }
             }
-            Task::none()
-        }
-        Message::PasswordSubmit => actions::submit_password(state),
-        Message::PasswordLater => {
-            state.password_prompt = None;
-            Task::none()
+            task.map(Message::Password)
         }
         Message::Settings(message) => actions::settings_update(state, &store, message),
         Message::Shortcut(Shortcut::Reply) => respond(state, &store, data::Respond::Reply),
@@ -791,8 +783,8 @@ fn screen(state: &State) -> Element<'_, Message> {
         .style(theme::pane_gaps)
         .height(Length::Fill);
     let mut window = column![chrome::toolbar(state), rule::horizontal(1)];
-    if let Some(prompt) = &state.password_prompt {
-        window = window.push(chrome::password_prompt(prompt));
+    if let Some(banner) = password::view(&state.passwords) {
+        window = window.push(banner.map(Message::Password));
     }
     window.push(panes).push(chrome::status_bar(state)).into()
 }

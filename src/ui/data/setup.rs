@@ -5,8 +5,8 @@
 use crate::account::autoconfig::Sources;
 use crate::account::credentials::{self, Secret};
 use crate::account::{Account, AccountSettings};
+use crate::engine::discover::CertificateInfo;
 use crate::engine::discover::Discovery;
-use crate::protocol::tls::CertificateInfo;
 use crate::store::Store;
 
 /// Looks up the servers of `address`.
@@ -61,21 +61,21 @@ pub async fn verify(settings: AccountSettings, password: String) -> Result<(), C
     if reasons.is_empty() {
         return Ok(());
     }
-    let same = certificates
-        .windows(2)
-        .all(|pair| pair.first().map(|c| &c.sha256) == pair.get(1).map(|c| &c.sha256));
-    if !same {
-        reasons.push(
-            "The two servers show different certificates; trust the CA that issued them with a CA file instead.".into(),
-        );
-    }
+    // A pin replaces the certificate checks of both servers: it is offered only when both
+    // showed this one certificate (pinning one server's would break the other's).
+    let offer = match certificates.as_slice() {
+        [first, second] if first.sha256 == second.sha256 => Some(Box::new(first.clone())),
+        [] => None,
+        _ => {
+            reasons.push(
+                "A trusted certificate (a pin) would cover both servers, and they do not show the same one: trust the CA that issued it with a CA file instead.".into(),
+            );
+            None
+        }
+    };
     Err(CheckFailed {
         reason: reasons.join("\n"),
-        certificate: certificates
-            .into_iter()
-            .next()
-            .filter(|_| same)
-            .map(Box::new),
+        certificate: offer,
     })
 }
 
@@ -85,25 +85,24 @@ pub async fn save(
     store: Store,
     settings: AccountSettings,
     password: String,
-) -> Result<String, String> {
+) -> Result<(i64, String), String> {
     super::blocking(move || {
         let account = store.add_account(&settings).map_err(|e| e.to_string())?;
         let name = &account.settings.email;
         if account.settings.password_cmd.is_some() || password.is_empty() {
-            return Ok(format!("{name} is set up."));
+            return Ok((account.id, format!("{name} is set up.")));
         }
         let secret = Secret::new(password);
-        match credentials::save_to_keyring(&account, &secret) {
-            Ok(()) => Ok(format!(
-                "{name} is set up. Its password is in the system keyring."
-            )),
+        let notice = match credentials::save_to_keyring(&account, &secret) {
+            Ok(()) => format!("{name} is set up. Its password is in the system keyring."),
             Err(_) => {
                 credentials::remember_for_session(&account, secret);
-                Ok(format!(
+                format!(
                     "{name} is set up. No system keyring can keep its password here, so Tern keeps it only while it runs and asks for it again next time."
-                ))
+                )
             }
-        }
+        };
+        Ok((account.id, notice))
     })
     .await
 }
@@ -139,4 +138,16 @@ pub async fn keep_password(account: Account, password: Secret) -> Result<(), Str
         })
     })
     .await
+}
+
+/// Tries a password typed in the window on the account's incoming server: Ok(true) it logged
+/// in, Ok(false) the server could not be reached (the password cannot be judged), Err the
+/// server refused it (its words).
+pub async fn check_password(account: Account, password: Secret) -> Result<bool, String> {
+    let result = crate::engine::verify::verify_account(&account, &password).await;
+    match result.incoming {
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == crate::engine::Kind::Auth => Err(e.to_string()),
+        Err(_) => Ok(false),
+    }
 }
