@@ -145,13 +145,13 @@ pub(super) fn apply_servers(
     if new != *old || signature.is_some() || pop3.is_some() {
         // One transaction: a crash leaves the old settings and cache, or the new ones. A reset
         // is refused (and nothing changes) while changes wait for the server.
-        let dropped = store.change_account(
-            account.id,
-            &new,
-            moved && changes.reset_cache,
+        let change = crate::store::AccountChange {
+            reset_cache: moved && changes.reset_cache,
             signature,
             pop3,
-        )?;
+            ..Default::default()
+        };
+        let dropped = store.change_account(account.id, &new, &change)?;
         if dropped > 0 {
             eprintln!(
                 "{}: dropped {dropped} cached messages of the old mailbox",

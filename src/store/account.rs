@@ -15,6 +15,18 @@ const ACCOUNT_COLUMNS: &str = "id, name, display_name, email, protocol,
     pop3_leave_on_server, pop3_delete_after_days, pop3_delete_when_deleted,
     pop3_max_message_size, keyring_key";
 
+/// What `Store::change_account` changes besides the settings; None leaves a part as it is.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct AccountChange<'a> {
+    /// The incoming server or login now names another mailbox: forget the old one's cache.
+    pub reset_cache: bool,
+    pub signature: Option<&'a str>,
+    pub server_saves_sent: Option<bool>,
+    /// (days to sync, download bodies, days of bodies).
+    pub sync: Option<(Option<i64>, bool, Option<i64>)>,
+    pub pop3: Option<&'a Pop3Options>,
+}
+
 /// The local folders every POP3 account has (path, role), as migration 0007 creates them.
 pub const POP3_FOLDERS: [(&str, &str); 6] = [
     ("INBOX", "inbox"),
@@ -197,45 +209,49 @@ impl Store {
     }
 
     /// Changes an account's identity, servers and trust (display name, address, login, incoming
-    /// and outgoing server and security, password command, CA file, pinned certificate). The
-    /// name and protocol stay: the cache belongs to them.
-    pub fn set_server_settings(&self, account_id: i64, settings: &AccountSettings) -> Result<()> {
-        settings
-            .validate()
-            .map_err(|e| StoreError::Conflict(e.to_string()))?;
-        self.write(|tx| write_server_settings(tx, account_id, settings))
-    }
-
-    /// Changes an account's identity, servers and trust (as `set_server_settings`), and its
-    /// signature and mail options when given, in one transaction; with `reset_cache`, first forgets what the
-    /// account knew of its old incoming server (see `reset_cache`). Returns how many cached
-    /// messages were dropped.
+    /// and outgoing server and security, password command, CA file, pinned certificate; never
+    /// its name or protocol, which the cache belongs to) and, where
+    /// `change` gives them, its signature, sync and mail options, in one transaction; with
+    /// `change.reset_cache`, first forgets what the account knew of its old incoming server
+    /// (see `reset_cache_in`). Returns how many cached messages were dropped.
     pub fn change_account(
         &self,
         account_id: i64,
         settings: &AccountSettings,
-        reset_cache: bool,
-        signature: Option<&str>,
-        pop3: Option<&Pop3Options>,
+        change: &AccountChange<'_>,
     ) -> Result<i64> {
         settings
             .validate()
             .map_err(|e| StoreError::Conflict(e.to_string()))?;
         self.write(|tx| {
-            let dropped = if reset_cache {
+            let dropped = if change.reset_cache {
                 reset_cache_in(tx, account_id)?
             } else {
                 0
             };
             write_server_settings(tx, account_id, settings)?;
-            if let Some(signature) = signature {
+            if let Some(signature) = change.signature {
                 tx.execute(
                     "UPDATE account SET signature = ?2 WHERE id = ?1",
                     params![account_id, signature],
                 )
                 .map_err(StoreError::sqlite("Save the signature"))?;
             }
-            if let Some(pop3) = pop3 {
+            if let Some(saves) = change.server_saves_sent {
+                tx.execute(
+                    "UPDATE account SET server_saves_sent = ?2 WHERE id = ?1",
+                    params![account_id, saves],
+                )
+                .map_err(StoreError::sqlite("Save the sending options"))?;
+            }
+            if let Some((sync_days, download_bodies, download_days)) = change.sync {
+                tx.execute(
+                    "UPDATE account SET sync_days = ?2, download_bodies = ?3, download_days = ?4 WHERE id = ?1",
+                    params![account_id, sync_days, download_bodies, download_days],
+                )
+                .map_err(StoreError::sqlite("Save the sync options"))?;
+            }
+            if let Some(pop3) = change.pop3 {
                 write_pop3_options(tx, account_id, pop3)?;
             }
             Ok(dropped)

@@ -28,7 +28,7 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 
-pub use account::{POP3_FOLDERS, POP3_POLL_SECONDS};
+pub use account::{AccountChange, POP3_FOLDERS, POP3_POLL_SECONDS};
 pub use contact::Contact;
 pub use error::StoreError;
 pub use folder::{Folder, FolderRole, NewFolder, attr};

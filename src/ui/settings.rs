@@ -45,6 +45,9 @@ pub struct Options {
     pub headers_only_kb: String,
     /// Minutes between checks for new mail.
     pub check_minutes: String,
+    /// The incoming host and login as stored: a change of either may point the account at
+    /// another mailbox, which the user is asked about.
+    pub stored_mailbox: (String, String),
 }
 
 /// A POP3 or mail-check option being edited.
@@ -83,6 +86,8 @@ pub struct State {
     pub new_password: Option<i64>,
     /// Asked before removing an account: (account, what would be lost).
     pub confirm_remove: Option<(i64, String)>,
+    /// Asked before saving a new incoming host or login: is it the same mailbox?
+    pub confirm_mailbox: Option<i64>,
 }
 
 #[derive(Debug, Clone)]
@@ -101,6 +106,10 @@ pub enum Message {
     ServerSavesSent(i64, bool),
     MailCheck(i64, MailCheck),
     SaveAccount(i64),
+    /// Save with a new incoming host or login: true when it is another mailbox (the cache
+    /// starts over), false when it is the same one under a new name.
+    SaveMailbox(i64, bool),
+    CancelSave,
     RemoveAccount(i64),
     /// What removing the account would lose (None: nothing).
     RemovalChecked(i64, Result<Option<String>, String>),
@@ -189,6 +198,10 @@ impl State {
                         .map(|b| (b / 1024).to_string())
                         .unwrap_or_default(),
                     check_minutes: (t.account.poll_seconds / 60).max(1).to_string(),
+                    stored_mailbox: (
+                        t.account.settings.incoming.host.clone(),
+                        t.account.settings.login.clone(),
+                    ),
                 })
                 .collect(),
             section: Section::General,
@@ -196,6 +209,7 @@ impl State {
             notice: None,
             new_password: None,
             confirm_remove: None,
+            confirm_mailbox: None,
         }
     }
 
@@ -307,10 +321,34 @@ pub fn update(state: &mut State, message: Message, store: &Store) -> (Task<Messa
                 }
             }
         }
-        Message::SaveAccount(id) => {
+        Message::CancelSave => state.confirm_mailbox = None,
+        Message::SaveAccount(id) | Message::SaveMailbox(id, _) => {
             let Some(options) = state.accounts.iter().find(|o| o.account == id).cloned() else {
                 return (Task::none(), Action::None);
             };
+            let reset = match message {
+                Message::SaveMailbox(_, reset) => Some(reset),
+                _ => None,
+            };
+            let host = options
+                .incoming
+                .trim()
+                .rsplit_once(':')
+                .map_or(options.incoming.trim(), |(host, _)| host)
+                .trim_start_matches('[')
+                .trim_end_matches(']')
+                .to_owned();
+            let moved = !host.eq_ignore_ascii_case(&options.stored_mailbox.0)
+                || options.login.trim() != options.stored_mailbox.1;
+            if moved && reset.is_none() {
+                state.confirm_mailbox = Some(id);
+                return (Task::none(), Action::None);
+            }
+            state.confirm_mailbox = None;
+            if let Some(o) = state.options(id) {
+                // Asked once: the next save of this form compares with what is saved now.
+                o.stored_mailbox = (host.clone(), options.login.trim().to_owned());
+            }
             let checks = match mail_checks(&options) {
                 Ok(checks) => checks,
                 Err(e) => {
@@ -340,7 +378,13 @@ pub fn update(state: &mut State, message: Message, store: &Store) -> (Task<Messa
             }
             return (
                 Task::perform(
-                    data::save_account_options(store.clone(), options, days, checks),
+                    data::save_account_options(
+                        store.clone(),
+                        options,
+                        days,
+                        checks,
+                        moved && reset == Some(true),
+                    ),
                     Message::Done,
                 ),
                 Action::None,
@@ -404,7 +448,7 @@ pub fn view(state: &State) -> Element<'_, Message> {
         Section::General => general(state),
         Section::Account(id) => state.accounts.iter().find(|o| o.account == id).map_or_else(
             || text("This account was removed.").into(),
-            |o| account(o, state.confirm_remove.as_ref()),
+            |o| account(o, state.confirm_remove.as_ref(), state.confirm_mailbox),
         ),
     };
     page = page.push(content);
@@ -458,7 +502,11 @@ fn general(state: &State) -> Element<'_, Message> {
 
 /// One account's identity, servers and options. `confirm` is the pending question before it
 /// is removed: (account, what would be lost).
-fn account<'a>(o: &'a Options, confirm: Option<&'a (i64, String)>) -> Element<'a, Message> {
+fn account<'a>(
+    o: &'a Options,
+    confirm: Option<&'a (i64, String)>,
+    confirm_mailbox: Option<i64>,
+) -> Element<'a, Message> {
     let securities = [Security::Tls, Security::Starttls, Security::Plain];
     let id = o.account;
     let field = |label: &'static str, value: &str, which: AccountField| {
@@ -525,6 +573,34 @@ fn account<'a>(o: &'a Options, confirm: Option<&'a (i64, String)>) -> Element<'a
         .spacing(8),
     ]
     .spacing(6);
+    let form = if confirm_mailbox == Some(id) {
+        form.push(
+            container(
+                column![
+                    text("The new incoming server or login may be another mailbox. Is it?")
+                        .style(theme::danger),
+                    row![
+                        button(text("Same mailbox, new name: keep what is here"))
+                            .on_press(Message::SaveMailbox(id, false)),
+                        button(text("Another mailbox: start its cache over"))
+                            .on_press(Message::SaveMailbox(id, true)),
+                        button(text("Cancel")).on_press(Message::CancelSave),
+                    ]
+                    .spacing(8),
+                    text(match o.protocol {
+                        Protocol::Imap => "Starting over drops the cached copies of the old mailbox and downloads the new one; the outbox is kept.",
+                        Protocol::Pop3 => "Either way the messages here are kept; starting over downloads all of the new server's mail.",
+                    })
+                    .size(13),
+                ]
+                .spacing(6),
+            )
+            .padding(8)
+            .style(theme::banner),
+        )
+    } else {
+        form
+    };
     match confirm {
         Some((account, lost)) if *account == id => form
             .push(

@@ -618,12 +618,14 @@ pub async fn delete_all(store: Store, messages: Vec<i64>) -> Result<(), String> 
     .await
 }
 
-/// Saves an account's options from the settings screen.
+/// Saves an account's options from the settings screen, in one transaction; `reset_cache`
+/// when the new incoming host or login is another mailbox (see `Store::change_account`).
 pub async fn save_account_options(
     store: Store,
     options: super::settings::Options,
     sync_days: Option<i64>,
     checks: crate::account::settings::Pop3Options,
+    reset_cache: bool,
 ) -> Result<String, String> {
     blocking(move || {
         let account = store.account(options.account).map_err(|e| e.to_string())?;
@@ -645,20 +647,6 @@ pub async fn save_account_options(
             .map_err(|e| format!("Outgoing server: {e}"))?;
         settings.outgoing_security = options.outgoing_security;
         settings.validate().map_err(|e| e.to_string())?;
-        store
-            .set_server_settings(account.id, &settings)
-            .map_err(|e| e.to_string())?;
-        store
-            .set_sending_options(account.id, &options.signature, options.server_saves_sent)
-            .map_err(|e| e.to_string())?;
-        store
-            .set_sync_options(
-                account.id,
-                sync_days,
-                options.download_bodies,
-                account.download_days,
-            )
-            .map_err(|e| e.to_string())?;
         // POP3 accounts keep their retention options as they were typed; IMAP ones only
         // take the check interval.
         let checks = if account.settings.protocol == crate::account::Protocol::Pop3 {
@@ -669,15 +657,31 @@ pub async fn save_account_options(
                 ..account.pop3_options()
             }
         };
-        store
-            .set_pop3_options(account.id, &checks)
+        let change = crate::store::AccountChange {
+            reset_cache,
+            signature: Some(&options.signature),
+            server_saves_sent: Some(options.server_saves_sent),
+            sync: Some((sync_days, options.download_bodies, account.download_days)),
+            pop3: Some(&checks),
+        };
+        let dropped = store
+            .change_account(account.id, &settings, &change)
             .map_err(|e| e.to_string())?;
         if !options.password.is_empty() {
             let secret = Secret::new(options.password);
-            credentials::save_to_keyring(&account, &secret)
-                .map_err(|e| format!("Saved the settings, but not the password: {e}"))?;
+            if credentials::save_to_keyring(&account, &secret).is_err() {
+                // No keyring here: kept for this run (asked again at the next start).
+                credentials::remember_for_session(&account, secret);
+            }
         }
-        Ok(format!("Saved the settings of {}.", account.settings.name))
+        Ok(if dropped > 0 {
+            format!(
+                "Saved the settings of {}; the {dropped} cached messages of the old mailbox were dropped.",
+                account.settings.name
+            )
+        } else {
+            format!("Saved the settings of {}.", account.settings.name)
+        })
     })
     .await
 }
