@@ -4,7 +4,7 @@
 use iced::Task;
 
 use super::trace::{Trace, since_start};
-use super::{Message, State, composer, data, engines, mailbox, prefs, refresh_queues};
+use super::{Message, State, composer, data, engines, mailbox, prefs, refresh_queues, reload_tree};
 use crate::engine::{Connectivity, Event};
 use crate::mail::folder::FolderRole;
 use crate::store::Store;
@@ -265,12 +265,7 @@ pub(super) fn wizard_update(
             // was kept: a new generation starts it again with it.
             *state.password_epoch.entry(account).or_default() += 1;
             state.settings = None;
-            Task::batch([
-                task,
-                Task::perform(data::tree(store.clone()), |r| {
-                    Message::Mailbox(mailbox::Message::TreeLoaded(r))
-                }),
-            ])
+            Task::batch([task, reload_tree(store)])
         }
     }
 }
@@ -307,12 +302,7 @@ pub(super) fn settings_update(
             if let Some(account) = new_password {
                 *state.password_epoch.entry(account).or_default() += 1;
             }
-            Task::batch([
-                task,
-                Task::perform(data::tree(store.clone()), |r| {
-                    Message::Mailbox(mailbox::Message::TreeLoaded(r))
-                }),
-            ])
+            Task::batch([task, reload_tree(store)])
         }
     }
 }

@@ -272,6 +272,13 @@ fn subscription(state: &State) -> Subscription<Message> {
     ])
 }
 
+/// Re-reads the accounts and their folders (the engines follow the tree).
+fn reload_tree(store: &Store) -> Task<Message> {
+    Task::perform(data::tree(store.clone()), |r| {
+        Message::Mailbox(mailbox::Message::TreeLoaded(r))
+    })
+}
+
 fn refresh_queues(store: &Store) -> Task<Message> {
     Task::perform(data::queues(store.clone()), Message::Queues)
 }
@@ -294,9 +301,7 @@ pub fn update(state: &mut State, message: Message) -> Task<Message> {
             Message::Opened(Ok(store)) => {
                 state.status.clear();
                 let task = Task::batch([
-                    Task::perform(data::tree(store.clone()), |r| {
-                        Message::Mailbox(mailbox::Message::TreeLoaded(r))
-                    }),
+                    reload_tree(&store),
                     refresh_queues(&store),
                     Task::perform(data::latest_message_id(store.clone()), Message::Announced),
                 ]);
