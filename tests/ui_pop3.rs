@@ -14,6 +14,7 @@ mod support;
 
 use std::time::{Duration, Instant};
 
+use support::screens::save_png;
 use support::{MailServers, cli, corpus, mailbox};
 
 /// Runs the emulator's work until `until`, or until it is ready for the next instruction
@@ -36,17 +37,6 @@ fn pump_until<P: iced_test::program::Program + 'static>(
         }
     }
     false
-}
-
-fn save_png(screenshot: &iced::window::Screenshot, name: &str) {
-    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("ui-screenshots");
-    std::fs::create_dir_all(&dir).unwrap();
-    let file = std::fs::File::create(dir.join(name)).unwrap();
-    let mut encoder = png::Encoder::new(file, screenshot.size.width, screenshot.size.height);
-    encoder.set_color(png::ColorType::Rgba);
-    encoder.set_depth(png::BitDepth::Eight);
-    let mut writer = encoder.write_header().unwrap();
-    writer.write_image_data(&screenshot.rgba).unwrap();
 }
 
 #[test]

@@ -17,6 +17,7 @@ mod support;
 use std::time::{Duration, Instant};
 
 use support::discovery::{DnsServer, Reply, WebServer, autoconfig_xml};
+use support::screens::save_png;
 use support::{MailServers, mailbox};
 
 fn instruction(line: &str) -> iced_test::Instruction {
@@ -26,17 +27,6 @@ fn instruction(line: &str) -> iced_test::Instruction {
     .unwrap()
     .instructions
     .remove(0)
-}
-
-fn save_png(screenshot: &iced::window::Screenshot, name: &str) {
-    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("ui-screenshots");
-    std::fs::create_dir_all(&dir).unwrap();
-    let file = std::fs::File::create(dir.join(name)).unwrap();
-    let mut encoder = png::Encoder::new(file, screenshot.size.width, screenshot.size.height);
-    encoder.set_color(png::ColorType::Rgba);
-    encoder.set_depth(png::BitDepth::Eight);
-    let mut writer = encoder.write_header().unwrap();
-    writer.write_image_data(&screenshot.rgba).unwrap();
 }
 
 type Receiver<P> =

@@ -19,6 +19,7 @@ pub mod mailbox;
 pub mod pop3_cli;
 pub mod proxy;
 pub mod raw;
+pub mod screens;
 pub mod servers;
 
 pub use servers::{MailServers, User};
