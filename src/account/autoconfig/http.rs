@@ -16,7 +16,7 @@ const MAX_BODY: usize = 256 * 1024;
 /// Most redirects followed.
 const MAX_REDIRECTS: usize = 5;
 
-/// An HTTP client for one discovery.
+/// The HTTP client discovery uses for `domain`.
 pub fn client(sources: &Sources, domain: &str, dns: &Dns) -> Result<reqwest::Client, String> {
     let policy = reqwest::redirect::Policy::custom(|attempt| {
         let downgrade = attempt.url().scheme() != "https"

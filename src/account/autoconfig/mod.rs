@@ -15,7 +15,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 pub use dns::Dns;
-pub use http::{DEFAULT_TIMEOUT, FetchError};
+pub use http::{DEFAULT_TIMEOUT, FetchError, client as http_client};
 pub use xml::{Auth, AutoconfigError, ProviderConfig, ServerConfig, ServerKind, parse};
 
 /// The Thunderbird ISPDB; the domain is appended.
@@ -375,11 +375,6 @@ pub fn provider_domain(host: &str) -> Option<String> {
         2
     };
     Some(labels.get(n - keep..)?.join("."))
-}
-
-/// The HTTP client discovery uses for `domain`.
-pub fn http_client(sources: &Sources, domain: &str, dns: &Dns) -> Result<reqwest::Client, String> {
-    http::client(sources, domain, dns)
 }
 
 #[cfg(test)]
