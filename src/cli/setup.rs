@@ -420,9 +420,16 @@ fn verified(mut account: Account, password: &Secret) -> anyhow::Result<Account> 
         let offer = match untrusted.as_slice() {
             [first, second] if first.sha256 == second.sha256 => Some(first.clone()),
             [] => None,
+            [one] => {
+                failed.push(format!(
+                    "only {}'s certificate is not trusted here, and a pin (--cert-sha256) covers both servers: trust the CA that issued it with --ca-file instead",
+                    one.server
+                ));
+                None
+            }
             _ => {
                 failed.push(
-                    "a pin (--cert-sha256) covers both servers, and they do not show the same certificate: trust the CA that issued it with --ca-file instead".into(),
+                    "a pin (--cert-sha256) covers both servers, and they do not show the same certificate: trust the CA that issued them with --ca-file instead".into(),
                 );
                 None
             }

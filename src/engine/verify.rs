@@ -2,8 +2,8 @@
 //! (IMAP or POP3) and authenticate to the outgoing one (no mail is sent), each on its own, so
 //! the report says exactly which failed and why (the protocol layer words the cause: refused
 //! or timed-out connection, certificate with its fingerprint, wrong password, missing STARTTLS,
-//! a security mode that does not match the port). Used by `tern account verify` and, later,
-//! the setup wizard.
+//! a security mode that does not match the port). Used by `tern account verify`, `tern account setup`
+//! and the setup wizard.
 
 use crate::account::credentials::Secret;
 use crate::account::{Account, Protocol};

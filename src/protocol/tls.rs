@@ -351,23 +351,34 @@ pub async fn handshake_implicit(
 /// Connects for a protocol that starts in plain text (STARTTLS, or plain), and waits until
 /// the server has sent its first bytes. A server silent for `GREETING_TIMEOUT` that answers a
 /// TLS handshake wants TLS from the first byte: that is said at once, instead of a stall
-/// minutes later.
+/// minutes later. One that does not is waited for up to the stall limit (a greeting delay,
+/// as Postfix's postscreen makes, is no fault).
 pub async fn connect_plain(host: &str, port: u16) -> Result<TcpStream, ProtocolError> {
     let tcp = connect_tcp(host, port).await?;
+    let stall = super::limits().stall;
     let mut first = [0u8; 1];
-    match tokio::time::timeout(GREETING_TIMEOUT, tcp.peek(&mut first)).await {
-        Ok(_) => Ok(tcp),
-        Err(_) if speaks_tls(host, port).await => Err(ProtocolError::new(
+    let early = GREETING_TIMEOUT.min(stall);
+    if tokio::time::timeout(early, tcp.peek(&mut first))
+        .await
+        .is_ok()
+    {
+        return Ok(tcp);
+    }
+    if speaks_tls(host, port).await {
+        return Err(ProtocolError::new(
             ErrorKind::Tls,
             format!(
                 "{host}:{port} expects TLS from the first byte (it sent no greeting and answers a TLS handshake); use security tls"
             ),
-        )),
+        ));
+    }
+    match tokio::time::timeout(stall.saturating_sub(early), tcp.peek(&mut first)).await {
+        Ok(_) => Ok(tcp),
         Err(_) => Err(ProtocolError::new(
             ErrorKind::Network,
             format!(
                 "{host}:{port} sent no greeting within {} s; check the server name and port",
-                GREETING_TIMEOUT.as_secs()
+                stall.as_secs()
             ),
         )),
     }

@@ -251,8 +251,12 @@ pub(super) fn wizard_update(
     let Some(screen) = state.wizard.as_mut() else {
         return Task::none();
     };
+    let before = std::mem::discriminant(&screen.step);
     let (task, action) = wizard::update(screen, message, store);
-    let task = task.map(Message::Wizard);
+    let mut task = task.map(Message::Wizard);
+    if std::mem::discriminant(&screen.step) != before {
+        task = Task::batch([task, wizard::focus_for(&screen.step)]);
+    }
     match action {
         wizard::Action::None => task,
         wizard::Action::Close => {

@@ -10,26 +10,32 @@ use crate::engine::Connectivity;
 use crate::mail::folder::FolderRole;
 
 /// The shortcuts, as the help overlay lists them.
-pub const SHORTCUTS: [(&str, &str); 13] = [
+pub const SHORTCUTS: [(&str, &str); 14] = [
     ("Ctrl+N", "write a message"),
     ("R", "reply"),
     ("Shift+R", "reply to all"),
     ("Ctrl+L", "forward"),
     ("Ctrl+Enter", "send (in the composer)"),
-    ("N / P", "next / previous message"),
+    ("N / P or Down / Up", "next / previous message"),
     ("M", "mark read or unread"),
     ("S", "star (flag)"),
     ("Delete", "delete (to Trash)"),
     ("Ctrl+F or /", "search"),
     ("F5", "get mail"),
     ("F1 or ?", "this help"),
+    (
+        "Tab / Shift+Tab",
+        "next / previous field or button; Enter or Space presses it",
+    ),
     ("Esc", "close this help"),
 ];
 
 pub fn toolbar(state: &State) -> Element<'_, Message> {
     let selected = state.mailbox.selected.is_some();
+    // Tab reaches each of them too (Enter or Space presses it).
     let action = |label: &'static str, message: Message, enabled: bool| {
-        button(text(label)).on_press_maybe(enabled.then_some(message))
+        let message = enabled.then_some(message);
+        super::focus::activate(button(text(label)).on_press_maybe(message.clone()), message)
     };
     row![
         action("Get Mail", Message::GetMail, true),

@@ -86,7 +86,14 @@ impl<Message> Widget<Message, iced::Theme, iced::Renderer> for Shortcuts<'_, Mes
         if let Event::Keyboard(key) = event {
             // Modifier changes are always reported (Ctrl/Shift+click needs them).
             let modifiers = matches!(key, keyboard::Event::ModifiersChanged(_));
-            if (modifiers || !shell.is_event_captured())
+            let escape = matches!(
+                key,
+                keyboard::Event::KeyPressed {
+                    key: Key::Named(Named::Escape),
+                    ..
+                }
+            );
+            if (modifiers || escape || !shell.is_event_captured())
                 && let Some(message) = (self.map)(key)
             {
                 shell.publish(message);
@@ -167,12 +174,24 @@ pub enum Shortcut {
     FocusPrevious,
     /// Enter where no field took it.
     Confirm,
+    /// Escape: closes the help, or takes the wizard one step back. It arrives even when a
+    /// text field used it (to give up its focus), so one press is enough there too.
+    Close,
 }
 
 /// Maps a key press the widgets did not use (so typing in the search box is not a shortcut).
 pub(super) fn shortcut(event: &keyboard::Event) -> Option<AppMessage> {
     let (key, modifiers) = match event {
-        keyboard::Event::KeyPressed { key, modifiers, .. } => (key, *modifiers),
+        // A held key repeats only where repeating is harmless (moving in the list).
+        keyboard::Event::KeyPressed {
+            key,
+            modifiers,
+            repeat,
+            ..
+        } if !*repeat || matches!(key, Key::Named(Named::ArrowDown | Named::ArrowUp)) => {
+            (key, *modifiers)
+        }
+        keyboard::Event::KeyPressed { .. } => return None,
         keyboard::Event::ModifiersChanged(modifiers) => {
             return Some(AppMessage::Modifiers(*modifiers));
         }
@@ -198,7 +217,7 @@ pub(super) fn shortcut(event: &keyboard::Event) -> Option<AppMessage> {
         Key::Named(Named::Delete | Named::Backspace) => Shortcut::Delete,
         Key::Named(Named::F5) => Shortcut::GetMail,
         Key::Named(Named::F1) => Shortcut::Help,
-        Key::Named(Named::Escape) => Shortcut::Help,
+        Key::Named(Named::Escape) => Shortcut::Close,
         Key::Named(Named::Tab) if modifiers.shift() => Shortcut::FocusPrevious,
         Key::Named(Named::Tab) => Shortcut::FocusNext,
         Key::Named(Named::Enter) => Shortcut::Confirm,

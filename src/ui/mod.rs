@@ -11,6 +11,7 @@ pub mod chrome;
 pub mod composer;
 pub mod data;
 pub mod engines;
+pub mod focus;
 pub mod keys;
 mod layout;
 pub mod mailbox;
@@ -328,8 +329,8 @@ pub fn update(state: &mut State, message: Message) -> Task<Message> {
         // The wizard is modal: Escape goes back, Enter goes on, nothing else is a shortcut.
         if state.wizard.is_some() {
             return match key {
-                Shortcut::Help => update(state, Message::Wizard(wizard::Message::Back)),
-                Shortcut::Confirm => update(state, Message::Wizard(wizard::Message::Continue)),
+                Shortcut::Close => update(state, Message::Wizard(wizard::Message::Back)),
+                Shortcut::Confirm => update(state, Message::Wizard(wizard::Message::Enter)),
                 // Up and Down (or p and n) choose between IMAP and POP3.
                 Shortcut::Next | Shortcut::Previous => {
                     update(state, Message::Wizard(wizard::Message::OtherProtocol))
@@ -696,12 +697,22 @@ pub fn update(state: &mut State, message: Message) -> Task<Message> {
                 Message::Done,
             )
         }
+        // Up and Down (which text fields leave alone) move in the list only when it shows.
+        Message::Shortcut(Shortcut::Next | Shortcut::Previous)
+            if state.settings.is_some() || state.composing =>
+        {
+            Task::none()
+        }
         Message::Shortcut(Shortcut::Next) => select_relative(state, 1),
         Message::Shortcut(Shortcut::Previous) => select_relative(state, -1),
         Message::Shortcut(Shortcut::Search) => iced::widget::operation::focus(mailbox::search_id()),
         Message::Shortcut(Shortcut::GetMail) => update(state, Message::GetMail),
         // Handled above.
         Message::Shortcut(Shortcut::FocusNext | Shortcut::FocusPrevious | Shortcut::Confirm) => {
+            Task::none()
+        }
+        Message::Shortcut(Shortcut::Close) => {
+            state.help = false;
             Task::none()
         }
         Message::Shortcut(Shortcut::Help) | Message::ToggleHelp => {

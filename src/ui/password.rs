@@ -20,7 +20,8 @@ pub struct Prompt {
     pub reason: String,
     /// A keyring exists: a good password goes there too.
     pub keep: bool,
-    pub typed: String,
+    /// Never in `Debug` output.
+    pub typed: Secret,
     /// The typed password is being tried.
     pub checking: bool,
 }
@@ -34,7 +35,7 @@ pub struct State {
 
 #[derive(Debug, Clone)]
 pub enum Message {
-    Typed(String),
+    Typed(Secret),
     Submit,
     Later,
     /// What trying the password gave: Ok(true) logged in, Ok(false) the server could not be
@@ -71,7 +72,7 @@ impl State {
                     name: name.to_owned(),
                     reason: reason(!no_keyring),
                     keep: !no_keyring,
-                    typed: String::new(),
+                    typed: Secret::new(String::new()),
                     checking: false,
                 });
             }
@@ -95,7 +96,7 @@ impl State {
                     name: t.account.settings.name.clone(),
                     reason: reason(keep),
                     keep,
-                    typed: String::new(),
+                    typed: Secret::new(String::new()),
                     checking: false,
                 });
                 return;
@@ -121,7 +122,7 @@ pub fn update(
             let Some(prompt) = state.current.as_mut() else {
                 return none;
             };
-            if prompt.typed.is_empty() || prompt.checking {
+            if prompt.typed.expose().is_empty() || prompt.checking {
                 return none;
             }
             let Some(t) = tree.iter().find(|t| t.account.id == prompt.account) else {
@@ -129,7 +130,7 @@ pub fn update(
                 return none;
             };
             prompt.checking = true;
-            let secret = Secret::new(std::mem::take(&mut prompt.typed));
+            let secret = std::mem::replace(&mut prompt.typed, Secret::new(String::new()));
             let id = prompt.account;
             let account = t.account.clone();
             (
@@ -190,9 +191,9 @@ pub fn view(state: &State) -> Option<Element<'_, Message>> {
         container(
             row![
                 text(format!("Password for {}:", prompt.name)),
-                text_input("password", &prompt.typed)
+                text_input("password", prompt.typed.expose())
                     .secure(true)
-                    .on_input(Message::Typed)
+                    .on_input(|v| Message::Typed(Secret::new(v)))
                     .on_submit(Message::Submit)
                     .width(240),
                 sign_in,

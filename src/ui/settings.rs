@@ -13,6 +13,7 @@ use iced::{Element, Length, Task};
 
 use super::data::{self, AccountTree};
 use super::theme;
+use crate::account::credentials::Secret;
 use crate::account::{Protocol, Security};
 use crate::store::Store;
 
@@ -28,8 +29,8 @@ pub struct Options {
     pub incoming_security: Security,
     pub outgoing: String,
     pub outgoing_security: Security,
-    /// A new password (empty: keep the one in the keyring).
-    pub password: String,
+    /// A new password (empty: keep the one in the keyring); never in `Debug` output.
+    pub password: Secret,
     pub signature: String,
     pub sync_days: String,
     pub download_bodies: bool,
@@ -84,6 +85,9 @@ pub struct State {
     pub notice: Option<String>,
     /// The account whose new password is on its way to the keyring (its engine restarts).
     pub new_password: Option<i64>,
+    /// The account being saved, with the incoming host and login it will then have: they
+    /// become its `stored_mailbox` only once the save succeeded (a refused reset asks again).
+    saving: Option<(i64, (String, String))>,
     /// Asked before removing an account: (account, what would be lost).
     pub confirm_remove: Option<(i64, String)>,
     /// Asked before saving a new incoming host or login: is it the same mailbox?
@@ -99,6 +103,8 @@ pub enum Message {
     Notifications(bool),
     PreferPlain(bool),
     Account(i64, AccountField, String),
+    /// A new password typed for the account.
+    Password(i64, Secret),
     AccountSecurity(i64, Direction, Security),
     Signature(i64, String),
     SyncDays(i64, String),
@@ -137,7 +143,6 @@ pub enum AccountField {
     Login,
     Incoming,
     Outgoing,
-    Password,
 }
 
 /// Incoming or outgoing server.
@@ -175,7 +180,7 @@ impl State {
                     incoming_security: t.account.settings.incoming_security,
                     outgoing: t.account.settings.outgoing.to_string(),
                     outgoing_security: t.account.settings.outgoing_security,
-                    password: String::new(),
+                    password: Secret::new(String::new()),
                     signature: t.account.signature.clone(),
                     sync_days: t
                         .account
@@ -208,6 +213,7 @@ impl State {
             global,
             notice: None,
             new_password: None,
+            saving: None,
             confirm_remove: None,
             confirm_mailbox: None,
         }
@@ -278,8 +284,12 @@ pub fn update(state: &mut State, message: Message, store: &Store) -> (Task<Messa
                     AccountField::Login => o.login = value,
                     AccountField::Incoming => o.incoming = value,
                     AccountField::Outgoing => o.outgoing = value,
-                    AccountField::Password => o.password = value,
                 }
+            }
+        }
+        Message::Password(id, password) => {
+            if let Some(o) = state.options(id) {
+                o.password = password;
             }
         }
         Message::AccountSecurity(id, direction, security) => {
@@ -345,10 +355,6 @@ pub fn update(state: &mut State, message: Message, store: &Store) -> (Task<Messa
                 return (Task::none(), Action::None);
             }
             state.confirm_mailbox = None;
-            if let Some(o) = state.options(id) {
-                // Asked once: the next save of this form compares with what is saved now.
-                o.stored_mailbox = (host.clone(), options.login.trim().to_owned());
-            }
             let checks = match mail_checks(&options) {
                 Ok(checks) => checks,
                 Err(e) => {
@@ -370,12 +376,13 @@ pub fn update(state: &mut State, message: Message, store: &Store) -> (Task<Messa
                 }
             };
             // The password is not kept in the form once it is on its way to the keyring.
-            if !options.password.is_empty() {
+            if !options.password.expose().is_empty() {
                 state.new_password = Some(id);
             }
             if let Some(o) = state.options(id) {
-                o.password.clear();
+                o.password = Secret::new(String::new());
             }
+            state.saving = Some((id, (host, options.login.trim().to_owned())));
             return (
                 Task::perform(
                     data::save_account_options(
@@ -413,9 +420,18 @@ pub fn update(state: &mut State, message: Message, store: &Store) -> (Task<Messa
         Message::CancelRemove => state.confirm_remove = None,
         Message::Done(Ok(notice)) => {
             state.notice = Some(notice);
+            // Saved: the next save of this form compares with what is stored now.
+            if let Some((id, mailbox)) = state.saving.take()
+                && let Some(o) = state.options(id)
+            {
+                o.stored_mailbox = mailbox;
+            }
             return (Task::none(), Action::Reload(state.new_password.take()));
         }
-        Message::Done(Err(e)) => state.notice = Some(e),
+        Message::Done(Err(e)) => {
+            state.saving = None;
+            state.notice = Some(e);
+        }
         Message::Close => return (Task::none(), Action::Close),
         Message::Wizard => return (Task::none(), Action::Wizard),
     }
@@ -434,12 +450,13 @@ pub fn view(state: &State) -> Element<'_, Message> {
     for o in &state.accounts {
         sections = sections.push(item(o.name.clone(), Section::Account(o.account)));
     }
-    sections = sections.push(
+    sections = sections.push(crate::ui::focus::activate(
         button(text("+ New account"))
             .style(|t, s| theme::folder_button(t, s, false))
             .width(Length::Fill)
             .on_press(Message::Wizard),
-    );
+        Some(Message::Wizard),
+    ));
     let mut page = column![].spacing(12);
     if let Some(notice) = &state.notice {
         page = page.push(text(notice.clone()).style(theme::muted));
@@ -510,14 +527,7 @@ fn account<'a>(
     let securities = [Security::Tls, Security::Starttls, Security::Plain];
     let id = o.account;
     let field = |label: &'static str, value: &str, which: AccountField| {
-        let hint = if which == AccountField::Password {
-            "unchanged (kept in the system keyring)"
-        } else {
-            ""
-        };
-        let input = text_input(hint, value)
-            .on_input(move |v| Message::Account(id, which, v))
-            .secure(which == AccountField::Password);
+        let input = text_input("", value).on_input(move |v| Message::Account(id, which, v));
         row![text(label).width(160), input].spacing(8)
     };
     let form = column![
@@ -551,7 +561,16 @@ fn account<'a>(
             }),
         ]
         .spacing(8),
-        field("New password", &o.password, AccountField::Password),
+        row![
+            text("New password").width(160),
+            text_input(
+                "unchanged (kept in the system keyring)",
+                o.password.expose()
+            )
+            .on_input(move |v| Message::Password(id, Secret::new(v)))
+            .secure(true),
+        ]
+        .spacing(8),
         row![
             text("Signature").width(160),
             text_input("", &o.signature).on_input(move |v| Message::Signature(id, v)),

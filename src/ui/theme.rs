@@ -50,6 +50,15 @@ pub fn link(theme: &Theme) -> Color {
     theme.extended_palette().primary.base.color
 }
 
+/// The ring around the control that has the keyboard focus (`ui::focus`).
+pub fn focus_ring(theme: &Theme) -> Border {
+    Border {
+        color: theme.extended_palette().primary.strong.color,
+        width: 2.0,
+        radius: 5.0.into(),
+    }
+}
+
 /// A warning banner (blocked remote content, a program about to be opened).
 pub fn banner(theme: &Theme) -> iced::widget::container::Style {
     let palette = theme.extended_palette();

@@ -86,9 +86,21 @@ impl Sources {
             let parsed = reqwest::Url::parse(url.trim()).map_err(|e| {
                 format!("TERN_AUTOCONFIG_ISPDB={url:?} is not a URL ({e}); give one like https://autoconfig.thunderbird.net/v1.1/")
             })?;
-            if !matches!(parsed.scheme(), "https" | "http") {
+            // Plain http only to this machine (a test's ISPDB): settings read over the open
+            // network could send the password anywhere.
+            let host = parsed
+                .host_str()
+                .unwrap_or_default()
+                .trim_start_matches('[')
+                .trim_end_matches(']');
+            let loopback = host
+                .parse::<std::net::IpAddr>()
+                .map_or(host.eq_ignore_ascii_case("localhost"), |ip| {
+                    ip.is_loopback()
+                });
+            if !(parsed.scheme() == "https" || (parsed.scheme() == "http" && loopback)) {
                 return Err(format!(
-                    "TERN_AUTOCONFIG_ISPDB={url:?} must be an http or https URL"
+                    "TERN_AUTOCONFIG_ISPDB={url:?} must be an https URL (http only on 127.0.0.1)"
                 ));
             }
             let mut base = parsed.to_string();
@@ -360,6 +372,16 @@ async fn fetch_attempt(
 pub fn provider_domain(host: &str) -> Option<String> {
     let host = host.trim_end_matches('.').to_ascii_lowercase();
     let labels: Vec<&str> = host.split('.').filter(|l| !l.is_empty()).collect();
+    // Only a plain host name goes into the ISPDB's URL (no '/', '?', '#' or '%' from DNS).
+    let plain = |label: &&str| {
+        label.len() <= 63
+            && label
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    };
+    if !labels.iter().all(plain) {
+        return None;
+    }
     let n = labels.len();
     if n < 2 {
         return None;
@@ -381,6 +403,12 @@ pub fn provider_domain(host: &str) -> Option<String> {
 mod tests {
     #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
     use super::*;
+
+    #[test]
+    fn a_mail_host_that_is_no_plain_name_names_no_provider() {
+        assert_eq!(provider_domain("mx.evil.com/../x?"), None);
+        assert_eq!(provider_domain("mx.ex%2fample.com"), None);
+    }
 
     #[test]
     fn provider_domains() {

@@ -667,8 +667,8 @@ pub async fn save_account_options(
         let dropped = store
             .change_account(account.id, &settings, &change)
             .map_err(|e| e.to_string())?;
-        if !options.password.is_empty() {
-            let secret = Secret::new(options.password);
+        if !options.password.expose().is_empty() {
+            let secret = options.password;
             if credentials::save_to_keyring(&account, &secret).is_err() {
                 // No keyring here: kept for this run (asked again at the next start).
                 credentials::remember_for_session(&account, secret);

@@ -32,7 +32,7 @@ pub struct CheckFailed {
 
 /// Logs in to both servers with `settings` and the password (typed, or from the settings'
 /// password command). Nothing is stored.
-pub async fn verify(settings: AccountSettings, password: String) -> Result<(), CheckFailed> {
+pub async fn verify(settings: AccountSettings, password: Secret) -> Result<(), CheckFailed> {
     let failed = |reason: String| CheckFailed {
         reason,
         certificate: None,
@@ -42,8 +42,10 @@ pub async fn verify(settings: AccountSettings, password: String) -> Result<(), C
         Some(cmd) => credentials::password_from_command(&settings.name, cmd)
             .await
             .map_err(|e| failed(e.to_string()))?,
-        None if password.is_empty() => return Err(failed("Enter the password.".into())),
-        None => Secret::new(password),
+        None if password.expose().is_empty() => {
+            return Err(failed("Enter the password.".into()));
+        }
+        None => password,
     };
     let account = Account::unsaved(settings);
     let result = crate::engine::verify::verify_account(&account, &password).await;
@@ -54,7 +56,7 @@ pub async fn verify(settings: AccountSettings, password: String) -> Result<(), C
         ("Outgoing server", &result.outgoing),
     ] {
         if let Err(e) = outcome {
-            certificates.extend(e.certificate().cloned());
+            certificates.extend(e.certificate().cloned().map(|c| (what, c)));
             reasons.push(format!("{what}: {e}"));
         }
     }
@@ -64,11 +66,18 @@ pub async fn verify(settings: AccountSettings, password: String) -> Result<(), C
     // A pin replaces the certificate checks of both servers: it is offered only when both
     // showed this one certificate (pinning one server's would break the other's).
     let offer = match certificates.as_slice() {
-        [first, second] if first.sha256 == second.sha256 => Some(Box::new(first.clone())),
+        [(_, first), (_, second)] if first.sha256 == second.sha256 => Some(Box::new(first.clone())),
         [] => None,
+        [(what, _)] => {
+            reasons.push(format!(
+                "Only the {} certificate is not trusted here. A trusted certificate (a pin) would cover both servers, so trust the CA that issued it with the CA file field instead (your provider or administrator has it).",
+                what.to_lowercase().replace("server", "server's")
+            ));
+            None
+        }
         _ => {
             reasons.push(
-                "A trusted certificate (a pin) would cover both servers, and they do not show the same one: trust the CA that issued it with a CA file instead.".into(),
+                "A trusted certificate (a pin) would cover both servers, and they do not show the same one: trust the CA that issued them with the CA file field instead.".into(),
             );
             None
         }
@@ -84,15 +93,15 @@ pub async fn verify(settings: AccountSettings, password: String) -> Result<(), C
 pub async fn save(
     store: Store,
     settings: AccountSettings,
-    password: String,
+    password: Secret,
 ) -> Result<(i64, String), String> {
     super::blocking(move || {
         let account = store.add_account(&settings).map_err(|e| e.to_string())?;
         let name = &account.settings.email;
-        if account.settings.password_cmd.is_some() || password.is_empty() {
+        if account.settings.password_cmd.is_some() || password.expose().is_empty() {
             return Ok((account.id, format!("{name} is set up.")));
         }
-        let secret = Secret::new(password);
+        let secret = password;
         let notice = match credentials::save_to_keyring(&account, &secret) {
             Ok(()) => format!("{name} is set up. Its password is in the system keyring."),
             Err(_) => {

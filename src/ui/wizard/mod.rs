@@ -9,10 +9,11 @@ use iced::Task;
 
 mod view;
 
-pub use view::{first_field, view};
+pub use view::{first_field, focus_for, view};
 
 use super::data::setup::{self as work, CheckFailed};
 use crate::account::autoconfig::{ProviderConfig, Sources};
+use crate::account::credentials::Secret;
 use crate::account::{AccountSettings, Protocol, Security, ServerAddr};
 use crate::engine::discover::CertificateInfo;
 use crate::engine::discover::Discovery;
@@ -69,12 +70,11 @@ impl Default for Form {
     }
 }
 
-/// A text field of the wizard.
+/// A text field of the wizard (the password is a message of its own, kept as a `Secret`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Field {
     Name,
     Email,
-    Password,
     Incoming,
     Outgoing,
     Login,
@@ -88,10 +88,13 @@ pub struct State {
     pub step: Step,
     pub name: String,
     pub email: String,
-    pub password: String,
+    /// Never in `Debug` output (`Secret`).
+    pub password: Secret,
     pub form: Form,
     /// What discovery found: where from (in words), and the settings.
     found: Option<(String, ProviderConfig)>,
+    /// The whole answer (whether the servers came from DNS alone).
+    discovery: Option<Discovery>,
     /// What went wrong last, in words.
     error: Option<String>,
     /// A caution about the found settings (servers outside the domain named only by DNS).
@@ -109,13 +112,17 @@ pub struct State {
 #[derive(Debug, Clone)]
 pub enum Message {
     Field(Field, String),
+    Password(Secret),
     Protocol(Protocol),
     /// The other protocol than the one chosen (Up and Down on the keyboard).
     OtherProtocol,
     IncomingSecurity(Security),
     OutgoingSecurity(Security),
-    /// The step's main action (Enter).
+    /// The step's main action (its button, or Enter in a field).
     Continue,
+    /// Enter where no field or button took it: the step's main action, except where the user
+    /// must choose it deliberately (trusting a certificate, servers named only by DNS).
+    Enter,
     ManualSetup,
     Discovered(u64, Result<Discovery, String>),
     Checked(u64, Result<(), CheckFailed>),
@@ -148,9 +155,10 @@ impl State {
             step: Step::Start,
             name: String::new(),
             email: String::new(),
-            password: String::new(),
+            password: Secret::new(String::new()),
             form: Form::default(),
             found: None,
+            discovery: None,
             error: None,
             warning: None,
             attempt: 0,
@@ -182,6 +190,26 @@ impl State {
             self.form.outgoing = format!("{}:{}", server.host, server.port);
             self.form.outgoing_security = server.security;
         }
+        // The caution is about the servers chosen now (IMAP's and POP3's may differ).
+        self.warning = self.discovery.as_ref().and_then(|discovery| {
+            crate::engine::discover::outside_domain(
+                discovery,
+                [
+                    config.best_incoming(protocol, false),
+                    config.best_outgoing(false),
+                ]
+                .into_iter()
+                .flatten()
+                .map(|s| s.host.as_str()),
+            )
+        });
+        let missing = [
+            (self.form.incoming.is_empty(), "incoming"),
+            (self.form.outgoing.is_empty(), "outgoing"),
+        ]
+        .into_iter()
+        .filter_map(|(missing, what)| missing.then_some(what))
+        .collect::<Vec<_>>();
         self.error = [config.best_incoming(protocol, false), config.best_outgoing(false)]
             .into_iter()
             .flatten()
@@ -191,6 +219,14 @@ impl State {
                     "{}:{} does not take a password, which is all Tern can sign in with yet; use an app password in the manual settings if your provider offers one.",
                     server.host, server.port
                 )
+            })
+            .or_else(|| {
+                (!missing.is_empty()).then(|| {
+                    format!(
+                        "The settings found name no encrypted {} server. Enter one in the manual settings; security None there would send your password unencrypted.",
+                        missing.join(" or ")
+                    )
+                })
             });
     }
 
@@ -229,14 +265,16 @@ impl State {
             self.error = Some(format!("Email address: {e}"));
             return Task::none();
         }
-        if self.password.is_empty() {
+        if self.password.expose().is_empty() {
             self.error = Some("Enter your password.".into());
             return Task::none();
         }
-        // A new lookup: nothing of an earlier one stays.
+        // A new lookup: nothing of an earlier one stays (the manual form has the password
+        // field too, so nobody needs to come back here to retry their edits).
         self.error = None;
         self.warning = None;
         self.found = None;
+        self.discovery = None;
         self.form = Form::default();
         self.step = Step::Looking;
         self.attempt += 1;
@@ -262,17 +300,8 @@ impl State {
                         .first()
                         .copied()
                         .unwrap_or(Protocol::Imap);
-                    self.warning = crate::engine::discover::outside_domain(
-                        &discovery,
-                        [
-                            config.best_incoming(protocol, false),
-                            config.best_outgoing(false),
-                        ]
-                        .into_iter()
-                        .flatten()
-                        .map(|s| s.host.as_str()),
-                    );
                     self.found = Some((source, config.clone()));
+                    self.discovery = Some(discovery.clone());
                     self.fill(protocol);
                     self.step = Step::Found;
                 }
@@ -321,7 +350,6 @@ pub fn update(state: &mut State, message: Message, store: &Store) -> (Task<Messa
             let slot = match field {
                 Field::Name => &mut state.name,
                 Field::Email => &mut state.email,
-                Field::Password => &mut state.password,
                 Field::Incoming => &mut state.form.incoming,
                 Field::Outgoing => &mut state.form.outgoing,
                 Field::Login => &mut state.form.login,
@@ -330,6 +358,10 @@ pub fn update(state: &mut State, message: Message, store: &Store) -> (Task<Messa
                 Field::CertSha256 => &mut state.form.cert_sha256,
             };
             *slot = value;
+            none
+        }
+        Message::Password(password) => {
+            state.password = password;
             none
         }
         Message::Protocol(protocol) => {
@@ -370,6 +402,11 @@ pub fn update(state: &mut State, message: Message, store: &Store) -> (Task<Messa
             Step::Trust(_) => update(state, Message::TrustCertificate, store),
             Step::Done(_) => update(state, Message::Finish, store),
             Step::Looking | Step::Checking | Step::Saving => none,
+        },
+        Message::Enter => match state.step {
+            Step::Trust(_) => none,
+            Step::Found if state.warning.is_some() => none,
+            _ => update(state, Message::Continue, store),
         },
         Message::ManualSetup => {
             if state.form.incoming.is_empty() && state.form.outgoing.is_empty() {
@@ -459,7 +496,7 @@ pub fn update(state: &mut State, message: Message, store: &Store) -> (Task<Messa
         Message::Saved(result) => match result {
             Ok((account, notice)) => {
                 state.error = None;
-                state.password.clear();
+                state.password = Secret::new(String::new());
                 state.step = Step::Done(notice);
                 (Task::none(), Action::Added(account))
             }
@@ -508,12 +545,71 @@ mod tests {
     }
 
     #[test]
+    fn enter_alone_never_trusts_a_certificate() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open_dir(dir.path()).unwrap();
+        let mut state = State::new(Ok(Sources::default()), true);
+        state.step = Step::Trust(Box::new(CertificateInfo {
+            server: "mail.example.com:993".into(),
+            sha256: "ab".repeat(32),
+            subject: "CN=mail.example.com".into(),
+            issuer: "CN=mail.example.com".into(),
+            not_after: None,
+        }));
+        let _ = update(&mut state, Message::Enter, &store);
+        assert!(matches!(state.step, Step::Trust(_)));
+        assert!(state.form.cert_sha256.is_empty());
+    }
+
+    #[test]
+    fn the_dns_caution_follows_the_protocol_chosen() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open_dir(dir.path()).unwrap();
+        let address = "jo@example.com";
+        // SRV records: IMAP inside the domain, POP3 and SMTP outside it.
+        let xml = "<clientConfig version=\"1.1\"><emailProvider id=\"example.com\"><incomingServer type=\"imap\"><hostname>imap.example.com</hostname><port>993</port><socketType>SSL</socketType><username>%EMAILADDRESS%</username></incomingServer><incomingServer type=\"pop3\"><hostname>pop.elsewhere.net</hostname><port>995</port><socketType>SSL</socketType><username>%EMAILADDRESS%</username></incomingServer><outgoingServer type=\"smtp\"><hostname>smtp.example.com</hostname><port>465</port><socketType>SSL</socketType></outgoingServer></emailProvider></clientConfig>";
+        let discovery = Discovery {
+            address: address.into(),
+            domain: "example.com".into(),
+            attempts: vec![Attempt {
+                source: Source::Srv,
+                detail: String::new(),
+                outcome: Ok(crate::account::autoconfig::parse(xml, address).unwrap()),
+            }],
+            chosen: Some(0),
+        };
+        let mut state = State::new(Ok(Sources::default()), true);
+        state.email = address.into();
+        state.password = Secret::new("secret".into());
+        let _ = update(&mut state, Message::Continue, &store);
+        let attempt = state.attempt;
+        let _ = update(
+            &mut state,
+            Message::Discovered(attempt, Ok(discovery)),
+            &store,
+        );
+        assert_eq!(state.step, Step::Found);
+        assert_eq!(state.form.protocol, Protocol::Imap);
+        assert!(state.warning.is_none(), "{:?}", state.warning);
+        let _ = update(&mut state, Message::Protocol(Protocol::Pop3), &store);
+        assert_eq!(state.form.incoming, "pop.elsewhere.net:995");
+        let warning = state.warning.clone().unwrap_or_default();
+        assert!(warning.contains("pop.elsewhere.net"), "{warning}");
+        // Enter alone does not accept servers named only by DNS.
+        let _ = update(&mut state, Message::Enter, &store);
+        assert_eq!(state.step, Step::Found);
+        // Back to IMAP: the caution goes.
+        let _ = update(&mut state, Message::Protocol(Protocol::Imap), &store);
+        assert!(state.warning.is_none());
+    }
+
+    #[test]
     fn an_answer_to_an_earlier_lookup_is_ignored_and_leaves_nothing_behind() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open_dir(dir.path()).unwrap();
         let mut state = State::new(Ok(Sources::default()), true);
         state.email = "jo@gmial.com".into();
-        state.password = "secret".into();
+        state.password = Secret::new("secret".into());
         let _ = update(&mut state, Message::Continue, &store);
         let first = state.attempt;
         // Back, the address corrected, Continue again: a second lookup.

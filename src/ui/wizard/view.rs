@@ -7,9 +7,10 @@ use iced::widget::{
 use iced::{Element, Length};
 
 use super::{Field, IMAP_LINE, Message, POP3_LINE, State, Step};
+use crate::account::credentials::Secret;
 use crate::account::{Protocol, Security};
 use crate::engine::discover::CertificateInfo;
-use crate::ui::theme;
+use crate::ui::{focus, theme};
 
 fn protocol_name(protocol: Protocol) -> &'static str {
     match protocol {
@@ -29,6 +30,20 @@ fn security_words(security: Security) -> &'static str {
 /// The wizard's first field, focused when it opens.
 pub fn first_field() -> iced::widget::Id {
     iced::widget::Id::new("wizard-name")
+}
+
+/// Where the keyboard focus goes when a step opens: the first field of a form, else nowhere
+/// (Enter then takes the step's main action), so a control focused on an earlier step never
+/// hands its focus to whatever now sits in its place.
+pub fn focus_for<T: Send + 'static>(step: &Step) -> iced::Task<T> {
+    use iced::widget::operation;
+    match step {
+        Step::Start => operation::focus(first_field()),
+        Step::Manual => operation::focus(iced::widget::Id::new("wizard-incoming")),
+        _ => {
+            iced::advanced::widget::operate(iced::advanced::widget::operation::focusable::unfocus())
+        }
+    }
 }
 
 /// The card the steps are drawn in, centred.
@@ -52,10 +67,24 @@ fn labelled<'a>(label: &'a str, input: impl Into<Element<'a, Message>>) -> Eleme
         .into()
 }
 
+/// A button that Tab reaches too (Enter or Space presses it).
+fn action<'a>(label: &'a str, message: Option<Message>) -> Element<'a, Message> {
+    focus::activate(button(text(label)).on_press_maybe(message.clone()), message)
+}
+
 fn input<'a>(hint: &'a str, value: &'a str, field: Field) -> text_input::TextInput<'a, Message> {
     text_input(hint, value)
         .on_input(move |v| Message::Field(field, v))
         .on_submit(Message::Continue)
+        .padding(8)
+}
+
+/// The password field (its text is a `Secret`, never in `Debug` output).
+fn password(state: &State) -> text_input::TextInput<'_, Message> {
+    text_input("your password", state.password.expose())
+        .on_input(|v| Message::Password(Secret::new(v)))
+        .on_submit(Message::Continue)
+        .secure(true)
         .padding(8)
 }
 
@@ -90,7 +119,7 @@ pub fn view(state: &State) -> Element<'_, Message> {
             text(notice.clone()),
             text("The first sync has started; its progress shows in the status bar.")
                 .style(theme::muted),
-            button(text("Open the mailbox")).on_press(Message::Finish),
+            action("Open the mailbox", Some(Message::Finish)),
         ]
         .spacing(12)
         .into(),
@@ -109,8 +138,8 @@ pub fn view(state: &State) -> Element<'_, Message> {
 
 fn start(state: &State) -> Element<'_, Message> {
     let mut actions = row![
-        button(text("Continue")).on_press(Message::Continue),
-        button(text("Set up manually")).on_press(Message::ManualSetup),
+        action("Continue", Some(Message::Continue)),
+        action("Set up manually", Some(Message::ManualSetup)),
     ]
     .spacing(8);
     // A first start can be left too ("Not now"): the window stays empty until an account
@@ -122,7 +151,7 @@ fn start(state: &State) -> Element<'_, Message> {
     };
     actions = actions
         .push(space::horizontal())
-        .push(button(text(leave)).on_press(Message::Cancel));
+        .push(action(leave, Some(Message::Cancel)));
     column![
         text("Type your name, address and password; Tern finds your provider's settings and checks them before it saves anything.")
             .style(theme::muted),
@@ -131,14 +160,20 @@ fn start(state: &State) -> Element<'_, Message> {
             input("Jo Example", &state.name, Field::Name).id(first_field())
         ),
         labelled("Email address", input("jo@example.com", &state.email, Field::Email)),
-        labelled(
-            "Password",
-            input("your password", &state.password, Field::Password).secure(true)
-        ),
+        labelled("Password", password(state)),
         actions,
     ]
     .spacing(12)
     .into()
+}
+
+/// "Incoming: IMAP host:993, encrypted (TLS)", or that none was found.
+fn server_line(what: &str, server: &str, security: Security) -> String {
+    if server.is_empty() {
+        format!("{what}: no encrypted server found")
+    } else {
+        format!("{what} {server}, {}", security_words(security))
+    }
 }
 
 fn found(state: &State) -> Element<'_, Message> {
@@ -158,8 +193,9 @@ fn found(state: &State) -> Element<'_, Message> {
     .spacing(12);
     let offered = config.protocols();
     if offered.len() > 1 {
+        let mut choices = column![].spacing(12);
         for (protocol, line) in [(Protocol::Imap, IMAP_LINE), (Protocol::Pop3, POP3_LINE)] {
-            body = body.push(
+            choices = choices.push(
                 column![
                     radio(
                         protocol_name(protocol),
@@ -172,19 +208,19 @@ fn found(state: &State) -> Element<'_, Message> {
                 .spacing(2),
             );
         }
+        body = body.push(protocols(choices, state.form.protocol));
     }
     body = body.push(
         column![
-            text(format!(
-                "Incoming: {} {}, {}",
-                protocol_name(state.form.protocol),
-                state.form.incoming,
-                security_words(state.form.incoming_security)
+            text(server_line(
+                &format!("Incoming: {}", protocol_name(state.form.protocol)),
+                &state.form.incoming,
+                state.form.incoming_security
             )),
-            text(format!(
-                "Outgoing: SMTP {}, {}",
-                state.form.outgoing,
-                security_words(state.form.outgoing_security)
+            text(server_line(
+                "Outgoing: SMTP",
+                &state.form.outgoing,
+                state.form.outgoing_security
             )),
             text(format!("Login: {}", state.form.login)),
         ]
@@ -200,10 +236,10 @@ fn found(state: &State) -> Element<'_, Message> {
     };
     body.push(
         row![
-            button(text(go)).on_press_maybe(state.error.is_none().then_some(Message::Continue)),
-            button(text("Edit settings")).on_press(Message::ManualSetup),
+            action(go, state.error.is_none().then_some(Message::Continue)),
+            action("Edit settings", Some(Message::ManualSetup)),
             space::horizontal(),
-            button(text("Back")).on_press(Message::Back),
+            action("Back", Some(Message::Back)),
         ]
         .spacing(8),
     )
@@ -212,15 +248,17 @@ fn found(state: &State) -> Element<'_, Message> {
 
 fn manual(state: &State) -> Element<'_, Message> {
     let f = &state.form;
-    let securities = [Security::Tls, Security::Starttls, Security::Plain];
     column![
         labelled(
             "Protocol",
-            row![
-                radio("IMAP", Protocol::Imap, Some(f.protocol), Message::Protocol),
-                radio("POP3", Protocol::Pop3, Some(f.protocol), Message::Protocol),
-            ]
-            .spacing(24)
+            protocols(
+                row![
+                    radio("IMAP", Protocol::Imap, Some(f.protocol), Message::Protocol),
+                    radio("POP3", Protocol::Pop3, Some(f.protocol), Message::Protocol),
+                ]
+                .spacing(24),
+                f.protocol
+            )
         ),
         text(match f.protocol {
             Protocol::Imap => IMAP_LINE,
@@ -232,14 +270,11 @@ fn manual(state: &State) -> Element<'_, Message> {
             labelled(
                 "Incoming server (host:port)",
                 input("imap.example.com:993", &f.incoming, Field::Incoming)
+                    .id(iced::widget::Id::new("wizard-incoming"))
             ),
             labelled(
                 "Security",
-                pick_list(
-                    securities,
-                    Some(f.incoming_security),
-                    Message::IncomingSecurity
-                )
+                security(f.incoming_security, Message::IncomingSecurity)
             ),
         ]
         .spacing(8),
@@ -250,11 +285,7 @@ fn manual(state: &State) -> Element<'_, Message> {
             ),
             labelled(
                 "Security",
-                pick_list(
-                    securities,
-                    Some(f.outgoing_security),
-                    Message::OutgoingSecurity
-                )
+                security(f.outgoing_security, Message::OutgoingSecurity)
             ),
         ]
         .spacing(8),
@@ -262,8 +293,9 @@ fn manual(state: &State) -> Element<'_, Message> {
             "Login name",
             input("usually your address", &f.login, Field::Login)
         ),
+        labelled("Password", password(state)),
         labelled(
-            "Password command (optional; its first line is the password)",
+            "Password command (optional, instead of the password; its first line is the password)",
             input("pass show mail/jo", &f.password_cmd, Field::PasswordCmd)
         ),
         labelled(
@@ -274,15 +306,66 @@ fn manual(state: &State) -> Element<'_, Message> {
             "Pinned certificate (optional; SHA-256 in hex)",
             input("ab12…", &f.cert_sha256, Field::CertSha256)
         ),
+    ]
+    .push(
+        [f.incoming_security, f.outgoing_security]
+            .contains(&Security::Plain)
+            .then(|| {
+                text("With security None, your password and your mail cross the network unencrypted: anyone on the way can read them.")
+                    .style(theme::danger)
+            }),
+    )
+    .push(
         row![
-            button(text("Check and save")).on_press(Message::Continue),
+            action("Check and save", Some(Message::Continue)),
             space::horizontal(),
-            button(text("Back")).on_press(Message::Back),
+            action("Back", Some(Message::Back)),
         ]
         .spacing(8),
-    ]
+    )
     .spacing(12)
     .into()
+}
+
+/// The IMAP/POP3 radio group, which Tab reaches and the arrow keys change.
+fn protocols<'a>(
+    group: impl Into<Element<'a, Message>>,
+    current: Protocol,
+) -> Element<'a, Message> {
+    focus::choice(group, move |step| {
+        Message::Protocol(focus::stepped(
+            &[Protocol::Imap, Protocol::Pop3],
+            current,
+            step,
+        ))
+    })
+}
+
+/// A security mode as the pick list names it (as other mail apps do).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Choice(Security);
+
+impl std::fmt::Display for Choice {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self.0 {
+            Security::Tls => "SSL/TLS",
+            Security::Starttls => "STARTTLS",
+            Security::Plain => "None",
+        })
+    }
+}
+
+/// A security pick list, which Tab reaches and the arrow keys change.
+fn security<'a>(current: Security, on_pick: fn(Security) -> Message) -> Element<'a, Message> {
+    const SECURITIES: [Choice; 3] = [
+        Choice(Security::Tls),
+        Choice(Security::Starttls),
+        Choice(Security::Plain),
+    ];
+    focus::choice(
+        pick_list(SECURITIES, Some(Choice(current)), move |c| on_pick(c.0)).width(120),
+        move |step| on_pick(focus::stepped(&SECURITIES, Choice(current), step).0),
+    )
 }
 
 fn trust(cert: &CertificateInfo) -> Element<'_, Message> {
@@ -305,6 +388,22 @@ fn trust(cert: &CertificateInfo) -> Element<'_, Message> {
         .map(|line| line.join(":"))
         .collect::<Vec<_>>()
         .join("\n");
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+    let expiry = match cert.not_after {
+        Some(at) if at < now => Some(
+            text(format!(
+                "This certificate expired on {}: a server that still uses it is not looked after, or is not the one it claims to be.",
+                theme::long_date(at)
+            ))
+            .style(theme::danger),
+        ),
+        _ => None,
+    };
+    let valid_until = cert
+        .not_after
+        .map_or_else(|| "(not readable)".to_owned(), theme::long_date);
     column![
         text(format!(
             "The certificate of {} is not signed by an authority this computer trusts. Trust it only if you know this server uses its own certificate (your provider or your administrator can tell you the fingerprint).",
@@ -312,17 +411,23 @@ fn trust(cert: &CertificateInfo) -> Element<'_, Message> {
         )),
         field("Issued to", cert.subject.clone()),
         field("Issued by", cert.issuer.clone()),
+        field("Valid until", valid_until),
         field("SHA-256", fingerprint),
+    ]
+    .push(expiry)
+    .push(
         text("Tern will then accept exactly this certificate for this account, and refuse any other.")
             .size(13)
             .style(theme::muted),
+    )
+    .push(
         row![
-            button(text("Trust this certificate")).on_press(Message::TrustCertificate),
+            action("Trust this certificate", Some(Message::TrustCertificate)),
             space::horizontal(),
-            button(text("Back")).on_press(Message::Back),
+            action("Back", Some(Message::Back)),
         ]
         .spacing(8),
-    ]
+    )
     .spacing(10)
     .into()
 }
