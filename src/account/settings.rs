@@ -289,6 +289,10 @@ pub struct Account {
     /// after a removal, and every data directory counts from 1). Empty for an unsaved account.
     #[serde(skip)]
     pub keyring_key: String,
+    /// How many times the cache was started over (another mailbox): what an engine stores is
+    /// refused when the account's epoch is no longer the one it loaded.
+    #[serde(skip)]
+    pub cache_epoch: i64,
 }
 
 impl Account {
@@ -310,6 +314,7 @@ impl Account {
             pop3_delete_when_deleted: false,
             pop3_max_message_size: None,
             keyring_key: String::new(),
+            cache_epoch: 0,
         }
     }
 

@@ -13,7 +13,7 @@ const ACCOUNT_COLUMNS: &str = "id, name, display_name, email, protocol,
     login, password_cmd, ca_file, cert_sha256, signature,
     sync_days, download_bodies, download_days, poll_seconds, server_saves_sent,
     pop3_leave_on_server, pop3_delete_after_days, pop3_delete_when_deleted,
-    pop3_max_message_size, keyring_key";
+    pop3_max_message_size, keyring_key, cache_epoch";
 
 /// What `Store::change_account` changes besides the settings; None leaves a part as it is.
 #[derive(Debug, Default, Clone, Copy)]
@@ -381,6 +381,12 @@ fn reset_cache_in(tx: &rusqlite::Transaction<'_>, account_id: i64) -> Result<i64
         .optional()
         .map_err(StoreError::sqlite("Read the account"))?
         .ok_or_else(|| StoreError::NotFound(format!("there is no account with id {account_id}")))?;
+    // An engine that loaded the account before this reset stores nothing more (`pop3_store`).
+    tx.execute(
+        "UPDATE account SET cache_epoch = cache_epoch + 1 WHERE id = ?1",
+        [account_id],
+    )
+    .map_err(StoreError::sqlite("Count the cache's new start"))?;
     if protocol == "pop3" {
         let partial: i64 = tx
             .query_row(
@@ -495,5 +501,6 @@ fn account_from_row(row: &Row<'_>) -> rusqlite::Result<Result<Account>> {
         pop3_delete_when_deleted: row.get(23)?,
         pop3_max_message_size: row.get(24)?,
         keyring_key: row.get(25)?,
+        cache_epoch: row.get(26)?,
     }))
 }

@@ -70,6 +70,11 @@ pub(super) const MIGRATIONS: &[Migration] = &[
         name: "account_keyring_key",
         sql: include_str!("../../migrations/0010_account_keyring_key.sql"),
     },
+    Migration {
+        version: 11,
+        name: "account_cache_epoch",
+        sql: include_str!("../../migrations/0011_account_cache_epoch.sql"),
+    },
 ];
 
 /// The schema version this build writes.

@@ -171,14 +171,30 @@ impl Store {
     /// each what happened. `listed(uidl)` says whether the server lists that UIDL in this
     /// session: the same mail under a new UIDL (same SHA-256; or same Message-ID and size while
     /// the old UIDL is gone) gets no second copy, and its local copy follows the new UIDL.
+    /// `epoch` is the account's `cache_epoch` as the engine loaded it: after a reset (the
+    /// account now reads another mailbox) an engine still on the old server stores nothing.
     pub fn pop3_store(
         &self,
         account_id: i64,
+        epoch: i64,
         items: &[Pop3Download],
         listed: &dyn Fn(&str) -> bool,
         now: i64,
     ) -> Result<Vec<Pop3Stored>> {
         self.write(|tx| {
+            let current: Option<i64> = tx
+                .query_row(
+                    "SELECT cache_epoch FROM account WHERE id = ?1",
+                    [account_id],
+                    |r| r.get(0),
+                )
+                .optional()
+                .map_err(StoreError::sqlite("Read the account's cache epoch"))?;
+            if current != Some(epoch) {
+                return Err(StoreError::Conflict(format!(
+                    "account {account_id} was changed to another mailbox while it was being checked; nothing from the old server is stored, and the next check reads the new one"
+                )));
+            }
             items
                 .iter()
                 .map(|item| store_one(tx, account_id, item, listed, now))

@@ -207,6 +207,7 @@ fn store_batch(
     let listed = target.listed;
     let outcomes = target.store.pop3_store(
         target.account.id,
+        target.account.cache_epoch,
         batch,
         &|uidl| listed.contains(uidl),
         target.now,

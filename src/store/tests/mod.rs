@@ -10,6 +10,8 @@
 use super::*;
 use crate::account::settings::{AccountSettings, Protocol, Security, ServerAddr};
 
+mod reset;
+
 fn settings(name: &str) -> AccountSettings {
     AccountSettings {
         name: name.into(),
