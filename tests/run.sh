@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Runs Tern's whole test suite, setup included: installs the Debian packages of the private test
-# mail servers (Dovecot, Postfix) and of the window smoke test (Xvfb, xwd, a font) when run as
-# root, or names the one apt-get line to run.
+# mail servers (Dovecot, Postfix), of the window smoke test (Xvfb, xwd, a font) and of the
+# real-keyring test (gnome-keyring, dbus-daemon) when run as root, or names the one apt-get
+# line to run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(dovecot-core dovecot-imapd dovecot-pop3d dovecot-lmtpd postfix xvfb x11-apps fonts-dejavu-core)
+packages=(dovecot-core dovecot-imapd dovecot-pop3d dovecot-lmtpd postfix xvfb x11-apps fonts-dejavu-core gnome-keyring dbus-daemon)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
