@@ -17,31 +17,10 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use support::cli::{add_imap_account, tern};
+use support::screens::pump_until;
 use support::{MailServers, corpus};
 
 const N: usize = 30;
-
-/// Runs the emulator's work until `until`, or until it is ready for the next instruction
-/// (then true).
-fn pump_until<P: iced_test::program::Program + 'static>(
-    program: &P,
-    emulator: &mut iced_test::Emulator<P>,
-    receiver: &mut iced_test::futures::futures::channel::mpsc::Receiver<
-        iced_test::emulator::Event<P>,
-    >,
-    until: Instant,
-) -> bool {
-    while Instant::now() < until {
-        match receiver.try_recv() {
-            Ok(iced_test::emulator::Event::Action(action)) => emulator.perform(program, action),
-            Ok(iced_test::emulator::Event::Failed(i)) => panic!("{i:?}"),
-            Ok(iced_test::emulator::Event::Ready) => return true,
-            Err(e) if e.is_closed() => panic!("the emulator stopped"),
-            Err(_) => std::thread::sleep(Duration::from_millis(2)),
-        }
-    }
-    false
-}
 
 fn picture_mail(to: &str, n: usize, date: i64) -> Vec<u8> {
     use base64::Engine as _;

@@ -14,30 +14,8 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use support::screens::save_png;
+use support::screens::{pump_until, save_png};
 use support::{MailServers, cli, corpus, mailbox};
-
-/// Runs the emulator's work until `until`, or until it is ready for the next instruction
-/// (then true).
-fn pump_until<P: iced_test::program::Program + 'static>(
-    program: &P,
-    emulator: &mut iced_test::Emulator<P>,
-    receiver: &mut iced_test::futures::futures::channel::mpsc::Receiver<
-        iced_test::emulator::Event<P>,
-    >,
-    until: Instant,
-) -> bool {
-    while Instant::now() < until {
-        match receiver.try_recv() {
-            Ok(iced_test::emulator::Event::Action(action)) => emulator.perform(program, action),
-            Ok(iced_test::emulator::Event::Failed(i)) => panic!("{i:?}"),
-            Ok(iced_test::emulator::Event::Ready) => return true,
-            Err(e) if e.is_closed() => panic!("the emulator stopped"),
-            Err(_) => std::thread::sleep(Duration::from_millis(2)),
-        }
-    }
-    false
-}
 
 #[test]
 fn the_window_checks_pop3_mail_sends_the_outbox_and_gets_mail_on_request() {

@@ -17,85 +17,8 @@ mod support;
 use std::time::{Duration, Instant};
 
 use support::discovery::{DnsServer, Reply, WebServer, autoconfig_xml};
-use support::screens::save_png;
+use support::screens::{pump, save_png, step};
 use support::{MailServers, mailbox};
-
-fn instruction(line: &str) -> iced_test::Instruction {
-    iced_test::Ice::parse(&format!(
-        "viewport: 1280x800\nmode: Immediate\n-----\n{line}\n"
-    ))
-    .unwrap()
-    .instructions
-    .remove(0)
-}
-
-type Receiver<P> =
-    iced_test::futures::futures::channel::mpsc::Receiver<iced_test::emulator::Event<P>>;
-
-/// Runs the emulator's work until `until`: Some(true) when it is ready, Some(false) when an
-/// instruction failed (an expectation not met yet), None when the time is up.
-fn pump<P: iced_test::program::Program + 'static>(
-    program: &P,
-    emulator: &mut iced_test::Emulator<P>,
-    receiver: &mut Receiver<P>,
-    until: Instant,
-) -> Option<bool> {
-    while Instant::now() < until {
-        match receiver.try_recv() {
-            Ok(iced_test::emulator::Event::Action(action)) => emulator.perform(program, action),
-            Ok(iced_test::emulator::Event::Failed(_)) => return Some(false),
-            Ok(iced_test::emulator::Event::Ready) => return Some(true),
-            Err(e) if e.is_closed() => panic!("the emulator stopped"),
-            Err(_) => std::thread::sleep(Duration::from_millis(2)),
-        }
-    }
-    None
-}
-
-/// Runs one instruction, again and again until it holds (the work behind it takes time) or
-/// `patience` runs out.
-fn step<P: iced_test::program::Program<Theme = iced::Theme> + 'static>(
-    program: &P,
-    emulator: &mut iced_test::Emulator<P>,
-    receiver: &mut Receiver<P>,
-    line: &str,
-    patience: Duration,
-) {
-    let deadline = Instant::now() + patience;
-    loop {
-        emulator.run(program, instruction(line));
-        match pump(
-            program,
-            emulator,
-            receiver,
-            Instant::now() + Duration::from_secs(5),
-        ) {
-            Some(true) => {
-                // What the instruction started (a focus move, a task) runs before the next.
-                let settle = Instant::now() + Duration::from_millis(150);
-                while Instant::now() < settle {
-                    pump(program, emulator, receiver, settle);
-                }
-                return;
-            }
-            _ if Instant::now() > deadline => {
-                save_png(
-                    &emulator.screenshot(program, &iced::Theme::Light, 1.0),
-                    "wizard-failed.png",
-                );
-                panic!("{line}: not done within {patience:?} (see wizard-failed.png)");
-            }
-            _ => {
-                pump(
-                    program,
-                    emulator,
-                    receiver,
-                    Instant::now() + Duration::from_millis(100),
-                );
-            }
-        }
-    }
-}
 
 /// A keyring that is not there (as on a Linux machine without Secret Service): every read and
 /// write fails. Installed for the whole test process, so the test never touches a real one.
@@ -224,7 +147,14 @@ fn a_first_start_sets_up_an_account_with_the_wizard_and_syncs_it() {
             } else {
                 short
             };
-            step(&program, &mut emulator, &mut receiver, line, patience);
+            step(
+                &program,
+                &mut emulator,
+                &mut receiver,
+                line,
+                patience,
+                "wizard",
+            );
         }
         save_png(
             &emulator.screenshot(&program, &iced::Theme::Light, 1.0),
@@ -318,4 +248,125 @@ fn a_first_start_sets_up_an_account_with_the_wizard_and_syncs_it() {
     // The wizard of a first start does not open again once an account exists, and the
     // trusted certificate is still accepted (a new run of the window syncs again).
     drop(store);
+}
+
+/// Settings in the window: a new incoming server asks whether it is the same mailbox; the
+/// answer "another" starts the POP3 account's cache over (every message kept here, every old
+/// UIDL retired, so the new server's mail all comes); a second save does not ask again.
+#[test]
+fn settings_ask_whether_a_new_incoming_server_is_the_same_mailbox() {
+    let servers = MailServers::start();
+    let bob = &servers.bob;
+    support::corpus::fill_maildir(bob, "INBOX", 3, 5);
+    let data = servers.dir().join("settings");
+    support::cli::add_pop3_account(&servers, &data, bob, servers.ports.pop3s, "tls", &[]);
+    let out = support::cli::tern(&data, &["sync"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let store = tern::store::Store::open_dir(&data).unwrap();
+    let account = store.find_account("bob").unwrap();
+    let known: Vec<String> = store
+        .pop3_known(account.id, &[])
+        .unwrap()
+        .into_keys()
+        .collect();
+    assert_eq!(known.len(), 3);
+
+    let program = tern::ui::application(data.clone());
+    let (sender, mut receiver) = iced_test::futures::futures::channel::mpsc::channel(64);
+    let mut emulator = iced_test::Emulator::new(
+        sender,
+        &program,
+        iced_test::emulator::Mode::Immediate,
+        iced::Size::new(1280.0, 800.0),
+    );
+    pump(
+        &program,
+        &mut emulator,
+        &mut receiver,
+        Instant::now() + Duration::from_secs(5),
+    );
+    let patience = Duration::from_secs(30);
+    let mut go = |emulator: &mut iced_test::Emulator<_>, line: &str| {
+        step(
+            &program,
+            emulator,
+            &mut receiver,
+            line,
+            patience,
+            "settings",
+        );
+    };
+    go(&mut emulator, "expect \"Archive\"");
+    go(&mut emulator, "click \"Settings\"");
+    go(&mut emulator, "expect \"+ New account\"");
+    go(&mut emulator, "click \"bob\"");
+    go(
+        &mut emulator,
+        "expect \"Leave messages on the server (the copy here is kept either way)\"",
+    );
+    // Another server (127.0.0.2 is loopback too, where nothing listens).
+    let moved = format!("127.0.0.2:{}", servers.ports.pop3s);
+    emulator.update(
+        &program,
+        tern::ui::Message::Settings(tern::ui::settings::Message::Account(
+            account.id,
+            tern::ui::settings::AccountField::Incoming,
+            moved,
+        )),
+    );
+    go(&mut emulator, "click \"Save\"");
+    go(
+        &mut emulator,
+        "expect \"The new incoming server or login may be another mailbox. Is it?\"",
+    );
+    go(
+        &mut emulator,
+        "click \"Another mailbox: start its cache over\"",
+    );
+    go(&mut emulator, "expect \"Saved the settings of bob.\"");
+    // Saved once: the next save compares with the new server and does not ask (the new
+    // display name is saved at once).
+    emulator.update(
+        &program,
+        tern::ui::Message::Settings(tern::ui::settings::Message::Account(
+            account.id,
+            tern::ui::settings::AccountField::DisplayName,
+            "Robert".into(),
+        )),
+    );
+    go(&mut emulator, "click \"Save\"");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while store.find_account("bob").unwrap().settings.display_name != "Robert" {
+        assert!(Instant::now() < deadline, "the second save asked again");
+        pump(
+            &program,
+            &mut emulator,
+            &mut receiver,
+            Instant::now() + Duration::from_millis(50),
+        );
+    }
+    save_png(
+        &emulator.screenshot(&program, &iced::Theme::Light, 1.0),
+        "settings-another-mailbox.png",
+    );
+    drop(emulator);
+
+    let account = store.find_account("bob").unwrap();
+    assert_eq!(account.settings.incoming.host, "127.0.0.2");
+    assert_eq!(account.cache_epoch, 1, "the cache started over once");
+    assert_eq!(
+        store.find_folder(account.id, "INBOX").unwrap().total,
+        3,
+        "every message kept"
+    );
+    for uidl in &known {
+        assert!(
+            store.pop3_seen(account.id, uidl).unwrap().is_none(),
+            "the old server's UIDL {uidl} is retired"
+        );
+    }
 }

@@ -438,24 +438,30 @@ pub fn update(state: &mut State, message: Message, store: &Store) -> (Task<Messa
     (Task::none(), Action::None)
 }
 
+/// A button that Tab reaches too (Enter or Space presses it).
+fn pressable<'a>(button: button::Button<'a, Message>, message: Message) -> Element<'a, Message> {
+    crate::ui::focus::activate(button.on_press(message.clone()), Some(message))
+}
+
 pub fn view(state: &State) -> Element<'_, Message> {
     let item = |label: String, section: Section| {
         let selected = state.section == section;
-        button(text(label))
-            .style(move |t, s| theme::folder_button(t, s, selected))
-            .width(Length::Fill)
-            .on_press(Message::Show(section))
+        pressable(
+            button(text(label))
+                .style(move |t, s| theme::folder_button(t, s, selected))
+                .width(Length::Fill),
+            Message::Show(section),
+        )
     };
     let mut sections = column![item("General".into(), Section::General)].spacing(2);
     for o in &state.accounts {
         sections = sections.push(item(o.name.clone(), Section::Account(o.account)));
     }
-    sections = sections.push(crate::ui::focus::activate(
+    sections = sections.push(pressable(
         button(text("+ New account"))
             .style(|t, s| theme::folder_button(t, s, false))
-            .width(Length::Fill)
-            .on_press(Message::Wizard),
-        Some(Message::Wizard),
+            .width(Length::Fill),
+        Message::Wizard,
     ));
     let mut page = column![].spacing(12);
     if let Some(notice) = &state.notice {
@@ -473,7 +479,7 @@ pub fn view(state: &State) -> Element<'_, Message> {
         row![
             text("Settings").size(22).font(theme::bold()),
             iced::widget::space::horizontal(),
-            button(text("Close")).on_press(Message::Close),
+            pressable(button(text("Close")), Message::Close),
         ],
         row![
             container(sections).width(200),
@@ -524,7 +530,6 @@ fn account<'a>(
     confirm: Option<&'a (i64, String)>,
     confirm_mailbox: Option<i64>,
 ) -> Element<'a, Message> {
-    let securities = [Security::Tls, Security::Starttls, Security::Plain];
     let id = o.account;
     let field = |label: &'static str, value: &str, which: AccountField| {
         let input = text_input("", value).on_input(move |v| Message::Account(id, which, v));
@@ -544,7 +549,7 @@ fn account<'a>(
                 AccountField::Incoming,
                 v
             )),
-            pick_list(securities, Some(o.incoming_security), move |s| {
+            super::wizard::security_choice(o.incoming_security, move |s| {
                 Message::AccountSecurity(id, Direction::Incoming, s)
             }),
         ]
@@ -556,7 +561,7 @@ fn account<'a>(
                 AccountField::Outgoing,
                 v
             )),
-            pick_list(securities, Some(o.outgoing_security), move |s| {
+            super::wizard::security_choice(o.outgoing_security, move |s| {
                 Message::AccountSecurity(id, Direction::Outgoing, s)
             }),
         ]
@@ -584,10 +589,11 @@ fn account<'a>(
                 .on_toggle(move |v| Message::ServerSavesSent(id, v))
         }),
         row![
-            button(text("Save")).on_press(Message::SaveAccount(id)),
-            button(text("Remove account"))
-                .style(button::danger)
-                .on_press(Message::RemoveAccount(id)),
+            pressable(button(text("Save")), Message::SaveAccount(id)),
+            pressable(
+                button(text("Remove account")).style(button::danger),
+                Message::RemoveAccount(id)
+            ),
         ]
         .spacing(8),
     ]
@@ -599,11 +605,15 @@ fn account<'a>(
                     text("The new incoming server or login may be another mailbox. Is it?")
                         .style(theme::danger),
                     row![
-                        button(text("Same mailbox, new name: keep what is here"))
-                            .on_press(Message::SaveMailbox(id, false)),
-                        button(text("Another mailbox: start its cache over"))
-                            .on_press(Message::SaveMailbox(id, true)),
-                        button(text("Cancel")).on_press(Message::CancelSave),
+                        pressable(
+                            button(text("Same mailbox, new name: keep what is here")),
+                            Message::SaveMailbox(id, false)
+                        ),
+                        pressable(
+                            button(text("Another mailbox: start its cache over")),
+                            Message::SaveMailbox(id, true)
+                        ),
+                        pressable(button(text("Cancel")), Message::CancelSave),
                     ]
                     .spacing(8),
                     text(match o.protocol {
@@ -628,12 +638,14 @@ fn account<'a>(
                         text(format!("Remove {}? {}.", o.name, capitalise(lost)))
                             .style(theme::danger),
                         row![
-                            button(text("Remove anyway"))
-                                .style(button::danger)
-                                .on_press(Message::ConfirmRemove(id)),
-                            button(text("Keep it"))
-                                .style(button::secondary)
-                                .on_press(Message::CancelRemove),
+                            pressable(
+                                button(text("Remove anyway")).style(button::danger),
+                                Message::ConfirmRemove(id)
+                            ),
+                            pressable(
+                                button(text("Keep it")).style(button::secondary),
+                                Message::CancelRemove
+                            ),
                         ]
                         .spacing(8),
                     ]

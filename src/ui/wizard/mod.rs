@@ -9,7 +9,7 @@ use iced::Task;
 
 mod view;
 
-pub use view::{first_field, focus_for, view};
+pub use view::{first_field, focus_for, security_choice, view};
 
 use super::data::setup::{self as work, CheckFailed};
 use crate::account::autoconfig::{ProviderConfig, Sources};

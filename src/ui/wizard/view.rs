@@ -357,14 +357,24 @@ impl std::fmt::Display for Choice {
 
 /// A security pick list, which Tab reaches and the arrow keys change.
 fn security<'a>(current: Security, on_pick: fn(Security) -> Message) -> Element<'a, Message> {
+    security_choice(current, on_pick)
+}
+
+/// A security pick list ("SSL/TLS", "STARTTLS", "None"), which Tab reaches and the arrow keys
+/// change (the wizard's and Settings').
+pub fn security_choice<'a, M: Clone + 'a>(
+    current: Security,
+    on_pick: impl Fn(Security) -> M + Clone + 'a,
+) -> Element<'a, M> {
     const SECURITIES: [Choice; 3] = [
         Choice(Security::Tls),
         Choice(Security::Starttls),
         Choice(Security::Plain),
     ];
+    let step = on_pick.clone();
     focus::choice(
         pick_list(SECURITIES, Some(Choice(current)), move |c| on_pick(c.0)).width(120),
-        move |step| on_pick(focus::stepped(&SECURITIES, Choice(current), step).0),
+        move |s| step(focus::stepped(&SECURITIES, Choice(current), s).0),
     )
 }
 
