@@ -92,19 +92,11 @@ fn a_first_start_sets_up_an_account_with_the_wizard_and_syncs_it() {
         )),
     );
     let sources = tern::account::autoconfig::Sources {
-        ispdb: "http://127.0.0.1:9/".into(),
         connect_to: Some(web.addr),
         dns_server: Some(dns.addr),
         ca_file: web.ca_pem.clone(),
-        guess_ports: tern::account::autoconfig::GuessPorts {
-            imaps: 9,
-            imap: 9,
-            pop3s: 9,
-            pop3: 9,
-            submissions: 9,
-            submission: 9,
-        },
         timeout: Duration::from_secs(5),
+        ..support::discovery::nowhere()
     };
     // Each run starts the window on an empty data directory (a first start) and ends with a
     // screenshot (iced_test's emulator takes one only as its last act).
@@ -275,7 +267,7 @@ fn settings_ask_whether_a_new_incoming_server_is_the_same_mailbox() {
         .collect();
     assert_eq!(known.len(), 3);
 
-    let program = tern::ui::application(data.clone());
+    let program = tern::ui::application_with(data.clone(), Ok(support::discovery::nowhere()));
     let (sender, mut receiver) = iced_test::futures::futures::channel::mpsc::channel(64);
     let mut emulator = iced_test::Emulator::new(
         sender,

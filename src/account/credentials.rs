@@ -200,14 +200,24 @@ pub async fn password_from_command_within(
         let mut err = Vec::new();
         // Both at once: a command that fills one pipe while Tern waits on the other would
         // never finish.
+        // What comes past the limit is read and dropped, so a chatty command is not stopped
+        // by a full pipe (and then reported as too slow).
         let read_out = async {
-            if let Some(stdout) = stdout {
-                let _ = stdout.take(MAX_COMMAND_OUTPUT).read_to_end(&mut out).await;
+            if let Some(mut stdout) = stdout {
+                let _ = (&mut stdout)
+                    .take(MAX_COMMAND_OUTPUT)
+                    .read_to_end(&mut out)
+                    .await;
+                let _ = tokio::io::copy(&mut stdout, &mut tokio::io::sink()).await;
             }
         };
         let read_err = async {
-            if let Some(stderr) = stderr {
-                let _ = stderr.take(MAX_COMMAND_OUTPUT).read_to_end(&mut err).await;
+            if let Some(mut stderr) = stderr {
+                let _ = (&mut stderr)
+                    .take(MAX_COMMAND_OUTPUT)
+                    .read_to_end(&mut err)
+                    .await;
+                let _ = tokio::io::copy(&mut stderr, &mut tokio::io::sink()).await;
             }
         };
         tokio::join!(read_out, read_err);
@@ -347,6 +357,15 @@ mod tests {
         assert!(started.elapsed() < std::time::Duration::from_secs(5));
         let err = password_from_command("jo", "true").await.unwrap_err();
         assert!(matches!(err, CredentialError::CommandEmpty { .. }), "{err}");
+        // One that prints far more than is read still finishes (the rest is dropped).
+        let secret = password_from_command_within(
+            "jo",
+            "echo hunter2; head -c 1000000 /dev/zero",
+            std::time::Duration::from_secs(10),
+        )
+        .await
+        .unwrap();
+        assert_eq!(secret.expose(), "hunter2");
     }
 
     /// A keyring in memory, through keyring's own credential-builder interface (keyring's

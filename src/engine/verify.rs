@@ -29,6 +29,12 @@ pub async fn verify_account(account: &Account, password: &Secret) -> Verificatio
     Verification { incoming, outgoing }
 }
 
+/// Logs in to the incoming server only (a password typed in the window's banner is tried
+/// there; the outgoing server is not bothered with it).
+pub async fn verify_incoming(account: &Account, password: &Secret) -> Result<(), EngineError> {
+    incoming(account, password).await
+}
+
 async fn incoming(account: &Account, password: &Secret) -> Result<(), EngineError> {
     match account.settings.protocol {
         Protocol::Imap => {
@@ -49,5 +55,18 @@ async fn outgoing(account: &Account, password: &Secret) -> Result<(), EngineErro
     let mut client = crate::protocol::smtp::SmtpClient::connect(&endpoint).await?;
     client.login(&account.settings.login, password).await?;
     client.quit().await;
+    Ok(())
+}
+
+/// Whether `path` holds a CA certificate in PEM form (checked when it is given, not at the
+/// first connection). The error names the file and what is wrong with it.
+pub fn check_ca_file(path: &std::path::Path) -> Result<(), String> {
+    let pem = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    if crate::protocol::tls::pem_certificates(&pem).is_empty() {
+        return Err(format!(
+            "{} holds no PEM certificate (-----BEGIN CERTIFICATE-----); give the CA's certificate in PEM form",
+            path.display()
+        ));
+    }
     Ok(())
 }

@@ -57,7 +57,7 @@ fn reason(keep: bool) -> String {
     if keep {
         "It is not in the system keyring; Tern puts it there."
     } else {
-        "No system keyring can keep it here, so Tern asks each time it starts and keeps it only while it runs."
+        "No system keyring can keep it here, so Tern asks each time it starts and keeps it only while it runs; a password command (Settings) keeps it for good."
     }
     .to_owned()
 }

@@ -29,6 +29,12 @@ pub struct Options {
     pub incoming_security: Security,
     pub outgoing: String,
     pub outgoing_security: Security,
+    /// A command that prints the password (empty: the keyring).
+    pub password_cmd: String,
+    /// A PEM file of the CA that signed the servers' certificates (empty: the system's).
+    pub ca_file: String,
+    /// The one certificate accepted (SHA-256 in hex; empty: none pinned).
+    pub cert_sha256: String,
     /// A new password (empty: keep the one in the keyring); never in `Debug` output.
     pub password: Secret,
     pub signature: String,
@@ -143,6 +149,9 @@ pub enum AccountField {
     Login,
     Incoming,
     Outgoing,
+    PasswordCmd,
+    CaFile,
+    CertSha256,
 }
 
 /// Incoming or outgoing server.
@@ -180,6 +189,15 @@ impl State {
                     incoming_security: t.account.settings.incoming_security,
                     outgoing: t.account.settings.outgoing.to_string(),
                     outgoing_security: t.account.settings.outgoing_security,
+                    password_cmd: t.account.settings.password_cmd.clone().unwrap_or_default(),
+                    ca_file: t
+                        .account
+                        .settings
+                        .ca_file
+                        .as_ref()
+                        .map(|p| p.display().to_string())
+                        .unwrap_or_default(),
+                    cert_sha256: t.account.settings.cert_sha256.clone().unwrap_or_default(),
                     password: Secret::new(String::new()),
                     signature: t.account.signature.clone(),
                     sync_days: t
@@ -284,6 +302,9 @@ pub fn update(state: &mut State, message: Message, store: &Store) -> (Task<Messa
                     AccountField::Login => o.login = value,
                     AccountField::Incoming => o.incoming = value,
                     AccountField::Outgoing => o.outgoing = value,
+                    AccountField::PasswordCmd => o.password_cmd = value,
+                    AccountField::CaFile => o.ca_file = value,
+                    AccountField::CertSha256 => o.cert_sha256 = value,
                 }
             }
         }
@@ -576,6 +597,17 @@ fn account<'a>(
             .secure(true),
         ]
         .spacing(8),
+        field(
+            "Password command",
+            &o.password_cmd,
+            AccountField::PasswordCmd
+        ),
+        field("CA file (PEM)", &o.ca_file, AccountField::CaFile),
+        field(
+            "Pinned certificate",
+            &o.cert_sha256,
+            AccountField::CertSha256
+        ),
         row![
             text("Signature").width(160),
             text_input("", &o.signature).on_input(move |v| Message::Signature(id, v)),

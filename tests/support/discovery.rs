@@ -294,3 +294,24 @@ pub fn autoconfig_xml(
     xml.push_str(" </emailProvider>\n</clientConfig>\n");
     xml
 }
+
+/// Discovery that asks nothing outside this machine (everything on 127.0.0.1's discard port,
+/// where nothing answers), for window tests that open the wizard without looking anything up.
+pub fn nowhere() -> tern::account::autoconfig::Sources {
+    let nothing: std::net::SocketAddr = ([127, 0, 0, 1], 9).into();
+    tern::account::autoconfig::Sources {
+        ispdb: "http://127.0.0.1:9/".into(),
+        connect_to: Some(nothing),
+        dns_server: Some(nothing),
+        ca_file: None,
+        guess_ports: tern::account::autoconfig::GuessPorts {
+            imaps: 9,
+            imap: 9,
+            pop3s: 9,
+            pop3: 9,
+            submissions: 9,
+            submission: 9,
+        },
+        timeout: std::time::Duration::from_secs(3),
+    }
+}

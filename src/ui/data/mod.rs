@@ -646,6 +646,21 @@ pub async fn save_account_options(
         settings.outgoing = crate::account::ServerAddr::parse(options.outgoing.trim())
             .map_err(|e| format!("Outgoing server: {e}"))?;
         settings.outgoing_security = options.outgoing_security;
+        let optional = |s: &str| Some(s.trim().to_owned()).filter(|s| !s.is_empty());
+        settings.password_cmd = optional(&options.password_cmd);
+        settings.ca_file = match optional(&options.ca_file) {
+            Some(path) => {
+                let path = std::path::PathBuf::from(path);
+                let path = std::path::absolute(&path).unwrap_or(path);
+                crate::engine::verify::check_ca_file(&path).map_err(|e| format!("CA file: {e}."))?;
+                Some(path)
+            }
+            None => None,
+        };
+        settings.cert_sha256 = optional(&options.cert_sha256)
+            .map(|fp| crate::account::settings::normalize_fingerprint(&fp))
+            .transpose()
+            .map_err(|e| format!("Pinned certificate: {e}"))?;
         settings.validate().map_err(|e| e.to_string())?;
         // POP3 accounts keep their retention options as they were typed; IMAP ones only
         // take the check interval.

@@ -153,8 +153,7 @@ pub async fn keep_password(account: Account, password: Secret) -> Result<(), Str
 /// in, Ok(false) the server could not be reached (the password cannot be judged), Err the
 /// server refused it (its words).
 pub async fn check_password(account: Account, password: Secret) -> Result<bool, String> {
-    let result = crate::engine::verify::verify_account(&account, &password).await;
-    match result.incoming {
+    match crate::engine::verify::verify_incoming(&account, &password).await {
         Ok(()) => Ok(true),
         Err(e) if e.kind() == crate::engine::Kind::Auth => Err(e.to_string()),
         Err(_) => Ok(false),

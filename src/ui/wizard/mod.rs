@@ -256,6 +256,9 @@ impl State {
                 .map_err(|e| e.to_string())?,
         };
         settings.validate().map_err(|e| e.to_string())?;
+        if let Some(ca) = &settings.ca_file {
+            crate::engine::verify::check_ca_file(ca).map_err(|e| format!("CA file: {e}."))?;
+        }
         Ok(settings)
     }
 
