@@ -3,8 +3,8 @@
 //! in a temporary home; there `tern account password` keeps the password, `tern account
 //! verify` logs in to the harness's Dovecot and Postfix with it, a change of address keeps the
 //! entry, and `tern account remove` deletes it. Skipped (said on stderr) where gnome-keyring or
-//! dbus-run-session is not installed: CI installs neither; `apt-get install gnome-keyring
-//! dbus-daemon` runs it.
+//! dbus-run-session is not installed (`tests/run.sh` installs both as root: `apt-get install
+//! gnome-keyring dbus-daemon`).
 
 #![allow(
     clippy::unwrap_used,

@@ -341,15 +341,9 @@ fn settings_ask_whether_a_new_incoming_server_is_the_same_mailbox() {
             Instant::now() + Duration::from_millis(50),
         );
     }
-    save_png(
-        &emulator.screenshot(&program, &iced::Theme::Light, 1.0),
-        "settings-another-mailbox.png",
-    );
-    drop(emulator);
-
-    let account = store.find_account("bob").unwrap();
-    assert_eq!(account.settings.incoming.host, "127.0.0.2");
-    assert_eq!(account.cache_epoch, 1, "the cache started over once");
+    let moved = store.find_account("bob").unwrap();
+    assert_eq!(moved.settings.incoming.host, "127.0.0.2");
+    assert_eq!(moved.cache_epoch, 1, "the cache started over once");
     assert_eq!(
         store.find_folder(account.id, "INBOX").unwrap().total,
         3,
@@ -361,4 +355,58 @@ fn settings_ask_whether_a_new_incoming_server_is_the_same_mailbox() {
             "the old server's UIDL {uidl} is retired"
         );
     }
+
+    // While the window runs, `tern account set` points the account back at Dovecot as another
+    // mailbox: the window's engine (still on 127.0.0.2) stops at its next pass and a new one
+    // reads the stored settings; what was here already is recognised (no second copy).
+    let back = format!("127.0.0.1:{}", servers.ports.pop3s);
+    let out = support::cli::tern(
+        &data,
+        &[
+            "account",
+            "set",
+            "bob",
+            "--incoming",
+            &back,
+            "--reset-cache",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    mailbox::deliver_lmtp(
+        &servers,
+        bob,
+        &format!(
+            "From: carol@example.test\r\nTo: {}\r\nSubject: After the move\r\nMessage-ID: <moved@example.test>\r\n\r\nHello.\r\n",
+            bob.address
+        ),
+    );
+    let mut go = |emulator: &mut iced_test::Emulator<_>, line: &str| {
+        step(
+            &program,
+            emulator,
+            &mut receiver,
+            line,
+            patience,
+            "settings",
+        );
+    };
+    go(&mut emulator, "click \"Close\"");
+    go(&mut emulator, "click \"Get Mail\"");
+    go(&mut emulator, "expect \"After the move\"");
+    save_png(
+        &emulator.screenshot(&program, &iced::Theme::Light, 1.0),
+        "settings-another-mailbox.png",
+    );
+    drop(emulator);
+    let account = store.find_account("bob").unwrap();
+    assert_eq!(account.cache_epoch, 2);
+    assert_eq!(
+        store.find_folder(account.id, "INBOX").unwrap().total,
+        4,
+        "the three known messages were recognised, the new one came"
+    );
 }

@@ -571,20 +571,7 @@ pub(super) fn forget_password(store: &Store, account: &crate::account::Account) 
 /// A `--ca-file` is checked when it is given, not at the first connection: a wrong file is found
 /// while it is being fixed.
 pub(super) fn check_ca_file(ca: &std::path::Path) -> anyhow::Result<()> {
-    if !ca.is_file() {
-        bail!(
-            "--ca-file {}: no such file; give the path of a PEM certificate",
-            ca.display()
-        );
-    }
-    let pem = std::fs::read(ca).with_context(|| format!("--ca-file {}", ca.display()))?;
-    if crate::protocol::tls::pem_certificates(&pem).is_empty() {
-        bail!(
-            "--ca-file {}: holds no PEM certificate (-----BEGIN CERTIFICATE-----); give the CA's certificate in PEM form",
-            ca.display()
-        );
-    }
-    Ok(())
+    crate::engine::verify::check_ca_file(ca).map_err(|e| anyhow::anyhow!("--ca-file {e}"))
 }
 
 fn account_add(store: &Store, add: AddAccount) -> anyhow::Result<()> {

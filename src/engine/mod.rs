@@ -30,6 +30,23 @@ pub fn incoming_endpoint(account: &crate::account::Account) -> crate::protocol::
     }
 }
 
+/// Whether the account `account` was loaded from is no longer what the store holds: removed
+/// (its id may now name another account), its settings changed, or its cache started over
+/// (`cache_epoch`). A running engine then stops, and the window reloads the accounts and starts
+/// a new one with what is stored, so it never keeps reading the old mailbox into the new cache.
+pub fn account_replaced(store: &crate::store::Store, account: &crate::account::Account) -> bool {
+    match store.account(account.id) {
+        Ok(stored) => {
+            stored.keyring_key != account.keyring_key
+                || stored.cache_epoch != account.cache_epoch
+                || stored.settings != account.settings
+        }
+        Err(StoreError::NotFound(_)) => true,
+        // Unreadable now: the pass that follows says why.
+        Err(_) => false,
+    }
+}
+
 /// What removing `account` would lose for good, in words for the user (the window asks with
 /// them, `tern account remove` wants `--yes`); None when everything it holds is on the server.
 pub fn removal_warning(

@@ -61,6 +61,19 @@ async fn outgoing(account: &Account, password: &Secret) -> Result<(), EngineErro
 /// Whether `path` holds a CA certificate in PEM form (checked when it is given, not at the
 /// first connection). The error names the file and what is wrong with it.
 pub fn check_ca_file(path: &std::path::Path) -> Result<(), String> {
+    // A CA bundle is tens of KiB; a FIFO, a device or a huge file is no certificate.
+    const LIMIT: u64 = 1024 * 1024;
+    let meta = std::fs::metadata(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    if !meta.is_file() {
+        return Err(format!("{} is not a file", path.display()));
+    }
+    if meta.len() > LIMIT {
+        return Err(format!(
+            "{} is {} bytes, more than a CA certificate file (at most 1 MiB)",
+            path.display(),
+            meta.len()
+        ));
+    }
     let pem = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
     if crate::protocol::tls::pem_certificates(&pem).is_empty() {
         return Err(format!(

@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use rusqlite::{OptionalExtension, Row, params};
 
 use super::{NewMessage, Result, Store, StoreError};
+use crate::account::Account;
 
 /// What the store knows of one UIDL.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -171,26 +172,28 @@ impl Store {
     /// each what happened. `listed(uidl)` says whether the server lists that UIDL in this
     /// session: the same mail under a new UIDL (same SHA-256; or same Message-ID and size while
     /// the old UIDL is gone) gets no second copy, and its local copy follows the new UIDL.
-    /// `epoch` is the account's `cache_epoch` as the engine loaded it: after a reset (the
-    /// account now reads another mailbox) an engine still on the old server stores nothing.
+    /// `account` is the account as the engine loaded it: after a reset (the account now reads
+    /// another mailbox, `cache_epoch`), or when it was removed and its id reused, an engine
+    /// still on the old server stores nothing.
     pub fn pop3_store(
         &self,
-        account_id: i64,
-        epoch: i64,
+        account: &Account,
         items: &[Pop3Download],
         listed: &dyn Fn(&str) -> bool,
         now: i64,
     ) -> Result<Vec<Pop3Stored>> {
+        let account_id = account.id;
         self.write(|tx| {
-            let current: Option<i64> = tx
+            // The epoch, and the keyring key (random, never reused: the id is, after a removal).
+            let current: Option<(i64, String)> = tx
                 .query_row(
-                    "SELECT cache_epoch FROM account WHERE id = ?1",
+                    "SELECT cache_epoch, keyring_key FROM account WHERE id = ?1",
                     [account_id],
-                    |r| r.get(0),
+                    |r| Ok((r.get(0)?, r.get(1)?)),
                 )
                 .optional()
                 .map_err(StoreError::sqlite("Read the account's cache epoch"))?;
-            if current != Some(epoch) {
+            if current != Some((account.cache_epoch, account.keyring_key.clone())) {
                 return Err(StoreError::Conflict(format!(
                     "account {account_id} was changed to another mailbox while it was being checked; nothing from the old server is stored, and the next check reads the new one"
                 )));

@@ -138,7 +138,10 @@ impl<Message: Clone> Widget<Message, iced::Theme, iced::Renderer> for Focus<'_, 
         renderer: &iced::Renderer,
         operation: &mut dyn Operation,
     ) {
-        operation.focusable(None, layout.bounds(), tree.state.downcast_mut::<State>());
+        // A disabled button is no Tab stop.
+        if self.activate.is_some() || self.step.is_some() {
+            operation.focusable(None, layout.bounds(), tree.state.downcast_mut::<State>());
+        }
         if let Some(child) = tree.children.first_mut() {
             self.content
                 .as_widget_mut()

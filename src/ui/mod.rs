@@ -699,7 +699,7 @@ pub fn update(state: &mut State, message: Message) -> Task<Message> {
         }
         // Up and Down (which text fields leave alone) move in the list only when it shows.
         Message::Shortcut(Shortcut::Next | Shortcut::Previous)
-            if state.settings.is_some() || state.composing =>
+            if state.settings.is_some() || state.composing || state.outbox.is_some() =>
         {
             Task::none()
         }

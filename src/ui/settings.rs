@@ -89,11 +89,6 @@ pub struct State {
     pub accounts: Vec<Options>,
     pub global: Global,
     pub notice: Option<String>,
-    /// The account whose new password is on its way to the keyring (its engine restarts).
-    pub new_password: Option<i64>,
-    /// The account being saved, with the incoming host and login it will then have: they
-    /// become its `stored_mailbox` only once the save succeeded (a refused reset asks again).
-    saving: Option<(i64, (String, String))>,
     /// Asked before removing an account: (account, what would be lost).
     pub confirm_remove: Option<(i64, String)>,
     /// Asked before saving a new incoming host or login: is it the same mailbox?
@@ -128,6 +123,15 @@ pub enum Message {
     ConfirmRemove(i64),
     CancelRemove,
     Done(Result<String, String>),
+    /// A save of this account ended. Each save carries what it saved: the incoming host and
+    /// login become the account's `stored_mailbox` only once it succeeded (a refused reset asks
+    /// again), and a new password restarts that account's engine.
+    Saved {
+        account: i64,
+        mailbox: (String, String),
+        new_password: bool,
+        result: Result<String, String>,
+    },
     Close,
 }
 
@@ -230,8 +234,6 @@ impl State {
             section: Section::General,
             global,
             notice: None,
-            new_password: None,
-            saving: None,
             confirm_remove: None,
             confirm_mailbox: None,
         }
@@ -397,13 +399,11 @@ pub fn update(state: &mut State, message: Message, store: &Store) -> (Task<Messa
                 }
             };
             // The password is not kept in the form once it is on its way to the keyring.
-            if !options.password.expose().is_empty() {
-                state.new_password = Some(id);
-            }
+            let new_password = !options.password.expose().is_empty();
             if let Some(o) = state.options(id) {
                 o.password = Secret::new(String::new());
             }
-            state.saving = Some((id, (host, options.login.trim().to_owned())));
+            let mailbox = (host, options.login.trim().to_owned());
             return (
                 Task::perform(
                     data::save_account_options(
@@ -413,7 +413,12 @@ pub fn update(state: &mut State, message: Message, store: &Store) -> (Task<Messa
                         checks,
                         moved && reset == Some(true),
                     ),
-                    Message::Done,
+                    move |result| Message::Saved {
+                        account: id,
+                        mailbox: mailbox.clone(),
+                        new_password,
+                        result,
+                    },
                 ),
                 Action::None,
             );
@@ -439,18 +444,27 @@ pub fn update(state: &mut State, message: Message, store: &Store) -> (Task<Messa
         }
         Message::RemovalChecked(_, Err(e)) => state.notice = Some(e),
         Message::CancelRemove => state.confirm_remove = None,
-        Message::Done(Ok(notice)) => {
+        Message::Saved {
+            account,
+            mailbox,
+            new_password,
+            result: Ok(notice),
+        } => {
             state.notice = Some(notice);
             // Saved: the next save of this form compares with what is stored now.
-            if let Some((id, mailbox)) = state.saving.take()
-                && let Some(o) = state.options(id)
-            {
+            if let Some(o) = state.options(account) {
                 o.stored_mailbox = mailbox;
             }
-            return (Task::none(), Action::Reload(state.new_password.take()));
+            return (
+                Task::none(),
+                Action::Reload(new_password.then_some(account)),
+            );
         }
-        Message::Done(Err(e)) => {
-            state.saving = None;
+        Message::Done(Ok(notice)) => {
+            state.notice = Some(notice);
+            return (Task::none(), Action::Reload(None));
+        }
+        Message::Saved { result: Err(e), .. } | Message::Done(Err(e)) => {
             state.notice = Some(e);
         }
         Message::Close => return (Task::none(), Action::Close),

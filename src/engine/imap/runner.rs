@@ -54,6 +54,16 @@ pub async fn run(
     };
     let mut backoff = Duration::from_secs(1);
     loop {
+        // Changed under this engine (`tern account set` while the window runs): stop; the
+        // window's reload starts one with the stored settings.
+        if crate::engine::account_replaced(&store, &account) {
+            emit(Event::FoldersChanged { account: id });
+            emit(Event::Connectivity {
+                account: id,
+                state: Connectivity::Offline,
+            });
+            return;
+        }
         emit(Event::Connectivity {
             account: id,
             state: Connectivity::Connecting,
@@ -145,6 +155,13 @@ async fn serve(
     // Right after connecting, and after Flush, everything queued goes; otherwise only what is due.
     let mut send_all = true;
     loop {
+        if crate::engine::account_replaced(store, account) {
+            // Ends like a shutdown; the window's reload starts an engine with what is stored.
+            emit(Event::FoldersChanged {
+                account: account.id,
+            });
+            return Ok(());
+        }
         let flushed = crate::engine::send::flush_outbox(store, account, password, send_all).await;
         // While another process holds the outbox, look again in a while, not every second.
         let send_floor = if matches!(&flushed, Ok(r) if r.busy) {

@@ -206,8 +206,7 @@ fn store_batch(
 ) -> Result<(), EngineError> {
     let listed = target.listed;
     let outcomes = target.store.pop3_store(
-        target.account.id,
-        target.account.cache_epoch,
+        target.account,
         batch,
         &|uidl| listed.contains(uidl),
         target.now,

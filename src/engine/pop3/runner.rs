@@ -56,6 +56,16 @@ pub async fn run(
     let mut backoff = Duration::from_secs(1);
     let mut send_all = true;
     loop {
+        // Changed under this engine (`tern account set` while the window runs): stop; the
+        // window's reload starts one with the stored settings.
+        if crate::engine::account_replaced(&store, &account) {
+            emit(Event::FoldersChanged { account: id });
+            emit(Event::Connectivity {
+                account: id,
+                state: Connectivity::Offline,
+            });
+            return;
+        }
         let flushed = flush_outbox(&store, &account, &password, send_all).await;
         let send_floor = if matches!(&flushed, Ok(r) if r.busy) {
             BUSY_RETRY

@@ -26,7 +26,7 @@ fn an_engine_that_loaded_the_account_before_a_reset_stores_nothing_more() {
     };
     let all = |_: &str| true;
     store
-        .pop3_store(account.id, account.cache_epoch, &[download("a")], &all, 1)
+        .pop3_store(&account, &[download("a")], &all, 1)
         .unwrap();
     // Another mailbox now (the window's Settings, or `tern account set --reset-cache`).
     let mut moved = pop3.clone();
@@ -40,14 +40,18 @@ fn an_engine_that_loaded_the_account_before_a_reset_stores_nothing_more() {
     };
     store.change_account(account.id, &moved, &change).unwrap();
     // The engine still on the old server: refused, nothing stored.
-    let late = store.pop3_store(account.id, account.cache_epoch, &[download("b")], &all, 2);
+    let late = store.pop3_store(&account, &[download("b")], &all, 2);
     assert!(matches!(late, Err(StoreError::Conflict(_))), "{late:?}");
     assert!(store.pop3_seen(account.id, "b").unwrap().is_none());
     // The engine that loads the changed account stores as before.
     let fresh = store.account(account.id).unwrap();
     assert_eq!(fresh.cache_epoch, account.cache_epoch + 1);
-    store
-        .pop3_store(account.id, fresh.cache_epoch, &[download("b")], &all, 3)
-        .unwrap();
+    store.pop3_store(&fresh, &[download("b")], &all, 3).unwrap();
     assert!(store.pop3_seen(account.id, "b").unwrap().is_some());
+    // Removed, and its id given to a new account: the old engine stores nothing there.
+    store.remove_account(account.id).unwrap();
+    let other = store.add_account(&settings("kim")).unwrap();
+    assert_eq!(other.id, account.id, "SQLite reused the id");
+    let late = store.pop3_store(&fresh, &[download("c")], &all, 4);
+    assert!(matches!(late, Err(StoreError::Conflict(_))), "{late:?}");
 }

@@ -682,21 +682,29 @@ pub async fn save_account_options(
         let dropped = store
             .change_account(account.id, &settings, &change)
             .map_err(|e| e.to_string())?;
-        if !options.password.expose().is_empty() {
-            let secret = options.password;
-            if credentials::save_to_keyring(&account, &secret).is_err() {
-                // No keyring here: kept for this run (asked again at the next start).
-                credentials::remember_for_session(&account, secret);
-            }
-        }
-        Ok(if dropped > 0 {
+        let mut notice = if dropped > 0 {
             format!(
                 "Saved the settings of {}; the {dropped} cached messages of the old mailbox were dropped.",
                 account.settings.name
             )
         } else {
             format!("Saved the settings of {}.", account.settings.name)
-        })
+        };
+        if settings.password_cmd.is_some() {
+            // The password comes from the command now: the keyring entry is no longer used
+            // (and a password typed beside the command is not kept).
+            if account.settings.password_cmd.is_none() {
+                let _ = crate::engine::forget_password(&store, &account);
+            }
+        } else if !options.password.expose().is_empty() {
+            let secret = options.password;
+            if credentials::save_to_keyring(&account, &secret).is_err() {
+                // No keyring here: kept for this run (asked again at the next start).
+                credentials::remember_for_session(&account, secret);
+                notice.push_str(" No system keyring can keep the password here, so Tern keeps it only while it runs; a password command keeps it for good.");
+            }
+        }
+        Ok(notice)
     })
     .await
 }

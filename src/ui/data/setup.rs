@@ -38,6 +38,14 @@ pub async fn verify(settings: AccountSettings, password: Secret) -> Result<(), C
         certificate: None,
     };
     settings.validate().map_err(|e| failed(e.to_string()))?;
+    // The CA file is read here, off the window's thread (a slow or odd path never freezes it).
+    if let Some(ca) = settings.ca_file.clone() {
+        super::blocking(move || {
+            crate::engine::verify::check_ca_file(&ca).map_err(|e| format!("CA file: {e}."))
+        })
+        .await
+        .map_err(failed)?;
+    }
     let password = match &settings.password_cmd {
         Some(cmd) => credentials::password_from_command(&settings.name, cmd)
             .await

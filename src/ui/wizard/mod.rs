@@ -190,19 +190,6 @@ impl State {
             self.form.outgoing = format!("{}:{}", server.host, server.port);
             self.form.outgoing_security = server.security;
         }
-        // The caution is about the servers chosen now (IMAP's and POP3's may differ).
-        self.warning = self.discovery.as_ref().and_then(|discovery| {
-            crate::engine::discover::outside_domain(
-                discovery,
-                [
-                    config.best_incoming(protocol, false),
-                    config.best_outgoing(false),
-                ]
-                .into_iter()
-                .flatten()
-                .map(|s| s.host.as_str()),
-            )
-        });
         let missing = [
             (self.form.incoming.is_empty(), "incoming"),
             (self.form.outgoing.is_empty(), "outgoing"),
@@ -228,6 +215,25 @@ impl State {
                     )
                 })
             });
+        // The caution is about the servers chosen now (IMAP's and POP3's may differ).
+        self.caution();
+    }
+
+    /// The caution about the form's servers when they came from DNS alone and lie outside
+    /// the address's domain (kept up to date as the user edits them in the manual form).
+    fn caution(&mut self) {
+        let host = |server: &str| {
+            ServerAddr::parse(server.trim())
+                .map(|addr| addr.host)
+                .unwrap_or_default()
+        };
+        let hosts = [host(&self.form.incoming), host(&self.form.outgoing)];
+        self.warning = self.discovery.as_ref().and_then(|discovery| {
+            crate::engine::discover::outside_domain(
+                discovery,
+                hosts.iter().map(String::as_str).filter(|h| !h.is_empty()),
+            )
+        });
     }
 
     /// The settings the form describes, for `name` (the account's unique name).
@@ -256,9 +262,6 @@ impl State {
                 .map_err(|e| e.to_string())?,
         };
         settings.validate().map_err(|e| e.to_string())?;
-        if let Some(ca) = &settings.ca_file {
-            crate::engine::verify::check_ca_file(ca).map_err(|e| format!("CA file: {e}."))?;
-        }
         Ok(settings)
     }
 
@@ -361,6 +364,9 @@ pub fn update(state: &mut State, message: Message, store: &Store) -> (Task<Messa
                 Field::CertSha256 => &mut state.form.cert_sha256,
             };
             *slot = value;
+            if matches!(field, Field::Incoming | Field::Outgoing) {
+                state.caution();
+            }
             none
         }
         Message::Password(password) => {
@@ -408,7 +414,7 @@ pub fn update(state: &mut State, message: Message, store: &Store) -> (Task<Messa
         },
         Message::Enter => match state.step {
             Step::Trust(_) => none,
-            Step::Found if state.warning.is_some() => none,
+            Step::Found | Step::Manual if state.warning.is_some() => none,
             _ => update(state, Message::Continue, store),
         },
         Message::ManualSetup => {
@@ -601,7 +607,22 @@ mod tests {
         // Enter alone does not accept servers named only by DNS.
         let _ = update(&mut state, Message::Enter, &store);
         assert_eq!(state.step, Step::Found);
-        // Back to IMAP: the caution goes.
+        // The manual form keeps the caution (Enter alone does not check those servers) until
+        // the server named only by DNS is replaced.
+        let _ = update(&mut state, Message::ManualSetup, &store);
+        assert_eq!(state.step, Step::Manual);
+        let _ = update(&mut state, Message::Enter, &store);
+        assert_eq!(state.step, Step::Manual);
+        assert!(state.warning.is_some());
+        let _ = update(
+            &mut state,
+            Message::Field(Field::Incoming, "pop.example.com:995".into()),
+            &store,
+        );
+        assert!(state.warning.is_none(), "{:?}", state.warning);
+        // Back to IMAP on the found settings: no caution either.
+        let _ = update(&mut state, Message::Back, &store);
+        state.step = Step::Found;
         let _ = update(&mut state, Message::Protocol(Protocol::Imap), &store);
         assert!(state.warning.is_none());
     }

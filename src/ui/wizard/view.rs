@@ -75,7 +75,7 @@ fn action<'a>(label: &'a str, message: Option<Message>) -> Element<'a, Message> 
 fn input<'a>(hint: &'a str, value: &'a str, field: Field) -> text_input::TextInput<'a, Message> {
     text_input(hint, value)
         .on_input(move |v| Message::Field(field, v))
-        .on_submit(Message::Continue)
+        .on_submit(Message::Enter)
         .padding(8)
 }
 
@@ -83,7 +83,7 @@ fn input<'a>(hint: &'a str, value: &'a str, field: Field) -> text_input::TextInp
 fn password(state: &State) -> text_input::TextInput<'_, Message> {
     text_input("your password", state.password.expose())
         .on_input(|v| Message::Password(Secret::new(v)))
-        .on_submit(Message::Continue)
+        .on_submit(Message::Enter)
         .secure(true)
         .padding(8)
 }
@@ -307,6 +307,12 @@ fn manual(state: &State) -> Element<'_, Message> {
             input("ab12…", &f.cert_sha256, Field::CertSha256)
         ),
     ]
+    .push(
+        state
+            .warning
+            .as_ref()
+            .map(|warning| text(warning.clone()).style(theme::danger)),
+    )
     .push(
         [f.incoming_security, f.outgoing_security]
             .contains(&Security::Plain)
