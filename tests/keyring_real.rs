@@ -91,12 +91,7 @@ fn inside_the_session() {
     let data = dir.path().join("data");
     // An account whose password comes from the keyring (no password command).
     cli::add_imap_account(&servers, &data, bob, servers.ports.imaps, &[]);
-    let out = cli::tern(&data, &["account", "set", "bob", "--password-cmd", ""]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    cli::tern_ok(&data, &["account", "set", "bob", "--password-cmd", ""]);
     let out = cli::tern_with_input(
         &data,
         &["account", "password", "bob"],
@@ -107,14 +102,9 @@ fn inside_the_session() {
     assert!(said.contains("OS keyring"), "{said}");
     assert_eq!(entry_exists(&data, "bob"), Some(true));
     // Both servers take the password read back from the keyring.
-    let out = cli::tern(&data, &["account", "verify", "bob"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    cli::tern_ok(&data, &["account", "verify", "bob"]);
     // A new address (the login stays) keeps the entry.
-    let out = cli::tern(
+    cli::tern_ok(
         &data,
         &[
             "account",
@@ -126,27 +116,12 @@ fn inside_the_session() {
             "Robert",
         ],
     );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let out = cli::tern(&data, &["account", "verify", "bob"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    cli::tern_ok(&data, &["account", "verify", "bob"]);
     // Removing the account removes its entry.
     let store = tern::store::Store::open_dir(&data).unwrap();
     let account = store.find_account("bob").unwrap();
     drop(store);
-    let out = cli::tern(&data, &["account", "remove", "bob", "--yes"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    cli::tern_ok(&data, &["account", "remove", "bob", "--yes"]);
     let entry =
         keyring::Entry::new("tern", &tern::account::credentials::keyring_user(&account)).unwrap();
     assert!(

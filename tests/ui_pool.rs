@@ -177,13 +177,7 @@ fn saving_settings_mid_send_lets_the_message_finish() {
     let id = tern::engine::send::queue_message(&store, &account, &draft, None, None).unwrap();
 
     let program = tern::ui::application(data.clone());
-    let (sender, mut receiver) = iced_test::futures::futures::channel::mpsc::channel(64);
-    let mut emulator = iced_test::Emulator::new(
-        sender,
-        &program,
-        iced_test::emulator::Mode::Immediate,
-        iced::Size::new(1280.0, 800.0),
-    );
+    let (mut emulator, mut receiver) = support::screens::emulator(&program);
     // The engine starts and sends; the server takes its time over the 250.
     let deadline = Instant::now() + Duration::from_secs(30);
     while log.lock().unwrap().messages.is_empty() {

@@ -36,13 +36,7 @@ fn the_window_checks_pop3_mail_sends_the_outbox_and_gets_mail_on_request() {
     let count = |path: &str| store.find_folder(account.id, path).unwrap().total;
 
     let program = tern::ui::application(data.clone());
-    let (sender, mut receiver) = iced_test::futures::futures::channel::mpsc::channel(64);
-    let mut emulator = iced_test::Emulator::new(
-        sender,
-        &program,
-        iced_test::emulator::Mode::Immediate,
-        iced::Size::new(1280.0, 800.0),
-    );
+    let (mut emulator, mut receiver) = support::screens::emulator(&program);
     // At start the engine sends the outbox and checks for mail.
     let deadline = Instant::now() + Duration::from_secs(60);
     while count("INBOX") < 3 || store.outbox_row(queued).is_ok() {

@@ -119,13 +119,7 @@ fn a_first_start_sets_up_an_account_with_the_wizard_and_syncs_it() {
     let run_in = |data: &std::path::Path, name: &str, lines: &[String]| {
         let data = data.to_owned();
         let program = tern::ui::application_with(data.clone(), Ok(sources.clone()));
-        let (sender, mut receiver) = iced_test::futures::futures::channel::mpsc::channel(64);
-        let mut emulator = iced_test::Emulator::new(
-            sender,
-            &program,
-            iced_test::emulator::Mode::Immediate,
-            iced::Size::new(1280.0, 800.0),
-        );
+        let (mut emulator, mut receiver) = support::screens::emulator(&program);
         // The emulator reports ready once at its start.
         pump(
             &program,
@@ -252,12 +246,7 @@ fn settings_ask_whether_a_new_incoming_server_is_the_same_mailbox() {
     support::corpus::fill_maildir(bob, "INBOX", 3, 5);
     let data = servers.dir().join("settings");
     support::cli::add_pop3_account(&servers, &data, bob, servers.ports.pop3s, "tls", &[]);
-    let out = support::cli::tern(&data, &["sync"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    support::cli::tern_ok(&data, &["sync"]);
     let store = tern::store::Store::open_dir(&data).unwrap();
     let account = store.find_account("bob").unwrap();
     let known: Vec<String> = store
@@ -268,13 +257,7 @@ fn settings_ask_whether_a_new_incoming_server_is_the_same_mailbox() {
     assert_eq!(known.len(), 3);
 
     let program = tern::ui::application_with(data.clone(), Ok(support::discovery::nowhere()));
-    let (sender, mut receiver) = iced_test::futures::futures::channel::mpsc::channel(64);
-    let mut emulator = iced_test::Emulator::new(
-        sender,
-        &program,
-        iced_test::emulator::Mode::Immediate,
-        iced::Size::new(1280.0, 800.0),
-    );
+    let (mut emulator, mut receiver) = support::screens::emulator(&program);
     pump(
         &program,
         &mut emulator,
@@ -360,7 +343,7 @@ fn settings_ask_whether_a_new_incoming_server_is_the_same_mailbox() {
     // mailbox: the window's engine (still on 127.0.0.2) stops at its next pass and a new one
     // reads the stored settings; what was here already is recognised (no second copy).
     let back = format!("127.0.0.1:{}", servers.ports.pop3s);
-    let out = support::cli::tern(
+    support::cli::tern_ok(
         &data,
         &[
             "account",
@@ -370,11 +353,6 @@ fn settings_ask_whether_a_new_incoming_server_is_the_same_mailbox() {
             &back,
             "--reset-cache",
         ],
-    );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
     );
     mailbox::deliver_lmtp(
         &servers,

@@ -30,6 +30,26 @@ pub fn incoming_endpoint(account: &crate::account::Account) -> crate::protocol::
     }
 }
 
+/// For a running engine: when `account_replaced`, says so (the window reloads the accounts,
+/// which starts an engine with what is stored, and this one is offline) and returns true: stop.
+pub fn stop_if_replaced(
+    store: &crate::store::Store,
+    account: &crate::account::Account,
+    emit: &dyn Fn(Event),
+) -> bool {
+    if !account_replaced(store, account) {
+        return false;
+    }
+    emit(Event::FoldersChanged {
+        account: account.id,
+    });
+    emit(Event::Connectivity {
+        account: account.id,
+        state: Connectivity::Offline,
+    });
+    true
+}
+
 /// Whether the account `account` was loaded from is no longer what the store holds: removed
 /// (its id may now name another account), its settings changed, or its cache started over
 /// (`cache_epoch`). A running engine then stops, and the window reloads the accounts and starts

@@ -15,6 +15,14 @@ pub fn tern(data_dir: &Path, args: &[&str]) -> Output {
         .unwrap()
 }
 
+/// Runs `tern --data-dir DATA ARGS...`, which must succeed; returns what it said on stderr.
+pub fn tern_ok(data_dir: &Path, args: &[&str]) -> String {
+    let out = tern(data_dir, args);
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "tern {args:?}: {stderr}");
+    stderr
+}
+
 /// Adds an IMAP account named after the user's local part (e.g. "bob") for `user` at
 /// 127.0.0.1:`imap_port` over TLS, trusting the harness CA, with the password read from a file
 /// by `--password-cmd`. `extra` is appended to `tern account add`.

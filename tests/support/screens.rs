@@ -19,6 +19,20 @@ use std::time::{Duration, Instant};
 pub type Receiver<P> =
     iced_test::futures::futures::channel::mpsc::Receiver<iced_test::emulator::Event<P>>;
 
+/// An emulator of `program`'s window, 1280×800, and what it reports on.
+pub fn emulator<P: iced_test::program::Program + 'static>(
+    program: &P,
+) -> (iced_test::Emulator<P>, Receiver<P>) {
+    let (sender, receiver) = iced_test::futures::futures::channel::mpsc::channel(64);
+    let emulator = iced_test::Emulator::new(
+        sender,
+        program,
+        iced_test::emulator::Mode::Immediate,
+        iced::Size::new(1280.0, 800.0),
+    );
+    (emulator, receiver)
+}
+
 /// One line of an `.ice` script (`click "Save"`, `type tab`, `expect "…"`) as an instruction.
 pub fn instruction(line: &str) -> iced_test::Instruction {
     iced_test::Ice::parse(&format!(

@@ -58,12 +58,7 @@ pub async fn run(
     loop {
         // Changed under this engine (`tern account set` while the window runs): stop; the
         // window's reload starts one with the stored settings.
-        if crate::engine::account_replaced(&store, &account) {
-            emit(Event::FoldersChanged { account: id });
-            emit(Event::Connectivity {
-                account: id,
-                state: Connectivity::Offline,
-            });
+        if crate::engine::stop_if_replaced(&store, &account, &emit) {
             return;
         }
         let flushed = flush_outbox(&store, &account, &password, send_all).await;
