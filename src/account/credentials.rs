@@ -169,7 +169,6 @@ pub async fn password_from_command_within(
     command: &str,
     limit: std::time::Duration,
 ) -> Result<Secret, CredentialError> {
-    use tokio::io::AsyncReadExt as _;
     #[cfg(windows)]
     let mut cmd = {
         let mut c = tokio::process::Command::new("cmd");
@@ -196,31 +195,9 @@ pub async fn password_from_command_within(
     let stderr = child.stderr.take();
     // The child moves into the future: a timeout drops it, and that kills the command.
     let run = async move {
-        let mut out = Vec::new();
-        let mut err = Vec::new();
         // Both at once: a command that fills one pipe while Tern waits on the other would
         // never finish.
-        // What comes past the limit is read and dropped, so a chatty command is not stopped
-        // by a full pipe (and then reported as too slow).
-        let read_out = async {
-            if let Some(mut stdout) = stdout {
-                let _ = (&mut stdout)
-                    .take(MAX_COMMAND_OUTPUT)
-                    .read_to_end(&mut out)
-                    .await;
-                let _ = tokio::io::copy(&mut stdout, &mut tokio::io::sink()).await;
-            }
-        };
-        let read_err = async {
-            if let Some(mut stderr) = stderr {
-                let _ = (&mut stderr)
-                    .take(MAX_COMMAND_OUTPUT)
-                    .read_to_end(&mut err)
-                    .await;
-                let _ = tokio::io::copy(&mut stderr, &mut tokio::io::sink()).await;
-            }
-        };
-        tokio::join!(read_out, read_err);
+        let (out, err) = tokio::join!(read_bounded(stdout), read_bounded(stderr));
         let status = child.wait().await;
         (status, out, err)
     };
@@ -263,6 +240,22 @@ pub async fn password_from_command_within(
         });
     }
     Ok(Secret(line.to_owned()))
+}
+
+/// Reads up to `MAX_COMMAND_OUTPUT` bytes of a command's pipe. What comes past the limit is
+/// read and dropped, so a chatty command is not stopped by a full pipe (and then reported as
+/// too slow).
+async fn read_bounded(pipe: Option<impl tokio::io::AsyncRead + Unpin>) -> Vec<u8> {
+    use tokio::io::AsyncReadExt as _;
+    let mut bytes = Vec::new();
+    if let Some(mut pipe) = pipe {
+        let _ = (&mut pipe)
+            .take(MAX_COMMAND_OUTPUT)
+            .read_to_end(&mut bytes)
+            .await;
+        let _ = tokio::io::copy(&mut pipe, &mut tokio::io::sink()).await;
+    }
+    bytes
 }
 
 /// Reads an account's password from the OS keyring. An entry under the old key (login@host)

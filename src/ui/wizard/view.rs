@@ -274,7 +274,7 @@ fn manual(state: &State) -> Element<'_, Message> {
             ),
             labelled(
                 "Security",
-                security(f.incoming_security, Message::IncomingSecurity)
+                security_choice(f.incoming_security, Message::IncomingSecurity)
             ),
         ]
         .spacing(8),
@@ -285,7 +285,7 @@ fn manual(state: &State) -> Element<'_, Message> {
             ),
             labelled(
                 "Security",
-                security(f.outgoing_security, Message::OutgoingSecurity)
+                security_choice(f.outgoing_security, Message::OutgoingSecurity)
             ),
         ]
         .spacing(8),
@@ -359,11 +359,6 @@ impl std::fmt::Display for Choice {
             Security::Plain => "None",
         })
     }
-}
-
-/// A security pick list, which Tab reaches and the arrow keys change.
-fn security<'a>(current: Security, on_pick: fn(Security) -> Message) -> Element<'a, Message> {
-    security_choice(current, on_pick)
 }
 
 /// A security pick list ("SSL/TLS", "STARTTLS", "None"), which Tab reaches and the arrow keys
