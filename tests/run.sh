@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(dovecot-core dovecot-imapd dovecot-pop3d dovecot-lmtpd postfix xvfb x11-apps fonts-dejavu-core gnome-keyring dbus-daemon)
+packages=(dovecot-core dovecot-imapd dovecot-pop3d dovecot-lmtpd postfix xvfb x11-apps fonts-dejavu-core fonts-noto-color-emoji fonts-noto-cjk gnome-keyring dbus-daemon)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -83,7 +83,9 @@ fn thirty_messages_opened_at_once_share_a_bounded_pool() {
     );
     counts.reset();
 
-    // The real window in the emulator, not waiting for anything between the clicks.
+    // The real window in the emulator, not waiting for anything between the clicks; the list
+    // as a table, so all thirty rows are in view.
+    std::fs::write(data.join("ui.json"), br#"{"list_layout": "Table"}"#).unwrap();
     let program = tern::ui::application(data.clone());
     let (sender, mut receiver) = iced_test::futures::futures::channel::mpsc::channel(64);
     let mut emulator = iced_test::Emulator::new(

@@ -102,7 +102,7 @@ fn the_window_checks_pop3_mail_sends_the_outbox_and_gets_mail_on_request() {
         );
     }
     save_png(
-        &emulator.screenshot(&program, &iced::Theme::Light, 1.0),
+        &emulator.screenshot(&program, &tern::ui::theme::light(), 1.0),
         "pop3-settings.png",
     );
     drop(emulator);
@@ -137,7 +137,7 @@ fn the_window_checks_pop3_mail_sends_the_outbox_and_gets_mail_on_request() {
 
     let shot = iced_test::screenshot(
         &tern::ui::application(data.clone()),
-        &iced::Theme::Light,
+        &tern::ui::theme::light(),
         (1280.0, 800.0),
         1.0,
         Duration::from_secs(3),

@@ -119,9 +119,25 @@ pub fn render(html: &str, width: usize) -> Option<Rendered> {
     // nothing to annotate, so the spans alone would miss it).
     let mut inline_images = listed;
     for line in &lines {
-        for piece in line.tagged_strings() {
+        // html2text's rich mode marks headings with "# " and list items with "* " (Markdown);
+        // the reader draws a heading in bold and a bullet as "•".
+        let mut heading = false;
+        for (index, piece) in line.tagged_strings().enumerate() {
+            let mut text = piece.s.clone();
+            if index == 0 {
+                let hashes = text.len() - text.trim_start_matches('#').len();
+                if (1..=6).contains(&hashes)
+                    && text.get(hashes..).is_some_and(|r| r.starts_with(' '))
+                {
+                    heading = true;
+                    text = text.get(hashes + 1..).unwrap_or_default().to_owned();
+                } else if let Some(rest) = text.strip_prefix("* ") {
+                    text = format!("• {rest}");
+                }
+            }
             let mut span = Span {
-                text: piece.s.clone(),
+                text,
+                bold: heading,
                 ..Span::default()
             };
             for annotation in &piece.tag {

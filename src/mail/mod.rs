@@ -6,4 +6,5 @@ pub mod folder;
 pub mod html;
 pub mod links;
 pub mod parse;
+pub mod quote;
 pub mod reply;

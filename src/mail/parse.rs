@@ -24,6 +24,42 @@ pub struct Summary {
 /// Length of `Summary::preview`, in characters.
 pub const PREVIEW_CHARS: usize = 200;
 
+/// A preview line from a message's readable text: its first words, without quoted lines
+/// ("> …"), the "On … wrote:" line before them, or the signature, whitespace collapsed, at most
+/// `PREVIEW_CHARS` characters.
+pub fn preview_of_text(text: &str) -> String {
+    let mut out = String::new();
+    let mut count = 0;
+    for line in text.lines() {
+        let line = line.trim();
+        if line == "--" {
+            break;
+        }
+        if line.starts_with('>') || line.ends_with("wrote:") && line.starts_with("On ") {
+            continue;
+        }
+        for word in line.split_whitespace() {
+            if count >= PREVIEW_CHARS {
+                return out;
+            }
+            if !out.is_empty() {
+                out.push(' ');
+                count += 1;
+            }
+            for c in word.chars() {
+                if count >= PREVIEW_CHARS {
+                    return out;
+                }
+                if !c.is_control() {
+                    out.push(c);
+                    count += 1;
+                }
+            }
+        }
+    }
+    out
+}
+
 /// Summarises a raw message. Never fails: a message mail-parser cannot read at all gives an
 /// empty summary, so the caller can still keep (and show the source of) what it received.
 pub fn summarize(raw: &[u8]) -> Summary {
@@ -240,6 +276,16 @@ Hello   there\r\n";
         assert_eq!(s.references, vec!["a@x".to_string(), "b@x".to_string()]);
         assert_eq!(s.date, Some(1_690_884_000));
         assert_eq!(s.preview, "Hello there");
+    }
+
+    #[test]
+    fn a_preview_skips_quotes_and_signatures() {
+        let text =
+            "Sounds good,\n  see you   at 10.\n\nOn Mon, Ada wrote:\n> old\n> text\n-- \nAda\n";
+        assert_eq!(super::preview_of_text(text), "Sounds good, see you at 10.");
+        let long = "word ".repeat(100);
+        assert!(super::preview_of_text(&long).chars().count() <= super::PREVIEW_CHARS);
+        assert_eq!(super::preview_of_text("a\u{0}b\tc"), "ab c");
     }
 
     #[test]

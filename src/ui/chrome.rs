@@ -31,47 +31,131 @@ pub const SHORTCUTS: [(&str, &str); 14] = [
 ];
 
 pub fn toolbar(state: &State) -> Element<'_, Message> {
+    use super::widgets::{Icon, Look, divider, tip, tool_button};
     let selected = state.mailbox.selected.is_some();
-    // Tab reaches each of them too (Enter or Space presses it).
-    let action = |label: &'static str, message: Message, enabled: bool| {
+    // Icons with a tooltip (and their name for Tab, selectors and assistive tools); the primary
+    // two have their word beside the icon. Tab reaches each (Enter or Space presses it).
+    let action = |icon: Icon,
+                  name: &'static str,
+                  hint: &'static str,
+                  message: Message,
+                  enabled: bool,
+                  look: Look,
+                  worded: bool| {
         let message = enabled.then_some(message);
-        super::focus::activate(button(text(label)).on_press_maybe(message.clone()), message)
+        let button = tool_button(icon, worded.then_some(name), look, message.clone());
+        let button = if worded {
+            super::focus::activate(button, message)
+        } else {
+            super::focus::labelled(button, message, name)
+        };
+        tip(button, hint, iced::widget::tooltip::Position::Bottom)
     };
-    row![
-        action("Get Mail", Message::GetMail, true),
-        action("Write", Message::Write, true),
-        action("Reply", Message::Respond(data::Respond::Reply), selected),
+    let tool = |icon, name, hint, message, enabled| {
+        action(icon, name, hint, message, enabled, Look::Tool, false)
+    };
+    let bar = row![
         action(
+            Icon::RefreshCw,
+            "Get Mail",
+            "Get new mail for every account (F5)",
+            Message::GetMail,
+            true,
+            Look::Tool,
+            true
+        ),
+        action(
+            Icon::SquarePen,
+            "Write",
+            "Write a new message (Ctrl+N)",
+            Message::Write,
+            true,
+            Look::Primary,
+            true
+        ),
+        divider(),
+        tool(
+            Icon::Reply,
+            "Reply",
+            "Reply to the sender (R)",
+            Message::Respond(data::Respond::Reply),
+            selected
+        ),
+        tool(
+            Icon::ReplyAll,
             "Reply All",
+            "Reply to everyone (Shift+R)",
             Message::Respond(data::Respond::ReplyAll),
             selected
         ),
-        action(
+        tool(
+            Icon::Forward,
             "Forward",
+            "Forward (Ctrl+L)",
             Message::Respond(data::Respond::Forward),
             selected
         ),
-        action("Read", Message::ToggleRead, selected),
-        action("Star", Message::ToggleStar, selected),
-        action(
-            "Archive",
+        divider(),
+        tool(
+            Icon::MailOpen,
+            "Read",
+            "Mark read or unread (M)",
+            Message::ToggleRead,
+            selected
+        ),
+        tool(
+            Icon::Star,
+            "Star",
+            "Star or unstar (S)",
+            Message::ToggleStar,
+            selected
+        ),
+        divider(),
+        tool(
+            Icon::Archive,
+            "Archive message",
+            "Move to the archive",
             Message::MoveTo(data::MoveTarget::Role(FolderRole::Archive)),
             selected
         ),
-        action(
-            "Junk",
+        tool(
+            Icon::Flame,
+            "Mark as junk",
+            "Move to junk",
             Message::MoveTo(data::MoveTarget::Role(FolderRole::Junk)),
             selected
         ),
-        action("Delete", Message::Delete, selected),
+        tool(
+            Icon::Trash2,
+            "Delete message",
+            "Delete (Delete key)",
+            Message::Delete,
+            selected
+        ),
         move_to(state),
         iced::widget::space::horizontal(),
-        action("Settings", Message::OpenSettings, true),
-        action("?", Message::ToggleHelp, true),
+        tool(
+            Icon::Settings,
+            "Settings",
+            "Accounts and preferences",
+            Message::OpenSettings,
+            true
+        ),
+        tool(
+            Icon::CircleHelp,
+            "Help",
+            "Keyboard shortcuts (F1)",
+            Message::ToggleHelp,
+            true
+        ),
     ]
-    .spacing(6)
-    .padding(6)
-    .into()
+    .spacing(theme::space::XS)
+    .align_y(iced::Alignment::Center);
+    container(bar)
+        .padding([theme::space::S, theme::space::M])
+        .width(Length::Fill)
+        .style(theme::sidebar)
+        .into()
 }
 
 /// A folder in the "Move to…" list.
@@ -209,7 +293,7 @@ pub fn status_bar(state: &State) -> Element<'_, Message> {
                     .style(theme::danger)
                     .wrapping(iced::widget::text::Wrapping::None),
             )
-            .style(button::text)
+            .style(theme::tool_button)
             .padding(0)
             .on_press(Message::Mailbox(crate::ui::mailbox::Message::OpenOutbox)),
         );

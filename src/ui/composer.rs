@@ -372,7 +372,7 @@ pub fn view<'a>(state: &'a State) -> Element<'a, Message> {
                 a.filename,
                 theme::short_size(i64::try_from(a.data.len()).unwrap_or(i64::MAX))
             )))
-            .style(button::secondary)
+            .style(theme::secondary_button)
             .on_press(Message::RemoveAttachment(index)),
         );
     }
@@ -383,13 +383,20 @@ pub fn view<'a>(state: &'a State) -> Element<'a, Message> {
         form = form.push(files);
     }
     let mut actions = row![
-        button(text("Send (Ctrl+Enter)")).on_press_maybe((!state.busy).then_some(Message::Send)),
-        button(text("Save draft")).on_press_maybe((!state.busy).then_some(Message::SaveDraft)),
+        crate::ui::widgets::tool_button(
+            crate::ui::widgets::Icon::Send,
+            Some("Send (Ctrl+Enter)"),
+            crate::ui::widgets::Look::Primary,
+            (!state.busy).then_some(Message::Send),
+        ),
+        button(text("Save draft"))
+            .style(theme::secondary_button)
+            .on_press_maybe((!state.busy).then_some(Message::SaveDraft)),
         button(text("Attach…"))
-            .style(button::secondary)
+            .style(theme::secondary_button)
             .on_press(Message::Attach),
         button(text("Discard"))
-            .style(button::secondary)
+            .style(theme::secondary_button)
             .on_press(Message::Discard),
     ]
     .spacing(8)

@@ -25,6 +25,22 @@ pub fn activate<'a, Message: Clone + 'a>(
         content: content.into(),
         activate,
         step: None,
+        label: None,
+    })
+}
+
+/// `activate` for a control that shows no words (an icon button): `label` is what selectors and
+/// assistive tools read as its name.
+pub fn labelled<'a, Message: Clone + 'a>(
+    content: impl Into<Element<'a, Message>>,
+    activate: Option<Message>,
+    label: &str,
+) -> Element<'a, Message> {
+    Element::new(Focus {
+        content: content.into(),
+        activate,
+        step: None,
+        label: Some(label.to_owned()),
     })
 }
 
@@ -38,6 +54,7 @@ pub fn choice<'a, Message: Clone + 'a>(
         content: content.into(),
         activate: None,
         step: Some(Box::new(step)),
+        label: None,
     })
 }
 
@@ -58,6 +75,8 @@ struct Focus<'a, Message> {
     content: Element<'a, Message>,
     activate: Option<Message>,
     step: Option<Box<dyn Fn(Step) -> Message + 'a>>,
+    /// The name of a control without words.
+    label: Option<String>,
 }
 
 #[derive(Debug, Default)]
@@ -141,6 +160,9 @@ impl<Message: Clone> Widget<Message, iced::Theme, iced::Renderer> for Focus<'_, 
         // A disabled button is no Tab stop.
         if self.activate.is_some() || self.step.is_some() {
             operation.focusable(None, layout.bounds(), tree.state.downcast_mut::<State>());
+        }
+        if let Some(label) = &self.label {
+            operation.text(None, layout.bounds(), label);
         }
         if let Some(child) = tree.children.first_mut() {
             self.content

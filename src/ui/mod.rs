@@ -23,13 +23,15 @@ pub mod reader;
 pub mod settings;
 pub mod theme;
 mod trace;
+pub mod welcome;
+pub mod widgets;
 pub mod wizard;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use iced::keyboard;
-use iced::widget::{button, column, container, pane_grid, row, rule, text};
+use iced::widget::{button, column, container, pane_grid, row, rule};
 use iced::{Element, Length, Subscription, Task};
 use tokio::sync::mpsc;
 
@@ -71,8 +73,6 @@ pub struct State {
     pub wizard: Option<wizard::State>,
     /// Where the wizard's discovery looks (the environment's overrides, or why they are bad).
     sources: Result<crate::account::autoconfig::Sources, String>,
-    /// The wizard was opened because the first tree had no account (once per run).
-    wizard_offered: bool,
     /// Accounts whose engine has no password (none in the keyring, or no keyring): asked in a
     /// banner, one at a time, and kept in memory for the run.
     pub passwords: password::State,
@@ -111,6 +111,8 @@ pub enum Message {
     Outbox(outbox::Message),
     Settings(settings::Message),
     OpenSettings,
+    /// The welcome screen's "Add account": opens the setup wizard.
+    AddAccount,
     Wizard(wizard::Message),
     OpenWizard,
     /// The password banner.
@@ -159,11 +161,22 @@ pub fn application_with(
 ) -> iced::Application<impl iced::Program<State = State, Message = Message, Theme = iced::Theme>> {
     let saved = prefs::load(&data_dir);
     let size = (saved.width, saved.height);
+    // The window's runtime loads `fonts` below; a headless renderer (tests) takes them from here.
+    theme::load_fonts();
     iced::application(
         move || boot(data_dir.clone(), saved.clone(), sources.clone()),
         update,
         view,
     )
+    .settings(iced::Settings {
+        fonts: theme::FONTS
+            .iter()
+            .map(|font| std::borrow::Cow::Borrowed(*font))
+            .collect(),
+        default_font: theme::UI,
+        default_text_size: iced::Pixels(theme::size::BODY),
+        ..iced::Settings::default()
+    })
     .title("Tern")
     .theme(|state: &State| theme::theme(state.theme_choice, state.system_mode))
     .subscription(subscription)
@@ -189,7 +202,7 @@ fn boot(
     let state = State {
         data_dir: data_dir.clone(),
         store: None,
-        mailbox: mailbox::State::opening(prefs.folder, prefs.threaded),
+        mailbox: mailbox::State::opening(prefs.folder, prefs.threaded, prefs.list_layout),
         reader: reader::State::new(prefs.prefer_plain, reader_columns(&prefs)),
         composer: None,
         outbox: None,
@@ -197,7 +210,6 @@ fn boot(
         settings: None,
         wizard: None,
         sources,
-        wizard_offered: false,
         passwords: password::State::default(),
         engines: BTreeMap::new(),
         queues: data::Queues::default(),
@@ -342,15 +354,7 @@ pub fn update(state: &mut State, message: Message) -> Task<Message> {
     match message {
         Message::Opened(_) => Task::none(),
         Message::Mailbox(message) => {
-            // The first start (no account yet) opens the wizard, once per run.
-            let mut focus = Task::none();
-            if let mailbox::Message::TreeLoaded(Ok(tree)) = &message
-                && !std::mem::replace(&mut state.wizard_offered, true)
-                && tree.is_empty()
-            {
-                state.wizard = Some(wizard::State::new(state.sources.clone(), true));
-                focus = iced::widget::operation::focus(wizard::first_field());
-            }
+            // The first start (no account yet) shows the welcome screen (`screen`).
             if matches!(message, mailbox::Message::SelectFolder(_)) {
                 state.outbox = None;
                 state.mailbox.outbox_open = false;
@@ -360,9 +364,11 @@ pub fn update(state: &mut State, message: Message) -> Task<Message> {
             let folder_now = state.mailbox.folder.as_ref().map(|f| f.id);
             let remember = if (folder_now != folder_before && folder_now.is_some())
                 || state.prefs.threaded != state.mailbox.threaded
+                || state.prefs.list_layout != state.mailbox.layout
             {
                 state.prefs.folder = folder_now.or(state.prefs.folder);
                 state.prefs.threaded = state.mailbox.threaded;
+                state.prefs.list_layout = state.mailbox.layout;
                 save_prefs(state)
             } else {
                 Task::none()
@@ -378,7 +384,7 @@ pub fn update(state: &mut State, message: Message) -> Task<Message> {
                     .name
                     .clone_from(&tree.account.settings.name);
             }
-            let task = Task::batch([task.map(Message::Mailbox), remember, focus]);
+            let task = Task::batch([task.map(Message::Mailbox), remember]);
             match action {
                 mailbox::Action::None => task,
                 mailbox::Action::Error(e) => {
@@ -465,6 +471,7 @@ pub fn update(state: &mut State, message: Message) -> Task<Message> {
             Task::none()
         }
         Message::Respond(how) => respond(state, &store, how),
+        Message::AddAccount => actions::open_wizard(state),
         Message::OpenSettings => {
             state.settings = Some(settings::State::new(
                 &state.mailbox.tree,
@@ -711,9 +718,22 @@ pub fn update(state: &mut State, message: Message) -> Task<Message> {
         Message::Shortcut(Shortcut::FocusNext | Shortcut::FocusPrevious | Shortcut::Confirm) => {
             Task::none()
         }
+        // Escape closes what is open over the list (Settings, a question, a menu, the help) and
+        // gives the keyboard back to the list.
         Message::Shortcut(Shortcut::Close) => {
+            let unfocus = iced::advanced::widget::operate(
+                iced::advanced::widget::operation::focusable::unfocus(),
+            );
+            if state.settings.is_some() {
+                return Task::batch([
+                    update(state, Message::Settings(settings::Message::Close)),
+                    unfocus,
+                ]);
+            }
             state.help = false;
-            Task::none()
+            state.reader.dismiss();
+            state.mailbox.close_menu();
+            unfocus
         }
         Message::Shortcut(Shortcut::Help) | Message::ToggleHelp => {
             state.help = !state.help;
@@ -732,24 +752,40 @@ fn right_pane(state: &State) -> Element<'_, Message> {
     let Some(composer) = &state.composer else {
         return content;
     };
-    let tab = |label: String, active: bool, composing: bool| {
-        button(text(label).wrapping(text::Wrapping::None))
-            .style(move |t, s| theme::row_button(t, s, active))
-            .padding([4, 10])
-            .on_press(Message::ShowTab(composing))
+    let tab = |icon: widgets::Icon, label: String, active: bool, composing: bool| {
+        button(
+            container(
+                row![
+                    widgets::muted_icon(icon, theme::size::ICON),
+                    widgets::ellipsized(label).width(Length::Shrink),
+                ]
+                .spacing(theme::space::S)
+                .align_y(iced::Alignment::Center),
+            )
+            .max_width(320),
+        )
+        .style(move |t, s| theme::folder_button(t, s, active))
+        .padding([theme::space::XS, theme::space::L])
+        .on_press(Message::ShowTab(composing))
     };
     let title = if composer.subject.trim().is_empty() {
-        "✎ New message".to_owned()
+        "New message".to_owned()
     } else {
-        format!("✎ {}", composer.subject.trim())
+        composer.subject.trim().to_owned()
     };
     column![
         row![
-            tab("✉ Message".into(), !state.composing, false),
-            tab(title, state.composing, true),
+            tab(
+                widgets::Icon::Mail,
+                "Message".into(),
+                !state.composing,
+                false
+            ),
+            tab(widgets::Icon::SquarePen, title, state.composing, true),
         ]
-        .spacing(2),
-        rule::horizontal(1),
+        .spacing(theme::space::XS)
+        .padding([theme::space::XS, theme::space::M]),
+        rule::horizontal(1).style(theme::rule),
         content,
     ]
     .into()
@@ -774,6 +810,9 @@ fn screen(state: &State) -> Element<'_, Message> {
             chrome::status_bar(state)
         ]
         .into();
+    }
+    if state.mailbox.loaded && state.mailbox.tree.is_empty() {
+        return welcome::view();
     }
     let panes = pane_grid(&state.panes, |_, pane, _| {
         let content: Element<'_, Message> = match pane {

@@ -170,7 +170,7 @@ pub fn view(state: &State) -> Element<'_, Message> {
                         button(text("Send now"))
                             .on_press_maybe(editable.then_some(Message::Retry(r.id))),
                         button(text("Edit"))
-                            .style(button::secondary)
+                            .style(theme::secondary_button)
                             .on_press_maybe(editable.then_some(Message::Edit(r.id))),
                         button(text("Delete"))
                             .style(button::danger)
@@ -218,7 +218,7 @@ pub fn view(state: &State) -> Element<'_, Message> {
                                 .then_some(Message::RetryAction(f.id, f.account_id))
                         ),
                         button(text(dismiss))
-                            .style(button::secondary)
+                            .style(theme::secondary_button)
                             .on_press(Message::DismissAction(f.id)),
                     ]
                     .spacing(8),

@@ -26,6 +26,8 @@ pub struct Prefs {
     pub notifications: bool,
     /// The message list shows conversations.
     pub threaded: bool,
+    /// The message list as a table or as cards.
+    pub list_layout: crate::ui::mailbox::Layout,
 }
 
 impl Default for Prefs {
@@ -40,6 +42,7 @@ impl Default for Prefs {
             prefer_plain: false,
             notifications: true,
             threaded: false,
+            list_layout: crate::ui::mailbox::Layout::default(),
         }
     }
 }
@@ -102,6 +105,7 @@ mod tests {
             prefer_plain: true,
             notifications: false,
             threaded: true,
+            list_layout: crate::ui::mailbox::Layout::Table,
         };
         tokio::runtime::Builder::new_current_thread()
             .build()

@@ -689,7 +689,7 @@ fn account<'a>(
                                 Message::ConfirmRemove(id)
                             ),
                             pressable(
-                                button(text("Keep it")).style(button::secondary),
+                                button(text("Keep it")).style(theme::secondary_button),
                                 Message::CancelRemove
                             ),
                         ]

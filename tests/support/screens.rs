@@ -107,7 +107,7 @@ pub fn step<P: iced_test::program::Program<Theme = iced::Theme> + 'static>(
             }
             _ if Instant::now() > deadline => {
                 save_png(
-                    &emulator.screenshot(program, &iced::Theme::Light, 1.0),
+                    &emulator.screenshot(program, &tern::ui::theme::light(), 1.0),
                     &format!("{name}-failed.png"),
                 );
                 panic!("{line}: not done within {patience:?} (see {name}-failed.png)");

@@ -104,9 +104,31 @@ async fn one_part(
         .ok_or_else(|| "the attachment is no longer there".to_owned())
 }
 
-/// The bytes of an inline image (`cid:`) or an image attachment, for the reader.
-pub async fn image(store: Store, message: i64, pick: Pick) -> Result<Vec<u8>, String> {
-    one_part(&store, message, pick).await.map(|a| a.data)
+/// An inline image (`cid:`) or an image attachment, decoded here, off the window's thread, so a
+/// picture that cannot be decoded is an error shown in its place: a handle to undecodable bytes
+/// would make the renderer panic on its second frame (iced 0.14's raster cache). The decoder's
+/// own limits bound the memory a hostile image can take.
+pub async fn image(
+    store: Store,
+    message: i64,
+    pick: Pick,
+) -> Result<iced::widget::image::Handle, String> {
+    let bytes = one_part(&store, message, pick).await?.data;
+    blocking(move || {
+        let encoded = iced::widget::image::Handle::from_bytes(bytes);
+        let decoded = iced::advanced::graphics::image::load(&encoded)
+            .map_err(|e| format!("the picture cannot be shown: {e}"))?;
+        let (width, height) = (decoded.width(), decoded.height());
+        if width == 0 || height == 0 {
+            return Err("the picture is empty".to_owned());
+        }
+        Ok(iced::widget::image::Handle::from_rgba(
+            width,
+            height,
+            decoded.into_raw(),
+        ))
+    })
+    .await
 }
 
 /// Saves attachment number `index` of `message` (fetched and cached if needed) into Downloads

@@ -19,8 +19,20 @@ use super::data::{self, AccountTree};
 use super::theme;
 use crate::store::{Folder, MessageRow, SortOrder, Store};
 
-/// Height of one list row, in logical pixels (fixed, so offsets map to row numbers).
-pub const ROW_HEIGHT: f32 = 26.0;
+/// Height of one table row, in logical pixels (fixed, so offsets map to row numbers).
+pub const ROW_HEIGHT: f32 = 30.0;
+/// Height of one card (three lines and the gap below it).
+pub const CARD_HEIGHT: f32 = 78.0;
+
+/// How the list shows messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+pub enum Layout {
+    /// One line a message, in columns.
+    Table,
+    /// Three lines a message: sender and date, subject, preview.
+    #[default]
+    Cards,
+}
 /// Rows loaded above and below the viewport.
 pub const MARGIN: usize = 30;
 
@@ -36,6 +48,8 @@ pub struct Window {
 #[derive(Debug, Default)]
 pub struct State {
     pub tree: Vec<AccountTree>,
+    /// The tree was read at least once (until then an empty tree means "not known yet").
+    pub loaded: bool,
     collapsed: HashSet<i64>,
     /// Folders whose subfolders are hidden.
     collapsed_folders: HashSet<i64>,
@@ -78,6 +92,8 @@ pub struct State {
     pub outbox_open: bool,
     /// The list shows conversations (one row each, newest activity first).
     pub threaded: bool,
+    /// Table or cards.
+    pub layout: Layout,
     /// Messages being dragged (from a press on a row until the button is released), and the
     /// folder under the pointer.
     pub drag: Option<Vec<i64>>,
@@ -106,6 +122,8 @@ pub enum Message {
     },
     /// Show conversations (one row each) or every message.
     ToggleThreads,
+    /// Show the list as a table or as cards.
+    SetLayout(Layout),
     ThreadCount(i64, Result<usize, String>),
     Select(usize),
     /// The mouse button went down on a row: select it (or keep a multi-selection it is part
@@ -166,11 +184,26 @@ pub enum Action {
 impl State {
     /// The state before the tree is loaded; `folder` is opened first if it still exists, and
     /// the list shows conversations when `threaded`.
-    pub fn opening(folder: Option<i64>, threaded: bool) -> State {
+    pub fn opening(folder: Option<i64>, threaded: bool, layout: Layout) -> State {
         State {
             preferred_folder: folder,
             threaded,
+            layout,
             ..State::default()
+        }
+    }
+
+    /// Closes the open folder menu, if any (Escape).
+    pub fn close_menu(&mut self) {
+        self.menu = None;
+        self.confirm_delete = None;
+    }
+
+    /// The height of one row in the current layout.
+    pub fn row_height(&self) -> f32 {
+        match self.layout {
+            Layout::Table => ROW_HEIGHT,
+            Layout::Cards => CARD_HEIGHT,
         }
     }
 
@@ -180,7 +213,7 @@ impl State {
             folder: Some(folder),
             total,
             viewport_height: 800.0,
-            offset_y: window.start as f32 * ROW_HEIGHT,
+            offset_y: window.start as f32 * CARD_HEIGHT,
             window,
             ..State::default()
         }
@@ -270,8 +303,8 @@ impl State {
         if self.results.is_some() || self.total == 0 {
             return Task::none();
         }
-        let first = (self.offset_y / ROW_HEIGHT).max(0.0) as usize;
-        let in_view = (self.viewport_height / ROW_HEIGHT).ceil() as usize + 1;
+        let first = (self.offset_y / self.row_height()).max(0.0) as usize;
+        let in_view = (self.viewport_height / self.row_height()).ceil() as usize + 1;
         let start = first.saturating_sub(MARGIN);
         let end = (first + in_view + MARGIN).min(self.total);
         let have_start = self.window.start;
@@ -371,6 +404,7 @@ pub fn update(state: &mut State, message: Message, store: &Store) -> (Task<Messa
     match message {
         Message::TreeLoaded(Ok(tree)) => {
             state.tree = tree;
+            state.loaded = true;
             // The open folder may have gone (account removed, folder deleted).
             let unified = state.unified();
             if let Some(open) = &state.folder
@@ -459,6 +493,26 @@ pub fn update(state: &mut State, message: Message, store: &Store) -> (Task<Messa
                 Some(id) => update(state, Message::SelectFolder(id), store),
                 None => (Task::none(), Action::None),
             }
+        }
+        Message::SetLayout(layout) => {
+            if state.layout == layout {
+                return (Task::none(), Action::None);
+            }
+            // Keep the first row in view at the top.
+            let first = (state.offset_y / state.row_height()).max(0.0) as usize;
+            state.layout = layout;
+            state.offset_y = first as f32 * state.row_height();
+            let scroll = iced::widget::operation::scroll_to(
+                list_id(),
+                scrollable::AbsoluteOffset {
+                    x: 0.0,
+                    y: state.offset_y,
+                },
+            );
+            (
+                Task::batch([scroll, state.ensure_loaded(store)]),
+                Action::None,
+            )
         }
         Message::ThreadCount(folder, result) => {
             if state.folder.as_ref().map(|f| f.id) != Some(folder) || !state.threads_on() {
@@ -753,8 +807,8 @@ fn folder_command(state: &mut State, command: FolderCommand) -> (Task<Message>, 
 
 /// Scrolls the list so row `index` is visible.
 fn scroll_into_view(state: &State, index: usize) -> Task<Message> {
-    let top = index as f32 * ROW_HEIGHT;
-    let bottom = top + ROW_HEIGHT;
+    let top = index as f32 * state.row_height();
+    let bottom = top + state.row_height();
     let y = if top < state.offset_y {
         top
     } else if bottom > state.offset_y + state.viewport_height && state.viewport_height > 0.0 {

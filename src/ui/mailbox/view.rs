@@ -6,29 +6,88 @@ use iced::widget::{
 };
 use iced::{Element, Length};
 
-use super::{FolderCommand, Message, ROW_HEIGHT, State, list_id, search_id};
+use super::{CARD_HEIGHT, FolderCommand, Layout, Message, ROW_HEIGHT, State, list_id, search_id};
 use crate::store::{MessageRow, SortOrder, flag};
+use crate::ui::theme::{size, space};
+use crate::ui::widgets::{self, Icon};
 use crate::ui::{data, theme};
 
+/// A row of the folder tree: `icon`, the name (bold in the accent when it has unread mail, cut
+/// with "…"), a warning mark when the last sync failed, and the unread count as a badge.
+fn folder_label<'a>(icon: Icon, name: &str, unread: i64, failed: bool) -> Element<'a, Message> {
+    let has_unread = unread > 0;
+    let tint = move |t: &iced::Theme| {
+        if has_unread {
+            theme::colors(t).unread
+        } else {
+            theme::colors(t).muted
+        }
+    };
+    let mut label = widgets::ellipsized(name.to_owned()).width(Length::Shrink);
+    if has_unread {
+        label = label.font(theme::semibold()).style(theme::unread);
+    }
+    let mut line = row![widgets::icon(icon, size::ICON, tint), label]
+        .spacing(space::M)
+        .align_y(iced::Alignment::Center);
+    if failed {
+        line = line.push(widgets::icon(Icon::TriangleAlert, size::MARK, |t| {
+            theme::colors(t).danger
+        }));
+    }
+    line = line.push(iced::widget::space::horizontal());
+    if has_unread {
+        line = line.push(widgets::badge(unread));
+    }
+    line.into()
+}
+
+/// A tree entry: a full-width button in the folder style.
+fn entry<'a>(
+    label: Element<'a, Message>,
+    selected: bool,
+    message: Message,
+) -> iced::widget::Button<'a, Message> {
+    button(label)
+        .style(move |t, s| theme::folder_button(t, s, selected))
+        .padding([space::XS + 1.0, space::M])
+        .width(Length::Fill)
+        .on_press(message)
+}
+
 pub fn folder_pane(state: &State) -> Element<'_, Message> {
-    let mut tree = column![].spacing(2);
+    let mut tree = column![].spacing(1);
     if let Some(unified) = state.unified() {
         let selected = state.folder.as_ref().is_some_and(|f| f.id == data::UNIFIED);
-        tree = tree.push(
-            button(folder_label("✉ Unified Inbox".into(), unified.unread))
-                .style(move |t, s| theme::folder_button(t, s, selected))
-                .width(Length::Fill)
-                .on_press(Message::SelectFolder(data::UNIFIED)),
-        );
+        tree = tree.push(entry(
+            folder_label(Icon::Mails, "Unified Inbox", unified.unread, false),
+            selected,
+            Message::SelectFolder(data::UNIFIED),
+        ));
     }
     for account in &state.tree {
         let id = account.account.id;
         let open = !state.collapsed.contains(&id);
-        let marker = if open { "▾" } else { "▸" };
+        let chevron = if open {
+            Icon::ChevronDown
+        } else {
+            Icon::ChevronRight
+        };
         tree = tree.push(
-            button(text(format!("{marker} {}", account.account.settings.name)).size(15))
-                .style(button::text)
-                .on_press(Message::ToggleAccount(id)),
+            button(
+                row![
+                    widgets::muted_icon(chevron, size::MARK),
+                    widgets::ellipsized(account.account.settings.name.clone())
+                        .size(size::SMALL)
+                        .font(theme::semibold()),
+                ]
+                .spacing(space::XS)
+                .align_y(iced::Alignment::Center),
+            )
+            .style(|t, s| theme::folder_button(t, s, false))
+            .padding([space::S, space::XS])
+            .width(Length::Fill)
+            .on_press(Message::ToggleAccount(id)),
         );
         if !open {
             continue;
@@ -68,30 +127,28 @@ pub fn folder_pane(state: &State) -> Element<'_, Message> {
                 .and_then(|d| folder.path.rsplit(d).next())
                 .unwrap_or(&folder.path);
             let (_, unread) = folder.counts();
-            let mut title = format!("{} {name}", theme::folder_icon(folder.role));
-            if folder.sync_error.is_some() {
-                title.push_str(" ⚠");
-            }
-            let label = folder_label(title, unread);
+            let label = folder_label(
+                Icon::folder(folder.role),
+                name,
+                unread,
+                folder.sync_error.is_some(),
+            );
             let selected =
                 !state.outbox_open && state.folder.as_ref().is_some_and(|f| f.id == folder.id);
-            let indent = 12.0 + 14.0 * depth as f32;
+            let indent = 14.0 * depth as f32;
             let target = state.drag.is_some() && state.drop_target == Some(folder.id);
-            let folder_button = button(label)
-                .style(move |t, s| theme::folder_button(t, s, selected || target))
-                .width(Length::Fill)
-                .on_press(Message::SelectFolder(folder.id));
+            let folder_button = entry(label, selected || target, Message::SelectFolder(folder.id));
             // A folder the last sync could not sync says why when the pointer rests on it.
             let folder_button: Element<'_, Message> = match &folder.sync_error {
-                Some(reason) => tooltip(
-                    folder_button,
-                    container(text(format!("Not synced: {reason}")).size(12))
-                        .padding(6)
-                        .max_width(360)
-                        .style(theme::menu),
-                    tooltip::Position::Bottom,
-                )
-                .into(),
+                Some(reason) => crate::ui::focus::labelled(
+                    widgets::tip(
+                        folder_button,
+                        format!("Not synced: {reason}"),
+                        tooltip::Position::Bottom,
+                    ),
+                    None,
+                    &format!("{name}: not synced"),
+                ),
                 None => folder_button.into(),
             };
             let mut area = mouse_area(folder_button).on_right_press(Message::FolderMenu(folder.id));
@@ -103,61 +160,56 @@ pub fn folder_pane(state: &State) -> Element<'_, Message> {
                     .on_exit(Message::DragOver(None));
             }
             let toggle: Element<'_, Message> = if has_children {
-                button(text(if folded { "▸" } else { "▾" }).size(13))
-                    .style(button::text)
-                    .padding([0, 2])
-                    .width(14)
-                    .on_press(Message::ToggleFolder(folder.id))
-                    .into()
+                let (icon, what) = if folded {
+                    (Icon::ChevronRight, "Show the subfolders of")
+                } else {
+                    (Icon::ChevronDown, "Hide the subfolders of")
+                };
+                crate::ui::focus::labelled(
+                    button(widgets::muted_icon(icon, size::MARK))
+                        .style(theme::tool_button)
+                        .padding(1)
+                        .on_press(Message::ToggleFolder(folder.id)),
+                    Some(Message::ToggleFolder(folder.id)),
+                    &format!("{what} {name}"),
+                )
             } else {
-                Space::new().width(14).into()
+                Space::new().width(16).into()
             };
             tree = tree.push(
-                row![Space::new().width(indent - 14.0), toggle, area]
+                row![Space::new().width(indent), toggle, area]
+                    .spacing(space::XXS)
                     .align_y(iced::Alignment::Center),
             );
             if state.menu == Some(folder.id) {
-                tree = tree.push(row![Space::new().width(indent), folder_menu(state)]);
+                tree = tree.push(row![Space::new().width(indent + 18.0), folder_menu(state)]);
             }
         }
     }
     if state.outbox_count > 0 || state.outbox_open {
-        let selected = state.outbox_open;
-        tree = tree.push(
-            button(folder_label(
-                "⇪ Outbox".into(),
+        tree = tree.push(entry(
+            folder_label(
+                Icon::Clock,
+                "Outbox",
                 i64::try_from(state.outbox_count).unwrap_or(0),
-            ))
-            .style(move |t, s| theme::folder_button(t, s, selected))
-            .width(Length::Fill)
-            .on_press(Message::OpenOutbox),
-        );
+                false,
+            ),
+            state.outbox_open,
+            Message::OpenOutbox,
+        ));
     }
     container(scrollable(tree).height(Length::Fill))
-        .padding(6)
+        .padding([space::M, space::S])
         .height(Length::Fill)
+        .style(theme::folder_pane)
         .into()
-}
-
-/// A folder's name, bold with its unread count on the right when it has unread mail.
-fn folder_label<'a>(name: String, unread: i64) -> Element<'a, Message> {
-    if unread > 0 {
-        row![
-            text(name).font(theme::bold()),
-            iced::widget::space::horizontal(),
-            text(theme::thousands(usize::try_from(unread).unwrap_or(0))).font(theme::bold()),
-        ]
-        .into()
-    } else {
-        text(name).into()
-    }
 }
 
 /// A folder's menu (opened with a right click): name field and the actions.
 fn folder_menu(state: &State) -> Element<'_, Message> {
     let item = |label: &'static str, command: FolderCommand| {
         button(text(label))
-            .style(button::text)
+            .style(theme::tool_button)
             .width(Length::Fill)
             .on_press(Message::FolderCommand(command))
     };
@@ -171,7 +223,7 @@ fn folder_menu(state: &State) -> Element<'_, Message> {
                         .style(button::danger)
                         .on_press(Message::FolderCommand(FolderCommand::ConfirmDelete)),
                     button(text("Cancel"))
-                        .style(button::secondary)
+                        .style(theme::secondary_button)
                         .on_press(Message::FolderCommand(FolderCommand::Close)),
                 ]
                 .spacing(6),
@@ -199,79 +251,269 @@ fn folder_menu(state: &State) -> Element<'_, Message> {
     .into()
 }
 
-/// One list row: status icons, sender, subject, date and size.
-fn list_row(
-    index: usize,
-    m: &MessageRow,
-    count: Option<i64>,
-    selected: bool,
-) -> Element<'_, Message> {
-    let unread = m.flags & flag::SEEN == 0;
-    let icons = format!(
-        "{}{}{}{}",
-        if unread { "●" } else { " " },
-        if m.flags & flag::FLAGGED != 0 {
-            "★"
-        } else {
-            " "
-        },
-        if m.has_attachments { "📎" } else { " " },
-        if m.flags & flag::ANSWERED != 0 {
-            "↩"
-        } else {
-            " "
-        },
-    );
-    let from = if m.from_name.is_empty() {
+/// The sender as the list shows it: the name, else the address.
+fn sender(m: &MessageRow) -> &str {
+    if m.from_name.trim().is_empty() {
         m.from_addr.as_str()
     } else {
         m.from_name.as_str()
-    };
-    let font = if unread {
-        theme::bold()
-    } else {
-        iced::Font::default()
-    };
-    // One line per cell, cut at the column's edge.
-    let cell = |value: String, width: Length| {
-        container(text(value).font(font).wrapping(text::Wrapping::None))
-            .width(width)
-            .clip(true)
-    };
-    let mut subject = if m.subject.is_empty() {
+    }
+}
+
+fn subject(m: &MessageRow) -> String {
+    if m.subject.trim().is_empty() {
         "(no subject)".to_owned()
     } else {
         m.subject.clone()
-    };
-    if let Some(n) = count.filter(|n| *n > 1) {
-        subject = format!("{subject}  ({n})");
     }
-    let cells = row![
-        cell(icons, Length::Fixed(56.0)),
-        cell(from.to_owned(), Length::FillPortion(3)),
-        cell(subject, Length::FillPortion(6)),
-        cell(theme::short_date(m.date), Length::Fixed(110.0)),
-        cell(theme::short_size(m.size), Length::Fixed(64.0)),
-    ]
-    .spacing(8);
+}
+
+/// The small marks of a message: replied, forwarded, attachment, the conversation's size and
+/// the star (filled when starred).
+fn marks<'a>(m: &MessageRow, count: Option<i64>) -> iced::widget::Row<'a, Message> {
+    let muted = |icon| widgets::muted_icon(icon, size::MARK);
+    let mut marks = row![].spacing(space::XS).align_y(iced::Alignment::Center);
+    if let Some(n) = count.filter(|n| *n > 1) {
+        marks = marks.push(
+            row![
+                muted(Icon::MessagesSquare),
+                text(n.to_string()).size(size::CAPTION).style(theme::muted),
+            ]
+            .spacing(space::XXS)
+            .align_y(iced::Alignment::Center),
+        );
+    }
+    if m.flags & flag::ANSWERED != 0 {
+        marks = marks.push(muted(Icon::Reply));
+    }
+    if m.flags & flag::FORWARDED != 0 {
+        marks = marks.push(muted(Icon::Forward));
+    }
+    if m.has_attachments {
+        marks = marks.push(muted(Icon::Paperclip));
+    }
+    if m.flags & flag::FLAGGED != 0 {
+        marks = marks.push(widgets::icon(Icon::StarFilled, size::MARK, |t| {
+            theme::colors(t).star
+        }));
+    }
+    marks
+}
+
+/// The date, short, with the full date and time when the pointer rests on it.
+fn date<'a>(m: &MessageRow, font: iced::Font) -> Element<'a, Message> {
+    widgets::tip(
+        text(theme::short_date(m.date))
+            .size(size::SMALL)
+            .font(font)
+            .style(theme::muted)
+            .wrapping(text::Wrapping::None),
+        theme::long_date(m.date),
+        tooltip::Position::Bottom,
+    )
+}
+
+/// A row that selects on press (and starts a drag), with the selection's background.
+fn pressable<'a>(
+    index: usize,
+    content: Element<'a, Message>,
+    style: impl Fn(&iced::Theme) -> iced::widget::container::Style + 'a,
+    height: f32,
+    padding: [f32; 2],
+) -> Element<'a, Message> {
     mouse_area(
-        container(cells)
-            .style(move |t| theme::list_row(t, selected))
-            .height(ROW_HEIGHT)
+        container(content)
+            .style(style)
+            .height(height)
             .width(Length::Fill)
-            .padding([3, 6]),
+            .padding(padding)
+            .align_y(iced::Alignment::Center),
     )
     .on_press(Message::RowPressed(index))
     .interaction(iced::mouse::Interaction::Pointer)
     .into()
 }
 
+/// One table row: unread dot, sender, subject, marks, date and size, each cut with "…".
+fn table_row(
+    index: usize,
+    m: &MessageRow,
+    count: Option<i64>,
+    selected: bool,
+) -> Element<'_, Message> {
+    let unread = m.flags & flag::SEEN == 0;
+    let font = if unread { theme::semibold() } else { theme::UI };
+    let mut subject = widgets::ellipsized(subject(m)).font(font);
+    if unread {
+        subject = subject.style(theme::unread);
+    }
+    let cells = row![
+        container(widgets::unread_dot(unread)).width(COLUMN_MARK),
+        container(widgets::ellipsized(sender(m).to_owned()).font(font))
+            .width(Length::FillPortion(3)),
+        container(subject).width(Length::FillPortion(7)),
+        container(marks(m, count))
+            .width(COLUMN_MARKS)
+            .align_x(iced::Alignment::End),
+        container(date(m, font))
+            .width(COLUMN_DATE)
+            .align_x(iced::Alignment::End),
+        container(
+            text(theme::short_size(m.size))
+                .size(size::SMALL)
+                .style(theme::muted)
+                .wrapping(text::Wrapping::None),
+        )
+        .width(COLUMN_SIZE)
+        .align_x(iced::Alignment::End),
+    ]
+    .spacing(space::M)
+    .align_y(iced::Alignment::Center);
+    pressable(
+        index,
+        cells.into(),
+        move |t| theme::list_row(t, selected),
+        ROW_HEIGHT,
+        [0.0, space::M],
+    )
+}
+
+/// One card: sender and date, subject and marks, a line of the body.
+fn card(index: usize, m: &MessageRow, count: Option<i64>, selected: bool) -> Element<'_, Message> {
+    let unread = m.flags & flag::SEEN == 0;
+    let font = if unread {
+        theme::bold()
+    } else {
+        theme::semibold()
+    };
+    let mut subject = widgets::ellipsized(subject(m));
+    if unread {
+        subject = subject.font(theme::semibold()).style(theme::unread);
+    }
+    let preview: Element<'_, Message> = if m.preview.trim().is_empty() {
+        Space::new().height(size::SMALL + 4.0).into()
+    } else {
+        widgets::ellipsized(m.preview.trim().to_owned())
+            .size(size::SMALL)
+            .style(theme::muted)
+            .into()
+    };
+    let lines = column![
+        row![
+            widgets::unread_dot(unread),
+            widgets::ellipsized(sender(m).to_owned()).font(font),
+            date(m, theme::UI),
+        ]
+        .spacing(space::S)
+        .align_y(iced::Alignment::Center),
+        row![subject, marks(m, count)]
+            .spacing(space::S)
+            .align_y(iced::Alignment::Center),
+        preview,
+    ]
+    .spacing(space::XXS);
+    let card = container(lines)
+        .padding([space::S, space::L])
+        .width(Length::Fill)
+        .style(move |t| theme::card(t, selected, false));
+    pressable(
+        index,
+        card.into(),
+        |_| iced::widget::container::Style::default(),
+        CARD_HEIGHT,
+        [space::XXS, space::S],
+    )
+}
+
+const COLUMN_MARK: f32 = 10.0;
+const COLUMN_MARKS: f32 = 64.0;
+const COLUMN_DATE: f32 = 96.0;
+const COLUMN_SIZE: f32 = 56.0;
+
+/// The table's column headers: a click sorts by the column, an arrow marks the sort.
+fn table_header(state: &State) -> Element<'_, Message> {
+    let column = |label: &'static str, order: Option<SortOrder>| {
+        let active = order.is_some_and(|o| o == state.order);
+        let mut content = row![
+            text(label)
+                .size(size::CAPTION)
+                .font(theme::semibold())
+                .style(if active { theme::unread } else { theme::muted })
+        ]
+        .spacing(space::XXS)
+        .align_y(iced::Alignment::Center);
+        if active {
+            let arrow = if state.order == SortOrder::DateDesc {
+                Icon::ChevronDown
+            } else {
+                Icon::ChevronUp
+            };
+            content = content.push(widgets::icon(arrow, 12.0, |t| theme::colors(t).unread));
+        }
+        button(content)
+            .padding([space::XXS, 0.0])
+            .style(theme::tool_button)
+            .on_press_maybe(order.map(Message::Sort))
+    };
+    row![
+        Space::new().width(COLUMN_MARK),
+        container(column("From", Some(SortOrder::From))).width(Length::FillPortion(3)),
+        container(column("Subject", Some(SortOrder::Subject))).width(Length::FillPortion(7)),
+        Space::new().width(COLUMN_MARKS),
+        container(column("Date", Some(SortOrder::DateDesc)))
+            .width(COLUMN_DATE)
+            .align_x(iced::Alignment::End),
+        container(column("Size", None))
+            .width(COLUMN_SIZE)
+            .align_x(iced::Alignment::End),
+    ]
+    .spacing(space::M)
+    // The rows' scrollbar (10 wide, 2 from the rows) sits under the header's right end.
+    .padding(iced::Padding {
+        top: 0.0,
+        bottom: space::XXS,
+        left: space::M,
+        right: space::M + 12.0,
+    })
+    .into()
+}
+
+/// What the list shows when it has no rows.
+fn empty_state(state: &State) -> Option<Element<'_, Message>> {
+    if !state.is_empty() {
+        return None;
+    }
+    let (icon, title, line) = if state.results.is_some() {
+        (
+            Icon::Search,
+            "No messages found",
+            "Nothing cached here matches. Try other words, search all mail, or search on the server.",
+        )
+    } else if state.folder.is_none() {
+        (
+            Icon::Inbox,
+            "No folder open",
+            "Choose a folder on the left.",
+        )
+    } else if state.loading.is_some() || state.window.rows.is_empty() && state.total > 0 {
+        return None;
+    } else {
+        (
+            Icon::Inbox,
+            "This folder is empty",
+            "New mail shows here as soon as it arrives.",
+        )
+    };
+    Some(widgets::empty(icon, title, line))
+}
+
 pub fn message_list(state: &State) -> Element<'_, Message> {
     let (start, rows) = state.visible();
     let total = state.len();
+    let height = state.row_height();
     let selected = state.selected.map(|(i, _)| i);
     let marked = &state.marked;
-    let mut list = column![Space::new().height(start as f32 * ROW_HEIGHT)];
+    let mut list = column![Space::new().height(start as f32 * height)];
     for (offset, m) in rows.iter().enumerate() {
         let index = start + offset;
         let highlighted = if marked.is_empty() {
@@ -283,61 +525,131 @@ pub fn message_list(state: &State) -> Element<'_, Message> {
             None => state.window.counts.get(offset).copied(),
             Some(_) => None,
         };
-        list = list.push(list_row(index, m, count, highlighted));
+        list = list.push(match state.layout {
+            Layout::Table => table_row(index, m, count, highlighted),
+            Layout::Cards => card(index, m, count, highlighted),
+        });
     }
     let below = total.saturating_sub(start + rows.len());
-    list = list.push(Space::new().height(below as f32 * ROW_HEIGHT));
-    let sort = |label: &'static str, order: SortOrder| {
-        button(text(label))
-            .style(move |t, s| theme::row_button(t, s, state.order == order))
-            .on_press(Message::Sort(order))
-    };
+    list = list.push(Space::new().height(below as f32 * height));
     let hint = if state.search_folder {
         "Search this folder (Ctrl+F)"
     } else {
         "Search all mail (Ctrl+F)"
     };
-    let header = row![
+    let switch = |icon: Icon, name: &'static str, on: bool, message: Message| {
+        widgets::tip(
+            crate::ui::focus::labelled(
+                button(widgets::icon(icon, size::ICON, move |t| {
+                    if on {
+                        theme::colors(t).on_selected
+                    } else {
+                        theme::colors(t).muted
+                    }
+                }))
+                .padding(space::S)
+                .style(move |t, s| theme::folder_button(t, s, on))
+                .on_press(message.clone()),
+                Some(message),
+                name,
+            ),
+            name,
+            tooltip::Position::Bottom,
+        )
+    };
+    let search = row![
+        widgets::muted_icon(Icon::Search, size::ICON),
         text_input(hint, &state.search)
             .id(search_id())
             .on_input(Message::SearchChanged)
-            .width(Length::FillPortion(3)),
-        sort("Date", SortOrder::DateDesc),
-        sort("From", SortOrder::From),
-        sort("Subject", SortOrder::Subject),
-        button(text("Threads"))
-            .style(move |t, s| theme::row_button(t, s, state.threaded))
-            .on_press(Message::ToggleThreads),
+            .style(theme::search_field)
+            .padding([space::XS, 0.0]),
     ]
-    .spacing(6);
-    let title = match (&state.results, &state.folder) {
-        (Some(results), _) if results.len() == 1 => "1 result".to_owned(),
-        (Some(results), _) => format!("{} results", theme::thousands(results.len())),
-        (None, Some(folder)) if state.threads_on() => format!(
-            "{} — {} conversations",
-            folder.path,
-            theme::thousands(total)
+    .spacing(space::S)
+    .align_y(iced::Alignment::Center);
+    let header = row![
+        container(search)
+            .padding([space::XXS, space::M])
+            .style(theme::search_box)
+            .width(Length::Fill),
+        switch(
+            Icon::MessagesSquare,
+            "Threads",
+            state.threaded,
+            Message::ToggleThreads
         ),
-        (None, Some(folder)) => format!("{} — {} messages", folder.path, theme::thousands(total)),
-        (None, None) => "No folder selected".to_owned(),
+        switch(
+            Icon::Rows3,
+            "Table",
+            state.layout == Layout::Table,
+            Message::SetLayout(Layout::Table)
+        ),
+        switch(
+            Icon::LayoutList,
+            "Cards",
+            state.layout == Layout::Cards,
+            Message::SetLayout(Layout::Cards)
+        ),
+    ]
+    .spacing(space::XS)
+    .align_y(iced::Alignment::Center);
+    let (name, count) = match (&state.results, &state.folder) {
+        (Some(results), _) if results.len() == 1 => ("Search".to_owned(), "1 result".to_owned()),
+        (Some(results), _) => (
+            "Search".to_owned(),
+            format!("{} results", theme::thousands(results.len())),
+        ),
+        (None, Some(folder)) if state.threads_on() => (
+            folder.path.clone(),
+            format!("{} conversations", theme::thousands(total)),
+        ),
+        (None, Some(folder)) => (
+            folder.path.clone(),
+            format!("{} messages", theme::thousands(total)),
+        ),
+        (None, None) => ("No folder selected".to_owned(), String::new()),
     };
-    let mut info = row![text(title).size(13)]
-        .spacing(8)
+    // Read as one line ("INBOX — 3,000 messages") by selectors and assistive tools.
+    let spoken = if state.results.is_some() {
+        count.clone()
+    } else if count.is_empty() {
+        name.clone()
+    } else {
+        format!("{name} — {count}")
+    };
+    let title = crate::ui::focus::labelled(
+        row![
+            widgets::ellipsized(name)
+                .width(Length::Shrink)
+                .size(size::TITLE)
+                .font(theme::semibold()),
+            text(count)
+                .size(size::SMALL)
+                .style(theme::muted)
+                .wrapping(text::Wrapping::None),
+        ]
+        .spacing(space::M)
+        .align_y(iced::Alignment::Center),
+        None,
+        &spoken,
+    );
+    let mut info = row![title]
+        .spacing(space::M)
         .align_y(iced::Alignment::Center);
     if !state.search.trim().is_empty() {
         let scope = |label: &'static str, folder: bool| {
-            button(text(label).size(13))
-                .style(move |t, s| theme::row_button(t, s, state.search_folder == folder))
-                .padding([2, 6])
+            button(text(label).size(size::SMALL))
+                .style(move |t, s| theme::folder_button(t, s, state.search_folder == folder))
+                .padding([space::XXS, space::S])
                 .on_press(Message::SearchScope(folder))
         };
         info = info.push(iced::widget::space::horizontal());
         info = info.push(scope("All mail", false));
         info = info.push(scope("This folder", true));
         info = info.push(
-            button(text("Search on server").size(13))
-                .style(button::secondary)
-                .padding([2, 6])
+            button(text("Search on server").size(size::SMALL))
+                .style(theme::secondary_button)
+                .padding([space::XXS, space::S])
                 .on_press_maybe(
                     state
                         .server_searchable()
@@ -347,18 +659,26 @@ pub fn message_list(state: &State) -> Element<'_, Message> {
         );
     }
     if let Some(note) = &state.server_note {
-        info = info.push(text(note.clone()).size(13).style(theme::muted));
+        info = info.push(text(note.clone()).size(size::SMALL).style(theme::muted));
     }
-    column![
-        header,
-        info,
-        scrollable(list)
+    let mut pane = column![
+        column![header, info]
+            .spacing(space::S)
+            .padding([space::S, space::M])
+    ];
+    if state.layout == Layout::Table {
+        pane = pane.push(table_header(state));
+        pane = pane.push(iced::widget::rule::horizontal(1).style(theme::rule));
+    }
+    let body: Element<'_, Message> = match empty_state(state) {
+        Some(empty) => empty,
+        None => scrollable(list)
+            .spacing(space::XXS)
             .id(list_id())
             .on_scroll(Message::Scrolled)
             .height(Length::Fill)
-            .width(Length::Fill),
-    ]
-    .spacing(6)
-    .padding(6)
-    .into()
+            .width(Length::Fill)
+            .into(),
+    };
+    pane.push(body).into()
 }

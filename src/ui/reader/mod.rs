@@ -7,11 +7,14 @@
 //! Inline `cid:` images and image attachments are shown from the message itself (cached, or
 //! fetched like any part). Links show their real target and open only after confirmation.
 
-use iced::widget::{button, column, container, image, row, rule, scrollable, text};
-use iced::{Element, Length, Task};
+mod view;
+
+pub use view::view;
+
+use iced::Task;
+use iced::widget::image;
 
 use super::data::{self, BodyText};
-use super::theme;
 use crate::engine::imap::{Pick, Prefer};
 use crate::store::Store;
 
@@ -19,6 +22,17 @@ use crate::store::Store;
 const MAX_IMAGES: usize = 12;
 /// Image attachments larger than this are not previewed (Open or Save them instead).
 const MAX_IMAGE_BYTES: u64 = 8 * 1024 * 1024;
+
+/// A run of plain-text lines at one quote depth, its links found.
+#[derive(Debug, Clone)]
+struct Quoted {
+    depth: usize,
+    lines: usize,
+    pieces: Vec<(String, Option<String>)>,
+}
+
+/// Quotes longer than this many lines are folded until asked for.
+const FOLDED_QUOTE: usize = 6;
 
 /// An image shown under the text: an inline `cid:` part or an image attachment.
 #[derive(Debug, Clone)]
@@ -44,7 +58,9 @@ pub struct State {
     /// The conversation the message belongs to (oldest first), when it has more than one.
     conversation: Vec<crate::store::MessageRow>,
     /// The body cut into text and links (made once per message, not per frame).
-    pieces: Vec<(String, Option<String>)>,
+    pieces: Vec<Quoted>,
+    /// Long quotes are shown (else folded to a button).
+    quotes_open: bool,
     /// A link the user clicked: its real target is shown before it is opened.
     pending_link: Option<String>,
     /// An attachment that is a program: opening it waits for the user to confirm.
@@ -55,6 +71,8 @@ pub struct State {
     pub prefer_plain: bool,
     /// The reader's width in characters, for laying out HTML.
     pub columns: usize,
+    /// Every recipient is listed (else To and Cc take one line, "and 3 more").
+    recipients_open: bool,
     /// The spinner's frame while a body is being fetched.
     spin: usize,
 }
@@ -74,12 +92,16 @@ pub enum Message {
     ConfirmOpen,
     CancelOpen,
     Opened(Result<std::path::PathBuf, String>),
-    Picture(i64, usize, Result<Vec<u8>, String>),
+    Picture(i64, usize, Result<image::Handle, String>),
     /// Switch between the HTML and the plain text (the parent saves the choice).
     TogglePlain,
     /// The spinner's next frame (only while loading).
     Tick,
     ToggleSource,
+    /// List every recipient, or one line of them.
+    ToggleRecipients,
+    /// Show or fold long quotes.
+    ToggleQuotes,
     Source(i64, Result<String, String>),
     Conversation(i64, Result<Vec<crate::store::MessageRow>, String>),
     OpenOther(i64),
@@ -112,6 +134,8 @@ impl State {
         self.pending_link = None;
         self.pending_open = None;
         self.pictures.clear();
+        self.recipients_open = false;
+        self.quotes_open = false;
         let prefer = if self.prefer_plain {
             Prefer::Text
         } else {
@@ -134,6 +158,12 @@ impl State {
     }
 
     /// Closes the reader (e.g. the message was deleted).
+    /// Dismisses the questions the reader asks (a link or a program about to be opened).
+    pub fn dismiss(&mut self) {
+        self.pending_link = None;
+        self.pending_open = None;
+    }
+
     pub fn close(&mut self) {
         *self = State {
             prefer_plain: self.prefer_plain,
@@ -195,7 +225,7 @@ pub fn update(state: &mut State, message: Message, store: &Store) -> Task<Messag
                 && let Some(picture) = state.pictures.get_mut(index)
             {
                 match result {
-                    Ok(bytes) => picture.handle = Some(image::Handle::from_bytes(bytes)),
+                    Ok(handle) => picture.handle = Some(handle),
                     Err(e) => picture.failed = Some(e),
                 }
             }
@@ -260,6 +290,12 @@ pub fn update(state: &mut State, message: Message, store: &Store) -> Task<Messag
                 Err(e) => e,
             });
         }
+        Message::ToggleQuotes => {
+            state.quotes_open = !state.quotes_open;
+        }
+        Message::ToggleRecipients => {
+            state.recipients_open = !state.recipients_open;
+        }
         Message::ToggleSource => {
             if state.source.take().is_some() {
                 return Task::none();
@@ -305,8 +341,15 @@ pub fn update(state: &mut State, message: Message, store: &Store) -> Task<Messag
                     state.pieces = body
                         .text
                         .as_deref()
-                        .map(crate::mail::links::linkify)
-                        .unwrap_or_default();
+                        .map(crate::mail::quote::blocks)
+                        .unwrap_or_default()
+                        .into_iter()
+                        .map(|block| Quoted {
+                            depth: block.depth,
+                            lines: block.lines,
+                            pieces: crate::mail::links::linkify(&block.text),
+                        })
+                        .collect();
                     let inline: Vec<(String, Pick)> = body
                         .html
                         .iter()
@@ -330,278 +373,6 @@ pub fn update(state: &mut State, message: Message, store: &Store) -> Task<Messag
         }
     }
     Task::none()
-}
-
-pub fn view(state: &State) -> Element<'_, Message> {
-    let Some(body) = state.body.as_ref().filter(|b| Some(b.row.id) == state.open) else {
-        let note = if state.loading {
-            spinner(state)
-        } else {
-            "Select a message to read it.".to_owned()
-        };
-        return container(text(note).style(theme::muted))
-            .padding(12)
-            .width(Length::Fill)
-            .height(Length::Fill)
-            .into();
-    };
-    let m = &body.row;
-    let from = if m.from_name.is_empty() {
-        m.from_addr.clone()
-    } else {
-        format!("{} <{}>", m.from_name, m.from_addr)
-    };
-    let header = |label: &'static str, value: String| {
-        iced::widget::row![
-            text(label).width(70).style(theme::muted),
-            text(value).width(Length::Fill)
-        ]
-    };
-    let mut headers = column![
-        text(if m.subject.is_empty() {
-            "(no subject)".into()
-        } else {
-            m.subject.clone()
-        })
-        .size(20)
-        .font(theme::bold()),
-        header("From", from),
-        header("To", m.to.clone()),
-    ]
-    .spacing(4);
-    if !m.cc.is_empty() {
-        headers = headers.push(header("Cc", m.cc.clone()));
-    }
-    headers = headers.push(header("Date", theme::long_date(m.date)));
-    let mut bar = row![].spacing(8).align_y(iced::Alignment::Center);
-    for (index, a) in state.attachments.iter().enumerate() {
-        bar = bar.push(
-            row![
-                button(text(format!(
-                    "📎 {} ({}, {})",
-                    a.name,
-                    a.content_type,
-                    theme::short_size(i64::try_from(a.size).unwrap_or(i64::MAX))
-                )))
-                .style(button::secondary)
-                .on_press(Message::Open(index)),
-                button(text("Save…"))
-                    .style(button::text)
-                    .on_press(Message::SaveAs(index)),
-                button(text("↓"))
-                    .style(button::text)
-                    .on_press(Message::Save(index)),
-            ]
-            .align_y(iced::Alignment::Center),
-        );
-    }
-    bar = bar.push(iced::widget::space::horizontal());
-    if body.html.is_some() || state.prefer_plain {
-        bar = bar.push(
-            button(text(if state.prefer_plain {
-                "Show HTML"
-            } else {
-                "Show plain text"
-            }))
-            .style(button::text)
-            .on_press(Message::TogglePlain),
-        );
-    }
-    bar = bar.push(
-        button(text(if state.source.is_some() {
-            "Show message"
-        } else {
-            "Show source"
-        }))
-        .style(button::text)
-        .on_press(Message::ToggleSource),
-    );
-    headers = headers.push(bar);
-    if state.conversation.len() > 1 {
-        let mut thread = column![
-            text(format!(
-                "{} messages in this conversation",
-                state.conversation.len()
-            ))
-            .style(theme::muted)
-        ]
-        .spacing(2);
-        for other in state.conversation.iter().take(50) {
-            let who = if other.from_name.is_empty() {
-                other.from_addr.clone()
-            } else {
-                other.from_name.clone()
-            };
-            let current = Some(other.id) == state.open;
-            thread = thread.push(
-                button(text(format!(
-                    "{} · {} · {}",
-                    theme::short_date(other.date),
-                    who,
-                    other.subject
-                )))
-                .style(move |t, s| theme::row_button(t, s, current))
-                .width(Length::Fill)
-                .on_press(Message::OpenOther(other.id)),
-            );
-        }
-        headers = headers.push(thread);
-    }
-    if let Some(notice) = &state.notice {
-        headers = headers.push(text(notice.clone()).style(theme::muted));
-    }
-    if let Some(a) = state
-        .pending_open
-        .and_then(|index| state.attachments.get(index))
-    {
-        headers = headers.push(
-            container(
-                row![
-                    text(format!(
-                        "{} is a program or can run one. Opening it can harm your computer; open it only if you expected it from this sender.",
-                        a.name
-                    ))
-                    .width(Length::Fill),
-                    button(text("Open anyway"))
-                        .style(button::danger)
-                        .on_press(Message::ConfirmOpen),
-                    button(text("Cancel"))
-                        .style(button::secondary)
-                        .on_press(Message::CancelOpen),
-                ]
-                .spacing(8)
-                .align_y(iced::Alignment::Center),
-            )
-            .padding(6)
-            .style(theme::banner),
-        );
-    }
-    if let Some(blocked) = body
-        .html
-        .as_ref()
-        .map(|h| h.blocked)
-        .filter(|b| *b > 0 && !state.prefer_plain && state.source.is_none())
-    {
-        headers = headers.push(
-            container(text(format!(
-                "Tern blocked {blocked} remote image{} in this message. Remote content is never loaded, so the sender cannot tell that you read it.",
-                if blocked == 1 { "" } else { "s" }
-            )))
-            .padding(6)
-            .style(theme::banner),
-        );
-    }
-    if let Some(link) = &state.pending_link {
-        headers = headers.push(
-            row![
-                text(format!("Open {link} ?")).width(Length::Fill),
-                button(text("Open")).on_press(Message::OpenLink),
-                button(text("Cancel"))
-                    .style(button::secondary)
-                    .on_press(Message::CancelLink),
-            ]
-            .spacing(8)
-            .align_y(iced::Alignment::Center),
-        );
-    }
-    let content: Element<'_, Message> = match (&body.text, &body.note, &state.error) {
-        _ if state.source.is_some() => text(state.source.clone().unwrap_or_default())
-            .font(iced::Font::MONOSPACE)
-            .into(),
-        (_, _, Some(error)) => text(error.clone()).style(theme::danger).into(),
-        _ if body.html.is_some() && !state.prefer_plain => html_view(body),
-        (Some(_), _, _) => iced::widget::rich_text(
-            state
-                .pieces
-                .iter()
-                .map(|(piece, link)| {
-                    let span = iced::widget::span(piece.as_str());
-                    match link {
-                        Some(link) => span.link(link.clone()).underline(true),
-                        None => span,
-                    }
-                })
-                .collect::<Vec<_>>(),
-        )
-        .on_link_click(Message::Link)
-        .into(),
-        (None, Some(note), _) => text(note.clone()).style(theme::muted).into(),
-        (None, None, _) => text("This message has no readable text.")
-            .style(theme::muted)
-            .into(),
-    };
-    let loading = if state.loading {
-        text(spinner(state)).style(theme::muted)
-    } else {
-        text("")
-    };
-    let mut page = column![content].spacing(12);
-    if state.source.is_none() {
-        for picture in &state.pictures {
-            page = page.push(match (&picture.handle, &picture.failed) {
-                (Some(handle), _) => Element::from(
-                    column![
-                        image(handle.clone()).width(Length::Shrink),
-                        text(picture.label.clone()).size(12).style(theme::muted),
-                    ]
-                    .spacing(2),
-                ),
-                (None, Some(e)) => text(format!("{}: {e}", picture.label))
-                    .size(12)
-                    .style(theme::muted)
-                    .into(),
-                (None, None) => text(format!("{} (loading…)", picture.label))
-                    .size(12)
-                    .style(theme::muted)
-                    .into(),
-            });
-        }
-    }
-    column![
-        headers,
-        loading,
-        rule::horizontal(1),
-        scrollable(container(page).padding([8, 4]).width(Length::Fill)).height(Length::Fill),
-    ]
-    .spacing(8)
-    .padding(12)
-    .width(Length::Fill)
-    .height(Length::Fill)
-    .into()
-}
-
-/// An HTML body as rich text: bold, italic, monospace and struck-out runs, and links that show
-/// their real target before they open. Inline images appear by name here and below the text.
-fn html_view(body: &BodyText) -> Element<'_, Message> {
-    let Some(html) = &body.html else {
-        return text("").into();
-    };
-    let spans: Vec<_> = html
-        .spans
-        .iter()
-        .map(|piece| {
-            let mut font = iced::Font::default();
-            if piece.mono {
-                font = iced::Font::MONOSPACE;
-            }
-            if piece.bold {
-                font.weight = iced::font::Weight::Bold;
-            }
-            if piece.italic {
-                font.style = iced::font::Style::Italic;
-            }
-            let span = iced::widget::span(piece.text.as_str())
-                .font(font)
-                .strikethrough(piece.strike);
-            match &piece.link {
-                Some(link) => span.link(link.clone()).underline(true),
-                None => span,
-            }
-        })
-        .collect();
-    iced::widget::rich_text(spans)
-        .on_link_click(Message::Link)
-        .into()
 }
 
 /// Opens attachment `index` from a temporary copy with the system's handler.

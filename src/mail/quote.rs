@@ -1,0 +1,94 @@
+//! Quoted text in plain-text mail: a body split into runs of lines by quote depth ("> " is one
+//! level, "> > " or ">> " two), so the reader can draw each level with a quote bar and fold long
+//! quotes away.
+
+/// Consecutive lines at one quote depth, with the markers removed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Block {
+    /// 0 for the writer's own text, 1 for "> ", 2 for "> > ", …
+    pub depth: usize,
+    pub text: String,
+    pub lines: usize,
+}
+
+/// Deepest level told apart (deeper quotes are drawn at this depth).
+const MAX_DEPTH: usize = 8;
+
+/// The quote depth of `line` and the line without its markers (and one space after them).
+fn split_line(line: &str) -> (usize, &str) {
+    let mut depth = 0;
+    let mut rest = line;
+    loop {
+        let trimmed = rest.trim_start_matches(' ');
+        // Up to three spaces may precede a marker; more is indented text, not a quote.
+        if rest.len() - trimmed.len() > 3 {
+            break;
+        }
+        match trimmed.strip_prefix('>') {
+            Some(after) => {
+                depth += 1;
+                rest = after;
+            }
+            None => break,
+        }
+    }
+    if depth == 0 {
+        return (0, line);
+    }
+    (depth.min(MAX_DEPTH), rest.strip_prefix(' ').unwrap_or(rest))
+}
+
+/// `text` as blocks of lines by quote depth, in order.
+pub fn blocks(text: &str) -> Vec<Block> {
+    let mut out: Vec<Block> = Vec::new();
+    for line in text.lines() {
+        let (depth, content) = split_line(line);
+        match out.last_mut() {
+            Some(block) if block.depth == depth => {
+                block.text.push('\n');
+                block.text.push_str(content);
+                block.lines += 1;
+            }
+            _ => out.push(Block {
+                depth,
+                text: content.to_owned(),
+                lines: 1,
+            }),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::indexing_slicing)]
+
+    use super::{Block, blocks};
+
+    #[test]
+    fn quotes_split_by_depth() {
+        let text = "Yes, Friday works.\n\nOn Mon, Ada wrote:\n> Shall we meet?\n>> Earlier\n> > still earlier\n>\n> Bye\nThanks";
+        let b = blocks(text);
+        let depths: Vec<usize> = b.iter().map(|b| b.depth).collect();
+        assert_eq!(depths, vec![0, 1, 2, 1, 0]);
+        assert_eq!(
+            b[0],
+            Block {
+                depth: 0,
+                text: "Yes, Friday works.\n\nOn Mon, Ada wrote:".into(),
+                lines: 3
+            }
+        );
+        assert_eq!(b[2].text, "Earlier\nstill earlier");
+        assert_eq!(b[3].text, "\nBye");
+    }
+
+    #[test]
+    fn odd_input_is_kept() {
+        assert!(blocks("").is_empty());
+        // Indented code with ">" is not a quote; a line of markers alone is an empty quote line.
+        assert_eq!(blocks("    > code")[0].depth, 0);
+        assert_eq!(blocks(">>>>>>>>>>>>>>>>>>>>")[0].depth, 8);
+        assert_eq!(blocks("x\u{0}>y")[0].text, "x\u{0}>y");
+    }
+}
