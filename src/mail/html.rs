@@ -124,7 +124,11 @@ pub fn render(html: &str, width: usize) -> Option<Rendered> {
         let mut heading = false;
         for (index, piece) in line.tagged_strings().enumerate() {
             let mut text = piece.s.clone();
-            if index == 0 {
+            let code = piece
+                .tag
+                .iter()
+                .any(|a| matches!(a, RichAnnotation::Code | RichAnnotation::Preformat(_)));
+            if index == 0 && !code {
                 let hashes = text.len() - text.trim_start_matches('#').len();
                 if (1..=6).contains(&hashes)
                     && text.get(hashes..).is_some_and(|r| r.starts_with(' '))

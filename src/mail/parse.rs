@@ -31,6 +31,9 @@ pub fn preview_of_text(text: &str) -> String {
     let mut out = String::new();
     let mut count = 0;
     for line in text.lines() {
+        if count >= PREVIEW_CHARS {
+            break;
+        }
         let line = line.trim();
         if line == "--" {
             break;
@@ -39,7 +42,7 @@ pub fn preview_of_text(text: &str) -> String {
             continue;
         }
         for word in line.split_whitespace() {
-            if count >= PREVIEW_CHARS {
+            if count + 1 >= PREVIEW_CHARS {
                 return out;
             }
             if !out.is_empty() {

@@ -439,11 +439,19 @@ pub(super) fn index_body(tx: &Transaction<'_>, message_id: i64, text: &str) -> R
     .and_then(|mut s| s.execute(params![message_id, text]))
     .map_err(StoreError::sqlite("Index the body text"))?;
     // The list's preview line, where the headers gave none (IMAP without PREVIEW).
-    let preview = crate::mail::parse::preview_of_text(text);
-    if !preview.is_empty() {
-        tx.prepare_cached("UPDATE message SET preview = ?2 WHERE id = ?1 AND preview = ''")
-            .and_then(|mut s| s.execute(params![message_id, preview]))
-            .map_err(StoreError::sqlite("Store the preview line"))?;
+    let missing: bool = tx
+        .prepare_cached("SELECT preview = '' FROM message WHERE id = ?1")
+        .and_then(|mut s| s.query_row([message_id], |r| r.get(0)))
+        .optional()
+        .map_err(StoreError::sqlite("Read the preview line"))?
+        .unwrap_or(false);
+    if missing {
+        let preview = crate::mail::parse::preview_of_text(text);
+        if !preview.is_empty() {
+            tx.prepare_cached("UPDATE message SET preview = ?2 WHERE id = ?1")
+                .and_then(|mut s| s.execute(params![message_id, preview]))
+                .map_err(StoreError::sqlite("Store the preview line"))?;
+        }
     }
     Ok(())
 }

@@ -283,7 +283,22 @@ pub(super) fn settings_update(
 ) -> Task<Message> {
     use super::settings;
     let Some(screen) = state.settings.as_mut() else {
-        return Task::none();
+        // A save or a removal that finishes after Settings closed (Escape) still takes effect.
+        return match message {
+            settings::Message::Saved {
+                account,
+                new_password,
+                result: Ok(_),
+                ..
+            } => {
+                if new_password {
+                    *state.password_epoch.entry(account).or_default() += 1;
+                }
+                reload_tree(store)
+            }
+            settings::Message::Done(Ok(_)) => reload_tree(store),
+            _ => Task::none(),
+        };
     };
     let (task, action) = settings::update(screen, message, store);
     let task = task.map(Message::Settings);

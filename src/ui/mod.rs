@@ -25,14 +25,17 @@ pub mod theme;
 mod trace;
 pub mod welcome;
 pub mod widgets;
+mod window;
 pub mod wizard;
+
+pub use window::view;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use iced::keyboard;
-use iced::widget::{button, column, container, pane_grid, row, rule};
-use iced::{Element, Length, Subscription, Task};
+use iced::widget::pane_grid;
+use iced::{Subscription, Task};
 use tokio::sync::mpsc;
 
 use crate::engine::{Command, Connectivity};
@@ -349,6 +352,28 @@ pub fn update(state: &mut State, message: Message) -> Task<Message> {
                 }
                 _ => Task::none(),
             };
+        }
+        // The list's keys act on the list only while it shows: not under Settings, the
+        // composer (Escape leaves its fields, and Backspace must not then delete a message),
+        // the Outbox or the welcome screen.
+        let welcome = state.mailbox.loaded && state.mailbox.tree.is_empty();
+        let list_hidden =
+            state.settings.is_some() || state.composing || state.outbox.is_some() || welcome;
+        let on_list = matches!(
+            key,
+            Shortcut::Next
+                | Shortcut::Previous
+                | Shortcut::Delete
+                | Shortcut::ToggleRead
+                | Shortcut::ToggleStar
+                | Shortcut::Reply
+                | Shortcut::ReplyAll
+                | Shortcut::Forward
+        );
+        if (list_hidden && on_list)
+            || (welcome && matches!(key, Shortcut::Write | Shortcut::Search))
+        {
+            return Task::none();
         }
     }
     match message {
@@ -704,12 +729,6 @@ pub fn update(state: &mut State, message: Message) -> Task<Message> {
                 Message::Done,
             )
         }
-        // Up and Down (which text fields leave alone) move in the list only when it shows.
-        Message::Shortcut(Shortcut::Next | Shortcut::Previous)
-            if state.settings.is_some() || state.composing || state.outbox.is_some() =>
-        {
-            Task::none()
-        }
         Message::Shortcut(Shortcut::Next) => select_relative(state, 1),
         Message::Shortcut(Shortcut::Previous) => select_relative(state, -1),
         Message::Shortcut(Shortcut::Search) => iced::widget::operation::focus(mailbox::search_id()),
@@ -724,7 +743,11 @@ pub fn update(state: &mut State, message: Message) -> Task<Message> {
             let unfocus = iced::advanced::widget::operate(
                 iced::advanced::widget::operation::focusable::unfocus(),
             );
-            if state.settings.is_some() {
+            if let Some(screen) = state.settings.as_mut() {
+                // A question open in Settings is answered "Cancel"; else Settings closes.
+                if screen.cancel_question() {
+                    return unfocus;
+                }
                 return Task::batch([
                     update(state, Message::Settings(settings::Message::Close)),
                     unfocus,
@@ -740,106 +763,4 @@ pub fn update(state: &mut State, message: Message) -> Task<Message> {
             Task::none()
         }
     }
-}
-
-/// The reader (or the help overlay), or the composer, under a tab strip when a composer is open.
-fn right_pane(state: &State) -> Element<'_, Message> {
-    let content = match &state.composer {
-        Some(composer) if state.composing => composer::view(composer).map(Message::Composer),
-        _ if state.help => chrome::help(state),
-        _ => reader::view(&state.reader).map(Message::Reader),
-    };
-    let Some(composer) = &state.composer else {
-        return content;
-    };
-    let tab = |icon: widgets::Icon, label: String, active: bool, composing: bool| {
-        button(
-            container(
-                row![
-                    widgets::muted_icon(icon, theme::size::ICON),
-                    widgets::ellipsized(label).width(Length::Shrink),
-                ]
-                .spacing(theme::space::S)
-                .align_y(iced::Alignment::Center),
-            )
-            .max_width(320),
-        )
-        .style(move |t, s| theme::folder_button(t, s, active))
-        .padding([theme::space::XS, theme::space::L])
-        .on_press(Message::ShowTab(composing))
-    };
-    let title = if composer.subject.trim().is_empty() {
-        "New message".to_owned()
-    } else {
-        composer.subject.trim().to_owned()
-    };
-    column![
-        row![
-            tab(
-                widgets::Icon::Mail,
-                "Message".into(),
-                !state.composing,
-                false
-            ),
-            tab(widgets::Icon::SquarePen, title, state.composing, true),
-        ]
-        .spacing(theme::space::XS)
-        .padding([theme::space::XS, theme::space::M]),
-        rule::horizontal(1).style(theme::rule),
-        content,
-    ]
-    .into()
-}
-
-pub fn view(state: &State) -> Element<'_, Message> {
-    keys::shortcuts(screen(state), shortcut)
-}
-
-/// The wizard, the settings screen, or the main window.
-fn screen(state: &State) -> Element<'_, Message> {
-    if let Some(wizard) = &state.wizard {
-        return column![
-            wizard::view(wizard).map(Message::Wizard),
-            chrome::status_bar(state)
-        ]
-        .into();
-    }
-    if let Some(screen) = &state.settings {
-        return column![
-            settings::view(screen).map(Message::Settings),
-            chrome::status_bar(state)
-        ]
-        .into();
-    }
-    if state.mailbox.loaded && state.mailbox.tree.is_empty() {
-        return welcome::view();
-    }
-    let panes = pane_grid(&state.panes, |_, pane, _| {
-        let content: Element<'_, Message> = match pane {
-            Pane::Folders => mailbox::folder_pane(&state.mailbox).map(Message::Mailbox),
-            Pane::List => match &state.outbox {
-                Some(screen) => outbox::view(screen).map(Message::Outbox),
-                None => mailbox::message_list(&state.mailbox).map(Message::Mailbox),
-            },
-            Pane::Reader => right_pane(state),
-        };
-        pane_grid::Content::new(
-            container(content)
-                .style(theme::pane)
-                .width(Length::Fill)
-                .height(Length::Fill),
-        )
-    })
-    .on_resize(8, Message::PaneResized)
-    .spacing(1)
-    .style(theme::panes)
-    .height(Length::Fill);
-    let panes = container(panes)
-        .style(theme::pane_gaps)
-        .height(Length::Fill);
-    let mut window = column![chrome::toolbar(state), rule::horizontal(1)];
-    if let Some(banner) = password::view(&state.passwords) {
-        window = window.push(banner.map(Message::Password));
-    }
-    window.push(panes).push(chrome::status_bar(state)).into()
 }

@@ -26,7 +26,9 @@ pub struct Prefs {
     pub notifications: bool,
     /// The message list shows conversations.
     pub threaded: bool,
-    /// The message list as a table or as cards.
+    /// The message list as a table or as cards (an unknown value: the default, so the other
+    /// choices are kept).
+    #[serde(deserialize_with = "lenient")]
     pub list_layout: crate::ui::mailbox::Layout,
 }
 
@@ -45,6 +47,16 @@ impl Default for Prefs {
             list_layout: crate::ui::mailbox::Layout::default(),
         }
     }
+}
+
+/// A value as saved, or its default when it does not read.
+fn lenient<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::de::DeserializeOwned + Default,
+{
+    let value = serde_json::Value::deserialize(deserializer)?;
+    Ok(serde_json::from_value(value).unwrap_or_default())
 }
 
 fn path(data_dir: &Path) -> PathBuf {
@@ -115,6 +127,14 @@ mod tests {
         assert_eq!(load(dir.path()), prefs);
         std::fs::write(dir.path().join("ui.json"), b"{\"width\": -5, \"theme\": 1}").unwrap();
         assert_eq!(load(dir.path()), Prefs::default());
+        std::fs::write(
+            dir.path().join("ui.json"),
+            b"{\"width\": 700, \"list_layout\": \"Spiral\"}",
+        )
+        .unwrap();
+        let lenient = load(dir.path());
+        assert_eq!(lenient.width, 700.0);
+        assert_eq!(lenient.list_layout, crate::ui::mailbox::Layout::default());
         std::fs::write(dir.path().join("ui.json"), b"{\"width\": 1e9}").unwrap();
         assert_eq!(load(dir.path()).width, 10_000.0);
     }

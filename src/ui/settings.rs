@@ -473,6 +473,14 @@ pub fn update(state: &mut State, message: Message, store: &Store) -> (Task<Messa
     (Task::none(), Action::None)
 }
 
+impl State {
+    /// Cancels the question Settings is asking (whether a new server is the same mailbox,
+    /// whether to remove an account); false when none is open.
+    pub fn cancel_question(&mut self) -> bool {
+        self.confirm_mailbox.take().is_some() || self.confirm_remove.take().is_some()
+    }
+}
+
 /// A button that Tab reaches too (Enter or Space presses it).
 fn pressable<'a>(button: button::Button<'a, Message>, message: Message) -> Element<'a, Message> {
     crate::ui::focus::activate(button.on_press(message.clone()), Some(message))

@@ -10,6 +10,7 @@
 use super::*;
 use crate::account::settings::{AccountSettings, Protocol, Security, ServerAddr};
 
+mod preview;
 mod reset;
 
 fn settings(name: &str) -> AccountSettings {

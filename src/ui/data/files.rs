@@ -104,6 +104,10 @@ async fn one_part(
         .ok_or_else(|| "the attachment is no longer there".to_owned())
 }
 
+/// Largest picture the reader decodes: 16 megapixels (64 MB as RGBA), 8192 pixels a side.
+const MAX_PICTURE_PIXELS: u64 = 16_000_000;
+const MAX_PICTURE_SIDE: u32 = 8_192;
+
 /// An inline image (`cid:`) or an image attachment, decoded here, off the window's thread, so a
 /// picture that cannot be decoded is an error shown in its place: a handle to undecodable bytes
 /// would make the renderer panic on its second frame (iced 0.14's raster cache). The decoder's
@@ -115,6 +119,21 @@ pub async fn image(
 ) -> Result<iced::widget::image::Handle, String> {
     let bytes = one_part(&store, message, pick).await?.data;
     blocking(move || {
+        // The size first, from the header: a small file can declare a picture that would take
+        // gigabytes decoded.
+        let (width, height) = image::ImageReader::new(std::io::Cursor::new(&bytes))
+            .with_guessed_format()
+            .map_err(|e| format!("the picture cannot be read: {e}"))?
+            .into_dimensions()
+            .map_err(|e| format!("the picture cannot be shown: {e}"))?;
+        if width > MAX_PICTURE_SIDE
+            || height > MAX_PICTURE_SIDE
+            || u64::from(width) * u64::from(height) > MAX_PICTURE_PIXELS
+        {
+            return Err(format!(
+                "the picture is too large to show here ({width}×{height}); open or save it"
+            ));
+        }
         let encoded = iced::widget::image::Handle::from_bytes(bytes);
         let decoded = iced::advanced::graphics::image::load(&encoded)
             .map_err(|e| format!("the picture cannot be shown: {e}"))?;

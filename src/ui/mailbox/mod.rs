@@ -6,8 +6,10 @@
 //! messages costs the same as one of 100. Rows come from `store` pages by offset, loaded off the
 //! UI thread as the viewport moves; nothing holds the whole folder.
 
+mod folders;
 mod view;
 
+use folders::folder_command;
 use std::collections::{BTreeSet, HashSet};
 pub use view::{folder_pane, message_list};
 
@@ -94,6 +96,9 @@ pub struct State {
     pub threaded: bool,
     /// Table or cards.
     pub layout: Layout,
+    /// The conversations of the open folder are being counted (threaded view): until then its
+    /// total is not known, and an empty list is not an empty folder.
+    counting: bool,
     /// Messages being dragged (from a press on a row until the button is released), and the
     /// folder under the pointer.
     pub drag: Option<Vec<i64>>,
@@ -370,9 +375,10 @@ impl State {
     }
 
     /// Reads the number of conversations (threaded view), then the rows.
-    fn count_threads(&self, store: &Store) -> Task<Message> {
+    fn count_threads(&mut self, store: &Store) -> Task<Message> {
         match &self.folder {
             Some(folder) if self.threads_on() => {
+                self.counting = true;
                 let id = folder.id;
                 Task::perform(data::thread_count(store.clone(), id), move |r| {
                     Message::ThreadCount(id, r)
@@ -518,6 +524,7 @@ pub fn update(state: &mut State, message: Message, store: &Store) -> (Task<Messa
             if state.folder.as_ref().map(|f| f.id) != Some(folder) || !state.threads_on() {
                 return (Task::none(), Action::None);
             }
+            state.counting = false;
             match result {
                 Ok(total) => {
                     state.total = total;
@@ -746,63 +753,6 @@ pub fn update(state: &mut State, message: Message, store: &Store) -> (Task<Messa
             }
         }
     }
-}
-
-/// Runs a folder menu command on the folder whose menu is open.
-fn folder_command(state: &mut State, command: FolderCommand) -> (Task<Message>, Action) {
-    use crate::engine::imap::FolderAction as F;
-    let folder = state
-        .menu
-        .and_then(|id| {
-            state
-                .tree
-                .iter()
-                .flat_map(|t| &t.folders)
-                .find(|f| f.id == id)
-        })
-        .cloned();
-    let menu = state.menu.take();
-    let confirmed = state.confirm_delete.take().is_some();
-    let name = std::mem::take(&mut state.menu_name);
-    let name = name.trim();
-    let Some(folder) = folder else {
-        return (Task::none(), Action::None);
-    };
-    if command == FolderCommand::Delete
-        && !confirmed
-        && let Some(warning) = crate::engine::imap::delete_warning(&folder)
-    {
-        state.menu = menu;
-        state.confirm_delete = Some(warning);
-        return (Task::none(), Action::None);
-    }
-    let delimiter = folder.delimiter.clone().unwrap_or_else(|| "/".into());
-    let action = match command {
-        FolderCommand::Close => return (Task::none(), Action::None),
-        FolderCommand::MarkAllRead => return (Task::none(), Action::MarkAllRead(folder.id)),
-        FolderCommand::Delete | FolderCommand::ConfirmDelete => F::Delete(folder.path.clone()),
-        FolderCommand::NewSubfolder | FolderCommand::Rename if name.is_empty() => {
-            return (
-                Task::none(),
-                Action::Error("Type the new folder's name first.".into()),
-            );
-        }
-        FolderCommand::NewSubfolder => F::Create(format!("{}{delimiter}{name}", folder.path)),
-        FolderCommand::Rename => {
-            let renamed = match folder.path.rsplit_once(delimiter.as_str()) {
-                Some((parent, _)) => format!("{parent}{delimiter}{name}"),
-                None => name.to_owned(),
-            };
-            F::Rename(folder.path.clone(), renamed)
-        }
-    };
-    (
-        Task::none(),
-        Action::Manage {
-            account: folder.account_id,
-            action,
-        },
-    )
 }
 
 /// Scrolls the list so row `index` is visible.

@@ -23,7 +23,7 @@ fn folder_label<'a>(icon: Icon, name: &str, unread: i64, failed: bool) -> Elemen
             theme::colors(t).muted
         }
     };
-    let mut label = widgets::ellipsized(name.to_owned()).width(Length::Shrink);
+    let mut label = widgets::ellipsized(name).width(Length::Fill);
     if has_unread {
         label = label.font(theme::semibold()).style(theme::unread);
     }
@@ -35,7 +35,6 @@ fn folder_label<'a>(icon: Icon, name: &str, unread: i64, failed: bool) -> Elemen
             theme::colors(t).danger
         }));
     }
-    line = line.push(iced::widget::space::horizontal());
     if has_unread {
         line = line.push(widgets::badge(unread));
     }
@@ -77,7 +76,7 @@ pub fn folder_pane(state: &State) -> Element<'_, Message> {
             button(
                 row![
                     widgets::muted_icon(chevron, size::MARK),
-                    widgets::ellipsized(account.account.settings.name.clone())
+                    widgets::ellipsized(&account.account.settings.name)
                         .size(size::SMALL)
                         .font(theme::semibold()),
                 ]
@@ -260,11 +259,11 @@ fn sender(m: &MessageRow) -> &str {
     }
 }
 
-fn subject(m: &MessageRow) -> String {
+fn subject(m: &MessageRow) -> &str {
     if m.subject.trim().is_empty() {
-        "(no subject)".to_owned()
+        "(no subject)"
     } else {
-        m.subject.clone()
+        m.subject.as_str()
     }
 }
 
@@ -349,8 +348,7 @@ fn table_row(
     }
     let cells = row![
         container(widgets::unread_dot(unread)).width(COLUMN_MARK),
-        container(widgets::ellipsized(sender(m).to_owned()).font(font))
-            .width(Length::FillPortion(3)),
+        container(widgets::ellipsized(sender(m)).font(font)).width(Length::FillPortion(3)),
         container(subject).width(Length::FillPortion(7)),
         container(marks(m, count))
             .width(COLUMN_MARKS)
@@ -393,7 +391,7 @@ fn card(index: usize, m: &MessageRow, count: Option<i64>, selected: bool) -> Ele
     let preview: Element<'_, Message> = if m.preview.trim().is_empty() {
         Space::new().height(size::SMALL + 4.0).into()
     } else {
-        widgets::ellipsized(m.preview.trim().to_owned())
+        widgets::ellipsized(m.preview.trim())
             .size(size::SMALL)
             .style(theme::muted)
             .into()
@@ -401,7 +399,7 @@ fn card(index: usize, m: &MessageRow, count: Option<i64>, selected: bool) -> Ele
     let lines = column![
         row![
             widgets::unread_dot(unread),
-            widgets::ellipsized(sender(m).to_owned()).font(font),
+            widgets::ellipsized(sender(m)).font(font),
             date(m, theme::UI),
         ]
         .spacing(space::S)
@@ -495,7 +493,7 @@ fn empty_state(state: &State) -> Option<Element<'_, Message>> {
             "No folder open",
             "Choose a folder on the left.",
         )
-    } else if state.loading.is_some() || state.window.rows.is_empty() && state.total > 0 {
+    } else if state.counting || state.loading.is_some() {
         return None;
     } else {
         (
@@ -507,31 +505,10 @@ fn empty_state(state: &State) -> Option<Element<'_, Message>> {
     Some(widgets::empty(icon, title, line))
 }
 
-pub fn message_list(state: &State) -> Element<'_, Message> {
-    let (start, rows) = state.visible();
+/// Above the list: the search box, the Threads and layout switches, the folder's name and count,
+/// and the search's scope.
+fn list_header(state: &State) -> Element<'_, Message> {
     let total = state.len();
-    let height = state.row_height();
-    let selected = state.selected.map(|(i, _)| i);
-    let marked = &state.marked;
-    let mut list = column![Space::new().height(start as f32 * height)];
-    for (offset, m) in rows.iter().enumerate() {
-        let index = start + offset;
-        let highlighted = if marked.is_empty() {
-            selected == Some(index)
-        } else {
-            marked.contains(&m.id)
-        };
-        let count = match &state.results {
-            None => state.window.counts.get(offset).copied(),
-            Some(_) => None,
-        };
-        list = list.push(match state.layout {
-            Layout::Table => table_row(index, m, count, highlighted),
-            Layout::Cards => card(index, m, count, highlighted),
-        });
-    }
-    let below = total.saturating_sub(start + rows.len());
-    list = list.push(Space::new().height(below as f32 * height));
     let hint = if state.search_folder {
         "Search this folder (Ctrl+F)"
     } else {
@@ -661,14 +638,46 @@ pub fn message_list(state: &State) -> Element<'_, Message> {
     if let Some(note) = &state.server_note {
         info = info.push(text(note.clone()).size(size::SMALL).style(theme::muted));
     }
-    let mut pane = column![
-        column![header, info]
-            .spacing(space::S)
-            .padding([space::S, space::M])
-    ];
+    column![header, info]
+        .spacing(space::S)
+        .padding([space::S, space::M])
+        .into()
+}
+
+pub fn message_list(state: &State) -> Element<'_, Message> {
+    let (start, rows) = state.visible();
+    let total = state.len();
+    let height = state.row_height();
+    let selected = state.selected.map(|(i, _)| i);
+    let marked = &state.marked;
+    let mut list = column![Space::new().height(start as f32 * height)];
+    for (offset, m) in rows.iter().enumerate() {
+        let index = start + offset;
+        let highlighted = if marked.is_empty() {
+            selected == Some(index)
+        } else {
+            marked.contains(&m.id)
+        };
+        let count = match &state.results {
+            None => state.window.counts.get(offset).copied(),
+            Some(_) => None,
+        };
+        list = list.push(match state.layout {
+            Layout::Table => table_row(index, m, count, highlighted),
+            Layout::Cards => card(index, m, count, highlighted),
+        });
+    }
+    let below = total.saturating_sub(start + rows.len());
+    list = list.push(Space::new().height(below as f32 * height));
+    let mut pane = column![list_header(state)];
+    // The scrollable stays the column's fourth child in both layouts, so switching keeps its
+    // scroll state.
     if state.layout == Layout::Table {
         pane = pane.push(table_header(state));
         pane = pane.push(iced::widget::rule::horizontal(1).style(theme::rule));
+    } else {
+        pane = pane.push(Space::new().height(0));
+        pane = pane.push(Space::new().height(0));
     }
     let body: Element<'_, Message> = match empty_state(state) {
         Some(empty) => empty,

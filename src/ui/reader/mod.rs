@@ -157,13 +157,13 @@ impl State {
         self.loading
     }
 
-    /// Closes the reader (e.g. the message was deleted).
     /// Dismisses the questions the reader asks (a link or a program about to be opened).
     pub fn dismiss(&mut self) {
         self.pending_link = None;
         self.pending_open = None;
     }
 
+    /// Closes the reader (e.g. the message was deleted).
     pub fn close(&mut self) {
         *self = State {
             prefer_plain: self.prefer_plain,

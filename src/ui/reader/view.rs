@@ -13,6 +13,15 @@ use crate::ui::widgets::{self, Icon};
 /// The body's widest measure, about 75 characters of body text.
 const MEASURE: f32 = 640.0;
 
+/// Most characters of a header line shown (subject, name, address).
+const HEADER_CHARS: usize = 2_000;
+
+/// Most characters of the To and Cc lists read (a longer list is named by its start).
+const RECIPIENT_CHARS: usize = 50_000;
+
+/// Most recipients listed when all are shown ("and N more" after them).
+const LISTED_PEOPLE: usize = 200;
+
 /// The people of an address list as written by `mail::parse::format_addresses` ("Name <a@b>,
 /// c@d"): split at the commas between addresses, not those inside a name.
 pub fn people(list: &str) -> Vec<String> {
@@ -60,46 +69,53 @@ pub fn recipients_line(to: &[String], cc: &[String], shown: usize) -> String {
 /// The header block: avatar, name and address, recipients, date, and the attachment chips.
 fn header_block<'a>(state: &'a State, body: &'a BodyText) -> Element<'a, Message> {
     let m = &body.row;
-    let name = if m.from_name.trim().is_empty() {
-        m.from_addr.as_str()
-    } else {
-        m.from_name.as_str()
-    };
+    // Headers are shown wrapped, so a hostile one is cut to a length that still lays out fast.
+    let name = widgets::clip(
+        if m.from_name.trim().is_empty() {
+            &m.from_addr
+        } else {
+            &m.from_name
+        },
+        HEADER_CHARS,
+    );
     let subject = if m.subject.trim().is_empty() {
-        "(no subject)".to_owned()
+        "(no subject)"
     } else {
-        m.subject.clone()
+        widgets::clip(&m.subject, HEADER_CHARS)
     };
-    let mut who = row![
-        text(name.to_owned())
-            .size(size::TITLE)
-            .font(theme::semibold()),
-    ]
-    .spacing(space::M)
-    .align_y(iced::Alignment::Center);
+    let mut who = row![text(name).size(size::TITLE).font(theme::semibold()),]
+        .spacing(space::M)
+        .align_y(iced::Alignment::Center);
     if name != m.from_addr {
         who = who.push(
-            text(m.from_addr.clone())
+            text(widgets::clip(&m.from_addr, HEADER_CHARS))
                 .size(size::SMALL)
                 .style(theme::muted),
         );
     }
-    let (to, cc) = (people(&m.to), people(&m.cc));
+    let (to, cc) = (
+        people(widgets::clip(&m.to, RECIPIENT_CHARS)),
+        people(widgets::clip(&m.cc, RECIPIENT_CHARS)),
+    );
     let recipients: Element<'_, Message> = if state.recipients_open {
         let mut all = column![].spacing(space::XXS);
-        if !to.is_empty() {
-            all = all.push(
-                text(format!("To {}", to.join(", ")))
-                    .size(size::SMALL)
-                    .style(theme::muted),
+        for (label, people) in [("To", &to), ("Cc", &cc)] {
+            if people.is_empty() {
+                continue;
+            }
+            let mut line = format!(
+                "{label} {}",
+                people
+                    .iter()
+                    .take(LISTED_PEOPLE)
+                    .map(|p| widgets::clip(p, 400))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             );
-        }
-        if !cc.is_empty() {
-            all = all.push(
-                text(format!("Cc {}", cc.join(", ")))
-                    .size(size::SMALL)
-                    .style(theme::muted),
-            );
+            if people.len() > LISTED_PEOPLE {
+                line.push_str(&format!(" and {} more", people.len() - LISTED_PEOPLE));
+            }
+            all = all.push(text(line).size(size::SMALL).style(theme::muted));
         }
         button(all)
             .padding(0)
@@ -162,7 +178,7 @@ fn attachment_chips(state: &State) -> Element<'_, Message> {
                     theme::colors(t).accent
                 }),
                 column![
-                    container(widgets::ellipsized(a.name.clone()).size(size::SMALL)).max_width(200),
+                    container(widgets::ellipsized(&a.name).size(size::SMALL)).max_width(200),
                     text(size_text).size(size::CAPTION).style(theme::muted),
                 ],
             ]
@@ -271,7 +287,7 @@ fn conversation(state: &State) -> Option<Element<'_, Message>> {
                         .style(theme::muted)
                         .width(90),
                     container(widgets::ellipsized(who).size(size::SMALL)).width(160),
-                    widgets::ellipsized(other.subject.clone()).size(size::SMALL),
+                    widgets::ellipsized(&other.subject).size(size::SMALL),
                 ]
                 .spacing(space::M),
             )

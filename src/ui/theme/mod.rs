@@ -92,11 +92,14 @@ pub const FONTS: [&[u8]; 4] = [
 /// Puts the embedded fonts into the text system now, for renderers that do not load
 /// `iced::Settings::fonts` (the headless test emulator). Loading twice is a no-op.
 pub fn load_fonts() {
-    if let Ok(mut system) = iced::advanced::graphics::text::font_system().write() {
-        for font in FONTS {
-            system.load_font(std::borrow::Cow::Borrowed(font));
+    static LOADED: std::sync::Once = std::sync::Once::new();
+    LOADED.call_once(|| {
+        if let Ok(mut system) = iced::advanced::graphics::text::font_system().write() {
+            for font in FONTS {
+                system.load_font(std::borrow::Cow::Borrowed(font));
+            }
         }
-    }
+    });
 }
 
 /// The regular UI font.

@@ -87,7 +87,7 @@ pub const DARK: Colors = Colors {
     accent_hover: rgb(0x2760C8),
     link: rgb(0x7EAEFF),
     on_accent: rgb(0xFFFFFF),
-    selected: rgb(0x27426F),
+    selected: rgb(0x22395F),
     on_selected: rgb(0xF2F5F9),
     unread: rgb(0x7EAEFF),
     star: rgb(0xF2B33D),
@@ -154,6 +154,14 @@ mod tests {
             ] {
                 pairs.push((format!("{fg_name} on {bg_name}"), fg, bg));
             }
+        }
+        for (fg_name, fg) in [
+            ("muted", c.muted),
+            ("unread", c.unread),
+            ("danger", c.danger),
+            ("text", c.text),
+        ] {
+            pairs.push((format!("{fg_name} on selected"), fg, c.selected));
         }
         for (what, fg, bg) in [
             ("text on selected", c.on_selected, c.selected),

@@ -1,5 +1,6 @@
-//! One line of text that ends in "…" where it does not fit, cut between characters, never
-//! through a glyph (iced's text widget clips or wraps). The cut is found with the shaped line's
+//! One line of text that ends in "…" where it does not fit, cut between characters (not through
+//! the middle of a glyph, as iced's text widget clips; a cluster of several characters, such as
+//! a flag, can lose its tail). The cut is found with the shaped line's
 //! hit test, then checked by shaping the shortened text; the result is kept in the widget's
 //! state, so a list that is laid out again at the same width shapes nothing.
 
@@ -29,9 +30,18 @@ impl std::fmt::Debug for Ellipsized<'_> {
     }
 }
 
+/// Most characters of a text kept for one line: no line shows more, and a hostile 2 MB
+/// subject must not be shaped whole on every layout.
+pub const MAX_CHARS: usize = 512;
+
 /// `content` on one line (line breaks become spaces), cut with "…" to fit.
-pub fn ellipsized<'a>(content: impl Into<String>) -> Ellipsized<'a> {
-    let mut content: String = content.into();
+pub fn ellipsized<'a>(content: impl AsRef<str>) -> Ellipsized<'a> {
+    let whole = content.as_ref();
+    let end = whole
+        .char_indices()
+        .nth(MAX_CHARS)
+        .map_or(whole.len(), |(at, _)| at);
+    let mut content = whole.get(..end).unwrap_or_default().to_owned();
     if content.contains(['\n', '\r', '\t']) {
         content = content.replace(['\n', '\r', '\t'], " ");
     }
@@ -67,19 +77,26 @@ impl<'a> Ellipsized<'a> {
     }
 }
 
-/// What was laid out last: for which text, size, font and width, and the shaped line shown.
+/// What was laid out last: the text (at its size and font) shaped whole, and what is shown at
+/// the width it was last given.
 struct State<P> {
-    key: Option<(String, f32, f32, Font)>,
-    shown: P,
-    cut: bool,
+    content: String,
+    size: f32,
+    font: Option<Font>,
+    whole: P,
+    width: Option<f32>,
+    shown: Option<P>,
 }
 
 impl<P: Default> Default for State<P> {
     fn default() -> Self {
         State {
-            key: None,
-            shown: P::default(),
-            cut: false,
+            content: String::new(),
+            size: 0.0,
+            font: None,
+            whole: P::default(),
+            width: None,
+            shown: None,
         }
     }
 }
@@ -159,22 +176,19 @@ where
         let font = self.font.unwrap_or_else(|| renderer.default_font());
         layout::sized(limits, self.width, Length::Shrink, |limits| {
             let width = limits.max().width;
-            let key = (self.content.clone(), width, size.0, font);
-            if state.key.as_ref() != Some(&key) {
-                let whole: Renderer::Paragraph = shape(&self.content, size, font);
-                match cut(&self.content, &whole, width, size, font) {
-                    Some(shortened) => {
-                        state.shown = shortened;
-                        state.cut = true;
-                    }
-                    None => {
-                        state.shown = whole;
-                        state.cut = false;
-                    }
-                }
-                state.key = Some(key);
+            // Shaped whole once per text, size and font; cut again only when the width changes.
+            if state.font != Some(font) || state.size != size.0 || state.content != self.content {
+                state.whole = shape(&self.content, size, font);
+                state.content.clone_from(&self.content);
+                state.size = size.0;
+                state.font = Some(font);
+                state.width = None;
             }
-            let bounds = state.shown.min_bounds();
+            if state.width != Some(width) {
+                state.shown = cut(&self.content, &state.whole, width, size, font);
+                state.width = Some(width);
+            }
+            let bounds = state.shown.as_ref().unwrap_or(&state.whole).min_bounds();
             Size::new(bounds.width.min(width), bounds.height)
         })
     }
@@ -192,7 +206,8 @@ where
         let state = tree.state.downcast_ref::<State<Renderer::Paragraph>>();
         let bounds = layout.bounds();
         let colour = (self.style)(theme).color.unwrap_or(defaults.text_color);
-        renderer.fill_paragraph(&state.shown, bounds.position(), colour, *viewport);
+        let shown = state.shown.as_ref().unwrap_or(&state.whole);
+        renderer.fill_paragraph(shown, bounds.position(), colour, *viewport);
     }
 
     fn operate(

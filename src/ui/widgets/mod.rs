@@ -23,6 +23,15 @@ pub fn icon<'a>(icon: Icon, px: f32, colour: impl Fn(&Theme) -> Color + 'a) -> s
         })
 }
 
+/// At most `max` characters of `text` (cut at a character boundary).
+pub fn clip(text: &str, max: usize) -> &str {
+    let end = text
+        .char_indices()
+        .nth(max)
+        .map_or(text.len(), |(at, _)| at);
+    text.get(..end).unwrap_or(text)
+}
+
 /// The app's own icon (`assets/tern.svg`), in its colours.
 pub fn app_icon<'a>(px: f32) -> svg::Svg<'a> {
     static HANDLE: std::sync::LazyLock<svg::Handle> = std::sync::LazyLock::new(|| {

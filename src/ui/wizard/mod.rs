@@ -517,7 +517,8 @@ pub fn update(state: &mut State, message: Message, store: &Store) -> (Task<Messa
         },
         Message::Back => {
             state.step = match &state.step {
-                Step::Start if !state.first_start => return (Task::none(), Action::Close),
+                // At a first start the welcome screen is behind the wizard.
+                Step::Start => return (Task::none(), Action::Close),
                 Step::Found | Step::Manual | Step::Looking => Step::Start,
                 // A check under way is left (its answer is then ignored).
                 Step::Trust(_) | Step::Checking => Step::Manual,
