@@ -14,8 +14,8 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use support::cli::{add_imap_account, tern};
-use support::screens::{emulator, pump, step};
+use support::cli::{add_imap_account, tern_ok};
+use support::screens::{drive, pump, save_png_to};
 use support::{MailServers, corpus};
 
 fn rfc2822(seconds: i64) -> String {
@@ -255,23 +255,7 @@ fn shoot(
         "settings",
     ];
     let program = tern::ui::application_with(data.to_owned(), Ok(support::discovery::nowhere()));
-    let (mut emulator, mut receiver) = emulator(&program);
-    pump(
-        &program,
-        &mut emulator,
-        &mut receiver,
-        Instant::now() + Duration::from_secs(5),
-    );
-    for line in lines {
-        step(
-            &program,
-            &mut emulator,
-            &mut receiver,
-            line,
-            Duration::from_secs(60),
-            name,
-        );
-    }
+    let (mut emulator, mut receiver) = drive(&program, lines, |_| Duration::from_secs(60), name);
     // Let what the last step started (a page of rows, the reader's body) arrive.
     let settle = Instant::now() + Duration::from_millis(800);
     while Instant::now() < settle {
@@ -279,14 +263,14 @@ fn shoot(
     }
     let shot = emulator.screenshot(&program, &look.theme(), 1.0);
     let file = format!("{name}{}.png", look.suffix());
-    save(
+    save_png_to(
         &shot,
         &std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
             .join("gallery")
             .join(&file),
     );
     if std::env::var_os("TERN_WRITE_GALLERY").is_some() && GALLERY.contains(&name) {
-        save(
+        save_png_to(
             &shot,
             &std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
                 .join("docs/screenshots")
@@ -294,17 +278,6 @@ fn shoot(
         );
     }
     shot
-}
-
-fn save(shot: &iced::window::Screenshot, path: &std::path::Path) {
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    let file = std::fs::File::create(path).unwrap();
-    let mut encoder = png::Encoder::new(file, shot.size.width, shot.size.height);
-    encoder.set_color(png::ColorType::Rgba);
-    encoder.set_compression(png::Compression::High);
-    let mut writer = encoder.write_header().unwrap();
-    writer.write_image_data(&shot.rgba).unwrap();
-    writer.finish().unwrap();
 }
 
 /// How many pixels of `shot` inside `area` (x0, y0, x1, y1) are within a small distance of
@@ -368,12 +341,7 @@ fn the_gallery_shows_each_screen_in_light_and_dark() {
         servers.ports.imaps,
         &["--download-bodies"],
     );
-    let out = tern(&data, &["sync"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    tern_ok(&data, &["sync"]);
 
     let store = tern::store::Store::open_dir(&data).unwrap();
     let account = store.accounts().unwrap()[0].id;

@@ -122,29 +122,15 @@ fn a_first_start_sets_up_an_account_with_the_wizard_and_syncs_it() {
     let run_in = |data: &std::path::Path, name: &str, lines: &[String]| {
         let data = data.to_owned();
         let program = tern::ui::application_with(data.clone(), Ok(sources.clone()));
-        let (mut emulator, mut receiver) = support::screens::emulator(&program);
-        // The emulator reports ready once at its start.
-        pump(
-            &program,
-            &mut emulator,
-            &mut receiver,
-            Instant::now() + Duration::from_secs(5),
-        );
-        for line in lines {
-            let patience = if line.starts_with("expect") {
+        let patience = |line: &str| {
+            if line.starts_with("expect") {
                 long
             } else {
                 short
-            };
-            step(
-                &program,
-                &mut emulator,
-                &mut receiver,
-                line,
-                patience,
-                "wizard",
-            );
-        }
+            }
+        };
+        let (mut emulator, _receiver) =
+            support::screens::drive(&program, lines, patience, "wizard");
         save_png(
             &emulator.screenshot(&program, &tern::ui::theme::light(), 1.0),
             &format!("{name}.png"),

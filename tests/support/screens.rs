@@ -3,14 +3,25 @@
 
 /// Writes `screenshot` to `target/tmp/ui-screenshots/NAME`.
 pub fn save_png(screenshot: &iced::window::Screenshot, name: &str) {
-    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("ui-screenshots");
-    std::fs::create_dir_all(&dir).unwrap();
-    let file = std::fs::File::create(dir.join(name)).unwrap();
+    save_png_to(
+        screenshot,
+        &std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+            .join("ui-screenshots")
+            .join(name),
+    );
+}
+
+/// Writes `screenshot` to `path` as a PNG (its folder made if need be).
+pub fn save_png_to(screenshot: &iced::window::Screenshot, path: &std::path::Path) {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    let file = std::fs::File::create(path).unwrap();
     let mut encoder = png::Encoder::new(file, screenshot.size.width, screenshot.size.height);
     encoder.set_color(png::ColorType::Rgba);
     encoder.set_depth(png::BitDepth::Eight);
+    encoder.set_compression(png::Compression::High);
     let mut writer = encoder.write_header().unwrap();
     writer.write_image_data(&screenshot.rgba).unwrap();
+    writer.finish().unwrap();
 }
 
 use std::time::{Duration, Instant};
@@ -122,4 +133,34 @@ pub fn step<P: iced_test::program::Program<Theme = iced::Theme> + 'static>(
             }
         }
     }
+}
+
+/// A new emulator of `program`, booted, then driven by `lines`: each step is retried until it
+/// holds, for as long as `patience` says for that line (see `step`).
+pub fn drive<P: iced_test::program::Program<Theme = iced::Theme> + 'static, L: AsRef<str>>(
+    program: &P,
+    lines: &[L],
+    patience: impl Fn(&str) -> Duration,
+    name: &str,
+) -> (iced_test::Emulator<P>, Receiver<P>) {
+    let (mut emulator, mut receiver) = emulator(program);
+    // The emulator reports ready once at its start.
+    pump(
+        program,
+        &mut emulator,
+        &mut receiver,
+        Instant::now() + Duration::from_secs(5),
+    );
+    for line in lines {
+        let line = line.as_ref();
+        step(
+            program,
+            &mut emulator,
+            &mut receiver,
+            line,
+            patience(line),
+            name,
+        );
+    }
+    (emulator, receiver)
 }
