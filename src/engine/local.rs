@@ -34,6 +34,7 @@ pub fn row_from_summary(
         flags,
         has_attachments: summary.has_attachments,
         preview: summary.preview,
+        preview_known: true,
         ..NewMessage::default()
     }
 }

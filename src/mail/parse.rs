@@ -77,7 +77,7 @@ pub fn summarize_with_text(raw: &[u8]) -> (Summary, Option<String>) {
     match MessageParser::default().parse(raw) {
         Some(message) => (
             summary_of(&message),
-            message.body_text(0).map(|t| t.into_owned()),
+            readable_text(&message).map(|t| t.into_owned()),
         ),
         None => (Summary::default(), None),
     }
@@ -94,9 +94,8 @@ fn summary_of(message: &mail_parser::Message<'_>) -> Summary {
             )
         })
         .unwrap_or_default();
-    let preview = message
-        .body_preview(PREVIEW_CHARS)
-        .map(|p| p.split_whitespace().collect::<Vec<_>>().join(" "))
+    let preview = readable_text(message)
+        .map(|text| preview_of_text(&text))
         .unwrap_or_default();
     Summary {
         message_id: message.message_id().map(str::to_owned),
@@ -136,13 +135,21 @@ pub fn body_bytes(raw: &[u8]) -> &[u8] {
     raw.get(start..).unwrap_or_default()
 }
 
-/// The readable text of a message: its first text/plain body (mail-parser converts HTML-only
-/// mail to text).
+/// The readable text of a message: its first text/plain body, or its HTML-only body as text.
 pub fn body_text(raw: &[u8]) -> Option<String> {
-    MessageParser::default()
-        .parse(raw)?
-        .body_text(0)
-        .map(|t| t.into_owned())
+    let message = MessageParser::default().parse(raw)?;
+    readable_text(&message).map(|t| t.into_owned())
+}
+
+/// The first text body of a parsed message; an HTML one turned into text by `html::to_text`,
+/// which keeps block elements apart.
+fn readable_text<'a>(message: &'a mail_parser::Message<'_>) -> Option<std::borrow::Cow<'a, str>> {
+    match message.text_part(0).map(|part| &part.body) {
+        Some(mail_parser::PartType::Html(html)) => {
+            Some(std::borrow::Cow::Owned(super::html::to_text(html)))
+        }
+        _ => message.body_text(0),
+    }
 }
 
 /// The message's own HTML body, if it has one (not mail-parser's conversion of a text part).

@@ -80,6 +80,9 @@ pub struct NewMessage {
     pub keywords: String,
     pub has_attachments: bool,
     pub preview: String,
+    /// The preview is settled (the server said what it is, or it came from the body), even if
+    /// empty; otherwise an empty one is asked for later (IMAP PREVIEW).
+    pub preview_known: bool,
     /// MIME structure as JSON (IMAP BODYSTRUCTURE), for fetching parts on demand.
     pub structure: Option<String>,
 }
@@ -447,11 +450,9 @@ pub(super) fn index_body(tx: &Transaction<'_>, message_id: i64, text: &str) -> R
         .unwrap_or(false);
     if missing {
         let preview = crate::mail::parse::preview_of_text(text);
-        if !preview.is_empty() {
-            tx.prepare_cached("UPDATE message SET preview = ?2 WHERE id = ?1")
-                .and_then(|mut s| s.execute(params![message_id, preview]))
-                .map_err(StoreError::sqlite("Store the preview line"))?;
-        }
+        tx.prepare_cached("UPDATE message SET preview = ?2, preview_known = 1 WHERE id = ?1")
+            .and_then(|mut s| s.execute(params![message_id, preview]))
+            .map_err(StoreError::sqlite("Store the preview line"))?;
     }
     Ok(())
 }
@@ -482,9 +483,10 @@ pub(super) fn insert_message(tx: &Transaction<'_>, account_id: i64, m: &NewMessa
     let thread_id = thread_for(tx, account_id, m)?;
     tx.prepare_cached("INSERT INTO message (account_id, folder_id, uid, uidl, modseq, message_id, in_reply_to, refs,
              thread_id, subject, from_name, from_addr, to_addrs, cc_addrs, date, internal_date, size,
-             flags, keywords, has_attachments, preview, sort_from, sort_subject, structure)
+             flags, keywords, has_attachments, preview, sort_from, sort_subject, structure,
+             preview_known)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19,
-                 ?20, ?21, ?22, ?23, ?24)
+                 ?20, ?21, ?22, ?23, ?24, ?25)
          RETURNING id")
         .and_then(|mut s| s.query_row(params![
             account_id,
@@ -511,6 +513,7 @@ pub(super) fn insert_message(tx: &Transaction<'_>, account_id: i64, m: &NewMessa
             sort_from(&m.from_name, &m.from_addr),
             sort_subject(&m.subject),
             m.structure,
+            m.preview_known,
         ],
         |r| r.get(0)))
     .map_err(StoreError::sqlite("Insert the message"))
@@ -687,6 +690,60 @@ impl Store {
                 .query_map(params![folder_id, since, limit], |r| Ok((r.get(0)?, r.get(1)?)))
                 .map_err(StoreError::sqlite("List the bodies to download"))?;
             rows.collect::<rusqlite::Result<_>>().map_err(StoreError::sqlite("Read a body to download"))
+        })
+    }
+
+    /// Up to `limit` messages of a folder whose preview line is not settled (IMAP PREVIEW left
+    /// it out), highest UID (newest) first: (id, UID). Read through a partial index that holds
+    /// only those, so it costs nothing once the folder is filled in.
+    pub fn previews_pending(&self, folder_id: i64, limit: usize) -> Result<Vec<(i64, i64)>> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.read(|conn| {
+            let mut stmt = conn
+                .prepare_cached(
+                    "SELECT id, uid FROM message INDEXED BY message_preview_pending
+                     WHERE folder_id = ?1 AND preview = '' AND preview_known = 0
+                       AND uid IS NOT NULL
+                     ORDER BY uid DESC LIMIT ?2",
+                )
+                .map_err(StoreError::sqlite("Prepare the previews to fetch"))?;
+            let rows = stmt
+                .query_map(params![folder_id, limit], |r| Ok((r.get(0)?, r.get(1)?)))
+                .map_err(StoreError::sqlite("List the previews to fetch"))?;
+            rows.collect::<rusqlite::Result<_>>()
+                .map_err(StoreError::sqlite("Read a preview to fetch"))
+        })
+    }
+
+    /// Settles the previews of these messages (id, text; empty when there is none), in one
+    /// transaction. A preview already there (from a body fetched meanwhile) is kept.
+    pub fn set_previews(&self, previews: &[(i64, String)]) -> Result<()> {
+        self.write(|tx| {
+            let mut stmt = tx
+                .prepare_cached(
+                    "UPDATE message SET preview = ?2, preview_known = 1
+                     WHERE id = ?1 AND preview = ''",
+                )
+                .map_err(StoreError::sqlite("Prepare to store previews"))?;
+            for (id, text) in previews {
+                stmt.execute(params![id, text])
+                    .map_err(StoreError::sqlite("Store a preview"))?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Settles every pending preview of a folder as empty, in one statement (a server that
+    /// refuses PREVIEW); a body indexed later still fills the line.
+    pub fn settle_previews(&self, folder_id: i64) -> Result<()> {
+        self.write(|tx| {
+            tx.execute(
+                "UPDATE message SET preview_known = 1
+                 WHERE folder_id = ?1 AND preview = '' AND preview_known = 0 AND uid IS NOT NULL",
+                [folder_id],
+            )
+            .map_err(StoreError::sqlite("Settle the previews"))?;
+            Ok(())
         })
     }
 

@@ -75,6 +75,11 @@ pub(super) const MIGRATIONS: &[Migration] = &[
         name: "account_cache_epoch",
         sql: include_str!("../../migrations/0011_account_cache_epoch.sql"),
     },
+    Migration {
+        version: 12,
+        name: "preview_known",
+        sql: include_str!("../../migrations/0012_preview_known.sql"),
+    },
 ];
 
 /// The schema version this build writes.

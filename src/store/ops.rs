@@ -958,11 +958,11 @@ pub(super) fn queue_copy_tx(
         .query_row(
             "INSERT INTO message (account_id, folder_id, message_id, in_reply_to, refs,
                      thread_id, subject, from_name, from_addr, to_addrs, cc_addrs, date,
-                     internal_date, size, flags, keywords, has_attachments, preview,
+                     internal_date, size, flags, keywords, has_attachments, preview, preview_known,
                      body_state, structure, sort_from, sort_subject)
                  SELECT account_id, ?2, message_id, in_reply_to, refs,
                      thread_id, subject, from_name, from_addr, to_addrs, cc_addrs, date,
-                     internal_date, size, flags, keywords, has_attachments, preview,
+                     internal_date, size, flags, keywords, has_attachments, preview, preview_known,
                      CASE WHEN EXISTS (SELECT 1 FROM body WHERE message_id = ?1) THEN 2 ELSE 0 END,
                      structure, sort_from, sort_subject
                  FROM message WHERE id = ?1

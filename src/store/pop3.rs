@@ -380,7 +380,8 @@ fn fill_copies(
     for id in &copies {
         super::message::save_source(tx, *id, raw)?;
         tx.prepare_cached(
-            "UPDATE message SET body_state = 2, size = ?2, has_attachments = ?3, preview = ?4
+            "UPDATE message SET body_state = 2, size = ?2, has_attachments = ?3, preview = ?4,
+                 preview_known = 1
              WHERE id = ?1",
         )
         .and_then(|mut s| {

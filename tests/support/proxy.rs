@@ -96,6 +96,9 @@ pub enum Fault {
     HugeVanished(usize),
     /// Add UID 4294967295 to every `* SEARCH` answer.
     MaxUidInSearch,
+    /// Answer every command that names PREVIEW with BAD, as a server that advertises the
+    /// extension but does not implement it would.
+    RefusePreview,
 }
 
 /// A loopback proxy to a plain IMAP port (no COMPRESS, so it sees the protocol) that injects
@@ -135,6 +138,13 @@ pub fn fault_proxy(target: u16, fault: Arc<Mutex<Fault>>) -> u16 {
                             }
                             _ => {}
                         }
+                    }
+                    if fault == Fault::RefusePreview && text.contains(" PREVIEW") {
+                        let tag = text.split_whitespace().next().unwrap_or("*").to_owned();
+                        let refusal =
+                            format!("{tag} BAD Error in IMAP command: Unknown PREVIEW\r\n");
+                        let _ = to_client.lock().unwrap().write_all(refusal.as_bytes());
+                        continue;
                     }
                     if s_write.write_all(&line).is_err() {
                         break;

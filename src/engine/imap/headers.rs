@@ -17,8 +17,9 @@ use imap_codec::imap_types::search::SearchKey;
 use imap_codec::imap_types::sequence::SequenceSet;
 
 use super::sync::{BATCH, FolderSync, protocol_error, since_date, uid_set};
-use crate::engine::{EngineError, Event};
+use crate::engine::{EngineError, Event, Kind};
 use crate::mail::parse;
+use crate::protocol::imap::PreviewItem;
 use crate::protocol::imap::fetch::{self, Fetched};
 use crate::store::{NewMessage, flag};
 
@@ -84,9 +85,22 @@ impl FolderSync<'_> {
         for batch in uids.chunks(BATCH) {
             let mut sorted = batch.to_vec();
             sorted.sort_unstable();
-            let fetched = self
-                .fetch_items(&sorted, fetch::header_items(self.condstore, true))
-                .await?;
+            let preview = self.preview.then_some(PreviewItem::Lazy);
+            let items = fetch::header_items(self.condstore, true);
+            let fetched = match self.fetch_items_with(&sorted, items.clone(), preview).await {
+                Err(e) if preview.is_some() && e.kind() == Kind::Refused => {
+                    // A server that advertises PREVIEW but refuses it: headers without it, and
+                    // previews from the bodies.
+                    self.preview = false;
+                    self.preview_refused = true;
+                    self.report.skipped.push(format!(
+                        "{}: the server refused PREVIEW ({e}); previews come from the bodies instead",
+                        folder.path
+                    ));
+                    self.fetch_items(&sorted, items).await?
+                }
+                result => result?,
+            };
             let messages = self.rows_with_recovery(fetched, batch).await?;
             self.report.new_messages += messages.len();
             self.store.insert_messages(folder.account_id, &messages)?;
@@ -148,21 +162,43 @@ impl FolderSync<'_> {
         sorted: &[u32],
         items: Vec<MessageDataItemName<'static>>,
     ) -> Result<Vec<Fetched>, EngineError> {
+        self.fetch_items_with(sorted, items, None).await
+    }
+
+    /// `fetch_items` with PREVIEW (RFC 8970) added when `preview` says so.
+    pub(super) async fn fetch_items_with(
+        &mut self,
+        sorted: &[u32],
+        items: Vec<MessageDataItemName<'static>>,
+        preview: Option<PreviewItem>,
+    ) -> Result<Vec<Fetched>, EngineError> {
         let body = CommandBody::fetch(parse_set(&uid_set(sorted))?, items, true)
             .map_err(|e| protocol_error(format!("cannot build FETCH: {e:?}")))?;
         let mut fetched = Vec::new();
         let mut answered = std::collections::HashSet::new();
-        self.session
-            .run_streaming_ok(&format!("FETCH in {}", self.folder.path), body, |data| {
-                if let Some(f) = fetch::from_data(data)
-                    && let Some(uid) = f.uid
-                    && sorted.binary_search(&uid).is_ok()
-                    && answered.insert(uid)
-                {
-                    fetched.push(f);
-                }
-            })
-            .await?;
+        let mut keep = |data: Data<'static>, preview: Option<Option<String>>| {
+            if let Some(mut f) = fetch::from_data(data)
+                && let Some(uid) = f.uid
+                && sorted.binary_search(&uid).is_ok()
+                && answered.insert(uid)
+            {
+                f.preview = preview.flatten();
+                fetched.push(f);
+            }
+        };
+        let what = format!("FETCH in {}", self.folder.path);
+        match preview {
+            Some(item) => {
+                self.session
+                    .fetch_with_preview(&what, body, item, keep)
+                    .await?;
+            }
+            None => {
+                self.session
+                    .run_streaming_ok(&what, body, |data| keep(data, None))
+                    .await?;
+            }
+        }
         Ok(fetched)
     }
 
@@ -270,7 +306,8 @@ impl FolderSync<'_> {
                 flags: bits,
                 keywords,
                 has_attachments: structure.is_some_and(|s| s.has_attachments()),
-                preview: String::new(),
+                preview_known: f.preview.is_some(),
+                preview: f.preview.unwrap_or_default(),
                 structure: structure.and_then(|s| serde_json::to_string(s).ok()),
             });
         }

@@ -12,6 +12,7 @@ mod flags;
 mod headers;
 mod manage;
 pub mod pool;
+pub mod preview;
 mod replay;
 mod runner;
 mod search;

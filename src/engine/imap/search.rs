@@ -83,6 +83,8 @@ pub async fn server_search(
             account,
             qresync: false,
             condstore,
+            preview: false,
+            preview_refused: false,
             session: &mut session,
             folder: &folder,
             report: &mut report,

@@ -85,12 +85,14 @@ pub(super) async fn status_all(
 /// Whether a folder can be skipped this pass: the last pass synced it, the server says nothing
 /// changed since (same UIDVALIDITY, UIDNEXT and HIGHESTMODSEQ, and as many messages as the last STATUS
 /// counted, which also catches an expunge on a server whose MODSEQ does not count expunges),
-/// its headers are complete, and it has no bodies left to download.
+/// its headers are complete, and it has no bodies left to download nor (where the server offers
+/// PREVIEW) previews left to fill in.
 pub(super) fn unchanged(
     store: &Store,
     account: &Account,
     folder: &Folder,
     status: &ServerStatus,
+    previews: bool,
 ) -> Result<bool, EngineError> {
     // A folder the last pass could not sync is selected again, to find out whether it can now.
     let same = folder.sync_error.is_none()
@@ -112,6 +114,9 @@ pub(super) fn unchanged(
         if !store.messages_without_body(folder.id, since, 1)?.is_empty() {
             return Ok(false);
         }
+    }
+    if previews && !store.previews_pending(folder.id, 1)?.is_empty() {
+        return Ok(false);
     }
     Ok(true)
 }

@@ -121,9 +121,11 @@ pub async fn sync_session(
         .filter(|f| listed.iter().any(|l| l.path == f.path))
         .collect();
     let statuses = super::status::status_all(session, &selectable, condstore).await?;
+    let preview = session.has_capability("PREVIEW");
     for folder in selectable {
         if let Some(status) = statuses.get(&folder.id) {
-            let unchanged = condstore && super::status::unchanged(store, account, folder, status)?;
+            let unchanged =
+                condstore && super::status::unchanged(store, account, folder, status, preview)?;
             if let (Some(total), Some(unread)) = (status.total, status.unread) {
                 store.set_folder_status(folder.id, total, unread)?;
             }
@@ -137,6 +139,8 @@ pub async fn sync_session(
             account,
             qresync,
             condstore,
+            preview,
+            preview_refused: false,
             session: &mut *session,
             folder,
             report: &mut report,
@@ -275,6 +279,11 @@ pub(super) struct FolderSync<'a> {
     /// or above it (they arrived after the SELECT counted the folder).
     pub(super) uidnext_at_select: Option<i64>,
     pub(super) arrived_since_select: i64,
+    /// The server offers PREVIEW (RFC 8970): headers come with `PREVIEW (LAZY)` and the rest is
+    /// filled in after them (`fill_previews`). Turned off for the session if the server refuses it.
+    pub(super) preview: bool,
+    /// The server refused PREVIEW in this folder: what is pending is settled (empty) instead.
+    pub(super) preview_refused: bool,
 }
 
 pub(super) fn protocol_error(what: impl std::fmt::Display) -> ProtocolError {
@@ -469,6 +478,7 @@ impl FolderSync<'_> {
         if self.account.download_bodies {
             self.download_bodies().await?;
         }
+        self.fill_previews().await?;
         // Recorded last: a pass cut short before this point is redone from the old state. The
         // UIDNEXT recorded is the server's at SELECT: mail that arrived since is fetched now or
         // by the next pass (it is recognised by its UID, never stored twice).

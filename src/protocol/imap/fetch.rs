@@ -42,6 +42,8 @@ pub struct Fetched {
     pub structure: Option<Part>,
     /// Body sections: (section text, origin offset, bytes).
     pub sections: Vec<(String, Option<u32>, Vec<u8>)>,
+    /// PREVIEW (RFC 8970), when asked for and the server had it (possibly empty); None for NIL.
+    pub preview: Option<String>,
 }
 
 /// The items for a headers-first sync: UID FLAGS RFC822.SIZE INTERNALDATE, BODYSTRUCTURE (unless

@@ -3,7 +3,8 @@
 
 pub mod fetch;
 pub mod folders;
+pub mod preview;
 pub mod session;
 pub mod structure;
 
-pub use session::{Completion, Endpoint, IdleEnd, Session};
+pub use session::{Completion, Endpoint, IdleEnd, PreviewItem, Session};

@@ -7,6 +7,7 @@
 
 use std::borrow::Cow;
 
+use imap_codec::decode::Decoder as _;
 use imap_codec::encode::{Encoder as _, Fragment};
 use imap_codec::fragmentizer::{DecodeMessageError, FragmentInfo, Fragmentizer};
 use imap_codec::imap_types::IntoStatic as _;
@@ -23,6 +24,7 @@ use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
 use crate::account::Security;
 use crate::account::credentials::Secret;
+use crate::protocol::imap::preview;
 use crate::protocol::tls::{self, Stream};
 use crate::protocol::{ErrorKind, ProtocolError};
 
@@ -103,6 +105,17 @@ pub struct Session {
     last_line_bytes: usize,
     /// While `run` collects: how many more bytes of data it may hold.
     collect_budget: Option<usize>,
+    /// While a FETCH with PREVIEW runs: FETCH responses have the item taken out before they are
+    /// decoded (imap-codec does not know it), and `last_preview` holds what it said.
+    preview_wanted: bool,
+    last_preview: Option<Option<String>>,
+}
+
+/// PREVIEW (RFC 8970) added to a FETCH: `Lazy` answers only from what the server has ready.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PreviewItem {
+    Lazy,
+    Computed,
 }
 
 /// Why an IDLE ended.
@@ -167,6 +180,8 @@ impl Session {
             last_size: 0,
             last_line_bytes: 0,
             collect_budget: None,
+            preview_wanted: false,
+            last_preview: None,
         };
         session.read_greeting().await?;
         if endpoint.security == Security::Starttls {
@@ -302,6 +317,14 @@ impl Session {
                 }
                 continue;
             }
+            self.last_preview = None;
+            if self.preview_wanted
+                && let Some(stripped) = preview::strip(self.fragments.message_bytes())
+                && let Ok((_, response)) = ResponseCodec::default().decode(&stripped.response)
+            {
+                self.last_preview = Some(stripped.preview);
+                return Ok(response.into_static());
+            }
             match self.fragments.decode_message(&ResponseCodec::default()) {
                 Ok(response) => return Ok(response.into_static()),
                 Err(DecodeMessageError::DecodingRemainder { message, .. }) => {
@@ -328,6 +351,15 @@ impl Session {
     /// Sends a command. Bytes up to a synchronising literal go out in one write; at a synchronising
     /// literal we wait for the server's continuation request.
     pub async fn send(&mut self, body: CommandBody<'_>) -> Result<Tag<'static>, ProtocolError> {
+        self.send_with(body, None).await
+    }
+
+    /// `send`, with `extra` items (PREVIEW) added to a FETCH's item list.
+    async fn send_with(
+        &mut self,
+        body: CommandBody<'_>,
+        extra: Option<&[u8]>,
+    ) -> Result<Tag<'static>, ProtocolError> {
         let tag = self.tag()?;
         let name = match body {
             CommandBody::ExpungeUid { .. } => "UID EXPUNGE",
@@ -356,6 +388,14 @@ impl Session {
                     pending.extend_from_slice(&data);
                 }
             }
+        }
+        if let Some(extra) = extra {
+            pending = preview::add_to_command(&pending, extra).ok_or_else(|| {
+                self.error(
+                    ErrorKind::Protocol,
+                    format!("cannot add PREVIEW to {name}: it has no item list"),
+                )
+            })?;
         }
         self.write_all(&pending).await?;
         Ok(tag)
@@ -496,8 +536,42 @@ impl Session {
         body: CommandBody<'_>,
         mut on_data: impl FnMut(Data<'static>),
     ) -> Result<(Vec<Code<'static>>, Tagged<'static>), ProtocolError> {
+        self.stream_command(body, None, |data, _| on_data(data))
+            .await
+    }
+
+    /// A FETCH with PREVIEW added, run like `run_streaming_ok`: `on_data` gets each response
+    /// and what its PREVIEW item said (None: no such item; `Some(None)`: NIL).
+    pub async fn fetch_with_preview(
+        &mut self,
+        what: &str,
+        body: CommandBody<'_>,
+        item: PreviewItem,
+        on_data: impl FnMut(Data<'static>, Option<Option<String>>),
+    ) -> Result<Vec<Code<'static>>, ProtocolError> {
+        let extra = preview::item(item == PreviewItem::Lazy);
+        self.preview_wanted = true;
+        let result = self.stream_command(body, Some(extra), on_data).await;
+        self.preview_wanted = false;
+        let (codes, status) = result?;
+        if status.body.kind == StatusKind::Ok {
+            Ok(codes)
+        } else {
+            Err(self.error(
+                ErrorKind::Refused,
+                format!("{what} failed: {}", status.body.text),
+            ))
+        }
+    }
+
+    async fn stream_command(
+        &mut self,
+        body: CommandBody<'_>,
+        extra: Option<&[u8]>,
+        mut on_data: impl FnMut(Data<'static>, Option<Option<String>>),
+    ) -> Result<(Vec<Code<'static>>, Tagged<'static>), ProtocolError> {
         let name = body.name();
-        let tag = self.send(body).await?;
+        let tag = self.send_with(body, extra).await?;
         let deadline = std::time::Instant::now() + crate::protocol::limits().command;
         let mut codes = Vec::new();
         let mut statuses = 0usize;
@@ -518,7 +592,8 @@ impl Session {
                         };
                         self.collect_budget = Some(left);
                     }
-                    on_data(data)
+                    let preview = self.last_preview.take();
+                    on_data(data, preview)
                 }
                 Response::Status(Status::Tagged(t)) if t.tag == tag => {
                     if let Some(Code::Capability(caps)) = &t.body.code {
@@ -739,6 +814,8 @@ impl Session {
             last_size: 0,
             last_line_bytes: 0,
             collect_budget: None,
+            preview_wanted: false,
+            last_preview: None,
         };
         session.refresh_capabilities().await?;
         Ok(session)
