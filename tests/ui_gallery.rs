@@ -193,7 +193,15 @@ fn fill_inbox(servers: &MailServers) {
         ),
     ];
     for (n, (from, subject, body, date, flags)) in messages.iter().enumerate() {
-        let raw = plain(from, to, subject, body, *date, &format!("g{n}"));
+        let mut raw = plain(from, to, subject, body, *date, &format!("g{n}"));
+        if *subject == "Re: Lunch on Friday?" {
+            // A conversation of two: the reply names Mohamed's message (g4).
+            raw = [
+                b"In-Reply-To: <g4@gallery.test>\r\nReferences: <g4@gallery.test>\r\n".as_slice(),
+                &raw,
+            ]
+            .concat();
+        }
         corpus::write_message(bob, "INBOX", &raw, flags, *date);
     }
     corpus::write_message(
@@ -247,10 +255,11 @@ fn shoot(
     name: &str,
     look: Look,
 ) -> iced::window::Screenshot {
-    const GALLERY: [&str; 5] = [
+    const GALLERY: [&str; 6] = [
         "welcome",
         "mailbox-cards",
         "mailbox-table",
+        "mailbox-conversation",
         "composer",
         "settings",
     ];
@@ -380,6 +389,26 @@ fn the_gallery_shows_each_screen_in_light_and_dark() {
     // The layout chosen last is remembered.
     let prefs = std::fs::read_to_string(data.join("ui.json")).unwrap();
     assert!(prefs.contains("\"list_layout\": \"Table\""), "{prefs}");
+    // A heading dragged onto another moves its column there, and the order is remembered.
+    shoot(
+        &data,
+        &[
+            title.as_str(),
+            "expect \"Subject\"",
+            "press \"Date\"",
+            "release \"From\"",
+            "expect \"Subject\"",
+        ],
+        "table-reordered",
+        Look::Light,
+    );
+    let prefs: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(data.join("ui.json")).unwrap()).unwrap();
+    assert_eq!(
+        prefs["columns"]["order"],
+        serde_json::json!(["Date", "From", "Subject", "Size"]),
+        "{prefs}"
+    );
 
     for look in [Look::Light, Look::Dark] {
         shoot(
@@ -433,4 +462,37 @@ fn the_gallery_shows_each_screen_in_light_and_dark() {
         "escape",
         Look::Light,
     );
+    // Conversations: one row each; the disclosure opens one in place, its messages indented
+    // under the row, and a click on one of them opens it.
+    let conversations = tern::store::Store::open_dir(&data)
+        .unwrap()
+        .thread_count(inbox.id)
+        .unwrap();
+    let threads = format!(
+        "expect \"INBOX — {} conversations\"",
+        tern::ui::theme::thousands(conversations as usize)
+    );
+    for look in [Look::Light, Look::Dark] {
+        // The threaded view is remembered: the second start opens in it.
+        let start: &[&str] = match look {
+            Look::Light => &[title.as_str(), "click \"Threads\""],
+            Look::Dark => &[],
+        };
+        shoot(
+            &data,
+            &[
+                start,
+                &[
+                    threads.as_str(),
+                    "click \"Show the conversation\"",
+                    "expect \"Hide the conversation\"",
+                    "click \"There is a new place near the station, shall we try it?\"",
+                    "expect \"mohamed@example.eg\"",
+                ],
+            ]
+            .concat(),
+            "mailbox-conversation",
+            look,
+        );
+    }
 }

@@ -205,7 +205,12 @@ fn boot(
     let state = State {
         data_dir: data_dir.clone(),
         store: None,
-        mailbox: mailbox::State::opening(prefs.folder, prefs.threaded, prefs.list_layout),
+        mailbox: mailbox::State::opening(
+            prefs.folder,
+            prefs.threaded,
+            prefs.list_layout,
+            prefs.columns.clone(),
+        ),
         reader: reader::State::new(prefs.prefer_plain, reader_columns(&prefs)),
         composer: None,
         outbox: None,
@@ -390,10 +395,13 @@ pub fn update(state: &mut State, message: Message) -> Task<Message> {
             let remember = if (folder_now != folder_before && folder_now.is_some())
                 || state.prefs.threaded != state.mailbox.threaded
                 || state.prefs.list_layout != state.mailbox.layout
+                || (state.mailbox.column_drag.is_none()
+                    && state.prefs.columns != state.mailbox.columns)
             {
                 state.prefs.folder = folder_now.or(state.prefs.folder);
                 state.prefs.threaded = state.mailbox.threaded;
                 state.prefs.list_layout = state.mailbox.layout;
+                state.prefs.columns = state.mailbox.columns.clone();
                 save_prefs(state)
             } else {
                 Task::none()

@@ -30,6 +30,9 @@ pub struct Prefs {
     /// choices are kept).
     #[serde(deserialize_with = "lenient")]
     pub list_layout: crate::ui::mailbox::Layout,
+    /// The table's columns: order and widths.
+    #[serde(deserialize_with = "lenient")]
+    pub columns: crate::ui::mailbox::columns::Columns,
 }
 
 impl Default for Prefs {
@@ -45,6 +48,7 @@ impl Default for Prefs {
             notifications: true,
             threaded: false,
             list_layout: crate::ui::mailbox::Layout::default(),
+            columns: crate::ui::mailbox::columns::Columns::default(),
         }
     }
 }
@@ -118,6 +122,15 @@ mod tests {
             notifications: false,
             threaded: true,
             list_layout: crate::ui::mailbox::Layout::Table,
+            columns: crate::ui::mailbox::columns::Columns {
+                order: vec![
+                    crate::ui::mailbox::columns::Column::Date,
+                    crate::ui::mailbox::columns::Column::Subject,
+                    crate::ui::mailbox::columns::Column::From,
+                    crate::ui::mailbox::columns::Column::Size,
+                ],
+                widths: [150.0, 0.0, 80.0, 60.0],
+            },
         };
         tokio::runtime::Builder::new_current_thread()
             .build()

@@ -6,9 +6,13 @@
 //! messages costs the same as one of 100. Rows come from `store` pages by offset, loaded off the
 //! UI thread as the viewport moves; nothing holds the whole folder.
 
+pub mod columns;
+mod conversation;
 mod folders;
 mod view;
 
+use columns::{Column, ColumnDrag, Columns};
+use conversation::Opened;
 use folders::folder_command;
 use std::collections::{BTreeSet, HashSet};
 pub use view::{folder_pane, message_list};
@@ -107,6 +111,13 @@ pub struct State {
     /// window (a subscription message) in no fixed order, so a drop shortly after the release
     /// still counts.
     released: Option<(Vec<i64>, std::time::Instant)>,
+    /// The conversation opened in place under its row (threaded view).
+    opened: Option<Opened>,
+    /// The table's columns, a drag in its header, and a heading just released (see
+    /// `columns::released`).
+    pub columns: Columns,
+    pub column_drag: Option<ColumnDrag>,
+    heading_released: Option<(Column, std::time::Instant)>,
 }
 
 #[derive(Debug, Clone)]
@@ -130,6 +141,16 @@ pub enum Message {
     /// Show the list as a table or as cards.
     SetLayout(Layout),
     ThreadCount(i64, Result<usize, String>),
+    /// Open (or close) the conversation of this row in place.
+    ToggleConversation(usize),
+    ConversationLoaded {
+        thread: i64,
+        result: Result<Vec<MessageRow>, String>,
+    },
+    /// A message of the open conversation was clicked: show it.
+    SelectInConversation(i64),
+    /// The table header: sort, resize, reorder.
+    Header(columns::HeaderMessage),
     Select(usize),
     /// The mouse button went down on a row: select it (or keep a multi-selection it is part
     /// of) and start a possible drag.
@@ -189,11 +210,12 @@ pub enum Action {
 impl State {
     /// The state before the tree is loaded; `folder` is opened first if it still exists, and
     /// the list shows conversations when `threaded`.
-    pub fn opening(folder: Option<i64>, threaded: bool, layout: Layout) -> State {
+    pub fn opening(folder: Option<i64>, threaded: bool, layout: Layout, columns: Columns) -> State {
         State {
             preferred_folder: folder,
             threaded,
             layout,
+            columns: columns.checked(),
             ..State::default()
         }
     }
@@ -308,7 +330,7 @@ impl State {
         if self.results.is_some() || self.total == 0 {
             return Task::none();
         }
-        let first = (self.offset_y / self.row_height()).max(0.0) as usize;
+        let first = self.index_at(self.offset_y);
         let in_view = (self.viewport_height / self.row_height()).ceil() as usize + 1;
         let start = first.saturating_sub(MARGIN);
         let end = (first + in_view + MARGIN).min(self.total);
@@ -390,10 +412,10 @@ impl State {
 
     /// Re-reads the tree and the open folder (after an engine says something changed).
     pub fn refresh(&mut self, store: &Store) -> Task<Message> {
-        let mut tasks = vec![Task::perform(
-            data::tree(store.clone()),
-            Message::TreeLoaded,
-        )];
+        let mut tasks = vec![
+            Task::perform(data::tree(store.clone()), Message::TreeLoaded),
+            self.reload_conversation(store),
+        ];
         if let Some(folder) = &self.folder {
             self.stale = true;
             self.loading = None;
@@ -464,6 +486,7 @@ pub fn update(state: &mut State, message: Message, store: &Store) -> (Task<Messa
                     .cloned()
             };
             state.folder = folder;
+            state.opened = None;
             state.total = state
                 .folder
                 .as_ref()
@@ -505,9 +528,9 @@ pub fn update(state: &mut State, message: Message, store: &Store) -> (Task<Messa
                 return (Task::none(), Action::None);
             }
             // Keep the first row in view at the top.
-            let first = (state.offset_y / state.row_height()).max(0.0) as usize;
+            let first = state.index_at(state.offset_y);
             state.layout = layout;
-            state.offset_y = first as f32 * state.row_height();
+            state.offset_y = state.top_of(first);
             let scroll = iced::widget::operation::scroll_to(
                 list_id(),
                 scrollable::AbsoluteOffset {
@@ -573,6 +596,7 @@ pub fn update(state: &mut State, message: Message, store: &Store) -> (Task<Messa
                         rows,
                         counts,
                     };
+                    state.follow_conversation();
                     (state.ensure_loaded(store), Action::None)
                 }
                 Err(e) => (Task::none(), Action::Error(e)),
@@ -613,7 +637,12 @@ pub fn update(state: &mut State, message: Message, store: &Store) -> (Task<Messa
                 _ => (Task::none(), Action::None),
             }
         }
+        Message::Header(message) => match columns::update(state, message) {
+            Some(order) => update(state, Message::Sort(order), store),
+            None => (Task::none(), Action::None),
+        },
         Message::DragCancel => {
+            columns::released(state);
             state.released = state
                 .drag
                 .take()
@@ -653,8 +682,28 @@ pub fn update(state: &mut State, message: Message, store: &Store) -> (Task<Messa
             state.selected = Some((index, id));
             (scroll_into_view(state, index), Action::Open(id))
         }
+        Message::ToggleConversation(index) => {
+            (conversation::toggle(state, index, store), Action::None)
+        }
+        Message::ConversationLoaded { thread, result } => match result {
+            Ok(messages) => {
+                conversation::loaded(state, thread, messages);
+                (Task::none(), Action::None)
+            }
+            Err(e) => (Task::none(), Action::Error(e)),
+        },
+        Message::SelectInConversation(id) => {
+            let Some(index) = state.opened.as_ref().map(|o| o.index) else {
+                return (Task::none(), Action::None);
+            };
+            state.marked.clear();
+            state.anchor = Some(index);
+            state.selected = Some((index, id));
+            (Task::none(), Action::Open(id))
+        }
         Message::Sort(order) => {
             state.order = order;
+            state.opened = None;
             state.window = Window::default();
             state.loading = None;
             state.selected = None;
@@ -757,7 +806,7 @@ pub fn update(state: &mut State, message: Message, store: &Store) -> (Task<Messa
 
 /// Scrolls the list so row `index` is visible.
 fn scroll_into_view(state: &State, index: usize) -> Task<Message> {
-    let top = index as f32 * state.row_height();
+    let top = state.top_of(index);
     let bottom = top + state.row_height();
     let y = if top < state.offset_y {
         top

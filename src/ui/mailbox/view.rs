@@ -6,8 +6,9 @@ use iced::widget::{
 };
 use iced::{Element, Length};
 
+use super::columns::{Column, Columns};
 use super::{CARD_HEIGHT, FolderCommand, Layout, Message, ROW_HEIGHT, State, list_id, search_id};
-use crate::store::{MessageRow, SortOrder, flag};
+use crate::store::{MessageRow, flag};
 use crate::ui::theme::{size, space};
 use crate::ui::widgets::{self, Icon};
 use crate::ui::{data, theme};
@@ -269,18 +270,16 @@ fn subject(m: &MessageRow) -> &str {
 
 /// The small marks of a message: replied, forwarded, attachment, the conversation's size and
 /// the star (filled when starred).
-fn marks<'a>(m: &MessageRow, count: Option<i64>) -> iced::widget::Row<'a, Message> {
+fn marks<'a>(
+    index: usize,
+    m: &MessageRow,
+    count: Option<i64>,
+    open: bool,
+) -> iced::widget::Row<'a, Message> {
     let muted = |icon| widgets::muted_icon(icon, size::MARK);
     let mut marks = row![].spacing(space::XS).align_y(iced::Alignment::Center);
     if let Some(n) = count.filter(|n| *n > 1) {
-        marks = marks.push(
-            row![
-                muted(Icon::MessagesSquare),
-                text(n.to_string()).size(size::CAPTION).style(theme::muted),
-            ]
-            .spacing(space::XXS)
-            .align_y(iced::Alignment::Center),
-        );
+        marks = marks.push(super::conversation::disclosure(index, n, open));
     }
     if m.flags & flag::ANSWERED != 0 {
         marks = marks.push(muted(Icon::Reply));
@@ -333,40 +332,57 @@ fn pressable<'a>(
     .into()
 }
 
-/// One table row: unread dot, sender, subject, marks, date and size, each cut with "…".
-fn table_row(
+/// One table row: unread dot, then the columns in their order (the subject with the marks at
+/// its right), each cut with "…".
+fn table_row<'a>(
     index: usize,
-    m: &MessageRow,
+    m: &'a MessageRow,
     count: Option<i64>,
     selected: bool,
-) -> Element<'_, Message> {
+    open: bool,
+    columns: &Columns,
+) -> Element<'a, Message> {
     let unread = m.flags & flag::SEEN == 0;
     let font = if unread { theme::semibold() } else { theme::UI };
-    let mut subject = widgets::ellipsized(subject(m)).font(font);
-    if unread {
-        subject = subject.style(theme::unread);
+    let mut cells = row![container(widgets::unread_dot(unread)).width(COLUMN_MARK)]
+        .spacing(space::M)
+        .align_y(iced::Alignment::Center);
+    for column in columns.order.iter().copied() {
+        let width = columns.width(column);
+        let cell: Element<'a, Message> = match column {
+            Column::From => container(widgets::ellipsized(sender(m)).font(font))
+                .width(width)
+                .into(),
+            Column::Subject => {
+                let mut subject = widgets::ellipsized(subject(m)).font(font);
+                if unread {
+                    subject = subject.style(theme::unread);
+                }
+                row![
+                    container(subject).width(Length::Fill),
+                    marks(index, m, count, open),
+                ]
+                .spacing(space::M)
+                .align_y(iced::Alignment::Center)
+                .width(Length::Fill)
+                .into()
+            }
+            Column::Date => container(date(m, font))
+                .width(width)
+                .align_x(iced::Alignment::End)
+                .into(),
+            Column::Size => container(
+                text(theme::short_size(m.size))
+                    .size(size::SMALL)
+                    .style(theme::muted)
+                    .wrapping(text::Wrapping::None),
+            )
+            .width(width)
+            .align_x(iced::Alignment::End)
+            .into(),
+        };
+        cells = cells.push(cell);
     }
-    let cells = row![
-        container(widgets::unread_dot(unread)).width(COLUMN_MARK),
-        container(widgets::ellipsized(sender(m)).font(font)).width(Length::FillPortion(3)),
-        container(subject).width(Length::FillPortion(7)),
-        container(marks(m, count))
-            .width(COLUMN_MARKS)
-            .align_x(iced::Alignment::End),
-        container(date(m, font))
-            .width(COLUMN_DATE)
-            .align_x(iced::Alignment::End),
-        container(
-            text(theme::short_size(m.size))
-                .size(size::SMALL)
-                .style(theme::muted)
-                .wrapping(text::Wrapping::None),
-        )
-        .width(COLUMN_SIZE)
-        .align_x(iced::Alignment::End),
-    ]
-    .spacing(space::M)
-    .align_y(iced::Alignment::Center);
     pressable(
         index,
         cells.into(),
@@ -377,7 +393,13 @@ fn table_row(
 }
 
 /// One card: sender and date, subject and marks, a line of the body.
-fn card(index: usize, m: &MessageRow, count: Option<i64>, selected: bool) -> Element<'_, Message> {
+fn card(
+    index: usize,
+    m: &MessageRow,
+    count: Option<i64>,
+    selected: bool,
+    open: bool,
+) -> Element<'_, Message> {
     let unread = m.flags & flag::SEEN == 0;
     let font = if unread {
         theme::bold()
@@ -404,7 +426,7 @@ fn card(index: usize, m: &MessageRow, count: Option<i64>, selected: bool) -> Ele
         ]
         .spacing(space::S)
         .align_y(iced::Alignment::Center),
-        row![subject, marks(m, count)]
+        row![subject, marks(index, m, count, open)]
             .spacing(space::S)
             .align_y(iced::Alignment::Center),
         preview,
@@ -424,57 +446,6 @@ fn card(index: usize, m: &MessageRow, count: Option<i64>, selected: bool) -> Ele
 }
 
 const COLUMN_MARK: f32 = 10.0;
-const COLUMN_MARKS: f32 = 64.0;
-const COLUMN_DATE: f32 = 96.0;
-const COLUMN_SIZE: f32 = 56.0;
-
-/// The table's column headers: a click sorts by the column, an arrow marks the sort.
-fn table_header(state: &State) -> Element<'_, Message> {
-    let column = |label: &'static str, order: Option<SortOrder>| {
-        let active = order.is_some_and(|o| o == state.order);
-        let mut content = row![
-            text(label)
-                .size(size::CAPTION)
-                .font(theme::semibold())
-                .style(if active { theme::unread } else { theme::muted })
-        ]
-        .spacing(space::XXS)
-        .align_y(iced::Alignment::Center);
-        if active {
-            let arrow = if state.order == SortOrder::DateDesc {
-                Icon::ChevronDown
-            } else {
-                Icon::ChevronUp
-            };
-            content = content.push(widgets::icon(arrow, 12.0, |t| theme::colors(t).unread));
-        }
-        button(content)
-            .padding([space::XXS, 0.0])
-            .style(theme::tool_button)
-            .on_press_maybe(order.map(Message::Sort))
-    };
-    row![
-        Space::new().width(COLUMN_MARK),
-        container(column("From", Some(SortOrder::From))).width(Length::FillPortion(3)),
-        container(column("Subject", Some(SortOrder::Subject))).width(Length::FillPortion(7)),
-        Space::new().width(COLUMN_MARKS),
-        container(column("Date", Some(SortOrder::DateDesc)))
-            .width(COLUMN_DATE)
-            .align_x(iced::Alignment::End),
-        container(column("Size", None))
-            .width(COLUMN_SIZE)
-            .align_x(iced::Alignment::End),
-    ]
-    .spacing(space::M)
-    // The rows' scrollbar (10 wide, 2 from the rows) sits under the header's right end.
-    .padding(iced::Padding {
-        top: 0.0,
-        bottom: space::XXS,
-        left: space::M,
-        right: space::M + 12.0,
-    })
-    .into()
-}
 
 /// What the list shows when it has no rows.
 fn empty_state(state: &State) -> Option<Element<'_, Message>> {
@@ -647,14 +618,19 @@ fn list_header(state: &State) -> Element<'_, Message> {
 pub fn message_list(state: &State) -> Element<'_, Message> {
     let (start, rows) = state.visible();
     let total = state.len();
-    let height = state.row_height();
     let selected = state.selected.map(|(i, _)| i);
+    let selected_id = state.selected.map(|(_, id)| id);
     let marked = &state.marked;
-    let mut list = column![Space::new().height(start as f32 * height)];
+    let mut list = column![Space::new().height(state.top_of(start))];
     for (offset, m) in rows.iter().enumerate() {
         let index = start + offset;
+        let opened = state.opened_at(index);
+        // A message of the open conversation is selected: its line is marked, not the row.
+        let child_chosen = opened.is_some_and(|o| {
+            selected_id.is_some_and(|s| s != m.id && o.messages.iter().any(|c| c.id == s))
+        });
         let highlighted = if marked.is_empty() {
-            selected == Some(index)
+            selected == Some(index) && !child_chosen
         } else {
             marked.contains(&m.id)
         };
@@ -662,18 +638,23 @@ pub fn message_list(state: &State) -> Element<'_, Message> {
             None => state.window.counts.get(offset).copied(),
             Some(_) => None,
         };
+        let open = opened.is_some();
         list = list.push(match state.layout {
-            Layout::Table => table_row(index, m, count, highlighted),
-            Layout::Cards => card(index, m, count, highlighted),
+            Layout::Table => table_row(index, m, count, highlighted, open, &state.columns),
+            Layout::Cards => card(index, m, count, highlighted, open),
         });
+        if let Some(opened) = opened {
+            list = list.push(super::conversation::lines(state, opened));
+        }
     }
-    let below = total.saturating_sub(start + rows.len());
-    list = list.push(Space::new().height(below as f32 * height));
+    let end = start + rows.len();
+    let below = (state.top_of(total.max(end)) - state.top_of(end)).max(0.0);
+    list = list.push(Space::new().height(below));
     let mut pane = column![list_header(state)];
     // The scrollable stays the column's fourth child in both layouts, so switching keeps its
     // scroll state.
     if state.layout == Layout::Table {
-        pane = pane.push(table_header(state));
+        pane = pane.push(super::columns::header(state, COLUMN_MARK));
         pane = pane.push(iced::widget::rule::horizontal(1).style(theme::rule));
     } else {
         pane = pane.push(Space::new().height(0));

@@ -1,0 +1,268 @@
+//! A conversation opened in place (threaded view): a disclosure on its row shows its messages,
+//! newest first, indented under the row, each one a line that opens it in the reader.
+//!
+//! One conversation is open at a time. Its lines make the list taller below its row, so the
+//! list's geometry (which row is at which height) goes through `index_at` and `top_of` here;
+//! rows keep their indices, so selection, keys and pages are unchanged.
+
+use iced::widget::{Space, button, column, container, mouse_area, row, text};
+use iced::{Element, Length, Task};
+
+use super::{Message, ROW_HEIGHT, State};
+use crate::store::{MessageRow, flag};
+use crate::ui::data;
+use crate::ui::theme::{self, size, space};
+use crate::ui::widgets::{self, Icon};
+
+/// Messages listed under an open conversation, at most (the newest).
+pub const MAX_LINES: usize = 50;
+/// Height of one message line under an open conversation.
+pub const LINE_HEIGHT: f32 = ROW_HEIGHT;
+
+/// The open conversation: its row's index in the list, its thread, and its messages (newest
+/// first, at most `MAX_LINES`; `more` counts the older ones left out).
+#[derive(Debug, Clone)]
+pub struct Opened {
+    pub index: usize,
+    pub thread: i64,
+    pub messages: Vec<MessageRow>,
+    pub more: usize,
+}
+
+impl Opened {
+    /// Lines drawn under the row (one more for "and N earlier").
+    fn lines(&self) -> usize {
+        self.messages.len() + usize::from(self.more > 0)
+    }
+}
+
+impl State {
+    /// The open conversation's row and the height its lines add, when the list shows it.
+    fn opened_extra(&self) -> Option<(usize, f32)> {
+        let opened = self
+            .opened
+            .as_ref()
+            .filter(|o| self.threads_on() && self.results.is_none() && o.index < self.total)?;
+        Some((opened.index, opened.lines() as f32 * LINE_HEIGHT))
+    }
+
+    /// The row at height `y` of the list (the open conversation's lines count as its row).
+    pub(super) fn index_at(&self, y: f32) -> usize {
+        let h = self.row_height();
+        let y = y.max(0.0);
+        match self.opened_extra() {
+            Some((open, extra)) => {
+                let below_open = (open + 1) as f32 * h;
+                if y < below_open {
+                    (y / h) as usize
+                } else if y < below_open + extra {
+                    open
+                } else {
+                    ((y - extra) / h) as usize
+                }
+            }
+            None => (y / h) as usize,
+        }
+    }
+
+    /// The height at which row `index` starts.
+    pub(super) fn top_of(&self, index: usize) -> f32 {
+        let top = index as f32 * self.row_height();
+        match self.opened_extra() {
+            Some((open, extra)) if index > open => top + extra,
+            _ => top,
+        }
+    }
+
+    /// The open conversation, if it belongs to row `index` and the list shows it.
+    pub(super) fn opened_at(&self, index: usize) -> Option<&Opened> {
+        self.opened_extra()
+            .filter(|(open, _)| *open == index)
+            .and(self.opened.as_ref())
+    }
+
+    /// Re-reads the open conversation's messages (after the store changed).
+    pub(super) fn reload_conversation(&self, store: &crate::store::Store) -> Task<Message> {
+        match &self.opened {
+            Some(opened) => load(store, opened.thread),
+            None => Task::none(),
+        }
+    }
+
+    /// After a page loaded: the open conversation's row may have moved (new mail above it).
+    pub(super) fn follow_conversation(&mut self) {
+        let Some(opened) = &mut self.opened else {
+            return;
+        };
+        if let Some(offset) = self
+            .window
+            .rows
+            .iter()
+            .position(|r| r.thread_id == Some(opened.thread))
+        {
+            opened.index = self.window.start + offset;
+        }
+    }
+}
+
+fn load(store: &crate::store::Store, thread: i64) -> Task<Message> {
+    Task::perform(data::conversation(store.clone(), thread), move |result| {
+        Message::ConversationLoaded { thread, result }
+    })
+}
+
+/// Opens the conversation of row `index` in place, or closes it if it is the open one.
+pub(super) fn toggle(
+    state: &mut State,
+    index: usize,
+    store: &crate::store::Store,
+) -> Task<Message> {
+    let Some(thread) = state.row(index).and_then(|r| r.thread_id) else {
+        return Task::none();
+    };
+    if state.opened.as_ref().is_some_and(|o| o.thread == thread) {
+        state.opened = None;
+        return Task::none();
+    }
+    state.opened = Some(Opened {
+        index,
+        thread,
+        messages: Vec::new(),
+        more: 0,
+    });
+    load(store, thread)
+}
+
+/// The open conversation's messages arrived (oldest first from the store).
+pub(super) fn loaded(state: &mut State, thread: i64, mut messages: Vec<MessageRow>) {
+    let Some(opened) = state.opened.as_mut().filter(|o| o.thread == thread) else {
+        return;
+    };
+    messages.reverse();
+    opened.more = messages.len().saturating_sub(MAX_LINES);
+    messages.truncate(MAX_LINES);
+    opened.messages = messages;
+}
+
+/// The disclosure of a conversation row: an arrow and the number of messages.
+pub(super) fn disclosure<'a>(index: usize, count: i64, open: bool) -> Element<'a, Message> {
+    let arrow = if open {
+        Icon::ChevronDown
+    } else {
+        Icon::ChevronRight
+    };
+    let label = if open {
+        "Hide the conversation"
+    } else {
+        "Show the conversation"
+    };
+    let content = row![
+        widgets::muted_icon(arrow, size::MARK),
+        text(count.to_string())
+            .size(size::CAPTION)
+            .style(theme::muted),
+    ]
+    .spacing(space::XXS)
+    .align_y(iced::Alignment::Center);
+    let toggle = button(content)
+        .padding([0.0, space::XXS])
+        .style(theme::tool_button)
+        .on_press(Message::ToggleConversation(index));
+    widgets::tip(
+        crate::ui::focus::labelled(toggle, Some(Message::ToggleConversation(index)), label),
+        format!("{label} ({count} messages)"),
+        iced::widget::tooltip::Position::Bottom,
+    )
+}
+
+/// The lines under an open conversation's row: each message's sender, subject and date,
+/// indented; the selected one highlighted.
+pub(super) fn lines<'a>(state: &'a State, opened: &'a Opened) -> Element<'a, Message> {
+    let open_folder = state.folder.as_ref().map_or(0, |f| f.id);
+    let selected = state.selected.map(|(_, id)| id);
+    let folder_name = |id: i64| {
+        state
+            .tree
+            .iter()
+            .flat_map(|t| &t.folders)
+            .find(|f| f.id == id)
+            .map(|f| {
+                f.delimiter
+                    .as_deref()
+                    .and_then(|d| f.path.rsplit(d).next())
+                    .unwrap_or(&f.path)
+            })
+    };
+    let mut list = column![];
+    for m in &opened.messages {
+        let unread = m.flags & flag::SEEN == 0;
+        let font = if unread { theme::semibold() } else { theme::UI };
+        let sender = if m.from_name.trim().is_empty() {
+            m.from_addr.as_str()
+        } else {
+            m.from_name.as_str()
+        };
+        let mut line = row![
+            Space::new().width(space::XL),
+            widgets::unread_dot(unread),
+            container(widgets::ellipsized(sender).font(font)).width(Length::FillPortion(3)),
+            container(
+                widgets::ellipsized(if m.preview.trim().is_empty() {
+                    m.subject.as_str()
+                } else {
+                    m.preview.trim()
+                })
+                .size(size::SMALL)
+                .style(theme::muted)
+            )
+            .width(Length::FillPortion(6)),
+        ]
+        .spacing(space::S)
+        .align_y(iced::Alignment::Center);
+        // A message of the conversation kept in another folder (a reply in Sent) says where.
+        if m.folder_id != open_folder
+            && let Some(name) = folder_name(m.folder_id)
+        {
+            line = line.push(widgets::chip(
+                text(name).size(size::CAPTION).style(theme::muted),
+            ));
+        }
+        line = line.push(
+            text(theme::short_date(m.date))
+                .size(size::SMALL)
+                .style(theme::muted)
+                .wrapping(text::Wrapping::None),
+        );
+        let chosen = selected == Some(m.id);
+        let id = m.id;
+        list = list.push(
+            mouse_area(
+                container(line)
+                    .height(LINE_HEIGHT)
+                    .width(Length::Fill)
+                    .padding([0.0, space::M])
+                    .align_y(iced::Alignment::Center)
+                    .style(move |t| theme::list_row(t, chosen)),
+            )
+            .on_press(Message::SelectInConversation(id))
+            .interaction(iced::mouse::Interaction::Pointer),
+        );
+    }
+    if opened.more > 0 {
+        list = list.push(
+            container(
+                text(format!(
+                    "and {} earlier messages",
+                    theme::thousands(opened.more)
+                ))
+                .size(size::SMALL)
+                .style(theme::muted),
+            )
+            .height(LINE_HEIGHT)
+            .padding([0.0, space::XL + space::M])
+            .align_y(iced::Alignment::Center),
+        );
+    }
+    // Inset like the rows (cards keep a margin at each side).
+    container(list).padding([0.0, space::S]).into()
+}
