@@ -68,22 +68,23 @@ pub fn preview_of_text(text: &str) -> String {
 pub fn summarize(raw: &[u8]) -> Summary {
     MessageParser::default()
         .parse(raw)
-        .map(|message| summary_of(&message))
+        .map(|message| summary_of(&message, readable_text(&message).as_deref()))
         .unwrap_or_default()
 }
 
 /// `summarize` and `body_text` from one parse (a large message is decoded once, not twice).
 pub fn summarize_with_text(raw: &[u8]) -> (Summary, Option<String>) {
     match MessageParser::default().parse(raw) {
-        Some(message) => (
-            summary_of(&message),
-            readable_text(&message).map(|t| t.into_owned()),
-        ),
+        Some(message) => {
+            let text = readable_text(&message).map(|t| t.into_owned());
+            (summary_of(&message, text.as_deref()), text)
+        }
         None => (Summary::default(), None),
     }
 }
 
-fn summary_of(message: &mail_parser::Message<'_>) -> Summary {
+/// The summary of a parsed message whose readable text (for the preview) is `text`.
+fn summary_of(message: &mail_parser::Message<'_>, text: Option<&str>) -> Summary {
     let (from_name, from_addr) = message
         .from()
         .and_then(Address::first)
@@ -94,9 +95,7 @@ fn summary_of(message: &mail_parser::Message<'_>) -> Summary {
             )
         })
         .unwrap_or_default();
-    let preview = readable_text(message)
-        .map(|text| preview_of_text(&text))
-        .unwrap_or_default();
+    let preview = text.map(preview_of_text).unwrap_or_default();
     Summary {
         message_id: message.message_id().map(str::to_owned),
         in_reply_to: message

@@ -269,6 +269,30 @@ impl Store {
         })
     }
 
+    /// The newest `limit` messages of a thread (newest first), and how many it has in all.
+    pub fn thread_newest(&self, thread_id: i64, limit: usize) -> Result<(Vec<MessageRow>, usize)> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.read(|conn| {
+            let sql = THREAD_SQL.replace(
+                "ORDER BY m.date, m.id",
+                "ORDER BY m.date DESC, m.id DESC LIMIT ?2",
+            );
+            let mut stmt = conn
+                .prepare_cached(&sql)
+                .map_err(StoreError::sqlite("Prepare the thread query"))?;
+            let rows = stmt
+                .query_map(params![thread_id, limit], message_from_row)
+                .map_err(StoreError::sqlite("Read the thread"))?
+                .collect::<rusqlite::Result<Vec<_>>>()
+                .map_err(StoreError::sqlite("Read a message row"))?;
+            let total: i64 = conn
+                .prepare_cached("SELECT count(*) FROM message WHERE thread_id = ?1")
+                .and_then(|mut s| s.query_row([thread_id], |r| r.get(0)))
+                .map_err(StoreError::sqlite("Count the thread"))?;
+            Ok((rows, usize::try_from(total).unwrap_or(0)))
+        })
+    }
+
     /// Unread messages of a folder stored after message `after_id` (newest first), for new-mail
     /// notifications; and the folder's newest message id when `after_id` is None.
     pub fn new_unread(

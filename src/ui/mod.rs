@@ -273,6 +273,22 @@ fn subscription(state: &State) -> Subscription<Message> {
             }
             _ => None,
         }),
+        // A column's edge being dragged follows the pointer over the whole window.
+        if matches!(
+            state.mailbox.column_drag,
+            Some(mailbox::columns::ColumnDrag::Resize { .. })
+        ) {
+            iced::event::listen_with(|event, _, _| match event {
+                iced::Event::Mouse(iced::mouse::Event::CursorMoved { position }) => {
+                    Some(Message::Mailbox(mailbox::Message::Header(
+                        mailbox::columns::HeaderMessage::Moved(position.x),
+                    )))
+                }
+                _ => None,
+            })
+        } else {
+            Subscription::none()
+        },
         if state.reader.is_loading() {
             iced::time::every(std::time::Duration::from_millis(120))
                 .map(|_| Message::Reader(reader::Message::Tick))

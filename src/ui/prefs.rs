@@ -1,5 +1,6 @@
 //! What the window remembers between runs (`ui.json` in the data directory): its size, the
-//! pane sizes, the selected folder, the theme, plain text or HTML, and notifications. Read once before the window opens; written off the UI
+//! pane sizes, the selected folder, the theme, the list's layout, threading and table columns,
+//! plain text or HTML, and notifications. Read once before the window opens; written off the UI
 //! thread, atomically (write a temporary file, then rename).
 
 use std::path::{Path, PathBuf};

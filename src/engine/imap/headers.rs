@@ -89,19 +89,23 @@ impl FolderSync<'_> {
             let items = fetch::header_items(self.condstore, true);
             let fetched = match self.fetch_items_with(&sorted, items.clone(), preview).await {
                 Err(e) if preview.is_some() && e.kind() == Kind::Refused => {
-                    // A server that advertises PREVIEW but refuses it: headers without it, and
-                    // previews from the bodies.
+                    // Asked again without PREVIEW: if that works, the server advertises PREVIEW
+                    // but does not do it, and it is not asked again in this session.
                     self.preview = false;
+                    let fetched = self.fetch_items(&sorted, items).await?;
                     self.preview_refused = true;
+                    self.session.refuse_capability("PREVIEW");
                     self.report.skipped.push(format!(
                         "{}: the server refused PREVIEW ({e}); previews come from the bodies instead",
                         folder.path
                     ));
-                    self.fetch_items(&sorted, items).await?
+                    fetched
                 }
                 result => result?,
             };
-            let messages = self.rows_with_recovery(fetched, batch).await?;
+            let messages = self
+                .rows_with_recovery(fetched, batch, self.preview)
+                .await?;
             self.report.new_messages += messages.len();
             self.store.insert_messages(folder.account_id, &messages)?;
             done_count += batch.len() as u64;
@@ -176,10 +180,14 @@ impl FolderSync<'_> {
             .map_err(|e| protocol_error(format!("cannot build FETCH: {e:?}")))?;
         let mut fetched = Vec::new();
         let mut answered = std::collections::HashSet::new();
+        let asked_preview = preview.is_some();
         let mut keep = |data: Data<'static>, preview: Option<Option<String>>| {
+            // With PREVIEW asked, an answer without it (a FETCH the server sent of its own
+            // accord, flags only) is not the answer: the real one follows.
             if let Some(mut f) = fetch::from_data(data)
                 && let Some(uid) = f.uid
                 && sorted.binary_search(&uid).is_ok()
+                && (!asked_preview || preview.is_some())
                 && answered.insert(uid)
             {
                 f.preview = preview.flatten();
@@ -203,16 +211,31 @@ impl FolderSync<'_> {
     }
 
     /// Rows for the `asked` UIDs (in that order), recovering the ones whose answer was set aside
-    /// or incomplete: asked again without BODYSTRUCTURE, then as placeholders. A UID that does
+    /// or incomplete: asked again without PREVIEW (when `with_preview`: the item may be what made
+    /// the answer unreadable), then without BODYSTRUCTURE, then as placeholders. A UID that does
     /// not answer at all was expunged meanwhile.
     pub(super) async fn rows_with_recovery(
         &mut self,
         fetched: Vec<Fetched>,
         asked: &[u32],
+        with_preview: bool,
     ) -> Result<Vec<NewMessage>, EngineError> {
-        let (mut rows, unanswered) = self.rows_from(fetched, asked);
+        let (mut rows, mut unanswered) = self.rows_from(fetched, asked);
         if unanswered.is_empty() {
             return Ok(rows);
+        }
+        if with_preview {
+            let mut sorted = unanswered.clone();
+            sorted.sort_unstable();
+            let fetched = self
+                .fetch_items(&sorted, fetch::header_items(self.condstore, true))
+                .await?;
+            let (recovered, still) = self.rows_from(fetched, &unanswered);
+            rows.extend(recovered);
+            unanswered = still;
+            if unanswered.is_empty() {
+                return Ok(rows);
+            }
         }
         let mut sorted = unanswered.clone();
         sorted.sort_unstable();
@@ -306,7 +329,8 @@ impl FolderSync<'_> {
                 flags: bits,
                 keywords,
                 has_attachments: structure.is_some_and(|s| s.has_attachments()),
-                preview_known: f.preview.is_some(),
+                // Settled unless PREVIEW may still give it (NIL under LAZY).
+                preview_known: f.preview.is_some() || !self.preview,
                 preview: f.preview.unwrap_or_default(),
                 structure: structure.and_then(|s| serde_json::to_string(s).ok()),
             });

@@ -38,6 +38,7 @@ impl FolderSync<'_> {
                 .filter_map(|(_, uid)| u32::try_from(*uid).ok())
                 .collect();
             uids.sort_unstable();
+            // Two items, so the list is parenthesised and PREVIEW can join it.
             let items = vec![MessageDataItemName::Uid, MessageDataItemName::Rfc822Size];
             let fetched = match self
                 .fetch_items_with(&uids, items, Some(PreviewItem::Computed))
@@ -45,11 +46,17 @@ impl FolderSync<'_> {
             {
                 Ok(fetched) => fetched,
                 Err(e) if e.kind() == Kind::Refused => {
+                    // This batch is settled empty (bodies still fill it) and PREVIEW is not
+                    // asked again in this session; the rest waits for a later one.
                     self.report.skipped.push(format!(
                         "{}: the server refused to compute previews ({e}); they come from the bodies instead",
                         folder.path
                     ));
-                    self.store.settle_previews(folder.id)?;
+                    let settled: Vec<(i64, String)> =
+                        wanted.iter().map(|(id, _)| (*id, String::new())).collect();
+                    self.store.set_previews(&settled)?;
+                    self.session.refuse_capability("PREVIEW");
+                    self.preview = false;
                     return Ok(());
                 }
                 Err(e) => return Err(e),

@@ -96,7 +96,7 @@ pub async fn server_search(
             let fetched = sync
                 .fetch_items(batch, fetch::header_items(condstore, true))
                 .await?;
-            let rows = sync.rows_with_recovery(fetched, batch).await?;
+            let rows = sync.rows_with_recovery(fetched, batch, false).await?;
             store.insert_messages(folder.account_id, &rows)?;
         }
     }

@@ -121,9 +121,9 @@ pub async fn sync_session(
         .filter(|f| listed.iter().any(|l| l.path == f.path))
         .collect();
     let statuses = super::status::status_all(session, &selectable, condstore).await?;
-    let preview = session.has_capability("PREVIEW");
     for folder in selectable {
         if let Some(status) = statuses.get(&folder.id) {
+            let preview = session.has_capability("PREVIEW");
             let unchanged =
                 condstore && super::status::unchanged(store, account, folder, status, preview)?;
             if let (Some(total), Some(unread)) = (status.total, status.unread) {
@@ -139,8 +139,8 @@ pub async fn sync_session(
             account,
             qresync,
             condstore,
-            preview,
-            preview_refused: false,
+            preview: session.has_capability("PREVIEW"),
+            preview_refused: session.was_refused("PREVIEW"),
             session: &mut *session,
             folder,
             report: &mut report,
@@ -280,9 +280,11 @@ pub(super) struct FolderSync<'a> {
     pub(super) uidnext_at_select: Option<i64>,
     pub(super) arrived_since_select: i64,
     /// The server offers PREVIEW (RFC 8970): headers come with `PREVIEW (LAZY)` and the rest is
-    /// filled in after them (`fill_previews`). Turned off for the session if the server refuses it.
+    /// filled in after them (`fill_previews`). A refusal turns it off for the rest of the session
+    /// (`Session::refuse_capability`).
     pub(super) preview: bool,
-    /// The server refused PREVIEW in this folder: what is pending is settled (empty) instead.
+    /// In this session the server refused PREVIEW where the same FETCH without it worked: the
+    /// folder's pending previews are settled (empty) instead of asked for.
     pub(super) preview_refused: bool,
 }
 

@@ -70,7 +70,11 @@ pub fn strip(response: &[u8]) -> Option<Stripped> {
             b'"' => {
                 scan.quoted()?;
             }
-            b'{' | b'~' => {
+            // `~` starts a literal8 only before `{`; elsewhere it is an atom's (a keyword).
+            b'{' => {
+                scan.literal()?;
+            }
+            b'~' if scan.bytes.get(scan.at + 1) == Some(&b'{') => {
                 scan.literal()?;
             }
             b'\r' | b'\n' => return None,
@@ -337,6 +341,21 @@ mod tests {
         assert!(rest.contains(header));
         assert!(rest.ends_with("INTERNALDATE \"PREVIEW \")\r\n"));
         assert!(strip(b"* 2 FETCH (UID 9 BODY[] {9}\r\nPREVIEW x)\r\n").is_none());
+    }
+
+    #[test]
+    fn a_keyword_with_a_tilde_is_an_atom() {
+        assert_eq!(
+            stripped("* 4 FETCH (FLAGS (~junk $x) UID 4 PREVIEW \"hi\")\r\n"),
+            (
+                "* 4 FETCH (FLAGS (~junk $x) UID 4)\r\n".to_owned(),
+                Some("hi".to_owned())
+            )
+        );
+        assert_eq!(
+            stripped("* 4 FETCH (BINARY[1] ~{2}\r\nab PREVIEW NIL)\r\n").1,
+            None
+        );
     }
 
     #[test]

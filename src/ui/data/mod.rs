@@ -584,6 +584,20 @@ pub enum MoveTarget {
     Role(crate::mail::folder::FolderRole),
 }
 
+/// The newest `limit` messages of a conversation (newest first) and how many it has.
+pub async fn conversation_newest(
+    store: Store,
+    thread: i64,
+    limit: usize,
+) -> Result<(Vec<MessageRow>, usize), String> {
+    blocking(move || {
+        store
+            .thread_newest(thread, limit)
+            .map_err(|e| e.to_string())
+    })
+    .await
+}
+
 /// The other messages of a conversation, oldest first.
 pub async fn conversation(store: Store, thread: i64) -> Result<Vec<MessageRow>, String> {
     blocking(move || store.thread_messages(thread).map_err(|e| e.to_string())).await

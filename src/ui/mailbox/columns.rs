@@ -2,7 +2,8 @@
 //! that sorts (click), resizes (drag a column's edge) and reorders (drag a heading onto another).
 //!
 //! The subject takes the width the others leave, so it has no edge to drag. A drag is measured
-//! from where it started (the pointer's movement), so the header need not know its own width.
+//! from where it started (the pointer's movement, followed over the whole window while the
+//! button is down: `ui::subscription`), so the header need not know its own width.
 
 use iced::widget::{Space, container, mouse_area, row, text};
 use iced::{Element, Length};
@@ -84,8 +85,9 @@ impl Default for Columns {
 }
 
 impl Columns {
-    /// A saved value made usable: every column once (missing ones appended, repeats and
-    /// unknowns dropped), widths within bounds.
+    /// A saved value made usable: every column once (missing ones appended, repeats dropped),
+    /// widths within bounds. (A value naming an unknown column does not read at all: the
+    /// preferences then use the default columns.)
     pub fn checked(mut self) -> Columns {
         let mut order = Vec::new();
         for column in self.order.into_iter().chain(Column::ALL) {
@@ -155,6 +157,7 @@ pub enum ColumnDrag {
 pub(super) fn update(state: &mut State, message: HeaderMessage) -> Option<SortOrder> {
     match message {
         HeaderMessage::EdgePressed(column) => {
+            state.heading_released = None;
             let width = state
                 .columns
                 .widths
@@ -169,6 +172,7 @@ pub(super) fn update(state: &mut State, message: HeaderMessage) -> Option<SortOr
             None
         }
         HeaderMessage::HeadingPressed(column) => {
+            state.heading_released = None;
             state.column_drag = Some(ColumnDrag::Heading(column));
             None
         }
@@ -231,7 +235,7 @@ pub enum HeaderMessage {
     EdgePressed(Column),
     HeadingPressed(Column),
     HeadingReleased(Column),
-    /// The pointer moved over the header (x within it).
+    /// The pointer moved (x in the window) while an edge is dragged.
     Moved(f32),
 }
 
@@ -305,18 +309,15 @@ pub(super) fn header(state: &State, leading: f32) -> Element<'_, Message> {
         };
         cells = cells.push(cell);
     }
-    mouse_area(
-        container(cells)
-            // The rows' scrollbar (10 wide, 2 from the rows) sits under the header's right end.
-            .padding(iced::Padding {
-                top: 0.0,
-                bottom: space::XXS,
-                left: space::M,
-                right: space::M + 12.0,
-            }),
-    )
-    .on_move(|p| Message::Header(HeaderMessage::Moved(p.x)))
-    .into()
+    container(cells)
+        // The rows' scrollbar (10 wide, 2 from the rows) sits under the header's right end.
+        .padding(iced::Padding {
+            top: 0.0,
+            bottom: space::XXS,
+            left: space::M,
+            right: space::M + 12.0,
+        })
+        .into()
 }
 
 #[cfg(test)]
@@ -363,7 +364,7 @@ mod tests {
         };
         // From is left of the subject: moving right widens it.
         drag(&mut state, Column::From, &[100.0, 130.0, 160.0]);
-        assert_eq!(state.columns.widths[0], 260.0);
+        assert_eq!(state.columns.widths[0], 220.0);
         // Date is right of it: its edge is its left one, so moving left widens it.
         drag(&mut state, Column::Date, &[500.0, 450.0]);
         assert_eq!(state.columns.widths[2], 146.0);

@@ -89,26 +89,45 @@ impl State {
         }
     }
 
-    /// After a page loaded: the open conversation's row may have moved (new mail above it).
+    /// After a page loaded: the open conversation's row may have moved (new mail above it). If
+    /// the loaded rows hold its old place but not the conversation, it moved out of sight (or
+    /// left the folder): it closes, rather than show its lines under another row.
     pub(super) fn follow_conversation(&mut self) {
         let Some(opened) = &mut self.opened else {
             return;
         };
-        if let Some(offset) = self
+        let start = self.window.start;
+        match self
             .window
             .rows
             .iter()
             .position(|r| r.thread_id == Some(opened.thread))
         {
-            opened.index = self.window.start + offset;
+            Some(offset) => opened.index = start + offset,
+            None if (start..start + self.window.rows.len()).contains(&opened.index) => {
+                close(self);
+            }
+            None => {}
         }
     }
 }
 
 fn load(store: &crate::store::Store, thread: i64) -> Task<Message> {
-    Task::perform(data::conversation(store.clone(), thread), move |result| {
-        Message::ConversationLoaded { thread, result }
-    })
+    Task::perform(
+        data::conversation_newest(store.clone(), thread, MAX_LINES),
+        move |result| Message::ConversationLoaded { thread, result },
+    )
+}
+
+/// Closes the open conversation; a message selected among its lines is no longer selected (it
+/// would act unseen).
+fn close(state: &mut State) {
+    if let (Some(opened), Some((_, id))) = (state.opened.take(), state.selected)
+        && opened.messages.iter().any(|m| m.id == id)
+        && state.row(opened.index).is_none_or(|r| r.id != id)
+    {
+        state.selected = None;
+    }
 }
 
 /// Opens the conversation of row `index` in place, or closes it if it is the open one.
@@ -120,8 +139,9 @@ pub(super) fn toggle(
     let Some(thread) = state.row(index).and_then(|r| r.thread_id) else {
         return Task::none();
     };
-    if state.opened.as_ref().is_some_and(|o| o.thread == thread) {
-        state.opened = None;
+    let reopen = state.opened.as_ref().is_some_and(|o| o.thread == thread);
+    close(state);
+    if reopen {
         return Task::none();
     }
     state.opened = Some(Opened {
@@ -133,14 +153,12 @@ pub(super) fn toggle(
     load(store, thread)
 }
 
-/// The open conversation's messages arrived (oldest first from the store).
-pub(super) fn loaded(state: &mut State, thread: i64, mut messages: Vec<MessageRow>) {
+/// The open conversation's newest messages arrived, and how many it has in all.
+pub(super) fn loaded(state: &mut State, thread: i64, messages: Vec<MessageRow>, total: usize) {
     let Some(opened) = state.opened.as_mut().filter(|o| o.thread == thread) else {
         return;
     };
-    messages.reverse();
-    opened.more = messages.len().saturating_sub(MAX_LINES);
-    messages.truncate(MAX_LINES);
+    opened.more = total.saturating_sub(messages.len());
     opened.messages = messages;
 }
 

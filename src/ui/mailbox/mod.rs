@@ -9,6 +9,7 @@
 pub mod columns;
 mod conversation;
 mod folders;
+mod search;
 mod view;
 
 use columns::{Column, ColumnDrag, Columns};
@@ -22,7 +23,7 @@ use iced::widget::scrollable;
 use iced::widget::scrollable::Viewport;
 
 use super::data::{self, AccountTree};
-use super::theme;
+
 use crate::store::{Folder, MessageRow, SortOrder, Store};
 
 /// Height of one table row, in logical pixels (fixed, so offsets map to row numbers).
@@ -145,7 +146,7 @@ pub enum Message {
     ToggleConversation(usize),
     ConversationLoaded {
         thread: i64,
-        result: Result<Vec<MessageRow>, String>,
+        result: Result<(Vec<MessageRow>, usize), String>,
     },
     /// A message of the open conversation was clicked: show it.
     SelectInConversation(i64),
@@ -604,6 +605,7 @@ pub fn update(state: &mut State, message: Message, store: &Store) -> (Task<Messa
         }
         Message::RowPressed(index) => {
             state.released = None;
+            state.heading_released = None;
             let Some(id) = state.row(index).map(|r| r.id) else {
                 return (Task::none(), Action::None);
             };
@@ -686,8 +688,8 @@ pub fn update(state: &mut State, message: Message, store: &Store) -> (Task<Messa
             (conversation::toggle(state, index, store), Action::None)
         }
         Message::ConversationLoaded { thread, result } => match result {
-            Ok(messages) => {
-                conversation::loaded(state, thread, messages);
+            Ok((messages, total)) => {
+                conversation::loaded(state, thread, messages, total);
                 (Task::none(), Action::None)
             }
             Err(e) => (Task::none(), Action::Error(e)),
@@ -709,69 +711,11 @@ pub fn update(state: &mut State, message: Message, store: &Store) -> (Task<Messa
             state.selected = None;
             (state.ensure_loaded(store), Action::None)
         }
-        Message::SearchChanged(query) => {
-            state.search = query.clone();
-            if query.trim().is_empty() {
-                state.results = None;
-                return (state.ensure_loaded(store), Action::None);
-            }
-            // Results as you type; an older answer is dropped when it arrives (see SearchDone).
-            state.server_note = None;
-            let folder = state.search_scope();
-            (
-                Task::perform(
-                    data::search(store.clone(), query.clone(), folder),
-                    move |r| Message::SearchDone(query.clone(), r),
-                ),
-                Action::None,
-            )
-        }
-        Message::SearchScope(folder) => {
-            state.search_folder = folder;
-            let query = state.search.clone();
-            update(state, Message::SearchChanged(query), store)
-        }
-        Message::SearchServer => {
-            let Some((folder_id, path)) = state.server_searchable().map(|f| (f.id, f.path.clone()))
-            else {
-                return (Task::none(), Action::None);
-            };
-            let query = state.search.trim().to_owned();
-            if query.is_empty() {
-                return (Task::none(), Action::None);
-            }
-            state.server_note = Some(format!("Searching {path} on the server…"));
-            let local = state.results.clone().unwrap_or_default();
-            let asked = state.search.clone();
-            (
-                Task::perform(
-                    data::server_search(store.clone(), folder_id, query, local),
-                    move |r| Message::ServerDone(asked.clone(), r),
-                ),
-                Action::None,
-            )
-        }
-        Message::ServerDone(query, result) => {
-            if query != state.search {
-                return (Task::none(), Action::None);
-            }
-            match result {
-                Ok(rows) => {
-                    let before = state.results.as_ref().map_or(0, Vec::len);
-                    state.server_note = Some(format!(
-                        "The server found {} more",
-                        theme::thousands(rows.len().saturating_sub(before))
-                    ));
-                    state.results = Some(rows);
-                    state.selected = None;
-                    (Task::none(), Action::None)
-                }
-                Err(e) => {
-                    state.server_note = Some(e);
-                    (Task::none(), Action::None)
-                }
-            }
-        }
+        Message::SearchChanged(_)
+        | Message::SearchScope(_)
+        | Message::SearchServer
+        | Message::ServerDone(..)
+        | Message::SearchDone(..) => search::update(state, message, store),
         Message::FolderMenu(id) => {
             state.menu = if state.menu == Some(id) {
                 None
@@ -788,19 +732,6 @@ pub fn update(state: &mut State, message: Message, store: &Store) -> (Task<Messa
         }
         Message::OpenOutbox => (Task::none(), Action::OpenOutbox),
         Message::FolderCommand(command) => folder_command(state, command),
-        Message::SearchDone(query, result) => {
-            if query != state.search {
-                return (Task::none(), Action::None);
-            }
-            match result {
-                Ok(rows) => {
-                    state.results = Some(rows);
-                    state.selected = None;
-                    (Task::none(), Action::None)
-                }
-                Err(e) => (Task::none(), Action::Error(e)),
-            }
-        }
     }
 }
 
