@@ -255,8 +255,9 @@ fn shoot(
     name: &str,
     look: Look,
 ) -> iced::window::Screenshot {
-    const GALLERY: [&str; 6] = [
+    const GALLERY: [&str; 7] = [
         "welcome",
+        "wizard",
         "mailbox-cards",
         "mailbox-table",
         "mailbox-conversation",
@@ -340,6 +341,21 @@ fn the_gallery_shows_each_screen_in_light_and_dark() {
         assert!(
             pixels_like(&shot, look.colors().accent, [340, 200, 940, 700]) > 2_000,
             "the Add account button"
+        );
+        // Add account: the setup wizard's first step.
+        let shot = shoot(
+            &empty,
+            &[
+                "expect \"Welcome to Tern\"",
+                "click \"Add account\"",
+                "expect \"Set up your mail account\"",
+            ],
+            "wizard",
+            look,
+        );
+        assert!(
+            pixels_like(&shot, look.colors().base, [0, 0, 1280, 800]) > 300_000,
+            "the wizard is drawn in the theme's base colour"
         );
     }
 

@@ -10,13 +10,14 @@ use crate::engine::Connectivity;
 use crate::mail::folder::FolderRole;
 
 /// The shortcuts, as the help overlay lists them.
-pub const SHORTCUTS: [(&str, &str); 14] = [
+pub const SHORTCUTS: [(&str, &str); 15] = [
     ("Ctrl+N", "write a message"),
     ("R", "reply"),
     ("Shift+R", "reply to all"),
     ("Ctrl+L", "forward"),
     ("Ctrl+Enter", "send (in the composer)"),
     ("N / P or Down / Up", "next / previous message"),
+    ("Right / Left", "open / close a conversation (Threads)"),
     ("M", "mark read or unread"),
     ("S", "star (flag)"),
     ("Delete", "delete (to Trash)"),

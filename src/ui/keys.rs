@@ -163,6 +163,9 @@ pub enum Shortcut {
     Forward,
     Next,
     Previous,
+    /// Right and Left: open or close the selected row's conversation (threaded view).
+    OpenConversation,
+    CloseConversation,
     ToggleRead,
     ToggleStar,
     Delete,
@@ -208,6 +211,8 @@ pub(super) fn shortcut(event: &keyboard::Event) -> Option<AppMessage> {
         Key::Character("p") if modifiers.is_empty() => Shortcut::Previous,
         Key::Named(Named::ArrowDown) if modifiers.is_empty() => Shortcut::Next,
         Key::Named(Named::ArrowUp) if modifiers.is_empty() => Shortcut::Previous,
+        Key::Named(Named::ArrowRight) if modifiers.is_empty() => Shortcut::OpenConversation,
+        Key::Named(Named::ArrowLeft) if modifiers.is_empty() => Shortcut::CloseConversation,
         Key::Character("m") if modifiers.is_empty() => Shortcut::ToggleRead,
         Key::Character("s") if modifiers.is_empty() => Shortcut::ToggleStar,
         Key::Character("f") if modifiers.command() => Shortcut::Search,

@@ -384,6 +384,8 @@ pub fn update(state: &mut State, message: Message) -> Task<Message> {
             key,
             Shortcut::Next
                 | Shortcut::Previous
+                | Shortcut::OpenConversation
+                | Shortcut::CloseConversation
                 | Shortcut::Delete
                 | Shortcut::ToggleRead
                 | Shortcut::ToggleStar
@@ -755,6 +757,14 @@ pub fn update(state: &mut State, message: Message) -> Task<Message> {
         }
         Message::Shortcut(Shortcut::Next) => select_relative(state, 1),
         Message::Shortcut(Shortcut::Previous) => select_relative(state, -1),
+        Message::Shortcut(Shortcut::OpenConversation) => update(
+            state,
+            Message::Mailbox(mailbox::Message::ConversationKey(true)),
+        ),
+        Message::Shortcut(Shortcut::CloseConversation) => update(
+            state,
+            Message::Mailbox(mailbox::Message::ConversationKey(false)),
+        ),
         Message::Shortcut(Shortcut::Search) => iced::widget::operation::focus(mailbox::search_id()),
         Message::Shortcut(Shortcut::GetMail) => update(state, Message::GetMail),
         // Handled above.

@@ -81,6 +81,13 @@ impl State {
             .and(self.opened.as_ref())
     }
 
+    /// Row `index`'s position in the loaded window.
+    fn index_in_window(&self, index: usize) -> Option<usize> {
+        index
+            .checked_sub(self.window.start)
+            .filter(|i| *i < self.window.rows.len())
+    }
+
     /// Re-reads the open conversation's messages (after the store changed).
     pub(super) fn reload_conversation(&self, store: &crate::store::Store) -> Task<Message> {
         match &self.opened {
@@ -151,6 +158,30 @@ pub(super) fn toggle(
         more: 0,
     });
     load(store, thread)
+}
+
+/// Right opens the selected row's conversation, Left closes the open one (as in Thunderbird's
+/// threaded view).
+pub(super) fn key(state: &mut State, open: bool, store: &crate::store::Store) -> Task<Message> {
+    if !state.threads_on() || state.results.is_some() {
+        return Task::none();
+    }
+    let Some((index, _)) = state.selected else {
+        return Task::none();
+    };
+    let is_open = state.opened_at(index).is_some();
+    let many = state
+        .index_in_window(index)
+        .and_then(|i| state.window.counts.get(i))
+        .is_some_and(|n| *n > 1);
+    match (open, is_open) {
+        (true, false) if many => toggle(state, index, store),
+        (false, true) => {
+            close(state);
+            Task::none()
+        }
+        _ => Task::none(),
+    }
 }
 
 /// The open conversation's newest messages arrived, and how many it has in all.
@@ -283,4 +314,126 @@ pub(super) fn lines<'a>(state: &'a State, opened: &'a Opened) -> Element<'a, Mes
     }
     // Inset like the rows (cards keep a margin at each side).
     container(list).padding([0.0, space::S]).into()
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+
+    use super::*;
+    use crate::store::Folder;
+    use crate::ui::mailbox::{CARD_HEIGHT, Window};
+
+    fn row(id: i64, thread: i64) -> MessageRow {
+        MessageRow {
+            id,
+            account_id: 1,
+            folder_id: 1,
+            uid: Some(id),
+            uidl: None,
+            message_id: None,
+            in_reply_to: None,
+            refs: String::new(),
+            thread_id: Some(thread),
+            subject: format!("s{id}"),
+            from_name: String::new(),
+            from_addr: "a@example.test".into(),
+            to: String::new(),
+            cc: String::new(),
+            date: 1_700_000_000 - id,
+            size: 1,
+            flags: 1,
+            keywords: String::new(),
+            has_attachments: false,
+            preview: String::new(),
+            body_state: 0,
+        }
+    }
+
+    fn state() -> State {
+        let folder = Folder {
+            id: 1,
+            account_id: 1,
+            path: "INBOX".into(),
+            server_path: "INBOX".into(),
+            delimiter: None,
+            role: None,
+            attributes: 0,
+            subscribed: true,
+            uidvalidity: None,
+            uidnext: None,
+            highestmodseq: None,
+            total: 10,
+            unread: 0,
+            backfill_complete: true,
+            server_total: None,
+            server_unread: None,
+            sync_error: None,
+        };
+        let rows: Vec<MessageRow> = (0..10).map(|i| row(i, 100 + i)).collect();
+        let counts = (0..10).map(|i| if i == 2 { 3 } else { 1 }).collect();
+        let mut state = State::for_bench(
+            folder,
+            10,
+            Window {
+                start: 0,
+                rows,
+                counts,
+            },
+        );
+        state.threaded = true;
+        state.offset_y = 0.0;
+        state
+    }
+
+    #[test]
+    fn an_open_conversation_adds_its_lines_below_its_row() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = crate::store::Store::open_dir(dir.path()).unwrap();
+        let mut state = state();
+        // Right on a row without a conversation does nothing; on one with it, opens it.
+        state.selected = Some((1, 1));
+        let _ = key(&mut state, true, &store);
+        assert!(state.opened.is_none());
+        state.selected = Some((2, 2));
+        let _ = key(&mut state, true, &store);
+        assert_eq!(state.opened.as_ref().map(|o| o.index), Some(2));
+        loaded(
+            &mut state,
+            102,
+            vec![row(2, 102), row(50, 102), row(51, 102)],
+            5,
+        );
+        let extra = 4.0 * LINE_HEIGHT; // three lines and "and 2 earlier messages"
+        assert_eq!(state.top_of(2), 2.0 * CARD_HEIGHT);
+        assert_eq!(state.top_of(3), 3.0 * CARD_HEIGHT + extra);
+        assert_eq!(state.index_at(2.0 * CARD_HEIGHT + 5.0), 2);
+        assert_eq!(state.index_at(3.0 * CARD_HEIGHT + extra - 1.0), 2);
+        assert_eq!(state.index_at(3.0 * CARD_HEIGHT + extra + 1.0), 3);
+        assert_eq!(state.index_at(9.0 * CARD_HEIGHT + extra + 1.0), 9);
+        // New mail above: the row moved down one, and the conversation follows it.
+        let mut rows: Vec<MessageRow> = vec![row(99, 999)];
+        rows.extend((0..9).map(|i| row(i, 100 + i)));
+        state.window.rows = rows;
+        state.follow_conversation();
+        assert_eq!(state.opened.as_ref().map(|o| o.index), Some(3));
+        // A line chosen, then Left: the conversation closes and the hidden line is not left
+        // selected.
+        state.selected = Some((3, 50));
+        let _ = key(&mut state, false, &store);
+        assert!(state.opened.is_none());
+        assert_eq!(state.selected, None);
+        assert_eq!(state.top_of(3), 3.0 * CARD_HEIGHT);
+    }
+
+    #[test]
+    fn a_conversation_that_left_the_loaded_rows_closes() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = crate::store::Store::open_dir(dir.path()).unwrap();
+        let mut state = state();
+        let _ = toggle(&mut state, 2, &store);
+        state.window.rows[2] = row(2, 555);
+        state.follow_conversation();
+        assert!(state.opened.is_none());
+    }
 }

@@ -150,6 +150,8 @@ pub enum Message {
     },
     /// A message of the open conversation was clicked: show it.
     SelectInConversation(i64),
+    /// Right (true) or Left: open or close the selected row's conversation.
+    ConversationKey(bool),
     /// The table header: sort, resize, reorder.
     Header(columns::HeaderMessage),
     Select(usize),
@@ -687,6 +689,7 @@ pub fn update(state: &mut State, message: Message, store: &Store) -> (Task<Messa
         Message::ToggleConversation(index) => {
             (conversation::toggle(state, index, store), Action::None)
         }
+        Message::ConversationKey(open) => (conversation::key(state, open, store), Action::None),
         Message::ConversationLoaded { thread, result } => match result {
             Ok((messages, total)) => {
                 conversation::loaded(state, thread, messages, total);

@@ -69,7 +69,24 @@ fn labelled<'a>(label: &'a str, input: impl Into<Element<'a, Message>>) -> Eleme
 
 /// A button that Tab reaches too (Enter or Space presses it).
 fn action<'a>(label: &'a str, message: Option<Message>) -> Element<'a, Message> {
-    focus::activate(button(text(label)).on_press_maybe(message.clone()), message)
+    focus::activate(
+        button(text(label))
+            .padding([6.0, 14.0])
+            .style(theme::primary_button)
+            .on_press_maybe(message.clone()),
+        message,
+    )
+}
+
+/// A button beside the step's main one (another way on, or leaving).
+fn secondary<'a>(label: &'a str, message: Option<Message>) -> Element<'a, Message> {
+    focus::activate(
+        button(text(label))
+            .padding([6.0, 14.0])
+            .style(theme::secondary_button)
+            .on_press_maybe(message.clone()),
+        message,
+    )
 }
 
 fn input<'a>(hint: &'a str, value: &'a str, field: Field) -> text_input::TextInput<'a, Message> {
@@ -139,7 +156,7 @@ pub fn view(state: &State) -> Element<'_, Message> {
 fn start(state: &State) -> Element<'_, Message> {
     let mut actions = row![
         action("Continue", Some(Message::Continue)),
-        action("Set up manually", Some(Message::ManualSetup)),
+        secondary("Set up manually", Some(Message::ManualSetup)),
     ]
     .spacing(8);
     // A first start can be left too ("Not now"): the window stays empty until an account
@@ -151,7 +168,7 @@ fn start(state: &State) -> Element<'_, Message> {
     };
     actions = actions
         .push(space::horizontal())
-        .push(action(leave, Some(Message::Cancel)));
+        .push(secondary(leave, Some(Message::Cancel)));
     column![
         text("Type your name, address and password; Tern finds your provider's settings and checks them before it saves anything.")
             .style(theme::muted),
