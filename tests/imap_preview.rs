@@ -37,12 +37,7 @@ fn server_previews(servers: &MailServers, user: &User, folder: &str) -> BTreeMap
     c.imap_ok("z", "LOGOUT");
     let mut out = BTreeMap::new();
     for line in lines {
-        let Some(uid) = line
-            .split("UID ")
-            .nth(1)
-            .and_then(|rest| rest.split(|c: char| !c.is_ascii_digit()).next())
-            .and_then(|n| n.parse::<u32>().ok())
-        else {
+        let Some(uid) = mailbox::uid_in(&line) else {
             continue;
         };
         let value = line.split_once("PREVIEW ").unwrap().1;

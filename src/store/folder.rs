@@ -33,6 +33,14 @@ pub struct Folder {
 }
 
 impl Folder {
+    /// The folder's own name: the last part of its path ("Sent" for "INBOX.Sent").
+    pub fn name(&self) -> &str {
+        self.delimiter
+            .as_deref()
+            .and_then(|d| self.path.rsplit(d).next())
+            .unwrap_or(&self.path)
+    }
+
     /// (total, unread) as the folder list shows them: the cache's own counts, which follow
     /// local changes at once, unless the server holds more than is cached (a sync window, or a
     /// backfill still running); then the server's counts from STATUS.

@@ -97,12 +97,7 @@ pub fn server_flags(
     c.imap_ok("z", "LOGOUT");
     let mut out = std::collections::BTreeMap::new();
     for line in lines {
-        let Some(uid) = line
-            .split("UID ")
-            .nth(1)
-            .and_then(|rest| rest.split(|c: char| !c.is_ascii_digit()).next())
-            .and_then(|n| n.parse::<u32>().ok())
-        else {
+        let Some(uid) = uid_in(&line) else {
             continue;
         };
         let flags = line
@@ -113,6 +108,14 @@ pub fn server_flags(
         out.insert(uid, normalise_flags(flags.split_whitespace()));
     }
     out
+}
+
+/// The UID a `* n FETCH (... UID u ...)` line names.
+pub fn uid_in(line: &str) -> Option<u32> {
+    line.split("UID ")
+        .nth(1)
+        .and_then(|rest| rest.split(|c: char| !c.is_ascii_digit()).next())
+        .and_then(|n| n.parse().ok())
 }
 
 /// Flag names as `server_flags` gives them: lower-cased, sorted, without `\Recent`.

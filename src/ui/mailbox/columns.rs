@@ -107,16 +107,19 @@ impl Columns {
         self
     }
 
+    /// A column's saved width in pixels.
+    fn px(&self, column: Column) -> f32 {
+        self.widths
+            .get(column.index())
+            .copied()
+            .unwrap_or(column.default_width())
+    }
+
     /// The width a column's cells get.
     pub fn width(&self, column: Column) -> Length {
         match column {
             Column::Subject => Length::Fill,
-            other => Length::Fixed(
-                self.widths
-                    .get(other.index())
-                    .copied()
-                    .unwrap_or(other.default_width()),
-            ),
+            other => Length::Fixed(self.px(other)),
         }
     }
 
@@ -158,12 +161,7 @@ pub(super) fn update(state: &mut State, message: HeaderMessage) -> Option<SortOr
     match message {
         HeaderMessage::EdgePressed(column) => {
             state.heading_released = None;
-            let width = state
-                .columns
-                .widths
-                .get(column.index())
-                .copied()
-                .unwrap_or(column.default_width());
+            let width = state.columns.px(column);
             state.column_drag = Some(ColumnDrag::Resize {
                 column,
                 width,

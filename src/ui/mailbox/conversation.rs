@@ -235,22 +235,13 @@ pub(super) fn lines<'a>(state: &'a State, opened: &'a Opened) -> Element<'a, Mes
             .iter()
             .flat_map(|t| &t.folders)
             .find(|f| f.id == id)
-            .map(|f| {
-                f.delimiter
-                    .as_deref()
-                    .and_then(|d| f.path.rsplit(d).next())
-                    .unwrap_or(&f.path)
-            })
+            .map(crate::store::Folder::name)
     };
     let mut list = column![];
     for m in &opened.messages {
         let unread = m.flags & flag::SEEN == 0;
         let font = if unread { theme::semibold() } else { theme::UI };
-        let sender = if m.from_name.trim().is_empty() {
-            m.from_addr.as_str()
-        } else {
-            m.from_name.as_str()
-        };
+        let sender = super::view::sender(m);
         let mut line = row![
             Space::new().width(space::XL),
             widgets::unread_dot(unread),

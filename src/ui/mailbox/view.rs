@@ -121,11 +121,7 @@ pub fn folder_pane(state: &State) -> Element<'_, Message> {
                 .delimiter
                 .as_deref()
                 .map_or(0, |d| folder.path.matches(d).count());
-            let name = folder
-                .delimiter
-                .as_deref()
-                .and_then(|d| folder.path.rsplit(d).next())
-                .unwrap_or(&folder.path);
+            let name = folder.name();
             let (_, unread) = folder.counts();
             let label = folder_label(
                 Icon::folder(folder.role),
@@ -252,7 +248,8 @@ fn folder_menu(state: &State) -> Element<'_, Message> {
 }
 
 /// The sender as the list shows it: the name, else the address.
-fn sender(m: &MessageRow) -> &str {
+/// The sender as the list shows it: the name, else the address.
+pub(super) fn sender(m: &MessageRow) -> &str {
     if m.from_name.trim().is_empty() {
         m.from_addr.as_str()
     } else {
