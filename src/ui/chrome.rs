@@ -189,7 +189,7 @@ fn move_to(state: &State) -> Element<'_, Message> {
             path: f.path.clone(),
         })
         .collect();
-    iced::widget::pick_list(choices, None::<MoveChoice>, |c| {
+    super::widgets::pick(choices, None::<MoveChoice>, |c| {
         Message::MoveTo(data::MoveTarget::Folder(c.folder))
     })
     .placeholder("Move to…")

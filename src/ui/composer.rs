@@ -7,11 +7,11 @@
 
 use std::time::Duration;
 
-use iced::widget::{button, column, pick_list, row, text, text_editor, text_input};
+use iced::widget::{button, column, row, text, text_editor, text_input};
 use iced::{Element, Length, Task};
 
 use super::data;
-use super::theme;
+use super::{theme, widgets};
 use crate::mail::compose::Draft;
 use crate::store::{Contact, Store};
 
@@ -343,7 +343,7 @@ pub fn view<'a>(state: &'a State) -> Element<'a, Message> {
     let mut form = column![
         row![
             text("From").width(70).style(theme::muted),
-            pick_list(state.accounts.clone(), state.from.clone(), Message::From)
+            widgets::pick(state.accounts.clone(), state.from.clone(), Message::From)
                 .width(Length::Fill),
         ]
         .spacing(6)

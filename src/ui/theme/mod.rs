@@ -11,6 +11,7 @@ pub use palette::Colors;
 
 use std::sync::LazyLock;
 
+use iced::widget::pick_list as picker;
 use iced::widget::{button, container, text};
 use iced::{Background, Border, Color, Font, Shadow, Theme};
 
@@ -21,16 +22,6 @@ pub enum Choice {
     System,
     Light,
     Dark,
-}
-
-impl Choice {
-    pub fn label(self) -> &'static str {
-        match self {
-            Choice::System => "Theme: system",
-            Choice::Light => "Theme: light",
-            Choice::Dark => "Theme: dark",
-        }
-    }
 }
 
 /// The theme for `choice` when the system is in `mode`.
@@ -352,6 +343,76 @@ pub fn secondary_button(theme: &Theme, status: button::Status) -> button::Style 
             radius: radius::MEDIUM.into(),
         },
         ..button::Style::default()
+    }
+}
+
+/// A pick list ("Move to…", the theme, a server's security): outlined like a secondary
+/// button, the accent's ring while open.
+pub fn pick_list(theme: &Theme, status: picker::Status) -> picker::Style {
+    let c = colors(theme);
+    let (background, border) = match status {
+        picker::Status::Active => (c.base, c.border),
+        picker::Status::Hovered => (c.hover, c.border),
+        picker::Status::Opened { .. } => (c.base, c.accent),
+    };
+    picker::Style {
+        text_color: c.text,
+        placeholder_color: c.text,
+        handle_color: c.muted,
+        background: Background::Color(background),
+        border: Border {
+            color: border,
+            width: 1.0,
+            radius: radius::MEDIUM.into(),
+        },
+    }
+}
+
+/// A pick list that looks like a tool button (the attachment chip's "Save" menu): no outline
+/// until the pointer is on it.
+pub fn tool_pick_list(theme: &Theme, status: picker::Status) -> picker::Style {
+    let c = colors(theme);
+    let background = match status {
+        picker::Status::Active => Color::TRANSPARENT,
+        picker::Status::Hovered | picker::Status::Opened { .. } => c.hover,
+    };
+    picker::Style {
+        background: Background::Color(background),
+        border: Border {
+            radius: radius::MEDIUM.into(),
+            ..Border::default()
+        },
+        ..pick_list(theme, status)
+    }
+}
+
+/// The menu a pick list opens: the popup surface, the option under the pointer on the
+/// selection colour.
+pub fn pick_menu(theme: &Theme) -> iced::overlay::menu::Style {
+    let c = colors(theme);
+    let surface = menu(theme);
+    iced::overlay::menu::Style {
+        background: Background::Color(c.raised),
+        border: surface.border,
+        text_color: c.text,
+        selected_text_color: c.on_selected,
+        selected_background: Background::Color(c.selected),
+        shadow: surface.shadow,
+    }
+}
+
+/// A group of settings: a flat surface with a border, on the page.
+pub fn group(theme: &Theme) -> container::Style {
+    let c = colors(theme);
+    container::Style {
+        background: Some(Background::Color(c.raised)),
+        text_color: Some(c.text),
+        border: Border {
+            color: c.border,
+            width: 1.0,
+            radius: radius::LARGE.into(),
+        },
+        ..container::Style::default()
     }
 }
 

@@ -4,9 +4,11 @@
 
 mod ellipsis;
 mod icons;
+mod menu_button;
 
 pub use ellipsis::{ELLIPSIS, Ellipsized, ellipsized};
 pub use icons::Icon;
+pub use menu_button::MenuButton;
 
 use iced::widget::{button, container, row, svg, text, tooltip};
 use iced::{Color, Element, Length, Theme};
@@ -192,6 +194,55 @@ pub fn chip<'a, M: 'a>(content: impl Into<Element<'a, M>>) -> container::Contain
             ..theme::menu(t)
         })
 }
+
+/// A pick list in the theme's style, its menu too.
+pub fn pick<'a, T, L, V, M>(
+    options: L,
+    selected: Option<V>,
+    on_select: impl Fn(T) -> M + 'a,
+) -> iced::widget::PickList<'a, T, L, V, M>
+where
+    T: ToString + PartialEq + Clone + 'a,
+    L: std::borrow::Borrow<[T]> + 'a,
+    V: std::borrow::Borrow<T> + 'a,
+    M: Clone + 'a,
+{
+    iced::widget::pick_list(options, selected, on_select)
+        .style(theme::pick_list)
+        .menu_style(theme::pick_menu)
+}
+
+/// A group of settings under a small title: `body` on a bordered surface.
+pub fn section<'a, M: 'a>(title: &'a str, body: impl Into<Element<'a, M>>) -> Element<'a, M> {
+    iced::widget::column![
+        text(title)
+            .size(size::SMALL)
+            .font(theme::semibold())
+            .style(theme::muted),
+        container(body)
+            .padding(space::L)
+            .width(Length::Fill)
+            .style(theme::group),
+    ]
+    .spacing(space::S)
+    .into()
+}
+
+/// One setting: its label in a fixed column, then the control.
+pub fn setting<'a, M: 'a>(
+    label: &'a str,
+    control: impl Into<Element<'a, M>>,
+) -> iced::widget::Row<'a, M> {
+    row![
+        text(label).size(size::BODY).width(LABEL_WIDTH),
+        control.into()
+    ]
+    .spacing(space::M)
+    .align_y(iced::Alignment::Center)
+}
+
+/// The width of a setting's label.
+pub const LABEL_WIDTH: f32 = 170.0;
 
 /// A friendly empty state: a large muted icon, a title and one line of what to do.
 pub fn empty<'a, M: 'a>(which: Icon, title: &'a str, line: &'a str) -> Element<'a, M> {

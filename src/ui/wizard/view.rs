@@ -1,9 +1,7 @@
 //! The wizard's screens: the start (name, address, password), the found settings with the
 //! IMAP/POP3 choice, the manual form, the trust step, progress and done.
 
-use iced::widget::{
-    button, column, container, pick_list, radio, row, scrollable, space, text, text_input,
-};
+use iced::widget::{button, column, container, radio, row, scrollable, space, text, text_input};
 use iced::{Element, Length};
 
 use super::{Field, IMAP_LINE, Message, POP3_LINE, State, Step};
@@ -391,7 +389,8 @@ pub fn security_choice<'a, M: Clone + 'a>(
     ];
     let step = on_pick.clone();
     focus::choice(
-        pick_list(SECURITIES, Some(Choice(current)), move |c| on_pick(c.0)).width(120),
+        crate::ui::widgets::pick(SECURITIES, Some(Choice(current)), move |c| on_pick(c.0))
+            .width(120),
         move |s| step(focus::stepped(&SECURITIES, Choice(current), s).0),
     )
 }
