@@ -166,6 +166,40 @@ pub async fn save_attachment(
     .await
 }
 
+/// Saves the first `count` attachments of `message` to the Downloads folder, each under a name
+/// of its own; returns the folder and how many were saved. Stops at the first that fails and
+/// says how many went before it.
+pub async fn save_all_attachments(
+    store: Store,
+    message: i64,
+    count: usize,
+) -> Result<(std::path::PathBuf, usize), String> {
+    let dir = downloads()?;
+    for index in 0..count {
+        let failed = |e: String| {
+            if index == 0 {
+                e
+            } else {
+                format!(
+                    "saved {index} of {count} attachments to {}; {e}",
+                    dir.display()
+                )
+            }
+        };
+        let attachment = one_part(&store, message, Pick::Nth(index))
+            .await
+            .map_err(failed)?;
+        let to = dir.clone();
+        blocking(move || {
+            crate::engine::local::save_file(&to, &attachment.name, &attachment.data)
+                .map_err(|e| format!("cannot save {}: {e}", attachment.name))
+        })
+        .await
+        .map_err(failed)?;
+    }
+    Ok((dir, count))
+}
+
 /// Opens a web or mail link with the system's handler (only http, https and mailto).
 pub async fn open_link(link: String) -> Result<(), String> {
     if !crate::mail::links::is_safe_target(&link) {

@@ -7,7 +7,7 @@ pub mod setup;
 
 pub use files::{
     MAX_ATTACHMENT, attachment_list, image, open_attachment, open_link, pick_attachments,
-    read_attachments, save_attachment, save_attachment_as,
+    read_attachments, save_all_attachments, save_attachment, save_attachment_as,
 };
 
 use crate::account::Account;

@@ -77,6 +77,49 @@ pub struct State {
     spin: usize,
 }
 
+/// What the menu on an attachment chip offers (a click on the chip itself opens it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChipAction {
+    SaveAs,
+    SaveToDownloads,
+    /// Every attachment of the message, to Downloads (offered when there are two or more).
+    SaveAll,
+    Open,
+}
+
+impl ChipAction {
+    /// The menu's entries for a message with `attachments` attachments.
+    pub fn offered(attachments: usize) -> Vec<ChipAction> {
+        let mut actions = vec![ChipAction::SaveAs, ChipAction::SaveToDownloads];
+        if attachments > 1 {
+            actions.push(ChipAction::SaveAll);
+        }
+        actions.push(ChipAction::Open);
+        actions
+    }
+
+    /// The message this entry sends for the attachment at `index`.
+    fn message(self, index: usize) -> Message {
+        match self {
+            ChipAction::SaveAs => Message::SaveAs(index),
+            ChipAction::SaveToDownloads => Message::Save(index),
+            ChipAction::SaveAll => Message::SaveAll,
+            ChipAction::Open => Message::Open(index),
+        }
+    }
+}
+
+impl std::fmt::Display for ChipAction {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            ChipAction::SaveAs => "Save as…",
+            ChipAction::SaveToDownloads => "Save to Downloads",
+            ChipAction::SaveAll => "Save all to Downloads",
+            ChipAction::Open => "Open",
+        })
+    }
+}
+
 #[derive(Debug, Clone)]
 pub enum Message {
     Loaded(i64, Box<Result<BodyText, String>>),
@@ -86,6 +129,11 @@ pub enum Message {
     ),
     Save(usize),
     Saved(Result<std::path::PathBuf, String>),
+    /// An entry of the menu on the attachment at this index.
+    Chip(usize, ChipAction),
+    SaveAll,
+    /// Where the attachments went and how many.
+    SavedAll(Result<(std::path::PathBuf, usize), String>),
     SaveAs(usize),
     SavedAs(Result<Option<std::path::PathBuf>, String>),
     Open(usize),
@@ -283,6 +331,24 @@ pub fn update(state: &mut State, message: Message, store: &Store) -> Task<Messag
                 data::save_attachment(store.clone(), id, index),
                 Message::Saved,
             );
+        }
+        Message::Chip(index, action) => return update(state, action.message(index), store),
+        Message::SaveAll => {
+            let Some(id) = state.open else {
+                return Task::none();
+            };
+            state.notice = Some("Saving…".into());
+            return Task::perform(
+                data::save_all_attachments(store.clone(), id, state.attachments.len()),
+                Message::SavedAll,
+            );
+        }
+        Message::SavedAll(result) => {
+            state.notice = Some(match result {
+                Ok((dir, 1)) => format!("Saved 1 attachment to {}", dir.display()),
+                Ok((dir, n)) => format!("Saved {n} attachments to {}", dir.display()),
+                Err(e) => e,
+            });
         }
         Message::Saved(result) => {
             state.notice = Some(match result {

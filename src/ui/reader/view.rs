@@ -166,57 +166,63 @@ fn header_block<'a>(state: &'a State, body: &'a BodyText) -> Element<'a, Message
     block.push(view_switches(state, body)).into()
 }
 
-/// One chip per attachment: its type's icon, name and size (a click opens it), and a button
-/// that saves it.
+/// How wide an attachment's "Save" menu opens (its longest entry is "Save all to Downloads").
+const CHIP_MENU_WIDTH: f32 = 190.0;
+
+/// One chip per attachment: its type's icon, name and size (a click opens it), and a "Save"
+/// menu (Save as…, Save to Downloads, Save all, Open).
 fn attachment_chips(state: &State) -> Element<'_, Message> {
     let mut chips = row![].spacing(space::S);
+    let actions = super::ChipAction::offered(state.attachments.len());
     for (index, a) in state.attachments.iter().enumerate() {
         let size_text = theme::short_size(i64::try_from(a.size).unwrap_or(i64::MAX));
-        let open = button(
-            row![
-                widgets::icon(Icon::attachment(&a.content_type), size::ICON, |t| {
-                    theme::colors(t).accent
-                }),
-                column![
-                    container(widgets::ellipsized(&a.name).size(size::SMALL)).max_width(200),
-                    text(size_text).size(size::CAPTION).style(theme::muted),
-                ],
-            ]
-            .spacing(space::S)
-            .align_y(iced::Alignment::Center),
-        )
-        .padding([space::XS, space::S])
-        .style(theme::tool_button)
-        .on_press(Message::Open(index));
-        let saver = |icon: Icon, message: Message, name: String, hint: &'static str| {
-            widgets::tip(
-                crate::ui::focus::labelled(
-                    button(widgets::muted_icon(icon, size::ICON))
-                        .padding(space::XS)
-                        .style(theme::tool_button)
-                        .on_press(message.clone()),
-                    Some(message),
-                    &name,
-                ),
-                hint,
-                tooltip::Position::Bottom,
+        let open = widgets::tip(
+            button(
+                row![
+                    widgets::icon(Icon::attachment(&a.content_type), size::ICON, |t| {
+                        theme::colors(t).accent
+                    }),
+                    column![
+                        container(
+                            widgets::ellipsized(&a.name)
+                                .size(size::SMALL)
+                                .width(Length::Shrink),
+                        )
+                        .max_width(200),
+                        text(size_text).size(size::CAPTION).style(theme::muted),
+                    ],
+                ]
+                .spacing(space::S)
+                .align_y(iced::Alignment::Center),
             )
-        };
-        let save = saver(
-            Icon::Download,
-            Message::SaveAs(index),
-            format!("Save {}…", a.name),
-            "Save as…",
+            .padding([space::XS, space::S])
+            .style(theme::tool_button)
+            .on_press(Message::Open(index)),
+            "Open",
+            tooltip::Position::Bottom,
         );
-        let quick = saver(
-            Icon::FolderInput,
-            Message::Save(index),
-            format!("Save {} to Downloads", a.name),
-            "Save to Downloads",
+        let menu = widgets::MenuButton::new(
+            row![
+                text("Save").size(size::SMALL),
+                widgets::muted_icon(Icon::ChevronDown, size::SMALL),
+            ]
+            .spacing(space::XXS)
+            .align_y(iced::Alignment::Center),
+            actions.clone(),
+            move |action| Message::Chip(index, action),
+        )
+        .menu_width(CHIP_MENU_WIDTH)
+        .text_size(size::SMALL)
+        .padding([space::XS, space::S]);
+        // Tab reaches the menu; Enter there saves to Downloads, the quick choice.
+        let menu = crate::ui::focus::labelled(
+            menu,
+            Some(Message::Chip(index, super::ChipAction::SaveToDownloads)),
+            &format!("Save {}", a.name),
         );
         chips = chips.push(
             widgets::chip(
-                row![open, save, quick]
+                row![open, menu]
                     .spacing(space::XXS)
                     .align_y(iced::Alignment::Center),
             )
