@@ -200,7 +200,7 @@ fn the_three_panes_show_the_synced_mailbox_and_open_a_message() {
     );
     drop(store);
 
-    // Settings: "+ New account" opens the setup wizard, which checks what is typed and can be
+    // Settings: "New account" opens the setup wizard, which checks what is typed and can be
     // cancelled back to Settings.
     let settings = servers.dir().join("ice-settings");
     std::fs::create_dir_all(&settings).unwrap();
@@ -208,7 +208,7 @@ fn the_three_panes_show_the_synced_mailbox_and_open_a_message() {
         settings.join("add.ice"),
         "viewport: 1280x800\nmode: Zen\n-----\n\
          click \"Settings\"\n\
-         click \"+ New account\"\n\
+         click \"New account\"\n\
          expect \"Set up your mail account\"\n\
          click \"jo@example.com\"\n\
          type \"jo@example.test\"\n\

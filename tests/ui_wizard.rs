@@ -267,7 +267,7 @@ fn settings_ask_whether_a_new_incoming_server_is_the_same_mailbox() {
     };
     go(&mut emulator, "expect \"Archive\"");
     go(&mut emulator, "click \"Settings\"");
-    go(&mut emulator, "expect \"+ New account\"");
+    go(&mut emulator, "expect \"New account\"");
     go(&mut emulator, "click \"bob\"");
     go(
         &mut emulator,
