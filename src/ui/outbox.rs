@@ -7,7 +7,9 @@
 use iced::widget::{button, column, container, row, scrollable, text};
 use iced::{Element, Length, Task};
 
-use super::{data, theme};
+use super::data;
+use super::theme::{self, size, space};
+use super::widgets::{self, Icon};
 use crate::store::{FailedAction, OutboxRow, Store};
 
 #[derive(Debug, Default)]
@@ -132,64 +134,143 @@ fn describe(row: &OutboxRow) -> String {
     }
 }
 
-pub fn view(state: &State) -> Element<'_, Message> {
-    let mut list = column![text("Outbox").size(18).font(theme::bold())].spacing(10);
-    if let Some(notice) = &state.notice {
-        list = list.push(text(notice.clone()).style(theme::danger));
+/// The icon beside a message in the outbox: what is happening to it.
+fn state_icon<'a>(row: &OutboxRow) -> Element<'a, Message> {
+    match row.state.as_str() {
+        "failed" | "unknown" => {
+            widgets::icon(Icon::TriangleAlert, size::ICON, |t| theme::colors(t).danger).into()
+        }
+        "sending" => widgets::icon(Icon::Send, size::ICON, |t| theme::colors(t).accent).into(),
+        "sent" => widgets::icon(Icon::CircleCheck, size::ICON, |t| theme::colors(t).success).into(),
+        _ => widgets::muted_icon(Icon::Clock, size::ICON).into(),
     }
-    if state.loaded && state.rows.is_empty() {
-        list = list.push(text("No message is waiting to be sent.").style(theme::muted));
+}
+
+/// A small button of a card's actions.
+fn action<'a>(
+    label: &'a str,
+    style: fn(&iced::Theme, button::Status) -> button::Style,
+    message: Option<Message>,
+) -> button::Button<'a, Message> {
+    button(text(label).size(size::SMALL))
+        .padding([space::XS, space::L])
+        .style(style)
+        .on_press_maybe(message)
+}
+
+/// A card: the icon on the left, `body` beside it.
+fn card<'a>(
+    icon: Element<'a, Message>,
+    body: impl Into<Element<'a, Message>>,
+) -> Element<'a, Message> {
+    container(
+        row![container(icon).padding([space::XXS, 0.0]), body.into()]
+            .spacing(space::L)
+            .align_y(iced::Alignment::Start),
+    )
+    .padding(space::L)
+    .width(Length::Fill)
+    .style(|t| theme::card(t, false, false))
+    .into()
+}
+
+pub fn view(state: &State) -> Element<'_, Message> {
+    let waiting = state.rows.len();
+    let line = match waiting {
+        0 => "Nothing is waiting".to_owned(),
+        1 => "1 message".to_owned(),
+        n => format!("{} messages", theme::thousands(n)),
+    };
+    let mut list = column![
+        row![
+            text("Outbox").size(size::HEADING).font(theme::semibold()),
+            text(line).size(size::SMALL).style(theme::muted),
+        ]
+        .spacing(space::M)
+        .align_y(iced::Alignment::End),
+    ]
+    .spacing(space::M);
+    if let Some(notice) = &state.notice {
+        list = list.push(text(notice.clone()).size(size::SMALL).style(theme::danger));
     }
     for r in &state.rows {
         let failed = matches!(r.state.as_str(), "failed" | "unknown");
         let editable = matches!(r.state.as_str(), "queued" | "failed" | "unknown");
-        let status = text(describe(r)).size(13);
+        let status = text(describe(r)).size(size::SMALL);
         let status = if failed {
             status.style(theme::danger)
         } else {
             status.style(theme::muted)
         };
-        list = list.push(
-            container(
-                column![
-                    text(if r.subject.is_empty() {
-                        "(no subject)".to_owned()
-                    } else {
-                        r.subject.clone()
-                    })
-                    .font(theme::bold()),
-                    text(format!(
-                        "To {} · {} · queued {}",
-                        r.recipients.join(", "),
-                        theme::short_size(r.size),
-                        theme::short_date(r.created_at)
-                    ))
-                    .size(13),
-                    status,
-                    row![
-                        button(text("Send now"))
-                            .on_press_maybe(editable.then_some(Message::Retry(r.id))),
-                        button(text("Edit"))
-                            .style(theme::secondary_button)
-                            .on_press_maybe(editable.then_some(Message::Edit(r.id))),
-                        button(text("Delete"))
-                            .style(button::danger)
-                            .on_press_maybe(editable.then_some(Message::Delete(r.id))),
-                    ]
-                    .spacing(8),
+        let subject = if r.subject.is_empty() {
+            "(no subject)".to_owned()
+        } else {
+            r.subject.clone()
+        };
+        list = list.push(card(
+            state_icon(r),
+            column![
+                row![
+                    container(widgets::ellipsized(&subject).font(theme::semibold()))
+                        .width(Length::Fill),
+                    text(theme::short_date(r.created_at))
+                        .size(size::SMALL)
+                        .style(theme::muted),
                 ]
-                .spacing(4),
-            )
-            .padding(8)
-            .width(Length::Fill)
-            .style(theme::menu),
-        );
+                .spacing(space::M),
+                widgets::ellipsized(format!(
+                    "To {} · {}",
+                    r.recipients.join(", "),
+                    theme::short_size(r.size)
+                ))
+                .size(size::SMALL),
+                status,
+                row![
+                    action(
+                        "Send now",
+                        theme::primary_button,
+                        editable.then_some(Message::Retry(r.id))
+                    ),
+                    action(
+                        "Edit",
+                        theme::secondary_button,
+                        editable.then_some(Message::Edit(r.id))
+                    ),
+                    action(
+                        "Delete",
+                        theme::secondary_button,
+                        editable.then_some(Message::Delete(r.id))
+                    ),
+                ]
+                .spacing(space::S),
+            ]
+            .spacing(space::XS),
+        ));
+    }
+    if state.loaded && state.rows.is_empty() && state.failed.is_empty() {
+        // Nothing to scroll: the friendly empty state fills the pane.
+        return column![
+            list.padding([space::L, space::XL]),
+            widgets::empty(
+                Icon::Send,
+                "The outbox is empty",
+                "Mail written while offline, or that a server refused, waits here until it goes out.",
+            ),
+        ]
+        .into();
     }
     if !state.failed.is_empty() {
         list = list.push(
-            text("Changes that did not reach the server")
-                .size(16)
-                .font(theme::bold()),
+            column![
+                text("Changes that did not reach the server")
+                    .size(size::TITLE)
+                    .font(theme::semibold()),
+                text("A move, a flag or an upload the server did not take. Try it again, or dismiss it.")
+                    .size(size::SMALL)
+                    .style(theme::muted),
+            ]
+            .spacing(space::XXS)
+            .padding(iced::Padding::ZERO.top(space::L)),
         );
     }
     for f in &state.failed {
@@ -205,32 +286,34 @@ pub fn view(state: &State) -> Element<'_, Message> {
         } else {
             "Dismiss"
         };
-        list = list.push(
-            container(
-                column![
-                    text(title).font(theme::bold()),
-                    text(format!("Failed: {}", f.error))
-                        .size(13)
-                        .style(theme::danger),
-                    row![
-                        button(text("Try again")).on_press_maybe(
-                            f.retryable
-                                .then_some(Message::RetryAction(f.id, f.account_id))
-                        ),
-                        button(text(dismiss))
-                            .style(theme::secondary_button)
-                            .on_press(Message::DismissAction(f.id)),
-                    ]
-                    .spacing(8),
+        list = list.push(card(
+            widgets::icon(Icon::TriangleAlert, size::ICON, |t| theme::colors(t).danger).into(),
+            column![
+                text(title).font(theme::semibold()),
+                text(format!("Failed: {}", f.error))
+                    .size(size::SMALL)
+                    .style(theme::danger),
+                row![
+                    action(
+                        "Try again",
+                        theme::primary_button,
+                        f.retryable
+                            .then_some(Message::RetryAction(f.id, f.account_id))
+                    ),
+                    action(
+                        dismiss,
+                        theme::secondary_button,
+                        Some(Message::DismissAction(f.id))
+                    ),
                 ]
-                .spacing(4),
-            )
-            .padding(8)
-            .width(Length::Fill)
-            .style(theme::menu),
-        );
+                .spacing(space::S),
+            ]
+            .spacing(space::XS),
+        ));
     }
-    scrollable(list.padding(8)).height(Length::Fill).into()
+    scrollable(list.padding([space::L, space::XL]))
+        .height(Length::Fill)
+        .into()
 }
 
 fn capitalised(text: &str) -> String {
