@@ -80,6 +80,10 @@ pub(super) fn select_relative(state: &mut State, step: isize) -> Task<Message> {
     if len == 0 {
         return Task::none();
     }
+    // Through an open conversation's lines first.
+    if let Some(message) = state.mailbox.conversation_step(step) {
+        return Task::done(Message::Mailbox(message));
+    }
     let next = match state.mailbox.selected {
         Some((index, _)) => index.saturating_add_signed(step).min(len - 1),
         None => 0,
@@ -275,7 +279,7 @@ pub(super) fn wizard_update(
 }
 
 /// Runs a Settings message: global choices are saved, account changes reload the tree (the
-/// engines whose settings changed restart), "+ New account" opens the wizard.
+/// engines whose settings changed restart), "New account" opens the wizard.
 pub(super) fn settings_update(
     state: &mut State,
     store: &Store,

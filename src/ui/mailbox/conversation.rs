@@ -88,6 +88,46 @@ impl State {
             .filter(|i| *i < self.window.rows.len())
     }
 
+    /// Up or Down (`step` -1 or 1) when a conversation is open: from its row into its lines
+    /// (the row's own message is not listed twice), through them, and out to the next row; from
+    /// the row below it, Up goes to its last line. None: the step is an ordinary one.
+    pub fn conversation_step(&self, step: isize) -> Option<Message> {
+        let (index, id) = self.selected?;
+        let opened = self.opened.as_ref()?;
+        if !self.threads_on() || self.results.is_some() {
+            return None;
+        }
+        let own = self.row(opened.index).map(|r| r.id);
+        let lines: Vec<i64> = opened
+            .messages
+            .iter()
+            .map(|m| m.id)
+            .filter(|m| Some(*m) != own)
+            .collect();
+        let first = lines.first().copied();
+        let last = lines.last().copied();
+        if index == opened.index {
+            let at = lines.iter().position(|m| *m == id);
+            return match (at, step > 0) {
+                // On the row itself: Down enters the lines; Up is ordinary.
+                (None, true) => first.map(Message::SelectInConversation),
+                (None, false) => None,
+                (Some(k), true) => match lines.get(k + 1) {
+                    Some(next) => Some(Message::SelectInConversation(*next)),
+                    // Past the last line: the next row (ordinary, unless there is none).
+                    None if index + 1 < self.len() => Some(Message::Select(index + 1)),
+                    None => Some(Message::SelectInConversation(id)),
+                },
+                (Some(0), false) => Some(Message::Select(index)),
+                (Some(k), false) => lines.get(k - 1).map(|m| Message::SelectInConversation(*m)),
+            };
+        }
+        if step < 0 && index == opened.index + 1 {
+            return last.map(Message::SelectInConversation);
+        }
+        None
+    }
+
     /// Re-reads the open conversation's messages (after the store changed).
     pub(super) fn reload_conversation(&self, store: &crate::store::Store) -> Task<Message> {
         match &self.opened {
@@ -309,7 +349,7 @@ pub(super) fn lines<'a>(state: &'a State, opened: &'a Opened) -> Element<'a, Mes
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::panic)]
 
     use super::*;
     use crate::store::Folder;
@@ -415,6 +455,49 @@ mod tests {
         assert!(state.opened.is_none());
         assert_eq!(state.selected, None);
         assert_eq!(state.top_of(3), 3.0 * CARD_HEIGHT);
+    }
+
+    #[test]
+    fn up_and_down_step_through_an_open_conversation() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = crate::store::Store::open_dir(dir.path()).unwrap();
+        let mut state = state();
+        let _ = toggle(&mut state, 2, &store);
+        // The row's own message (2) is its newest: it is not a line of its own.
+        loaded(
+            &mut state,
+            102,
+            vec![row(2, 102), row(50, 102), row(51, 102)],
+            3,
+        );
+        let step = |state: &mut State, by: isize| {
+            match state.conversation_step(by) {
+                Some(Message::SelectInConversation(id)) => state.selected = Some((2, id)),
+                Some(Message::Select(index)) => {
+                    state.selected = Some((index, state.row(index).unwrap().id));
+                }
+                None => {
+                    let (index, _) = state.selected.unwrap();
+                    let next = index.saturating_add_signed(by);
+                    state.selected = Some((next, state.row(next).unwrap().id));
+                }
+                Some(other) => panic!("{other:?}"),
+            }
+            state.selected.unwrap()
+        };
+        state.selected = Some((1, 1));
+        assert_eq!(step(&mut state, 1), (2, 2));
+        assert_eq!(step(&mut state, 1), (2, 50));
+        assert_eq!(step(&mut state, 1), (2, 51));
+        assert_eq!(step(&mut state, 1), (3, 3));
+        assert_eq!(step(&mut state, -1), (2, 51));
+        assert_eq!(step(&mut state, -1), (2, 50));
+        assert_eq!(step(&mut state, -1), (2, 2));
+        assert_eq!(step(&mut state, -1), (1, 1));
+        // Closed: ordinary steps.
+        let _ = toggle(&mut state, 2, &store);
+        state.selected = Some((3, 3));
+        assert!(state.conversation_step(-1).is_none());
     }
 
     #[test]
