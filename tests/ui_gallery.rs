@@ -14,7 +14,7 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use support::cli::{add_imap_account, tern_ok};
+use support::cli::{add_imap_account, tern, tern_ok};
 use support::screens::{drive, pump, save_png_to};
 use support::{MailServers, corpus};
 
@@ -255,7 +255,7 @@ fn shoot(
     name: &str,
     look: Look,
 ) -> iced::window::Screenshot {
-    const GALLERY: [&str; 7] = [
+    const GALLERY: [&str; 9] = [
         "welcome",
         "wizard",
         "mailbox-cards",
@@ -263,6 +263,8 @@ fn shoot(
         "mailbox-conversation",
         "composer",
         "settings",
+        "settings-account",
+        "outbox",
     ];
     let program = tern::ui::application_with(data.to_owned(), Ok(support::discovery::nowhere()));
     let (mut emulator, mut receiver) = drive(&program, lines, |_| Duration::from_secs(60), name);
@@ -402,6 +404,34 @@ fn the_gallery_shows_each_screen_in_light_and_dark() {
             "the selected row is filled"
         );
     }
+    // An attachment's "Save" opens its menu, as wide as its entries, over the reader.
+    // (Selectors do not reach into overlays, so the menu is checked by what it draws below the
+    // first chip, where the reader is blank while it is closed.)
+    let menu_area = [818, 276, 1003, 312];
+    // Glyphs' dark cores, not the chip's soft shadow.
+    let drawn = |shot: &iced::window::Screenshot| {
+        let [x0, y0, x1, y1] = menu_area;
+        let mut dark = 0;
+        for y in y0..y1.min(shot.size.height) {
+            for x in x0..x1.min(shot.size.width) {
+                let at = ((y * shot.size.width + x) * 4) as usize;
+                let p = &shot.rgba[at..at + 3];
+                if u32::from(p[0]) + u32::from(p[1]) + u32::from(p[2]) < 450 {
+                    dark += 1;
+                }
+            }
+        }
+        dark
+    };
+    let closed = drawn(&shoot(&data, &open, "reader-save-menu-closed", Look::Light));
+    let mut lines = open.to_vec();
+    lines.push("click \"Save\"");
+    let opened = drawn(&shoot(&data, &lines, "reader-save-menu", Look::Light));
+    eprintln!("save menu pixels: closed {closed}, open {opened}");
+    assert!(
+        closed < 20 && opened > 150,
+        "the Save menu shows its entries ({opened} pixels drawn, {closed} closed)"
+    );
     // The layout chosen last is remembered.
     let prefs = std::fs::read_to_string(data.join("ui.json")).unwrap();
     assert!(prefs.contains("\"list_layout\": \"Table\""), "{prefs}");
@@ -443,6 +473,17 @@ fn the_gallery_shows_each_screen_in_light_and_dark() {
             &data,
             &[title.as_str(), "click \"Settings\"", "expect \"General\""],
             "settings",
+            look,
+        );
+        shoot(
+            &data,
+            &[
+                title.as_str(),
+                "click \"Settings\"",
+                "click \"bob\"",
+                "expect \"Identity\"",
+            ],
+            "settings-account",
             look,
         );
     }
@@ -511,4 +552,77 @@ fn the_gallery_shows_each_screen_in_light_and_dark() {
             look,
         );
     }
+
+    // The outbox, while the outgoing server cannot be reached: two messages wait, each with
+    // the reason and when it is tried again.
+    tern_ok(
+        &data,
+        &["account", "set", "bob", "--outgoing", "127.0.0.1:1"],
+    );
+    for (to, subject, body) in [
+        (
+            "ada@example.org",
+            "Slides for Thursday",
+            "Here are the slides.\n",
+        ),
+        (
+            "grace@navy.example",
+            "Re: Quarterly engineering review",
+            "Thanks, Grace. Two questions on the roadmap.\n",
+        ),
+    ] {
+        queue(&data, to, subject, body);
+    }
+    // One attempt each, refused: the outbox shows why and when they go out.
+    let _ = tern(&data, &["sync"]);
+    for look in [Look::Light, Look::Dark] {
+        let shot = shoot(
+            &data,
+            &[
+                "click \"Outbox\"",
+                "expect \"Slides for Thursday\"",
+                "expect \"2 messages\"",
+            ],
+            "outbox",
+            look,
+        );
+        check_chrome(&shot, look, "outbox");
+        assert!(
+            pixels_like(&shot, look.colors().accent, [200, 50, 1280, 780]) > 1_500,
+            "each waiting message's Send now"
+        );
+    }
+}
+
+/// `tern send --queue` of a short message from bob: it goes to the outbox without a try.
+fn queue(data: &std::path::Path, to: &str, subject: &str, body: &str) {
+    use std::io::Write as _;
+    let mut send = std::process::Command::new(env!("CARGO_BIN_EXE_tern"))
+        .arg("--data-dir")
+        .arg(data)
+        .args([
+            "send",
+            "--account",
+            "bob",
+            "--to",
+            to,
+            "--subject",
+            subject,
+            "--queue",
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    send.stdin
+        .take()
+        .unwrap()
+        .write_all(body.as_bytes())
+        .unwrap();
+    let out = send.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
