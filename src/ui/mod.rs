@@ -470,6 +470,21 @@ pub fn update(state: &mut State, message: Message) -> Task<Message> {
                     state.mailbox.outbox_open = true;
                     Task::batch([task, outbox::State::load(&store).map(Message::Outbox)])
                 }
+                mailbox::Action::Star { message, set } => {
+                    let name = vec!["\\Flagged".to_owned()];
+                    let (add, remove) = if set {
+                        (name, Vec::new())
+                    } else {
+                        (Vec::new(), name)
+                    };
+                    Task::batch([
+                        task,
+                        Task::perform(
+                            data::set_flags_all(store.clone(), vec![message], add, remove),
+                            Message::Done,
+                        ),
+                    ])
+                }
                 mailbox::Action::MarkAllRead(folder) => Task::batch([
                     task,
                     Task::perform(data::mark_folder_read(store.clone(), folder), Message::Done),

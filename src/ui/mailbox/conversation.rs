@@ -510,4 +510,32 @@ mod tests {
         state.follow_conversation();
         assert!(state.opened.is_none());
     }
+
+    #[test]
+    fn a_click_on_a_rows_star_flips_it_and_keeps_the_selection() {
+        use crate::store::flag::FLAGGED;
+        let mut state = state();
+        state.selected = Some((1, 1));
+        match crate::ui::mailbox::star(&mut state, 3) {
+            crate::ui::mailbox::Action::Star {
+                message: 3,
+                set: true,
+            } => {}
+            other => panic!("{other:?}"),
+        }
+        assert_ne!(state.row(3).unwrap().flags & FLAGGED, 0);
+        assert_eq!(state.selected, Some((1, 1)));
+        match crate::ui::mailbox::star(&mut state, 3) {
+            crate::ui::mailbox::Action::Star {
+                message: 3,
+                set: false,
+            } => {}
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(state.row(3).unwrap().flags & FLAGGED, 0);
+        assert!(matches!(
+            crate::ui::mailbox::star(&mut state, 99),
+            crate::ui::mailbox::Action::None
+        ));
+    }
 }

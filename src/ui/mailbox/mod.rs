@@ -150,6 +150,8 @@ pub enum Message {
     },
     /// A message of the open conversation was clicked: show it.
     SelectInConversation(i64),
+    /// The star on this row was clicked: star or unstar its message (the selection stays).
+    Star(usize),
     /// Right (true) or Left: open or close the selected row's conversation.
     ConversationKey(bool),
     /// The table header: sort, resize, reorder.
@@ -208,6 +210,26 @@ pub enum Action {
         messages: Vec<i64>,
         folder: i64,
     },
+    /// Star (true) or unstar this message, already shown so in the list.
+    Star {
+        message: i64,
+        set: bool,
+    },
+}
+
+/// Flips the star of row `index` in the list and says what to tell the store.
+fn star(state: &mut State, index: usize) -> Action {
+    let Some((message, flags)) = state.row(index).map(|r| (r.id, r.flags)) else {
+        return Action::None;
+    };
+    let set = flags & crate::store::flag::FLAGGED == 0;
+    let flags = if set {
+        flags | crate::store::flag::FLAGGED
+    } else {
+        flags & !crate::store::flag::FLAGGED
+    };
+    state.patch_flags(message, flags);
+    Action::Star { message, set }
 }
 
 impl State {
@@ -689,6 +711,7 @@ pub fn update(state: &mut State, message: Message, store: &Store) -> (Task<Messa
         Message::ToggleConversation(index) => {
             (conversation::toggle(state, index, store), Action::None)
         }
+        Message::Star(index) => (Task::none(), star(state, index)),
         Message::ConversationKey(open) => (conversation::key(state, open, store), Action::None),
         Message::ConversationLoaded { thread, result } => match result {
             Ok((messages, total)) => {

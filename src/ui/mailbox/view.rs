@@ -266,12 +266,14 @@ fn subject(m: &MessageRow) -> &str {
 }
 
 /// The small marks of a message: replied, forwarded, attachment, the conversation's size and
-/// the star (filled when starred).
+/// the star (filled when starred, an outline on the selected row; a click on it stars or
+/// unstars the message).
 fn marks<'a>(
     index: usize,
     m: &MessageRow,
     count: Option<i64>,
     open: bool,
+    selected: bool,
 ) -> iced::widget::Row<'a, Message> {
     let muted = |icon| widgets::muted_icon(icon, size::MARK);
     let mut marks = row![].spacing(space::XS).align_y(iced::Alignment::Center);
@@ -287,10 +289,24 @@ fn marks<'a>(
     if m.has_attachments {
         marks = marks.push(muted(Icon::Paperclip));
     }
-    if m.flags & flag::FLAGGED != 0 {
-        marks = marks.push(widgets::icon(Icon::StarFilled, size::MARK, |t| {
-            theme::colors(t).star
-        }));
+    let starred = m.flags & flag::FLAGGED != 0;
+    if starred || selected {
+        let (icon, hint) = if starred {
+            (
+                widgets::icon(Icon::StarFilled, size::MARK, |t| theme::colors(t).star),
+                "Unstar",
+            )
+        } else {
+            (muted(Icon::Star), "Star")
+        };
+        marks = marks.push(widgets::tip(
+            button(icon)
+                .padding(0)
+                .style(|_, _| button::Style::default())
+                .on_press(Message::Star(index)),
+            hint,
+            tooltip::Position::Bottom,
+        ));
     }
     marks
 }
@@ -357,7 +373,7 @@ fn table_row<'a>(
                 }
                 row![
                     container(subject).width(Length::Fill),
-                    marks(index, m, count, open),
+                    marks(index, m, count, open, selected),
                 ]
                 .spacing(space::M)
                 .align_y(iced::Alignment::Center)
@@ -423,7 +439,7 @@ fn card(
         ]
         .spacing(space::S)
         .align_y(iced::Alignment::Center),
-        row![subject, marks(index, m, count, open)]
+        row![subject, marks(index, m, count, open, selected)]
             .spacing(space::S)
             .align_y(iced::Alignment::Center),
         preview,
