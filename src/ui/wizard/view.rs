@@ -8,6 +8,7 @@ use super::{Field, IMAP_LINE, Message, POP3_LINE, State, Step};
 use crate::account::credentials::Secret;
 use crate::account::{Protocol, Security};
 use crate::engine::discover::CertificateInfo;
+use crate::ui::theme::space as tspace;
 use crate::ui::{focus, theme};
 
 fn protocol_name(protocol: Protocol) -> &'static str {
@@ -226,20 +227,25 @@ fn found(state: &State) -> Element<'_, Message> {
         body = body.push(protocols(choices, state.form.protocol));
     }
     body = body.push(
-        column![
-            text(server_line(
-                &format!("Incoming: {}", protocol_name(state.form.protocol)),
-                &state.form.incoming,
-                state.form.incoming_security
-            )),
-            text(server_line(
-                "Outgoing: SMTP",
-                &state.form.outgoing,
-                state.form.outgoing_security
-            )),
-            text(format!("Login: {}", state.form.login)),
-        ]
-        .spacing(4),
+        container(
+            column![
+                text(server_line(
+                    &format!("Incoming: {}", protocol_name(state.form.protocol)),
+                    &state.form.incoming,
+                    state.form.incoming_security
+                )),
+                text(server_line(
+                    "Outgoing: SMTP",
+                    &state.form.outgoing,
+                    state.form.outgoing_security
+                )),
+                text(format!("Login: {}", state.form.login)),
+            ]
+            .spacing(tspace::S),
+        )
+        .padding(tspace::L)
+        .width(Length::Fill)
+        .style(theme::group),
     );
     if let Some(warning) = &state.warning {
         body = body.push(text(warning.clone()).style(theme::danger));
@@ -252,9 +258,9 @@ fn found(state: &State) -> Element<'_, Message> {
     body.push(
         row![
             action(go, state.error.is_none().then_some(Message::Continue)),
-            action("Edit settings", Some(Message::ManualSetup)),
+            secondary("Edit settings", Some(Message::ManualSetup)),
             space::horizontal(),
-            action("Back", Some(Message::Back)),
+            secondary("Back", Some(Message::Back)),
         ]
         .spacing(8),
     )
@@ -340,7 +346,7 @@ fn manual(state: &State) -> Element<'_, Message> {
         row![
             action("Check and save", Some(Message::Continue)),
             space::horizontal(),
-            action("Back", Some(Message::Back)),
+            secondary("Back", Some(Message::Back)),
         ]
         .spacing(8),
     )
@@ -436,10 +442,18 @@ fn trust(cert: &CertificateInfo) -> Element<'_, Message> {
             "The certificate of {} is not signed by an authority this computer trusts. Trust it only if you know this server uses its own certificate (your provider or your administrator can tell you the fingerprint).",
             cert.server
         )),
-        field("Issued to", cert.subject.clone()),
-        field("Issued by", cert.issuer.clone()),
-        field("Valid until", valid_until),
-        field("SHA-256", fingerprint),
+        container(
+            column![
+                field("Issued to", cert.subject.clone()),
+                field("Issued by", cert.issuer.clone()),
+                field("Valid until", valid_until),
+                field("SHA-256", fingerprint),
+            ]
+            .spacing(tspace::M),
+        )
+        .padding(tspace::L)
+        .width(Length::Fill)
+        .style(theme::group),
     ]
     .push(expiry)
     .push(
@@ -451,7 +465,7 @@ fn trust(cert: &CertificateInfo) -> Element<'_, Message> {
         row![
             action("Trust this certificate", Some(Message::TrustCertificate)),
             space::horizontal(),
-            action("Back", Some(Message::Back)),
+            secondary("Back", Some(Message::Back)),
         ]
         .spacing(8),
     )
