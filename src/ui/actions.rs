@@ -81,8 +81,15 @@ pub(super) fn select_relative(state: &mut State, step: isize) -> Task<Message> {
         return Task::none();
     }
     // Through an open conversation's lines first.
-    if let Some(message) = state.mailbox.conversation_step(step) {
-        return Task::done(Message::Mailbox(message));
+    match state.mailbox.conversation_step(step) {
+        mailbox::ConversationStep::Line(id) => {
+            return Task::done(Message::Mailbox(mailbox::Message::SelectInConversation(id)));
+        }
+        mailbox::ConversationStep::Row(index) => {
+            return Task::done(Message::Mailbox(mailbox::Message::Select(index)));
+        }
+        mailbox::ConversationStep::Stay => return Task::none(),
+        mailbox::ConversationStep::Ordinary => {}
     }
     let next = match state.mailbox.selected {
         Some((index, _)) => index.saturating_add_signed(step).min(len - 1),
@@ -97,20 +104,13 @@ pub(super) fn toggle_flag(state: &mut State, store: &Store, bit: i64, name: &str
     let first = state
         .mailbox
         .selected
-        .and_then(|(index, _)| state.mailbox.row(index))
-        .map(|r| r.flags);
+        .and_then(|(_, id)| state.mailbox.flags_of(id));
     let Some(first) = first.or_else(|| targets.first().map(|_| 0)) else {
         return Task::none();
     };
     let set = first & bit == 0;
     for id in &targets {
-        let rows = state
-            .mailbox
-            .window
-            .rows
-            .iter()
-            .chain(state.mailbox.results.iter().flatten());
-        if let Some(flags) = rows.into_iter().find(|r| r.id == *id).map(|r| r.flags) {
+        if let Some(flags) = state.mailbox.flags_of(*id) {
             let flags = if set { flags | bit } else { flags & !bit };
             state.mailbox.patch_flags(*id, flags);
         }
@@ -122,6 +122,20 @@ pub(super) fn toggle_flag(state: &mut State, store: &Store, bit: i64, name: &str
     };
     Task::perform(
         data::set_flags_all(store.clone(), targets, add, remove),
+        Message::Done,
+    )
+}
+
+/// Stars (or unstars) one message, already shown so in the list.
+pub(super) fn set_star(store: &Store, message: i64, set: bool) -> Task<Message> {
+    let name = vec!["\\Flagged".to_owned()];
+    let (add, remove) = if set {
+        (name, Vec::new())
+    } else {
+        (Vec::new(), name)
+    };
+    Task::perform(
+        data::set_flags_all(store.clone(), vec![message], add, remove),
         Message::Done,
     )
 }

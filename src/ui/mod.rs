@@ -471,19 +471,7 @@ pub fn update(state: &mut State, message: Message) -> Task<Message> {
                     Task::batch([task, outbox::State::load(&store).map(Message::Outbox)])
                 }
                 mailbox::Action::Star { message, set } => {
-                    let name = vec!["\\Flagged".to_owned()];
-                    let (add, remove) = if set {
-                        (name, Vec::new())
-                    } else {
-                        (Vec::new(), name)
-                    };
-                    Task::batch([
-                        task,
-                        Task::perform(
-                            data::set_flags_all(store.clone(), vec![message], add, remove),
-                            Message::Done,
-                        ),
-                    ])
+                    Task::batch([task, actions::set_star(&store, message, set)])
                 }
                 mailbox::Action::MarkAllRead(folder) => Task::batch([
                     task,
@@ -497,9 +485,8 @@ pub fn update(state: &mut State, message: Message) -> Task<Message> {
                     // Opening a message marks it read, as in Thunderbird.
                     let unread = state
                         .mailbox
-                        .selected
-                        .and_then(|(index, _)| state.mailbox.row(index))
-                        .is_some_and(|row| row.flags & flag::SEEN == 0);
+                        .flags_of(id)
+                        .is_some_and(|flags| flags & flag::SEEN == 0);
                     let mark = if unread {
                         toggle_flag(state, &store, flag::SEEN, "\\Seen")
                     } else {

@@ -18,6 +18,8 @@ pub struct State {
     failed: Vec<FailedAction>,
     notice: Option<String>,
     loaded: bool,
+    /// The message whose Delete waits for the user to confirm (it is gone for good).
+    confirm_delete: Option<i64>,
 }
 
 #[derive(Debug, Clone)]
@@ -28,7 +30,10 @@ pub enum Message {
     DismissAction(i64),
     Retry(i64),
     Edit(i64),
+    /// Asks first: a deleted message is gone for good.
     Delete(i64),
+    ConfirmDelete(i64),
+    KeepIt,
     Done(Result<(), String>),
     Edited(Box<Result<data::Prefill, String>>),
 }
@@ -78,7 +83,10 @@ pub fn update(state: &mut State, message: Message, store: &Store) -> (Task<Messa
             let task = Task::perform(data::outbox_retry(store.clone(), id), Message::Done);
             return (task, account.map_or(Action::None, Action::Flush));
         }
-        Message::Delete(id) => {
+        Message::Delete(id) => state.confirm_delete = Some(id),
+        Message::KeepIt => state.confirm_delete = None,
+        Message::ConfirmDelete(id) => {
+            state.confirm_delete = None;
             return (
                 Task::perform(data::outbox_drop(store.clone(), id), Message::Done),
                 Action::None,
@@ -158,6 +166,55 @@ fn action<'a>(
         .on_press_maybe(message)
 }
 
+/// A waiting message's buttons, or the question before it is deleted. A message that may
+/// have gone out already ("unknown") offers "Send again", not the primary "Send now".
+fn buttons(r: &OutboxRow, editable: bool, confirming: bool) -> Element<'_, Message> {
+    if confirming {
+        return row![
+            text("Delete this message? It has not been sent, and it cannot be brought back.")
+                .size(size::SMALL)
+                .width(Length::Fill),
+            action(
+                "Delete",
+                theme::danger_button,
+                Some(Message::ConfirmDelete(r.id))
+            ),
+            action("Keep it", theme::secondary_button, Some(Message::KeepIt)),
+        ]
+        .spacing(space::S)
+        .align_y(iced::Alignment::Center)
+        .into();
+    }
+    let send = if r.state == "unknown" {
+        action(
+            "Send again",
+            theme::secondary_button,
+            editable.then_some(Message::Retry(r.id)),
+        )
+    } else {
+        action(
+            "Send now",
+            theme::primary_button,
+            editable.then_some(Message::Retry(r.id)),
+        )
+    };
+    row![
+        send,
+        action(
+            "Edit",
+            theme::secondary_button,
+            editable.then_some(Message::Edit(r.id))
+        ),
+        action(
+            "Delete",
+            theme::danger_button,
+            editable.then_some(Message::Delete(r.id))
+        ),
+    ]
+    .spacing(space::S)
+    .into()
+}
+
 /// A card: the icon on the left, `body` beside it.
 fn card<'a>(
     icon: Element<'a, Message>,
@@ -225,24 +282,7 @@ pub fn view(state: &State) -> Element<'_, Message> {
                 ))
                 .size(size::SMALL),
                 status,
-                row![
-                    action(
-                        "Send now",
-                        theme::primary_button,
-                        editable.then_some(Message::Retry(r.id))
-                    ),
-                    action(
-                        "Edit",
-                        theme::secondary_button,
-                        editable.then_some(Message::Edit(r.id))
-                    ),
-                    action(
-                        "Delete",
-                        theme::secondary_button,
-                        editable.then_some(Message::Delete(r.id))
-                    ),
-                ]
-                .spacing(space::S),
+                buttons(r, editable, state.confirm_delete == Some(r.id)),
             ]
             .spacing(space::XS),
         ));

@@ -36,6 +36,19 @@ impl Opened {
     }
 }
 
+/// What Up or Down does with a conversation open.
+#[derive(Debug, Clone)]
+pub enum ConversationStep {
+    /// The list's ordinary step, row to row.
+    Ordinary,
+    /// To this line of the conversation (a message id).
+    Line(i64),
+    /// To this row.
+    Row(usize),
+    /// Nothing: the selection is already where the step would end.
+    Stay,
+}
+
 impl State {
     /// The open conversation's row and the height its lines add, when the list shows it.
     fn opened_extra(&self) -> Option<(usize, f32)> {
@@ -88,44 +101,39 @@ impl State {
             .filter(|i| *i < self.window.rows.len())
     }
 
-    /// Up or Down (`step` -1 or 1) when a conversation is open: from its row into its lines
-    /// (the row's own message is not listed twice), through them, and out to the next row; from
-    /// the row below it, Up goes to its last line. None: the step is an ordinary one.
-    pub fn conversation_step(&self, step: isize) -> Option<Message> {
-        let (index, id) = self.selected?;
-        let opened = self.opened.as_ref()?;
-        if !self.threads_on() || self.results.is_some() {
-            return None;
+    /// Up or Down (`step` -1 or 1) when a conversation is open: from its row into its lines,
+    /// through them, and out to the next row; from the row below it, Up goes to its last line.
+    /// (The row stands for its own message, which is not one of the lines: see `loaded`.)
+    pub fn conversation_step(&self, step: isize) -> ConversationStep {
+        let (Some((index, id)), Some(opened)) = (self.selected, self.opened.as_ref()) else {
+            return ConversationStep::Ordinary;
+        };
+        if !self.threads_on() || self.results.is_some() || opened.index >= self.total {
+            return ConversationStep::Ordinary;
         }
-        let own = self.row(opened.index).map(|r| r.id);
-        let lines: Vec<i64> = opened
-            .messages
-            .iter()
-            .map(|m| m.id)
-            .filter(|m| Some(*m) != own)
-            .collect();
-        let first = lines.first().copied();
-        let last = lines.last().copied();
+        let lines: Vec<i64> = opened.messages.iter().map(|m| m.id).collect();
+        let line = |k: usize| {
+            lines
+                .get(k)
+                .map_or(ConversationStep::Stay, |m| ConversationStep::Line(*m))
+        };
         if index == opened.index {
-            let at = lines.iter().position(|m| *m == id);
-            return match (at, step > 0) {
+            return match (lines.iter().position(|m| *m == id), step > 0) {
                 // On the row itself: Down enters the lines; Up is ordinary.
-                (None, true) => first.map(Message::SelectInConversation),
-                (None, false) => None,
-                (Some(k), true) => match lines.get(k + 1) {
-                    Some(next) => Some(Message::SelectInConversation(*next)),
-                    // Past the last line: the next row (ordinary, unless there is none).
-                    None if index + 1 < self.len() => Some(Message::Select(index + 1)),
-                    None => Some(Message::SelectInConversation(id)),
-                },
-                (Some(0), false) => Some(Message::Select(index)),
-                (Some(k), false) => lines.get(k - 1).map(|m| Message::SelectInConversation(*m)),
+                (None, true) if !lines.is_empty() => line(0),
+                (None, _) => ConversationStep::Ordinary,
+                (Some(k), true) if k + 1 < lines.len() => line(k + 1),
+                // Past the last line: the next row, or nowhere when there is none.
+                (Some(_), true) if index + 1 < self.len() => ConversationStep::Row(index + 1),
+                (Some(_), true) => ConversationStep::Stay,
+                (Some(0), false) => ConversationStep::Row(index),
+                (Some(k), false) => line(k - 1),
             };
         }
-        if step < 0 && index == opened.index + 1 {
-            return last.map(Message::SelectInConversation);
+        if step < 0 && index == opened.index + 1 && !lines.is_empty() {
+            return line(lines.len() - 1);
         }
-        None
+        ConversationStep::Ordinary
     }
 
     /// Re-reads the open conversation's messages (after the store changed).
@@ -225,12 +233,24 @@ pub(super) fn key(state: &mut State, open: bool, store: &crate::store::Store) ->
 }
 
 /// The open conversation's newest messages arrived, and how many it has in all.
-pub(super) fn loaded(state: &mut State, thread: i64, messages: Vec<MessageRow>, total: usize) {
-    let Some(opened) = state.opened.as_mut().filter(|o| o.thread == thread) else {
+pub(super) fn loaded(state: &mut State, thread: i64, mut messages: Vec<MessageRow>, total: usize) {
+    let Some(index) = state
+        .opened
+        .as_ref()
+        .filter(|o| o.thread == thread)
+        .map(|o| o.index)
+    else {
         return;
     };
-    opened.more = total.saturating_sub(messages.len());
-    opened.messages = messages;
+    // The row stands for its own message: the lines are the others.
+    let own = state.row(index).map(|r| r.id);
+    let before = messages.len();
+    messages.retain(|m| Some(m.id) != own);
+    let total = total.saturating_sub(before - messages.len());
+    if let Some(opened) = state.opened.as_mut() {
+        opened.more = total.saturating_sub(messages.len());
+        opened.messages = messages;
+    }
 }
 
 /// The disclosure of a conversation row: an arrow and the number of messages.
@@ -435,7 +455,8 @@ mod tests {
             vec![row(2, 102), row(50, 102), row(51, 102)],
             5,
         );
-        let extra = 4.0 * LINE_HEIGHT; // three lines and "and 2 earlier messages"
+        // The other two (the row is its own message) and "and 2 earlier messages".
+        let extra = 3.0 * LINE_HEIGHT;
         assert_eq!(state.top_of(2), 2.0 * CARD_HEIGHT);
         assert_eq!(state.top_of(3), 3.0 * CARD_HEIGHT + extra);
         assert_eq!(state.index_at(2.0 * CARD_HEIGHT + 5.0), 2);
@@ -472,19 +493,34 @@ mod tests {
         );
         let step = |state: &mut State, by: isize| {
             match state.conversation_step(by) {
-                Some(Message::SelectInConversation(id)) => state.selected = Some((2, id)),
-                Some(Message::Select(index)) => {
+                ConversationStep::Line(id) => {
+                    state.selected = Some((2, id));
+                }
+                ConversationStep::Row(index) => {
                     state.selected = Some((index, state.row(index).unwrap().id));
                 }
-                None => {
+                ConversationStep::Ordinary => {
                     let (index, _) = state.selected.unwrap();
                     let next = index.saturating_add_signed(by);
                     state.selected = Some((next, state.row(next).unwrap().id));
                 }
-                Some(other) => panic!("{other:?}"),
+                ConversationStep::Stay => {}
             }
             state.selected.unwrap()
         };
+        // The lines are the others, newest first; the earlier count leaves the row's own out.
+        assert_eq!(
+            state
+                .opened
+                .as_ref()
+                .unwrap()
+                .messages
+                .iter()
+                .map(|m| m.id)
+                .collect::<Vec<_>>(),
+            [50, 51]
+        );
+        assert_eq!(state.opened.as_ref().unwrap().more, 0);
         state.selected = Some((1, 1));
         assert_eq!(step(&mut state, 1), (2, 2));
         assert_eq!(step(&mut state, 1), (2, 50));
@@ -497,7 +533,15 @@ mod tests {
         // Closed: ordinary steps.
         let _ = toggle(&mut state, 2, &store);
         state.selected = Some((3, 3));
-        assert!(state.conversation_step(-1).is_none());
+        assert!(matches!(
+            state.conversation_step(-1),
+            ConversationStep::Ordinary
+        ));
+        // The last row's conversation: Down past its last line stays there.
+        let _ = toggle(&mut state, 9, &store);
+        loaded(&mut state, 109, vec![row(9, 109), row(60, 109)], 2);
+        state.selected = Some((9, 60));
+        assert!(matches!(state.conversation_step(1), ConversationStep::Stay));
     }
 
     #[test]

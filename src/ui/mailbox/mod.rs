@@ -13,6 +13,7 @@ mod search;
 mod view;
 
 use columns::{Column, ColumnDrag, Columns};
+pub use conversation::ConversationStep;
 use conversation::Opened;
 use folders::folder_command;
 use std::collections::{BTreeSet, HashSet};
@@ -341,10 +342,23 @@ impl State {
             .window
             .rows
             .iter_mut()
-            .chain(self.results.iter_mut().flatten());
+            .chain(self.results.iter_mut().flatten())
+            .chain(self.opened.iter_mut().flat_map(|o| o.messages.iter_mut()));
         for row in rows.filter(|r| r.id == message) {
             row.flags = flags;
         }
+    }
+
+    /// The flags of `message` as the list shows them (a row, a search result or a line of the
+    /// open conversation), if it is loaded.
+    pub fn flags_of(&self, message: i64) -> Option<i64> {
+        self.window
+            .rows
+            .iter()
+            .chain(self.results.iter().flatten())
+            .chain(self.opened.iter().flat_map(|o| o.messages.iter()))
+            .find(|r| r.id == message)
+            .map(|r| r.flags)
     }
 
     /// Loads the page around the viewport if it is not loaded (or loading) yet.

@@ -299,11 +299,16 @@ fn marks<'a>(
         } else {
             (muted(Icon::Star), "Star")
         };
+        // Named for selectors; no Tab stop (S stars the selected message).
         marks = marks.push(widgets::tip(
-            button(icon)
-                .padding(0)
-                .style(|_, _| button::Style::default())
-                .on_press(Message::Star(index)),
+            crate::ui::focus::labelled(
+                button(icon)
+                    .padding(0)
+                    .style(|_, _| button::Style::default())
+                    .on_press(Message::Star(index)),
+                None,
+                hint,
+            ),
             hint,
             tooltip::Position::Bottom,
         ));

@@ -55,6 +55,8 @@ pub struct State {
     source: Option<String>,
     /// What the last attachment action did ("Saved to …").
     notice: Option<String>,
+    /// The message whose "Save all" is running (a second one waits for it to end).
+    saving_all: Option<i64>,
     /// The conversation the message belongs to (oldest first), when it has more than one.
     conversation: Vec<crate::store::MessageRow>,
     /// The body cut into text and links (made once per message, not per frame).
@@ -128,18 +130,19 @@ pub enum Message {
         Result<Vec<crate::engine::imap::AttachmentInfo>, String>,
     ),
     Save(usize),
-    Saved(Result<std::path::PathBuf, String>),
+    /// An attachment of this message was saved (or not).
+    Saved(i64, Result<std::path::PathBuf, String>),
     /// An entry of the menu on the attachment at this index.
     Chip(usize, ChipAction),
     SaveAll,
     /// Where the attachments went and how many.
-    SavedAll(Result<(std::path::PathBuf, usize), String>),
+    SavedAll(i64, Result<(std::path::PathBuf, usize), String>),
     SaveAs(usize),
-    SavedAs(Result<Option<std::path::PathBuf>, String>),
+    SavedAs(i64, Result<Option<std::path::PathBuf>, String>),
     Open(usize),
     ConfirmOpen,
     CancelOpen,
-    Opened(Result<std::path::PathBuf, String>),
+    Opened(i64, Result<std::path::PathBuf, String>),
     Picture(i64, usize, Result<image::Handle, String>),
     /// Switch between the HTML and the plain text (the parent saves the choice).
     TogglePlain,
@@ -284,10 +287,11 @@ pub fn update(state: &mut State, message: Message, store: &Store) -> Task<Messag
             };
             return Task::perform(
                 data::save_attachment_as(store.clone(), id, index, a.name.clone()),
-                Message::SavedAs,
+                move |result| Message::SavedAs(id, result),
             );
         }
-        Message::SavedAs(result) => {
+        // What a save or open did is told only while its message is still the one shown.
+        Message::SavedAs(id, result) if state.open == Some(id) => {
             state.notice = match result {
                 Ok(Some(path)) => Some(format!("Saved to {}", path.display())),
                 Ok(None) => None,
@@ -310,7 +314,7 @@ pub fn update(state: &mut State, message: Message, store: &Store) -> Task<Messag
             }
         }
         Message::CancelOpen => state.pending_open = None,
-        Message::Opened(result) => {
+        Message::Opened(id, result) if state.open == Some(id) => {
             state.notice = Some(match result {
                 Ok(path) => format!("Opened a copy: {}", path.display()),
                 Err(e) => e,
@@ -329,33 +333,43 @@ pub fn update(state: &mut State, message: Message, store: &Store) -> Task<Messag
             state.notice = Some("Saving…".into());
             return Task::perform(
                 data::save_attachment(store.clone(), id, index),
-                Message::Saved,
+                move |result| Message::Saved(id, result),
             );
         }
         Message::Chip(index, action) => return update(state, action.message(index), store),
         Message::SaveAll => {
-            let Some(id) = state.open else {
+            // A second "Save all" while the first runs would save every file twice.
+            let Some(id) = state.open.filter(|id| state.saving_all != Some(*id)) else {
                 return Task::none();
             };
+            state.saving_all = Some(id);
             state.notice = Some("Saving…".into());
             return Task::perform(
                 data::save_all_attachments(store.clone(), id, state.attachments.len()),
-                Message::SavedAll,
+                move |result| Message::SavedAll(id, result),
             );
         }
-        Message::SavedAll(result) => {
+        Message::SavedAll(id, _) if state.open != Some(id) => {
+            if state.saving_all == Some(id) {
+                state.saving_all = None;
+            }
+        }
+        Message::SavedAll(_, result) => {
+            state.saving_all = None;
             state.notice = Some(match result {
                 Ok((dir, 1)) => format!("Saved 1 attachment to {}", dir.display()),
                 Ok((dir, n)) => format!("Saved {n} attachments to {}", dir.display()),
                 Err(e) => e,
             });
         }
-        Message::Saved(result) => {
+        Message::Saved(id, result) if state.open == Some(id) => {
             state.notice = Some(match result {
                 Ok(path) => format!("Saved to {}", path.display()),
                 Err(e) => e,
             });
         }
+        // About a message no longer shown.
+        Message::Saved(..) | Message::SavedAs(..) | Message::Opened(..) => {}
         Message::ToggleQuotes => {
             state.quotes_open = !state.quotes_open;
         }
@@ -449,7 +463,7 @@ fn open_attachment(state: &mut State, store: &Store, index: usize) -> Task<Messa
     state.notice = Some("Opening…".into());
     Task::perform(
         data::open_attachment(store.clone(), id, index),
-        Message::Opened,
+        move |result| Message::Opened(id, result),
     )
 }
 

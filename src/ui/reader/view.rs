@@ -176,28 +176,33 @@ fn attachment_chips(state: &State) -> Element<'_, Message> {
     let actions = super::ChipAction::offered(state.attachments.len());
     for (index, a) in state.attachments.iter().enumerate() {
         let size_text = theme::short_size(i64::try_from(a.size).unwrap_or(i64::MAX));
+        // Tab reaches the chip (Enter opens the attachment) and then its menu.
         let open = widgets::tip(
-            button(
-                row![
-                    widgets::icon(Icon::attachment(&a.content_type), size::ICON, |t| {
-                        theme::colors(t).accent
-                    }),
-                    column![
-                        container(
-                            widgets::ellipsized(&a.name)
-                                .size(size::SMALL)
-                                .width(Length::Shrink),
-                        )
-                        .max_width(200),
-                        text(size_text).size(size::CAPTION).style(theme::muted),
-                    ],
-                ]
-                .spacing(space::S)
-                .align_y(iced::Alignment::Center),
-            )
-            .padding([space::XS, space::S])
-            .style(theme::tool_button)
-            .on_press(Message::Open(index)),
+            crate::ui::focus::labelled(
+                button(
+                    row![
+                        widgets::icon(Icon::attachment(&a.content_type), size::ICON, |t| {
+                            theme::colors(t).accent
+                        }),
+                        column![
+                            container(
+                                widgets::ellipsized(&a.name)
+                                    .size(size::SMALL)
+                                    .width(Length::Shrink),
+                            )
+                            .max_width(200),
+                            text(size_text).size(size::CAPTION).style(theme::muted),
+                        ],
+                    ]
+                    .spacing(space::S)
+                    .align_y(iced::Alignment::Center),
+                )
+                .padding([space::XS, space::S])
+                .style(theme::tool_button)
+                .on_press(Message::Open(index)),
+                Some(Message::Open(index)),
+                &format!("Open {}", a.name),
+            ),
             "Open",
             tooltip::Position::Bottom,
         );
@@ -213,13 +218,8 @@ fn attachment_chips(state: &State) -> Element<'_, Message> {
         )
         .menu_width(CHIP_MENU_WIDTH)
         .text_size(size::SMALL)
-        .padding([space::XS, space::S]);
-        // Tab reaches the menu; Enter there saves to Downloads, the quick choice.
-        let menu = crate::ui::focus::labelled(
-            menu,
-            Some(Message::Chip(index, super::ChipAction::SaveToDownloads)),
-            &format!("Save {}", a.name),
-        );
+        .padding([space::XS, space::S])
+        .label(format!("Save {}", a.name));
         chips = chips.push(
             widgets::chip(
                 row![open, menu]

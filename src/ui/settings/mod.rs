@@ -84,12 +84,19 @@ pub enum Section {
     Account(i64),
 }
 
+/// What the last action on a page did: done (a check mark) or failed (in the danger colour).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Notice {
+    Done(String),
+    Failed(String),
+}
+
 #[derive(Debug, Default)]
 pub struct State {
     pub section: Section,
     pub accounts: Vec<Options>,
     pub global: Global,
-    pub notice: Option<String>,
+    pub notice: Option<Notice>,
     /// Asked before removing an account: (account, what would be lost).
     pub confirm_remove: Option<(i64, String)>,
     /// Asked before saving a new incoming host or login: is it the same mailbox?
@@ -278,6 +285,9 @@ pub fn update(state: &mut State, message: Message, store: &Store) -> (Task<Messa
         Message::Show(section) => {
             state.section = section;
             state.notice = None;
+            // A question belongs to the page it was asked on.
+            state.confirm_mailbox = None;
+            state.confirm_remove = None;
         }
         Message::Theme(choice) => {
             state.global.theme = choice.0;
@@ -292,6 +302,10 @@ pub fn update(state: &mut State, message: Message, store: &Store) -> (Task<Messa
             return (Task::none(), Action::Global(state.global));
         }
         Message::Account(id, field, value) => {
+            // "Is it another mailbox?" was asked of the server and login as they were.
+            if matches!(field, AccountField::Incoming | AccountField::Login) {
+                state.confirm_mailbox = None;
+            }
             if let Some(o) = state.options(id) {
                 match field {
                     AccountField::DisplayName => o.display_name = value,
@@ -376,7 +390,7 @@ pub fn update(state: &mut State, message: Message, store: &Store) -> (Task<Messa
             let checks = match mail_checks(&options) {
                 Ok(checks) => checks,
                 Err(e) => {
-                    state.notice = Some(e);
+                    state.notice = Some(Notice::Failed(e));
                     return (Task::none(), Action::None);
                 }
             };
@@ -386,9 +400,9 @@ pub fn update(state: &mut State, message: Message, store: &Store) -> (Task<Messa
                 match options.sync_days.trim().parse::<i64>() {
                     Ok(days) if (1..=36_500).contains(&days) => Some(days),
                     _ => {
-                        state.notice = Some(
+                        state.notice = Some(Notice::Failed(
                             "Days to sync: a number from 1 to 36500, or empty for all mail.".into(),
-                        );
+                        ));
                         return (Task::none(), Action::None);
                     }
                 }
@@ -437,7 +451,7 @@ pub fn update(state: &mut State, message: Message, store: &Store) -> (Task<Messa
                 Action::None,
             );
         }
-        Message::RemovalChecked(_, Err(e)) => state.notice = Some(e),
+        Message::RemovalChecked(_, Err(e)) => state.notice = Some(Notice::Failed(e)),
         Message::CancelRemove => state.confirm_remove = None,
         Message::Saved {
             account,
@@ -445,7 +459,7 @@ pub fn update(state: &mut State, message: Message, store: &Store) -> (Task<Messa
             new_password,
             result: Ok(notice),
         } => {
-            state.notice = Some(notice);
+            state.notice = Some(Notice::Done(notice));
             // Saved: the next save of this form compares with what is stored now.
             if let Some(o) = state.options(account) {
                 o.stored_mailbox = mailbox;
@@ -456,11 +470,11 @@ pub fn update(state: &mut State, message: Message, store: &Store) -> (Task<Messa
             );
         }
         Message::Done(Ok(notice)) => {
-            state.notice = Some(notice);
+            state.notice = Some(Notice::Done(notice));
             return (Task::none(), Action::Reload(None));
         }
         Message::Saved { result: Err(e), .. } | Message::Done(Err(e)) => {
-            state.notice = Some(e);
+            state.notice = Some(Notice::Failed(e));
         }
         Message::Close => return (Task::none(), Action::Close),
         Message::Wizard => return (Task::none(), Action::Wizard),

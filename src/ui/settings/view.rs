@@ -86,16 +86,6 @@ pub fn view(state: &State) -> Element<'_, Message> {
         Message::Wizard,
     ));
     let mut page = column![].spacing(space::XL).max_width(PAGE_WIDTH);
-    if let Some(notice) = &state.notice {
-        page = page.push(
-            row![
-                widgets::icon(Icon::CircleCheck, size::ICON, |t| theme::colors(t).success),
-                text(notice.clone()).size(size::SMALL),
-            ]
-            .spacing(space::S)
-            .align_y(iced::Alignment::Center),
-        );
-    }
     // An account's Save and Remove (and the questions they ask) stay in a bar under the page,
     // in sight however far the page is scrolled.
     let (body, footer) = match state.section {
@@ -108,6 +98,14 @@ pub fn view(state: &State) -> Element<'_, Message> {
             None => (text("This account was removed.").into(), None),
         },
     };
+    // What the last action did: beside the Save that did it, or at the top of the page.
+    let mut footer = footer.map(|bar| column![bar].spacing(space::M));
+    if let Some(notice) = state.notice.as_ref().map(notice) {
+        match footer.take() {
+            Some(bar) => footer = Some(column![notice, bar].spacing(space::M)),
+            None => page = page.push(notice),
+        }
+    }
     page = page.push(body);
     let sidebar = container(
         column![
@@ -153,6 +151,30 @@ pub fn view(state: &State) -> Element<'_, Message> {
         );
     }
     row![sidebar, right].height(Length::Fill).into()
+}
+
+/// A notice: a check mark when something was done, the danger colour when it failed.
+fn notice(notice: &super::Notice) -> Element<'_, Message> {
+    let (icon, words, failed) = match notice {
+        super::Notice::Done(words) => (Icon::CircleCheck, words, false),
+        super::Notice::Failed(words) => (Icon::TriangleAlert, words, true),
+    };
+    row![
+        widgets::icon(icon, size::ICON, move |t| {
+            let c = theme::colors(t);
+            if failed { c.danger } else { c.success }
+        }),
+        text(words.clone())
+            .size(size::SMALL)
+            .style(move |t| if failed {
+                theme::danger(t)
+            } else {
+                text::Style::default()
+            }),
+    ]
+    .spacing(space::S)
+    .align_y(iced::Alignment::Center)
+    .into()
 }
 
 /// The page's title and one line under it.
@@ -392,7 +414,7 @@ fn account<'a>(
         pressable(
             button(text("Remove account"))
                 .padding([space::S, space::L])
-                .style(button::danger),
+                .style(theme::danger_button),
             Message::RemoveAccount(id)
         ),
     ]
@@ -469,7 +491,7 @@ fn removal<'a>(o: &'a Options, lost: &str) -> Element<'a, Message> {
             .align_y(iced::Alignment::Center),
             row![
                 pressable(
-                    button(text("Remove anyway")).style(button::danger),
+                    button(text("Remove anyway")).style(theme::danger_button),
                     Message::ConfirmRemove(id)
                 ),
                 pressable(

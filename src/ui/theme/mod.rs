@@ -346,6 +346,29 @@ pub fn secondary_button(theme: &Theme, status: button::Status) -> button::Style 
     }
 }
 
+/// An action that destroys something (Delete, Remove account): outlined like a secondary
+/// button, its words in the danger colour; filled with it under the pointer.
+pub fn danger_button(theme: &Theme, status: button::Status) -> button::Style {
+    let c = colors(theme);
+    let base = secondary_button(theme, status);
+    match status {
+        button::Status::Hovered | button::Status::Pressed => button::Style {
+            background: Some(Background::Color(c.danger)),
+            text_color: c.on_accent,
+            border: Border {
+                color: c.danger,
+                ..base.border
+            },
+            ..base
+        },
+        button::Status::Disabled => base,
+        button::Status::Active => button::Style {
+            text_color: c.danger,
+            ..base
+        },
+    }
+}
+
 /// A pick list ("Move to…", the theme, a server's security): outlined like a secondary
 /// button, the accent's ring while open.
 pub fn pick_list(theme: &Theme, status: picker::Status) -> picker::Style {
@@ -365,24 +388,6 @@ pub fn pick_list(theme: &Theme, status: picker::Status) -> picker::Style {
             width: 1.0,
             radius: radius::MEDIUM.into(),
         },
-    }
-}
-
-/// A pick list that looks like a tool button (the attachment chip's "Save" menu): no outline
-/// until the pointer is on it.
-pub fn tool_pick_list(theme: &Theme, status: picker::Status) -> picker::Style {
-    let c = colors(theme);
-    let background = match status {
-        picker::Status::Active => Color::TRANSPARENT,
-        picker::Status::Hovered | picker::Status::Opened { .. } => c.hover,
-    };
-    picker::Style {
-        background: Background::Color(background),
-        border: Border {
-            radius: radius::MEDIUM.into(),
-            ..Border::default()
-        },
-        ..pick_list(theme, status)
     }
 }
 

@@ -1,14 +1,18 @@
 //! A button that opens a menu of actions (an attachment's "Save" menu): what a pick list
 //! does, without a selection, and with the menu as wide as its entries need rather than as
 //! wide as the button, its right edge under the button's (iced's pick list makes the two the
-//! same width, so a short button means a clipped menu).
+//! same width, so a short button means a clipped menu). Tab reaches it like any button:
+//! Enter, Space or Down opens the menu, Up and Down move through it, Enter picks, Escape closes.
 
 use iced::advanced::layout::{self, Layout};
-use iced::advanced::widget::{Operation, Tree, tree};
+use iced::advanced::widget::{Operation, Tree, operation, tree};
 use iced::advanced::{Clipboard, Shell, Widget, mouse, overlay, renderer};
+use iced::keyboard::{self, Key, key::Named};
 use iced::overlay::menu::{self, Menu};
 use iced::widget::button;
-use iced::{Element, Event, Length, Padding, Pixels, Point, Rectangle, Size, Theme, Vector, touch};
+use iced::{
+    Color, Element, Event, Length, Padding, Pixels, Point, Rectangle, Size, Theme, Vector, touch,
+};
 
 /// `trigger` drawn as a button (hover and open states from `style`); a click opens a menu of
 /// `options`, `menu_width` wide, and picking one sends `on_select(option)`.
@@ -21,6 +25,8 @@ pub struct MenuButton<'a, T, Message> {
     text_size: Option<Pixels>,
     style: fn(&Theme, button::Status) -> button::Style,
     menu_class: <Theme as menu::Catalog>::Class<'a>,
+    /// What selectors and assistive tools read as its name.
+    label: Option<String>,
 }
 
 impl<T, Message> std::fmt::Debug for MenuButton<'_, T, Message> {
@@ -36,6 +42,24 @@ struct State {
     is_open: bool,
     hovered: Option<usize>,
     menu: menu::State,
+    /// Reached by Tab (the focus ring shows).
+    focused: bool,
+    /// The pointer was over the button at the last look (a redraw only when that changes).
+    over: bool,
+}
+
+impl operation::Focusable for State {
+    fn is_focused(&self) -> bool {
+        self.focused
+    }
+
+    fn focus(&mut self) {
+        self.focused = true;
+    }
+
+    fn unfocus(&mut self) {
+        self.focused = false;
+    }
 }
 
 impl<'a, T, Message> MenuButton<'a, T, Message>
@@ -56,7 +80,47 @@ where
             text_size: None,
             style: crate::ui::theme::tool_button,
             menu_class: Box::new(crate::ui::theme::pick_menu),
+            label: None,
         }
+    }
+
+    /// What a key does while the button has the focus or its menu is open: the message to
+    /// send, if any (the menu's state changes in place).
+    fn key(&self, state: &mut State, key: &Key) -> Option<Message> {
+        let last = self.options.len().checked_sub(1)?;
+        match key.as_ref() {
+            Key::Named(Named::Escape) => {
+                state.is_open = false;
+                None
+            }
+            Key::Named(Named::Enter | Named::Space) if state.is_open => {
+                let picked = state.hovered.and_then(|i| self.options.get(i)).cloned();
+                if picked.is_some() {
+                    state.is_open = false;
+                }
+                picked.map(|option| (self.on_select)(option))
+            }
+            Key::Named(Named::Enter | Named::Space | Named::ArrowDown) if !state.is_open => {
+                state.is_open = true;
+                state.hovered = Some(0);
+                None
+            }
+            Key::Named(Named::ArrowDown) => {
+                state.hovered = Some(state.hovered.map_or(0, |i| (i + 1).min(last)));
+                None
+            }
+            Key::Named(Named::ArrowUp) if state.is_open => {
+                state.hovered = Some(state.hovered.map_or(last, |i| i.saturating_sub(1)));
+                None
+            }
+            _ => None,
+        }
+    }
+
+    /// The name selectors and assistive tools read (the button's words may say less).
+    pub fn label(mut self, label: impl Into<String>) -> Self {
+        self.label = Some(label.into());
+        self
     }
 
     /// How wide the open menu is.
@@ -92,6 +156,8 @@ where
             is_open: false,
             hovered: None,
             menu: menu::State::new(),
+            focused: false,
+            over: false,
         })
     }
 
@@ -135,6 +201,10 @@ where
         renderer: &iced::Renderer,
         operation: &mut dyn Operation,
     ) {
+        operation.focusable(None, layout.bounds(), tree.state.downcast_mut::<State>());
+        if let Some(label) = &self.label {
+            operation.text(None, layout.bounds(), label);
+        }
         if let (Some(child), Some(child_layout)) =
             (tree.children.first_mut(), layout.children().next())
         {
@@ -159,6 +229,8 @@ where
         match event {
             Event::Mouse(mouse::Event::ButtonPressed(mouse::Button::Left))
             | Event::Touch(touch::Event::FingerPressed { .. }) => {
+                // A click anywhere takes the keyboard focus away (as a text field's does).
+                state.focused = false;
                 if state.is_open {
                     // The menu did not take the click: it fell outside it (or on the button).
                     state.is_open = false;
@@ -171,7 +243,33 @@ where
                     shell.request_redraw();
                 }
             }
-            Event::Mouse(mouse::Event::CursorMoved { .. }) => shell.request_redraw(),
+            Event::Keyboard(keyboard::Event::KeyPressed { key, modifiers, .. })
+                if (state.focused || state.is_open) && !modifiers.command() && !modifiers.alt() =>
+            {
+                if let Some(message) = self.key(state, key) {
+                    shell.publish(message);
+                }
+                if matches!(
+                    key.as_ref(),
+                    Key::Named(
+                        Named::Enter
+                            | Named::Space
+                            | Named::ArrowUp
+                            | Named::ArrowDown
+                            | Named::Escape
+                    )
+                ) {
+                    shell.capture_event();
+                    shell.request_redraw();
+                }
+            }
+            Event::Mouse(mouse::Event::CursorMoved { .. }) => {
+                let over = cursor.is_over(layout.bounds());
+                if over != state.over {
+                    state.over = over;
+                    shell.request_redraw();
+                }
+            }
             _ => {}
         }
     }
@@ -237,6 +335,16 @@ where
                 viewport,
             );
         }
+        if state.focused {
+            renderer.fill_quad(
+                renderer::Quad {
+                    bounds: bounds.expand(2.0),
+                    border: crate::ui::theme::focus_ring(theme),
+                    ..renderer::Quad::default()
+                },
+                Color::TRANSPARENT,
+            );
+        }
     }
 
     fn overlay<'b>(
@@ -252,13 +360,16 @@ where
             return None;
         }
         let bounds = layout.bounds();
-        // The menu's right edge under the button's, unless that would put it off the left.
-        let x = (bounds.x + bounds.width - self.menu_width).max(viewport.x);
+        let at = layout.position() + translation;
+        // The menu's right edge under the button's, unless that would put it off the window's
+        // left edge.
+        let x = (at.x + bounds.width - self.menu_width).max(0.0);
         let on_select = &self.on_select;
         let State {
             is_open,
             hovered,
             menu: menu_state,
+            ..
         } = state;
         let mut list = Menu::new(
             menu_state,
@@ -277,7 +388,7 @@ where
             list = list.text_size(size);
         }
         Some(list.overlay(
-            Point::new(x, bounds.y) + translation,
+            Point::new(x, at.y),
             *viewport,
             bounds.height,
             Length::Shrink,

@@ -1,6 +1,7 @@
 //! Small widgets the screens share, built from iced's: icons, tool buttons with tooltips,
-//! badges, the unread dot, avatars, and text that ends in "…" where it does not fit. Their
-//! colours come from `theme`.
+//! badges, the unread dot, avatars, text that ends in "…" where it does not fit, themed pick
+//! lists (`pick`), a button with a menu (`MenuButton`), and settings groups (`section`,
+//! `setting`). Their colours come from `theme`.
 
 mod ellipsis;
 mod icons;
