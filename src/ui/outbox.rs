@@ -63,6 +63,15 @@ pub fn update(state: &mut State, message: Message, store: &Store) -> (Task<Messa
         Message::Loaded(Ok(rows)) => {
             state.rows = rows;
             state.loaded = true;
+            // A question about a message that left the outbox, or is being sent, is void.
+            let askable = |id: i64| {
+                state.rows.iter().any(|r| {
+                    r.id == id && matches!(r.state.as_str(), "queued" | "failed" | "unknown")
+                })
+            };
+            if state.confirm_delete.is_some_and(|id| !askable(id)) {
+                state.confirm_delete = None;
+            }
         }
         Message::FailedLoaded(Ok(failed)) => state.failed = failed,
         Message::Loaded(Err(e)) | Message::FailedLoaded(Err(e)) | Message::Done(Err(e)) => {
@@ -171,9 +180,13 @@ fn action<'a>(
 fn buttons(r: &OutboxRow, editable: bool, confirming: bool) -> Element<'_, Message> {
     if confirming {
         return row![
-            text("Delete this message? It has not been sent, and it cannot be brought back.")
-                .size(size::SMALL)
-                .width(Length::Fill),
+            text(if r.state == "unknown" {
+                "Delete this message? It may have been sent; this copy cannot be brought back."
+            } else {
+                "Delete this message? It has not been sent, and it cannot be brought back."
+            })
+            .size(size::SMALL)
+            .width(Length::Fill),
             action(
                 "Delete",
                 theme::danger_button,

@@ -25,14 +25,42 @@ pub const LINE_HEIGHT: f32 = ROW_HEIGHT;
 pub struct Opened {
     pub index: usize,
     pub thread: i64,
+    /// The lines: the conversation's messages read, less the row's own.
     pub messages: Vec<MessageRow>,
+    /// How many earlier messages were not read.
     pub more: usize,
+    /// What was read (newest first) and the conversation's size, the row's own included: the
+    /// lines are derived from them again whenever the row may stand for another message.
+    read: Vec<MessageRow>,
+    total: usize,
 }
 
 impl Opened {
     /// Lines drawn under the row (one more for "and N earlier").
     fn lines(&self) -> usize {
         self.messages.len() + usize::from(self.more > 0)
+    }
+
+    /// Sets the flags of `message` wherever the conversation holds it.
+    pub(super) fn patch_flags(&mut self, message: i64, flags: i64) {
+        for m in self.messages.iter_mut().chain(self.read.iter_mut()) {
+            if m.id == message {
+                m.flags = flags;
+            }
+        }
+    }
+
+    /// The lines for a row that shows message `own`: every message read but that one.
+    fn derive(&mut self, own: Option<i64>) {
+        self.messages = self
+            .read
+            .iter()
+            .filter(|m| Some(m.id) != own)
+            .cloned()
+            .collect();
+        // The row's own message counts as shown, whether or not it was among those read.
+        let shown = self.messages.len() + usize::from(own.is_some());
+        self.more = self.total.saturating_sub(shown);
     }
 }
 
@@ -161,8 +189,18 @@ impl State {
             Some(offset) => opened.index = start + offset,
             None if (start..start + self.window.rows.len()).contains(&opened.index) => {
                 close(self);
+                return;
             }
             None => {}
+        }
+        // The row may now stand for a newer message of the conversation (a reply arrived).
+        let own = self
+            .opened
+            .as_ref()
+            .and_then(|o| self.row(o.index))
+            .map(|r| r.id);
+        if let Some(opened) = &mut self.opened {
+            opened.derive(own);
         }
     }
 }
@@ -204,6 +242,8 @@ pub(super) fn toggle(
         thread,
         messages: Vec::new(),
         more: 0,
+        read: Vec::new(),
+        total: 0,
     });
     load(store, thread)
 }
@@ -233,7 +273,7 @@ pub(super) fn key(state: &mut State, open: bool, store: &crate::store::Store) ->
 }
 
 /// The open conversation's newest messages arrived, and how many it has in all.
-pub(super) fn loaded(state: &mut State, thread: i64, mut messages: Vec<MessageRow>, total: usize) {
+pub(super) fn loaded(state: &mut State, thread: i64, messages: Vec<MessageRow>, total: usize) {
     let Some(index) = state
         .opened
         .as_ref()
@@ -244,12 +284,10 @@ pub(super) fn loaded(state: &mut State, thread: i64, mut messages: Vec<MessageRo
     };
     // The row stands for its own message: the lines are the others.
     let own = state.row(index).map(|r| r.id);
-    let before = messages.len();
-    messages.retain(|m| Some(m.id) != own);
-    let total = total.saturating_sub(before - messages.len());
     if let Some(opened) = state.opened.as_mut() {
-        opened.more = total.saturating_sub(messages.len());
-        opened.messages = messages;
+        opened.read = messages;
+        opened.total = total;
+        opened.derive(own);
     }
 }
 
@@ -351,10 +389,11 @@ pub(super) fn lines<'a>(state: &'a State, opened: &'a Opened) -> Element<'a, Mes
     if opened.more > 0 {
         list = list.push(
             container(
-                text(format!(
-                    "and {} earlier messages",
-                    theme::thousands(opened.more)
-                ))
+                text(if opened.more == 1 {
+                    "and 1 earlier message".to_owned()
+                } else {
+                    format!("and {} earlier messages", theme::thousands(opened.more))
+                })
                 .size(size::SMALL)
                 .style(theme::muted),
             )
@@ -581,5 +620,36 @@ mod tests {
             crate::ui::mailbox::star(&mut state, 99),
             crate::ui::mailbox::Action::None
         ));
+    }
+
+    #[test]
+    fn a_reply_that_lands_before_the_rows_do_is_not_shown_twice() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = crate::store::Store::open_dir(dir.path()).unwrap();
+        let mut state = state();
+        let _ = toggle(&mut state, 2, &store);
+        // The lines are read again after a reply (60) arrived, while the row still shows 2.
+        loaded(
+            &mut state,
+            102,
+            vec![row(60, 102), row(2, 102), row(50, 102)],
+            4,
+        );
+        let ids = |state: &State| {
+            let opened = state.opened.as_ref().unwrap();
+            (
+                opened.messages.iter().map(|m| m.id).collect::<Vec<_>>(),
+                opened.more,
+            )
+        };
+        assert_eq!(ids(&state), (vec![60, 50], 1));
+        // Then the page: the row is the reply now, and the lines follow.
+        state.window.rows[2] = row(60, 102);
+        state.follow_conversation();
+        assert_eq!(ids(&state), (vec![2, 50], 1));
+        // A flag set on a line stays when the lines are derived again.
+        state.patch_flags(50, 0);
+        state.follow_conversation();
+        assert_eq!(state.flags_of(50), Some(0));
     }
 }

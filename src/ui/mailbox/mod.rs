@@ -151,8 +151,8 @@ pub enum Message {
     },
     /// A message of the open conversation was clicked: show it.
     SelectInConversation(i64),
-    /// The star on this row was clicked: star or unstar its message (the selection stays).
-    Star(usize),
+    /// The star of this message was clicked: star or unstar it (the selection stays).
+    Star(i64),
     /// Right (true) or Left: open or close the selected row's conversation.
     ConversationKey(bool),
     /// The table header: sort, resize, reorder.
@@ -218,9 +218,9 @@ pub enum Action {
     },
 }
 
-/// Flips the star of row `index` in the list and says what to tell the store.
-fn star(state: &mut State, index: usize) -> Action {
-    let Some((message, flags)) = state.row(index).map(|r| (r.id, r.flags)) else {
+/// Flips the star of `message` in the list and says what to tell the store.
+fn star(state: &mut State, message: i64) -> Action {
+    let Some(flags) = state.flags_of(message) else {
         return Action::None;
     };
     let set = flags & crate::store::flag::FLAGGED == 0;
@@ -342,10 +342,12 @@ impl State {
             .window
             .rows
             .iter_mut()
-            .chain(self.results.iter_mut().flatten())
-            .chain(self.opened.iter_mut().flat_map(|o| o.messages.iter_mut()));
+            .chain(self.results.iter_mut().flatten());
         for row in rows.filter(|r| r.id == message) {
             row.flags = flags;
+        }
+        if let Some(opened) = &mut self.opened {
+            opened.patch_flags(message, flags);
         }
     }
 
@@ -725,7 +727,7 @@ pub fn update(state: &mut State, message: Message, store: &Store) -> (Task<Messa
         Message::ToggleConversation(index) => {
             (conversation::toggle(state, index, store), Action::None)
         }
-        Message::Star(index) => (Task::none(), star(state, index)),
+        Message::Star(message) => (Task::none(), star(state, message)),
         Message::ConversationKey(open) => (conversation::key(state, open, store), Action::None),
         Message::ConversationLoaded { thread, result } => match result {
             Ok((messages, total)) => {

@@ -305,7 +305,7 @@ fn marks<'a>(
                 button(icon)
                     .padding(0)
                     .style(|_, _| button::Style::default())
-                    .on_press(Message::Star(index)),
+                    .on_press(Message::Star(m.id)),
                 None,
                 hint,
             ),

@@ -349,13 +349,18 @@ pub fn update(state: &mut State, message: Message, store: &Store) -> Task<Messag
                 move |result| Message::SavedAll(id, result),
             );
         }
-        Message::SavedAll(id, _) if state.open != Some(id) => {
+        Message::SavedAll(id, result) if state.open != Some(id) => {
             if state.saving_all == Some(id) {
                 state.saving_all = None;
             }
+            if let Err(e) = result {
+                state.notice = Some(earlier(&e));
+            }
         }
-        Message::SavedAll(_, result) => {
-            state.saving_all = None;
+        Message::SavedAll(id, result) => {
+            if state.saving_all == Some(id) {
+                state.saving_all = None;
+            }
             state.notice = Some(match result {
                 Ok((dir, 1)) => format!("Saved 1 attachment to {}", dir.display()),
                 Ok((dir, n)) => format!("Saved {n} attachments to {}", dir.display()),
@@ -368,7 +373,10 @@ pub fn update(state: &mut State, message: Message, store: &Store) -> Task<Messag
                 Err(e) => e,
             });
         }
-        // About a message no longer shown.
+        // About a message no longer shown: only a failure is told (the user waited for it).
+        Message::Saved(_, Err(e)) | Message::SavedAs(_, Err(e)) | Message::Opened(_, Err(e)) => {
+            state.notice = Some(earlier(&e));
+        }
         Message::Saved(..) | Message::SavedAs(..) | Message::Opened(..) => {}
         Message::ToggleQuotes => {
             state.quotes_open = !state.quotes_open;
@@ -465,6 +473,11 @@ fn open_attachment(state: &mut State, store: &Store, index: usize) -> Task<Messa
         data::open_attachment(store.clone(), id, index),
         move |result| Message::Opened(id, result),
     )
+}
+
+/// A failure of a save or open begun on a message no longer shown.
+fn earlier(error: &str) -> String {
+    format!("An attachment of the message shown before: {error}")
 }
 
 /// "◐ Loading…", turning while the body is fetched.

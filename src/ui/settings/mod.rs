@@ -459,7 +459,10 @@ pub fn update(state: &mut State, message: Message, store: &Store) -> (Task<Messa
             new_password,
             result: Ok(notice),
         } => {
-            state.notice = Some(Notice::Done(notice));
+            // Told beside the Save that did it, not on another account's page.
+            if state.section == Section::Account(account) {
+                state.notice = Some(Notice::Done(notice));
+            }
             // Saved: the next save of this form compares with what is stored now.
             if let Some(o) = state.options(account) {
                 o.stored_mailbox = mailbox;
@@ -472,6 +475,18 @@ pub fn update(state: &mut State, message: Message, store: &Store) -> (Task<Messa
         Message::Done(Ok(notice)) => {
             state.notice = Some(Notice::Done(notice));
             return (Task::none(), Action::Reload(None));
+        }
+        Message::Saved {
+            account,
+            result: Err(e),
+            ..
+        } if state.section != Section::Account(account) => {
+            let name = state
+                .accounts
+                .iter()
+                .find(|o| o.account == account)
+                .map_or_else(|| "an account".to_owned(), |o| o.name.clone());
+            state.notice = Some(Notice::Failed(format!("Saving {name}: {e}")));
         }
         Message::Saved { result: Err(e), .. } | Message::Done(Err(e)) => {
             state.notice = Some(Notice::Failed(e));

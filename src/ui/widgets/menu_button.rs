@@ -58,8 +58,19 @@ impl operation::Focusable for State {
     }
 
     fn unfocus(&mut self) {
+        // The focus went elsewhere (Tab, `/` to the search): the menu does not stay open to
+        // take keys meant for it.
         self.focused = false;
+        self.is_open = false;
     }
+}
+
+/// What a key did to the button.
+enum KeyUse<Message> {
+    /// Not the button's: it goes on to the rest of the window.
+    Ignored,
+    /// Used (the menu's state changed), sending this if anything.
+    Handled(Option<Message>),
 }
 
 impl<'a, T, Message> MenuButton<'a, T, Message>
@@ -86,34 +97,43 @@ where
 
     /// What a key does while the button has the focus or its menu is open: the message to
     /// send, if any (the menu's state changes in place).
-    fn key(&self, state: &mut State, key: &Key) -> Option<Message> {
-        let last = self.options.len().checked_sub(1)?;
+    fn key(&self, state: &mut State, key: &Key, repeat: bool) -> KeyUse<Message> {
+        let Some(last) = self.options.len().checked_sub(1) else {
+            return KeyUse::Ignored;
+        };
         match key.as_ref() {
-            Key::Named(Named::Escape) => {
+            // A held Enter or Space opens the menu once; it does not go on to pick.
+            Key::Named(Named::Enter | Named::Space) if repeat => KeyUse::Handled(None),
+            Key::Named(Named::Escape) if state.is_open => {
                 state.is_open = false;
-                None
+                KeyUse::Handled(None)
             }
             Key::Named(Named::Enter | Named::Space) if state.is_open => {
                 let picked = state.hovered.and_then(|i| self.options.get(i)).cloned();
                 if picked.is_some() {
                     state.is_open = false;
                 }
-                picked.map(|option| (self.on_select)(option))
+                KeyUse::Handled(picked.map(|option| (self.on_select)(option)))
             }
             Key::Named(Named::Enter | Named::Space | Named::ArrowDown) if !state.is_open => {
                 state.is_open = true;
                 state.hovered = Some(0);
-                None
+                KeyUse::Handled(None)
             }
             Key::Named(Named::ArrowDown) => {
                 state.hovered = Some(state.hovered.map_or(0, |i| (i + 1).min(last)));
-                None
+                KeyUse::Handled(None)
             }
             Key::Named(Named::ArrowUp) if state.is_open => {
                 state.hovered = Some(state.hovered.map_or(last, |i| i.saturating_sub(1)));
-                None
+                KeyUse::Handled(None)
             }
-            _ => None,
+            // Tab moves on: the menu closes behind it.
+            Key::Named(Named::Tab) => {
+                state.is_open = false;
+                KeyUse::Ignored
+            }
+            _ => KeyUse::Ignored,
         }
     }
 
@@ -243,22 +263,23 @@ where
                     shell.request_redraw();
                 }
             }
-            Event::Keyboard(keyboard::Event::KeyPressed { key, modifiers, .. })
-                if (state.focused || state.is_open) && !modifiers.command() && !modifiers.alt() =>
+            // Keys only while Tab's focus is here (a menu opened by the mouse answers the mouse,
+            // and Escape); never a key another widget already used.
+            Event::Keyboard(keyboard::Event::KeyPressed {
+                key,
+                modifiers,
+                repeat,
+                ..
+            }) if (state.focused
+                || (state.is_open && key.as_ref() == Key::Named(Named::Escape)))
+                && !shell.is_event_captured()
+                && !modifiers.command()
+                && !modifiers.alt() =>
             {
-                if let Some(message) = self.key(state, key) {
-                    shell.publish(message);
-                }
-                if matches!(
-                    key.as_ref(),
-                    Key::Named(
-                        Named::Enter
-                            | Named::Space
-                            | Named::ArrowUp
-                            | Named::ArrowDown
-                            | Named::Escape
-                    )
-                ) {
+                if let KeyUse::Handled(message) = self.key(state, key, *repeat) {
+                    if let Some(message) = message {
+                        shell.publish(message);
+                    }
                     shell.capture_event();
                     shell.request_redraw();
                 }
