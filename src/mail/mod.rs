@@ -5,6 +5,7 @@ pub mod compose;
 pub mod folder;
 pub mod html;
 pub mod links;
+pub mod mailto;
 pub mod parse;
 pub mod quote;
 pub mod reply;
