@@ -71,6 +71,20 @@ pub fn stepped<T: Copy + PartialEq>(choices: &[T], current: T, step: Step) -> T 
     choices.get(to).copied().unwrap_or(current)
 }
 
+/// The focus ring around `bounds` (for this wrapper and for widgets that take the focus
+/// themselves, such as `widgets::MenuButton`).
+pub fn draw_ring(renderer: &mut iced::Renderer, theme: &iced::Theme, bounds: Rectangle) {
+    use iced::advanced::Renderer as _;
+    renderer.fill_quad(
+        renderer::Quad {
+            bounds: bounds.expand(2.0),
+            border: super::theme::focus_ring(theme),
+            ..renderer::Quad::default()
+        },
+        Color::TRANSPARENT,
+    );
+}
+
 struct Focus<'a, Message> {
     content: Element<'a, Message>,
     activate: Option<Message>,
@@ -248,15 +262,7 @@ impl<Message: Clone> Widget<Message, iced::Theme, iced::Renderer> for Focus<'_, 
                 .draw(child, renderer, theme, style, layout, cursor, viewport);
         }
         if tree.state.downcast_ref::<State>().focused {
-            use iced::advanced::Renderer as _;
-            renderer.fill_quad(
-                renderer::Quad {
-                    bounds: layout.bounds().expand(2.0),
-                    border: super::theme::focus_ring(theme),
-                    ..renderer::Quad::default()
-                },
-                Color::TRANSPARENT,
-            );
+            draw_ring(renderer, theme, layout.bounds());
         }
     }
 

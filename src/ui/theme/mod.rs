@@ -408,16 +408,14 @@ pub fn pick_menu(theme: &Theme) -> iced::overlay::menu::Style {
 
 /// A group of settings: a flat surface with a border, on the page.
 pub fn group(theme: &Theme) -> container::Style {
-    let c = colors(theme);
+    let surface = menu(theme);
     container::Style {
-        background: Some(Background::Color(c.raised)),
-        text_color: Some(c.text),
         border: Border {
-            color: c.border,
-            width: 1.0,
             radius: radius::LARGE.into(),
+            ..surface.border
         },
-        ..container::Style::default()
+        shadow: Shadow::default(),
+        ..surface
     }
 }
 

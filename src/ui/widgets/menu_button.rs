@@ -10,9 +10,7 @@ use iced::advanced::{Clipboard, Shell, Widget, mouse, overlay, renderer};
 use iced::keyboard::{self, Key, key::Named};
 use iced::overlay::menu::{self, Menu};
 use iced::widget::button;
-use iced::{
-    Color, Element, Event, Length, Padding, Pixels, Point, Rectangle, Size, Theme, Vector, touch,
-};
+use iced::{Element, Event, Length, Padding, Pixels, Point, Rectangle, Size, Theme, Vector, touch};
 
 /// `trigger` drawn as a button (hover and open states from `style`); a click opens a menu of
 /// `options`, `menu_width` wide, and picking one sends `on_select(option)`.
@@ -357,14 +355,7 @@ where
             );
         }
         if state.focused {
-            renderer.fill_quad(
-                renderer::Quad {
-                    bounds: bounds.expand(2.0),
-                    border: crate::ui::theme::focus_ring(theme),
-                    ..renderer::Quad::default()
-                },
-                Color::TRANSPARENT,
-            );
+            crate::ui::focus::draw_ring(renderer, theme, bounds);
         }
     }
 

@@ -213,6 +213,15 @@ where
         .menu_style(theme::pick_menu)
 }
 
+/// `body` on a bordered surface, the width there is (the settings' groups, the wizard's found
+/// servers and certificate).
+pub fn group<'a, M: 'a>(body: impl Into<Element<'a, M>>) -> container::Container<'a, M> {
+    container(body)
+        .padding(space::L)
+        .width(Length::Fill)
+        .style(theme::group)
+}
+
 /// A group of settings under a small title: `body` on a bordered surface.
 pub fn section<'a, M: 'a>(title: &'a str, body: impl Into<Element<'a, M>>) -> Element<'a, M> {
     iced::widget::column![
@@ -220,10 +229,7 @@ pub fn section<'a, M: 'a>(title: &'a str, body: impl Into<Element<'a, M>>) -> El
             .size(size::SMALL)
             .font(theme::semibold())
             .style(theme::muted),
-        container(body)
-            .padding(space::L)
-            .width(Length::Fill)
-            .style(theme::group),
+        group(body),
     ]
     .spacing(space::S)
     .into()

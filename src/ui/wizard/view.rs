@@ -226,27 +226,22 @@ fn found(state: &State) -> Element<'_, Message> {
         }
         body = body.push(protocols(choices, state.form.protocol));
     }
-    body = body.push(
-        container(
-            column![
-                text(server_line(
-                    &format!("Incoming: {}", protocol_name(state.form.protocol)),
-                    &state.form.incoming,
-                    state.form.incoming_security
-                )),
-                text(server_line(
-                    "Outgoing: SMTP",
-                    &state.form.outgoing,
-                    state.form.outgoing_security
-                )),
-                text(format!("Login: {}", state.form.login)),
-            ]
-            .spacing(tspace::S),
-        )
-        .padding(tspace::L)
-        .width(Length::Fill)
-        .style(theme::group),
-    );
+    body = body.push(crate::ui::widgets::group(
+        column![
+            text(server_line(
+                &format!("Incoming: {}", protocol_name(state.form.protocol)),
+                &state.form.incoming,
+                state.form.incoming_security
+            )),
+            text(server_line(
+                "Outgoing: SMTP",
+                &state.form.outgoing,
+                state.form.outgoing_security
+            )),
+            text(format!("Login: {}", state.form.login)),
+        ]
+        .spacing(tspace::S),
+    ));
     if let Some(warning) = &state.warning {
         body = body.push(text(warning.clone()).style(theme::danger));
     }
@@ -442,7 +437,7 @@ fn trust(cert: &CertificateInfo) -> Element<'_, Message> {
             "The certificate of {} is not signed by an authority this computer trusts. Trust it only if you know this server uses its own certificate (your provider or your administrator can tell you the fingerprint).",
             cert.server
         )),
-        container(
+        crate::ui::widgets::group(
             column![
                 field("Issued to", cert.subject.clone()),
                 field("Issued by", cert.issuer.clone()),
@@ -451,9 +446,7 @@ fn trust(cert: &CertificateInfo) -> Element<'_, Message> {
             ]
             .spacing(tspace::M),
         )
-        .padding(tspace::L)
-        .width(Length::Fill)
-        .style(theme::group),
+        ,
     ]
     .push(expiry)
     .push(
