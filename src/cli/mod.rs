@@ -3,6 +3,7 @@
 
 mod account;
 mod actions;
+pub mod entry;
 mod output;
 mod search;
 mod send;
@@ -22,7 +23,15 @@ use crate::store::{SortOrder, Store};
 
 /// Tern: a desktop email client with a headless command line.
 #[derive(Debug, Parser)]
-#[command(name = "tern", version, about, long_about = None)]
+#[command(
+    name = "tern",
+    version,
+    about,
+    long_about = None,
+    after_help = "With no command, Tern opens its window. `tern mailto:LINK` opens the composer \
+                  prefilled from the link (RFC 6068), and `tern FILE.eml` shows a saved message; \
+                  when the window is already open, they go to it."
+)]
 pub struct Cli {
     /// Keep all state (database, settings) in DIR.
     #[arg(long, value_name = "DIR", env = "TERN_DATA_DIR", global = true)]

@@ -67,6 +67,9 @@ pub(super) fn senders(state: &State) -> Vec<composer::From> {
 
 /// Opens the composer prefilled to answer or forward the selected message.
 pub(super) fn respond(state: &mut State, store: &Store, how: data::Respond) -> Task<Message> {
+    if super::opening::showing(state) {
+        return super::opening::respond(state, how);
+    }
     let Some((_, id)) = state.mailbox.selected else {
         return Task::none();
     };

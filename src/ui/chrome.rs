@@ -34,6 +34,8 @@ pub const SHORTCUTS: [(&str, &str); 15] = [
 pub fn toolbar(state: &State) -> Element<'_, Message> {
     use super::widgets::{Icon, Look, divider, tip, tool_button};
     let selected = state.mailbox.selected.is_some();
+    // A message file on show is answered like a message of the list.
+    let answerable = selected || super::opening::showing(state);
     // Icons with a tooltip (and their name for Tab, selectors and assistive tools); the primary
     // two have their word beside the icon. Tab reaches each (Enter or Space presses it).
     let action = |icon: Icon,
@@ -80,21 +82,21 @@ pub fn toolbar(state: &State) -> Element<'_, Message> {
             "Reply",
             "Reply to the sender (R)",
             Message::Respond(data::Respond::Reply),
-            selected
+            answerable
         ),
         tool(
             Icon::ReplyAll,
             "Reply All",
             "Reply to everyone (Shift+R)",
             Message::Respond(data::Respond::ReplyAll),
-            selected
+            answerable
         ),
         tool(
             Icon::Forward,
             "Forward",
             "Forward (Ctrl+L)",
             Message::Respond(data::Respond::Forward),
-            selected
+            answerable
         ),
         divider(),
         tool(

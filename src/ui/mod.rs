@@ -16,13 +16,16 @@ pub mod keys;
 mod layout;
 pub mod mailbox;
 pub mod notify;
+mod opening;
 pub mod outbox;
 pub mod password;
 pub mod prefs;
 pub mod reader;
 pub mod settings;
+mod subscriptions;
 pub mod theme;
 mod trace;
+pub mod viewer;
 pub mod welcome;
 pub mod widgets;
 mod window;
@@ -33,9 +36,9 @@ pub use window::view;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
+use iced::Task;
 use iced::keyboard;
 use iced::widget::pane_grid;
-use iced::{Subscription, Task};
 use tokio::sync::mpsc;
 
 use crate::engine::{Command, Connectivity};
@@ -48,6 +51,7 @@ pub use keys::Shortcut;
 use keys::shortcut;
 pub use layout::Pane;
 use layout::{panes, ratios};
+use subscriptions::subscription;
 use trace::{STARTED, Trace};
 
 /// One account's engine as the status bar sees it.
@@ -74,6 +78,8 @@ pub struct State {
     pub settings: Option<settings::State>,
     /// The account setup wizard, when open (over everything else).
     pub wizard: Option<wizard::State>,
+    /// Links and message files asked for from outside, and the message file on show.
+    opening: opening::State,
     /// Where the wizard's discovery looks (the environment's overrides, or why they are bad).
     sources: Result<crate::account::autoconfig::Sources, String>,
     /// Accounts whose engine has no password (none in the keyring, or no keyring): asked in a
@@ -120,6 +126,8 @@ pub enum Message {
     OpenWizard,
     /// The password banner.
     Password(password::Message),
+    /// A `mailto:` link or message file to open (from the command line or another process).
+    Opening(opening::Message),
     Write,
     Respond(data::Respond),
     Prefilled(Box<Result<data::Prefill, String>>),
@@ -154,7 +162,11 @@ pub enum Message {
 pub fn application(
     data_dir: PathBuf,
 ) -> iced::Application<impl iced::Program<State = State, Message = Message, Theme = iced::Theme>> {
-    application_with(data_dir, crate::account::autoconfig::Sources::from_env())
+    application_opening(
+        data_dir,
+        crate::account::autoconfig::Sources::from_env(),
+        Vec::new(),
+    )
 }
 
 /// `application` with discovery looking where `sources` say (tests point it at 127.0.0.1).
@@ -162,12 +174,28 @@ pub fn application_with(
     data_dir: PathBuf,
     sources: Result<crate::account::autoconfig::Sources, String>,
 ) -> iced::Application<impl iced::Program<State = State, Message = Message, Theme = iced::Theme>> {
+    application_opening(data_dir, sources, Vec::new())
+}
+
+/// `application_with` that opens `targets` (links, message files) once the accounts are loaded.
+pub fn application_opening(
+    data_dir: PathBuf,
+    sources: Result<crate::account::autoconfig::Sources, String>,
+    targets: Vec<crate::instance::Target>,
+) -> iced::Application<impl iced::Program<State = State, Message = Message, Theme = iced::Theme>> {
     let saved = prefs::load(&data_dir);
     let size = (saved.width, saved.height);
     // The window's runtime loads `fonts` below; a headless renderer (tests) takes them from here.
     theme::load_fonts();
     iced::application(
-        move || boot(data_dir.clone(), saved.clone(), sources.clone()),
+        move || {
+            boot(
+                data_dir.clone(),
+                saved.clone(),
+                sources.clone(),
+                targets.clone(),
+            )
+        },
         update,
         view,
     )
@@ -183,7 +211,26 @@ pub fn application_with(
     .title("Tern")
     .theme(|state: &State| theme::theme(state.theme_choice, state.system_mode))
     .subscription(subscription)
-    .window_size(size)
+    .window(window_settings(size))
+}
+
+/// The main window: its last size, the app icon, and on Linux the id that matches the desktop
+/// file (`tern.desktop`), so docks group the window under Tern's launcher.
+fn window_settings(size: (f32, f32)) -> iced::window::Settings {
+    iced::window::Settings {
+        size: iced::Size::new(size.0, size.1),
+        icon: iced::window::icon::from_file_data(
+            include_bytes!("../../assets/app/tern-256.png"),
+            None,
+        )
+        .ok(),
+        #[cfg(target_os = "linux")]
+        platform_specific: iced::window::settings::PlatformSpecific {
+            application_id: "tern".into(),
+            ..Default::default()
+        },
+        ..iced::window::Settings::default()
+    }
 }
 
 /// Starts the desktop app with its data in `data_dir`.
@@ -191,15 +238,22 @@ pub fn application_with(
 /// With `TERN_STARTUP_TRACE` set, it prints to stderr when the first frame was presented and when
 /// the open folder's first rows arrived, in milliseconds since start; with
 /// `TERN_STARTUP_TRACE=exit` it then quits (benchmarks and the Xvfb smoke test use this).
-pub fn run(data_dir: PathBuf) -> iced::Result {
+/// `targets` (links and message files) open once the accounts are loaded.
+pub fn run(data_dir: PathBuf, targets: Vec<crate::instance::Target>) -> iced::Result {
     STARTED.get_or_init(std::time::Instant::now);
-    application(data_dir).run()
+    application_opening(
+        data_dir,
+        crate::account::autoconfig::Sources::from_env(),
+        targets,
+    )
+    .run()
 }
 
 fn boot(
     data_dir: PathBuf,
     prefs: prefs::Prefs,
     sources: Result<crate::account::autoconfig::Sources, String>,
+    targets: Vec<crate::instance::Target>,
 ) -> (State, Task<Message>) {
     let state_prefs = prefs.clone();
     let state = State {
@@ -217,6 +271,7 @@ fn boot(
         composing: false,
         settings: None,
         wizard: None,
+        opening: opening::State::new(targets),
         sources,
         passwords: password::State::default(),
         engines: BTreeMap::new(),
@@ -244,71 +299,6 @@ fn boot(
     )
 }
 
-fn subscription(state: &State) -> Subscription<Message> {
-    let accounts: Vec<(i64, u64)> = state
-        .mailbox
-        .tree
-        .iter()
-        .map(|t| {
-            use std::hash::{Hash as _, Hasher as _};
-            let mut hasher = std::collections::hash_map::DefaultHasher::new();
-            // Every setting the engine uses (servers, sync window, downloads, sending options).
-            format!("{:?}", t.account).hash(&mut hasher);
-            state.password_epoch.get(&t.account.id).hash(&mut hasher);
-            (t.account.id, hasher.finish())
-        })
-        .collect();
-    Subscription::batch([
-        engines::subscriptions(&state.data_dir, &accounts).map(Message::Engine),
-        iced::window::resize_events().map(|(_, size)| Message::Resized(size)),
-        iced::system::theme_changes().map(Message::SystemMode),
-        iced::event::listen_with(|event, _, _| match event {
-            iced::Event::Window(iced::window::Event::FileDropped(path)) => {
-                Some(Message::FileDropped(path))
-            }
-            // A drag of messages ends wherever the button is released (a folder takes the
-            // drop first, through its own release handler).
-            iced::Event::Mouse(iced::mouse::Event::ButtonReleased(iced::mouse::Button::Left)) => {
-                Some(Message::Mailbox(mailbox::Message::DragCancel))
-            }
-            _ => None,
-        }),
-        // A column's edge being dragged follows the pointer over the whole window.
-        if matches!(
-            state.mailbox.column_drag,
-            Some(mailbox::columns::ColumnDrag::Resize { .. })
-        ) {
-            iced::event::listen_with(|event, _, _| match event {
-                iced::Event::Mouse(iced::mouse::Event::CursorMoved { position }) => {
-                    Some(Message::Mailbox(mailbox::Message::Header(
-                        mailbox::columns::HeaderMessage::Moved(position.x),
-                    )))
-                }
-                _ => None,
-            })
-        } else {
-            Subscription::none()
-        },
-        if state.reader.is_loading() {
-            iced::time::every(std::time::Duration::from_millis(120))
-                .map(|_| Message::Reader(reader::Message::Tick))
-        } else {
-            Subscription::none()
-        },
-        if state.composer.is_some() {
-            iced::time::every(composer::AUTOSAVE)
-                .map(|_| Message::Composer(composer::Message::Autosave))
-        } else {
-            Subscription::none()
-        },
-        if state.trace != Trace::Off && state.traced != (true, true) {
-            iced::window::frames().map(|_| Message::Frame)
-        } else {
-            Subscription::none()
-        },
-    ])
-}
-
 /// Re-reads the accounts and their folders (the engines follow the tree).
 fn reload_tree(store: &Store) -> Task<Message> {
     Task::perform(data::tree(store.clone()), |r| {
@@ -333,6 +323,17 @@ fn tell(state: &State, account: Option<i64>, command: Command) {
 }
 
 pub fn update(state: &mut State, message: Message) -> Task<Message> {
+    let task = route(state, message);
+    if state.opening.is_waiting() {
+        return Task::batch([task, opening::ready(state)]);
+    }
+    task
+}
+
+fn route(state: &mut State, message: Message) -> Task<Message> {
+    if let Message::Opening(message) = message {
+        return opening::update(state, message);
+    }
     let Some(store) = state.store.clone() else {
         return match message {
             Message::Opened(Ok(store)) => {
@@ -400,7 +401,7 @@ pub fn update(state: &mut State, message: Message) -> Task<Message> {
         }
     }
     match message {
-        Message::Opened(_) => Task::none(),
+        Message::Opened(_) | Message::Opening(_) => Task::none(),
         Message::Mailbox(message) => {
             // The first start (no account yet) shows the welcome screen (`screen`).
             if matches!(message, mailbox::Message::SelectFolder(_)) {
@@ -479,6 +480,7 @@ pub fn update(state: &mut State, message: Message) -> Task<Message> {
                 ]),
                 mailbox::Action::Open(id) => {
                     state.help = false;
+                    state.opening.viewer = None;
                     // The message's tab comes to the front; a composer stays in its own tab.
                     state.composing = false;
                     let opened = state.reader.open(&store, id).map(Message::Reader);

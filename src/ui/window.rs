@@ -6,7 +6,7 @@ use iced::{Element, Length};
 
 use super::{
     Message, Pane, State, chrome, composer, keys, mailbox, outbox, password, reader, settings,
-    shortcut, theme, welcome, widgets, wizard,
+    shortcut, theme, viewer, welcome, widgets, wizard,
 };
 
 /// The reader (or the help overlay), or the composer, under a tab strip when a composer is open.
@@ -14,7 +14,12 @@ fn right_pane(state: &State) -> Element<'_, Message> {
     let content = match &state.composer {
         Some(composer) if state.composing => composer::view(composer).map(Message::Composer),
         _ if state.help => chrome::help(state),
-        _ => reader::view(&state.reader).map(Message::Reader),
+        _ => match &state.opening.viewer {
+            Some(file) => {
+                viewer::view(file).map(|m| Message::Opening(super::opening::Message::Viewer(m)))
+            }
+            None => reader::view(&state.reader).map(Message::Reader),
+        },
     };
     let Some(composer) = &state.composer else {
         return content;
