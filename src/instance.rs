@@ -80,8 +80,8 @@ pub enum Claim {
     Delivered,
 }
 
-/// The claim on a data directory. Dropping it does not release the lock (the process's exit
-/// does), so keep it alive; requests are read through [`take_requests`].
+/// The claim on a data directory: the lock is held while this lives (and released by the OS on
+/// any exit), so keep it for the window's lifetime; requests are read through [`take_requests`].
 #[derive(Debug)]
 pub struct Owner {
     _lock: File,
@@ -125,9 +125,22 @@ pub fn claim(data_dir: &Path, targets: &[Target]) -> Result<Claim, InstanceError
             // The owner writes its address just after taking the lock: give it a moment, but
             // not long (a hung owner must not keep the user waiting).
             let give_up = std::time::Instant::now() + Duration::from_secs(2);
+            // At most MAX_TARGETS per request; none is a request to come to the front.
+            let chunks: Vec<&[Target]> = if targets.is_empty() {
+                vec![targets]
+            } else {
+                targets.chunks(MAX_TARGETS).collect()
+            };
+            let mut next = 0;
             loop {
-                let last = match deliver(data_dir, targets) {
-                    Ok(()) => return Ok(Claim::Delivered),
+                let Some(chunk) = chunks.get(next) else {
+                    return Ok(Claim::Delivered);
+                };
+                let last = match deliver(data_dir, chunk) {
+                    Ok(()) => {
+                        next += 1;
+                        continue;
+                    }
                     Err(err) => err,
                 };
                 if std::time::Instant::now() >= give_up {
@@ -167,14 +180,34 @@ fn listen(data_dir: &Path) -> Result<(), InstanceError> {
         .name("tern-instance".into())
         .spawn(move || {
             for stream in listener.incoming() {
-                let Ok(stream) = stream else { continue };
-                match serve(stream, &token) {
-                    Ok(request) => {
-                        if sender.blocking_send(request).is_err() {
-                            return; // the window has gone
+                let Ok(stream) = stream else {
+                    // Out of descriptors, say: do not spin.
+                    std::thread::sleep(Duration::from_millis(100));
+                    continue;
+                };
+                let request = match serve(&stream, &token) {
+                    Ok(request) => request,
+                    Err(err) => {
+                        eprintln!("tern: a request from another Tern was refused: {err}");
+                        continue;
+                    }
+                };
+                // `ok` only once the request has its place in the queue, so the sender never
+                // exits on a request that is then dropped; a full queue or a closing window
+                // says so, and the sender opens its own window.
+                match sender.try_reserve() {
+                    Ok(permit) => {
+                        if (&stream).write_all(b"ok\n").is_ok() {
+                            permit.send(request);
                         }
                     }
-                    Err(err) => eprintln!("tern: a request from another Tern was refused: {err}"),
+                    Err(mpsc::error::TrySendError::Full(())) => {
+                        let _ = (&stream).write_all(b"busy\n");
+                    }
+                    Err(mpsc::error::TrySendError::Closed(())) => {
+                        let _ = (&stream).write_all(b"closing\n");
+                        return;
+                    }
                 }
             }
         })
@@ -234,8 +267,8 @@ impl std::io::Read for Deadline {
     }
 }
 
-/// Reads one request from a connection and answers `ok`.
-fn serve(stream: TcpStream, token: &str) -> Result<Request, String> {
+/// Reads one request from a connection (the caller answers it).
+fn serve(stream: &TcpStream, token: &str) -> Result<Request, String> {
     stream
         .set_write_timeout(Some(TIMEOUT))
         .map_err(|e| e.to_string())?;
@@ -244,8 +277,16 @@ fn serve(stream: TcpStream, token: &str) -> Result<Request, String> {
         until: std::time::Instant::now() + TIMEOUT,
     });
     let hello = read_line(&mut reader)?;
-    if hello != format!("TERN1 {token}") {
-        let _ = (&stream).write_all(b"no\n");
+    let expected = format!("TERN1 {token}");
+    // In constant time, so the token cannot be guessed byte by byte from timings.
+    let same = hello.len() == expected.len()
+        && hello
+            .bytes()
+            .zip(expected.bytes())
+            .fold(0u8, |diff, (a, b)| diff | (a ^ b))
+            == 0;
+    if !same {
+        let _ = (&*stream).write_all(b"no\n");
         return Err("wrong token".into());
     }
     let mut targets = Vec::new();
@@ -263,7 +304,6 @@ fn serve(stream: TcpStream, token: &str) -> Result<Request, String> {
             _ => return Err("a line that is not mailto, file or end".into()),
         }
     }
-    (&stream).write_all(b"ok\n").map_err(|e| e.to_string())?;
     Ok(if targets.is_empty() {
         Request::Raise
     } else {
@@ -357,8 +397,14 @@ fn target(arg: &str, cwd: &Path) -> Option<Target> {
         let path = url::Url::parse(arg).ok()?.to_file_path().ok()?;
         return Some(Target::File(path));
     }
+    // A bare word is a command (`tern sync`), even beside a file of that name: a file is named
+    // with a path (as desktops pass it) or by its `.eml` extension.
+    let named_as_file = arg.contains(['/', std::path::MAIN_SEPARATOR])
+        || Path::new(arg)
+            .extension()
+            .is_some_and(|ext| ext.eq_ignore_ascii_case("eml"));
     let path = cwd.join(arg);
-    path.is_file().then_some(Target::File(path))
+    (named_as_file && path.is_file()).then_some(Target::File(path))
 }
 
 #[cfg(test)]
@@ -389,6 +435,12 @@ mod tests {
         assert_eq!(targets_in(&args(&["sync"]), &dir), None);
         assert_eq!(targets_in(&args(&["mailto:a@b", "--json"]), &dir), None);
         assert_eq!(targets_in(&args(&["missing.eml"]), &dir), None);
+        std::fs::write(dir.join("sync"), b"x").unwrap();
+        assert_eq!(targets_in(&args(&["sync"]), &dir), None);
+        assert_eq!(
+            targets_in(&args(&["./sync"]), &dir),
+            Some(vec![Target::File(dir.join("./sync"))])
+        );
         assert_eq!(targets_in(&[], &dir), None);
         std::fs::remove_dir_all(&dir).unwrap();
     }

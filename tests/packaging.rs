@@ -67,7 +67,8 @@ fn the_desktop_file_claims_mail_links_and_messages_and_validates() {
         .replace("{{name}}", "Tern")
         .replace("{{exec}}", "tern")
         .replace("{{icon}}", "tern")
-        .replace("{{mime_type}}", "x-scheme-handler/mailto;message/rfc822")
+        // cargo-packager lists the file types first, then the URL schemes.
+        .replace("{{mime_type}}", "message/rfc822;x-scheme-handler/mailto")
         .replace("{{comment}}", env!("CARGO_PKG_DESCRIPTION"))
         .lines()
         .filter(|line| !line.starts_with("{{"))
@@ -75,7 +76,13 @@ fn the_desktop_file_claims_mail_links_and_messages_and_validates() {
         .join("\n")
         + "\n";
     assert!(rendered.contains("Categories=Network;Email;"));
-    assert!(rendered.contains("MimeType=x-scheme-handler/mailto;message/rfc822;"));
+    let types: Vec<&str> = rendered
+        .lines()
+        .find_map(|line| line.strip_prefix("MimeType="))
+        .unwrap_or_default()
+        .split(';')
+        .collect();
+    assert!(types.contains(&"x-scheme-handler/mailto") && types.contains(&"message/rfc822"));
     assert!(rendered.contains("Exec=tern %U"));
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("tern.desktop");

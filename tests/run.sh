@@ -24,5 +24,5 @@ if ((${#missing[@]})); then
 fi
 
 cargo fmt --check
-cargo clippy --locked --all-targets -- -D warnings
+cargo clippy --locked --all-targets --features console -- -D warnings
 cargo test --locked

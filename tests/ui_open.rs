@@ -33,7 +33,10 @@ fn a_mailto_link_opens_the_composer_and_a_message_file_the_viewer() {
     let program = tern::ui::application_opening(
         data.clone(),
         Ok(support::discovery::nowhere()),
-        vec![Target::Mailto(link.into())],
+        vec![
+            Target::Mailto(link.into()),
+            Target::Mailto("mailto:eve@example.org?subject=Second%20link".into()),
+        ],
     );
     let (mut emulator, _) = drive(
         &program,
@@ -42,6 +45,8 @@ fn a_mailto_link_opens_the_composer_and_a_message_file_the_viewer() {
             "expect \"ann@example.org\"",
             "expect \"carl@example.org\"",
             "expect \"dora@example.org\"",
+            // The second link waits for this composer, and opens once it is gone.
+            "expect \"A mailto: link waits until you send, save or discard the message you are writing.\"",
         ],
         patience,
         "open-mailto",
@@ -49,6 +54,18 @@ fn a_mailto_link_opens_the_composer_and_a_message_file_the_viewer() {
     save_png(
         &emulator.screenshot(&program, &tern::ui::theme::light(), 1.0),
         "open-mailto.png",
+    );
+    drop(emulator);
+    let (emulator, _) = drive(
+        &program,
+        &[
+            "expect \"Tickets for Friday\"",
+            "click \"Discard\"",
+            "expect \"Second link\"",
+            "expect \"eve@example.org\"",
+        ],
+        patience,
+        "open-mailto-second",
     );
     drop(emulator);
 

@@ -1,4 +1,5 @@
-//! The main window's panes (folders, list, reader) and their split ratios, as saved in prefs.
+//! The main window's panes (folders, list, reader) and their split ratios, as saved in prefs,
+//! and the window's own settings (size, icon, application id).
 
 use iced::widget::pane_grid;
 
@@ -36,5 +37,24 @@ pub(super) fn ratios(panes: &pane_grid::State<Pane>) -> Option<(f32, f32)> {
             pane_grid::Node::Pane(_) => None,
         },
         pane_grid::Node::Pane(_) => None,
+    }
+}
+
+/// The main window: its last size, the app icon, and on Linux the id that matches the desktop
+/// file (`tern.desktop`), so docks group the window under Tern's launcher.
+pub(super) fn window_settings(size: (f32, f32)) -> iced::window::Settings {
+    iced::window::Settings {
+        size: iced::Size::new(size.0, size.1),
+        icon: iced::window::icon::from_file_data(
+            include_bytes!("../../assets/app/tern-256.png"),
+            None,
+        )
+        .ok(),
+        #[cfg(target_os = "linux")]
+        platform_specific: iced::window::settings::PlatformSpecific {
+            application_id: "tern".into(),
+            ..Default::default()
+        },
+        ..iced::window::Settings::default()
     }
 }

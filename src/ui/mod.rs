@@ -211,26 +211,7 @@ pub fn application_opening(
     .title("Tern")
     .theme(|state: &State| theme::theme(state.theme_choice, state.system_mode))
     .subscription(subscription)
-    .window(window_settings(size))
-}
-
-/// The main window: its last size, the app icon, and on Linux the id that matches the desktop
-/// file (`tern.desktop`), so docks group the window under Tern's launcher.
-fn window_settings(size: (f32, f32)) -> iced::window::Settings {
-    iced::window::Settings {
-        size: iced::Size::new(size.0, size.1),
-        icon: iced::window::icon::from_file_data(
-            include_bytes!("../../assets/app/tern-256.png"),
-            None,
-        )
-        .ok(),
-        #[cfg(target_os = "linux")]
-        platform_specific: iced::window::settings::PlatformSpecific {
-            application_id: "tern".into(),
-            ..Default::default()
-        },
-        ..iced::window::Settings::default()
-    }
+    .window(layout::window_settings(size))
 }
 
 /// Starts the desktop app with its data in `data_dir`.
@@ -646,6 +627,7 @@ fn route(state: &mut State, message: Message) -> Task<Message> {
         Message::NotificationClicked(Some(id)) => {
             // Show the message: its folder in the list, the message in the reader.
             state.composing = false;
+            state.opening.viewer = None;
             state.settings = None;
             let folder = Task::perform(data::folder_of(store.clone(), id), |folder| match folder {
                 Ok(folder) => Message::Mailbox(mailbox::Message::SelectFolder(folder)),

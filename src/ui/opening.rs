@@ -14,15 +14,22 @@ use crate::instance::{Request, Target};
 /// The window's part: what waits to be opened, and the message file on show.
 #[derive(Debug, Default)]
 pub struct State {
-    pending: Vec<Target>,
+    /// In the order asked; each waits until the window can show it (see `ready`).
+    pending: std::collections::VecDeque<Target>,
     pub viewer: Option<viewer::State>,
+    /// A message file is being read.
+    loading: bool,
 }
+
+/// The most targets that wait (a flood from other processes is cut here, with a status line).
+const MAX_PENDING: usize = 256;
 
 impl State {
     pub fn new(targets: Vec<Target>) -> Self {
         Self {
-            pending: targets,
+            pending: targets.into_iter().take(MAX_PENDING).collect(),
             viewer: None,
+            loading: false,
         }
     }
 
@@ -75,16 +82,28 @@ pub fn update(window: &mut Window, message: Message) -> Task<super::Message> {
     match message {
         Message::Request(Request::Raise) => raise(),
         Message::Request(Request::Open(targets)) => {
-            window.opening.pending.extend(targets);
+            let room = MAX_PENDING.saturating_sub(window.opening.pending.len());
+            if targets.len() > room {
+                window.status = format!(
+                    "Tern was asked to open more than {MAX_PENDING} links and files at once; \
+                     the rest were left out."
+                );
+            }
+            window
+                .opening
+                .pending
+                .extend(targets.into_iter().take(room));
             Task::batch([raise(), ready(window)])
         }
         Message::Loaded(result) => {
+            window.opening.loading = false;
             match *result {
                 Ok(screen) => {
                     window.opening.viewer = Some(screen);
                     window.composing = false;
                     window.help = false;
-                    window.settings = None;
+                    // The list's actions would act on a row the pane no longer shows.
+                    window.mailbox.selected = None;
                 }
                 Err(e) => window.status = e,
             }
@@ -112,30 +131,51 @@ pub fn update(window: &mut Window, message: Message) -> Task<super::Message> {
     }
 }
 
-/// Opens what waits, once the window can show it: the store is open, the accounts are loaded
-/// and the wizard is closed. With no account yet, it waits for the first one.
+/// Opens what waits, in order, once the window can show it: the store is open, the accounts
+/// are loaded, and neither the wizard nor Settings is open (with no account yet, it waits for
+/// the first). A link waits while a composer is open (it would replace or be refused by it), a
+/// file while another is on show or being read; what waits behind it waits too.
 pub fn ready(window: &mut Window) -> Task<super::Message> {
     if !window.opening.is_waiting()
         || window.store.is_none()
         || !window.mailbox.loaded
         || window.wizard.is_some()
+        || window.settings.is_some()
     {
         return Task::none();
     }
     if window.mailbox.tree.is_empty() {
-        window.status = "Add an account first: what you opened shows once it is set up.".into();
+        if window.status.is_empty() {
+            window.status = "Add an account first: what you opened shows once it is set up.".into();
+        }
         return Task::none();
     }
     let mut tasks = Vec::new();
-    for target in std::mem::take(&mut window.opening.pending) {
+    while let Some(target) = window.opening.pending.front() {
+        match target {
+            Target::Mailto(_) if window.composer.is_some() => {
+                window.status = "A mailto: link waits until you send, save or discard the \
+                                 message you are writing."
+                    .into();
+                break;
+            }
+            Target::File(_) if window.opening.viewer.is_some() || window.opening.loading => break,
+            _ => {}
+        }
+        let Some(target) = window.opening.pending.pop_front() else {
+            break;
+        };
         match target {
             Target::Mailto(link) => match crate::mail::mailto::parse(&link) {
                 Ok(mailto) => compose(window, mailto.into_draft()),
                 Err(e) => window.status = format!("Cannot open the mailto: link: {e}"),
             },
-            Target::File(path) => tasks.push(Task::perform(viewer::load(path), |result| {
-                super::Message::Opening(Message::Loaded(Box::new(result)))
-            })),
+            Target::File(path) => {
+                window.opening.loading = true;
+                tasks.push(Task::perform(viewer::load(path), |result| {
+                    super::Message::Opening(Message::Loaded(Box::new(result)))
+                }));
+            }
         }
     }
     Task::batch(tasks)

@@ -14,6 +14,8 @@ use crate::mail::compose::Draft;
 
 /// The largest message file read (a bigger one is refused with a clear message).
 pub const MAX_FILE: u64 = 64 * 1024 * 1024;
+/// Most attachment names shown.
+const MAX_ATTACHMENTS: usize = 100;
 /// Most characters of body text shown.
 const MAX_TEXT: usize = 512 * 1024;
 
@@ -59,6 +61,11 @@ pub async fn load(path: PathBuf) -> Result<State, String> {
 fn read(path: PathBuf) -> Result<State, String> {
     use std::io::Read as _;
     let shown = path.display().to_string();
+    // Only a regular file: a FIFO or a device would block the read (or never end).
+    let meta = std::fs::metadata(&path).map_err(|e| format!("cannot open {shown}: {e}"))?;
+    if !meta.is_file() {
+        return Err(format!("{shown} is not a message file"));
+    }
     let file = std::fs::File::open(&path).map_err(|e| format!("cannot open {shown}: {e}"))?;
     let mut raw = Vec::new();
     file.take(MAX_FILE + 1)
@@ -93,6 +100,7 @@ pub fn from_bytes(path: PathBuf, raw: Vec<u8>) -> State {
                         .unwrap_or_else(|| "attachment".to_owned());
                     crate::mail::attachment::sanitize_filename(&name)
                 })
+                .take(MAX_ATTACHMENTS)
                 .collect()
         })
         .unwrap_or_default();
