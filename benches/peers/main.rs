@@ -1,0 +1,277 @@
+//! Tern against its peers and the protocol floor, in one run, as ratios (`cargo bench --bench
+//! peers [-- --quick]`).
+//!
+//! It starts the test harness's Dovecot and Postfix, generates the corpora and runs, as whole
+//! processes and interleaved round by round, Tern's headless commands next to mbsync, fetchmail,
+//! msmtp and minimal clients of its own (the floor: the least a client can do for the task, with
+//! no storage). Each figure is the median of several runs: wall time, CPU time, peak RSS and,
+//! from one extra run through a counting proxy, the bytes moved. The table goes to stdout and to
+//! `target/bench-report.md`; BENCHMARKS.md keeps the latest full run.
+//!
+//! `--quick`: 10,000 messages (under 10 minutes on 2 cores). Without it, also 100,000 messages
+//! over IMAP and a generated 1,000,000-message store for the list, search and start-up rows.
+//! Needs root and the Debian packages `.ci/run` installs, plus isync, fetchmail and msmtp.
+//! `TERN_BENCH_BIN` measures another build of `tern` (the shipped one: target/release/tern).
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
+#[path = "../../tests/support/mod.rs"]
+mod support;
+
+mod corpus;
+mod floor;
+mod imap;
+mod local;
+mod measure;
+mod pop3;
+mod report;
+mod smtp;
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use support::{MailServers, User};
+
+/// What every row needs.
+#[allow(missing_debug_implementations)]
+pub struct Bench<'a> {
+    pub servers: &'a MailServers,
+    /// The `tern` binary measured.
+    pub tern: PathBuf,
+    /// This harness (the floor clients and the store child run as its subcommands).
+    pub me: PathBuf,
+    pub work: PathBuf,
+    pub rounds: usize,
+    /// An Xvfb display for the start-up rows, when Xvfb is installed.
+    pub display: Option<String>,
+}
+
+impl Bench<'_> {
+    /// How many timed mbsync runs a mailbox of `n` gets (at 100k one takes minutes).
+    pub fn mbsync_runs(&self, n: usize) -> usize {
+        if n > 20_000 { 1 } else { self.rounds }
+    }
+}
+
+/// The environment a floor client reads its target from.
+pub fn floor_env(servers: &MailServers, user: &User, port: u16) -> Vec<(&'static str, String)> {
+    vec![
+        ("FLOOR_PORT", port.to_string()),
+        (
+            "FLOOR_CA",
+            servers.certs.ca_pem.to_str().unwrap().to_owned(),
+        ),
+        ("FLOOR_USER", user.address.clone()),
+        ("FLOOR_PASSWORD", user.password.clone()),
+    ]
+}
+
+struct Xvfb(Child);
+
+impl Drop for Xvfb {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn xvfb() -> Option<(String, Xvfb)> {
+    for n in 140..190 {
+        if Path::new(&format!("/tmp/.X11-unix/X{n}")).exists()
+            || Path::new(&format!("/tmp/.X{n}-lock")).exists()
+        {
+            continue;
+        }
+        let display = format!(":{n}");
+        let child = Command::new("Xvfb")
+            .args([
+                display.as_str(),
+                "-screen",
+                "0",
+                "1280x800x24",
+                "-nolisten",
+                "tcp",
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .ok()?;
+        let server = Xvfb(child);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if Path::new(&format!("/tmp/.X11-unix/X{n}")).exists() {
+                return Some((display, server));
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+    None
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if args.iter().any(|a| a == "--list") {
+        return;
+    }
+    if let Some(i) = args.iter().position(|a| a == "--floor") {
+        floor::main(&args[i + 1]);
+        return;
+    }
+    if let Some(i) = args.iter().position(|a| a == "--store-open") {
+        local::store_open(Path::new(&args[i + 1]), &args[i + 2]);
+        return;
+    }
+    if let Some(i) = args.iter().position(|a| a == "--synthetic") {
+        // For trying store queries by hand: a generated store (and Maildir) in DIR.
+        local::synthetic(Path::new(&args[i + 1]), args[i + 2].parse().unwrap());
+        return;
+    }
+    if let Some(i) = args.iter().position(|a| a == "--perf") {
+        perf(
+            Path::new(&args[i + 1]),
+            args.iter().any(|a| a == "--bodies"),
+        );
+        return;
+    }
+    let quick = args.iter().any(|a| a == "--quick");
+    for program in [
+        "/usr/bin/time",
+        "/usr/bin/mbsync",
+        "/usr/bin/fetchmail",
+        "/usr/bin/msmtp",
+    ] {
+        assert!(
+            Path::new(program).exists(),
+            "{program} is missing: apt-get install time isync fetchmail msmtp"
+        );
+    }
+    let tern = std::env::var_os("TERN_BENCH_BIN")
+        .map_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_tern")), PathBuf::from);
+    let me = std::env::current_exe().unwrap();
+    let started = Instant::now();
+    let x = xvfb();
+    let display = x.as_ref().map(|(d, _)| d.clone());
+    let rounds = 3;
+    let mut rows = Vec::new();
+    let mut corpus_note: Vec<String> = Vec::new();
+
+    {
+        let servers = MailServers::start();
+        let n = 10_000;
+        let bytes = corpus::fill(&servers.bob, n, 42);
+        eprintln!("peers: {n} messages, {:.0} MB", bytes as f64 / 1e6);
+        corpus_note.push(format!(
+            "{n} messages in INBOX: {:.0} MB",
+            bytes as f64 / 1e6
+        ));
+        let b = Bench {
+            servers: &servers,
+            tern: tern.clone(),
+            me: me.clone(),
+            work: servers.dir().join("bench"),
+            rounds,
+            display: display.clone(),
+        };
+        let store = imap::rows(&b, n, true, &mut rows);
+        pop3::rows(&b, n, &mut rows);
+        smtp::rows(&b, 100, &mut rows);
+        let maildir = support::corpus::maildir_folder(&servers.bob, "INBOX");
+        local::rows(&b, &store, "bob", &maildir, &mut rows);
+    }
+    if !quick {
+        let servers = MailServers::start();
+        let n = 100_000;
+        let bytes = corpus::fill(&servers.bob, n, 43);
+        eprintln!("peers: {n} messages, {:.0} MB", bytes as f64 / 1e6);
+        corpus_note.push(format!(
+            "{n} messages in INBOX: {:.0} MB",
+            bytes as f64 / 1e6
+        ));
+        let b = Bench {
+            servers: &servers,
+            tern: tern.clone(),
+            me: me.clone(),
+            work: servers.dir().join("bench"),
+            rounds,
+            display: display.clone(),
+        };
+        let store = imap::rows(&b, n, false, &mut rows);
+        let maildir = support::corpus::maildir_folder(&servers.bob, "INBOX");
+        local::rows(&b, &store, "bob", &maildir, &mut rows);
+        let _ = std::fs::remove_dir_all(&b.work);
+        let (data, maildir) = local::synthetic(servers.dir(), 1_000_000);
+        local::rows(&b, &data, "bench", &maildir, &mut rows);
+        let _ = std::fs::remove_dir_all(&data);
+        let _ = std::fs::remove_dir_all(&maildir);
+    }
+
+    let table = report::table(&rows);
+    let build = if std::env::var_os("TERN_BENCH_BIN").is_some() {
+        format!("`{}`", tern.display())
+    } else {
+        "the bench profile (release optimisation, no LTO)".to_owned()
+    };
+    let text = format!(
+        "# Tern against its peers ({mode})\n\n{date}; {machine}.\nTern: {build}. Medians of {rounds} interleaved rounds (5 for resyncs, searches and the store); bytes from one extra run through a counting proxy. Mailboxes (Dovecot over TLS, one folder): {corpus}. Took {mins:.1} minutes.\n\n{table}",
+        corpus = corpus_note.join("; "),
+        mode = if quick { "--quick" } else { "full" },
+        date = chrono::Utc::now().format("%Y-%m-%d %H:%M UTC"),
+        machine = report::machine(),
+        mins = started.elapsed().as_secs_f64() / 60.0,
+    );
+    println!("\n{text}");
+    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(
+        || Path::new(env!("CARGO_MANIFEST_DIR")).join("target"),
+        PathBuf::from,
+    );
+    std::fs::create_dir_all(&target).unwrap();
+    std::fs::write(target.join("bench-report.md"), text).unwrap();
+    eprintln!(
+        "peers: written to {}",
+        target.join("bench-report.md").display()
+    );
+}
+
+/// `--perf FILE [--bodies]`: one fresh `tern sync` of the 10k mailbox (with every body) under
+/// `perf record`, after a warm-up, for `perf report -i FILE`.
+fn perf(out: &Path, bodies: bool) {
+    let servers = MailServers::start();
+    corpus::fill(&servers.bob, 10_000, 42);
+    let tern = PathBuf::from(env!("CARGO_BIN_EXE_tern"));
+    let work = servers.dir().join("perf");
+    let extra: &[&str] = if bodies { &["--download-bodies"] } else { &[] };
+    for (i, name) in ["warm", "measured"].iter().enumerate() {
+        let data = work.join(name);
+        support::cli::add_imap_account(&servers, &data, &servers.bob, servers.ports.imaps, extra);
+        let mut command = if i == 0 {
+            Command::new(&tern)
+        } else {
+            let mut c = Command::new("perf");
+            c.args([
+                "record",
+                "-g",
+                "--call-graph",
+                "dwarf,16384",
+                "-F",
+                "400",
+                "-o",
+            ])
+            .arg(out)
+            .arg(&tern);
+            c
+        };
+        let status = command
+            .arg("--data-dir")
+            .arg(&data)
+            .arg("sync")
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+}
