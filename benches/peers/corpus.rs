@@ -2,9 +2,6 @@
 //! attachments of realistic size added to about a third of the messages (8 KB to 600 KB,
 //! log-uniform), so 10,000 messages come to about 450 MB, like a real mailbox.
 
-use std::io::Write as _;
-use std::time::{Duration, SystemTime};
-
 use base64::Engine as _;
 
 use crate::support::User;
@@ -28,30 +25,7 @@ pub fn fill(user: &User, n: usize, seed: u64) -> u64 {
         } else {
             raw
         };
-        let info: String = {
-            let mut f: Vec<char> = generated
-                .flags
-                .iter()
-                .map(|f| match *f {
-                    "\\Seen" => 'S',
-                    "\\Flagged" => 'F',
-                    "\\Answered" => 'R',
-                    _ => 'T',
-                })
-                .collect();
-            f.sort_unstable();
-            f.into_iter().collect()
-        };
-        let name = format!(
-            "{}.M{index}P{seed}.bench,S={}:2,{info}",
-            generated.date,
-            raw.len()
-        );
-        let path = dir.join("cur").join(name);
-        let mut file = std::fs::File::create(&path).unwrap();
-        file.write_all(&raw).unwrap();
-        file.set_modified(SystemTime::UNIX_EPOCH + Duration::from_secs(generated.date as u64))
-            .unwrap();
+        corpus::write_maildir_file(&dir, index, seed, &generated, &raw);
         total += raw.len() as u64;
     }
     chown_tree(&user.home, STORAGE_UID).unwrap();

@@ -12,6 +12,7 @@ use tern::store::{NewMessage, PageCursor, SortOrder, Store, flag};
 use crate::Bench;
 use crate::measure::{Figure, Sample, run};
 use crate::report::Row;
+use crate::support::corpus::{SENDERS, TOPICS};
 
 const PAGE: usize = 50;
 
@@ -222,27 +223,6 @@ pub fn rows(b: &Bench, data: &Path, account: &str, maildir: &Path, rows: &mut Ve
         });
     }
 }
-
-const TOPICS: [&str; 8] = [
-    "Quarterly report",
-    "Lunch on Friday?",
-    "Grüße aus München",
-    "Build failed on main",
-    "Réunion de l'équipe",
-    "Invoice 2023-118",
-    "Meeting notes",
-    "Photos from the trip",
-];
-const SENDERS: [(&str, &str); 8] = [
-    ("Ada Lovelace", "ada@example.test"),
-    ("Jörg Müller", "joerg@example.test"),
-    ("Zoë Ångström", "zoe@example.test"),
-    ("", "noreply@lists.example.test"),
-    ("Li Lei", "lilei@example.test"),
-    ("Grace Hopper", "grace@example.test"),
-    ("Pat O'Brien", "pat@example.test"),
-    ("Émile Zola", "emile@example.test"),
-];
 
 /// A store of `n` generated messages in INBOX of account "bench" (through the store API, as a
 /// sync would write them), and the same messages as small files in a Maildir. Returns both.

@@ -52,7 +52,24 @@ pub struct Bench<'a> {
     pub display: Option<String>,
 }
 
-impl Bench<'_> {
+impl<'a> Bench<'a> {
+    pub fn new(
+        servers: &'a MailServers,
+        tern: &Path,
+        me: &Path,
+        rounds: usize,
+        display: Option<String>,
+    ) -> Bench<'a> {
+        Bench {
+            servers,
+            tern: tern.to_owned(),
+            me: me.to_owned(),
+            work: servers.dir().join("bench"),
+            rounds,
+            display,
+        }
+    }
+
     /// How many timed mbsync runs a mailbox of `n` gets (at 100k one takes minutes).
     pub fn mbsync_runs(&self, n: usize) -> usize {
         if n > 20_000 { 1 } else { self.rounds }
@@ -162,22 +179,9 @@ fn main() {
     let mut corpus_note: Vec<String> = Vec::new();
 
     {
-        let servers = MailServers::start();
         let n = 10_000;
-        let bytes = corpus::fill(&servers.bob, n, 42);
-        eprintln!("peers: {n} messages, {:.0} MB", bytes as f64 / 1e6);
-        corpus_note.push(format!(
-            "{n} messages in INBOX: {:.0} MB",
-            bytes as f64 / 1e6
-        ));
-        let b = Bench {
-            servers: &servers,
-            tern: tern.clone(),
-            me: me.clone(),
-            work: servers.dir().join("bench"),
-            rounds,
-            display: display.clone(),
-        };
+        let servers = mailbox(n, 42, &mut corpus_note);
+        let b = Bench::new(&servers, &tern, &me, rounds, display.clone());
         let store = imap::rows(&b, n, true, &mut rows);
         pop3::rows(&b, n, &mut rows);
         smtp::rows(&b, 100, &mut rows);
@@ -185,22 +189,9 @@ fn main() {
         local::rows(&b, &store, "bob", &maildir, &mut rows);
     }
     if !quick {
-        let servers = MailServers::start();
         let n = 100_000;
-        let bytes = corpus::fill(&servers.bob, n, 43);
-        eprintln!("peers: {n} messages, {:.0} MB", bytes as f64 / 1e6);
-        corpus_note.push(format!(
-            "{n} messages in INBOX: {:.0} MB",
-            bytes as f64 / 1e6
-        ));
-        let b = Bench {
-            servers: &servers,
-            tern: tern.clone(),
-            me: me.clone(),
-            work: servers.dir().join("bench"),
-            rounds,
-            display: display.clone(),
-        };
+        let servers = mailbox(n, 43, &mut corpus_note);
+        let b = Bench::new(&servers, &tern, &me, rounds, display.clone());
         let store = imap::rows(&b, n, false, &mut rows);
         let maildir = support::corpus::maildir_folder(&servers.bob, "INBOX");
         local::rows(&b, &store, "bob", &maildir, &mut rows);
@@ -236,6 +227,18 @@ fn main() {
         "peers: written to {}",
         target.join("bench-report.md").display()
     );
+}
+
+/// Fresh servers whose bob has `n` generated messages in INBOX (noted in `note`).
+fn mailbox(n: usize, seed: u64, note: &mut Vec<String>) -> MailServers {
+    let servers = MailServers::start();
+    let bytes = corpus::fill(&servers.bob, n, seed);
+    eprintln!("peers: {n} messages, {:.0} MB", bytes as f64 / 1e6);
+    note.push(format!(
+        "{n} messages in INBOX: {:.0} MB",
+        bytes as f64 / 1e6
+    ));
+    servers
 }
 
 /// `--perf FILE [--bodies]`: one fresh `tern sync` of the 10k mailbox (with every body) under

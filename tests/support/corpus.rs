@@ -58,7 +58,7 @@ impl Rng {
     }
 }
 
-const SENDERS: [(&str, &str); 8] = [
+pub const SENDERS: [(&str, &str); 8] = [
     ("Ada Lovelace", "ada@example.test"),
     ("Jörg Müller", "joerg@example.test"),
     ("Zoë Ångström", "zoe@example.test"),
@@ -69,7 +69,7 @@ const SENDERS: [(&str, &str); 8] = [
     ("Émile Zola", "emile@example.test"),
 ];
 
-const TOPICS: [&str; 8] = [
+pub const TOPICS: [&str; 8] = [
     "Quarterly report",
     "Lunch on Friday?",
     "Grüße aus München",
@@ -299,7 +299,9 @@ pub fn fill_maildir(user: &User, folder: &str, count: usize, seed: u64) -> Vec<G
     out
 }
 
-fn write_maildir_file(dir: &Path, index: usize, seed: u64, g: &Generated, raw: &[u8]) {
+/// Writes one generated message as a Maildir file named after its date, size and flags, with
+/// its date as the file's mtime (Dovecot's INTERNALDATE).
+pub fn write_maildir_file(dir: &Path, index: usize, seed: u64, g: &Generated, raw: &[u8]) {
     let mut info: Vec<char> = g
         .flags
         .iter()
