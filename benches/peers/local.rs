@@ -255,11 +255,13 @@ pub fn synthetic(dir: &Path, n: usize) -> (PathBuf, PathBuf) {
         .unwrap();
     let inbox = store.find_folder(account.id, "INBOX").unwrap();
     let started = Instant::now();
-    let mut uid = 0usize;
-    while uid < n {
-        let batch: Vec<NewMessage> = (0..5_000.min(n - uid))
+    // Newest first, as an IMAP sync fills a folder: ids fall as dates rise.
+    let mut done = 0usize;
+    while done < n {
+        let batch: Vec<NewMessage> = (0..5_000.min(n - done))
             .map(|_| {
-                uid += 1;
+                let uid = n - done;
+                done += 1;
                 let (name, addr) = SENDERS[(uid / 3) % SENDERS.len()];
                 let topic = TOPICS[uid % TOPICS.len()];
                 let subject = format!("{topic} #{uid}");

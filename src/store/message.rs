@@ -228,8 +228,9 @@ impl Store {
     /// Inserts a batch of messages in one transaction and returns their ids in order.
     /// A message whose (folder, uid) or (folder, uidl) is already cached is left as it is and its
     /// existing id returned, so replaying a batch after a crash duplicates nothing.
+    /// These are IMAP cache rows (the server can give them again): `write_cache`.
     pub fn insert_messages(&self, account_id: i64, messages: &[NewMessage]) -> Result<Vec<i64>> {
-        self.write(|tx| {
+        self.write_cache(|tx| {
             messages
                 .iter()
                 .map(|m| insert_message(tx, account_id, m))
@@ -455,13 +456,11 @@ pub(super) fn index_body(tx: &Transaction<'_>, message_id: i64, text: &str) -> R
         end -= 1;
     }
     let text = text.get(..end).unwrap_or_default();
-    tx.prepare_cached("DELETE FROM message_fts WHERE rowid = ?1")
-        .and_then(|mut s| s.execute([message_id]))
-        .map_err(StoreError::sqlite("Drop the old search entry"))?;
+    // Written at commit (`flush_search_index`); a message inserted in this transaction is not
+    // in the index yet, any other is and has its entry replaced.
     tx.prepare_cached(
-        "INSERT INTO message_fts (rowid, subject, sender, recipients, body)
-         SELECT id, subject, from_name || ' ' || from_addr, to_addrs || ' ' || cc_addrs, ?2
-         FROM message WHERE id = ?1",
+        "INSERT INTO fts_pending (id, body, indexed) VALUES (?1, ?2, 1)
+         ON CONFLICT (id) DO UPDATE SET body = excluded.body",
     )
     .and_then(|mut s| s.execute(params![message_id, text]))
     .map_err(StoreError::sqlite("Index the body text"))?;
@@ -479,6 +478,39 @@ pub(super) fn index_body(tx: &Transaction<'_>, message_id: i64, text: &str) -> R
             .map_err(StoreError::sqlite("Store the preview line"))?;
     }
     Ok(())
+}
+
+/// Writes the search entries noted in `fts_pending` during this transaction: replaced entries
+/// are dropped one by one, then every entry is inserted by one statement (FTS5 flushes at each
+/// statement, so this is one flush per transaction). Leaves `fts_pending` empty.
+pub(super) fn flush_search_index(tx: &Transaction<'_>) -> Result<()> {
+    let pending: bool = tx
+        .prepare_cached("SELECT EXISTS (SELECT 1 FROM fts_pending)")
+        .and_then(|mut s| s.query_row([], |r| r.get(0)))
+        .map_err(StoreError::sqlite("Look for search entries to write"))?;
+    if !pending {
+        return Ok(());
+    }
+    let replaced: Vec<i64> = tx
+        .prepare_cached("SELECT id FROM fts_pending WHERE indexed = 1")
+        .and_then(|mut s| {
+            s.query_map([], |r| r.get(0))?
+                .collect::<rusqlite::Result<Vec<i64>>>()
+        })
+        .map_err(StoreError::sqlite("List the search entries to replace"))?;
+    for id in replaced {
+        tx.prepare_cached("DELETE FROM message_fts WHERE rowid = ?1")
+            .and_then(|mut s| s.execute([id]))
+            .map_err(StoreError::sqlite("Drop the old search entry"))?;
+    }
+    tx.execute_batch(
+        "INSERT INTO message_fts (rowid, subject, sender, recipients, body)
+         SELECT m.id, m.subject, m.from_name || ' ' || m.from_addr,
+                m.to_addrs || ' ' || m.cc_addrs, coalesce(p.body, '')
+         FROM fts_pending p JOIN message m ON m.id = p.id;
+         DELETE FROM fts_pending;",
+    )
+    .map_err(StoreError::sqlite("Write the search entries"))
 }
 
 pub(super) fn insert_message(tx: &Transaction<'_>, account_id: i64, m: &NewMessage) -> Result<i64> {
@@ -586,6 +618,15 @@ fn thread_for(tx: &Transaction<'_>, account_id: i64, m: &NewMessage) -> Result<O
         .or(m.in_reply_to.as_ref())
         .or(m.message_id.as_ref());
     let Some(root) = root else { return Ok(None) };
+    // Most roots exist already: a read, not an upsert that rewrites the row.
+    let known: Option<i64> = tx
+        .prepare_cached("SELECT id FROM thread WHERE account_id = ?1 AND root = ?2")
+        .and_then(|mut s| s.query_row(params![account_id, root], |r| r.get(0)))
+        .optional()
+        .map_err(StoreError::sqlite("Find the thread"))?;
+    if known.is_some() {
+        return Ok(known);
+    }
     let id = tx
         .prepare_cached(
             "INSERT INTO thread (account_id, root) VALUES (?1, ?2)
@@ -637,6 +678,26 @@ impl Store {
             Ok(())
         })
     }
+}
+
+/// A message whose source a download for offline reading still wants.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BodyWanted {
+    pub id: i64,
+    pub uid: i64,
+    /// RFC822.SIZE, to bound how much one batch holds.
+    pub size: i64,
+    pub date: i64,
+}
+
+/// A whole source downloaded for offline reading, for `Store::save_bodies`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DownloadedBody {
+    pub id: i64,
+    /// None: the server sent no body; the message is marked so it is not asked for again.
+    pub raw: Option<Vec<u8>>,
+    /// The readable text, for search.
+    pub text: Option<String>,
 }
 
 /// A cached MIME part of a message (fetched on demand).
@@ -693,27 +754,65 @@ impl Store {
 }
 
 impl Store {
-    /// Messages of a folder whose whole body is not cached (newest first), optionally only those
-    /// dated at or after `since`: (message id, uid).
-    pub fn messages_without_body(
+    /// Up to `limit` messages of a folder whose whole source is to be downloaded (in the sync
+    /// window from `since`), newest first, after `after` (the `(date, id)` of the last one of the
+    /// page before): keyset paging, so each page costs the same however many were downloaded,
+    /// and a page being written meanwhile is not listed again.
+    pub fn bodies_wanted(
         &self,
         folder_id: i64,
         since: Option<i64>,
+        after: Option<(i64, i64)>,
         limit: usize,
-    ) -> Result<Vec<(i64, i64)>> {
+    ) -> Result<Vec<BodyWanted>> {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let (date, id) = after.unwrap_or((i64::MAX, i64::MAX));
         self.read(|conn| {
             let mut stmt = conn
                 .prepare_cached(
-                    "SELECT id, uid FROM message
-                     WHERE folder_id = ?1 AND body_state < 2 AND uid IS NOT NULL AND (?2 IS NULL OR date >= ?2)
-                     ORDER BY date DESC LIMIT ?3",
+                    "SELECT id, uid, size, date FROM message INDEXED BY message_body_wanted
+                     WHERE folder_id = ?1 AND (date < ?3 OR (date = ?3 AND id < ?4))
+                       AND body_state < 2 AND uid IS NOT NULL
+                       AND (?2 IS NULL OR date >= ?2)
+                     ORDER BY date DESC, id DESC LIMIT ?5",
                 )
                 .map_err(StoreError::sqlite("Prepare the bodies to download"))?;
             let rows = stmt
-                .query_map(params![folder_id, since, limit], |r| Ok((r.get(0)?, r.get(1)?)))
+                .query_map(params![folder_id, since, date, id, limit], |r| {
+                    Ok(BodyWanted {
+                        id: r.get(0)?,
+                        uid: r.get(1)?,
+                        size: r.get(2)?,
+                        date: r.get(3)?,
+                    })
+                })
                 .map_err(StoreError::sqlite("List the bodies to download"))?;
-            rows.collect::<rusqlite::Result<_>>().map_err(StoreError::sqlite("Read a body to download"))
+            rows.collect::<rusqlite::Result<_>>()
+                .map_err(StoreError::sqlite("Read a body to download"))
+        })
+    }
+
+    /// Stores a batch of downloaded sources in one cache transaction: each with its body text
+    /// indexed when given; `None` marks a body the server did not send as unavailable.
+    pub fn save_bodies(&self, bodies: &[DownloadedBody]) -> Result<()> {
+        self.write_cache(|tx| {
+            for DownloadedBody { id, raw, text } in bodies {
+                // A message expunged meanwhile (by another pass) is gone: nothing to save.
+                let marked = tx
+                    .prepare_cached("UPDATE message SET body_state = 2 WHERE id = ?1")
+                    .and_then(|mut s| s.execute([id]))
+                    .map_err(StoreError::sqlite("Mark the body as cached"))?;
+                if marked == 0 {
+                    continue;
+                }
+                if let Some(raw) = raw {
+                    save_source(tx, *id, raw)?;
+                }
+                if let Some(text) = text {
+                    index_body(tx, *id, text)?;
+                }
+            }
+            Ok(())
         })
     }
 
@@ -742,7 +841,7 @@ impl Store {
     /// Settles the previews of these messages (id, text; empty when there is none), in one
     /// transaction. A preview already there (from a body fetched meanwhile) is kept.
     pub fn set_previews(&self, previews: &[(i64, String)]) -> Result<()> {
-        self.write(|tx| {
+        self.write_cache(|tx| {
             let mut stmt = tx
                 .prepare_cached(
                     "UPDATE message SET preview = ?2, preview_known = 1

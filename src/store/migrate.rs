@@ -80,6 +80,11 @@ pub(super) const MIGRATIONS: &[Migration] = &[
         name: "preview_known",
         sql: include_str!("../../migrations/0012_preview_known.sql"),
     },
+    Migration {
+        version: 13,
+        name: "fts_pending",
+        sql: include_str!("../../migrations/0013_fts_pending.sql"),
+    },
 ];
 
 /// The schema version this build writes.

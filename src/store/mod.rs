@@ -3,7 +3,8 @@
 //! Invariants (see ARCHITECTURE.md):
 //! - Every logical change is one transaction (`Store::write`), so a `kill -9` leaves a
 //!   consistent database.
-//! - The database runs in WAL mode with `foreign_keys=ON` and `synchronous=FULL`.
+//! - The database runs in WAL mode with `foreign_keys=ON` and `synchronous=FULL`; only what a
+//!   server can give again (the IMAP cache) commits with NORMAL (`Store::write_cache`).
 //! - The API is typed methods; rusqlite types never leave this module.
 
 mod account;
@@ -33,7 +34,10 @@ pub use contact::Contact;
 pub use error::StoreError;
 pub use folder::{Folder, FolderRole, NewFolder, attr};
 pub use lease::LeasePurpose;
-pub use message::{CachedPart, MessageRow, NewMessage, PageCursor, SortOrder, ThreadRow, flag};
+pub use message::{
+    BodyWanted, CachedPart, DownloadedBody, MessageRow, NewMessage, PageCursor, SortOrder,
+    ThreadRow, flag,
+};
 pub use migrate::LATEST_VERSION;
 pub use ops::{FailedAction, FlagState, Landed, OpArgs, PendingOp};
 pub use outbox::{OutboxRow, Outgoing, SentCopy};
@@ -100,13 +104,30 @@ impl Store {
     /// Runs `f` in one IMMEDIATE transaction on the writer connection and commits it.
     /// If `f` fails, nothing it did is kept.
     pub(crate) fn write<T>(&self, f: impl FnOnce(&Transaction<'_>) -> Result<T>) -> Result<T> {
+        transact(&mut lock(&self.inner.writer), f)
+    }
+
+    /// `write` for what a server can give again: the IMAP cache's headers, bodies, previews and
+    /// flags. It commits with `synchronous=NORMAL`, so a batch costs no fsync. In WAL mode the
+    /// database stays consistent after any crash. A `kill -9` loses nothing, because the WAL is
+    /// in the OS's cache. A power loss may roll back the last such transactions (never a
+    /// `write` after them: the WAL is one ordered log, and a FULL commit syncs all of it); the
+    /// next sync fetches them again. POP3 mail, the outbox and queued actions use `write`.
+    pub(crate) fn write_cache<T>(
+        &self,
+        f: impl FnOnce(&Transaction<'_>) -> Result<T>,
+    ) -> Result<T> {
         let mut conn = lock(&self.inner.writer);
-        let tx = conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(StoreError::sqlite("Begin a write transaction"))?;
-        let value = f(&tx)?;
-        tx.commit()
-            .map_err(StoreError::sqlite("Commit a write transaction"))?;
+        conn.pragma_update(None, "synchronous", "NORMAL")
+            .map_err(StoreError::sqlite("Relax synchronous for a cache write"))?;
+        let result = transact(&mut conn, f);
+        let restored = conn
+            .pragma_update(None, "synchronous", "FULL")
+            .map_err(StoreError::sqlite(
+                "Restore synchronous after a cache write",
+            ));
+        let value = result?;
+        restored?;
         Ok(value)
     }
 
@@ -130,6 +151,18 @@ impl Store {
         }
         result
     }
+}
+
+/// One IMMEDIATE transaction on `conn`: `f`, then commit; nothing is kept if `f` fails.
+fn transact<T>(conn: &mut Connection, f: impl FnOnce(&Transaction<'_>) -> Result<T>) -> Result<T> {
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(StoreError::sqlite("Begin a write transaction"))?;
+    let value = f(&tx)?;
+    message::flush_search_index(&tx)?;
+    tx.commit()
+        .map_err(StoreError::sqlite("Commit a write transaction"))?;
+    Ok(value)
 }
 
 /// Locks a mutex, recovering the guard if a panic poisoned it. A panic mid-transaction has

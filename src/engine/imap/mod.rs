@@ -11,6 +11,7 @@ mod body;
 mod flags;
 mod headers;
 mod manage;
+mod offline;
 pub mod pool;
 pub mod preview;
 mod replay;

@@ -111,7 +111,7 @@ pub(super) fn unchanged(
         let since = account
             .download_days
             .map(|days| crate::store::now_seconds() - days * 86_400);
-        if !store.messages_without_body(folder.id, since, 1)?.is_empty() {
+        if !store.bodies_wanted(folder.id, since, None, 1)?.is_empty() {
             return Ok(false);
         }
     }

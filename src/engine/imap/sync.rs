@@ -1,22 +1,17 @@
 //! One IMAP sync pass for an account: folders, then headers newest first, then flags/expunges.
 
-use std::collections::HashMap;
-
 use std::num::{NonZeroU32, NonZeroU64};
 
 use imap_codec::imap_types::command::{CommandBody, SelectParameter};
-use imap_codec::imap_types::fetch::MessageDataItemName;
 use imap_codec::imap_types::mailbox::Mailbox;
 use imap_codec::imap_types::response::{Code, Data};
 use imap_codec::imap_types::search::SearchKey;
-use imap_codec::imap_types::sequence::SequenceSet;
 
 use super::endpoint;
 use crate::account::Account;
 use crate::account::credentials::Secret;
 use crate::engine::{Connectivity, EngineError, Event, Kind};
 use crate::mail::folder::attr;
-use crate::mail::parse;
 use crate::protocol::imap::Session;
 use crate::protocol::imap::fetch;
 use crate::protocol::imap::folders::{self, ListedFolder};
@@ -536,71 +531,6 @@ impl FolderSync<'_> {
             self.store.request_full_resync(self.folder.id)?;
         }
         Ok(())
-    }
-
-    /// Downloads whole messages for offline reading (those in the account's window without a
-    /// cached body), a few at a time, each batch one transaction.
-    async fn download_bodies(&mut self) -> Result<(), EngineError> {
-        let since = self
-            .account
-            .download_days
-            .map(|days| crate::store::now_seconds() - days * 86_400);
-        loop {
-            let wanted = self
-                .store
-                .messages_without_body(self.folder.id, since, 25)?;
-            if wanted.is_empty() {
-                return Ok(());
-            }
-            let mut uids: Vec<u32> = wanted
-                .iter()
-                .filter_map(|(_, uid)| u32::try_from(*uid).ok())
-                .collect();
-            uids.sort_unstable();
-            let set = SequenceSet::try_from(uid_set(&uids).as_str())
-                .map_err(|e| protocol_error(format!("cannot build a UID set: {e}")))?;
-            let item = fetch::section_item("", None)
-                .ok_or_else(|| protocol_error("cannot build BODY.PEEK[]"))?;
-            let body = CommandBody::fetch(set, vec![MessageDataItemName::Uid, item], true)
-                .map_err(|e| protocol_error(format!("cannot build FETCH: {e:?}")))?;
-            let mut bodies: HashMap<i64, Vec<u8>> = HashMap::new();
-            self.session
-                .run_streaming_ok(
-                    &format!("FETCH BODY in {}", self.folder.path),
-                    body,
-                    |data| {
-                        // Only the UIDs asked for, once each: a server cannot make this
-                        // batch hold more than 25 bodies.
-                        if let Some(f) = fetch::from_data(data)
-                            && let Some(uid) = f.uid
-                            && uids.binary_search(&uid).is_ok()
-                            && !bodies.contains_key(&i64::from(uid))
-                            && let Some((_, _, raw)) =
-                                f.sections.into_iter().find(|(s, ..)| s.is_empty())
-                        {
-                            bodies.insert(i64::from(uid), raw);
-                        }
-                    },
-                )
-                .await?;
-            for (id, uid) in &wanted {
-                match bodies.remove(uid) {
-                    Some(raw) => {
-                        self.store.save_raw_message(*id, &raw)?;
-                        if let Some(text) = parse::body_text(&raw) {
-                            self.store.index_body_text(*id, &text)?;
-                        }
-                    }
-                    None => {
-                        self.report.skipped.push(format!(
-                            "{} UID {uid}: the server sent no body",
-                            self.folder.path
-                        ));
-                        self.store.mark_body_unavailable(*id)?;
-                    }
-                }
-            }
-        }
     }
 }
 

@@ -12,6 +12,7 @@ use crate::account::settings::{AccountSettings, Protocol, Security, ServerAddr};
 
 mod preview;
 mod reset;
+mod search;
 
 fn settings(name: &str) -> AccountSettings {
     AccountSettings {

@@ -1,0 +1,137 @@
+//! The search index and the offline download queries: entries written once per transaction,
+//! bodies saved in batches, keyset pages of the bodies still wanted.
+
+use super::*;
+
+fn pending(store: &Store) -> i64 {
+    store
+        .read(|conn| {
+            conn.query_row("SELECT count(*) FROM fts_pending", [], |r| r.get(0))
+                .map_err(StoreError::sqlite("count"))
+        })
+        .unwrap()
+}
+
+fn body(id: i64, raw: Option<&[u8]>, text: Option<&str>) -> DownloadedBody {
+    DownloadedBody {
+        id,
+        raw: raw.map(<[u8]>::to_vec),
+        text: text.map(str::to_string),
+    }
+}
+
+fn found(store: &Store, text: &str) -> Vec<i64> {
+    let mut ids: Vec<i64> = store
+        .search(text, None, 100)
+        .unwrap()
+        .iter()
+        .map(|r| r.id)
+        .collect();
+    ids.sort_unstable();
+    ids
+}
+
+/// Every committed message is searchable as soon as its transaction commits, body text saved in
+/// the same batch included, and nothing is left noted between transactions.
+#[test]
+fn search_entries_are_written_at_commit_and_replaced_by_new_text() {
+    let (_dir, store) = temp_store();
+    let account = store.add_account(&settings("jo")).unwrap();
+    let inbox = store.find_folder(account.id, "INBOX").unwrap();
+    let batch: Vec<NewMessage> = (1..=5)
+        .map(|uid| message(inbox.id, uid, uid * 10))
+        .collect();
+    let ids = store.insert_messages(account.id, &batch).unwrap();
+    assert_eq!(pending(&store), 0);
+    assert_eq!(found(&store, "subject").len(), 5);
+
+    store
+        .save_bodies(&[
+            body(
+                ids[0],
+                Some(b"Subject: x\r\n\r\nzebra"),
+                Some("zebra crossing"),
+            ),
+            body(ids[1], None, None),
+            body(ids[2], Some(b"Subject: y\r\n\r\nyak"), Some("yak shaving")),
+        ])
+        .unwrap();
+    assert_eq!(pending(&store), 0);
+    assert_eq!(found(&store, "zebra"), vec![ids[0]]);
+    assert_eq!(found(&store, "yak"), vec![ids[2]]);
+    // The headers are still in the replaced entry.
+    assert_eq!(found(&store, "zebra \"subject 1\""), vec![ids[0]]);
+    assert_eq!(
+        store.raw_message(ids[2]).unwrap().unwrap(),
+        b"Subject: y\r\n\r\nyak"
+    );
+
+    store.index_body_text(ids[0], "okapi").unwrap();
+    assert_eq!(pending(&store), 0);
+    assert!(found(&store, "zebra").is_empty());
+    assert_eq!(found(&store, "okapi"), vec![ids[0]]);
+    // One entry per message, however often it was replaced.
+    assert_eq!(found(&store, "subject").len(), 5);
+
+    // A message expunged before its body is saved: the batch goes on without it.
+    store.expunge_all(inbox.id).unwrap();
+    assert!(found(&store, "subject").is_empty());
+    store
+        .save_bodies(&[body(ids[3], Some(b"gone"), Some("gone"))])
+        .unwrap();
+    assert!(found(&store, "gone").is_empty());
+    assert_eq!(pending(&store), 0);
+}
+
+/// The bodies still wanted come newest first in keyset pages, skip what was saved or falls
+/// outside the window, and are read through their own partial index.
+#[test]
+fn bodies_wanted_pages_newest_first_through_the_partial_index() {
+    let (_dir, store) = temp_store();
+    let account = store.add_account(&settings("jo")).unwrap();
+    let inbox = store.find_folder(account.id, "INBOX").unwrap();
+    // Two messages share each date, so the page boundary falls inside a date.
+    let batch: Vec<NewMessage> = (1..=10)
+        .map(|uid| message(inbox.id, uid, (uid + 1) / 2 * 100))
+        .collect();
+    let ids = store.insert_messages(account.id, &batch).unwrap();
+    store
+        .save_bodies(&[body(ids[9], Some(b"x"), None)])
+        .unwrap();
+
+    let mut seen = Vec::new();
+    let mut after = None;
+    loop {
+        let page = store.bodies_wanted(inbox.id, None, after, 3).unwrap();
+        let Some(last) = page.last() else { break };
+        after = Some((last.date, last.id));
+        seen.extend(page.iter().map(|w| w.uid));
+    }
+    assert_eq!(seen, vec![9, 8, 7, 6, 5, 4, 3, 2, 1]);
+    let recent: Vec<i64> = store
+        .bodies_wanted(inbox.id, Some(400), None, 100)
+        .unwrap()
+        .iter()
+        .map(|w| w.uid)
+        .collect();
+    assert_eq!(recent, vec![9, 8, 7]);
+
+    let plan: String = store
+        .read(|conn| {
+            let mut stmt = conn
+                .prepare(
+                    "EXPLAIN QUERY PLAN SELECT id FROM message
+                     WHERE folder_id = ?1 AND body_state < 2 AND uid IS NOT NULL
+                     ORDER BY date DESC LIMIT 1",
+                )
+                .unwrap();
+            let rows: Vec<String> = stmt
+                .query_map([inbox.id], |r| r.get::<_, String>(3))
+                .unwrap()
+                .map(|r| r.unwrap())
+                .collect();
+            Ok(rows.join("\n"))
+        })
+        .unwrap();
+    assert!(plan.contains("message_body_wanted"), "{plan}");
+}
