@@ -175,6 +175,81 @@ pub enum Upgrade {
     Starttls(super::probe::Service),
 }
 
+/// TLS settings built once per process for each (CA file contents, pinned) pair: building a
+/// connector loads the system's CA bundle, which costs about 50 ms, and a sync opens several
+/// connections.
+fn cached_connector(
+    ca_pem: Option<Vec<u8>>,
+    pinned: bool,
+    trust: &Trust,
+    where_: &str,
+) -> Result<TlsConnector, ProtocolError> {
+    type Key = (Option<Vec<u8>>, bool);
+    static CACHE: std::sync::Mutex<Vec<(Key, native_tls::TlsConnector)>> =
+        std::sync::Mutex::new(Vec::new());
+    let key = (ca_pem, pinned);
+    let mut cache = CACHE
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some((_, connector)) = cache.iter().find(|(k, _)| *k == key) {
+        return Ok(TlsConnector::from(connector.clone()));
+    }
+    let connector = build_connector(key.0.as_deref(), pinned, trust, where_)?;
+    // A handful of accounts at most; bounded anyway.
+    if cache.len() >= 16 {
+        cache.remove(0);
+    }
+    cache.push((key, connector.clone()));
+    Ok(TlsConnector::from(connector))
+}
+
+/// A connector that verifies against the system store plus the CA file's certificates, or (for
+/// a pinned certificate) leaves the check to the pin.
+fn build_connector(
+    ca_pem: Option<&[u8]>,
+    pinned: bool,
+    trust: &Trust,
+    where_: &str,
+) -> Result<native_tls::TlsConnector, ProtocolError> {
+    let tls_error = |message: String| ProtocolError::new(ErrorKind::Tls, message);
+    let ca_path = || {
+        trust
+            .ca_file
+            .as_ref()
+            .map(|p| p.display().to_string())
+            .unwrap_or_default()
+    };
+    let mut builder = native_tls::TlsConnector::builder();
+    builder.min_protocol_version(Some(native_tls::Protocol::Tlsv12));
+    if let Some(pem) = ca_pem {
+        let certs = pem_certificates(pem);
+        if certs.is_empty() {
+            return Err(tls_error(format!(
+                "the CA file {} holds no PEM certificate; fix the account's --ca-file",
+                ca_path()
+            )));
+        }
+        for cert in certs {
+            let cert = native_tls::Certificate::from_pem(&cert).map_err(|e| {
+                tls_error(format!(
+                    "the CA file {} is not a valid certificate: {e}",
+                    ca_path()
+                ))
+            })?;
+            builder.add_root_certificate(cert);
+        }
+    }
+    if pinned {
+        // The pin replaces chain and name checks: only the one certificate is accepted, after
+        // the handshake.
+        builder.danger_accept_invalid_certs(true);
+        builder.danger_accept_invalid_hostnames(true);
+    }
+    builder
+        .build()
+        .map_err(|e| tls_error(format!("cannot set up TLS for {where_}: {e}")))
+}
+
 /// Runs the TLS handshake on `stream`, verifying the certificate for `host` against the system
 /// store plus `trust`.
 pub async fn handshake(
@@ -186,42 +261,17 @@ pub async fn handshake(
 ) -> Result<Stream, ProtocolError> {
     let where_ = format!("{host}:{port}");
     let tls_error = |message: String| ProtocolError::new(ErrorKind::Tls, message);
-    let mut builder = native_tls::TlsConnector::builder();
-    builder.min_protocol_version(Some(native_tls::Protocol::Tlsv12));
-    if let Some(path) = &trust.ca_file {
-        let pem = tokio::fs::read(path).await.map_err(|e| {
+    let ca_pem = match &trust.ca_file {
+        Some(path) => Some(tokio::fs::read(path).await.map_err(|e| {
             tls_error(format!(
                 "cannot read the CA file {} for {where_}: {e}; fix the account's --ca-file",
                 path.display()
             ))
-        })?;
-        let certs = pem_certificates(&pem);
-        if certs.is_empty() {
-            return Err(tls_error(format!(
-                "the CA file {} holds no PEM certificate; fix the account's --ca-file",
-                path.display()
-            )));
-        }
-        for cert in certs {
-            let cert = native_tls::Certificate::from_pem(&cert).map_err(|e| {
-                tls_error(format!(
-                    "the CA file {} is not a valid certificate: {e}",
-                    path.display()
-                ))
-            })?;
-            builder.add_root_certificate(cert);
-        }
-    }
-    if trust.pinned_sha256.is_some() {
-        // The pin replaces chain and name checks: only the one certificate is accepted, below.
-        builder.danger_accept_invalid_certs(true);
-        builder.danger_accept_invalid_hostnames(true);
-    }
-    let connector = TlsConnector::from(
-        builder
-            .build()
-            .map_err(|e| tls_error(format!("cannot set up TLS for {where_}: {e}")))?,
-    );
+        })?),
+        None => None,
+    };
+    let pinned = trust.pinned_sha256.is_some();
+    let connector = cached_connector(ca_pem, pinned, trust, &where_)?;
     let tls = tokio::time::timeout(CONNECT_TIMEOUT, connector.connect(host, stream))
         .await
         .map_err(|_| {
