@@ -4,7 +4,7 @@
 //! Every query here is served by an index (see `tests.rs`, which checks the query plans), so a
 //! folder of 1,000,000 messages opens without a table scan and nothing loads a whole folder.
 
-use rusqlite::{OptionalExtension, Row, Transaction, params};
+use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
 use serde::Serialize;
 
 use super::{Result, Store, StoreError};
@@ -212,6 +212,68 @@ pub(crate) fn sort_subject(subject: &str) -> String {
 }
 
 /// Turns what a user types into an FTS5 query: every word must match, as a prefix.
+/// From this many matches on, a search walks the messages by date instead of sorting its
+/// matches: measured on 1,000,000 messages, sorting costs about 0.7 µs a match, and the walk
+/// costs about 0.3 µs a match (to collect the set) plus 75 ns for each message it passes.
+const COMMON_MATCHES: i64 = 10_000;
+
+/// A search with few matches: each match joined to its message, sorted by date.
+const SEARCH_BY_MATCH: &str =
+    "SELECT {MESSAGE_COLUMNS} FROM message_fts f JOIN message m ON m.id = f.rowid
+     WHERE message_fts MATCH ?1 AND (?2 IS NULL OR m.account_id = ?2)
+       AND (?4 IS NULL OR m.folder_id = ?4)
+     ORDER BY m.date DESC, m.id DESC LIMIT ?3";
+
+/// A search with many matches: messages newest first through `message_date`, kept when in the
+/// match set, until the page is full.
+const SEARCH_BY_DATE: &str = "SELECT {MESSAGE_COLUMNS} FROM message m INDEXED BY message_date
+     WHERE m.id IN (SELECT rowid FROM message_fts WHERE message_fts MATCH ?1)
+       AND (?2 IS NULL OR m.account_id = ?2) AND (?4 IS NULL OR m.folder_id = ?4)
+     ORDER BY m.date DESC, m.id DESC LIMIT ?3";
+
+/// `SEARCH_BY_DATE` within one folder, through the folder's date index.
+const SEARCH_FOLDER_BY_DATE: &str =
+    "SELECT {MESSAGE_COLUMNS} FROM message m INDEXED BY message_folder_date
+     WHERE m.folder_id = ?4 AND m.id IN (SELECT rowid FROM message_fts WHERE message_fts MATCH ?1)
+       AND (?2 IS NULL OR m.account_id = ?2)
+     ORDER BY m.date DESC, m.id DESC LIMIT ?3";
+
+/// `Store::search_in` on `conn`, walking by date from `common` matches on.
+pub(super) fn search_rows(
+    conn: &Connection,
+    query: &str,
+    account_id: Option<i64>,
+    folder_id: Option<i64>,
+    limit: i64,
+    common: i64,
+) -> Result<Vec<MessageRow>> {
+    let matches: i64 = conn
+        .prepare_cached(
+            "SELECT count(*) FROM
+             (SELECT rowid FROM message_fts WHERE message_fts MATCH ?1 LIMIT ?2)",
+        )
+        .and_then(|mut s| s.query_row(params![query, common], |r| r.get(0)))
+        .map_err(StoreError::sqlite("Count the search's matches"))?;
+    let sql = if matches < common {
+        SEARCH_BY_MATCH
+    } else if folder_id.is_some() {
+        SEARCH_FOLDER_BY_DATE
+    } else {
+        SEARCH_BY_DATE
+    };
+    let mut stmt = conn
+        .prepare_cached(&sql.replace("{MESSAGE_COLUMNS}", MESSAGE_COLUMNS))
+        .map_err(StoreError::sqlite("Prepare the search"))?;
+    let rows = stmt
+        .query_map(
+            params![query, account_id, limit, folder_id],
+            message_from_row,
+        )
+        .map_err(StoreError::sqlite("Search messages"))?;
+    rows.collect::<rusqlite::Result<Vec<_>>>()
+        .map_err(StoreError::sqlite("Read a search result"))
+}
+
 pub(crate) fn fts_query(text: &str) -> Option<String> {
     let terms: Vec<String> = text
         .split_whitespace()
@@ -358,24 +420,7 @@ impl Store {
             return Ok(Vec::new());
         };
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        self.read(|conn| {
-            let mut stmt = conn
-                .prepare_cached(&format!(
-                    "SELECT {MESSAGE_COLUMNS} FROM message_fts f JOIN message m ON m.id = f.rowid
-                     WHERE message_fts MATCH ?1 AND (?2 IS NULL OR m.account_id = ?2)
-                       AND (?4 IS NULL OR m.folder_id = ?4)
-                     ORDER BY m.date DESC, m.id DESC LIMIT ?3"
-                ))
-                .map_err(StoreError::sqlite("Prepare the search"))?;
-            let rows = stmt
-                .query_map(
-                    params![query, account_id, limit, folder_id],
-                    message_from_row,
-                )
-                .map_err(StoreError::sqlite("Search messages"))?;
-            rows.collect::<rusqlite::Result<Vec<_>>>()
-                .map_err(StoreError::sqlite("Read a search result"))
-        })
+        self.read(|conn| search_rows(conn, &query, account_id, folder_id, limit, COMMON_MATCHES))
     }
 
     /// Records the readable text of a message's body for search (replacing any earlier text).

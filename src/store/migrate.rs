@@ -85,6 +85,11 @@ pub(super) const MIGRATIONS: &[Migration] = &[
         name: "fts_pending",
         sql: include_str!("../../migrations/0013_fts_pending.sql"),
     },
+    Migration {
+        version: 14,
+        name: "message_date",
+        sql: include_str!("../../migrations/0014_message_date.sql"),
+    },
 ];
 
 /// The schema version this build writes.

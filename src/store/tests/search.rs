@@ -135,3 +135,63 @@ fn bodies_wanted_pages_newest_first_through_the_partial_index() {
         .unwrap();
     assert!(plan.contains("message_body_wanted"), "{plan}");
 }
+
+/// A search with many matches walks by date and one with few sorts its matches: both give the
+/// same rows in the same order, with the account and folder filters, through their indexes.
+#[test]
+fn common_and_rare_searches_give_the_same_pages() {
+    let (_dir, store) = temp_store();
+    let a = store.add_account(&settings("a")).unwrap();
+    let b = store.add_account(&settings("b")).unwrap();
+    let inbox_a = store.find_folder(a.id, "INBOX").unwrap();
+    let inbox_b = store.find_folder(b.id, "INBOX").unwrap();
+    // Newest first, as a sync inserts them, with dates that repeat.
+    let batch = |folder: i64, base: i64| -> Vec<NewMessage> {
+        (1..=60)
+            .rev()
+            .map(|uid| {
+                let mut m = message(folder, uid, base + uid / 3);
+                m.subject = if uid % 2 == 0 {
+                    "common word"
+                } else {
+                    "common rare"
+                }
+                .into();
+                m
+            })
+            .collect()
+    };
+    store
+        .insert_messages(a.id, &batch(inbox_a.id, 1_000))
+        .unwrap();
+    store
+        .insert_messages(b.id, &batch(inbox_b.id, 1_010))
+        .unwrap();
+    for (text, account, folder) in [
+        ("common", None, None),
+        ("common", Some(a.id), None),
+        ("common", None, Some(inbox_b.id)),
+        ("rare", Some(b.id), Some(inbox_b.id)),
+        ("word", Some(a.id), Some(inbox_b.id)),
+    ] {
+        let query = message::fts_query(text).unwrap();
+        let ids = |common: i64| -> Vec<i64> {
+            store
+                .read(|conn| message::search_rows(conn, &query, account, folder, 25, common))
+                .unwrap()
+                .iter()
+                .map(|r| r.id)
+                .collect()
+        };
+        let by_date = ids(1);
+        assert_eq!(by_date, ids(i64::MAX), "{text} {account:?} {folder:?}");
+        let rows = store.search_in(text, account, folder, 25).unwrap();
+        assert_eq!(rows.iter().map(|r| r.id).collect::<Vec<_>>(), by_date);
+        assert!(
+            rows.windows(2)
+                .all(|w| (w[0].date, w[0].id) > (w[1].date, w[1].id)),
+            "{text}: newest first"
+        );
+    }
+    assert_eq!(store.search("common", None, 1000).unwrap().len(), 120);
+}
