@@ -113,7 +113,10 @@ pub fn rows(b: &Bench, data: &Path, account: &str, maildir: &Path, rows: &mut Ve
         let v: Vec<f64> = line
             .split_whitespace()
             .skip(1)
-            .map(|x| x.parse().unwrap_or(0.0))
+            .map(|x| {
+                x.parse()
+                    .unwrap_or_else(|_| panic!("store child: {x:?} is not a number in {line}"))
+            })
             .collect();
         total = v[0] as u64;
         opens.push(Sample {
@@ -199,11 +202,13 @@ pub fn rows(b: &Bench, data: &Path, account: &str, maildir: &Path, rows: &mut Ve
                     .map(|v| v / 1000.0)
             };
             frames.push(Sample {
-                wall: ms("tern: first frame after ").unwrap_or(f64::NAN),
+                wall: ms("tern: first frame after ")
+                    .unwrap_or_else(|| panic!("the window printed no first frame: {stderr}")),
                 ..sample
             });
             firsts.push(Sample {
-                wall: ms("tern: first rows after ").unwrap_or(f64::NAN),
+                wall: ms("tern: first rows after ")
+                    .unwrap_or_else(|| panic!("the window printed no first rows: {stderr}")),
                 ..sample
             });
         }

@@ -211,7 +211,6 @@ pub(crate) fn sort_subject(subject: &str) -> String {
     rest.to_lowercase()
 }
 
-/// Turns what a user types into an FTS5 query: every word must match, as a prefix.
 /// From this many matches on, a search walks the messages by date instead of sorting its
 /// matches: measured on 1,000,000 messages, sorting costs about 0.7 µs a match, and the walk
 /// costs about 0.3 µs a match (to collect the set) plus 75 ns for each message it passes.
@@ -274,6 +273,7 @@ pub(super) fn search_rows(
         .map_err(StoreError::sqlite("Read a search result"))
 }
 
+/// Turns what a user types into an FTS5 query: every word must match, as a prefix.
 pub(crate) fn fts_query(text: &str) -> Option<String> {
     let terms: Vec<String> = text
         .split_whitespace()
@@ -725,6 +725,14 @@ impl Store {
     }
 }
 
+/// `Store::bodies_wanted`: keyset pages through the partial index of messages without a body.
+pub(super) const BODIES_WANTED_SQL: &str =
+    "SELECT id, uid, size, date FROM message INDEXED BY message_body_wanted
+     WHERE folder_id = ?1 AND (date < ?3 OR (date = ?3 AND id < ?4))
+       AND body_state < 2 AND uid IS NOT NULL
+       AND (?2 IS NULL OR date >= ?2)
+     ORDER BY date DESC, id DESC LIMIT ?5";
+
 /// A message whose source a download for offline reading still wants.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BodyWanted {
@@ -814,13 +822,7 @@ impl Store {
         let (date, id) = after.unwrap_or((i64::MAX, i64::MAX));
         self.read(|conn| {
             let mut stmt = conn
-                .prepare_cached(
-                    "SELECT id, uid, size, date FROM message INDEXED BY message_body_wanted
-                     WHERE folder_id = ?1 AND (date < ?3 OR (date = ?3 AND id < ?4))
-                       AND body_state < 2 AND uid IS NOT NULL
-                       AND (?2 IS NULL OR date >= ?2)
-                     ORDER BY date DESC, id DESC LIMIT ?5",
-                )
+                .prepare_cached(BODIES_WANTED_SQL)
                 .map_err(StoreError::sqlite("Prepare the bodies to download"))?;
             let rows = stmt
                 .query_map(params![folder_id, since, date, id, limit], |r| {
@@ -911,19 +913,6 @@ impl Store {
                 [folder_id],
             )
             .map_err(StoreError::sqlite("Settle the previews"))?;
-            Ok(())
-        })
-    }
-
-    /// Marks a message whose body the server would not send, so it is not asked for again
-    /// (body_state 2 with no cached source; `tern show` then fetches on demand).
-    pub fn mark_body_unavailable(&self, message_id: i64) -> Result<()> {
-        self.write(|tx| {
-            tx.execute(
-                "UPDATE message SET body_state = 2 WHERE id = ?1",
-                [message_id],
-            )
-            .map_err(StoreError::sqlite("Mark the body as unavailable"))?;
             Ok(())
         })
     }

@@ -103,12 +103,17 @@ impl Store {
 
     /// Runs `f` in one IMMEDIATE transaction on the writer connection and commits it.
     /// If `f` fails, nothing it did is kept.
+    /// It commits with `synchronous=FULL`, set here every time, so no earlier `write_cache`
+    /// (even one that panicked) can leave it relaxed.
     pub(crate) fn write<T>(&self, f: impl FnOnce(&Transaction<'_>) -> Result<T>) -> Result<T> {
-        transact(&mut lock(&self.inner.writer), f)
+        let mut conn = lock(&self.inner.writer);
+        conn.pragma_update(None, "synchronous", "FULL")
+            .map_err(StoreError::sqlite("Set synchronous for a durable write"))?;
+        transact(&mut conn, f)
     }
 
-    /// `write` for what a server can give again: the IMAP cache's headers, bodies, previews and
-    /// flags. It commits with `synchronous=NORMAL`, so a batch costs no fsync. In WAL mode the
+    /// `write` for what a server can give again: the IMAP cache's headers, bodies and previews.
+    /// It commits with `synchronous=NORMAL`, so a batch costs no fsync. In WAL mode the
     /// database stays consistent after any crash. A `kill -9` loses nothing, because the WAL is
     /// in the OS's cache. A power loss may roll back the last such transactions (never a
     /// `write` after them: the WAL is one ordered log, and a FULL commit syncs all of it); the
@@ -121,14 +126,10 @@ impl Store {
         conn.pragma_update(None, "synchronous", "NORMAL")
             .map_err(StoreError::sqlite("Relax synchronous for a cache write"))?;
         let result = transact(&mut conn, f);
-        let restored = conn
-            .pragma_update(None, "synchronous", "FULL")
-            .map_err(StoreError::sqlite(
-                "Restore synchronous after a cache write",
-            ));
-        let value = result?;
-        restored?;
-        Ok(value)
+        // `write` sets FULL again anyway; restoring here keeps other pragma users honest. The
+        // transaction's own result wins: it committed or not whatever this says.
+        let _ = conn.pragma_update(None, "synchronous", "FULL");
+        result
     }
 
     /// Runs `f` on a read-only connection, inside one read transaction so it sees one snapshot.

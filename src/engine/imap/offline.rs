@@ -2,9 +2,10 @@
 //! has none cached, newest first. One FETCH per batch (up to `BODY_BATCH` messages or
 //! `BODY_BATCH_BYTES` by RFC822.SIZE, whichever comes first), and while the next batch comes in,
 //! the last one is parsed for its text and written, in one cache transaction, on a blocking
-//! thread: the network and the store each keep a core busy. At most two batches are held.
+//! thread: the network and the store each keep a core busy. At most two batches are held, each
+//! of at most `BODY_BATCH_HELD` bytes as received (RFC822.SIZE is the server's word only).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use imap_codec::imap_types::command::CommandBody;
 use imap_codec::imap_types::fetch::MessageDataItemName;
@@ -23,8 +24,13 @@ pub const BODY_BATCH: usize = 500;
 /// Bytes (by RFC822.SIZE) asked for per FETCH, at most (a larger message goes alone).
 pub const BODY_BATCH_BYTES: i64 = 32 << 20;
 
+/// Bytes of sources one batch holds, at most, counted as they arrive: a body past this (unless it
+/// is the first) is dropped and asked for again in a later batch.
+pub const BODY_BATCH_HELD: usize = 64 << 20;
+
 /// A batch being parsed and written.
-type Writing = JoinHandle<Result<(), StoreError>>;
+/// Its result: the messages whose text could not be read (kept whole, not indexed).
+type Writing = JoinHandle<Result<Vec<i64>, StoreError>>;
 
 impl FolderSync<'_> {
     /// Downloads whole messages for offline reading. A message the server sends no body for
@@ -49,15 +55,38 @@ impl FolderSync<'_> {
                 })
                 .map_or(wanted.len(), |over| over.max(1));
             wanted.truncate(fits);
+            let before = after;
             let Some(last) = wanted.last() else { break };
             after = Some((last.date, last.id));
-            let mut bodies = self.fetch_bodies(&wanted).await?;
-            finish(writing.take()).await?;
+            let (mut bodies, deferred) = match self.fetch_bodies(&wanted).await {
+                Ok(fetched) => fetched,
+                Err(e) => {
+                    // The batch being written is still saved; its error would only repeat this.
+                    let _ = finish(writing.take()).await;
+                    return Err(e);
+                }
+            };
+            let unreadable = finish(writing.take()).await?;
+            self.note_unreadable(&unreadable);
+            // A body dropped for the memory bound is asked for again: the next page starts
+            // before the first of them (what was saved meanwhile is no longer listed).
+            if let Some(first) = wanted.iter().position(|w| deferred.contains(&w.uid)) {
+                after = first
+                    .checked_sub(1)
+                    .and_then(|i| wanted.get(i))
+                    .map(|w| (w.date, w.id))
+                    .or(before);
+            }
             let batch: Vec<(i64, Option<Vec<u8>>)> = wanted
                 .iter()
+                .filter(|w| !deferred.contains(&w.uid))
                 .map(|w| (w.id, bodies.remove(&w.uid)))
                 .collect();
-            for (w, (_, raw)) in wanted.iter().zip(&batch) {
+            for (w, (_, raw)) in wanted
+                .iter()
+                .filter(|w| !deferred.contains(&w.uid))
+                .zip(&batch)
+            {
                 if raw.is_none() {
                     self.report.skipped.push(format!(
                         "{} UID {}: the server sent no body",
@@ -66,17 +95,38 @@ impl FolderSync<'_> {
                 }
             }
             let store = self.store.clone();
-            writing = Some(tokio::task::spawn_blocking(move || save(&store, batch)));
+            let handle = tokio::task::spawn_blocking(move || save(&store, batch));
+            if deferred.is_empty() {
+                writing = Some(handle);
+            } else {
+                // The next page is read from the store: this batch must be in it first.
+                let unreadable = finish(Some(handle)).await?;
+                self.note_unreadable(&unreadable);
+            }
         }
-        finish(writing).await
+        let unreadable = finish(writing).await?;
+        self.note_unreadable(&unreadable);
+        Ok(())
     }
 
-    /// One `UID FETCH (UID BODY.PEEK[])` for `wanted`; the sources by UID. Only the UIDs asked
-    /// for, once each, so a server cannot make a batch hold more than it asked.
+    /// Reports messages whose source was saved but whose text the parser could not read.
+    fn note_unreadable(&mut self, ids: &[i64]) {
+        for id in ids {
+            self.report.skipped.push(format!(
+                "{}: message {id} is saved whole but its text could not be read, so search \
+                 does not find it by its body",
+                self.folder.path
+            ));
+        }
+    }
+
+    /// One `UID FETCH (UID BODY.PEEK[])` for `wanted`: the sources by UID, and the UIDs whose
+    /// source came but was dropped to keep the batch under `BODY_BATCH_HELD`. Only the UIDs
+    /// asked for, once each, so a server cannot make a batch hold more than it asked.
     async fn fetch_bodies(
         &mut self,
         wanted: &[BodyWanted],
-    ) -> Result<HashMap<i64, Vec<u8>>, EngineError> {
+    ) -> Result<(HashMap<i64, Vec<u8>>, HashSet<i64>), EngineError> {
         let mut uids: Vec<u32> = wanted
             .iter()
             .filter_map(|w| u32::try_from(w.uid).ok())
@@ -89,6 +139,8 @@ impl FolderSync<'_> {
         let body = CommandBody::fetch(set, vec![MessageDataItemName::Uid, item], true)
             .map_err(|e| protocol_error(format!("cannot build FETCH: {e:?}")))?;
         let mut bodies: HashMap<i64, Vec<u8>> = HashMap::new();
+        let mut deferred: HashSet<i64> = HashSet::new();
+        let mut held = 0usize;
         self.session
             .run_streaming_ok(
                 &format!("FETCH BODY in {}", self.folder.path),
@@ -101,31 +153,46 @@ impl FolderSync<'_> {
                         && let Some((_, _, raw)) =
                             f.sections.into_iter().find(|(s, ..)| s.is_empty())
                     {
-                        bodies.insert(i64::from(uid), raw);
+                        if held > 0 && held.saturating_add(raw.len()) > BODY_BATCH_HELD {
+                            deferred.insert(i64::from(uid));
+                        } else {
+                            held = held.saturating_add(raw.len());
+                            deferred.remove(&i64::from(uid));
+                            bodies.insert(i64::from(uid), raw);
+                        }
                     }
                 },
             )
             .await?;
-        Ok(bodies)
+        Ok((bodies, deferred))
     }
 }
 
 /// Parses each source for its text (for search and the preview line) and writes the batch.
-fn save(store: &Store, batch: Vec<(i64, Option<Vec<u8>>)>) -> Result<(), StoreError> {
+fn save(store: &Store, batch: Vec<(i64, Option<Vec<u8>>)>) -> Result<Vec<i64>, StoreError> {
+    let mut unreadable = Vec::new();
     let rows: Vec<DownloadedBody> = batch
         .into_iter()
         .map(|(id, raw)| {
-            let text = raw.as_deref().and_then(parse::body_text);
+            // A message the parser cannot take is kept whole, unindexed: one bad message never
+            // stops the download.
+            let text = raw.as_deref().and_then(|raw| {
+                std::panic::catch_unwind(|| parse::body_text(raw)).unwrap_or_else(|_| {
+                    unreadable.push(id);
+                    None
+                })
+            });
             DownloadedBody { id, raw, text }
         })
         .collect();
-    store.save_bodies(&rows)
+    store.save_bodies(&rows)?;
+    Ok(unreadable)
 }
 
 /// Waits for the batch being written, if any, and passes on its error.
-async fn finish(writing: Option<Writing>) -> Result<(), EngineError> {
+async fn finish(writing: Option<Writing>) -> Result<Vec<i64>, EngineError> {
     let Some(handle) = writing else {
-        return Ok(());
+        return Ok(Vec::new());
     };
     match handle.await {
         Ok(result) => Ok(result?),

@@ -2,6 +2,7 @@
 //! bodies saved in batches, keyset pages of the bodies still wanted.
 
 use super::*;
+use rusqlite::params;
 
 fn pending(store: &Store) -> i64 {
     store
@@ -119,14 +120,15 @@ fn bodies_wanted_pages_newest_first_through_the_partial_index() {
     let plan: String = store
         .read(|conn| {
             let mut stmt = conn
-                .prepare(
-                    "EXPLAIN QUERY PLAN SELECT id FROM message
-                     WHERE folder_id = ?1 AND body_state < 2 AND uid IS NOT NULL
-                     ORDER BY date DESC LIMIT 1",
-                )
+                .prepare(&format!(
+                    "EXPLAIN QUERY PLAN {}",
+                    message::BODIES_WANTED_SQL
+                ))
                 .unwrap();
             let rows: Vec<String> = stmt
-                .query_map([inbox.id], |r| r.get::<_, String>(3))
+                .query_map(params![inbox.id, None::<i64>, 1, 1, 1], |r| {
+                    r.get::<_, String>(3)
+                })
                 .unwrap()
                 .map(|r| r.unwrap())
                 .collect();
