@@ -180,21 +180,20 @@ pub enum Upgrade {
 /// connections.
 fn cached_connector(
     ca_pem: Option<Vec<u8>>,
-    pinned: bool,
     trust: &Trust,
     where_: &str,
 ) -> Result<TlsConnector, ProtocolError> {
     type Key = (Option<Vec<u8>>, bool);
     static CACHE: std::sync::Mutex<Vec<(Key, native_tls::TlsConnector)>> =
         std::sync::Mutex::new(Vec::new());
-    let key = (ca_pem, pinned);
+    let key = (ca_pem, trust.pinned_sha256.is_some());
     let mut cache = CACHE
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
     if let Some((_, connector)) = cache.iter().find(|(k, _)| *k == key) {
         return Ok(TlsConnector::from(connector.clone()));
     }
-    let connector = build_connector(key.0.as_deref(), pinned, trust, where_)?;
+    let connector = build_connector(key.0.as_deref(), trust, where_)?;
     // A handful of accounts at most; bounded anyway.
     if cache.len() >= 16 {
         cache.remove(0);
@@ -207,7 +206,6 @@ fn cached_connector(
 /// a pinned certificate) leaves the check to the pin.
 fn build_connector(
     ca_pem: Option<&[u8]>,
-    pinned: bool,
     trust: &Trust,
     where_: &str,
 ) -> Result<native_tls::TlsConnector, ProtocolError> {
@@ -239,7 +237,7 @@ fn build_connector(
             builder.add_root_certificate(cert);
         }
     }
-    if pinned {
+    if trust.pinned_sha256.is_some() {
         // The pin replaces chain and name checks: only the one certificate is accepted, after
         // the handshake.
         builder.danger_accept_invalid_certs(true);
@@ -270,8 +268,7 @@ pub async fn handshake(
         })?),
         None => None,
     };
-    let pinned = trust.pinned_sha256.is_some();
-    let connector = cached_connector(ca_pem, pinned, trust, &where_)?;
+    let connector = cached_connector(ca_pem, trust, &where_)?;
     let tls = tokio::time::timeout(CONNECT_TIMEOUT, connector.connect(host, stream))
         .await
         .map_err(|_| {

@@ -77,22 +77,16 @@ impl FolderSync<'_> {
                     .map(|w| (w.date, w.id))
                     .or(before);
             }
-            let batch: Vec<(i64, Option<Vec<u8>>)> = wanted
-                .iter()
-                .filter(|w| !deferred.contains(&w.uid))
-                .map(|w| (w.id, bodies.remove(&w.uid)))
-                .collect();
-            for (w, (_, raw)) in wanted
-                .iter()
-                .filter(|w| !deferred.contains(&w.uid))
-                .zip(&batch)
-            {
+            let mut batch: Vec<(i64, Option<Vec<u8>>)> = Vec::with_capacity(wanted.len());
+            for w in wanted.iter().filter(|w| !deferred.contains(&w.uid)) {
+                let raw = bodies.remove(&w.uid);
                 if raw.is_none() {
                     self.report.skipped.push(format!(
                         "{} UID {}: the server sent no body",
                         self.folder.path, w.uid
                     ));
                 }
+                batch.push((w.id, raw));
             }
             let store = self.store.clone();
             let handle = tokio::task::spawn_blocking(move || save(&store, batch));
