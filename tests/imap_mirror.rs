@@ -14,9 +14,8 @@
 mod support;
 
 use std::path::Path;
-use std::process::Output;
 
-use support::cli::{tern, tern_with_input};
+use support::cli::{json, ok, tern, tern_with_input};
 use support::mailbox::{self, assert_mirrors};
 use support::servers::Options;
 use support::{MailServers, User, corpus};
@@ -43,19 +42,6 @@ fn start(path: Path3) -> MailServers {
         imap_capability,
         ..Default::default()
     })
-}
-
-fn ok(out: Output) -> Output {
-    assert!(
-        out.status.success(),
-        "tern failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
-
-fn json(out: Output) -> serde_json::Value {
-    serde_json::from_slice(&ok(out).stdout).unwrap()
 }
 
 fn other_client(servers: &MailServers, user: &User) -> support::raw::LineClient {

@@ -1,7 +1,8 @@
 //! Download for offline reading against the harness's Dovecot, when the sizes the store holds
 //! are wrong: batches are bounded by the bytes that arrive, so a batch that would hold more
 //! than 64 MiB is cut, and every body is still saved exactly once, while another client
-//! expunges and appends between passes.
+//! expunges and appends between passes; and when the server refuses one message's body, the
+//! others are still downloaded.
 
 #![allow(
     clippy::unwrap_used,
@@ -13,25 +14,17 @@
 mod support;
 
 use std::collections::BTreeMap;
-use std::process::Output;
+use std::sync::{Arc, Mutex};
 
 use support::MailServers;
-use support::cli::tern;
+use support::cli::{ok, tern};
+use support::proxy::{Fault, fault_proxy};
 use support::raw::LineClient;
-use support::servers::{STORAGE_UID, chown_tree};
+use support::servers::{Options, STORAGE_UID, chown_tree};
 
 /// Six messages of 15 MB: 90 MB, past the 64 MiB one batch may hold.
 const BIG: usize = 6;
 const BIG_SIZE: usize = 15 << 20;
-
-fn ok(out: Output) -> Output {
-    assert!(
-        out.status.success(),
-        "tern failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
 
 fn big_message(i: usize) -> Vec<u8> {
     let mut raw = format!(
@@ -79,6 +72,22 @@ fn server_sizes(servers: &MailServers) -> BTreeMap<i64, i64> {
         .collect()
 }
 
+/// The cache's INBOX: UID → (body_state, bytes of the stored source, sources stored).
+fn cached_bodies(db: &rusqlite::Connection) -> BTreeMap<i64, (i64, i64, i64)> {
+    let mut stmt = db
+        .prepare(
+            "SELECT m.uid, m.body_state, coalesce(length(b.raw), 0), count(b.message_id)
+             FROM message m JOIN folder f ON f.id = m.folder_id
+             LEFT JOIN body b ON b.message_id = m.id
+             WHERE f.path = 'INBOX' GROUP BY m.id ORDER BY m.uid",
+        )
+        .unwrap();
+    stmt.query_map([], |r| Ok((r.get(0)?, (r.get(1)?, r.get(2)?, r.get(3)?))))
+        .unwrap()
+        .map(|r| r.unwrap())
+        .collect()
+}
+
 #[test]
 fn bodies_past_the_byte_bound_are_fetched_again_and_each_saved_once() {
     let servers = MailServers::start();
@@ -121,19 +130,7 @@ fn bodies_past_the_byte_bound_are_fetched_again_and_each_saved_once() {
     // UID by UID, the cache is the server, and each source is whole and stored once.
     let server = server_sizes(&servers);
     assert_eq!(server.len(), BIG, "5 big and the small one: {server:?}");
-    let mut stmt = db
-        .prepare(
-            "SELECT m.uid, m.body_state, length(b.raw), count(b.message_id)
-             FROM message m JOIN folder f ON f.id = m.folder_id
-             LEFT JOIN body b ON b.message_id = m.id
-             WHERE f.path = 'INBOX' GROUP BY m.id ORDER BY m.uid",
-        )
-        .unwrap();
-    let cached: BTreeMap<i64, (i64, i64, i64)> = stmt
-        .query_map([], |r| Ok((r.get(0)?, (r.get(1)?, r.get(2)?, r.get(3)?))))
-        .unwrap()
-        .map(|r| r.unwrap())
-        .collect();
+    let cached = cached_bodies(&db);
     assert_eq!(
         cached.keys().collect::<Vec<_>>(),
         server.keys().collect::<Vec<_>>(),
@@ -154,4 +151,126 @@ fn bodies_past_the_byte_bound_are_fetched_again_and_each_saved_once() {
     let found = ok(tern(&data, &["search", "END-small", "--json"]));
     let found: serde_json::Value = serde_json::from_slice(&found.stdout).unwrap();
     assert_eq!(found.as_array().unwrap().len(), 1, "{found}");
+}
+
+/// A server that refuses to send one message's body (NO to any FETCH that names it): every other
+/// body is downloaded, in batches that shrink around the bad one, which alone is reported and
+/// passed over, and it is downloaded by the next sync once the server serves it again. Another
+/// client expunges and appends meanwhile; the cache ends equal to the server, UID by UID.
+#[test]
+fn a_refused_body_holds_back_no_other() {
+    // Without COMPRESS, so the proxy sees the commands.
+    let servers = MailServers::start_with(Options {
+        imap_capability: Some(
+            "IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE LITERAL+ UIDPLUS MOVE CONDSTORE QRESYNC SPECIAL-USE"
+                .into(),
+        ),
+        ..Default::default()
+    });
+    let bob = &servers.bob;
+    support::corpus::fill_maildir(bob, "INBOX", 40, 93);
+    let switch = Arc::new(Mutex::new(Fault::None));
+    let proxy = fault_proxy(servers.ports.imap, switch.clone());
+    let data = servers.dir().join("tern-data");
+    support::cli::add_plain_imap_account(&servers, &data, bob, proxy);
+    ok(tern(&data, &["sync"]));
+    let db = rusqlite::Connection::open(data.join("tern.db")).unwrap();
+    db.execute_batch("UPDATE account SET download_bodies = 1;")
+        .unwrap();
+
+    let mut c = imap(&servers);
+    c.imap_ok("s", "SELECT INBOX");
+    c.imap_ok("d", "UID STORE 3 +FLAGS.SILENT (\\Deleted)");
+    c.imap_ok("e", "UID EXPUNGE 3");
+    let extra = b"From: phone@example.test\r\nSubject: late\r\n\r\nEND-late\r\n";
+    c.send(&format!("p APPEND INBOX {{{}+}}", extra.len()));
+    c.send_raw(extra);
+    c.send("");
+    while !c.line().starts_with("p ") {}
+    c.imap_ok("z", "LOGOUT");
+
+    *switch.lock().unwrap() = Fault::RefuseBodyOf(17);
+    let out = ok(tern(&data, &["sync"]));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("UID 17: the server refused to send it"),
+        "{stderr}"
+    );
+    assert_eq!(stderr.matches("refused to send it").count(), 1, "{stderr}");
+
+    let server = server_sizes(&servers);
+    assert_eq!(server.len(), 40, "one gone, one come: {server:?}");
+    let cached = cached_bodies(&db);
+    assert_eq!(
+        cached.keys().collect::<Vec<_>>(),
+        server.keys().collect::<Vec<_>>(),
+        "the cached UIDs are the server's"
+    );
+    for (uid, size) in &server {
+        let want = if *uid == 17 { (0, 0, 0) } else { (2, *size, 1) };
+        assert_eq!(cached[uid], want, "UID {uid}: state, bytes, copies");
+    }
+    // Not marked: the next sync, with the server serving it again, downloads it.
+    *switch.lock().unwrap() = Fault::None;
+    let out = ok(tern(&data, &["sync"]));
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("refused"));
+    let cached = cached_bodies(&db);
+    for (uid, size) in &server {
+        assert_eq!(
+            cached[uid],
+            (2, *size, 1),
+            "UID {uid}: state, bytes, copies"
+        );
+    }
+}
+
+/// A server that refuses every body (a bandwidth limit): the folder's download stops after a
+/// few refusals with a clear error, marks nothing, and the next sync downloads everything.
+#[test]
+fn a_server_refusing_every_body_marks_nothing() {
+    let servers = MailServers::start_with(Options {
+        imap_capability: Some(
+            "IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE LITERAL+ UIDPLUS MOVE CONDSTORE QRESYNC SPECIAL-USE"
+                .into(),
+        ),
+        ..Default::default()
+    });
+    let bob = &servers.bob;
+    support::corpus::fill_maildir(bob, "INBOX", 20, 94);
+    let switch = Arc::new(Mutex::new(Fault::None));
+    let proxy = fault_proxy(servers.ports.imap, switch.clone());
+    let data = servers.dir().join("tern-data");
+    support::cli::add_plain_imap_account(&servers, &data, bob, proxy);
+    ok(tern(&data, &["sync"]));
+    let db = rusqlite::Connection::open(data.join("tern.db")).unwrap();
+    db.execute_batch("UPDATE account SET download_bodies = 1;")
+        .unwrap();
+
+    *switch.lock().unwrap() = Fault::RefuseBodyOf(0);
+    let out = tern(&data, &["sync"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("refused to send 3 messages of INBOX in a row"),
+        "{stderr}"
+    );
+    assert!(
+        cached_bodies(&db).values().all(|c| *c == (0, 0, 0)),
+        "nothing is marked"
+    );
+
+    *switch.lock().unwrap() = Fault::None;
+    ok(tern(&data, &["sync"]));
+    let server = server_sizes(&servers);
+    let cached = cached_bodies(&db);
+    assert_eq!(
+        cached.keys().collect::<Vec<_>>(),
+        server.keys().collect::<Vec<_>>()
+    );
+    for (uid, size) in &server {
+        assert_eq!(
+            cached[uid],
+            (2, *size, 1),
+            "UID {uid}: state, bytes, copies"
+        );
+    }
 }

@@ -11,28 +11,14 @@
 
 mod support;
 
-use support::cli::tern;
+use support::cli::{json, ok, tern};
 
 use std::collections::HashMap;
 use std::path::Path;
-use std::process::Output;
 
 use support::corpus::{self, Generated};
 use support::raw::LineClient;
 use support::{MailServers, User};
-
-fn ok(out: Output) -> Output {
-    assert!(
-        out.status.success(),
-        "tern failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
-
-fn json(out: Output) -> serde_json::Value {
-    serde_json::from_slice(&ok(out).stdout).unwrap()
-}
 
 fn add_account(servers: &MailServers, data: &Path, user: &User) {
     support::cli::add_imap_account(servers, data, user, servers.ports.imaps, &[]);

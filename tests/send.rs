@@ -13,7 +13,7 @@ use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
 use mail_parser::{MessageParser, MimeHeaders as _};
-use support::cli::add_imap_account;
+use support::cli::{add_imap_account, json, ok};
 use support::{MailServers, mailbox};
 
 /// Runs `tern --data-dir DATA ARGS...` with `stdin` as standard input.
@@ -25,22 +25,8 @@ fn tern(data: &Path, args: &[&str]) -> Output {
     tern_in(data, args, "")
 }
 
-fn ok(out: Output) -> Output {
-    assert!(
-        out.status.success(),
-        "tern failed: {}\n{}",
-        String::from_utf8_lossy(&out.stderr),
-        String::from_utf8_lossy(&out.stdout)
-    );
-    out
-}
-
 fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-fn json(out: Output) -> serde_json::Value {
-    serde_json::from_slice(&ok(out).stdout).unwrap()
 }
 
 fn headers_of(raw: &[u8]) -> String {

@@ -155,6 +155,9 @@ pub(super) fn run(store: &Store, only: Option<&str>) -> anyhow::Result<()> {
                 for skipped in &report.skipped {
                     eprintln!("{name}: set aside: {skipped}");
                 }
+                if report.skipped_more > 0 {
+                    eprintln!("{name}: set aside: {} more", report.skipped_more);
+                }
                 let failed_changes = store.failed_actions(Some(account.id))?.len();
                 if failed_changes > 0 {
                     eprintln!(

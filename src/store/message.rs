@@ -528,6 +528,14 @@ pub(super) fn index_body(tx: &Transaction<'_>, message_id: i64, text: &str) -> R
 /// Writes the search entries noted in `fts_pending` during this transaction: replaced entries
 /// are dropped one by one, then every entry is inserted by one statement (FTS5 flushes at each
 /// statement, so this is one flush per transaction). Leaves `fts_pending` empty.
+///
+/// Only messages without an entry get one (after the replaced ones are dropped: those marked
+/// `indexed` or given body text): a message noted again without new text is left alone. An older build
+/// (before migration 0013) still running on the same data dir notes its messages through the
+/// new trigger but indexes their bodies straight into `message_fts`, and never drains the
+/// table; the next write here does, without giving any message a second entry. (A contentless
+/// FTS5 table cannot be looked up by rowid; its `_docsize` shadow table, one row per entry,
+/// can.)
 pub(super) fn flush_search_index(tx: &Transaction<'_>) -> Result<()> {
     let pending: bool = tx
         .prepare_cached("SELECT EXISTS (SELECT 1 FROM fts_pending)")
@@ -537,7 +545,11 @@ pub(super) fn flush_search_index(tx: &Transaction<'_>) -> Result<()> {
         return Ok(());
     }
     let replaced: Vec<i64> = tx
-        .prepare_cached("SELECT id FROM fts_pending WHERE indexed = 1")
+        .prepare_cached(
+            "SELECT p.id FROM fts_pending p
+             WHERE (p.indexed = 1 OR p.body IS NOT NULL)
+               AND EXISTS (SELECT 1 FROM message_fts_docsize d WHERE d.id = p.id)",
+        )
         .and_then(|mut s| {
             s.query_map([], |r| r.get(0))?
                 .collect::<rusqlite::Result<Vec<i64>>>()
@@ -552,7 +564,8 @@ pub(super) fn flush_search_index(tx: &Transaction<'_>) -> Result<()> {
         "INSERT INTO message_fts (rowid, subject, sender, recipients, body)
          SELECT m.id, m.subject, m.from_name || ' ' || m.from_addr,
                 m.to_addrs || ' ' || m.cc_addrs, coalesce(p.body, '')
-         FROM fts_pending p JOIN message m ON m.id = p.id;
+         FROM fts_pending p JOIN message m ON m.id = p.id
+         WHERE NOT EXISTS (SELECT 1 FROM message_fts_docsize d WHERE d.id = p.id);
          DELETE FROM fts_pending;",
     )
     .map_err(StoreError::sqlite("Write the search entries"))

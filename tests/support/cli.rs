@@ -15,6 +15,22 @@ pub fn tern(data_dir: &Path, args: &[&str]) -> Output {
         .unwrap()
 }
 
+/// `out` of a `tern` run that must have succeeded (else panics with its stderr and stdout).
+pub fn ok(out: Output) -> Output {
+    assert!(
+        out.status.success(),
+        "tern failed: {}\n{}",
+        String::from_utf8_lossy(&out.stderr),
+        String::from_utf8_lossy(&out.stdout)
+    );
+    out
+}
+
+/// The JSON document a `tern ... --json` run that must have succeeded printed.
+pub fn json(out: Output) -> serde_json::Value {
+    serde_json::from_slice(&ok(out).stdout).unwrap()
+}
+
 /// Runs `tern --data-dir DATA ARGS...`, which must succeed; returns what it said on stderr.
 pub fn tern_ok(data_dir: &Path, args: &[&str]) -> String {
     let out = tern(data_dir, args);

@@ -99,6 +99,27 @@ pub enum Fault {
     /// Answer every command that names PREVIEW with BAD, as a server that advertises the
     /// extension but does not implement it would.
     RefusePreview,
+    /// Answer NO to every `UID FETCH … BODY.PEEK[]` whose UID set holds this UID, as a server
+    /// with one message it cannot read does; 0: to every one (a server over a bandwidth limit).
+    RefuseBodyOf(u32),
+}
+
+/// Whether the IMAP sequence set `set` (`1:5,7,9:*`) holds `uid`.
+fn set_holds(set: &str, uid: u32) -> bool {
+    set.split(',').any(|part| {
+        let mut ends = part.split(':').map(|n| {
+            if n == "*" {
+                Some(u32::MAX)
+            } else {
+                n.parse::<u32>().ok()
+            }
+        });
+        match (ends.next().flatten(), ends.next()) {
+            (Some(a), None) => a == uid,
+            (Some(a), Some(Some(b))) => a.min(b) <= uid && uid <= a.max(b),
+            _ => false,
+        }
+    })
 }
 
 /// A loopback proxy to a plain IMAP port (no COMPRESS, so it sees the protocol) that injects
@@ -145,6 +166,23 @@ pub fn fault_proxy(target: u16, fault: Arc<Mutex<Fault>>) -> u16 {
                             format!("{tag} BAD Error in IMAP command: Unknown PREVIEW\r\n");
                         let _ = to_client.lock().unwrap().write_all(refusal.as_bytes());
                         continue;
+                    }
+                    if let Fault::RefuseBodyOf(uid) = fault
+                        && text.contains("BODY.PEEK[]")
+                    {
+                        let mut words = text.split_whitespace();
+                        let tag = words.next().unwrap_or("*").to_owned();
+                        // tag UID FETCH set items
+                        if words
+                            .nth(2)
+                            .is_some_and(|set| uid == 0 || set_holds(set, uid))
+                        {
+                            let refusal = format!(
+                                "{tag} NO Some messages could not be FETCHed (Failure)\r\n"
+                            );
+                            let _ = to_client.lock().unwrap().write_all(refusal.as_bytes());
+                            continue;
+                        }
                     }
                     if s_write.write_all(&line).is_err() {
                         break;

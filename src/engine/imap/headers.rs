@@ -95,7 +95,7 @@ impl FolderSync<'_> {
                     let fetched = self.fetch_items(&sorted, items).await?;
                     self.preview_refused = true;
                     self.session.refuse_capability("PREVIEW");
-                    self.report.skipped.push(format!(
+                    self.report.set_aside(format!(
                         "{}: the server refused PREVIEW ({e}); previews come from the bodies instead",
                         folder.path
                     ));
@@ -244,7 +244,7 @@ impl FolderSync<'_> {
             .await?;
         let (recovered, unanswered) = self.rows_from(fetched, &unanswered);
         for row in &recovered {
-            self.report.skipped.push(format!(
+            self.report.set_aside(format!(
                 "{} UID {}: its MIME structure could not be read; stored without it (the whole source is fetched when it is opened)",
                 self.folder.path,
                 row.uid.unwrap_or(0)
@@ -266,7 +266,7 @@ impl FolderSync<'_> {
             let Some(uid) = f.uid.filter(|uid| unanswered.contains(uid)) else {
                 continue;
             };
-            self.report.skipped.push(format!(
+            self.report.set_aside(format!(
                 "{} UID {uid}: the server's description of it could not be read; stored as a placeholder (open it to fetch its source)",
                 self.folder.path
             ));

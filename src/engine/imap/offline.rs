@@ -3,12 +3,22 @@
 //! `BODY_BATCH_BYTES` by RFC822.SIZE, whichever comes first), and while the next batch comes in,
 //! the last one is parsed for its text and written, in one cache transaction, on a blocking
 //! thread: the network and the store each keep a core busy. At most two batches are held, each
-//! of at most `BODY_BATCH_HELD` bytes as received (RFC822.SIZE is the server's word only).
+//! of at most `BODY_BATCH_HELD` bytes as received (RFC822.SIZE is the server's word only; a
+//! size of 0 counts as `UNKNOWN_SIZE`). After a batch had to drop bodies, the next asks for no
+//! more messages than it kept, and the count grows back by doubling.
+//!
+//! A FETCH the server refuses (NO: one message it cannot serve) keeps what did arrive, and the
+//! rest is asked for again in batches half the size, down to the one message, which is passed
+//! over and reported (not marked: the next pass asks again): one bad message never holds back
+//! the older ones. `REFUSED_IN_A_ROW` single messages refused with nothing received between
+//! them end the folder's download for this pass: then the server refuses everything (a
+//! bandwidth limit, an outage), and nothing is marked for it.
 
 use std::collections::{HashMap, HashSet};
 
 use imap_codec::imap_types::command::CommandBody;
 use imap_codec::imap_types::fetch::MessageDataItemName;
+use imap_codec::imap_types::response::StatusKind;
 use imap_codec::imap_types::sequence::SequenceSet;
 use tokio::task::JoinHandle;
 
@@ -28,6 +38,24 @@ pub const BODY_BATCH_BYTES: i64 = 32 << 20;
 /// is the first) is dropped and asked for again in a later batch.
 pub const BODY_BATCH_HELD: usize = 64 << 20;
 
+/// Single messages refused in a row, with no body received between them, that end the
+/// folder's download for the pass.
+pub const REFUSED_IN_A_ROW: usize = 3;
+
+/// What a message whose RFC822.SIZE is 0 (or missing) counts for in a batch's bytes.
+pub const UNKNOWN_SIZE: i64 = 1 << 20;
+
+/// What one FETCH of a batch brought.
+#[derive(Debug, Default)]
+struct Fetched {
+    /// The sources by UID.
+    bodies: HashMap<i64, Vec<u8>>,
+    /// UIDs whose source came but was dropped to keep the batch under `BODY_BATCH_HELD`.
+    deferred: HashSet<i64>,
+    /// The server's words when it refused the FETCH (NO).
+    refused: Option<String>,
+}
+
 /// A batch being parsed and written.
 /// Its result: the messages whose text could not be read (kept whole, not indexed).
 type Writing = JoinHandle<Result<Vec<i64>, StoreError>>;
@@ -42,15 +70,18 @@ impl FolderSync<'_> {
             .map(|days| crate::store::now_seconds() - days * 86_400);
         let mut after = None;
         let mut writing: Option<Writing> = None;
+        let mut limit = BODY_BATCH;
+        let mut refused_in_a_row = 0usize;
         loop {
             let mut wanted = self
                 .store
-                .bodies_wanted(self.folder.id, since, after, BODY_BATCH)?;
+                .bodies_wanted(self.folder.id, since, after, limit)?;
             let mut bytes = 0i64;
             let fits = wanted
                 .iter()
                 .position(|w| {
-                    bytes = bytes.saturating_add(w.size.max(0));
+                    let size = if w.size > 0 { w.size } else { UNKNOWN_SIZE };
+                    bytes = bytes.saturating_add(size);
                     bytes > BODY_BATCH_BYTES
                 })
                 .map_or(wanted.len(), |over| over.max(1));
@@ -58,7 +89,7 @@ impl FolderSync<'_> {
             let before = after;
             let Some(last) = wanted.last() else { break };
             after = Some((last.date, last.id));
-            let (mut bodies, deferred) = match self.fetch_bodies(&wanted).await {
+            let fetched = match self.fetch_bodies(&wanted).await {
                 Ok(fetched) => fetched,
                 Err(e) => {
                     // The batch being written is still saved; its error would only repeat this.
@@ -68,29 +99,69 @@ impl FolderSync<'_> {
             };
             let unreadable = finish(writing.take()).await?;
             self.note_unreadable(&unreadable);
-            // A body dropped for the memory bound is asked for again: the next page starts
-            // before the first of them (what was saved meanwhile is no longer listed).
-            if let Some(first) = wanted.iter().position(|w| deferred.contains(&w.uid)) {
+            let Fetched {
+                mut bodies,
+                deferred,
+                refused,
+            } = fetched;
+            // Asked again later (the next page starts before them; what is saved meanwhile is
+            // no longer listed): bodies dropped for the memory bound, and, when the server
+            // refused a batch of several, whatever it did not send.
+            let again = |w: &BodyWanted| {
+                deferred.contains(&w.uid)
+                    || (refused.is_some() && wanted.len() > 1 && !bodies.contains_key(&w.uid))
+            };
+            if let Some(first) = wanted.iter().position(&again) {
                 after = first
                     .checked_sub(1)
                     .and_then(|i| wanted.get(i))
                     .map(|w| (w.date, w.id))
                     .or(before);
             }
+            let retry: HashSet<i64> = wanted.iter().filter(|w| again(w)).map(|w| w.uid).collect();
+            limit = if !deferred.is_empty() {
+                bodies.len().max(1)
+            } else if !retry.is_empty() {
+                (wanted.len() / 2).max(1)
+            } else {
+                limit.saturating_mul(2).min(BODY_BATCH)
+            };
+            if bodies.is_empty() && refused.is_some() && retry.is_empty() {
+                refused_in_a_row += 1;
+            } else if !bodies.is_empty() {
+                refused_in_a_row = 0;
+            }
             let mut batch: Vec<(i64, Option<Vec<u8>>)> = Vec::with_capacity(wanted.len());
-            for w in wanted.iter().filter(|w| !deferred.contains(&w.uid)) {
+            for w in wanted.iter().filter(|w| !retry.contains(&w.uid)) {
                 let raw = bodies.remove(&w.uid);
                 if raw.is_none() {
-                    self.report.skipped.push(format!(
+                    if let Some(text) = &refused {
+                        // Passed over (the cursor is past it), not marked: asked again next pass.
+                        self.report.set_aside(format!(
+                            "{} UID {}: the server refused to send it ({text}); it is asked for again at the next sync",
+                            self.folder.path, w.uid
+                        ));
+                        continue;
+                    }
+                    self.report.set_aside(format!(
                         "{} UID {}: the server sent no body",
                         self.folder.path, w.uid
                     ));
                 }
                 batch.push((w.id, raw));
             }
+            if refused_in_a_row >= REFUSED_IN_A_ROW {
+                // This batch was one refused message: there is nothing of it to save.
+                return Err(protocol_error(format!(
+                    "the server refused to send {REFUSED_IN_A_ROW} messages of {} in a row ({}); the download for offline reading goes on at the next sync",
+                    self.folder.path,
+                    refused.unwrap_or_default()
+                ))
+                .into());
+            }
             let store = self.store.clone();
             let handle = tokio::task::spawn_blocking(move || save(&store, batch));
-            if deferred.is_empty() {
+            if retry.is_empty() {
                 writing = Some(handle);
             } else {
                 // The next page is read from the store: this batch must be in it first.
@@ -106,7 +177,7 @@ impl FolderSync<'_> {
     /// Reports messages whose source was saved but whose text the parser could not read.
     fn note_unreadable(&mut self, ids: &[i64]) {
         for id in ids {
-            self.report.skipped.push(format!(
+            self.report.set_aside(format!(
                 "{}: message {id} is saved whole but its text could not be read, so search \
                  does not find it by its body",
                 self.folder.path
@@ -114,13 +185,10 @@ impl FolderSync<'_> {
         }
     }
 
-    /// One `UID FETCH (UID BODY.PEEK[])` for `wanted`: the sources by UID, and the UIDs whose
-    /// source came but was dropped to keep the batch under `BODY_BATCH_HELD`. Only the UIDs
-    /// asked for, once each, so a server cannot make a batch hold more than it asked.
-    async fn fetch_bodies(
-        &mut self,
-        wanted: &[BodyWanted],
-    ) -> Result<(HashMap<i64, Vec<u8>>, HashSet<i64>), EngineError> {
+    /// One `UID FETCH (UID BODY.PEEK[])` for `wanted` (see `Fetched`). Only the UIDs asked
+    /// for, once each, so a server cannot make a batch hold more than it asked. A BAD answer
+    /// is an error: the command, not a message, is at fault.
+    async fn fetch_bodies(&mut self, wanted: &[BodyWanted]) -> Result<Fetched, EngineError> {
         let mut uids: Vec<u32> = wanted
             .iter()
             .filter_map(|w| u32::try_from(w.uid).ok())
@@ -135,30 +203,41 @@ impl FolderSync<'_> {
         let mut bodies: HashMap<i64, Vec<u8>> = HashMap::new();
         let mut deferred: HashSet<i64> = HashSet::new();
         let mut held = 0usize;
-        self.session
-            .run_streaming_ok(
-                &format!("FETCH BODY in {}", self.folder.path),
-                body,
-                |data| {
-                    if let Some(f) = fetch::from_data(data)
-                        && let Some(uid) = f.uid
-                        && uids.binary_search(&uid).is_ok()
-                        && !bodies.contains_key(&i64::from(uid))
-                        && let Some((_, _, raw)) =
-                            f.sections.into_iter().find(|(s, ..)| s.is_empty())
-                    {
-                        if held > 0 && held.saturating_add(raw.len()) > BODY_BATCH_HELD {
-                            deferred.insert(i64::from(uid));
-                        } else {
-                            held = held.saturating_add(raw.len());
-                            deferred.remove(&i64::from(uid));
-                            bodies.insert(i64::from(uid), raw);
-                        }
+        let (_, status) = self
+            .session
+            .run_streaming(body, |data| {
+                if let Some(f) = fetch::from_data(data)
+                    && let Some(uid) = f.uid
+                    && uids.binary_search(&uid).is_ok()
+                    && !bodies.contains_key(&i64::from(uid))
+                    && let Some((_, _, raw)) = f.sections.into_iter().find(|(s, ..)| s.is_empty())
+                {
+                    if held > 0 && held.saturating_add(raw.len()) > BODY_BATCH_HELD {
+                        deferred.insert(i64::from(uid));
+                    } else {
+                        held = held.saturating_add(raw.len());
+                        deferred.remove(&i64::from(uid));
+                        bodies.insert(i64::from(uid), raw);
                     }
-                },
-            )
+                }
+            })
             .await?;
-        Ok((bodies, deferred))
+        let refused = match status.body.kind {
+            StatusKind::Ok => None,
+            StatusKind::No => Some(status.body.text.to_string()),
+            StatusKind::Bad => {
+                return Err(protocol_error(format!(
+                    "FETCH BODY in {} failed: {}",
+                    self.folder.path, status.body.text
+                ))
+                .into());
+            }
+        };
+        Ok(Fetched {
+            bodies,
+            deferred,
+            refused,
+        })
     }
 }
 

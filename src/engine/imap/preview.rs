@@ -48,7 +48,7 @@ impl FolderSync<'_> {
                 Err(e) if e.kind() == Kind::Refused => {
                     // This batch is settled empty (bodies still fill it) and PREVIEW is not
                     // asked again in this session; the rest waits for a later one.
-                    self.report.skipped.push(format!(
+                    self.report.set_aside(format!(
                         "{}: the server refused to compute previews ({e}); they come from the bodies instead",
                         folder.path
                     ));

@@ -34,8 +34,11 @@ pub struct SyncReport {
     pub new_messages: usize,
     pub flag_changes: usize,
     pub expunged: usize,
-    /// Responses or messages set aside because they could not be understood.
+    /// Responses or messages set aside because they could not be understood (the first
+    /// `MAX_LISTED_SKIPPED`; `set_aside` counts the rest in `skipped_more`).
     pub skipped: Vec<String>,
+    /// How many more were set aside than `skipped` lists.
+    pub skipped_more: usize,
     /// Folders that STATUS showed unchanged, so they were not selected.
     pub unchanged_folders: usize,
     /// Offline actions replayed at the start of the pass.
@@ -45,6 +48,21 @@ pub struct SyncReport {
     pub bytes_received: u64,
     /// Commands sent, by name (e.g. "FETCH": 3).
     pub commands: std::collections::BTreeMap<String, u32>,
+}
+
+/// What a pass report lists of what it set aside, at most: a server that sends no body for a
+/// million messages must not make the report grow with them.
+pub const MAX_LISTED_SKIPPED: usize = 1_000;
+
+impl SyncReport {
+    /// Notes something set aside (listed while fewer than `MAX_LISTED_SKIPPED` are).
+    pub fn set_aside(&mut self, what: String) {
+        if self.skipped.len() < MAX_LISTED_SKIPPED {
+            self.skipped.push(what);
+        } else {
+            self.skipped_more = self.skipped_more.saturating_add(1);
+        }
+    }
 }
 
 /// Connects, logs in and enables QRESYNC (before any SELECT, as RFC 7162 requires).
@@ -174,15 +192,12 @@ pub async fn sync_session(
         .filter(|(_, n)| *n > 0)
         .collect();
     let kept = session.unparsed.len() as u64;
-    report.skipped.extend(
-        session
-            .unparsed
-            .drain(..)
-            .map(|raw| format!("unparseable response: {raw}")),
-    );
+    for raw in session.unparsed.drain(..) {
+        report.set_aside(format!("unparseable response: {raw}"));
+    }
     let unparsed = session.unparsed_count.saturating_sub(unparsed_before);
     if unparsed > kept {
-        report.skipped.push(format!(
+        report.set_aside(format!(
             "and {} more unparseable responses",
             unparsed - kept
         ));
@@ -511,7 +526,7 @@ impl FolderSync<'_> {
         }
         // Advisory: an answer that cannot be read only skips the check this pass.
         let Some(deleted) = self.search_lenient(SearchKey::Deleted).await? else {
-            self.report.skipped.push(format!(
+            self.report.set_aside(format!(
                 "{}: the count check was skipped (the server's answer could not be read)",
                 self.folder.path
             ));
@@ -523,7 +538,7 @@ impl FolderSync<'_> {
         }
         let cached = self.store.cached_count(self.folder.id)?;
         if cached + deleted < exists {
-            self.report.skipped.push(format!(
+            self.report.set_aside(format!(
                 "{}: {} of the server's {exists} messages are not cached; the next pass lists the folder in full",
                 self.folder.path,
                 exists - cached - deleted

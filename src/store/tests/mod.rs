@@ -37,6 +37,21 @@ fn settings(name: &str) -> AccountSettings {
     }
 }
 
+/// SQLite's plan for `sql` with `params`, one line per step (tests assert on index names).
+fn query_plan(store: &Store, sql: &str, params: &[&dyn rusqlite::ToSql]) -> String {
+    store
+        .read(|conn| {
+            let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+            let rows: Vec<String> = stmt
+                .query_map(params, |r| r.get::<_, String>(3))
+                .unwrap()
+                .map(|r| r.unwrap())
+                .collect();
+            Ok(rows.join("\n"))
+        })
+        .unwrap()
+}
+
 fn temp_store() -> (tempfile::TempDir, Store) {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open_dir(dir.path()).unwrap();
@@ -400,19 +415,7 @@ fn message_ids_are_never_reused() {
 #[test]
 fn view_queries_use_indexes() {
     let (_dir, store) = temp_store();
-    let plan = |sql: &str, params: &[&dyn rusqlite::ToSql]| -> String {
-        store
-            .read(|conn| {
-                let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
-                let rows: Vec<String> = stmt
-                    .query_map(params, |r| r.get::<_, String>(3))
-                    .unwrap()
-                    .map(|r| r.unwrap())
-                    .collect();
-                Ok(rows.join("\n"))
-            })
-            .unwrap()
-    };
+    let plan = |sql: &str, params: &[&dyn rusqlite::ToSql]| query_plan(&store, sql, params);
     let cases: Vec<(&str, String, Vec<&dyn rusqlite::ToSql>, &str)> = vec![
         (
             "folder newest first",
@@ -684,24 +687,11 @@ fn merged_pages_interleave_folders_by_date() {
             .unwrap()
             .is_empty()
     );
-    let plan: String = store
-        .read(|conn| {
-            let mut stmt = conn
-                .prepare(&format!(
-                    "EXPLAIN QUERY PLAN {}",
-                    pages::merged_page_sql(SortOrder::DateDesc, 2)
-                ))
-                .unwrap();
-            let rows: Vec<String> = stmt
-                .query_map(rusqlite::params![fa, fb, 6, 4, 2], |r| {
-                    r.get::<_, String>(3)
-                })
-                .unwrap()
-                .map(|r| r.unwrap())
-                .collect();
-            Ok(rows.join("\n"))
-        })
-        .unwrap();
+    let plan = query_plan(
+        &store,
+        &pages::merged_page_sql(SortOrder::DateDesc, 2),
+        rusqlite::params![fa, fb, 6, 4, 2],
+    );
     assert!(plan.contains("message_folder_date"), "{plan}");
     assert!(!plan.contains("SCAN m"), "{plan}");
 }

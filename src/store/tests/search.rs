@@ -84,6 +84,68 @@ fn search_entries_are_written_at_commit_and_replaced_by_new_text() {
     assert_eq!(pending(&store), 0);
 }
 
+/// An older build on the same data dir (before migration 0013) notes its messages through the
+/// new trigger, indexes their bodies itself and never drains `fts_pending`: the next write here
+/// indexes what it left unindexed, and nothing twice.
+#[test]
+fn entries_left_noted_by_an_older_build_are_written_once() {
+    let (_dir, store) = temp_store();
+    let account = store.add_account(&settings("jo")).unwrap();
+    let inbox = store.find_folder(account.id, "INBOX").unwrap();
+    let ids = store
+        .insert_messages(
+            account.id,
+            &[message(inbox.id, 1, 10), message(inbox.id, 2, 20)],
+        )
+        .unwrap();
+    // What the old build leaves: the first indexed with its body, the second not at all.
+    let (a, b) = (ids[0], ids[1]);
+    store
+        .write(|tx| {
+            tx.execute(
+                "DELETE FROM message_fts WHERE rowid IN (?1, ?2)",
+                params![a, b],
+            )
+            .unwrap();
+            tx.execute(
+                "INSERT INTO message_fts (rowid, subject, sender, recipients, body)
+                 VALUES (?1, 'subject 1', '', '', 'wombat')",
+                [a],
+            )
+            .unwrap();
+            Ok(())
+        })
+        .unwrap();
+    // Rows noted outside `transact`'s drain, as the old build's insert trigger leaves them.
+    {
+        let conn = rusqlite::Connection::open(store.path()).unwrap();
+        conn.execute(
+            "INSERT INTO fts_pending (id) VALUES (?1), (?2)",
+            params![a, b],
+        )
+        .unwrap();
+    }
+    assert_eq!(pending(&store), 2);
+    // The first write here gives the first new text: its entry is replaced, the second's made.
+    store.index_body_text(a, "numbat").unwrap();
+    assert_eq!(pending(&store), 0);
+    assert!(found(&store, "wombat").is_empty());
+    assert_eq!(found(&store, "numbat"), vec![a]);
+    assert_eq!(found(&store, "subject"), vec![a, b]);
+
+    // Noted again without new text (the older build inserting and indexing anew): kept as is.
+    {
+        let conn = rusqlite::Connection::open(store.path()).unwrap();
+        conn.execute("INSERT INTO fts_pending (id) VALUES (?1)", [a])
+            .unwrap();
+    }
+    store.index_body_text(b, "quokka").unwrap();
+    assert_eq!(pending(&store), 0);
+    assert_eq!(found(&store, "numbat"), vec![a]);
+    assert_eq!(found(&store, "quokka"), vec![b]);
+    assert_eq!(found(&store, "subject"), vec![a, b]);
+}
+
 /// The bodies still wanted come newest first in keyset pages, skip what was saved or falls
 /// outside the window, and are read through their own partial index.
 #[test]
@@ -117,24 +179,11 @@ fn bodies_wanted_pages_newest_first_through_the_partial_index() {
         .collect();
     assert_eq!(recent, vec![9, 8, 7]);
 
-    let plan: String = store
-        .read(|conn| {
-            let mut stmt = conn
-                .prepare(&format!(
-                    "EXPLAIN QUERY PLAN {}",
-                    message::BODIES_WANTED_SQL
-                ))
-                .unwrap();
-            let rows: Vec<String> = stmt
-                .query_map(params![inbox.id, None::<i64>, 1, 1, 1], |r| {
-                    r.get::<_, String>(3)
-                })
-                .unwrap()
-                .map(|r| r.unwrap())
-                .collect();
-            Ok(rows.join("\n"))
-        })
-        .unwrap();
+    let plan = query_plan(
+        &store,
+        message::BODIES_WANTED_SQL,
+        params![inbox.id, None::<i64>, 1, 1, 1],
+    );
     assert!(plan.contains("message_body_wanted"), "{plan}");
 }
 
