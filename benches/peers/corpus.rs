@@ -1,6 +1,6 @@
 //! The benchmark's mailbox: the test corpus (threads, alternatives, encoded words, flags) with
 //! attachments of realistic size added to about a third of the messages (8 KB to 600 KB,
-//! log-uniform), so 10,000 messages come to about 450 MB, like a real mailbox.
+//! log-uniform), so 10,000 messages come to about 640 MB, like a real mailbox.
 
 use base64::Engine as _;
 

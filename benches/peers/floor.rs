@@ -43,6 +43,9 @@ struct Imap {
     io: BufReader<TlsStream<TcpStream>>,
     tag: u32,
     pub bytes: u64,
+    /// `* N FETCH` responses read: each floor checks it got them all, so a run that fetched
+    /// nothing cannot pass for a fast one.
+    fetches: usize,
 }
 
 impl Imap {
@@ -51,6 +54,7 @@ impl Imap {
             io: BufReader::with_capacity(256 * 1024, tls(target)),
             tag: 0,
             bytes: 0,
+            fetches: 0,
         };
         let mut greeting = Vec::new();
         imap.io.read_until(b'\n', &mut greeting).unwrap();
@@ -75,6 +79,9 @@ impl Imap {
             let n = self.io.read_until(b'\n', &mut line).unwrap();
             assert!(n > 0, "the server closed the connection during {command}");
             self.bytes += n as u64;
+            if line.starts_with(b"* ") && line.windows(8).any(|w| w == b" FETCH (") {
+                self.fetches += 1;
+            }
             if line.starts_with(tag.as_bytes()) {
                 let text = String::from_utf8_lossy(&line);
                 assert!(text[tag.len()..].starts_with("OK"), "{command}: {text}");
@@ -113,8 +120,22 @@ pub fn main(kind: &str) {
     match kind {
         "imap-headers" => {
             let mut imap = Imap::login(&target);
-            imap.command("SELECT INBOX", |_| {});
+            let mut exists = 0usize;
+            imap.command("SELECT INBOX", |line| {
+                let text = String::from_utf8_lossy(line);
+                if let Some(n) = text
+                    .strip_prefix("* ")
+                    .and_then(|t| t.strip_suffix(" EXISTS\r\n"))
+                {
+                    exists = n.parse().unwrap();
+                }
+            });
             imap.command(&format!("UID FETCH 1:* {HEADER_ITEMS}"), |_| {});
+            assert!(
+                exists > 0 && imap.fetches == exists,
+                "{} of {exists} headers",
+                imap.fetches
+            );
             imap.command("LOGOUT", |_| {});
         }
         "imap-bodies" => {
@@ -137,6 +158,12 @@ pub fn main(kind: &str) {
                     |_| {},
                 );
             }
+            assert!(
+                !uids.is_empty() && imap.fetches == uids.len(),
+                "{} of {} bodies",
+                imap.fetches,
+                uids.len()
+            );
             imap.command("LOGOUT", |_| {});
         }
         "imap-select" => {
@@ -179,6 +206,7 @@ fn pop3(target: &Target, retr: bool) {
         let secret = tern::account::credentials::Secret::new(target.password.clone());
         client.login(&target.user, &secret).await.unwrap();
         let (count, _) = client.stat().await.unwrap();
+        assert!(count > 0, "the POP3 floor found no messages");
         if retr {
             for n in 1..=count {
                 client.retr(n, u64::MAX).await.unwrap();

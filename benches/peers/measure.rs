@@ -1,5 +1,6 @@
-//! Measuring whole processes (wall time, CPU time and peak RSS under /usr/bin/time), medians,
-//! and a loopback proxy that counts the bytes a client moves.
+//! Measuring whole processes (wall time from the clock around the process, to the microsecond;
+//! CPU time and peak RSS under /usr/bin/time, whose times are in steps of 10 ms), medians, and a
+//! loopback proxy that counts the bytes a client moves.
 
 use std::io::{Read as _, Write as _};
 use std::net::{TcpListener, TcpStream};
@@ -7,6 +8,7 @@ use std::path::Path;
 use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
 
 /// One run of a command.
 #[derive(Debug, Clone, Copy, Default)]
@@ -64,6 +66,7 @@ pub fn run(
     env: &[(&str, String)],
     ok_codes: &[i32],
 ) -> (Sample, String) {
+    let started = Instant::now();
     let out = Command::new("/usr/bin/time")
         .arg("-f")
         .arg("TIME %e %U %S %M")
@@ -72,6 +75,8 @@ pub fn run(
         .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
         .output()
         .unwrap();
+    // /usr/bin/time's own start and exit are part of this, about a millisecond.
+    let wall = started.elapsed().as_secs_f64();
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     let line = stderr
         .lines()
@@ -90,7 +95,7 @@ pub fn run(
         .map(|x| x.parse().unwrap())
         .collect();
     let sample = Sample {
-        wall: v[0],
+        wall,
         cpu: v[1] + v[2],
         rss_kib: v[3] as u64,
     };

@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use crate::measure::{ByteCounter, Figure, run};
+use crate::measure::{ByteCounter, Figure, Sample, run};
 use crate::report::Row;
 use crate::support;
 use crate::{Bench, floor_env};
@@ -129,20 +129,25 @@ pub fn rows(b: &Bench, n: usize, rows: &mut Vec<Row>) {
         run(Path::new("/bin/sh"), &["-c", &script], &[], &[]).0
     };
 
-    // Counted runs (and warm-up).
+    // Counted runs (and warm-up); in --quick also samples (see `Bench::quick`).
+    let (mut terns, mut floors, mut msmtps) = (vec![], vec![], vec![]);
+    let keep = |samples: &mut Vec<Sample>, sample: Sample| {
+        if b.quick {
+            samples.push(sample);
+        }
+    };
     set_outgoing(counter.port);
     queue();
-    flush();
+    keep(&mut terns, flush());
     let tern_bytes = counter.take();
     set_outgoing(servers.ports.submissions);
-    floor(counter.port);
+    keep(&mut floors, floor(counter.port));
     let floor_bytes = counter.take();
-    msmtp(counter.port);
+    keep(&mut msmtps, msmtp(counter.port));
     let msmtp_bytes = counter.take();
 
-    let (mut terns, mut floors, mut msmtps) = (vec![], vec![], vec![]);
-    for round in 0..b.rounds {
-        eprintln!("peers: SMTP, round {}", round + 1);
+    for round in 0..b.long_rounds() {
+        crate::say!("SMTP, round {}", round + 1);
         queue();
         terns.push(flush());
         floors.push(floor(servers.ports.submissions));
@@ -159,7 +164,9 @@ pub fn rows(b: &Bench, n: usize, rows: &mut Vec<Row>) {
     assert_eq!(unsent, 0, "the outbox was not emptied: {outbox}");
     let _ = std::fs::remove_dir_all(&work);
     let tern = Figure::of(&terns, Some(tern_bytes));
-    let what = format!("SMTP submission of {n} messages (outbox flush)");
+    let what = format!(
+        "SMTP submission of {n} messages (`tern sync`: the outbox flush and the account's IMAP pass)"
+    );
     rows.push(Row {
         work: what.clone(),
         tern: tern.clone(),
