@@ -92,13 +92,7 @@ fn ok(data: &std::path::Path) {
 /// A folder synced once through the proxy, then changed by another client so the next pass
 /// selects it, then one pass with `fault`; then normal passes. Returns the faulty pass.
 fn scenario(fault: Fault) -> Run {
-    let servers = MailServers::start_with(Options {
-        imap_capability: Some(
-            "IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE LITERAL+ UIDPLUS MOVE CONDSTORE QRESYNC SPECIAL-USE"
-                .into(),
-        ),
-        ..Default::default()
-    });
+    let servers = MailServers::start_with(Options::without_compress());
     let bob = &servers.bob;
     corpus::fill_maildir(bob, "INBOX", 30, 71);
     let switch = Arc::new(Mutex::new(Fault::None));

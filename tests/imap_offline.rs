@@ -153,30 +153,47 @@ fn bodies_past_the_byte_bound_are_fetched_again_and_each_saved_once() {
     assert_eq!(found.as_array().unwrap().len(), 1, "{found}");
 }
 
+/// bob's INBOX of `count` generated messages (`seed`), synced once (headers only) by Tern
+/// through a fault proxy, whose fault is off; the account then downloads bodies.
+struct Behind {
+    servers: MailServers,
+    switch: Arc<Mutex<Fault>>,
+    data: std::path::PathBuf,
+    db: rusqlite::Connection,
+}
+
+fn behind_fault_proxy(count: usize, seed: u64) -> Behind {
+    // Without COMPRESS, so the proxy sees the commands.
+    let servers = MailServers::start_with(Options::without_compress());
+    support::corpus::fill_maildir(&servers.bob, "INBOX", count, seed);
+    let switch = Arc::new(Mutex::new(Fault::None));
+    let proxy = fault_proxy(servers.ports.imap, switch.clone());
+    let data = servers.dir().join("tern-data");
+    support::cli::add_plain_imap_account(&servers, &data, &servers.bob, proxy);
+    ok(tern(&data, &["sync"]));
+    let db = rusqlite::Connection::open(data.join("tern.db")).unwrap();
+    db.execute_batch("UPDATE account SET download_bodies = 1;")
+        .unwrap();
+    Behind {
+        servers,
+        switch,
+        data,
+        db,
+    }
+}
+
 /// A server that refuses to send one message's body (NO to any FETCH that names it): every other
 /// body is downloaded, in batches that shrink around the bad one, which alone is reported and
 /// passed over, and it is downloaded by the next sync once the server serves it again. Another
 /// client expunges and appends meanwhile; the cache ends equal to the server, UID by UID.
 #[test]
 fn a_refused_body_holds_back_no_other() {
-    // Without COMPRESS, so the proxy sees the commands.
-    let servers = MailServers::start_with(Options {
-        imap_capability: Some(
-            "IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE LITERAL+ UIDPLUS MOVE CONDSTORE QRESYNC SPECIAL-USE"
-                .into(),
-        ),
-        ..Default::default()
-    });
-    let bob = &servers.bob;
-    support::corpus::fill_maildir(bob, "INBOX", 40, 93);
-    let switch = Arc::new(Mutex::new(Fault::None));
-    let proxy = fault_proxy(servers.ports.imap, switch.clone());
-    let data = servers.dir().join("tern-data");
-    support::cli::add_plain_imap_account(&servers, &data, bob, proxy);
-    ok(tern(&data, &["sync"]));
-    let db = rusqlite::Connection::open(data.join("tern.db")).unwrap();
-    db.execute_batch("UPDATE account SET download_bodies = 1;")
-        .unwrap();
+    let Behind {
+        servers,
+        switch,
+        data,
+        db,
+    } = behind_fault_proxy(40, 93);
 
     let mut c = imap(&servers);
     c.imap_ok("s", "SELECT INBOX");
@@ -228,23 +245,12 @@ fn a_refused_body_holds_back_no_other() {
 /// few refusals with a clear error, marks nothing, and the next sync downloads everything.
 #[test]
 fn a_server_refusing_every_body_marks_nothing() {
-    let servers = MailServers::start_with(Options {
-        imap_capability: Some(
-            "IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE LITERAL+ UIDPLUS MOVE CONDSTORE QRESYNC SPECIAL-USE"
-                .into(),
-        ),
-        ..Default::default()
-    });
-    let bob = &servers.bob;
-    support::corpus::fill_maildir(bob, "INBOX", 20, 94);
-    let switch = Arc::new(Mutex::new(Fault::None));
-    let proxy = fault_proxy(servers.ports.imap, switch.clone());
-    let data = servers.dir().join("tern-data");
-    support::cli::add_plain_imap_account(&servers, &data, bob, proxy);
-    ok(tern(&data, &["sync"]));
-    let db = rusqlite::Connection::open(data.join("tern.db")).unwrap();
-    db.execute_batch("UPDATE account SET download_bodies = 1;")
-        .unwrap();
+    let Behind {
+        servers,
+        switch,
+        data,
+        db,
+    } = behind_fault_proxy(20, 94);
 
     *switch.lock().unwrap() = Fault::RefuseBodyOf(0);
     let out = tern(&data, &["sync"]);

@@ -161,10 +161,10 @@ fn previews_come_with_the_headers_and_the_rest_are_filled_in() {
 #[test]
 fn a_server_that_refuses_preview_still_syncs_whole() {
     let servers = MailServers::start_with(Options {
-        imap_capability: Some(
-            "IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE LITERAL+ UIDPLUS MOVE CONDSTORE QRESYNC SPECIAL-USE PREVIEW"
-                .into(),
-        ),
+        imap_capability: Some(format!(
+            "{} PREVIEW",
+            support::servers::CAPABILITY_WITHOUT_COMPRESS
+        )),
         ..Default::default()
     });
     let bob = &servers.bob;

@@ -973,13 +973,7 @@ fn break_two_messages(line: &str) -> String {
 #[test]
 fn unparseable_fetch_answers_are_recovered_or_kept_as_placeholders() {
     // No COMPRESS, so the proxy sees the plain protocol.
-    let servers = MailServers::start_with(support::servers::Options {
-        imap_capability: Some(
-            "IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE LITERAL+ UIDPLUS MOVE CONDSTORE QRESYNC SPECIAL-USE"
-                .into(),
-        ),
-        ..Default::default()
-    });
+    let servers = MailServers::start_with(support::servers::Options::without_compress());
     let bob = &servers.bob;
     let generated = corpus::fill_maildir(bob, "INBOX", 20, 61);
     let proxy = support::proxy::rewriting_proxy(servers.ports.imap, break_two_messages);

@@ -84,6 +84,20 @@ pub struct Options {
     pub namespace: Option<(String, char)>,
 }
 
+/// Dovecot's IMAP capabilities without COMPRESS: a proxy between Tern and Dovecot then sees the
+/// plain protocol (to inject faults into it).
+pub const CAPABILITY_WITHOUT_COMPRESS: &str = "IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE LITERAL+ UIDPLUS MOVE CONDSTORE QRESYNC SPECIAL-USE";
+
+impl Options {
+    /// The defaults, but without COMPRESS (see `CAPABILITY_WITHOUT_COMPRESS`).
+    pub fn without_compress() -> Options {
+        Options {
+            imap_capability: Some(CAPABILITY_WITHOUT_COMPRESS.to_owned()),
+            ..Options::default()
+        }
+    }
+}
+
 impl std::fmt::Debug for MailServers {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("MailServers")
