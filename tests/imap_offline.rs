@@ -242,7 +242,8 @@ fn a_refused_body_holds_back_no_other() {
 }
 
 /// A server that refuses every body (a bandwidth limit): the folder's download stops after a
-/// few refusals with a clear error, marks nothing, and the next sync downloads everything.
+/// few refusals with a clear error, marks nothing, and the next sync, after another client has
+/// filed a message, downloads everything; the cache ends equal to the server, UID by UID.
 #[test]
 fn a_server_refusing_every_body_marks_nothing() {
     let Behind {
@@ -263,6 +264,15 @@ fn a_server_refusing_every_body_marks_nothing() {
         cached_bodies(&db).values().all(|c| *c == (0, 0, 0)),
         "nothing is marked"
     );
+
+    // Another client files a message before the next pass.
+    let mut c = imap(&servers);
+    let extra = b"From: phone@example.test\r\nSubject: meanwhile\r\n\r\nEND-meanwhile\r\n";
+    c.send(&format!("p APPEND INBOX {{{}+}}", extra.len()));
+    c.send_raw(extra);
+    c.send("");
+    while !c.line().starts_with("p ") {}
+    c.imap_ok("z", "LOGOUT");
 
     *switch.lock().unwrap() = Fault::None;
     ok(tern(&data, &["sync"]));
