@@ -12,17 +12,19 @@ pub mod tls;
 use crate::account::Security;
 use tls::Trust;
 
-/// How long the network may keep Tern waiting. Every read and write has the `stall` limit; a
-/// response must make progress (a whole response, or 64 KiB) within `stall`, so a server that
-/// trickles bytes is cut off; a command must be answered completely within `command`.
+/// How long the network may keep Tern waiting. Connecting and each TLS handshake have the
+/// `connect` limit; every read and write has the `stall` limit; a response must make progress
+/// (a whole response, or 64 KiB) within `stall`, so a server that trickles bytes is cut off; a
+/// command must be answered completely within `command`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
+    pub connect: std::time::Duration,
     pub stall: std::time::Duration,
     pub command: std::time::Duration,
 }
 
-/// The limits in force: 120 s and 30 min, or, with `TERN_TIMEOUT_SECS=N` (for very slow links,
-/// and for tests), N s and 15 N s.
+/// The limits in force: 30 s, 120 s and 30 min, or, with `TERN_TIMEOUT_SECS=N` (for very slow
+/// links, and for tests), the lesser of N s and 30 s, N s and 15 N s.
 pub fn limits() -> Limits {
     static LIMITS: std::sync::OnceLock<Limits> = std::sync::OnceLock::new();
     *LIMITS.get_or_init(|| {
@@ -32,6 +34,7 @@ pub fn limits() -> Limits {
             .filter(|s| (1..=3600).contains(s))
             .unwrap_or(120);
         Limits {
+            connect: tls::CONNECT_TIMEOUT.min(std::time::Duration::from_secs(stall)),
             stall: std::time::Duration::from_secs(stall),
             command: std::time::Duration::from_secs(stall * 15),
         }

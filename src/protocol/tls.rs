@@ -18,7 +18,7 @@ use tokio_native_tls::{TlsConnector, TlsStream};
 
 use super::{ErrorKind, ProtocolError};
 
-/// How long connecting or a TLS handshake may take.
+/// How long connecting or a TLS handshake may take at most (`protocol::limits().connect`).
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Idle time before the first TCP keepalive probe, and the time between probes.
@@ -93,10 +93,28 @@ impl AsyncRead for Stream {
         match self.get_mut() {
             Stream::Plain(s) => Pin::new(s).poll_read(cx, buf),
             Stream::Tls(s) => Pin::new(s.as_mut()).poll_read(cx, buf),
-            Stream::Compressed(c) => Pin::new(&mut c.reader).poll_read(cx, buf),
+            Stream::Compressed(c) => match Pin::new(&mut c.reader).poll_read(cx, buf) {
+                // The decoder words a stream that ends mid-block as "unexpected BufError".
+                Poll::Ready(Err(e)) if !network_kind(e.kind()) => Poll::Ready(Err(io::Error::new(
+                    e.kind(),
+                    format!(
+                        "the compressed stream (COMPRESS=DEFLATE) broke off ({e}); the connection was cut or damaged"
+                    ),
+                ))),
+                other => other,
+            },
             Stream::Closed => Poll::Ready(Err(closed())),
         }
     }
+}
+
+/// Whether an I/O error's kind already says what happened to the connection.
+fn network_kind(kind: io::ErrorKind) -> bool {
+    use io::ErrorKind::{BrokenPipe, ConnectionAborted, ConnectionReset, NotConnected, TimedOut};
+    matches!(
+        kind,
+        ConnectionReset | ConnectionAborted | BrokenPipe | TimedOut | NotConnected
+    )
 }
 
 impl AsyncWrite for Stream {
@@ -134,12 +152,13 @@ impl AsyncWrite for Stream {
 /// Opens a TCP connection with `TCP_NODELAY` set.
 pub async fn connect_tcp(host: &str, port: u16) -> Result<TcpStream, ProtocolError> {
     let where_ = format!("{host}:{port}");
-    let stream = tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect((host, port)))
+    let limit = super::limits().connect;
+    let stream = tokio::time::timeout(limit, TcpStream::connect((host, port)))
         .await
         .map_err(|_| {
             ProtocolError::new(
                 ErrorKind::Network,
-                format!("cannot connect to {where_}: no answer within {}s; check the server name and port, and your network", CONNECT_TIMEOUT.as_secs()),
+                format!("cannot connect to {where_}: no answer within {} s; check the server name and port, and your network", limit.as_secs()),
             )
         })?
         .map_err(|e| {
@@ -269,12 +288,16 @@ pub async fn handshake(
         None => None,
     };
     let connector = cached_connector(ca_pem, trust, &where_)?;
-    let tls = tokio::time::timeout(CONNECT_TIMEOUT, connector.connect(host, stream))
+    let limit = super::limits().connect;
+    let tls = tokio::time::timeout(limit, connector.connect(host, stream))
         .await
         .map_err(|_| {
             ProtocolError::new(
                 ErrorKind::Network,
-                format!("the TLS handshake with {where_} timed out"),
+                format!(
+                    "the TLS handshake with {where_} got no answer within {} s; check the port and its security mode, and your network",
+                    limit.as_secs()
+                ),
             )
         })?;
     let tls = match tls {
@@ -382,15 +405,19 @@ pub async fn handshake_implicit(
     trust: &Trust,
 ) -> Result<Stream, ProtocolError> {
     match handshake(tcp, host, port, trust, Upgrade::Implicit).await {
-        Err(error) if error.kind == ErrorKind::Network => match plain_greeting(host, port).await {
-            Some(greeting) => Err(ProtocolError::new(
-                ErrorKind::Tls,
-                format!(
-                    "the server on {host}:{port} did not answer with TLS but in plain text ({greeting:?}): this port wants starttls (or plain); use security starttls, or the server's TLS port (993, 995, 465)"
-                ),
-            )),
-            None => Err(error),
-        },
+        // A plain-text server greets first, so the handshake reads its greeting as garbage;
+        // a cut or silent connection is the network, and asking again would only wait.
+        Err(error) if error.kind == ErrorKind::Network && !cut_or_silent(&error.message) => {
+            match plain_greeting(host, port).await {
+                Some(greeting) => Err(ProtocolError::new(
+                    ErrorKind::Tls,
+                    format!(
+                        "the server on {host}:{port} did not answer with TLS but in plain text ({greeting:?}): this port wants starttls (or plain); use security starttls, or the server's TLS port (993, 995, 465)"
+                    ),
+                )),
+                None => Err(error),
+            }
+        }
         other => other,
     }
 }
@@ -429,6 +456,15 @@ pub async fn connect_plain(host: &str, port: u16) -> Result<TcpStream, ProtocolE
             ),
         )),
     }
+}
+
+/// Whether a failed handshake's error says the connection was cut or stayed silent (as opposed
+/// to the peer answering with something that is not TLS).
+fn cut_or_silent(message: &str) -> bool {
+    let text = message.to_ascii_lowercase();
+    ["eof", "reset", "broken pipe", "got no answer", "timed out"]
+        .iter()
+        .any(|w| text.contains(w))
 }
 
 /// The first line a server sends on a fresh plain connection, if it sends one at once that
@@ -544,7 +580,7 @@ fn hidden(c: char) -> bool {
 async fn certificate_of(host: &str, port: u16, upgrade: Upgrade) -> Option<CertificateInfo> {
     let mut tcp = connect_tcp(host, port).await.ok()?;
     if let Upgrade::Starttls(service) = upgrade {
-        tcp = super::probe::starttls(tcp, service, CONNECT_TIMEOUT)
+        tcp = super::probe::starttls(tcp, service, super::limits().connect)
             .await
             .ok()?;
     }
@@ -553,7 +589,7 @@ async fn certificate_of(host: &str, port: u16, upgrade: Upgrade) -> Option<Certi
         .danger_accept_invalid_certs(true)
         .danger_accept_invalid_hostnames(true);
     let connector = TlsConnector::from(builder.build().ok()?);
-    let tls = tokio::time::timeout(CONNECT_TIMEOUT, connector.connect(host, tcp))
+    let tls = tokio::time::timeout(super::limits().connect, connector.connect(host, tcp))
         .await
         .ok()?
         .ok()?;

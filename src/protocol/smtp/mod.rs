@@ -36,6 +36,9 @@ fn reply_timeout() -> Duration {
 fn final_reply_timeout() -> Duration {
     crate::protocol::limits().stall * 5
 }
+/// How much of a message is stuffed and written at a time.
+const SEND_PIECE: usize = 256 * 1024;
+
 /// Longest reply line and most lines in one reply we accept.
 const MAX_LINE: usize = 64 * 1024;
 const MAX_LINES: usize = 1000;
@@ -399,6 +402,25 @@ impl SmtpClient {
             });
         }
 
+        // The message goes out in pieces, stuffed as it goes (one piece held at a time). A
+        // connection lost before the final dot leaves nothing delivered: the server discards
+        // a message whose end it never saw, so it is sent again later.
+        let mut stuffer = reply::DotStuffer::default();
+        let mut piece = Vec::with_capacity(SEND_PIECE + SEND_PIECE / 16);
+        for chunk in raw.chunks(SEND_PIECE) {
+            piece.clear();
+            stuffer.push(chunk, &mut piece);
+            if let Err(e) = self.write(&piece).await {
+                self.broken = true;
+                return Err(SendError::Temporary(ProtocolError::new(
+                    e.kind,
+                    format!(
+                        "{}; the connection was lost while the message was being transmitted, before its end, so it was not delivered",
+                        e.message
+                    ),
+                )));
+            }
+        }
         if let Err(why) = before_final_dot() {
             self.broken = true;
             let _ = self.stream.shutdown().await;
@@ -409,7 +431,8 @@ impl SmtpClient {
                 ),
             )));
         }
-        let body = dot_stuff(raw);
+        piece.clear();
+        stuffer.finish(&mut piece);
         // From here on a lost connection leaves the outcome unknown.
         let unknown = |e: ProtocolError| {
             SendError::Unknown(ProtocolError::new(
@@ -420,7 +443,7 @@ impl SmtpClient {
                 ),
             ))
         };
-        if let Err(e) = self.write(&body).await {
+        if let Err(e) = self.write(&piece).await {
             self.broken = true;
             return Err(unknown(e));
         }
@@ -485,7 +508,11 @@ impl SmtpClient {
 
     /// One reply line, which must arrive whole by `deadline` (a server that trickles a reply
     /// byte by byte is cut off like one that sends nothing).
-    async fn read_line(&mut self, deadline: tokio::time::Instant) -> Result<String, ProtocolError> {
+    async fn read_line(
+        &mut self,
+        deadline: tokio::time::Instant,
+        timeout: Duration,
+    ) -> Result<String, ProtocolError> {
         loop {
             if let Some(end) = self.buffer.iter().position(|b| *b == b'\n') {
                 let line: Vec<u8> = self.buffer.drain(..=end).collect();
@@ -500,7 +527,13 @@ impl SmtpClient {
             let n = match read {
                 Err(_) => {
                     self.broken = true;
-                    return Err(self.error(ErrorKind::Network, "no complete reply in time"));
+                    return Err(self.error(
+                        ErrorKind::Network,
+                        format!(
+                            "sent no complete reply within {} s; the connection seems stalled",
+                            timeout.as_secs()
+                        ),
+                    ));
                 }
                 Ok(Err(e)) => {
                     self.broken = true;
@@ -522,7 +555,7 @@ impl SmtpClient {
         let mut lines = Vec::new();
         let deadline = tokio::time::Instant::now() + timeout;
         loop {
-            let line = self.read_line(deadline).await?;
+            let line = self.read_line(deadline, timeout).await?;
             let Some((code, more, text)) = reply::parse_line(&line) else {
                 self.broken = true;
                 let shown: String = line.trim_end().chars().take(200).collect();

@@ -98,24 +98,53 @@ impl Capabilities {
 /// doubled (RFC 5321 4.5.2), and the final `.` line.
 pub fn dot_stuff(raw: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(raw.len() + raw.len() / 64 + 5);
-    let mut at_line_start = true;
-    let mut previous = 0u8;
-    for &byte in raw {
-        if byte == b'\n' && previous != b'\r' {
-            out.push(b'\r');
-        }
-        if at_line_start && byte == b'.' {
-            out.push(b'.');
-        }
-        out.push(byte);
-        at_line_start = byte == b'\n';
-        previous = byte;
-    }
-    if !out.ends_with(b"\r\n") {
-        out.extend_from_slice(b"\r\n");
-    }
-    out.extend_from_slice(b".\r\n");
+    let mut stuffer = DotStuffer::default();
+    stuffer.push(raw, &mut out);
+    stuffer.finish(&mut out);
     out
+}
+
+/// Dot-stuffing a message piece by piece, so that sending holds one piece of the stuffed
+/// message at a time rather than a second copy of it: `push` each piece, then `finish` adds the
+/// line end the message may lack and the terminating dot.
+#[derive(Debug, Clone, Copy)]
+pub struct DotStuffer {
+    at_line_start: bool,
+    previous: u8,
+}
+
+impl Default for DotStuffer {
+    fn default() -> DotStuffer {
+        DotStuffer {
+            at_line_start: true,
+            previous: 0,
+        }
+    }
+}
+
+impl DotStuffer {
+    /// Appends `piece`, stuffed and with bare LFs made CRLF, to `out`.
+    pub fn push(&mut self, piece: &[u8], out: &mut Vec<u8>) {
+        for &byte in piece {
+            if byte == b'\n' && self.previous != b'\r' {
+                out.push(b'\r');
+            }
+            if self.at_line_start && byte == b'.' {
+                out.push(b'.');
+            }
+            out.push(byte);
+            self.at_line_start = byte == b'\n';
+            self.previous = byte;
+        }
+    }
+
+    /// Appends the end of the data: a CRLF unless the message ended with one, then `.` CRLF.
+    pub fn finish(self, out: &mut Vec<u8>) {
+        if self.previous != b'\n' {
+            out.extend_from_slice(b"\r\n");
+        }
+        out.extend_from_slice(b".\r\n");
+    }
 }
 
 /// Checks an envelope address: `local@domain`, no spaces, angle brackets or control
@@ -183,6 +212,21 @@ mod tests {
         assert_eq!(dot_stuff(b".\nx"), b"..\r\nx\r\n.\r\n");
         assert_eq!(dot_stuff(b""), b"\r\n.\r\n");
         assert_eq!(dot_stuff(b"a\r\n"), b"a\r\n.\r\n");
+    }
+
+    #[test]
+    fn stuffing_in_pieces_is_stuffing_the_whole() {
+        let raw = b"a\n.b\r\n..c\r\n\r\n.\nend.\r";
+        let whole = dot_stuff(raw);
+        for cut in 0..=raw.len() {
+            let (first, second) = raw.split_at(cut);
+            let mut out = Vec::new();
+            let mut stuffer = DotStuffer::default();
+            stuffer.push(first, &mut out);
+            stuffer.push(second, &mut out);
+            stuffer.finish(&mut out);
+            assert_eq!(out, whole, "split at {cut}");
+        }
     }
 
     #[test]
