@@ -223,3 +223,87 @@ pub fn add_pop3_account(
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// What a bounded run of `tern` did: its output and how long it took.
+pub struct Bounded {
+    pub output: Output,
+    pub took: std::time::Duration,
+}
+
+impl Bounded {
+    /// Whether the process panicked (Rust's exit status 101, or a panic message on stderr).
+    pub fn panicked(&self) -> bool {
+        self.output.status.code() == Some(101)
+            || String::from_utf8_lossy(&self.output.stderr).contains("panicked at")
+    }
+
+    pub fn stderr(&self) -> String {
+        String::from_utf8_lossy(&self.output.stderr).into_owned()
+    }
+}
+
+/// Runs `tern --data-dir DATA ARGS...` with `env`, `stdin` as its input, and kills it if it
+/// runs past `limit` (a hang past every timeout: the test fails naming the command).
+pub fn tern_bounded(
+    data_dir: &Path,
+    args: &[&str],
+    env: &[(&str, &str)],
+    stdin: &str,
+    limit: std::time::Duration,
+) -> Bounded {
+    use std::io::Write as _;
+    use std::process::Stdio;
+    let started = std::time::Instant::now();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tern"))
+        .arg("--data-dir")
+        .arg(data_dir)
+        .args(args)
+        .envs(env.iter().copied())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut input = child.stdin.take().unwrap();
+    let stdin = stdin.to_owned();
+    let writer = std::thread::spawn(move || {
+        let _ = input.write_all(stdin.as_bytes());
+    });
+    // Read both pipes on threads so a chatty child cannot block on a full pipe.
+    let mut out = child.stdout.take().unwrap();
+    let mut err = child.stderr.take().unwrap();
+    let out_reader = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        let _ = std::io::Read::read_to_end(&mut out, &mut v);
+        v
+    });
+    let err_reader = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        let _ = std::io::Read::read_to_end(&mut err, &mut v);
+        v
+    });
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!(
+                "tern {} still ran after {limit:?}: it hung past its timeouts",
+                args.join(" ")
+            );
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    };
+    let _ = writer.join();
+    let output = Output {
+        status,
+        stdout: out_reader.join().unwrap(),
+        stderr: err_reader.join().unwrap(),
+    };
+    Bounded {
+        output,
+        took: started.elapsed(),
+    }
+}

@@ -21,5 +21,7 @@ pub mod proxy;
 pub mod raw;
 pub mod screens;
 pub mod servers;
+pub mod trials;
+pub mod wire;
 
 pub use servers::{MailServers, User};
