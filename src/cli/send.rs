@@ -138,6 +138,8 @@ pub(super) fn send(store: &Store, args: &SendArgs) -> anyhow::Result<()> {
         return Ok(());
     }
     let id = send::queue_message(store, &account, &draft, in_reply_to, forwarded)?;
+    // The outbox has it now: the attachments' bytes need not stay in memory while it is sent.
+    drop(draft);
     if args.queue {
         eprintln!("queued as outbox message {id}; the next `tern sync` sends it");
         return Ok(());

@@ -200,10 +200,12 @@ fn finish(
         SentTarget::Unknown => return Ok(()),
         SentTarget::None => None,
         SentTarget::Folder(folder) => {
+            // One copy of the source is held; each parse of it is dropped before the next.
             let raw = store.outbox_raw(id)?;
             Some(SentCopy {
                 message: super::local::new_message_row(folder, &raw, flag::SEEN),
                 body_text: parse::body_text(&raw).unwrap_or_default(),
+                raw,
                 upload: imap,
             })
         }
@@ -320,6 +322,8 @@ async fn flush_leased(
                     })
             })
             .await;
+        // The Sent copy reads the source again: only one copy is held at a time.
+        drop(raw);
         if taken {
             // Nothing went out for it here, and its state is another process's to change.
             continue;

@@ -305,6 +305,23 @@ pub fn crlf(raw: &[u8]) -> Vec<u8> {
     out
 }
 
+/// Whether `raw` has a CR or LF that is not part of a CRLF pair.
+fn has_bare_line_ends(raw: &[u8]) -> bool {
+    let mut previous = 0u8;
+    for (i, &byte) in raw.iter().enumerate() {
+        let bare_lf = byte == b'\n' && previous != b'\r';
+        let bare_cr = previous == b'\r' && byte != b'\n';
+        if bare_lf || bare_cr {
+            return true;
+        }
+        previous = byte;
+        if i + 1 == raw.len() && byte == b'\r' {
+            return true;
+        }
+    }
+    false
+}
+
 /// Builds the message `draft` from `identity` at `now` (Unix seconds).
 pub fn build(identity: &Identity, draft: &Draft, now: i64) -> Result<Built, ComposeError> {
     check_text("sender name", &identity.name)?;
@@ -434,8 +451,14 @@ pub fn build(identity: &Identity, draft: &Draft, now: i64) -> Result<Built, Comp
             recipients.push(address.clone());
         }
     }
+    // mail-builder ends its own lines with CRLF; only the user's text may hold bare ones.
+    let raw = if has_bare_line_ends(&raw) {
+        crlf(&raw)
+    } else {
+        raw
+    };
     Ok(Built {
-        raw: crlf(&raw),
+        raw,
         message_id,
         mail_from: identity.address.clone(),
         recipients,
@@ -469,6 +492,26 @@ mod tests {
                 data: vec![0, 1, 2, 255],
             }],
             ..Draft::default()
+        }
+    }
+
+    #[test]
+    fn bare_line_ends_are_found_exactly_where_crlf_would_change_something() {
+        for raw in [
+            &b""[..],
+            b"a",
+            b"a\r\n",
+            b"a\n",
+            b"a\r",
+            b"\r",
+            b"\n",
+            b"a\r\nb\r\n",
+            b"a\r\r\n",
+            b"a\n\r",
+            b"\r\n\r\n",
+            b"x\r\ny\rz",
+        ] {
+            assert_eq!(has_bare_line_ends(raw), crlf(raw) != raw, "{raw:?}");
         }
     }
 

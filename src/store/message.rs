@@ -484,14 +484,32 @@ pub(super) fn save_source(tx: &Transaction<'_>, message_id: i64, raw: &[u8]) -> 
     )
     .and_then(|mut s| s.execute(params![message_id, length]))
     .map_err(StoreError::sqlite("Make room for the message source"))?;
+    write_blob(tx, "body", message_id, raw)
+}
+
+/// Writes `raw` into the `raw` column of row `rowid` of `table`, which holds a zeroblob of its
+/// length: incremental blob I/O, so SQLite holds no copy of it.
+pub(super) fn write_blob(tx: &Transaction<'_>, table: &str, rowid: i64, raw: &[u8]) -> Result<()> {
     let mut blob = tx
-        .blob_open(rusqlite::MAIN_DB, "body", "raw", message_id, false)
+        .blob_open(rusqlite::MAIN_DB, table, "raw", rowid, false)
         .map_err(StoreError::sqlite("Open the message source for writing"))?;
     blob.write_all_at(raw, 0)
         .map_err(StoreError::sqlite("Write the message source"))?;
     blob.close()
         .map_err(StoreError::sqlite("Finish writing the message source"))?;
     Ok(())
+}
+
+/// Reads the `raw` column of row `rowid` of `table` with incremental blob I/O (a plain SELECT
+/// would have SQLite hold a second copy of a large source while it is handed over).
+pub(super) fn read_blob(conn: &rusqlite::Connection, table: &str, rowid: i64) -> Result<Vec<u8>> {
+    let blob = conn
+        .blob_open(rusqlite::MAIN_DB, table, "raw", rowid, true)
+        .map_err(StoreError::sqlite("Open the message source for reading"))?;
+    let mut raw = vec![0u8; blob.len()];
+    blob.read_at_exact(&mut raw, 0)
+        .map_err(StoreError::sqlite("Read the message source"))?;
+    Ok(raw)
 }
 
 /// Replaces a message's search entry with one that includes its body text.
@@ -714,13 +732,18 @@ impl Store {
     /// The cached raw RFC 5322 source of a message, if its whole body is cached.
     pub fn raw_message(&self, message_id: i64) -> Result<Option<Vec<u8>>> {
         self.read(|conn| {
-            conn.query_row(
-                "SELECT raw FROM body WHERE message_id = ?1",
-                [message_id],
-                |r| r.get(0),
-            )
-            .optional()
-            .map_err(StoreError::sqlite("Read the cached message source"))
+            let cached = conn
+                .query_row(
+                    "SELECT 1 FROM body WHERE message_id = ?1",
+                    [message_id],
+                    |_| Ok(()),
+                )
+                .optional()
+                .map_err(StoreError::sqlite("Read the cached message source"))?;
+            match cached {
+                Some(()) => read_blob(conn, "body", message_id).map(Some),
+                None => Ok(None),
+            }
         })
     }
 

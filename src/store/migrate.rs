@@ -90,6 +90,11 @@ pub(super) const MIGRATIONS: &[Migration] = &[
         name: "message_date",
         sql: include_str!("../../migrations/0014_message_date.sql"),
     },
+    Migration {
+        version: 15,
+        name: "outbox_raw_last",
+        sql: include_str!("../../migrations/0015_outbox_raw_last.sql"),
+    },
 ];
 
 /// The schema version this build writes.

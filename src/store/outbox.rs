@@ -13,7 +13,7 @@
 use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 
-use super::message::insert_with_source;
+use super::message::{insert_with_source, read_blob, write_blob};
 use super::ops::{OpArgs, queue_tx, set_flags_tx};
 use super::{NewMessage, Result, Store, StoreError, now};
 
@@ -56,6 +56,8 @@ pub struct SentCopy {
     /// The copy's row (its folder is the Sent folder; no UID yet).
     pub message: NewMessage,
     pub body_text: String,
+    /// The message's exact bytes: the outbox row's (`outbox_raw`), read once by the caller.
+    pub raw: Vec<u8>,
     /// IMAP: queue an APPEND (and the flag changes on the originals) for the server.
     pub upload: bool,
 }
@@ -96,14 +98,17 @@ impl Store {
     pub fn queue_outgoing(&self, message: &Outgoing<'_>) -> Result<i64> {
         let rcpt = serde_json::to_string(message.recipients)
             .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let length = i64::try_from(message.raw.len())
+            .map_err(|_| StoreError::Unsupported("a message larger than 2^63 bytes".into()))?;
         self.write(|tx| {
-            tx.query_row(
+            // No RETURNING: it would make SQLite build the row, zeroblob and all, in memory.
+            tx.execute(
                 "INSERT INTO outbox (account_id, raw, mail_from, rcpt_to, subject,
                      in_reply_to_message, forwarded_message, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) RETURNING id",
+                 VALUES (?1, zeroblob(?2), ?3, ?4, ?5, ?6, ?7, ?8)",
                 params![
                     message.account_id,
-                    message.raw,
+                    length,
                     message.mail_from,
                     rcpt,
                     message.subject,
@@ -111,9 +116,10 @@ impl Store {
                     message.forwarded_message,
                     now()
                 ],
-                |r| r.get(0),
             )
+            .map(|_| tx.last_insert_rowid())
             .map_err(StoreError::sqlite("Put the message in the outbox"))
+            .and_then(|id| write_blob(tx, "outbox", id, message.raw).map(|()| id))
             .and_then(|id| {
                 // Who we write to is who we most likely write to again.
                 let mut stmt = tx
@@ -166,10 +172,11 @@ impl Store {
     /// The exact bytes of an outbox message.
     pub fn outbox_raw(&self, id: i64) -> Result<Vec<u8>> {
         self.read(|conn| {
-            conn.query_row("SELECT raw FROM outbox WHERE id = ?1", [id], |r| r.get(0))
+            conn.query_row("SELECT 1 FROM outbox WHERE id = ?1", [id], |_| Ok(()))
                 .optional()
                 .map_err(StoreError::sqlite("Read the outbox message"))?
-                .ok_or_else(|| StoreError::NotFound(format!("there is no outbox message {id}")))
+                .ok_or_else(|| StoreError::NotFound(format!("there is no outbox message {id}")))?;
+            read_blob(conn, "outbox", id)
         })
     }
 
@@ -305,23 +312,27 @@ impl Store {
         let row = self.outbox_row(id)?;
         self.write(|tx| {
             // Only an accepted message is finished, and only once.
-            let raw: Vec<u8> = tx
-                .query_row(
-                    "SELECT raw FROM outbox WHERE id = ?1 AND state = 'sent'",
-                    [id],
-                    |r| r.get(0),
-                )
-                .optional()
-                .map_err(StoreError::sqlite("Read the sent message"))?
-                .ok_or_else(|| {
-                    StoreError::NotFound(format!("outbox message {id} was already filed"))
-                })?;
+            tx.query_row(
+                "SELECT 1 FROM outbox WHERE id = ?1 AND state = 'sent'",
+                [id],
+                |_| Ok(()),
+            )
+            .optional()
+            .map_err(StoreError::sqlite("Read the sent message"))?
+            .ok_or_else(|| {
+                StoreError::NotFound(format!("outbox message {id} was already filed"))
+            })?;
             let copy_id = match copy {
                 Some(copy) => {
                     let mut message = copy.message.clone();
                     message.uid = None;
-                    let copy_id =
-                        insert_with_source(tx, row.account_id, &message, &raw, &copy.body_text)?;
+                    let copy_id = insert_with_source(
+                        tx,
+                        row.account_id,
+                        &message,
+                        &copy.raw,
+                        &copy.body_text,
+                    )?;
                     if copy.upload {
                         let flags = super::flag::names(message.flags, &message.keywords);
                         queue_tx(tx, copy_id, &OpArgs::Append { flags })?;

@@ -228,6 +228,8 @@ pub fn add_pop3_account(
 pub struct Bounded {
     pub output: Output,
     pub took: std::time::Duration,
+    /// The process's peak resident set (VmHWM), in KiB, as last sampled (every 5 ms).
+    pub peak_kib: u64,
 }
 
 impl Bounded {
@@ -282,7 +284,17 @@ pub fn tern_bounded(
         let _ = std::io::Read::read_to_end(&mut err, &mut v);
         v
     });
+    let status_file = format!("/proc/{}/status", child.id());
+    let mut peak_kib = 0u64;
     let status = loop {
+        if let Ok(text) = std::fs::read_to_string(&status_file)
+            && let Some(kib) = text
+                .lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        {
+            peak_kib = peak_kib.max(kib);
+        }
         if let Some(status) = child.try_wait().unwrap() {
             break status;
         }
@@ -305,5 +317,6 @@ pub fn tern_bounded(
     Bounded {
         output,
         took: started.elapsed(),
+        peak_kib,
     }
 }

@@ -82,6 +82,8 @@ pub struct Options {
     /// The personal namespace's prefix and separator, e.g. `("INBOX.", '.')` for a
     /// Courier-style layout; the default is no prefix and `/`.
     pub namespace: Option<(String, char)>,
+    /// Postfix's `message_size_limit` (default 10,240,000 bytes, Postfix's own default).
+    pub message_size_limit: Option<u64>,
 }
 
 /// Dovecot's IMAP capabilities without COMPRESS: a proxy between Tern and Dovecot then sees the
@@ -463,8 +465,9 @@ smtpd_tls_key_file = {key}
 smtpd_tls_security_level = may
 smtputf8_enable = yes
 biff = no
-message_size_limit = 10240000
+message_size_limit = {size_limit}
 ",
+            size_limit = self.options.message_size_limit.unwrap_or(10_240_000),
             dir = d.display(),
             lmtp = p.lmtp,
             auth = p.auth,

@@ -28,6 +28,9 @@ use crate::protocol::imap::preview;
 use crate::protocol::tls::{self, Stream};
 use crate::protocol::{ErrorKind, ProtocolError};
 
+/// A literal larger than this is written on its own (see `run`).
+const BIG_LITERAL: usize = 64 * 1024;
+
 mod setup;
 
 /// Largest response kept in memory (bigger bodies are fetched in partial ranges).
@@ -414,6 +417,16 @@ impl Session {
         for fragment in fragments {
             match fragment {
                 Fragment::Line { data } => pending.extend_from_slice(&data),
+                // A large literal (an APPEND) goes out on its own rather than copied once more
+                // into the command's buffer; small ones stay in the one write.
+                Fragment::Literal {
+                    data,
+                    mode: LiteralMode::NonSync,
+                } if extra.is_none() && data.len() > BIG_LITERAL => {
+                    self.write_all(&pending).await?;
+                    pending.clear();
+                    self.write_all(&data).await?;
+                }
                 Fragment::Literal {
                     data,
                     mode: LiteralMode::NonSync,
@@ -425,7 +438,11 @@ impl Session {
                     self.write_all(&pending).await?;
                     pending.clear();
                     self.await_continuation(&tag).await?;
-                    pending.extend_from_slice(&data);
+                    if extra.is_none() && data.len() > BIG_LITERAL {
+                        self.write_all(&data).await?;
+                    } else {
+                        pending.extend_from_slice(&data);
+                    }
                 }
             }
         }
