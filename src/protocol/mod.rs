@@ -8,6 +8,7 @@ pub mod pop3;
 pub mod probe;
 pub mod smtp;
 pub mod tls;
+pub mod trace;
 
 use crate::account::Security;
 use tls::Trust;

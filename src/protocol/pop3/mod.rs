@@ -107,6 +107,8 @@ pub struct Pop3Client {
     pub writes: u32,
     /// Bytes received so far.
     pub bytes_received: u64,
+    /// This connection's part of the protocol log.
+    trace: crate::protocol::trace::Trace,
 }
 
 impl Pop3Client {
@@ -133,6 +135,7 @@ impl Pop3Client {
             framing_suspect: None,
             writes: 0,
             bytes_received: 0,
+            trace: crate::protocol::trace::Trace::new(format!("pop3 {endpoint}")),
         };
         let raw = client.line(&mut Pace::new()).await?;
         let greeting = client.parse_status(&raw)?;
@@ -194,8 +197,9 @@ impl Pop3Client {
             return Err(self.error(ErrorKind::Network, "the server closed the connection"));
         }
         self.bytes_received += n as u64;
-        self.buffer
-            .extend_from_slice(chunk.get(..n).unwrap_or_default());
+        let got = chunk.get(..n).unwrap_or_default();
+        self.trace.received(got);
+        self.buffer.extend_from_slice(got);
         Ok(n)
     }
 
@@ -271,6 +275,7 @@ impl Pop3Client {
 
     async fn write(&mut self, bytes: &[u8]) -> Result<(), ProtocolError> {
         self.writes += 1;
+        self.trace.sent(bytes);
         crate::protocol::write_with_timeout(&mut self.stream, bytes, limits().stall)
             .await
             .map_err(|e| self.error(ErrorKind::Network, format!("cannot send: {e}")))

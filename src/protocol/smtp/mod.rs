@@ -89,6 +89,8 @@ pub struct SmtpClient {
     broken: bool,
     /// Writes made (tests check that a pipelined send is one write before DATA).
     pub writes: u32,
+    /// This connection's part of the protocol log.
+    trace: crate::protocol::trace::Trace,
 }
 
 impl SmtpClient {
@@ -120,6 +122,7 @@ impl SmtpClient {
             helo,
             broken: false,
             writes: 0,
+            trace: crate::protocol::trace::Trace::new(format!("smtp {endpoint}")),
         };
         let greeting = client.read_reply(reply_timeout()).await?;
         if greeting.code != 220 {
@@ -481,6 +484,7 @@ impl SmtpClient {
 
     async fn write(&mut self, bytes: &[u8]) -> Result<(), ProtocolError> {
         self.writes += 1;
+        self.trace.sent(bytes);
         let result = async {
             crate::protocol::write_with_timeout(
                 &mut self.stream,
@@ -545,8 +549,9 @@ impl SmtpClient {
                 }
                 Ok(Ok(n)) => n,
             };
-            self.buffer
-                .extend_from_slice(chunk.get(..n).unwrap_or_default());
+            let got = chunk.get(..n).unwrap_or_default();
+            self.trace.received(got);
+            self.buffer.extend_from_slice(got);
         }
     }
 

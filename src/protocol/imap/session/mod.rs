@@ -95,6 +95,8 @@ pub struct Session {
     capabilities: Vec<String>,
     /// Bytes received so far (for tests and statistics).
     pub bytes_received: u64,
+    /// This connection's part of the protocol log.
+    trace: crate::protocol::trace::Trace,
     /// Responses that could not be parsed, kept (truncated) for the log: the first
     /// `MAX_UNPARSED_KEPT`; `unparsed_count` counts them all.
     pub unparsed: Vec<String>,
@@ -179,6 +181,7 @@ impl Session {
             next_tag: 1,
             capabilities: Vec::new(),
             bytes_received: 0,
+            trace: crate::protocol::trace::Trace::new(format!("imap {endpoint}")),
             unparsed: Vec::new(),
             unparsed_count: 0,
             commands: std::collections::BTreeMap::new(),
@@ -255,8 +258,9 @@ impl Session {
             return Err(self.error(ErrorKind::Network, "the server closed the connection"));
         }
         self.bytes_received += n as u64;
-        self.fragments
-            .enqueue_bytes(buf.get(..n).unwrap_or_default());
+        let got = buf.get(..n).unwrap_or_default();
+        self.trace.received(got);
+        self.fragments.enqueue_bytes(got);
         Ok(n)
     }
 
@@ -555,6 +559,7 @@ impl Session {
         if bytes.is_empty() {
             return Ok(());
         }
+        self.trace.sent(bytes);
         crate::protocol::write_with_timeout(&mut self.stream, bytes, stall())
             .await
             .map_err(|e| self.error(ErrorKind::Network, format!("cannot send: {e}")))
