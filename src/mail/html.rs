@@ -313,6 +313,90 @@ mod tests {
         r.spans.iter().map(|s| s.text.as_str()).collect()
     }
 
+    /// Every way an HTML mail could run code or load something, in one message.
+    const HOSTILE: &str = "<html><head><meta http-equiv=\"refresh\" content=\"0;url=https://evil.test/\">\
+        <base href=\"https://evil.test/\"><link rel=stylesheet href=\"https://evil.test/a.css\">\
+        <style>@import url(https://evil.test/b.css); p { background: url(https://evil.test/c.png) }</style>\
+        <script src=\"https://evil.test/d.js\"></script><script>steal()</script></head>\
+        <body onload=\"steal()\" background=\"https://evil.test/bg.png\">\
+        <p style=\"background-image: url('https://evil.test/e.png')\" onmouseover=\"steal()\">Dear user</p>\
+        <img src=\"https://evil.test/pixel.gif\" width=1 height=1><img src=x onerror=\"steal()\">\
+        <img srcset=\"https://evil.test/f.png 1x\"><img src=\"data:image/png;base64,iVBORw0KGgo=\">\
+        <svg onload=\"steal()\"><image href=\"https://evil.test/g.svg\"/></svg>\
+        <iframe src=\"https://evil.test/h\"></iframe><iframe srcdoc=\"<script>steal()</script>\"></iframe>\
+        <object data=\"https://evil.test/i.swf\"></object><embed src=\"https://evil.test/j.swf\">\
+        <video poster=\"https://evil.test/k.png\" src=\"https://evil.test/l.mp4\"></video>\
+        <audio src=\"https://evil.test/m.mp3\"></audio>\
+        <form action=\"https://evil.test/n\"><input type=image src=\"https://evil.test/o.png\">\
+        <input name=password><button formaction=\"https://evil.test/p\">Log in</button></form>\
+        <a href=\"javascript:steal()\">one</a> <a href=\"JaVaScRiPt:steal()\">two</a> \
+        <a href=\"java&#x09;script:steal()\">three</a> <a href=\"&#106;avascript:steal()\">four</a> \
+        <a href=\"data:text/html;base64,PHNjcmlwdD4=\">five</a> <a href=\"vbscript:steal()\">six</a> \
+        <a href=\"https://bank.test/\" ping=\"https://evil.test/q\">bank</a>\
+        <table background=\"https://evil.test/r.png\"><tr><td>cell</td></tr></table>\
+        <img src=\"cid:logo@example.test\" alt=\"Logo\"></body></html>";
+
+    #[test]
+    fn nothing_in_hostile_html_can_run_or_load() {
+        let (clean, blocked) = sanitise(HOSTILE);
+        let lower = clean.to_ascii_lowercase();
+        for banned in [
+            "<script",
+            "steal",
+            "onload",
+            "onerror",
+            "onmouseover",
+            "<form",
+            "<input",
+            "<button",
+            "formaction",
+            "javascript",
+            "vbscript",
+            "data:",
+            "url(",
+            "@import",
+            "<meta",
+            "refresh",
+            "<base",
+            "<link",
+            "<iframe",
+            "srcdoc",
+            "<object",
+            "<embed",
+            "<video",
+            "<audio",
+            "poster",
+            "srcset",
+            "<svg",
+            "background",
+            "style",
+            "ping",
+            "evil.test",
+        ] {
+            assert!(!lower.contains(banned), "{banned} survived: {clean}");
+        }
+        // Remote images are counted (the reader says some were blocked), the cid: one kept.
+        assert!(blocked >= 1, "{blocked}");
+        assert!(clean.contains("cid:logo@example.test"), "{clean}");
+        let rendered = render(HOSTILE, 80).unwrap();
+        for span in &rendered.spans {
+            if let Some(link) = &span.link {
+                assert_eq!(
+                    link, "https://bank.test/",
+                    "only the plain link is followable"
+                );
+            }
+            if let Some(image) = &span.image {
+                assert_eq!(image, "logo@example.test");
+            }
+        }
+        let text = text_of(&rendered);
+        for kept in ["Dear user", "one", "six", "bank", "cell"] {
+            assert!(text.contains(kept), "{kept} is gone: {text}");
+        }
+        assert!(!text.contains("steal"), "{text}");
+    }
+
     #[test]
     fn scripts_styles_and_handlers_are_removed() {
         let (clean, _) = sanitise(

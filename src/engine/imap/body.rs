@@ -142,6 +142,48 @@ async fn fetch_section(
     section: &str,
     range: Option<(u32, NonZeroU32)>,
 ) -> Result<Option<Vec<u8>>, EngineError> {
+    if let Some(range) = range {
+        return fetch_range(session, uid, section, range).await;
+    }
+    // Whole: in pieces, so that no answer nears the most a session holds (64 MiB); a section
+    // smaller than a piece comes in one FETCH, as it would whole.
+    let mut whole: Option<Vec<u8>> = None;
+    loop {
+        let have = whole.as_ref().map_or(0, Vec::len);
+        let offset = u32::try_from(have).map_err(|_| {
+            error(format!(
+                "UID {uid} is larger than 4 GiB; Tern cannot fetch it"
+            ))
+        })?;
+        let piece = fetch_range(session, uid, section, (offset, WHOLE_PIECE)).await?;
+        let Some(piece) = piece else {
+            return Ok(whole);
+        };
+        let short = piece.len() < WHOLE_PIECE.get() as usize;
+        match whole.as_mut() {
+            Some(bytes) => bytes.extend_from_slice(&piece),
+            None => whole = Some(piece),
+        }
+        if short {
+            return Ok(whole);
+        }
+    }
+}
+
+/// How much of a section one FETCH asks for when the whole is wanted (16 MiB).
+const WHOLE_PIECE: NonZeroU32 = match NonZeroU32::new(16 << 20) {
+    Some(n) => n,
+    None => NonZeroU32::MIN,
+};
+
+/// `range` of `section` of UID `uid` (`BODY.PEEK[section]<offset.length>`).
+async fn fetch_range(
+    session: &mut Session,
+    uid: u32,
+    section: &str,
+    range: (u32, NonZeroU32),
+) -> Result<Option<Vec<u8>>, EngineError> {
+    let range = Some(range);
     let item = fetch::section_item(section, range)
         .ok_or_else(|| error(format!("bad section {section:?}")))?;
     let set = SequenceSet::try_from(uid).map_err(|e| error(format!("bad UID {uid}: {e}")))?;
