@@ -42,7 +42,7 @@ fn noise(n: usize, seed: u64) -> Vec<u8> {
 }
 
 #[test]
-fn a_100_mb_attachment_is_sent_holding_under_three_times_its_size() {
+fn a_100_mb_attachment_is_sent_with_bounded_memory_and_arrives() {
     let servers = MailServers::start_with(Options {
         message_size_limit: Some(300 << 20),
         ..Options::default()
@@ -93,4 +93,17 @@ fn a_100_mb_attachment_is_sent_holding_under_three_times_its_size() {
             peak >> 20
         );
     }
+    // It arrives whole: the recipient's copy holds the attachment, base64-encoded.
+    support::mailbox::wait_for(&servers, &servers.carol, "INBOX", 1);
+    let mut c = support::mailbox::login(&servers, &servers.carol);
+    c.imap_ok("s", "EXAMINE INBOX");
+    let sizes = c.imap_ok("f", "FETCH 1 (RFC822.SIZE)").join(" ");
+    c.imap_ok("z", "LOGOUT");
+    let arrived: usize = sizes
+        .split("RFC822.SIZE ")
+        .nth(1)
+        .and_then(|r| r.split(|c: char| !c.is_ascii_digit()).next())
+        .and_then(|n| n.parse().ok())
+        .unwrap();
+    assert!(arrived > size * 4 / 3, "{arrived} bytes arrived");
 }

@@ -175,8 +175,8 @@ fn uid_4294967295_does_not_overflow() {
 }
 
 /// A submission server that stops reading in the middle of DATA cannot block `tern send` for
-/// ever: the write times out, the message is kept as uncertain (part of it went out), and the
-/// error says what happened.
+/// ever: the write times out, and as the final dot never went out the server cannot have
+/// accepted it: the message stays queued for a later try, and the error says what happened.
 #[test]
 fn a_server_that_stops_reading_during_data_is_cut_off() {
     let servers = MailServers::start();
@@ -220,5 +220,6 @@ fn a_server_that_stops_reading_during_data_is_cut_off() {
     let store = tern::store::Store::open_dir(&data).unwrap();
     let rows = store.outbox(None).unwrap();
     assert_eq!(rows.len(), 1);
-    assert_eq!(rows[0].state, "unknown", "{rows:?}");
+    assert_eq!(rows[0].state, "queued", "{rows:?}");
+    assert_eq!(rows[0].attempts, 1, "{rows:?}");
 }

@@ -202,9 +202,10 @@ fn logins(servers: &MailServers) -> usize {
 fn a_man_in_the_middle_that_removes_starttls_is_refused_for_imap_pop3_and_smtp() {
     let servers = MailServers::start();
     let bob = &servers.bob;
-    let imap = support::proxy::rewriting_proxy(servers.ports.imap, strip_starttls);
-    let pop3 = support::proxy::rewriting_proxy(servers.ports.pop3, strip_starttls);
-    let smtp = support::proxy::rewriting_proxy(servers.ports.submission, strip_starttls);
+    use support::proxy::rewriting_proxy_heard;
+    let (imap, imap_heard) = rewriting_proxy_heard(servers.ports.imap, strip_starttls);
+    let (pop3, pop3_heard) = rewriting_proxy_heard(servers.ports.pop3, strip_starttls);
+    let (smtp, smtp_heard) = rewriting_proxy_heard(servers.ports.submission, strip_starttls);
     let before = logins(&servers);
     for (protocol, port) in [("imap", imap), ("pop3", pop3)] {
         let data = servers.dir().join(format!("{protocol}-data"));
@@ -274,4 +275,42 @@ fn a_man_in_the_middle_that_removes_starttls_is_refused_for_imap_pop3_and_smtp()
         before,
         "a login reached the servers over the stripped connections"
     );
+    // What Tern put on the wire: no login command, no password in any form.
+    use base64::Engine as _;
+    let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+    let secrets = [
+        bob.password.clone(),
+        b64(&bob.password),
+        b64(&format!("\0{}\0{}", bob.address, bob.password)),
+    ];
+    for (protocol, heard) in [
+        ("imap", imap_heard),
+        ("pop3", pop3_heard),
+        ("smtp", smtp_heard),
+    ] {
+        let heard = String::from_utf8_lossy(&heard.lock().unwrap()).into_owned();
+        // (IMAP may send nothing: the greeting's capabilities already lack STARTTLS.)
+        for line in heard.lines() {
+            let words: Vec<String> = line
+                .split_whitespace()
+                .map(str::to_ascii_uppercase)
+                .collect();
+            let command = |i: usize| words.get(i).map(String::as_str);
+            assert!(
+                !matches!(command(0), Some("AUTH" | "USER" | "PASS" | "APOP"))
+                    && !matches!(command(1), Some("LOGIN" | "AUTHENTICATE")),
+                "{protocol}: Tern sent a login over the stripped connection: {line}"
+            );
+        }
+        for secret in &secrets {
+            assert!(
+                !heard.contains(secret.as_str()),
+                "{protocol}: the password went out"
+            );
+        }
+        eprintln!(
+            "{protocol}: Tern sent {:?}",
+            heard.lines().collect::<Vec<_>>()
+        );
+    }
 }

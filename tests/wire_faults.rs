@@ -25,7 +25,7 @@ use support::mailbox::{assert_mirrors, login, pop3_listing};
 use support::pop3_cli::local_ids;
 use support::trials::{
     Tally, append, assert_bodies, assert_server_holds, clean, cut_plan, message, phone_acts, run,
-    seed, subjects, tern_acts, trials,
+    seed, settled_subjects, subjects, tern_acts, trials,
 };
 use support::wire::{Plan, wire_proxy};
 
@@ -272,10 +272,12 @@ fn smtp_send_through_random_cuts_never_sends_twice() {
 
     // Every acknowledged message arrives exactly once, with one copy in Sent; one of unknown
     // outcome at most once.
-    let expected = acknowledged.values().filter(|a| **a).count();
-    support::mailbox::wait_for(&servers, carol, "INBOX", expected);
-    std::thread::sleep(Duration::from_secs(2));
-    let got = subjects(&servers, carol, "INBOX");
+    let expected: Vec<&String> = acknowledged
+        .iter()
+        .filter(|(_, a)| **a)
+        .map(|(s, _)| s)
+        .collect();
+    let got = settled_subjects(&servers, carol, "INBOX", &expected);
     let sent = subjects(&servers, bob, "Sent");
     for (subject, acked) in &acknowledged {
         let n = got.get(subject).copied().unwrap_or(0);
@@ -308,7 +310,14 @@ fn assert_stall_reported(
     what: &str,
 ) {
     wire.start(plan);
-    let out = run(data, args, "a body\n");
+    // A short stall limit here: these runs wait for it.
+    let out = support::cli::tern_bounded(
+        data,
+        args,
+        &[("TERN_TIMEOUT_SECS", "3")],
+        "a body\n",
+        support::trials::LIMIT,
+    );
     let err = out.stderr();
     assert!(!out.panicked(), "{what}: panicked:\n{err}");
     assert!(wire.fired(), "{what}: the run ended before the stall point");

@@ -407,7 +407,11 @@ pub async fn handshake_implicit(
     match handshake(tcp, host, port, trust, Upgrade::Implicit).await {
         // A plain-text server greets first, so the handshake reads its greeting as garbage;
         // a cut or silent connection is the network, and asking again would only wait.
-        Err(error) if error.kind == ErrorKind::Network && !cut_or_silent(&error.message) => {
+        // (The host is left out of what is matched: its name may hold any of the words.)
+        Err(error)
+            if error.kind == ErrorKind::Network
+                && !cut_or_silent(&error.message.replace(host, "")) =>
+        {
             match plain_greeting(host, port).await {
                 Some(greeting) => Err(ProtocolError::new(
                     ErrorKind::Tls,

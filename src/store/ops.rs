@@ -971,6 +971,7 @@ pub(super) fn queue_copy_tx(
             |r| r.get(0),
         )
         .map_err(StoreError::sqlite("Insert the copy"))?;
+    // (SQLite holds the source once here: copied in SQL, it never passes through Rust.)
     tx.execute(
         "INSERT INTO body (message_id, raw) SELECT ?2, raw FROM body WHERE message_id = ?1",
         params![message_id, copy],

@@ -323,6 +323,13 @@ impl Store {
                 StoreError::NotFound(format!("outbox message {id} was already filed"))
             })?;
             let copy_id = match copy {
+                Some(copy) if i64::try_from(copy.raw.len()).ok() != Some(row.size) => {
+                    return Err(StoreError::Corrupt(format!(
+                        "the Sent copy of outbox message {id} is {} bytes, the message {}",
+                        copy.raw.len(),
+                        row.size
+                    )));
+                }
                 Some(copy) => {
                     let mut message = copy.message.clone();
                     message.uid = None;

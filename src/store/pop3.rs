@@ -621,9 +621,9 @@ fn stored_copy(
     account_id: i64,
     uidl: &str,
 ) -> Result<Option<StoredCopy>> {
-    let found: Option<(Vec<u8>, String, String)> = tx
+    let found: Option<(i64, String, String)> = tx
         .prepare_cached(
-            "SELECT b.raw, m.subject, m.from_addr FROM message m JOIN body b ON b.message_id = m.id
+            "SELECT m.id, m.subject, m.from_addr FROM message m JOIN body b ON b.message_id = m.id
              WHERE m.account_id = ?1 AND m.uidl = ?2 LIMIT 1",
         )
         .and_then(|mut s| {
@@ -633,6 +633,14 @@ fn stored_copy(
         })
         .optional()
         .map_err(StoreError::sqlite("Read the stored copy"))?;
+    let found = match found {
+        Some((id, subject, from_addr)) => Some((
+            super::message::read_blob(tx, "body", id)?,
+            subject,
+            from_addr,
+        )),
+        None => None,
+    };
     Ok(found.map(|(raw, subject, from_addr)| StoredCopy {
         body_digest: body_digest(&raw),
         subject,

@@ -60,8 +60,34 @@ pub fn cutting_proxy(target: u16, budget: Arc<AtomicI64>) -> u16 {
 /// A loopback proxy to a plain IMAP port that rewrites the server's lines with `rewrite` (a
 /// fault no real server produces on demand: malformed FETCH responses).
 pub fn rewriting_proxy(target: u16, rewrite: fn(&str) -> String) -> u16 {
-    proxy(target, move |client, server| {
-        forward_client(&client, &server);
+    rewriting_proxy_heard(target, rewrite).0
+}
+
+/// `rewriting_proxy`, also keeping every byte the clients sent (to check what reached the
+/// wire).
+pub fn rewriting_proxy_heard(
+    target: u16,
+    rewrite: fn(&str) -> String,
+) -> (u16, Arc<Mutex<Vec<u8>>>) {
+    let heard: Arc<Mutex<Vec<u8>>> = Arc::default();
+    let log = heard.clone();
+    let port = proxy(target, move |client, server| {
+        let (mut c_read, mut s_write) = (client.try_clone().unwrap(), server.try_clone().unwrap());
+        let log = log.clone();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            loop {
+                let n = match c_read.read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => n,
+                };
+                log.lock().unwrap().extend_from_slice(&buf[..n]);
+                if s_write.write_all(&buf[..n]).is_err() {
+                    break;
+                }
+            }
+            let _ = s_write.shutdown(std::net::Shutdown::Both);
+        });
         let mut s_read = std::io::BufReader::new(server);
         let mut c_write = client;
         let mut line = Vec::new();
@@ -79,7 +105,8 @@ pub fn rewriting_proxy(target: u16, rewrite: fn(&str) -> String) -> u16 {
                 break;
             }
         }
-    })
+    });
+    (port, heard)
 }
 
 /// A fault that `fault_proxy` injects into a real server's IMAP session once the client has

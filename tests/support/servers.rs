@@ -285,6 +285,13 @@ impl MailServers {
         std::fs::read_to_string(self.dovecot_dir.join("dovecot.log")).unwrap_or_default()
     }
 
+    /// Whether Postfix holds no message (all delivered or bounced).
+    pub fn postfix_queue_is_empty(&self) -> bool {
+        ["maildrop", "incoming", "active", "deferred", "hold"]
+            .iter()
+            .all(|q| queue_files(&self.postfix_dir.join("queue").join(q)) == 0)
+    }
+
     pub fn postfix_log(&self) -> String {
         std::fs::read_to_string(self.postfix_dir.join("maillog")).unwrap_or_default()
     }
@@ -619,3 +626,17 @@ pub fn chown_tree(path: &Path, uid: u32) -> std::io::Result<()> {
 }
 
 pub(crate) const STORAGE_UID: u32 = MAIL_UID;
+
+/// Files under `dir` (Postfix spreads a queue over hashed subdirectories).
+fn queue_files(dir: &Path) -> usize {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    entries
+        .filter_map(Result::ok)
+        .map(|e| {
+            let path = e.path();
+            if path.is_dir() { queue_files(&path) } else { 1 }
+        })
+        .sum()
+}

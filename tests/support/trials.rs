@@ -13,8 +13,9 @@ use super::raw::LineClient;
 use super::wire::{Dir, Plan, Wire};
 use super::{MailServers, User};
 
-/// The stall limit every run has (`TERN_TIMEOUT_SECS`), and how long a run may take at most.
-pub const ENV: &[(&str, &str)] = &[("TERN_TIMEOUT_SECS", "3")];
+/// The stall limit every trial run has (`TERN_TIMEOUT_SECS`; cuts end connections at once, so
+/// no trial waits for it), and how long a run may take at most.
+pub const ENV: &[(&str, &str)] = &[("TERN_TIMEOUT_SECS", "20")];
 pub const LIMIT: Duration = Duration::from_secs(90);
 
 /// `var` if set, else `long` with `TERN_LONG=1`, else `ci`.
@@ -86,7 +87,15 @@ impl Tally {
         self.longest = self.longest.max(run.took);
     }
 
+    /// Prints the figures, and fails when too few cut points fell inside a pass for the
+    /// trials to mean much.
     pub fn report(&self, what: &str) {
+        assert!(
+            self.cut * 3 >= self.trials,
+            "{what}: only {} of {} cuts fell inside a pass",
+            self.cut,
+            self.trials
+        );
         eprintln!(
             "{what}: {} trials (seed {}), {} cut inside the pass, {} of them exited non-zero, {} unknown outcomes; lost 0, duplicates 0, panics 0; longest run {:?}",
             self.trials,
@@ -302,4 +311,31 @@ pub fn subjects(servers: &MailServers, user: &User, folder: &str) -> BTreeMap<St
         }
     }
     out
+}
+
+/// Waits until each of `subjects` has arrived in `user`'s `folder` and Postfix's queue is empty
+/// (so a late duplicate would be there too), at most two minutes; then counts subjects.
+pub fn settled_subjects(
+    servers: &MailServers,
+    user: &User,
+    folder: &str,
+    subjects: &[&String],
+) -> BTreeMap<String, usize> {
+    let deadline = std::time::Instant::now() + Duration::from_secs(120);
+    loop {
+        let got = self::subjects(servers, user, folder);
+        let missing = subjects
+            .iter()
+            .filter(|s| !got.contains_key(s.as_str()))
+            .count();
+        if missing == 0 && servers.postfix_queue_is_empty() {
+            return got;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{missing} messages never arrived in {folder}:\n{}",
+            servers.postfix_log()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
 }

@@ -20,8 +20,8 @@ pub enum Dir {
 /// What the proxy does to the traffic of the current trial.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Plan {
-    /// Cut every connection (both directions) once this many bytes have gone this way. Only the
-    /// first cut of a trial fires; later connections pass.
+    /// Cut the connection whose bytes cross this many bytes gone this way (both of its
+    /// directions). Only the first cut of a trial fires; later connections pass.
     pub cut: Option<(Dir, u64)>,
     /// Stop forwarding this way once this many bytes have gone (the connection stays open).
     pub stall: Option<(Dir, u64)>,
@@ -114,6 +114,14 @@ fn pump(mut from: TcpStream, mut to: TcpStream, dir: Dir, wire: &Wire, ended: &A
             Ok(0) | Err(_) => break,
             Ok(n) => n,
         };
+        // A connection of an earlier trial (a reply still draining after its run ended)
+        // neither counts nor is cut.
+        if wire.generation.load(Ordering::SeqCst) != generation {
+            if to.write_all(&buf[..n]).is_err() {
+                break;
+            }
+            continue;
+        }
         let plan = *wire.plan.lock().unwrap();
         if !plan.latency.is_zero() {
             std::thread::sleep(plan.latency);

@@ -262,8 +262,9 @@ impl SmtpClient {
     }
 
     /// Sends one message. `before_final_dot` runs after the server has accepted the envelope
-    /// and DATA, just before the message and its final dot go out: the caller records there that
-    /// the outcome is about to become uncertain. If it fails, the message is not sent.
+    /// and DATA and the message has gone out, just before its final dot: the caller records
+    /// there that the outcome is about to become uncertain. If it fails, the dot is not sent
+    /// and the server discards the message.
     pub async fn send(
         &mut self,
         envelope: &Envelope,

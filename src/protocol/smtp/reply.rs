@@ -216,8 +216,40 @@ mod tests {
 
     #[test]
     fn stuffing_in_pieces_is_stuffing_the_whole() {
+        // The stuffing as it was done in one go, before pieces.
+        fn reference(raw: &[u8]) -> Vec<u8> {
+            let mut out = Vec::new();
+            let mut at_line_start = true;
+            let mut previous = 0u8;
+            for &byte in raw {
+                if byte == b'\n' && previous != b'\r' {
+                    out.push(b'\r');
+                }
+                if at_line_start && byte == b'.' {
+                    out.push(b'.');
+                }
+                out.push(byte);
+                at_line_start = byte == b'\n';
+                previous = byte;
+            }
+            if !out.ends_with(b"\r\n") {
+                out.extend_from_slice(b"\r\n");
+            }
+            out.extend_from_slice(b".\r\n");
+            out
+        }
+        for raw in [
+            &b""[..],
+            b"\r",
+            b"\n",
+            b".",
+            b"a\r\n",
+            b"a\n.b\r\n..c\r\n\r\n.\nend.\r",
+        ] {
+            assert_eq!(dot_stuff(raw), reference(raw), "{raw:?}");
+        }
         let raw = b"a\n.b\r\n..c\r\n\r\n.\nend.\r";
-        let whole = dot_stuff(raw);
+        let whole = reference(raw);
         for cut in 0..=raw.len() {
             let (first, second) = raw.split_at(cut);
             let mut out = Vec::new();

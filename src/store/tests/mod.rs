@@ -132,7 +132,12 @@ fn upgrades_from_every_older_version() {
                     "INSERT INTO folder (id, account_id, path) VALUES (70, 1, 'INBOX');
                      INSERT INTO message (id, account_id, folder_id, uid, subject, date)
                          VALUES (7, 1, 70, 7, 'kept', 0);
-                     INSERT INTO body (message_id, raw) VALUES (7, x'6869');",
+                     INSERT INTO body (message_id, raw) VALUES (7, x'6869');
+                     INSERT INTO outbox (id, account_id, raw, mail_from, rcpt_to, subject, state,
+                         error, attempts, next_attempt_at, in_reply_to_message,
+                         forwarded_message, created_at, sent_at)
+                         VALUES (5, 1, x'6f7574', 'old@example.test', '[\"to@example.test\"]',
+                             'queued one', 'failed', 'refused', 3, 42, 7, NULL, 11, NULL);",
                 )
                 .unwrap();
             }
@@ -165,6 +170,40 @@ fn upgrades_from_every_older_version() {
             // Messages keep their ids and their cached sources through every rebuild.
             assert_eq!(store.message(7).unwrap().subject, "kept");
             assert_eq!(store.raw_message(7).unwrap().as_deref(), Some(&b"hi"[..]));
+            // The outbox keeps every field through its rebuild (0015).
+            let row = store.outbox_row(5).unwrap();
+            assert_eq!(
+                (
+                    row.account_id,
+                    row.mail_from.as_str(),
+                    row.recipients.clone(),
+                    row.subject.as_str(),
+                    row.state.as_str(),
+                    row.error.as_deref(),
+                    row.attempts,
+                    row.next_attempt_at,
+                    row.in_reply_to_message,
+                    row.forwarded_message,
+                    row.created_at,
+                    row.size
+                ),
+                (
+                    1,
+                    "old@example.test",
+                    vec!["to@example.test".to_owned()],
+                    "queued one",
+                    "failed",
+                    Some("refused"),
+                    3,
+                    42,
+                    Some(7),
+                    None,
+                    11,
+                    3
+                ),
+                "after upgrading from {start}"
+            );
+            assert_eq!(store.outbox_raw(5).unwrap(), b"out");
         }
     }
 }
