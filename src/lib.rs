@@ -7,6 +7,7 @@
 pub mod account;
 pub mod cli;
 pub mod engine;
+pub mod fuzzing;
 pub mod instance;
 pub mod mail;
 pub mod protocol;

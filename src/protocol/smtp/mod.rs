@@ -11,7 +11,7 @@
 //! nothing delivered and refused for good, or unknown (the connection died after the final dot,
 //! before the reply), which must not be resent automatically.
 
-mod reply;
+pub(crate) mod reply;
 
 use std::time::Duration;
 
