@@ -1,5 +1,5 @@
 //! Entry points for fuzzing: each takes arbitrary bytes through one of Tern's input paths the
-//! way Tern uses it, and must never panic. `tests/fuzz_seeds.rs` runs every seed under
+//! way Tern uses it, and must never panic. `tests/reliability/fuzz_seeds.rs` runs every seed under
 //! `tests/fuzz/seeds/<target>/` through them in CI; the `cargo fuzz` targets in `tests/fuzz/`
 //! call the same functions for the long runs (see `docs/RELIABILITY.md`).
 

@@ -488,7 +488,8 @@ struct CopyTo<'a> {
 
 /// Copies (or moves, when `remove_original`) one message. Uses MOVE when offered, else COPY then
 /// \Deleted + expunge of the original. The new UID comes from COPYUID, else from a search of the
-/// target by Message-ID; a retried action searches first, so the copy is never made twice.
+/// target by Message-ID; a retried action searches first, so the copy is never made twice. An
+/// OK that left no copy in the target (the message was gone from the source) is a refusal.
 /// Also says whether the original stayed although it was to be removed (the server refused).
 async fn copy_message(
     session: &mut Session,
@@ -558,6 +559,19 @@ async fn copy_message(
         Some(uid) => Some(uid),
         None => find_by_message_id(session, to.target, to.header_id).await?,
     };
+    if new_uid.is_none() && to.header_id.is_some() {
+        // OK, yet no copy is in the target: the message had left the source (another client
+        // expunged or moved it first). Undone here, the cache then follows the server, rather
+        // than keep a copy that exists nowhere.
+        let verb = if remove_original { "move" } else { "copy" };
+        return Ok((
+            Outcome::Refused(format!(
+                "the message was no longer in {} when Tern tried to {verb} it to {} (another client deleted or moved it)",
+                to.source.path, to.target.path
+            )),
+            false,
+        ));
+    }
     Ok((done(new_uid), kept))
 }
 /// Uploads a stored message (a draft, a sent copy) with APPEND. The UID comes from APPENDUID,

@@ -11,7 +11,7 @@
     clippy::panic
 )]
 
-mod support;
+use crate::support;
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};

@@ -12,7 +12,7 @@
     clippy::panic
 )]
 
-mod support;
+use crate::support;
 
 use std::path::{Path, PathBuf};
 

@@ -3,7 +3,9 @@
 //! outbox, each killed `TERN_KILLS` times (default 100; `TERN_LONG=1`: 1,000) while another
 //! client keeps changing the mailbox. After each kill the database passes
 //! `PRAGMA integrity_check`, and a clean run completes the work: the cache equals the server
-//! UID by UID, POP3 mail is stored exactly once, and nothing acknowledged is sent twice.
+//! UID by UID, POP3 mail is stored exactly once, and nothing acknowledged is sent twice. And
+//! Tern syncs while another client files, flags, moves and expunges without a pause; once it
+//! stops, one pass leaves the cache equal to the server (`TERN_PASSES`, default 30).
 
 #![allow(
     clippy::unwrap_used,
@@ -12,7 +14,7 @@
     clippy::panic
 )]
 
-mod support;
+use crate::support;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -316,4 +318,99 @@ fn send_with_a_full_outbox_killed_at_random_moments() {
     }
     let stray: Vec<_> = got.keys().filter(|s| !outcome.contains_key(*s)).collect();
     assert!(stray.is_empty(), "delivered but never queued: {stray:?}");
+}
+
+#[test]
+fn another_client_acting_during_syncs_leaves_the_cache_equal_to_the_server() {
+    let servers = MailServers::start();
+    let bob = &servers.bob;
+    let data = servers.dir().join("tern-data");
+    support::cli::add_imap_account(
+        &servers,
+        &data,
+        bob,
+        servers.ports.imaps,
+        &["--download-bodies"],
+    );
+    let mut alive = BTreeSet::new();
+    let mut c = login(&servers, bob);
+    c.imap_ok("c", "CREATE Work");
+    for i in 0..20 {
+        let id = format!("seed{i}");
+        append(&mut c, "INBOX", &message(&id, i * 10));
+        alive.insert(id);
+    }
+    c.imap_ok("z", "LOGOUT");
+    clean(&data, &["sync"], "first sync");
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    let passes = count("TERN_PASSES", 30, 300);
+    let (stop, phone_servers) = (&stop, &servers);
+    let (alive, failed) = std::thread::scope(|scope| {
+        // The phone: files, flags, moves and expunges without a pause, while Tern syncs.
+        let phone = scope.spawn(move || {
+            let servers = phone_servers;
+            let mut rng = Rng::new(seed() ^ 0x9407);
+            let mut turn = 0;
+            while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+                turn += 1;
+                phone_acts(servers, &mut rng, 100_000 + turn, &mut alive);
+            }
+            (alive, turn)
+        });
+        let mut rng = Rng::new(seed() ^ 0x7e27);
+        let mut failed = 0;
+        for _ in 0..passes {
+            tern_acts(&data, &mut rng);
+            let out = run(&data, &["sync"], "");
+            assert!(!out.panicked(), "{}", out.stderr());
+            failed += usize::from(!out.output.status.success());
+        }
+        stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        let (alive, turns) = phone.join().unwrap();
+        eprintln!("{passes} passes while the phone took {turns} turns; {failed} passes failed");
+        (alive, failed)
+    });
+    // Once the phone is still, one pass settles everything.
+    clean(&data, &["sync"], "the settling pass");
+    let when = format!("after {passes} passes beside a busy phone ({failed} failed)");
+    assert_mirrors(&servers, bob, &data, &["INBOX", "Work"], &when);
+    assert_server_holds(&servers, &alive, &when);
+    assert_bodies(&data, &when);
+}
+
+#[test]
+fn an_offline_move_of_a_message_another_client_expunged_leaves_no_phantom() {
+    let servers = MailServers::start();
+    let bob = &servers.bob;
+    let data = servers.dir().join("tern-data");
+    support::cli::add_imap_account(&servers, &data, bob, servers.ports.imaps, &[]);
+    let mut c = login(&servers, bob);
+    c.imap_ok("c", "CREATE Work");
+    for id in ["stays", "goes"] {
+        append(&mut c, "INBOX", &message(id, 3));
+    }
+    clean(&data, &["sync"], "first sync");
+    let db = rusqlite::Connection::open(data.join("tern.db")).unwrap();
+    let goes: i64 = db
+        .query_row("SELECT id FROM message WHERE subject = 'goes'", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    drop(db);
+    let out = run(&data, &["move", &goes.to_string(), "Work", "--offline"], "");
+    assert!(out.output.status.success(), "{}", out.stderr());
+    // The phone expunges it before Tern's move reaches the server.
+    let inbox = c.imap_ok("s", "SELECT INBOX");
+    drop(inbox);
+    c.imap_ok("d", "UID STORE 2 +FLAGS.SILENT (\\Deleted)");
+    c.imap_ok("e", "UID EXPUNGE 2");
+    c.imap_ok("z", "LOGOUT");
+    run(&data, &["sync"], "");
+    let alive: BTreeSet<String> = ["stays".to_owned()].into();
+    assert_mirrors(&servers, bob, &data, &["INBOX", "Work"], "after the move");
+    assert_server_holds(&servers, &alive, "after the move");
+    let queue = run(&data, &["queue", "--json"], "");
+    let queue: serde_json::Value = serde_json::from_slice(&queue.output.stdout).unwrap();
+    let error = queue[0]["error"].as_str().unwrap_or_default().to_owned();
+    assert!(error.contains("no longer in INBOX"), "{queue}");
 }
