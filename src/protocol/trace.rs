@@ -3,23 +3,34 @@
 //! it: the rest of a write that holds a login (IMAP `LOGIN` and `AUTHENTICATE`, POP3 `PASS`,
 //! `APOP` and `AUTH`, SMTP `AUTH`) is replaced by `[redacted]`, and so is every line the
 //! client sends while the server is asking for more of a login (a SASL exchange or a literal),
-//! until the server answers otherwise. Each read and write shows at most its first 2 KiB (a
-//! message body is counted, not copied).
+//! until the server answers otherwise (judged on whole lines); and whatever else is logged has
+//! the login's password and its base64 and SASL PLAIN forms replaced, should a server echo it
+//! or a write hold it unannounced. Each read and write shows at most its first 2 KiB, so the
+//! log holds fragments of mail: it is created readable by its owner only (0600), stops at
+//! 64 MiB per process, and control characters are escaped.
 
 use std::io::Write as _;
 use std::sync::{Mutex, OnceLock};
 
-static LOG: OnceLock<Option<Mutex<std::fs::File>>> = OnceLock::new();
+/// The log file and the bytes written to it by this process.
+type Log = Mutex<(std::fs::File, usize)>;
 
-fn file() -> Option<&'static Mutex<std::fs::File>> {
+static LOG: OnceLock<Option<Log>> = OnceLock::new();
+
+/// The most this process writes to the log.
+const MAX_LOG: usize = 64 << 20;
+
+fn file() -> Option<&'static Log> {
     LOG.get_or_init(|| {
         let path = std::env::var_os("TERN_PROTOCOL_LOG")?;
-        std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(path)
-            .ok()
-            .map(Mutex::new)
+        let mut options = std::fs::OpenOptions::new();
+        options.create(true).append(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt as _;
+            options.mode(0o600);
+        }
+        options.open(path).ok().map(|f| Mutex::new((f, 0)))
     })
     .as_ref()
 }
@@ -34,6 +45,10 @@ pub struct Trace {
     enabled: bool,
     /// The server asked for more of a login: what the client sends is secret.
     in_login: bool,
+    /// The server's last line so far, when a read ended inside it.
+    partial: Vec<u8>,
+    /// Strings never written: the password of this connection's login, in its forms.
+    forbidden: Vec<String>,
 }
 
 impl Trace {
@@ -43,8 +58,26 @@ impl Trace {
         Trace {
             label: label.into(),
             enabled: file().is_some(),
-            in_login: false,
+            ..Trace::default()
         }
+    }
+
+    /// Never writes `password` (nor its base64, nor the SASL PLAIN forms with `user`) from
+    /// now on. Every client calls it before it logs in.
+    pub fn forbid(&mut self, user: &str, password: &str) {
+        use base64::Engine as _;
+        if password.is_empty() {
+            return;
+        }
+        let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+        self.forbidden.extend([
+            password.to_owned(),
+            b64(password),
+            b64(&format!("\0{user}\0{password}")),
+            b64(&format!("{user}\0{user}\0{password}")),
+        ]);
+        // Longest first, so no form is left half replaced.
+        self.forbidden.sort_by_key(|f| std::cmp::Reverse(f.len()));
     }
 
     /// Logs what the client wrote.
@@ -61,12 +94,26 @@ impl Trace {
         if !self.enabled {
             return;
         }
-        let shown = String::from_utf8_lossy(bytes.get(..SHOWN).unwrap_or(bytes)).into_owned();
-        if let Some(last) = shown.lines().last() {
-            // `+ ` (IMAP, POP3 SASL) and `334 ` (SMTP) ask for more; anything else ends it.
-            let asks = last == "+" || last.starts_with("+ ") || last.starts_with("334");
+        // Whether the login goes on is judged on whole lines only: a continuation may come in
+        // pieces. `+ ` (IMAP, POP3 SASL) and `334` (SMTP) ask for more, and untagged IMAP
+        // lines (`* OK [ALERT]`) may come between; any other whole line ends the login.
+        self.partial.extend_from_slice(bytes);
+        while let Some(end) = self.partial.iter().position(|b| *b == b'\n') {
+            let line: Vec<u8> = self.partial.drain(..=end).collect();
+            let line = String::from_utf8_lossy(&line);
+            let line = line.trim_end();
+            let asks = line == "+"
+                || line.starts_with("+ ")
+                || line.starts_with("334")
+                || line.starts_with("* ");
             self.in_login &= asks;
         }
+        if self.partial.len() > 1024 {
+            // A line that long is no continuation; keep its end only.
+            let cut = self.partial.len() - 1024;
+            self.partial.drain(..cut);
+        }
+        let shown = String::from_utf8_lossy(bytes.get(..SHOWN).unwrap_or(bytes)).into_owned();
         self.write("S", &shown, bytes.len());
     }
 
@@ -112,6 +159,7 @@ impl Trace {
             .unwrap_or_default();
         let mut entry = String::new();
         for line in text.lines() {
+            let line = self.clean(line);
             entry.push_str(&format!("{time:.3} {} {direction}: {line}\n", self.label));
         }
         if total > SHOWN {
@@ -121,9 +169,34 @@ impl Trace {
                 total - SHOWN
             ));
         }
-        if let Ok(mut f) = file.lock() {
+        if let Ok(mut log) = file.lock() {
+            let (f, written) = &mut *log;
+            if *written >= MAX_LOG {
+                return;
+            }
+            *written += entry.len();
+            if *written >= MAX_LOG {
+                entry.push_str("… the protocol log is full (64 MiB); nothing more is written\n");
+            }
             let _ = f.write_all(entry.as_bytes());
         }
+    }
+
+    /// A line as written: forbidden strings replaced, control characters escaped.
+    fn clean(&self, line: &str) -> String {
+        let mut line = line.to_owned();
+        for secret in &self.forbidden {
+            if line.contains(secret.as_str()) {
+                line = line.replace(secret.as_str(), "[redacted]");
+            }
+        }
+        line.chars()
+            .map(|c| match c {
+                '\t' => "\t".to_owned(),
+                c if c.is_control() => format!("\\x{:02x}", u32::from(c)),
+                c => c.to_string(),
+            })
+            .collect()
     }
 }
 
@@ -152,6 +225,39 @@ mod tests {
             out,
             ["AUTH LOGIN [redacted]\n", "[redacted]\n", "[redacted]\n"]
         );
+    }
+
+    #[test]
+    fn a_continuation_in_pieces_keeps_the_login_secret() {
+        let mut trace = Trace {
+            enabled: true,
+            ..Trace::default()
+        };
+        trace.redact(b"AUTH LOGIN\r\n");
+        for byte in b"334 VXNlcm5hbWU6\r\n" {
+            trace.received(std::slice::from_ref(byte));
+        }
+        assert_eq!(trace.redact(b"Ym9i\r\n"), "[redacted]\n");
+        trace.received(b"334 UGFz");
+        trace.received(b"c3dvcmQ6\r\n");
+        assert_eq!(trace.redact(b"c2VjcmV0\r\n"), "[redacted]\n");
+        // An untagged line before IMAP's continuation does not end it either.
+        let mut trace = Trace {
+            enabled: true,
+            ..Trace::default()
+        };
+        trace.redact(b"a1 LOGIN {3}\r\n");
+        trace.received(b"* OK [ALERT] maintenance tonight\r\n+ OK\r\n");
+        assert_eq!(trace.redact(b"bob {6}\r\n"), "[redacted]\n");
+    }
+
+    #[test]
+    fn a_forbidden_password_never_shows_and_control_characters_are_escaped() {
+        let mut trace = Trace::default();
+        trace.forbid("bob@example.test", "hunter2");
+        assert_eq!(trace.clean("x hunter2 y"), "x [redacted] y");
+        assert_eq!(trace.clean("aHVudGVyMg=="), "[redacted]");
+        assert_eq!(trace.clean("\u{1b}[2J\tz"), "\\x1b[2J\tz");
     }
 
     #[test]

@@ -13,7 +13,7 @@ use crate::account::credentials::Secret;
 use crate::engine::EngineError;
 use crate::mail::parse;
 use crate::protocol::imap::Session;
-use crate::protocol::imap::fetch::{self, Fetched};
+use crate::protocol::imap::fetch;
 use crate::protocol::imap::structure::Part;
 use crate::protocol::{ErrorKind, ProtocolError};
 use crate::store::{CachedPart, MessageRow, Store};
@@ -143,7 +143,9 @@ async fn fetch_section(
     range: Option<(u32, NonZeroU32)>,
 ) -> Result<Option<Vec<u8>>, EngineError> {
     if let Some(range) = range {
-        return fetch_range(session, uid, section, range).await;
+        return Ok(fetch_range(session, uid, section, range)
+            .await?
+            .map(|(_, bytes)| bytes));
     }
     // Whole: in pieces, so that no answer nears the most a session holds (64 MiB); a section
     // smaller than a piece comes in one FETCH, as it would whole.
@@ -155,11 +157,37 @@ async fn fetch_section(
                 "UID {uid} is larger than 4 GiB; Tern cannot fetch it"
             ))
         })?;
-        let piece = fetch_range(session, uid, section, (offset, WHOLE_PIECE)).await?;
-        let Some(piece) = piece else {
-            return Ok(whole);
+        let Some((origin, piece)) =
+            fetch_range(session, uid, section, (offset, WHOLE_PIECE)).await?
+        else {
+            // NIL at once: the server has no such section. Later, an answer without the
+            // section is not its end: nothing half is kept as if it were whole.
+            return match whole {
+                None => Ok(None),
+                Some(_) => Err(error(format!(
+                    "the server stopped sending UID {uid} after {have} bytes; try again later"
+                ))),
+            };
         };
-        let short = piece.len() < WHOLE_PIECE.get() as usize;
+        let asked = WHOLE_PIECE.get() as usize;
+        if piece.len() > asked || (offset > 0 && origin != Some(offset)) {
+            // A server that ignores the range sends the whole section: taken as such at the
+            // start, an error later (appending it would repeat the message).
+            if offset == 0 && origin.is_none() {
+                return Ok(Some(piece));
+            }
+            return Err(error(format!(
+                "the server sent a different part of UID {uid} than asked for (at {have} bytes); try again later"
+            )));
+        }
+        let short = piece.len() < asked;
+        let total = have.saturating_add(piece.len());
+        if total > MAX_WHOLE {
+            return Err(error(format!(
+                "UID {uid} is larger than {} MiB, the most Tern fetches of one message",
+                MAX_WHOLE >> 20
+            )));
+        }
         match whole.as_mut() {
             Some(bytes) => bytes.extend_from_slice(&piece),
             None => whole = Some(piece),
@@ -176,39 +204,46 @@ const WHOLE_PIECE: NonZeroU32 = match NonZeroU32::new(16 << 20) {
     None => NonZeroU32::MIN,
 };
 
-/// `range` of `section` of UID `uid` (`BODY.PEEK[section]<offset.length>`).
+/// The most of one section fetched whole (1 GiB): a server cannot make it grow further.
+const MAX_WHOLE: usize = 1 << 30;
+
+/// `range` of `section` of UID `uid` (`BODY.PEEK[section]<offset.length>`): the origin the
+/// server gave and the bytes, or None when its answer did not hold the section (NIL). Only a
+/// FETCH answer that holds the section counts: an unsolicited FETCH of the same UID (a flag
+/// change, QRESYNC names the UID) neither replaces nor hides it.
 async fn fetch_range(
     session: &mut Session,
     uid: u32,
     section: &str,
     range: (u32, NonZeroU32),
-) -> Result<Option<Vec<u8>>, EngineError> {
-    let range = Some(range);
-    let item = fetch::section_item(section, range)
+) -> Result<Option<(Option<u32>, Vec<u8>)>, EngineError> {
+    let item = fetch::section_item(section, Some(range))
         .ok_or_else(|| error(format!("bad section {section:?}")))?;
     let set = SequenceSet::try_from(uid).map_err(|e| error(format!("bad UID {uid}: {e}")))?;
     let body = CommandBody::fetch(set, vec![MessageDataItemName::Uid, item], true)
         .map_err(|e| error(format!("cannot build FETCH: {e:?}")))?;
-    let mut found = None;
+    let mut seen = false;
+    let mut data = None;
     session
-        .run_streaming_ok(&format!("FETCH of UID {uid}"), body, |data| {
-            if let Some(f) = fetch::from_data(data)
+        .run_streaming_ok(&format!("FETCH of UID {uid}"), body, |answer| {
+            if let Some(f) = fetch::from_data(answer)
                 && f.uid == Some(uid)
             {
-                found = Some(f);
+                seen = true;
+                if let Some((_, origin, bytes)) =
+                    f.sections.into_iter().find(|(s, ..)| s == section)
+                {
+                    data = Some((origin, bytes));
+                }
             }
         })
         .await?;
-    let found: Fetched = found.ok_or_else(|| {
-        error(format!(
+    if !seen {
+        return Err(error(format!(
             "the message (UID {uid}) is no longer on the server; run `tern sync`"
-        ))
-    })?;
-    Ok(found
-        .sections
-        .into_iter()
-        .find(|(s, ..)| s == section)
-        .map(|(_, _, bytes)| bytes))
+        )));
+    }
+    Ok(data)
 }
 
 /// The message's MIME structure as saved at header sync.

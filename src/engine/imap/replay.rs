@@ -219,11 +219,14 @@ async fn checked_uid(
 ) -> Result<Option<u32>, EngineError> {
     // A message that had no UID when the action was queued (e.g. a Sent copy not yet
     // uploaded) may have one now.
+    // Only while the message is still in the action's folder: a move undone since (refused)
+    // took it back to its source, and its UID there names another message here.
     let current_uid = match op.uid {
         Some(uid) => Some(uid),
         None => op
             .message_id
             .and_then(|m| store.message(m).ok())
+            .filter(|m| op.folder_id.is_none_or(|f| f == m.folder_id))
             .and_then(|m| m.uid),
     };
     let Some(uid) = current_uid.and_then(|u| u32::try_from(u).ok()) else {

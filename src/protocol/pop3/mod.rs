@@ -384,6 +384,7 @@ impl Pop3Client {
     /// code (`IN-USE`: another session holds the maildrop) is a Network error, retried later,
     /// not a wrong password. The password is never part of an error.
     pub async fn login(&mut self, user: &str, password: &Secret) -> Result<(), ProtocolError> {
+        self.trace.forbid(user, password.expose());
         let rejected = |client: &Self, status: &Status| {
             if status.code.as_deref() == Some("SYS/PERM") {
                 return ProtocolError::new(

@@ -204,6 +204,7 @@ impl SmtpClient {
     /// Authenticates with PLAIN (preferred) or LOGIN. A server that offers no AUTH is used
     /// without (some relays authorise by address).
     pub async fn login(&mut self, user: &str, password: &Secret) -> Result<(), ProtocolError> {
+        self.trace.forbid(user, password.expose());
         let caps = &self.capabilities;
         if caps.auth.is_empty() {
             return Ok(());

@@ -116,6 +116,7 @@ impl Session {
     /// Logs in with AUTHENTICATE PLAIN when offered, else LOGIN (unless LOGINDISABLED), then
     /// re-reads the capabilities.
     pub async fn login(&mut self, user: &str, password: &Secret) -> Result<(), ProtocolError> {
+        self.trace.forbid(user, password.expose());
         if self.capabilities.is_empty() {
             self.refresh_capabilities().await?;
         }
