@@ -47,15 +47,9 @@ fn sync_measured(data: &std::path::Path) -> Run {
 /// Waits for a `tern` process (at most 2 minutes), sampling its peak resident set (VmHWM).
 fn measure(mut child: std::process::Child) -> Run {
     let started = Instant::now();
-    let status_file = format!("/proc/{}/status", child.id());
     let mut peak = 0u64;
     let status = loop {
-        if let Ok(text) = std::fs::read_to_string(&status_file)
-            && let Some(kib) = text
-                .lines()
-                .find_map(|l| l.strip_prefix("VmHWM:"))
-                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-        {
+        if let Some(kib) = support::cli::peak_rss_kib(child.id()) {
             peak = peak.max(kib);
         }
         if let Some(status) = child.try_wait().unwrap() {

@@ -119,16 +119,10 @@ fn killed_at_any_moment_nothing_is_lost_or_doubled() {
 
 /// Waits for a `tern` process, sampling its peak resident set (VmHWM, KiB).
 fn peak_rss(mut child: std::process::Child) -> (bool, u64, String) {
-    let status_file = format!("/proc/{}/status", child.id());
     let started = Instant::now();
     let mut peak = 0u64;
     let status = loop {
-        if let Ok(text) = std::fs::read_to_string(&status_file)
-            && let Some(kib) = text
-                .lines()
-                .find_map(|l| l.strip_prefix("VmHWM:"))
-                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-        {
+        if let Some(kib) = cli::peak_rss_kib(child.id()) {
             peak = peak.max(kib);
         }
         if let Some(status) = child.try_wait().unwrap() {

@@ -22,11 +22,11 @@ use std::time::{Duration, Instant};
 
 use support::MailServers;
 use support::corpus::Rng;
-use support::mailbox::{assert_mirrors, login, pop3_listing};
-use support::pop3_cli::local_ids;
+use support::mailbox::{assert_mirrors, login};
 use support::trials::{
-    ENV, append, assert_bodies, assert_server_holds, count, message, phone_acts, run, seed,
-    settled_subjects, subjects, tern_acts,
+    ENV, append, assert_bodies, assert_pop3_stored_once, assert_pop3_union, assert_server_holds,
+    count, message, phone_acts, run, seed, seeded_imap_account, settled_subjects, subjects,
+    tern_acts,
 };
 
 /// How often a message may arrive at its recipient.
@@ -108,22 +108,7 @@ fn imap_sync_killed_at_random_moments() {
     let servers = MailServers::start();
     let bob = &servers.bob;
     let data = servers.dir().join("tern-data");
-    support::cli::add_imap_account(
-        &servers,
-        &data,
-        bob,
-        servers.ports.imaps,
-        &["--download-bodies"],
-    );
-    let mut alive = BTreeSet::new();
-    let mut c = login(&servers, bob);
-    c.imap_ok("c", "CREATE Work");
-    for i in 0..20 {
-        let id = format!("seed{i}");
-        append(&mut c, "INBOX", &message(&id, i * 10));
-        alive.insert(id);
-    }
-    c.imap_ok("z", "LOGOUT");
+    let mut alive = seeded_imap_account(&servers, &data, servers.ports.imaps);
     let mut rng = Rng::new(seed() ^ 0x4b11);
     let mut span = clean(&data, &["sync"], "imap first sync");
     let mut killed = 0;
@@ -174,34 +159,9 @@ fn pop3_download_killed_at_random_moments() {
         let (landed, ran) = run_and_kill(&data, &["sync"], "", after);
         killed += usize::from(landed);
         assert_intact(&data, &when);
-        let local = local_ids(&data);
-        let server: BTreeSet<String> = pop3_listing(&servers, bob)
-            .into_iter()
-            .map(|(_, id)| id)
-            .collect();
-        for id in &delivered {
-            let here = local.get(id).copied().unwrap_or(0);
-            assert!(here <= 1, "{when}: {id} stored {here} times");
-            assert!(
-                here == 1 || server.contains(id),
-                "{when}: {id} is neither stored here nor on the server"
-            );
-        }
+        assert_pop3_union(&servers, &data, &delivered, &when);
         span = ran + clean(&data, &["sync"], &when);
-        let local = local_ids(&data);
-        for id in &delivered {
-            assert_eq!(
-                local.get(id).copied(),
-                Some(1),
-                "{when}: {id} after the clean run"
-            );
-        }
-        assert_eq!(
-            local.values().sum::<usize>(),
-            delivered.len(),
-            "{when}: extra mail"
-        );
-        let left = pop3_listing(&servers, bob);
+        let left = assert_pop3_stored_once(&servers, &data, &delivered, &when);
         assert!(left.is_empty(), "{when}: left on the server: {left:?}");
     }
     report("pop3 download", kills(), killed, "");
@@ -325,22 +285,7 @@ fn another_client_acting_during_syncs_leaves_the_cache_equal_to_the_server() {
     let servers = MailServers::start();
     let bob = &servers.bob;
     let data = servers.dir().join("tern-data");
-    support::cli::add_imap_account(
-        &servers,
-        &data,
-        bob,
-        servers.ports.imaps,
-        &["--download-bodies"],
-    );
-    let mut alive = BTreeSet::new();
-    let mut c = login(&servers, bob);
-    c.imap_ok("c", "CREATE Work");
-    for i in 0..20 {
-        let id = format!("seed{i}");
-        append(&mut c, "INBOX", &message(&id, i * 10));
-        alive.insert(id);
-    }
-    c.imap_ok("z", "LOGOUT");
+    let mut alive = seeded_imap_account(&servers, &data, servers.ports.imaps);
     clean(&data, &["sync"], "first sync");
     let stop = std::sync::atomic::AtomicBool::new(false);
     let passes = count("TERN_PASSES", 30, 300);

@@ -16,16 +16,17 @@
 
 use crate::support;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use support::MailServers;
 use support::corpus::Rng;
-use support::mailbox::{assert_mirrors, login, pop3_listing};
+use support::mailbox::{assert_mirrors, login};
 use support::pop3_cli::local_ids;
 use support::trials::{
-    Tally, append, assert_bodies, assert_server_holds, clean, cut_plan, message, phone_acts, run,
-    seed, settled_subjects, subjects, tern_acts, trials,
+    Tally, append, assert_bodies, assert_pop3_stored_once, assert_pop3_union, assert_server_holds,
+    clean, cut_plan, message, phone_acts, run, seed, seeded_imap_account, settled_subjects,
+    subjects, tern_acts, trials,
 };
 use support::wire::{Plan, wire_proxy};
 
@@ -35,16 +36,7 @@ fn imap_sync_through_random_cuts_loses_and_doubles_nothing() {
     let bob = &servers.bob;
     let (port, wire) = wire_proxy(servers.ports.imaps);
     let data = servers.dir().join("tern-data");
-    support::cli::add_imap_account(&servers, &data, bob, port, &["--download-bodies"]);
-    let mut alive = BTreeSet::new();
-    let mut c = login(&servers, bob);
-    c.imap_ok("c", "CREATE Work");
-    for i in 0..20 {
-        let id = format!("seed{i}");
-        append(&mut c, "INBOX", &message(&id, i * 10));
-        alive.insert(id);
-    }
-    c.imap_ok("z", "LOGOUT");
+    let mut alive = seeded_imap_account(&servers, &data, port);
     let sync = ["sync"];
     clean(&data, &wire, &sync, "imap", 0);
 
@@ -120,38 +112,11 @@ fn pop3_download_through_random_cuts_loses_and_doubles_nothing() {
         tally.record(&cut, &wire, "pop3", trial);
         let (up, down) = wire.bytes();
         // After the cut: nothing stored twice, nothing gone from both places.
-        let local = local_ids(&data);
-        let server: BTreeSet<String> = pop3_listing(&servers, bob)
-            .into_iter()
-            .map(|(_, id)| id)
-            .collect();
-        for id in &delivered {
-            let here = local.get(id).copied().unwrap_or(0);
-            assert!(here <= 1, "{when}: {id} stored {here} times after the cut");
-            assert!(
-                here == 1 || server.contains(id),
-                "{when}: {id} is neither stored here nor on the server after the cut"
-            );
-        }
+        let when_cut = format!("{when}, after the cut");
+        assert_pop3_union(&servers, &data, &delivered, &when_cut);
         let (clean_up, clean_down) = clean(&data, &wire, &sync, "pop3", trial);
         pass = (up + clean_up, down + clean_down);
-        let local = local_ids(&data);
-        let server: BTreeSet<String> = pop3_listing(&servers, bob)
-            .into_iter()
-            .map(|(_, id)| id)
-            .collect();
-        for id in &delivered {
-            assert_eq!(
-                local.get(id).copied(),
-                Some(1),
-                "{when}: {id} after the clean pass"
-            );
-        }
-        assert_eq!(
-            local.values().sum::<usize>(),
-            delivered.len(),
-            "{when}: the store holds mail nobody sent"
-        );
+        let server = assert_pop3_stored_once(&servers, &data, &delivered, &when);
         if !leave {
             assert!(server.is_empty(), "{when}: left on the server: {server:?}");
         }

@@ -284,15 +284,9 @@ pub fn tern_bounded(
         let _ = std::io::Read::read_to_end(&mut err, &mut v);
         v
     });
-    let status_file = format!("/proc/{}/status", child.id());
     let mut peak_kib = 0u64;
     let status = loop {
-        if let Ok(text) = std::fs::read_to_string(&status_file)
-            && let Some(kib) = text
-                .lines()
-                .find_map(|l| l.strip_prefix("VmHWM:"))
-                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-        {
+        if let Some(kib) = peak_rss_kib(child.id()) {
             peak_kib = peak_kib.max(kib);
         }
         if let Some(status) = child.try_wait().unwrap() {
@@ -319,4 +313,13 @@ pub fn tern_bounded(
         took: started.elapsed(),
         peak_kib,
     }
+}
+
+/// A process's peak resident set so far (VmHWM, KiB), from `/proc`; None once it is gone.
+pub fn peak_rss_kib(pid: u32) -> Option<u64> {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()?
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
 }

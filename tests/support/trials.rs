@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use super::cli::{Bounded, tern_bounded};
 use super::corpus::Rng;
-use super::mailbox::login;
+use super::mailbox::{login, pop3_listing};
+use super::pop3_cli::local_ids;
 use super::raw::LineClient;
 use super::wire::{Dir, Plan, Wire};
 use super::{MailServers, User};
@@ -338,4 +339,66 @@ pub fn settled_subjects(
         );
         std::thread::sleep(Duration::from_millis(200));
     }
+}
+
+/// An IMAP account for bob at 127.0.0.1:`port` that downloads bodies, and a mailbox of 20
+/// messages in INBOX and an empty Work folder. Returns the Message-IDs on the server.
+pub fn seeded_imap_account(servers: &MailServers, data: &Path, port: u16) -> BTreeSet<String> {
+    let bob = &servers.bob;
+    super::cli::add_imap_account(servers, data, bob, port, &["--download-bodies"]);
+    let mut alive = BTreeSet::new();
+    let mut c = login(servers, bob);
+    c.imap_ok("c", "CREATE Work");
+    for i in 0..20 {
+        let id = format!("seed{i}");
+        append(&mut c, "INBOX", &message(&id, i * 10));
+        alive.insert(id);
+    }
+    c.imap_ok("z", "LOGOUT");
+    alive
+}
+
+/// POP3 after an interrupted pass: no message of `delivered` stored twice, none missing from
+/// both the store and the server.
+pub fn assert_pop3_union(servers: &MailServers, data: &Path, delivered: &[String], when: &str) {
+    let local = local_ids(data);
+    let server: BTreeSet<String> = pop3_listing(servers, &servers.bob)
+        .into_iter()
+        .map(|(_, id)| id)
+        .collect();
+    for id in delivered {
+        let here = local.get(id).copied().unwrap_or(0);
+        assert!(here <= 1, "{when}: {id} stored {here} times");
+        assert!(
+            here == 1 || server.contains(id),
+            "{when}: {id} is neither stored here nor on the server"
+        );
+    }
+}
+
+/// POP3 after a clean pass: each of `delivered` stored exactly once and nothing else. Returns
+/// the Message-IDs still on the server.
+pub fn assert_pop3_stored_once(
+    servers: &MailServers,
+    data: &Path,
+    delivered: &[String],
+    when: &str,
+) -> BTreeSet<String> {
+    let local = local_ids(data);
+    for id in delivered {
+        assert_eq!(
+            local.get(id).copied(),
+            Some(1),
+            "{when}: {id} after the clean pass"
+        );
+    }
+    assert_eq!(
+        local.values().sum::<usize>(),
+        delivered.len(),
+        "{when}: the store holds mail nobody sent"
+    );
+    pop3_listing(servers, &servers.bob)
+        .into_iter()
+        .map(|(_, id)| id)
+        .collect()
 }
